@@ -1,0 +1,12 @@
+"""Well-known URLs of the contexts and vocabularies the core speaks."""
+
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_V3P0_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_V3P0_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
+DID_V1 = "https://www.w3.org/ns/did/v1"
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+ED25519_2020_V1 = "https://w3id.org/security/suites/ed25519-2020/v1"
+STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"

@@ -1,0 +1,256 @@
+"""Data Integrity proofs: ``eddsa-rdfc-2022`` create and verify; legacy suites verify-only.
+
+Follows W3C vc-di-eddsa 1.0 (eddsa-rdfc-2022) exactly:
+
+1. transform: canonicalize the document without ``proof`` (RDFC-1.0, safe mode);
+2. proof configuration: the proof options without ``proofValue``, with the document's
+   ``@context``, canonicalized the same way;
+3. hash: ``SHA-256(canonical proof config) || SHA-256(canonical document)``;
+4. sign that with Ed25519; ``proofValue`` = ``z`` + base58btc(signature).
+
+Verify-only, reported as deprecated: ``eddsa-2022`` (the draft name of the same algorithm) and
+``Ed25519Signature2020`` (same hashing, its own proof type and context). A proof set verifies when
+any proof from a method the issuer controls is valid (Open Badges 3.0); proof chains
+(``previousProof``) are verified over the proofs they name.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from .did import KeyResolver
+from .errors import KeyError_, KeyResolutionError, ProofError, VCError
+from .jsonld import DEFAULT_LOADER, DocumentLoader, canonize, loaders_for
+from .keys import Signer
+from .multikey import multibase_decode, multibase_encode
+
+EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
+EDDSA_2022 = "eddsa-2022"
+DATA_INTEGRITY_PROOF = "DataIntegrityProof"
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+
+#: (proof type, cryptosuite) -> deprecated?
+SUPPORTED_SUITES: dict[tuple[str, str | None], bool] = {
+    (DATA_INTEGRITY_PROOF, EDDSA_RDFC_2022): False,
+    (DATA_INTEGRITY_PROOF, EDDSA_2022): True,
+    (ED25519_SIGNATURE_2020, None): True,
+}
+
+_XSD_DATETIME = re.compile(
+    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+)
+
+
+@dataclass(frozen=True)
+class ProofInputs:
+    """What a proof signs: both canonical forms and the 64-byte hash data (for known-answer tests)."""
+
+    canonical_document: str
+    canonical_proof_config: str
+    hash_data: bytes
+
+
+@dataclass(frozen=True)
+class ProofVerification:
+    """The outcome for one proof of a document."""
+
+    index: int
+    type: str
+    cryptosuite: str | None
+    verification_method: str | None
+    verified: bool
+    reason: str
+    code: str | None = None
+    deprecated: bool = False
+
+    @property
+    def suite(self) -> str:
+        """``cryptosuite`` for DataIntegrityProof, else the proof type."""
+        return self.cryptosuite or self.type
+
+
+def utc_now_xsd() -> str:
+    """The current time as an XML Schema dateTime in UTC, seconds precision."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def proof_inputs(
+    unsecured_document: Mapping[str, Any],
+    proof_options: Mapping[str, Any],
+    loader: DocumentLoader | None = None,
+) -> ProofInputs:
+    """Canonicalize and hash a document (without its proof) and proof options (without value)."""
+    config = {k: v for k, v in proof_options.items() if k != "proofValue"}
+    config["@context"] = unsecured_document.get("@context")
+    canonical_config = canonize(config, loader)
+    canonical_document = canonize(unsecured_document, loader)
+    hash_data = (
+        hashlib.sha256(canonical_config.encode("utf-8")).digest()
+        + hashlib.sha256(canonical_document.encode("utf-8")).digest()
+    )
+    return ProofInputs(canonical_document, canonical_config, hash_data)
+
+
+def create_proof(
+    document: Mapping[str, Any],
+    signer: Signer,
+    *,
+    created: str | None = None,
+    proof_purpose: str = "assertionMethod",
+    proof_id: str | None = None,
+    loader: DocumentLoader | None = None,
+) -> dict[str, Any]:
+    """An ``eddsa-rdfc-2022`` DataIntegrityProof over ``document`` (any existing proof is ignored).
+
+    Raises :class:`ProofError` when the signer is not Ed25519 and the JSON-LD errors of
+    :mod:`service.vc.jsonld` when the document would not be fully signed (safe mode).
+    """
+    if signer.algorithm != "EdDSA":
+        raise ProofError(f"eddsa-rdfc-2022 needs an Ed25519 key, not {signer.algorithm}", code="unsupported_key_type")
+    created = created or utc_now_xsd()
+    if not _XSD_DATETIME.match(created):
+        raise ProofError(f"created {created!r} is not an XML Schema dateTime", code="malformed_proof")
+    proof: dict[str, Any] = {"type": DATA_INTEGRITY_PROOF, "cryptosuite": EDDSA_RDFC_2022}
+    if proof_id:
+        proof["id"] = proof_id
+    proof |= {"created": created, "verificationMethod": signer.verification_method, "proofPurpose": proof_purpose}
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    inputs = proof_inputs(unsecured, proof, loader)
+    proof["proofValue"] = multibase_encode(signer.sign(inputs.hash_data))
+    return proof
+
+
+def sign(document: Mapping[str, Any], signer: Signer, **options: Any) -> dict[str, Any]:
+    """A copy of ``document`` secured with an added eddsa-rdfc-2022 proof (see :func:`create_proof`).
+
+    A document that already has a proof gets a proof set (the new proof is appended).
+    """
+    proof = create_proof(document, signer, **options)
+    secured = copy.deepcopy(dict(document))
+    existing = secured.get("proof")
+    if existing is None:
+        secured["proof"] = proof
+    else:
+        secured["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
+    return secured
+
+
+def verify_proofs(
+    document: Mapping[str, Any],
+    key_resolver: KeyResolver,
+    *,
+    expected_controller: str | None = None,
+    proof_purpose: str = "assertionMethod",
+) -> list[ProofVerification]:
+    """Verify every proof of ``document``; never raises for a bad proof, reports it instead.
+
+    ``expected_controller`` (the credential's issuer id) must control each verification method
+    (PITFALLS #11), and the controller document must list the method under ``proof_purpose``.
+    """
+    proofs = document.get("proof")
+    if proofs is None:
+        return []
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    return [
+        _verify_one(document, proofs, i, key_resolver, expected_controller, proof_purpose)
+        for i in range(len(proofs))
+    ]
+
+
+def _verify_one(
+    document: Mapping[str, Any],
+    proofs: list[Any],
+    index: int,
+    key_resolver: KeyResolver,
+    expected_controller: str | None,
+    proof_purpose: str,
+) -> ProofVerification:
+    proof = proofs[index]
+    if not isinstance(proof, Mapping):
+        return ProofVerification(index, "?", None, None, False, "proof is not an object", "malformed_proof")
+    ptype, suite = str(proof.get("type")), proof.get("cryptosuite")
+    method_id = proof.get("verificationMethod")
+    key = (ptype, suite if ptype == DATA_INTEGRITY_PROOF else None)
+
+    def result(verified: bool, reason: str, code: str | None = None) -> ProofVerification:
+        return ProofVerification(
+            index, ptype, suite if isinstance(suite, str) else None,
+            method_id if isinstance(method_id, str) else None,
+            verified, reason, code, SUPPORTED_SUITES.get(key, False),
+        )
+
+    if key not in SUPPORTED_SUITES:
+        return result(False, f"unsupported proof suite {suite or ptype!r}", "unsupported_cryptosuite")
+    try:
+        _check_proof_fields(proof, proof_purpose)
+        method = key_resolver.resolve(method_id)
+        if expected_controller is not None and method.controller != expected_controller:
+            return result(False, f"verification method {method_id} is controlled by {method.controller}, not the issuer {expected_controller}", "controller_mismatch")
+        if proof_purpose not in method.purposes:
+            return result(False, f"{method_id} is not listed under {proof_purpose} by its controller", "purpose_mismatch")
+        if not isinstance(method.public_key, ed25519.Ed25519PublicKey):
+            return result(False, f"{method_id} is not an Ed25519 key", "unsupported_key_type")
+        signature = multibase_decode(proof["proofValue"])
+        unsecured = _unsecured_document(document, proofs, proof)
+    except (VCError, KeyError_, KeyResolutionError) as err:
+        return result(False, str(err), err.code)
+
+    last_error: VCError | None = None
+    for loader in loaders_for(unsecured):
+        try:
+            inputs = proof_inputs(unsecured, proof, loader)
+        except VCError as err:
+            last_error = err
+            continue
+        try:
+            method.public_key.verify(signature, inputs.hash_data)
+        except InvalidSignature:
+            last_error = ProofError("signature does not match the document", code="invalid_signature")
+            continue
+        variant = "" if loader is DEFAULT_LOADER else " (with an alternate edition of a context)"
+        return result(True, f"{suite or ptype} signature by {method_id} is valid{variant}")
+    assert last_error is not None
+    return result(False, str(last_error), last_error.code)
+
+
+def _check_proof_fields(proof: Mapping[str, Any], proof_purpose: str) -> None:
+    for name in ("verificationMethod", "proofPurpose", "proofValue"):
+        if not isinstance(proof.get(name), str):
+            raise ProofError(f"proof.{name} is missing or not a string", code="malformed_proof")
+    if proof["proofPurpose"] != proof_purpose:
+        raise ProofError(f"proofPurpose is {proof['proofPurpose']!r}, expected {proof_purpose!r}", code="purpose_mismatch")
+    created = proof.get("created")
+    if created is not None and not (isinstance(created, str) and _XSD_DATETIME.match(created)):
+        raise ProofError(f"proof.created {created!r} is not an XML Schema dateTime", code="malformed_proof")
+
+
+def _unsecured_document(document: Mapping[str, Any], proofs: list[Any], proof: Mapping[str, Any]) -> dict[str, Any]:
+    """The document a proof signed: without ``proof``, or with the proofs it chains from."""
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    proof_context = proof.get("@context")
+    if proof_context is not None:
+        doc_context = document.get("@context")
+        doc_list = doc_context if isinstance(doc_context, list) else [doc_context]
+        ctx_list = proof_context if isinstance(proof_context, list) else [proof_context]
+        if doc_list[: len(ctx_list)] != ctx_list:
+            raise ProofError("proof @context is not a prefix of the document @context", code="malformed_proof")
+        unsecured["@context"] = proof_context
+    previous = proof.get("previousProof")
+    if previous is not None:
+        wanted = previous if isinstance(previous, list) else [previous]
+        by_id = {p.get("id"): p for p in proofs if isinstance(p, Mapping) and p.get("id")}
+        missing = [w for w in wanted if w not in by_id]
+        if missing:
+            raise ProofError(f"previousProof {missing} not found in the proof set", code="malformed_proof")
+        chained = [by_id[w] for w in wanted]
+        unsecured["proof"] = chained[0] if len(chained) == 1 else chained
+    return unsecured

@@ -1,0 +1,264 @@
+"""Offline JSON-LD: bundled contexts, safe-mode expansion to RDF, and RDFC-1.0 canonical N-Quads.
+
+Nothing here ever touches the network. The document loader serves only the contexts bundled
+under ``contexts/`` (see ``contexts/urlmap.json`` and ``contexts/SOURCES.md``) and refuses every
+other URL with :class:`~service.vc.errors.DocumentLoaderError`. pyld's global default loader is
+replaced on import as well, so no code path in the process can fetch a context.
+
+Expansion runs in *safe mode* like the JavaScript data-integrity libraries (PITFALLS #3, #13): a
+term the contexts do not define, or an IRI that is relative, is an error rather than something
+silently left out of the signature. The RDF is canonicalized with :mod:`service.vc.rdfc10`.
+
+Processed contexts are cached per loader (pyld caches them across calls only for loader results
+tagged ``static``; PITFALLS #6), so a verification does not re-process the VC and OB contexts.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from cachetools import LRUCache
+from pyld import jsonld as pyld
+from pyld.context_resolver import ContextResolver
+
+from .errors import DocumentLoaderError, JsonLdSafeModeError, VCError
+from .rdfc10 import canonicalize_quads
+
+CONTEXTS_DIR = Path(__file__).parent / "contexts"
+
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+@dataclass(frozen=True)
+class BundledContext:
+    """One bundled context file: the URL it answers for and its parsed JSON."""
+
+    url: str
+    file: str
+    document: Mapping[str, Any]
+
+
+@cache
+def _urlmap() -> dict[str, Any]:
+    return json.loads((CONTEXTS_DIR / "urlmap.json").read_text(encoding="utf-8"))["contexts"]
+
+
+@cache
+def _read_context(file: str) -> dict[str, Any]:
+    return json.loads((CONTEXTS_DIR / file).read_text(encoding="utf-8"))
+
+
+def bundled_context_urls() -> tuple[str, ...]:
+    """Every context URL the offline loader answers for, sorted."""
+    return tuple(sorted(_urlmap()))
+
+
+def context_variants(url: str) -> tuple[BundledContext, ...]:
+    """The bundled copies of ``url``: the published file first, then later edits of it.
+
+    1EdTech edited ``context-3.0.3.json`` in place (PITFALLS #7); a credential signed under
+    either variant must verify, so the verifier may retry with the alternates.
+    """
+    entry = _urlmap().get(url)
+    if entry is None:
+        return ()
+    files = [entry["file"], *(alt["file"] for alt in entry.get("alternates", ()))]
+    return tuple(BundledContext(url, f, _read_context(f)) for f in files)
+
+
+@dataclass
+class DocumentLoader:
+    """A pyld document loader over the bundled contexts, plus optional extra documents.
+
+    ``overrides`` picks an alternate file for a URL (see :func:`context_variants`); ``extra``
+    adds documents by URL (tests, or a caller with its own vetted contexts). Every other URL
+    raises :class:`DocumentLoaderError`. Each loader owns its processed-context cache, so two
+    loaders that serve different bytes for the same URL never share processed results.
+    """
+
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    _cache: LRUCache = field(default_factory=lambda: LRUCache(maxsize=256), repr=False)
+
+    def document(self, url: str) -> Mapping[str, Any]:
+        """The JSON of the document at ``url``, or :class:`DocumentLoaderError`."""
+        if url in self.extra:
+            return self.extra[url]
+        entry = _urlmap().get(url)
+        if entry is None:
+            raise DocumentLoaderError(
+                f"JSON-LD document {url!r} is not bundled with SkillCred and will not be "
+                "fetched from the network"
+            )
+        return _read_context(self.overrides.get(url, entry["file"]))
+
+    def __call__(self, url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        # pyld mutates what it is given in places; hand it a copy of the cached JSON.
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": copy.deepcopy(self.document(url)),
+            "tag": "static",
+        }
+
+    def context_resolver(self) -> ContextResolver:
+        """A pyld context resolver sharing this loader's processed-context cache."""
+        return ContextResolver(self._cache, self)
+
+
+def _refuse_network(url: str, options: Any = None) -> dict[str, Any]:
+    raise pyld.JsonLdError(
+        f"Refusing to load {url!r}: SkillCred never fetches JSON-LD documents",
+        "jsonld.LoadDocumentError",
+        code="loading document failed",
+    )
+
+
+# No code path in this process may fetch a context, even one that forgets to pass a loader.
+pyld.set_document_loader(_refuse_network)
+
+DEFAULT_LOADER = DocumentLoader()
+
+
+def loaders_for(document: Mapping[str, Any]) -> Iterator[DocumentLoader]:
+    """The default loader, then one per alternate variant of a context the document uses."""
+    yield DEFAULT_LOADER
+    contexts = document.get("@context", [])
+    for url in contexts if isinstance(contexts, list) else [contexts]:
+        if isinstance(url, str):
+            for variant in context_variants(url)[1:]:
+                yield DocumentLoader(overrides={url: variant.file})
+
+
+def _unwrap_jsonld_error(err: pyld.JsonLdError) -> VCError:
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, VCError):
+            return cause
+        cause = cause.__cause__ or getattr(cause, "cause", None) or cause.__context__
+    return JsonLdSafeModeError(f"JSON-LD processing failed: {err}", code="jsonld_invalid")
+
+
+def expand(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> list[Any]:
+    """Expand ``document`` in safe mode: undefined terms and relative IRIs raise errors."""
+    loader = loader or DEFAULT_LOADER
+    dropped: list[str] = []
+    processor = pyld.JsonLdProcessor(on_property_dropped=dropped.append)
+    options = {
+        "documentLoader": loader,
+        "contextResolver": loader.context_resolver(),
+        "base": None,
+        "processingMode": "json-ld-1.1",
+    }
+    try:
+        expanded = processor.expand(copy.deepcopy(dict(document)), options)
+    except pyld.JsonLdError as err:
+        raise _unwrap_jsonld_error(err) from err
+    if dropped:
+        raise JsonLdSafeModeError(
+            "Terms not defined by the document's @context would not be signed: "
+            + ", ".join(sorted(set(map(str, dropped)))),
+            code="jsonld_undefined_term",
+        )
+    _refuse_relative_iris(expanded)
+    return expanded
+
+
+def _is_absolute_or_blank(iri: Any) -> bool:
+    return isinstance(iri, str) and (iri.startswith("_:") or bool(_ABSOLUTE_IRI.match(iri)))
+
+
+def _refuse_relative_iris(node: Any, path: str = "$") -> None:
+    """Walk an expanded document; every @id, @type and property IRI must be absolute."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _refuse_relative_iris(item, f"{path}[{i}]")
+        return
+    if not isinstance(node, dict):
+        return
+    is_value = "@value" in node
+    for key, value in node.items():
+        if key == "@id" and not _is_absolute_or_blank(value):
+            raise _relative(path, value)
+        elif key == "@type":
+            for t in value if isinstance(value, list) else [value]:
+                if not (t == "@json" and is_value) and not _is_absolute_or_blank(t):
+                    raise _relative(path, t)
+        elif key.startswith("@"):
+            if not is_value:
+                _refuse_relative_iris(value, f"{path}.{key}")
+        elif not _is_absolute_or_blank(key):
+            raise _relative(path, key)
+        else:
+            _refuse_relative_iris(value, f"{path}.{key}")
+
+
+def _relative(path: str, iri: Any) -> JsonLdSafeModeError:
+    return JsonLdSafeModeError(
+        f"Relative IRI {iri!r} at {path}: it has no meaning without a base and is not signed",
+        code="jsonld_relative_iri",
+    )
+
+
+def to_quads(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> list[ox.Quad]:
+    """The RDF dataset of ``document`` (safe mode) as pyoxigraph quads."""
+    loader = loader or DEFAULT_LOADER
+    expanded = expand(document, loader)
+    processor = pyld.JsonLdProcessor()
+    options = {
+        "documentLoader": loader,
+        "contextResolver": loader.context_resolver(),
+        "base": None,
+        "rdfDirection": "i18n-datatype",  # as jsonld.js does (PITFALLS #5)
+        "produceGeneralizedRdf": False,
+        "processingMode": "json-ld-1.1",
+    }
+    try:
+        dataset = processor.to_rdf(expanded, options)
+    except pyld.JsonLdError as err:
+        raise _unwrap_jsonld_error(err) from err
+    quads: list[ox.Quad] = []
+    try:
+        for graph_name, triples in dataset.items():
+            graph = ox.DefaultGraph() if graph_name == "@default" else _subject(graph_name)
+            for t in triples:
+                quads.append(
+                    ox.Quad(
+                        _subject(t["subject"]["value"]),
+                        ox.NamedNode(t["predicate"]["value"]),
+                        _object(t["object"]),
+                        graph,
+                    )
+                )
+    except ValueError as err:  # pyoxigraph refuses malformed IRIs and language tags
+        raise JsonLdSafeModeError(f"Invalid RDF term: {err}", code="jsonld_invalid_term") from err
+    return quads
+
+
+def _subject(value: str) -> ox.NamedNode | ox.BlankNode:
+    return ox.BlankNode(value[2:]) if value.startswith("_:") else ox.NamedNode(value)
+
+
+def _object(term: Mapping[str, Any]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    kind = term["type"]
+    if kind == "IRI":
+        return ox.NamedNode(term["value"])
+    if kind == "blank node":
+        return ox.BlankNode(term["value"][2:])
+    if term.get("language") and term.get("datatype", _RDF_LANG_STRING) == _RDF_LANG_STRING:
+        return ox.Literal(term["value"], language=term["language"])
+    return ox.Literal(term["value"], datatype=ox.NamedNode(term["datatype"]))
+
+
+def canonize(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> str:
+    """The RDFC-1.0 canonical N-Quads (SHA-256) of a JSON-LD document, expanded in safe mode."""
+    return canonicalize_quads(to_quads(document, loader)).nquads
