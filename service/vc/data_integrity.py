@@ -129,16 +129,20 @@ def create_proof(
     return proof
 
 
-def sign(document: Mapping[str, Any], signer: Signer, **options: Any) -> dict[str, Any]:
+def sign(
+    document: Mapping[str, Any], signer: Signer, *, proof_as_list: bool = False, **options: Any
+) -> dict[str, Any]:
     """A copy of ``document`` secured with an added eddsa-rdfc-2022 proof (see :func:`create_proof`).
 
     A document that already has a proof gets a proof set (the new proof is appended).
+    ``proof_as_list`` writes a lone proof as a one-element list: JSON-LD reads both the same, but
+    the 1EdTech Open Badges JSON Schema accepts only the list form.
     """
     proof = create_proof(document, signer, **options)
     secured = copy.deepcopy(dict(document))
     existing = secured.get("proof")
     if existing is None:
-        secured["proof"] = proof
+        secured["proof"] = [proof] if proof_as_list else proof
     else:
         secured["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
     return secured

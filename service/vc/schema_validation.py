@@ -1,0 +1,413 @@
+"""Open Badges 3.0 JSON Schema validation, offline and JSON-LD tolerant.
+
+The 1EdTech JSON Schemas are vendored (``schemas/1edtech`` in the source tree, ``service/_schemas``
+in a wheel) and loaded into a ``referencing.Registry`` whose retrieve function refuses every URI it
+does not already hold: a ``$ref`` never triggers a network fetch.
+
+The schemas are written for the compacted, strict form of a credential. Real credentials differ in
+two ways that the spec itself treats as equivalent, so :func:`validate_credential` reads them on a
+normalised *copy* and reports each deviation as a warning, not an error:
+
+* JSON-LD reading: a single value where the schema wants an array (``"type": "Profile"``, one
+  ``proof`` object) is wrapped; a one-element array where the schema wants a single value is
+  unwrapped. JSON-LD gives both forms the same meaning (PITFALLS #8).
+* VCDM 1.1 Open Badges 3.0 (``https://www.w3.org/2018/credentials/v1`` first): the vendored schema
+  pins ``@context[0]`` to the VCDM 2.0 URL and requires ``validFrom``. The OB 3.0 spec says these
+  credentials use ``issuanceDate``/``expirationDate`` for the same rules, so the copy gets the v2
+  context URL, ``issuanceDate`` as ``validFrom`` and ``expirationDate`` as ``validUntil``; errors on
+  the mapped fields are reported under their VCDM 1.1 names (PITFALLS #9).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft201909Validator, FormatChecker, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT201909
+
+import service
+from service.vc.constants import CREDENTIALS_V1, CREDENTIALS_V2
+from service.vc.errors import DocumentLoaderError, SchemaValidationError, VCError
+
+PURL_SCHEMA_BASE = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+
+_SCHEMA_FILE_BY_KIND = {
+    "achievement": "ob_v3p0_achievementcredential_schema.json",
+    "endorsement": "endorsementcredential.json",
+}
+_ACHIEVEMENT_TYPES = frozenset({"AchievementCredential", "OpenBadgeCredential"})
+_ENDORSEMENT_TYPE = "EndorsementCredential"
+_VCDM_V1_RENAMES = {"validFrom": "issuanceDate", "validUntil": "expirationDate"}
+_MAX_NORMALISATION_PASSES = 25
+_JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SchemaReport:
+    """Schema validation outcome: violations in ``errors``, tolerated deviations in ``warnings``.
+
+    Every message starts with the JSON path it is about (``$.credentialSubject.achievement: ...``).
+    ``schema_id`` is the ``$id`` of the schema applied, or ``None`` when none could be chosen.
+    """
+
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    schema_id: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when there are no errors (warnings do not make a credential invalid)."""
+        return not self.errors
+
+
+def schemas_directory() -> Path:
+    """Folder holding the vendored 1EdTech schemas: ``service/_schemas/1edtech`` when installed
+    from a wheel, else ``schemas/1edtech`` next to the ``service`` package in the source tree."""
+    package_root = Path(service.__file__).resolve().parent
+    installed = package_root / "_schemas" / "1edtech"
+    if installed.is_dir():
+        return installed
+    source_tree = package_root.parent / "schemas" / "1edtech"
+    if source_tree.is_dir():
+        return source_tree
+    raise VCError(f"1EdTech JSON Schemas not found at {installed} or {source_tree}",
+                  code="schemas_not_bundled")
+
+
+def refuse_remote_schema(uri: str) -> Resource:
+    """The registry's retrieve function: a schema that is not vendored is refused, never fetched."""
+    raise DocumentLoaderError(f"JSON Schema {uri!r} is not bundled; remote $ref fetch is refused")
+
+
+@cache
+def _vendored_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> parsed schema, for every vendored 1EdTech schema."""
+    return {
+        path.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(schemas_directory().glob("*.json"))
+    }
+
+
+def _canonical_purl_url(file_name: str, file_names: Iterable[str]) -> str | None:
+    """The published purl URL a vendored file stands for (see schemas/SOURCES.md), if any."""
+    if file_name.startswith("ob_v3p0_"):
+        return PURL_SCHEMA_BASE + file_name
+    purl_name = f"ob_v3p0_{file_name.removesuffix('.json')}_schema.json"
+    return None if purl_name in file_names else PURL_SCHEMA_BASE + purl_name
+
+
+@cache
+def schema_registry() -> Registry:
+    """Registry preloaded with every vendored schema under its ``$id`` and its published purl URL
+    (the URL credentials name in ``credentialSchema``); any other URI is refused."""
+    schemas = _vendored_schemas()
+    resources: dict[str, Resource] = {}
+    for file_name, contents in schemas.items():
+        resource = Resource.from_contents(contents, default_specification=DRAFT201909)
+        resources[contents["$id"]] = resource
+        purl_url = _canonical_purl_url(file_name, schemas)
+        if purl_url is not None:
+            resources.setdefault(purl_url, resource)
+    registry: Registry = Registry(retrieve=refuse_remote_schema)  # type: ignore[call-arg]
+    return registry.with_resources(resources.items()).crawl()
+
+
+_RFC3339_DATE_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_rfc3339_date_time(value: object) -> bool:
+    """True for an RFC 3339 date-time with a zone (``2024-05-01T10:00:00Z``, ``...+02:00``)."""
+    if not isinstance(value, str):
+        return True  # JSON Schema formats only constrain strings
+    match = _RFC3339_DATE_TIME.fullmatch(value)
+    if match is None:
+        return False
+    day, clock, fraction, zone = match.groups()
+    fraction = (fraction or "")[:7]  # Python parses at most microseconds
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        datetime.fromisoformat(f"{day}T{clock}{fraction}{zone}")
+    except ValueError:
+        return False
+    return True
+
+
+def _is_full_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if _FULL_DATE.fullmatch(value) is None:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _format_checker() -> FormatChecker:
+    """Our own checks: ``date-time`` is enforced with or without jsonschema's optional extras."""
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(is_rfc3339_date_time)
+    checker.checks("date")(_is_full_date)
+    return checker
+
+
+@cache
+def _validator(kind: str) -> Draft201909Validator:
+    schema = _vendored_schemas()[_SCHEMA_FILE_BY_KIND[kind]]
+    return Draft201909Validator(schema, registry=schema_registry(),
+                                format_checker=_format_checker())
+
+
+def _credential_kind(type_value: object) -> str | None:
+    types = {type_value} if isinstance(type_value, str) \
+        else set(type_value) if isinstance(type_value, list) else set()
+    if types & _ACHIEVEMENT_TYPES:
+        return "achievement"
+    if _ENDORSEMENT_TYPE in types:
+        return "endorsement"
+    return None
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """Render a path as JSONPath: ``$.credentialSubject.result[0]``, ``$['@context'][0]``."""
+    rendered = "$"
+    for part in parts:
+        if isinstance(part, int):
+            rendered += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            rendered += f".{part}"
+        else:
+            rendered += f"['{part}']"
+    return rendered
+
+
+def _first_context(node: Mapping[str, Any]) -> object:
+    contexts = node.get("@context")
+    return contexts[0] if isinstance(contexts, list) and contexts else contexts
+
+
+def _normalise_vcdm_v1(node: Any, path: _JsonPath, warnings: list[str],
+                       renames: dict[str, str]) -> None:
+    """Rewrite every VCDM 1.1 credential in ``node`` (in place) to the VCDM 2.0 names."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _normalise_vcdm_v1(item, (*path, index), warnings, renames)
+        return
+    if not isinstance(node, dict):
+        return
+    if _first_context(node) == CREDENTIALS_V1:
+        contexts = node["@context"]
+        node["@context"] = [CREDENTIALS_V2, *contexts[1:]] if isinstance(contexts, list) \
+            else CREDENTIALS_V2
+        for new_name, old_name in _VCDM_V1_RENAMES.items():
+            if new_name not in node:  # a native validFrom/validUntil keeps its own name
+                if old_name in node:
+                    node[new_name] = node.pop(old_name)
+                renames[json_path((*path, new_name))] = json_path((*path, old_name))
+        warnings.append(
+            f"{json_path(path)}: VCDM 1.1 credential ({CREDENTIALS_V1}); checked against the "
+            "OB 3.0 schema with issuanceDate read as validFrom and expirationDate as validUntil")
+    for key, value in node.items():
+        _normalise_vcdm_v1(value, (*path, key), warnings, renames)
+
+
+def _all_errors(errors: Iterable[ValidationError]) -> Iterable[ValidationError]:
+    """Errors and, recursively, the branch errors of oneOf/anyOf/allOf."""
+    for error in errors:
+        yield error
+        yield from _all_errors(error.context or ())
+
+
+def _shape_fix(error: ValidationError) -> str | None:
+    """'wrap' or 'unwrap' when ``error`` is only a single-value-versus-array difference."""
+    if error.validator != "type":
+        return None
+    expected = error.validator_value
+    expected_types = [expected] if isinstance(expected, str) else list(expected)
+    if "array" in expected_types and not isinstance(error.instance, list):
+        return "wrap"
+    if isinstance(error.instance, list) and len(error.instance) == 1 and "array" not in \
+            expected_types and any(Draft201909Validator.TYPE_CHECKER.is_type(error.instance[0], t)
+                                   for t in expected_types):
+        return "unwrap"
+    return None
+
+
+def _apply_shape_fix(document: Any, path: _JsonPath, fix: str) -> None:
+    parent = document
+    for part in path[:-1]:
+        parent = parent[part]
+    value = parent[path[-1]]
+    parent[path[-1]] = [value] if fix == "wrap" else value[0]
+
+
+def _validate_json_ld_tolerant(validator: Draft201909Validator, document: Any,
+                               warnings: list[str]) -> list[ValidationError]:
+    """Validate, wrapping/unwrapping single values (with warnings) until only real errors remain."""
+    errors: list[ValidationError] = []
+    for _ in range(_MAX_NORMALISATION_PASSES):
+        errors = list(validator.iter_errors(document))
+        fixes: dict[_JsonPath, str] = {}
+        for error in _all_errors(errors):
+            fix = _shape_fix(error)
+            path = tuple(error.absolute_path)
+            if fix is not None and path and path not in fixes:
+                fixes[path] = fix
+        if not fixes:
+            break
+        for path, fix in fixes.items():
+            _apply_shape_fix(document, path, fix)
+            warnings.append(
+                f"{json_path(path)}: a single value where the schema expects an array (accepted: "
+                "JSON-LD reads both the same)" if fix == "wrap" else
+                f"{json_path(path)}: a one-element array where the schema expects a single value "
+                "(accepted: JSON-LD reads both the same)")
+    return errors
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _closest_branch(error: ValidationError) -> list[ValidationError]:
+    """For oneOf/anyOf: the errors of the branch whose shape matches the instance best."""
+    branches: dict[int | str, list[ValidationError]] = {}
+    for sub_error in error.context or ():
+        branches.setdefault(sub_error.relative_schema_path[0], []).append(sub_error)
+    same_shape = [branch for branch in branches.values()
+                  if not any(e.validator == "type" and not e.relative_path for e in branch)]
+    return min(same_shape, key=len) if same_shape else []
+
+
+def _describe(error: ValidationError) -> list[str]:
+    """Short, path-first messages (jsonschema's own messages can embed whole sub-documents)."""
+    path = tuple(error.absolute_path)
+    where = json_path(path)
+    kind = error.validator
+    if kind in ("oneOf", "anyOf"):
+        branch = _closest_branch(error)
+        if branch:
+            return [message for sub_error in branch for message in _describe(sub_error)]
+        return [f"{where}: {_json_type(error.instance)} value matches none of the allowed forms"]
+    if kind == "required":
+        return [f"{json_path((*path, name))}: required property is missing"
+                for name in error.validator_value if name not in error.instance]
+    if kind == "type":
+        return [f"{where}: expected {error.validator_value}, got {_json_type(error.instance)}"]
+    if kind == "contains":
+        wanted = error.validator_value.get("enum", error.validator_value)
+        return [f"{where}: must contain {_short(wanted)}"]
+    if kind == "enum":
+        return [f"{where}: {_short(error.instance)} is not one of {_short(error.validator_value)}"]
+    if kind == "format":
+        return [f"{where}: {_short(error.instance)} is not a valid {error.validator_value}"]
+    if kind == "pattern":
+        return [f"{where}: {_short(error.instance)} does not match {error.validator_value!r}"]
+    if kind == "minItems":
+        return [f"{where}: expected at least {error.validator_value} item(s), "
+                f"got {len(error.instance)}"]
+    if kind == "additionalProperties":
+        return [f"{where}: {error.message}"]
+    detail = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    return [f"{where}: {detail}"]
+
+
+def _rename_paths(message: str, renames: Mapping[str, str]) -> str:
+    where, _, detail = message.partition(": ")
+    for new_path, old_path in renames.items():
+        if where == new_path or where.startswith((new_path + ".", new_path + "[")):
+            return old_path + where[len(new_path):] + ": " + detail
+    return message
+
+
+def _recipient_rule(kind: str, document: Mapping[str, Any]) -> list[str]:
+    """OB 3.0 verification step 1, which the JSON Schema cannot say: the subject is identified."""
+    subject = document.get("credentialSubject")
+    if kind == "achievement" and isinstance(subject, Mapping) and "id" not in subject \
+            and not subject.get("identifier"):
+        return ["$.credentialSubject: needs an id or an identifier (OB 3.0 requires one of them)"]
+    return []
+
+
+def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
+    """Validate an Open Badges 3.0 credential against the vendored 1EdTech JSON Schema.
+
+    The schema is chosen by ``type``: AchievementCredential/OpenBadgeCredential or
+    EndorsementCredential. ``doc`` is not modified. Single values where the schema wants arrays
+    (and one-element arrays where it wants a single value) are accepted with a warning naming the
+    JSON path, as JSON-LD reads them the same. A VCDM 1.1 credential is accepted with a warning:
+    its copy gets the VCDM 2.0 context URL, ``issuanceDate`` as ``validFrom`` and
+    ``expirationDate`` as ``validUntil`` (the equivalent rules the OB 3.0 spec names), and errors
+    on those fields carry the VCDM 1.1 names. Anything else the schema rejects is an error, and so
+    is an AchievementSubject with neither ``id`` nor ``identifier`` (an OB 3.0 rule the schema
+    does not express).
+    """
+    if not isinstance(doc, Mapping):
+        return SchemaReport(errors=(f"$: expected a JSON object, got {_json_type(doc)}",))
+    document = copy.deepcopy(dict(doc))
+    warnings: list[str] = []
+    renames: dict[str, str] = {}
+    _normalise_vcdm_v1(document, (), warnings, renames)
+    kind = _credential_kind(document.get("type"))
+    if kind is None:
+        return SchemaReport(
+            errors=("$.type: not an Open Badges 3.0 credential (type must include "
+                    "OpenBadgeCredential, AchievementCredential or EndorsementCredential)",),
+            warnings=tuple(warnings))
+    validator = _validator(kind)
+    errors = _validate_json_ld_tolerant(validator, document, warnings)
+    messages = _unique([*(_rename_paths(message, renames)
+                          for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
+                          for message in _describe(error)),
+                        *_recipient_rule(kind, document)])
+    return SchemaReport(errors=messages, warnings=_unique(warnings),
+                        schema_id=validator.schema["$id"])
+
+
+def validate_credential_strict(doc: Mapping[str, Any]) -> SchemaReport:
+    """Like :func:`validate_credential`, but raise :class:`SchemaValidationError` on any error.
+
+    Returns the report (its warnings may still be of interest) when the credential is valid.
+    """
+    report = validate_credential(doc)
+    if not report.valid:
+        raise SchemaValidationError(
+            f"credential does not conform to the Open Badges 3.0 JSON Schema: {report.errors[0]}"
+            + (f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""),
+            list(report.errors))
+    return report
+
+
+def _unique(messages: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(messages))
+
+
+__all__ = [
+    "PURL_SCHEMA_BASE",
+    "SchemaReport",
+    "is_rfc3339_date_time",
+    "json_path",
+    "refuse_remote_schema",
+    "schema_registry",
+    "schemas_directory",
+    "validate_credential",
+    "validate_credential_strict",
+]

@@ -1,0 +1,315 @@
+"""One verification pipeline for every input: JSON-LD, VC-JWT, or a baked PNG/SVG badge.
+
+``verify(source, key_resolver=..., status_resolver=...)`` never raises for bad input: whatever it
+is given, it returns a :class:`~service.vc.report.VerificationReport` whose checks say what passed,
+what failed and why. The resolvers are where I/O lives (the service's database, the CLI's
+``--resolve`` files); without them only ``did:key`` issuers can be checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from . import data_integrity, jose, openbadges, status_list
+from .baking import extract_baked
+from .constants import CREDENTIALS_V1, CREDENTIALS_V2
+from .did import ChainedKeyResolver, DidKeyResolver, KeyResolver
+from .errors import VCError
+from .report import VerificationReport
+
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+_KEY_CODES = {"key_resolution_failed", "controller_mismatch", "purpose_mismatch", "unsupported_key_type", "key_error", "malformed_key", "key_not_resolved"}
+_XSD_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def verify(
+    source: Mapping[str, Any] | str | bytes,
+    *,
+    key_resolver: KeyResolver | None = None,
+    status_resolver: status_list.StatusListResolver | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Verify a credential given as a JSON object, JSON text, a compact VC-JWT, or badge image bytes.
+
+    ``did:key`` methods always resolve offline; ``key_resolver`` adds the rest. Status entries are
+    read through ``status_resolver``; without one, or when a list cannot be fetched, the status
+    check is a warning, never a silent pass.
+    """
+    now = now or datetime.now(UTC)
+    keys: KeyResolver = ChainedKeyResolver(DidKeyResolver(), key_resolver) if key_resolver else DidKeyResolver()
+    report = VerificationReport(format="unknown")
+    try:
+        _verify_into(report, source, keys, status_resolver, now)
+    except VCError as err:  # defensive: every step reports its own errors
+        report.add("format", "failed", f"{err.code}: {err}")
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
+        report.add("format", "failed", f"The input could not be processed: {type(err).__name__}")
+    return report
+
+
+def _verify_into(report: VerificationReport, source: Any, keys: KeyResolver, statuses: Any, now: datetime) -> None:
+    source = _decode_input(report, source)
+    if source is None:
+        return
+    if isinstance(source, str):
+        report.format = "vc-jwt" if report.format == "unknown" else report.format
+        credential = _verify_jwt(report, source, keys, now)
+        if credential is None:
+            return
+        embedded_proof = False
+    else:
+        report.format = "json-ld" if report.format == "unknown" else report.format
+        credential = source
+        embedded_proof = True
+    report.credential = dict(credential)
+    if not _check_context(report, credential):
+        return
+    _check_schema(report, credential)
+    if embedded_proof:
+        _check_proofs(report, credential, keys)
+    _check_dates(report, credential, now)
+    _check_status(report, credential, keys, statuses, now)
+    _check_endorsements(report, credential, keys, now)
+
+
+def _decode_input(report: VerificationReport, source: Any) -> dict[str, Any] | str | None:
+    if isinstance(source, Mapping):
+        report.add("format", "passed", "JSON-LD credential")
+        return dict(source)
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        if len(data) > MAX_INPUT_BYTES:
+            report.add("format", "failed", f"Input is larger than {MAX_INPUT_BYTES} bytes")
+            return None
+        if _looks_like_image(data):
+            report.format = "png" if data.startswith(b"\x89PNG") else "svg"
+            try:
+                extracted = extract_baked(data)
+            except VCError as err:
+                report.add("baked_image", "failed", f"{err.code}: {err}")
+                return None
+            report.add("baked_image", "passed", f"Credential extracted from the {report.format.upper()} badge")
+            return _decode_input(report, extracted)
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            report.add("format", "failed", "Input is neither a badge image nor UTF-8 text")
+            return None
+    if not isinstance(source, str):
+        report.add("format", "failed", f"Unsupported input type {type(source).__name__}")
+        return None
+    text = source.strip().lstrip("\ufeff")
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as err:
+            report.add("format", "failed", f"Malformed JSON: {err.msg} at line {err.lineno} column {err.colno}")
+            return None
+        return _decode_input(report, parsed)
+    if jose.looks_like_compact_jws(text):
+        report.add("format", "passed", "VC-JWT (compact JWS)")
+        return text
+    report.add("format", "failed", "Input is not a JSON-LD credential, a compact VC-JWT or a baked badge image")
+    return None
+
+
+def _looks_like_image(data: bytes) -> bool:
+    """PNG signature, or XML/SVG markup: extract (and say so) rather than parse as text."""
+    return data.startswith(b"\x89PNG\r\n\x1a\n") or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def _verify_jwt(report: VerificationReport, token: str, keys: KeyResolver, now: datetime) -> dict[str, Any] | None:
+    try:
+        result = jose.verify_vc_jwt(token, keys, now=now)
+    except VCError as err:
+        check_id = "issuer_key" if err.code in _KEY_CODES else "jwt"
+        report.add(check_id, "failed", f"{err.code}: {err}")
+        return None
+    report.add("jwt", "passed", f"{result.algorithm} signature valid; JWT claims match the credential")
+    if result.warnings:
+        report.add("issuer_key", "warning", "; ".join(result.warnings))
+    else:
+        report.add("issuer_key", "passed", f"Key {result.verification_method or 'from the jwk header'} belongs to the issuer")
+    return result.credential
+
+
+def _check_context(report: VerificationReport, credential: Mapping[str, Any]) -> bool:
+    contexts = credential.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    if contexts[0] == CREDENTIALS_V2:
+        report.add("context", "passed", "VCDM 2.0 credential")
+        return True
+    if contexts[0] == CREDENTIALS_V1:
+        report.add("context", "warning", "VCDM 1.1 credential: still accepted, but OB 3.0 issuers should move to VCDM 2.0")
+        return True
+    report.add("context", "failed", f"The first @context must be {CREDENTIALS_V2} (or {CREDENTIALS_V1}), not {contexts[0]!r}")
+    return False
+
+
+def _check_schema(report: VerificationReport, credential: Mapping[str, Any]) -> None:
+    result = openbadges.validate_credential(dict(credential))
+    if result.errors:
+        report.add("schema", "failed", "Does not conform to the Open Badges 3.0 JSON Schema: " + "; ".join(result.errors[:5]), errors=list(result.errors))
+    elif result.warnings:
+        report.add("schema", "warning", "Conforms when read as JSON-LD, with deviations from the strict schema: " + "; ".join(result.warnings[:5]), warnings=list(result.warnings))
+    else:
+        report.add("schema", "passed", "Conforms to the Open Badges 3.0 JSON Schema")
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    """The credential's issuer id (``issuer`` may be a URL string or a Profile object)."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver) -> None:
+    results = data_integrity.verify_proofs(credential, keys, expected_controller=issuer_id(credential))
+    if not results:
+        report.add("proof", "failed", "The credential has no proof")
+        return
+    valid = [r for r in results if r.verified]
+    details = {"proofs": [{"suite": r.suite, "verificationMethod": r.verification_method, "verified": r.verified, "reason": r.reason} for r in results]}
+    if not valid:
+        key_failures = [r for r in results if r.code in _KEY_CODES]
+        if key_failures:
+            report.add("issuer_key", "failed", "; ".join(r.reason for r in key_failures))
+        report.add("proof", "failed", "; ".join(f"{r.suite}: {r.reason}" for r in results), **details)
+        return
+    best = next((r for r in valid if not r.deprecated), valid[0])
+    others = f" ({len(results) - 1} other proof(s) in the set)" if len(results) > 1 else ""
+    if best.deprecated:
+        report.add("proof", "warning", f"{best.reason}; {best.suite} is deprecated by Open Badges 3.0 (use eddsa-rdfc-2022){others}", **details)
+    else:
+        report.add("proof", "passed", f"{best.reason}{others}", **details)
+    report.add("issuer_key", "passed", f"{best.verification_method} is controlled by the issuer and listed under assertionMethod")
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _XSD_DATETIME.match(value):
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _check_dates(report: VerificationReport, credential: Mapping[str, Any], now: datetime) -> None:
+    v1 = "validFrom" not in credential and "issuanceDate" in credential
+    start_name, end_name = ("issuanceDate", "expirationDate") if v1 else ("validFrom", "validUntil")
+    start, end = credential.get(start_name), credential.get(end_name)
+    if start is None:
+        report.add("valid_from", "skipped", f"No {start_name}")
+    elif (start_at := _parse_date(start)) is None:
+        report.add("valid_from", "failed", f"{start_name} {start!r} is not a valid dateTime")
+    elif start_at > now:
+        report.add("valid_from", "failed", f"Not valid before {start}")
+    else:
+        report.add("valid_from", "passed", f"Valid from {start}")
+    if end is None:
+        report.add("valid_until", "skipped", f"No {end_name}: does not expire")
+    elif (end_at := _parse_date(end)) is None:
+        report.add("valid_until", "failed", f"{end_name} {end!r} is not a valid dateTime")
+    elif end_at < now:
+        report.add("valid_until", "failed", f"Expired on {end}")
+    else:
+        report.add("valid_until", "passed", f"Valid until {end}")
+
+
+def _check_status(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, statuses: Any, now: datetime) -> None:
+    entries = credential.get("credentialStatus")
+    if entries is None:
+        report.add("status", "skipped", "No credentialStatus: the issuer cannot revoke it")
+        return
+    for entry in entries if isinstance(entries, list) else [entries]:
+        _check_status_entry(report, credential, entry, keys, statuses, now)
+
+
+def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any], entry: Any, keys: KeyResolver, statuses: Any, now: datetime) -> None:
+    if not isinstance(entry, Mapping):
+        report.add("status", "failed", "credentialStatus entry is not an object")
+        return
+    purpose = str(entry.get("statusPurpose", "unknown"))
+    check_id = f"status.{purpose}"
+    if entry.get("type") != "BitstringStatusListEntry":
+        report.add(check_id, "warning", f"Status type {entry.get('type')!r} is not supported; status unknown")
+        return
+    url = entry.get("statusListCredential")
+    if statuses is None:
+        report.add(check_id, "warning", f"Status list {url} was not checked: no status list resolver")
+        return
+    try:
+        list_credential = statuses.resolve(url)
+    except VCError as err:
+        report.add(check_id, "warning", f"Status list {url} could not be fetched ({err}); status unknown")
+        return
+    problem = _status_list_problem(list_credential, credential, keys, now)
+    if problem:
+        report.add(check_id, "failed", f"Status list {url} is not trustworthy: {problem}")
+        return
+    try:
+        reading = status_list.read_status(entry, list_credential)
+    except VCError as err:
+        report.add(check_id, "failed", f"{err.code}: {err}")
+        return
+    if not reading.is_set:
+        report.add(check_id, "passed", f"Not {_past(purpose)} (index {reading.index} of {url})")
+    elif purpose == "message":
+        report.add(check_id, "warning", f"Status message: {reading.message}")
+    else:
+        report.add(check_id, "failed", f"The issuer has {_past(purpose)} this credential" + (f": {reading.message}" if reading.message else ""))
+
+
+def _past(purpose: str) -> str:
+    return {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
+
+
+def _status_list_problem(list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime) -> str | None:
+    """Why a status list credential cannot be trusted (PITFALLS #12), or None."""
+    if not isinstance(list_credential, Mapping):
+        return "it is not a JSON object"
+    list_issuer = issuer_id(list_credential)
+    if list_issuer != issuer_id(credential):
+        return f"issued by {list_issuer}, not by the credential's issuer"
+    results = data_integrity.verify_proofs(list_credential, keys, expected_controller=list_issuer)
+    if not any(r.verified for r in results):
+        return "its proof does not verify: " + ("; ".join(r.reason for r in results) or "no proof")
+    sub = VerificationReport(format="json-ld")
+    _check_dates(sub, list_credential, now)
+    failed = [c.reason for c in sub.checks if c.outcome == "failed"]
+    return "; ".join(failed) or None
+
+
+def _check_endorsements(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, now: datetime) -> None:
+    endorsements = list(_embedded_endorsements(credential))
+    if not endorsements:
+        return
+    for i, (where, endorsement) in enumerate(endorsements):
+        sub = verify(endorsement, key_resolver=keys, now=now)
+        if sub.verified:
+            report.add(f"endorsements.{i}", "passed", f"Endorsement in {where} by {issuer_id(endorsement)} verifies")
+        else:
+            failed = "; ".join(f"{c.id}: {c.reason}" for c in sub.checks if c.outcome == "failed")
+            report.add(f"endorsements.{i}", "warning", f"Endorsement in {where} does not verify and is ignored ({failed})")
+
+
+def _embedded_endorsements(credential: Mapping[str, Any]):
+    def items(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else [value] if value else []
+
+    holders = [("credential", credential)]
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("achievement"), Mapping):
+        holders.append(("achievement", subject["achievement"]))
+    if isinstance(credential.get("issuer"), Mapping):
+        holders.append(("issuer", credential["issuer"]))
+    for where, holder in holders:
+        for endorsement in items(holder.get("endorsement")):
+            if isinstance(endorsement, Mapping):
+                yield where, endorsement
+        for token in items(holder.get("endorsementJwt")):
+            if isinstance(token, str):
+                yield where, token
