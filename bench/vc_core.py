@@ -1,0 +1,135 @@
+"""Credential-core throughput on one core: issue/s and verify/s per proof format, beside the Node anchor.
+
+    .venv/bin/python bench/vc_core.py [--n 200] [--rounds 5] [--no-node]
+
+Measures, in this one process (so one core):
+- eddsa-rdfc-2022 (DataIntegrityProof) issue and verify of an Open Badges 3.0 credential
+  (``verify`` = the proof alone, ``verify (full report)`` = the whole pipeline: schema, dates...);
+- VC-JWT issue and verify with RS256 (2048-bit RSA) and EdDSA.
+The anchor is digitalbazaar's ``@digitalbazaar/vc`` + ``eddsa-rdfc-2022-cryptosuite`` on Node, run
+by ``tests/interop/node/dbvc.mjs bench`` on the same credential in the same run. Each figure is the
+median of ``--rounds`` rounds of ``--n`` operations; the machine is noisy, so compare medians and
+ratios, not single runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+
+from service.vc import data_integrity, jose  # noqa: E402
+from service.vc.did import DidKeyResolver, DocumentKeyResolver, PublishedKey, build_did_document  # noqa: E402
+from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519  # noqa: E402
+from service.vc.verify import verify  # noqa: E402
+
+CREDENTIAL = REPO.parent / "shared" / "standards" / "vectors" / "ob3-impl-guide" / "unsigned-credential.json"
+
+
+def rate(operation: Callable[[int], object], n: int, rounds: int) -> float:
+    """Median operations per second over ``rounds`` rounds of ``n`` calls (after a warm-up)."""
+    for i in range(min(n, 20)):
+        operation(i)
+    per_round = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for i in range(n):
+            operation(i)
+        per_round.append(n / (time.perf_counter() - start))
+    return statistics.median(per_round)
+
+
+def credential_for(issuer: str) -> dict:
+    credential = json.loads(CREDENTIAL.read_text())
+    credential["issuer"]["id"] = issuer
+    return credential
+
+
+def bench_data_integrity(n: int, rounds: int) -> dict[str, float]:
+    signer = did_key_signer(generate_ed25519())
+    issuer = signer.verification_method.split("#")[0]
+    base = credential_for(issuer)
+    variants = []
+    for i in range(n):
+        c = copy.deepcopy(base)
+        c["id"] = f"urn:uuid:00000000-0000-0000-0000-{i:012d}"
+        variants.append(c)
+    signed = [data_integrity.sign(c, signer) for c in variants]
+    resolver = DidKeyResolver()
+    return {
+        "issue": rate(lambda i: data_integrity.sign(variants[i], signer), n, rounds),
+        "verify": rate(lambda i: data_integrity.verify_proofs(signed[i], resolver, expected_controller=issuer), n, rounds),
+        "verify (full report)": rate(lambda i: verify(signed[i]), n, rounds),
+    }
+
+
+def bench_jwt(n: int, rounds: int, private_key, fragment: str) -> dict[str, float]:
+    did = "did:web:issuer.example"
+    signer = LocalSigner(private_key, f"{did}#{fragment}")
+    resolver = DocumentKeyResolver({did: build_did_document(did, [PublishedKey(fragment, private_key.public_key())])})
+    credential = credential_for(did)
+    tokens = [jose.sign_vc_jwt(credential, signer) for _ in range(n)]
+    return {
+        "issue": rate(lambda i: jose.sign_vc_jwt(credential, signer), n, rounds),
+        "verify": rate(lambda i: jose.verify_vc_jwt(tokens[i], resolver), n, rounds),
+    }
+
+
+def bench_node(n: int) -> dict[str, float] | None:
+    if not shutil.which("node"):
+        return None
+    sys.path.insert(0, str(REPO / "tests" / "interop"))
+    from node_verifier import NodeVC, ensure_node_modules  # noqa: E402
+
+    ensure_node_modules()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "credential.json"
+        path.write_text(json.dumps(credential_for("did:example:placeholder")))
+        result = NodeVC().bench(path, n)
+    return {"issue": result["issue_per_s"], "verify": result["verify_per_s"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-node", action="store_true")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, float, float | None]] = []
+    node = None if args.no_node else bench_node(args.n)
+    for op, value in bench_data_integrity(args.n, args.rounds).items():
+        anchor_op = "verify" if op.startswith("verify") else op
+        rows.append(("eddsa-rdfc-2022", op, value, node.get(anchor_op) if node else None))
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for name, key, fragment in (("VC-JWT RS256", rsa_key, "rsa-1"), ("VC-JWT EdDSA", generate_ed25519(), "key-1")):
+        for op, value in bench_jwt(args.n, args.rounds, key, fragment).items():
+            rows.append((name, op, value, None))
+
+    print(f"# bench/vc_core.py --n {args.n} --rounds {args.rounds}  ({platform.python_implementation()} "
+          f"{platform.python_version()}, {platform.machine()}, one process = one core)")
+    print("| format | operation | SkillCred /s (median) | Node anchor /s | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for fmt, op, value, anchor in rows:
+        anchor_text = f"{anchor:,.0f}" if anchor else "-"
+        ratio = f"{value / anchor:.2f}x" if anchor else "-"
+        print(f"| {fmt} | {op} | {value:,.0f} | {anchor_text} | {ratio} |")
+    if node is None and not args.no_node:
+        print("\n(node not found: no anchor figures)")
+
+
+if __name__ == "__main__":
+    main()

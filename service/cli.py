@@ -1,0 +1,138 @@
+"""The ``skillcred`` command line: verify, sign and generate keys (and, in the service, serve).
+
+Contract (scripts rely on it):
+
+- ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
+- ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
+- ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from service.vc import data_integrity, jose
+from service.vc.did import DocumentKeyResolver
+from service.vc.errors import VCError
+from service.vc.keys import did_key_signer, ed25519_key_file, generate_ed25519, load_ed25519_key_file
+from service.vc.status_list import MappedStatusListResolver
+from service.vc.verify import verify
+
+
+def _parse_resolve(values: Sequence[str]) -> dict[str, Any]:
+    documents: dict[str, Any] = {}
+    for value in values:
+        url, sep, path = value.partition("=")
+        if not sep or not url or not path:
+            raise SystemExit(f"--resolve expects URL=PATH, got {value!r}")
+        try:
+            documents[url] = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise SystemExit(f"--resolve {url}: cannot read {path}: {err}") from err
+    return documents
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as err:
+        print(f"cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return 2
+    documents = _parse_resolve(args.resolve)
+    report = verify(
+        data,
+        key_resolver=DocumentKeyResolver(documents),
+        status_resolver=MappedStatusListResolver(documents),
+    )
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0 if report.verified else 1
+
+
+def _write_private_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"{out} exists; pass --force to overwrite", file=sys.stderr)
+        return 2
+    key = generate_ed25519()
+    key_file = ed25519_key_file(key)
+    _write_private_file(out, json.dumps(key_file, indent=2) + "\n")
+    print(key_file["controller"])
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    try:
+        unsigned = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        key = load_ed25519_key_file(json.loads(Path(args.key).read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"cannot read input: {err}", file=sys.stderr)
+        return 2
+    except VCError as err:
+        print(f"{err.code}: {err}", file=sys.stderr)
+        return 2
+    if not isinstance(unsigned, dict):
+        print("the credential must be a JSON object", file=sys.stderr)
+        return 2
+    signer = did_key_signer(key)
+    key_did = signer.verification_method.split("#")[0]
+    issuer = unsigned.get("issuer")
+    if (issuer.get("id") if isinstance(issuer, dict) else issuer) != key_did:
+        print(f"warning: the credential's issuer is not {key_did}; verifiers will refuse the proof",
+              file=sys.stderr)
+    try:
+        if args.jwt:
+            print(jose.sign_vc_jwt(unsigned, signer))
+        else:
+            print(json.dumps(data_integrity.sign(unsigned, signer, proof_as_list=True), indent=2, ensure_ascii=False))
+    except VCError as err:
+        print(f"cannot sign: {err.code}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skillcred", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--resolve", action="append", default=[], metavar="URL=PATH",
+                   help="use the JSON document at PATH for URL (DID/controller document or status list)")
+    p.set_defaults(func=cmd_verify)
+
+    keys = commands.add_parser("keys", help="key management").add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("generate", help="write a new Ed25519 key file and print its did:key")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_keys_generate)
+
+    p = commands.add_parser("sign", help="sign an unsigned credential with a key file")
+    p.add_argument("file")
+    p.add_argument("--key", required=True)
+    p.add_argument("--jwt", action="store_true", help="print a compact VC-JWT instead of a Data Integrity proof")
+    p.set_defaults(func=cmd_sign)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
