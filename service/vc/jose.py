@@ -1,0 +1,478 @@
+"""VC-JWT: a credential secured as a compact JWS, as Open Badges 3.0 section 8.2 defines it.
+
+The JWT payload *is* the credential (VCDM 2.0) with the claims ``iss`` (issuer id), ``jti``
+(credential id), ``nbf`` (validFrom), ``sub`` (credentialSubject.id) and ``exp`` (validUntil)
+added; a VCDM 1.1 credential travels in the ``vc`` claim instead, with ``issuanceDate`` and
+``expirationDate`` (the spec's notes). There is no ``iat``. The JOSE header holds ``alg``,
+``typ: JWT`` and either ``kid`` (a URI dereferenced to the key) or ``jwk`` (the public key).
+
+Signing goes through the :class:`~service.vc.keys.Signer` Protocol, so the private key never
+leaves it. Verification is written on ``cryptography`` (faster than PyJWT, see PITFALLS) and
+follows RFC 8725: the algorithm is allow-listed before any key is looked at, the key type must
+fit the algorithm, and headers that point elsewhere for keys (``jku``, ``x5u``) are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from .constants import CREDENTIALS_V1
+from .did import DidKeyResolver, KeyResolver, VerificationMethod
+from .errors import JwtError, KeyError_, VCError
+from .keys import Signer, jose_algorithm
+from .multikey import PublicKey, jwk_to_public_key, public_key_to_jwk
+
+# The only algorithms ever accepted, whatever a caller allows: asymmetric; no "none", no HS*.
+SUPPORTED_ALGORITHMS = frozenset({"RS256", "EdDSA", "ES256"})
+# A compact JWS longer than this (1 MiB) is refused before anything is decoded.
+MAX_TOKEN_LENGTH = 1024 * 1024
+# Registered JWT claims (RFC 7519): not part of the credential the payload carries.
+JWT_CLAIM_NAMES = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+# The only JOSE headers OB 3.0 section 8.2 allows; others verify with a warning, except:
+OB3_HEADER_NAMES = frozenset({"alg", "kid", "jwk", "typ"})
+# headers that fetch keys, carry certificates, or demand processing this verifier does not do.
+REFUSED_HEADER_NAMES = frozenset({"crit", "jku", "x5u", "x5c", "x5t", "x5t#S256", "b64"})
+
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+KeySource = Literal["kid", "jwk"]
+
+
+@dataclass(frozen=True)
+class JwtVerification:
+    """A VC-JWT whose signature verified and whose claims agree with the credential it carries.
+
+    ``verification_method`` is the resolved method id (``kid``, or the issuer's ``did:key`` when
+    a ``jwk`` header matched it); ``None`` when the key was only self-asserted in the header.
+    ``warnings`` are ``"code: explanation"`` strings to report without failing.
+    """
+
+    credential: dict[str, Any]
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    algorithm: str
+    verification_method: str | None
+    key_source: KeySource
+    warnings: tuple[str, ...] = ()
+
+
+# --- encoding and strict parsing -------------------------------------------------------------
+
+def _b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(part: str, what: str) -> bytes:
+    """Unpadded, canonical base64url only: other spellings of the same bytes are refused."""
+    if not _BASE64URL.fullmatch(part) or len(part) % 4 == 1:
+        raise JwtError(f"The {what} is not base64url", code="malformed_jwt")
+    data = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    if _b64url_encode(data) != part:
+        raise JwtError(f"The {what} is not canonical base64url", code="malformed_jwt")
+    return data
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise ValueError(f"duplicate member {name!r}")
+        result[name] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise JwtError(f"The {what} is not JSON: {err}", code="malformed_jwt") from err
+    if not isinstance(value, dict):
+        raise JwtError(f"The {what} is not a JSON object", code="malformed_jwt")
+    return value
+
+
+def _json_bytes(value: dict[str, Any]) -> bytes:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def _parse(token: Any) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    """(header, payload, signing input, signature) of a compact JWS, or ``malformed_jwt``."""
+    if not isinstance(token, str):
+        raise JwtError("A compact JWS must be text", code="malformed_jwt")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise JwtError(f"The token is over {MAX_TOKEN_LENGTH} characters", code="malformed_jwt")
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise JwtError(f"A compact JWS has 3 parts, not {len(parts)}", code="malformed_jwt")
+    header = _json_object(_b64url_decode(parts[0], "JOSE header"), "JOSE header")
+    payload = _json_object(_b64url_decode(parts[1], "JWT payload"), "JWT payload")
+    signature = _b64url_decode(parts[2], "signature")
+    return header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
+
+
+def looks_like_compact_jws(text: str) -> bool:
+    """Whether ``text`` is shaped like a compact JWS: 3 base64url parts, a header with ``alg``."""
+    if not isinstance(text, str) or len(text) > MAX_TOKEN_LENGTH:
+        return False
+    text = text.strip()
+    if not _COMPACT_JWS.fullmatch(text):
+        return False
+    try:
+        header = _json_object(_b64url_decode(text.split(".", 1)[0], "header"), "header")
+    except JwtError:
+        return False
+    return isinstance(header.get("alg"), str)
+
+
+def decode_vc_jwt_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (header, payload) of a compact JWS, parsed strictly but NOT verified: for display."""
+    header, payload, _, _ = _parse(token)
+    return header, payload
+
+
+# --- credential <-> claims -------------------------------------------------------------------
+
+def _issuer_id(credential: dict[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) and issuer else None
+
+
+def _subjects(credential: dict[str, Any]) -> list[Any]:
+    subjects = credential.get("credentialSubject")
+    return subjects if isinstance(subjects, list) else [subjects]
+
+
+def _is_vcdm_1_1(credential: dict[str, Any]) -> bool:
+    contexts = credential.get("@context")
+    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+    return first == CREDENTIALS_V1
+
+
+def _date(credential: dict[str, Any], vcdm2: str, vcdm1: str) -> tuple[str, datetime | None]:
+    """(name, value) of validFrom/validUntil, or of issuanceDate/expirationDate in VCDM 1.1."""
+    name = vcdm2 if vcdm2 in credential else vcdm1
+    value = credential.get(name)
+    if value is None:
+        return name, None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        message = f"The credential's {name} is not a dateTime: {value!r:.60}"
+        raise JwtError(message, code="malformed_credential")
+    return name, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _numeric_date(moment: datetime) -> int:
+    return math.floor(moment.timestamp())
+
+
+def _claims_for(credential: dict[str, Any]) -> dict[str, Any]:
+    issuer, credential_id = _issuer_id(credential), credential.get("id")
+    _, valid_from = _date(credential, "validFrom", "issuanceDate")
+    _, valid_until = _date(credential, "validUntil", "expirationDate")
+    if issuer is None or not isinstance(credential_id, str) or valid_from is None:
+        message = "A VC-JWT needs the credential's issuer id, id and validFrom"
+        raise JwtError(message, code="claim_missing")
+    claims = {"iss": issuer, "jti": credential_id, "nbf": _numeric_date(valid_from)}
+    subjects = _subjects(credential)
+    if len(subjects) == 1 and isinstance(subjects[0], dict):
+        if isinstance(subjects[0].get("id"), str):
+            claims["sub"] = subjects[0]["id"]
+    if valid_until is not None:
+        claims["exp"] = _numeric_date(valid_until)
+    return claims
+
+
+def _credential_in(payload: dict[str, Any]) -> dict[str, Any]:
+    if "@context" in payload:
+        return {name: value for name, value in payload.items() if name not in JWT_CLAIM_NAMES}
+    if isinstance(payload.get("vc"), dict):
+        return payload["vc"]
+    message = "The JWT payload holds no credential (no @context, no vc claim)"
+    raise JwtError(message, code="malformed_credential")
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+def encode_compact_jws(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
+    """Sign ``payload`` under ``header`` exactly as given: B64URL(header).B64URL(payload).sig."""
+    signing_input = f"{_b64url_encode(_json_bytes(header))}.{_b64url_encode(_json_bytes(payload))}"
+    signature = signer.sign(signing_input.encode("ascii"))
+    if signer.algorithm == "ES256" and len(signature) != 64:
+        raise JwtError("ES256 signatures must be raw r || s (64 bytes)", code="signer_error")
+    return f"{signing_input}.{_b64url_encode(signature)}"
+
+
+def sign_vc_jwt(
+    credential: dict[str, Any], signer: Signer, *, key_in_header: KeySource = "kid"
+) -> str:
+    """The credential as an OB 3.0 VC-JWT (compact JWS), signed by ``signer``.
+
+    The header names the key by ``kid`` (the signer's verification method) or carries its public
+    ``jwk``. The credential needs an issuer id, an id and validFrom (issuanceDate in VCDM 1.1).
+    """
+    if not isinstance(credential, dict):
+        raise JwtError("A credential must be a JSON object", code="malformed_credential")
+    algorithm = signer.algorithm
+    if algorithm not in SUPPORTED_ALGORITHMS:
+        raise JwtError(f"Algorithm {algorithm!r} is not supported", code="alg_not_allowed")
+    _check_key_fits_algorithm(signer.public_key, algorithm)
+    header: dict[str, Any] = {"alg": algorithm, "typ": "JWT"}
+    if key_in_header == "kid":
+        header["kid"] = signer.verification_method
+    elif key_in_header == "jwk":
+        header["jwk"] = public_key_to_jwk(signer.public_key)
+    else:
+        raise ValueError(f"key_in_header must be 'kid' or 'jwk', not {key_in_header!r}")
+    claims = _claims_for(credential)
+    if _is_vcdm_1_1(credential):
+        return encode_compact_jws(header, {**claims, "vc": credential}, signer)
+    clash = sorted(JWT_CLAIM_NAMES & credential.keys())
+    if clash:
+        raise JwtError(f"The credential uses JWT claim names {clash}", code="claim_mismatch")
+    return encode_compact_jws(header, {**credential, **claims}, signer)
+
+
+# --- verification: header and key --------------------------------------------------------------
+
+def _check_header(header: dict[str, Any], allowed: frozenset[str], warnings: list[str]) -> str:
+    algorithm = header.get("alg")
+    if not isinstance(algorithm, str) or algorithm not in allowed & SUPPORTED_ALGORITHMS:
+        raise JwtError(f"Algorithm {algorithm!r:.40} is not allowed", code="alg_not_allowed")
+    refused = sorted(REFUSED_HEADER_NAMES & header.keys())
+    if refused:
+        message = f"JOSE headers {refused} are refused (no key fetching, no extensions)"
+        raise JwtError(message, code="header_not_allowed")
+    extra = sorted(header.keys() - OB3_HEADER_NAMES)
+    if extra:
+        warnings.append(f"header_not_in_ob3: OB 3.0 allows alg, kid, jwk and typ, not {extra}")
+    typ = header.get("typ")
+    if typ is not None and not isinstance(typ, str):
+        raise JwtError("The typ header must be a string", code="malformed_jwt")
+    if typ is not None and typ.lower().removeprefix("application/") != "jwt":
+        warnings.append(f"typ_not_jwt: OB 3.0 wants typ 'JWT', not {typ!r:.40}")
+    return algorithm
+
+
+def _check_key_fits_algorithm(key: PublicKey, algorithm: str) -> None:
+    try:
+        key_algorithm = jose_algorithm(key)
+    except KeyError_ as err:
+        code = "weak_key" if err.code == "weak_key" else "alg_key_mismatch"
+        raise JwtError(str(err), code=code) from err
+    if key_algorithm != algorithm:
+        message = f"A {key_algorithm} key cannot verify an {algorithm} signature"
+        raise JwtError(message, code="alg_key_mismatch")
+
+
+def _header_jwk(jwk: Any) -> PublicKey:
+    if not isinstance(jwk, dict):
+        raise JwtError("The jwk header must be a JSON object", code="malformed_key")
+    if _PRIVATE_JWK_MEMBERS & jwk.keys():
+        raise JwtError("The jwk header exposes private key members", code="private_key_in_header")
+    try:
+        return jwk_to_public_key(jwk)
+    except KeyError_ as err:
+        raise JwtError(f"The jwk header is not a usable key: {err}", code="malformed_key") from err
+
+
+def _same_key(first: PublicKey, second: PublicKey) -> bool:
+    try:
+        return public_key_to_jwk(first) == public_key_to_jwk(second)
+    except KeyError_:
+        return False
+
+
+def _resolve(resolver: KeyResolver, method_id: str) -> VerificationMethod:
+    try:
+        return resolver.resolve(method_id)
+    except VCError as err:
+        message = f"Key {method_id!r:.120} was not resolved: {err}"
+        raise JwtError(message, code="key_not_resolved") from err
+
+
+def _choose_key(
+    header: dict[str, Any], iss: Any, resolver: KeyResolver | None, warnings: list[str]
+) -> tuple[PublicKey, VerificationMethod | None, KeySource]:
+    """The key that must have signed: dereferenced from ``kid``, or the ``jwk`` header."""
+    kid, jwk = header.get("kid"), header.get("jwk")
+    if kid is not None:
+        if not isinstance(kid, str) or not kid:
+            raise JwtError("The kid header must be a non-empty string", code="malformed_jwt")
+        if kid.startswith("#") and isinstance(iss, str):
+            kid = iss.split("#", 1)[0] + kid
+        elif ":" not in kid:
+            message = f"kid {kid!r:.60} is neither a URI nor a fragment of iss"
+            raise JwtError(message, code="key_not_resolved")
+        method = _resolve(resolver or DidKeyResolver(), kid)
+        if jwk is not None and not _same_key(_header_jwk(jwk), method.public_key):
+            message = "The jwk header is not the key that kid resolves to"
+            raise JwtError(message, code="controller_mismatch")
+        return method.public_key, method, "kid"
+    if jwk is None:
+        raise JwtError("The header names no key: it needs kid or jwk", code="key_not_resolved")
+    public_key = _header_jwk(jwk)
+    if isinstance(iss, str) and iss.startswith("did:key:"):
+        method = _resolve(DidKeyResolver(), iss)
+        if not _same_key(public_key, method.public_key):
+            message = f"The jwk header is not the key of the issuer {iss}"
+            raise JwtError(message, code="controller_mismatch")
+        return public_key, method, "jwk"
+    warnings.append("self_asserted_key: the key came from the jwk header; nothing ties it to iss")
+    return public_key, None, "jwk"
+
+
+def _signature_is_valid(key: PublicKey, signing_input: bytes, signature: bytes) -> bool:
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, signing_input)
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            if len(signature) != 64:
+                return False
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- verification: claims ----------------------------------------------------------------------
+
+def _mismatch(message: str) -> JwtError:
+    return JwtError(message, code="claim_mismatch")
+
+
+def _missing(claim: str, because: str) -> JwtError:
+    return JwtError(f"The JWT has no {claim} claim, but {because}", code="claim_missing")
+
+
+def _claim_date(payload: dict[str, Any], name: str) -> int | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise JwtError(f"The {name} claim is not a NumericDate", code="malformed_jwt")
+    return math.floor(value)
+
+
+def _check_identity_claims(
+    payload: dict[str, Any], credential: dict[str, Any], warnings: list[str]
+) -> None:
+    """iss = issuer.id, jti = id, sub = credentialSubject.id (section 8.2 "Verify a Credential")."""
+    if "iss" not in payload:
+        raise _missing("iss", "OB 3.0 requires it")
+    if payload["iss"] != _issuer_id(credential):
+        raise _mismatch(f"iss {payload['iss']!r:.80} is not the credential's issuer id")
+    credential_id = credential.get("id")
+    if "jti" not in payload and credential_id is not None:
+        raise _missing("jti", "the credential has an id")
+    if "jti" in payload and payload["jti"] != credential_id:
+        raise _mismatch(f"jti {payload['jti']!r:.80} is not the credential's id")
+    if "jti" not in payload:
+        warnings.append("jti_missing: OB 3.0 wants a jti claim, and the credential has no id")
+    subjects = _subjects(credential)
+    ids = [s["id"] for s in subjects if isinstance(s, dict) and isinstance(s.get("id"), str)]
+    if "sub" not in payload and len(subjects) == 1 and ids:
+        raise _missing("sub", "the credentialSubject has an id")
+    if "sub" in payload and payload["sub"] not in ids:
+        raise _mismatch(f"sub {payload['sub']!r:.80} is not the credentialSubject id")
+
+
+def _check_date_claims(
+    payload: dict[str, Any], credential: dict[str, Any], warnings: list[str]
+) -> tuple[int, int | None]:
+    """nbf = validFrom, exp = validUntil, in whole seconds; returns (not before, expiry)."""
+    nbf, exp = _claim_date(payload, "nbf"), _claim_date(payload, "exp")
+    from_name, valid_from = _date(credential, "validFrom", "issuanceDate")
+    until_name, valid_until = _date(credential, "validUntil", "expirationDate")
+    if nbf is None:
+        raise _missing("nbf", "OB 3.0 requires it")
+    if valid_from is None or nbf != _numeric_date(valid_from):
+        raise _mismatch(f"nbf {nbf} does not equal the credential's {from_name}")
+    if valid_until is not None and exp is None:
+        raise _missing("exp", f"the credential has {until_name}")
+    if valid_until is not None and exp != _numeric_date(valid_until):
+        raise _mismatch(f"exp {exp} does not equal the credential's {until_name}")
+    if valid_until is None and exp is not None:
+        warnings.append(f"exp_without_{until_name}: the JWT expires, the credential does not say")
+    return nbf, exp
+
+
+# --- verification ----------------------------------------------------------------------------
+
+def verify_vc_jwt(
+    token: str,
+    key_resolver: KeyResolver | None,
+    *,
+    allowed_algorithms: frozenset[str] = SUPPORTED_ALGORITHMS,
+    now: datetime | None = None,
+    leeway: timedelta = timedelta(minutes=5),
+) -> JwtVerification:
+    """Verify an OB 3.0 VC-JWT; raises :class:`JwtError` with a stable ``code`` when it fails.
+
+    In order: strict parsing; ``alg`` against the allow-list (before any key); refused headers;
+    the key (``kid`` dereferenced through ``key_resolver``, a ``#fragment`` relative to ``iss``,
+    did:key alone when ``key_resolver`` is None; or the ``jwk`` header, trusted only when ``iss``
+    is that key's did:key, else a ``self_asserted_key`` warning); key type against ``alg``; the
+    signature; the claims against the credential; the key's controller (the issuer) and purpose
+    (``assertionMethod``); the validity window against ``now``, give or take ``leeway``.
+    """
+    header, payload, signing_input, signature = _parse(token)
+    warnings: list[str] = []
+    algorithm = _check_header(header, allowed_algorithms, warnings)
+    public_key, method, source = _choose_key(header, payload.get("iss"), key_resolver, warnings)
+    _check_key_fits_algorithm(public_key, algorithm)
+    if not _signature_is_valid(public_key, signing_input, signature):
+        raise JwtError("The signature does not verify", code="bad_signature")
+
+    credential = _credential_in(payload)
+    _check_identity_claims(payload, credential, warnings)
+    not_before, expiry = _check_date_claims(payload, credential, warnings)
+    if method is not None and method.controller != payload["iss"]:
+        message = f"Key {method.id} is controlled by {method.controller}, not by the issuer"
+        raise JwtError(message, code="controller_mismatch")
+    if method is not None and "assertionMethod" not in method.purposes:
+        message = f"Key {method.id} is not listed under assertionMethod"
+        raise JwtError(message, code="purpose_mismatch")
+
+    moment = now or datetime.now(UTC)
+    instant = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    slack = leeway.total_seconds()
+    if instant + slack < not_before:
+        raise JwtError("The credential is not valid yet (nbf is ahead)", code="not_yet_valid")
+    if expiry is not None and instant >= expiry + slack:
+        raise JwtError("The credential has expired (exp has passed)", code="expired")
+    return JwtVerification(
+        credential=credential,
+        header=header,
+        payload=payload,
+        algorithm=algorithm,
+        verification_method=method.id if method is not None else None,
+        key_source=source,
+        warnings=tuple(warnings),
+    )
