@@ -1,8 +1,10 @@
 """RDF Dataset Canonicalization, RDFC-1.0 (https://www.w3.org/TR/rdf-canon/).
 
-Why our own implementation: pyoxigraph's ``Dataset.canonicalize`` has no work limit (it
-never returns on a poison graph such as the rdf-canon suite's test074) and does not expose
-the issued identifiers map; pyld's URDNA2015 escapes N-Quads the pre-RDFC-1.0 way.
+Why our own implementation: pyoxigraph's ``Dataset.canonicalize`` (0.5.13) has no work
+limit (it never returns on a poison graph such as the rdf-canon suite's test074), does not
+expose the issued identifiers map, and labels equal nodes in blank-node graphs (embedded
+proofs, as in OB 3.0 endorsements) differently from digitalbazaar's rdf-canonize; pyld's
+URDNA2015 escapes N-Quads the pre-RDFC-1.0 way.
 
 The algorithm follows the specification's steps closely (section numbers in comments).
 Quads are held as 4-tuples of canonical N-Quads term strings; a blank node is held as its
@@ -13,7 +15,8 @@ Term serialisation is pyoxigraph's ``str()``, which produces the canonical N-Qua
 RDFC-1.0 appendix A (ECHAR for BS, HT, LF, FF, CR, ``"`` and ``\\``; UCHAR with uppercase
 HEX for the other U+0000-U+001F and U+007F; everything else unencoded). Note that
 pyoxigraph lower-cases language tags when it builds a literal (``"x"@EN`` becomes
-``"x"@en``), which JSON-LD processors also do on expansion.
+``"x"@en``), as pyld and jsonld.js also do when they expand JSON-LD; rdf-canonize keeps
+the case of a tag read from N-Quads text, so only such hand-written input can differ.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph
 
@@ -34,7 +38,7 @@ __all__ = [
     "canonicalize_quads",
 ]
 
-SUPPORTED_HASH_ALGORITHMS: dict[str, Callable[[bytes], hashlib._Hash]] = {
+SUPPORTED_HASH_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
     "sha256": hashlib.sha256,
     "sha384": hashlib.sha384,
 }
@@ -74,7 +78,7 @@ def canonicalize_quads(
     Duplicate quads are ignored (a dataset is a set). ``hash_algorithm`` is ``"sha256"``
     (the RDFC-1.0 default) or ``"sha384"``.
 
-    Work bound (dataset poisoning, RDFC-1.0 section 8.1): ``max_deep_iterations`` caps the
+    Work bound (RDFC-1.0 security considerations, "Dataset Poisoning"): ``max_deep_iterations`` caps the
     work spent in the Hash N-Degree Quads algorithm, counted as the number of its calls
     (recursive ones included, as digitalbazaar's rdf-canonize counts "deep iterations")
     plus the number of permutations it examines (a single call on a clique of k
@@ -85,14 +89,23 @@ def canonicalize_quads(
     other test at most 54, and the 10-node clique of test074 (a negative test) would
     need millions, so it is refused after about 30 ms. Datasets whose blank nodes all
     have distinct first-degree hashes (the usual Open Badges credential) do no N-degree
-    work at all. ``0`` refuses any dataset that needs N-degree hashing.
+    work at all. ``0`` refuses any dataset that needs N-degree hashing. A chain of
+    look-alike blank nodes deep enough to exhaust Python's recursion limit is refused too.
     """
     hash_function = _hash_function(hash_algorithm)
     limit = DEFAULT_MAX_DEEP_ITERATIONS if max_deep_iterations is None else max_deep_iterations
     if limit < 0:
         raise CanonicalizationError("max_deep_iterations must not be negative")
     unique_quads = list(dict.fromkeys(_quad_components(quad) for quad in quads))
-    return _Canonicalizer(unique_quads, hash_function, limit).run()
+    try:
+        return _Canonicalizer(unique_quads, hash_function, limit).run()
+    except RecursionError:
+        # Hash N-Degree Quads recurses once per blank node along a path of look-alike
+        # nodes; a long cycle of them can exhaust Python's stack before the work limit.
+        raise CanonicalizationError(
+            "RDFC-1.0 recursion too deep: the dataset links too many indistinguishable "
+            "blank nodes in a row"
+        ) from None
 
 
 def canonicalize_nquads(
@@ -130,27 +143,39 @@ def _hash_function(name: str) -> Callable[[str], str]:
     return hexdigest
 
 
-def _term(term: object) -> str:
-    if isinstance(term, pyoxigraph.BlankNode):
-        return _BLANK + term.value
-    if isinstance(term, (pyoxigraph.NamedNode, pyoxigraph.Literal)):
-        return str(term)
-    if isinstance(term, pyoxigraph.DefaultGraph):
-        return ""
-    raise CanonicalizationError(
-        f"RDFC-1.0 cannot canonicalize a {type(term).__name__} term (RDF 1.2 triple terms)"
-    )
+def _blank_node_label(term: pyoxigraph.BlankNode) -> str:
+    return _BLANK + term.value
+
+
+def _default_graph(_: pyoxigraph.DefaultGraph) -> str:
+    return ""
+
+
+_TERM_SERIALIZERS: dict[type, Callable[[Any], str]] = {
+    pyoxigraph.NamedNode: str,
+    pyoxigraph.Literal: str,
+    pyoxigraph.BlankNode: _blank_node_label,
+    pyoxigraph.DefaultGraph: _default_graph,
+}
 
 
 def _quad_components(quad: pyoxigraph.Quad) -> Quad:
-    if not isinstance(quad, pyoxigraph.Quad):
+    """The quad's terms as canonical N-Quads strings (blank nodes keep their input label)."""
+    if type(quad) is not pyoxigraph.Quad:
         raise CanonicalizationError(f"expected a pyoxigraph.Quad, got {type(quad).__name__}")
-    return (
-        _term(quad.subject),
-        _term(quad.predicate),
-        _term(quad.object),
-        _term(quad.graph_name),
-    )
+    subject, object_, graph = quad.subject, quad.object, quad.graph_name
+    try:
+        return (
+            _TERM_SERIALIZERS[type(subject)](subject),
+            str(quad.predicate),
+            _TERM_SERIALIZERS[type(object_)](object_),
+            _TERM_SERIALIZERS[type(graph)](graph),
+        )
+    except KeyError as unsupported:
+        raise CanonicalizationError(
+            f"RDFC-1.0 cannot canonicalize a {unsupported.args[0].__name__} term "
+            "(RDF 1.2 triple terms)"
+        ) from None
 
 
 def _nquad(subject: str, predicate: str, object_: str, graph: str) -> str:
@@ -162,7 +187,7 @@ def _nquad(subject: str, predicate: str, object_: str, graph: str) -> str:
 class _IdentifierIssuer:
     """Blank node identifier issuer (section 4.3): prefix, counter, ordered issued map."""
 
-    __slots__ = ("prefix", "issued")
+    __slots__ = ("issued", "prefix")
 
     def __init__(self, prefix: str, issued: dict[str, str] | None = None) -> None:
         self.prefix = prefix
@@ -183,9 +208,7 @@ class _IdentifierIssuer:
 class _Canonicalizer:
     """Canonicalization state (section 4.2) and the algorithms of section 4 that use it."""
 
-    def __init__(
-        self, quads: list[Quad], hash_function: Callable[[str], str], limit: int
-    ) -> None:
+    def __init__(self, quads: list[Quad], hash_function: Callable[[str], str], limit: int) -> None:
         self.quads = quads
         self.hash = hash_function
         self.remaining_work = limit
@@ -195,8 +218,13 @@ class _Canonicalizer:
         # Blank node to quads map (4.4.3 step 2): each quad once per blank node it mentions.
         self.mentions: dict[str, list[Quad]] = {}
         for quad in quads:
-            for label in dict.fromkeys(c for c in quad if c.startswith(_BLANK)):
-                self.mentions.setdefault(label, []).append(quad)
+            subject, _, object_, graph = quad
+            if subject.startswith(_BLANK):
+                self.mentions.setdefault(subject, []).append(quad)
+            if object_.startswith(_BLANK) and object_ != subject:
+                self.mentions.setdefault(object_, []).append(quad)
+            if graph.startswith(_BLANK) and graph != subject and graph != object_:
+                self.mentions.setdefault(graph, []).append(quad)
 
     def run(self) -> CanonicalDataset:
         """Canonicalization Algorithm (4.4.3) followed by serialization (section 5)."""
@@ -324,10 +352,15 @@ class _Canonicalizer:
     def _serialize(self) -> str:
         """Serialization (section 5): relabel, one line per quad, code point order."""
         issued = self.canonical_issuer.issued
-        lines = [
-            _nquad(*(_BLANK + issued[c] if c.startswith(_BLANK) else c for c in quad))
-            for quad in self.quads
-        ]
+        lines = []
+        for subject, predicate, object_, graph in self.quads:
+            if subject.startswith(_BLANK):
+                subject = _BLANK + issued[subject]
+            if object_.startswith(_BLANK):
+                object_ = _BLANK + issued[object_]
+            if graph.startswith(_BLANK):
+                graph = _BLANK + issued[graph]
+            lines.append(_nquad(subject, predicate, object_, graph))
         lines.sort()
         return "".join(lines)
 
