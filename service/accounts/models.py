@@ -1,0 +1,31 @@
+"""Account table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from service.models_base import created_field, id_field
+
+
+class Role(StrEnum):
+    """What an account may do. ``issuer_admin`` and ``reviewer`` act for one issuer."""
+
+    earner = "earner"
+    reviewer = "reviewer"
+    issuer_admin = "issuer_admin"
+    admin = "admin"
+
+
+class Account(SQLModel, table=True):
+    """A person who signs in: an earner (freelancer), a reviewer, an issuer admin or an admin."""
+
+    id: str = id_field()
+    email: str = Field(max_length=320, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(max_length=20)
+    issuer_id: str | None = Field(default=None, foreign_key="issuer.id", index=True, max_length=36)
+    disabled: bool = False
+    created_at: datetime = created_field()

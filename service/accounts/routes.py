@@ -1,0 +1,56 @@
+"""Sign-in, registration and account administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+
+from service.accounts import service
+from service.accounts.models import Account, Role
+from service.accounts.schemas import AccountCreate, AccountOut, EarnerRegistration, TokenResponse
+from service.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
+from service.db import SessionDep
+from service.errors import Forbidden, Unauthorized, error_responses
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+
+
+@router.post("/auth/token", response_model=TokenResponse, dependencies=[Public],
+             responses=error_responses(401, 422))
+def issue_token(request: Request, session: SessionDep,
+                username: Annotated[str, Form(max_length=320)],
+                password: Annotated[str, Form(max_length=256)]) -> TokenResponse:
+    """OAuth 2.0 password flow: exchange an email and password for a short-lived access token."""
+    account = service.authenticate(session, username, password)
+    if account is None:
+        raise Unauthorized("Wrong email or password", code="invalid_credentials")
+    tokens = request.app.state.tokens
+    return TokenResponse(access_token=tokens.issue(account.id, str(account.role)),
+                         expires_in=int(tokens.ttl.total_seconds()))
+
+
+@router.post("/auth/register", response_model=AccountOut, status_code=status.HTTP_201_CREATED,
+             dependencies=[Public], responses=error_responses(409, 422))
+def register_earner(body: EarnerRegistration, session: SessionDep) -> Account:
+    """A freelancer creates their own earner account."""
+    return service.create_account(session, email=body.email, password=body.password, role=Role.earner)
+
+
+@router.get("/me", response_model=AccountOut, responses=error_responses(401))
+def me(account: AnyAccount) -> Account:
+    """The signed-in account."""
+    return account
+
+
+@router.post("/accounts", response_model=AccountOut, status_code=status.HTTP_201_CREATED,
+             responses=error_responses(400, 401, 403, 404, 409, 422))
+def create_account(body: AccountCreate, session: SessionDep, account: IssuerManager) -> Account:
+    """Create an account. Admins create any role; issuer admins create reviewers and issuer
+    admins for their own issuer only."""
+    if account.role == Role.issuer_admin:
+        if body.role not in (Role.reviewer, Role.issuer_admin):
+            raise Forbidden("Issuer admins may only create reviewers and issuer admins")
+        ensure_issuer_scope(account, body.issuer_id or "")
+    return service.create_account(session, email=body.email, password=body.password, role=body.role,
+                                  issuer_id=body.issuer_id, actor=account)

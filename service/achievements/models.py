@@ -1,0 +1,40 @@
+"""Achievement and achievement-version tables. Issued credentials keep their version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.models_base import created_field, id_field, json_field
+
+
+class Achievement(SQLModel, table=True):
+    """An achievement an issuer awards; its content lives in versions."""
+
+    id: str = id_field()
+    issuer_id: str = Field(foreign_key="issuer.id", index=True, max_length=36)
+    current_version: int = 1
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
+
+
+class AchievementVersion(SQLModel, table=True):
+    """One immutable version of an achievement's content."""
+
+    __table_args__ = (UniqueConstraint("achievement_id", "version"),)
+
+    id: str = id_field()
+    achievement_id: str = Field(foreign_key="achievement.id", index=True, max_length=36)
+    version: int
+    name: str = Field(max_length=200)
+    description: str = Field(max_length=4000)
+    criteria_narrative: str | None = Field(default=None, max_length=10_000)
+    criteria_id: str | None = Field(default=None, max_length=2048)
+    image: str | None = Field(default=None, max_length=2048)
+    achievement_type: str | None = Field(default=None, max_length=64)
+    alignments: list = json_field()
+    result_descriptions: list = json_field()
+    tags: list = json_field()
+    created_at: datetime = created_field()

@@ -1,0 +1,1 @@
+"""Issued credentials, their recipients, and the public badge URLs."""

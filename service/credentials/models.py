@@ -1,0 +1,46 @@
+"""Recipient identity and credential tables. The signed JSON-LD is stored verbatim."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Text
+from sqlmodel import Field, SQLModel
+
+from service.models_base import created_field, id_field, timestamp_field
+
+
+class CredentialState(StrEnum):
+    active = "active"
+    suspended = "suspended"
+    revoked = "revoked"
+
+
+class RecipientIdentity(SQLModel, table=True):
+    """Who a credential was issued to: an email (kept server-side, only its salted hash is
+    published) or a DID."""
+
+    id: str = id_field()
+    kind: str = Field(max_length=16)  # "email" | "did"
+    email: str | None = Field(default=None, max_length=320, index=True)
+    did: str | None = Field(default=None, max_length=2048, index=True)
+    created_at: datetime = created_field()
+
+
+class Credential(SQLModel, table=True):
+    """One issued OpenBadgeCredential. ``jsonld`` is the signed text, served byte for byte."""
+
+    id: str = id_field()
+    issuer_id: str = Field(foreign_key="issuer.id", index=True, max_length=36)
+    achievement_id: str = Field(foreign_key="achievement.id", index=True, max_length=36)
+    achievement_version: int
+    recipient_id: str = Field(foreign_key="recipientidentity.id", index=True, max_length=36)
+    identity_salt: str | None = Field(default=None, max_length=64)
+    jsonld: str = Field(sa_type=Text, nullable=False)
+    vc_jwt: str = Field(sa_type=Text, nullable=False)
+    issued_at: datetime = created_field()
+    valid_from: datetime = created_field()
+    valid_until: datetime | None = timestamp_field(index=True)
+    state: CredentialState = Field(default=CredentialState.active, max_length=16)
+    issued_by: str | None = Field(default=None, foreign_key="account.id", max_length=36)

@@ -1,0 +1,44 @@
+"""Sign-in and access tokens."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests.api import bearer
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+
+def test_password_flow_returns_a_short_lived_bearer_token(client):
+    response = client.post("/v1/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer" and 0 < body["expires_in"] <= 3600
+    assert client.get("/v1/me", headers=bearer(body["access_token"])).json()["role"] == "admin"
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client):
+    wrong = client.post("/v1/auth/token", data={"username": ADMIN_EMAIL, "password": "nope-nope-nope"})
+    unknown = client.post("/v1/auth/token", data={"username": "ghost@example.com", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"error": "invalid_credentials", "detail": "Wrong email or password"}
+
+
+def test_tokens_for_another_audience_issuer_or_expired_are_refused(app, client):
+    from service.accounts.security import TokenIssuer
+
+    good = app.state.tokens
+    admin_id = client.get("/v1/me", headers=bearer(good.issue("x", "admin"))).status_code
+    assert admin_id == 401  # unknown subject
+    me = client.post("/v1/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).json()
+    account_id = client.get("/v1/me", headers=bearer(me["access_token"])).json()["id"]
+    forged = [
+        TokenIssuer(secret=b"x" * 32, issuer=good.issuer, ttl=good.ttl).issue(account_id, "admin"),
+        TokenIssuer(secret=good.secret, issuer="https://elsewhere.example", ttl=good.ttl).issue(account_id, "admin"),
+        good.issue(account_id, "admin", now=datetime.now(UTC) - timedelta(hours=2)),
+    ]
+    for token in forged:
+        assert client.get("/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_earners_can_register_themselves(client):
+    response = client.post("/v1/auth/register", json={"email": "Freelancer@Example.com", "password": "long-password-1"})
+    assert response.status_code == 201
+    assert response.json()["email"] == "freelancer@example.com" and response.json()["role"] == "earner"

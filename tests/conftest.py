@@ -1,0 +1,122 @@
+"""Service test fixtures: every API test runs on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL tests run when ``SKILLCRED_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it and also
+``SKILLCRED_REQUIRE_POSTGRES=1``, which turns an unreachable server into a failure, never a skip).
+Each test gets a clean database: a copy of a migrated SQLite template file, or a per-worker
+PostgreSQL schema whose tables are truncated before the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from service.config import Settings
+from service.migrations import upgrade
+
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+POSTGRES_URL = os.environ.get("SKILLCRED_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("SKILLCRED_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+TEST_KEK = "dGVzdC1rZWstMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY"  # 32 bytes, tests only
+PUBLIC_URL = "https://skillcred.example"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@skillcred.example", "admin-password-for-tests"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError("SKILLCRED_REQUIRE_POSTGRES=1 but SKILLCRED_TEST_POSTGRES_URL is not set")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "skillcred.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    assert POSTGRES_URL
+    schema = f"skillcred_test_{_worker()}"
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as err:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {err}")
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = [r[0] for r in connection.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"))]
+        if tables:
+            connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean, migrated database for this test (parametrised over the backends)."""
+    if request.param == "sqlite":
+        path = tmp_path / "skillcred.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_schema_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(env="test", database_url=database_url, kek=TEST_KEK, public_url=PUBLIC_URL,
+                    dev_kek_file=tmp_path / "dev-kek", bootstrap_admin_email=ADMIN_EMAIL,
+                    bootstrap_admin_password=ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    from service.app import create_app
+    from service.bootstrap import ensure_admin
+
+    app = create_app(settings)
+    ensure_admin(app.state.engine, settings)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient):
+    """A thin client for the API tests: sign-ins and the common set-up calls."""
+    from tests.api import Api
+
+    return Api(client)
