@@ -55,7 +55,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _routers() -> list:
-    from service.accounts.routes import router as accounts
-    from service.health import router as health
+    from service.accounts import routes as accounts
+    from service.achievements import routes as achievements
+    from service.credentials import routes as credentials
+    from service.issuers import routes as issuers
+    from service.verification import routes as verification
+    from service import health
 
-    return [health, accounts]
+    return [
+        health.router,
+        accounts.router,
+        issuers.router,
+        achievements.router,
+        credentials.router,
+        verification.router,
+        # public URLs outside /v1: DID documents, JWKS, badge pages
+        issuers.public_router,
+        achievements.public_router,
+        credentials.public_router,
+        verification.public_router,
+    ]
