@@ -1,6 +1,9 @@
-"""The ``skillcred`` command line: verify, sign and generate keys (and, in the service, serve).
+"""The ``skillcred`` command line: the service (serve, migrate, openapi, keys rotate) and the
+stand-alone credential tools (verify, sign, keys generate).
 
 Contract (scripts rely on it):
+
+- ``skillcred serve [--host H] [--port P] [--workers N]`` migrates, bootstraps and serves;
 
 - ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
 - ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
@@ -104,9 +107,56 @@ def cmd_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service import commands
+
+    commands.serve(args.host, args.port, args.workers, development=args.command == "dev-serve")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from service import commands
+    from service.config import get_settings
+
+    commands.migrate(get_settings())
+    print("database is up to date")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from service import commands
+
+    sys.stdout.write(commands.openapi_yaml())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from service.config import get_settings
+    from service.errors import ServiceError
+    from service.issuers.commands import rotate_keys_command
+
+    try:
+        for method in rotate_keys_command(get_settings(), args.issuer):
+            print(method)
+    except ServiceError as err:
+        print(f"{err.code}: {err.detail}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skillcred", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="skillcred", description="SkillCred: verifiable Open Badges 3.0 credentials.")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, helptext in (("serve", "migrate, bootstrap and serve the API"),
+                           ("dev-serve", "serve for development (what `make run` does)")):
+        p = commands.add_parser(name, help=helptext)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1)
+        p.set_defaults(func=cmd_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(func=cmd_openapi)
 
     p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
     p.add_argument("file")
@@ -120,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_keys_generate)
+    p = keys.add_parser("rotate", help="retire an issuer's signing keys and create new ones")
+    p.add_argument("--issuer", required=True, help="issuer id")
+    p.set_defaults(func=cmd_keys_rotate)
 
     p = commands.add_parser("sign", help="sign an unsigned credential with a key file")
     p.add_argument("file")

@@ -7,13 +7,14 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGED = Path(__file__).resolve().parent / "_alembic"  # in a wheel (see pyproject force-include)
+SCRIPT_LOCATION = _PACKAGED if _PACKAGED.exists() else Path(__file__).resolve().parents[1] / "alembic"
 
 
 def alembic_config(database_url: str) -> Config:
-    """An Alembic config for ``database_url`` using the project's alembic/ folder."""
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    """An Alembic config for ``database_url`` using the project's migration scripts."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.attributes["database_url"] = database_url
     return config
 
