@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,12 +88,17 @@ def proof_inputs(
     unsecured_document: Mapping[str, Any],
     proof_options: Mapping[str, Any],
     loader: DocumentLoader | None = None,
+    *,
+    utf16_order: bool = False,
 ) -> ProofInputs:
-    """Canonicalize and hash a document (without its proof) and proof options (without value)."""
+    """Canonicalize and hash a document (without its proof) and proof options (without value).
+
+    ``utf16_order`` is for verifying proofs made with digitalbazaar's sort quirk only.
+    """
     config = {k: v for k, v in proof_options.items() if k != "proofValue"}
     config["@context"] = unsecured_document.get("@context")
-    canonical_config = canonize(config, loader)
-    canonical_document = canonize(unsecured_document, loader)
+    canonical_config = canonize(config, loader, utf16_order=utf16_order)
+    canonical_document = canonize(unsecured_document, loader, utf16_order=utf16_order)
     hash_data = (
         hashlib.sha256(canonical_config.encode("utf-8")).digest()
         + hashlib.sha256(canonical_document.encode("utf-8")).digest()
@@ -209,21 +215,31 @@ def _verify_one(
         return result(False, str(err), err.code)
 
     last_error: VCError | None = None
+    # Code point order is RDFC-1.0; UTF-16 order is digitalbazaar's rdf-canonize (issue #52),
+    # which differs only for text beyond the BMP, so it is tried only then.
+    orders = (False, True) if _has_astral_characters(unsecured) else (False,)
     for loader in loaders_for(unsecured):
-        try:
-            inputs = proof_inputs(unsecured, proof, loader)
-        except VCError as err:
-            last_error = err
-            continue
-        try:
-            method.public_key.verify(signature, inputs.hash_data)
-        except InvalidSignature:
-            last_error = ProofError("signature does not match the document", code="invalid_signature")
-            continue
-        variant = "" if loader is DEFAULT_LOADER else " (with an alternate edition of a context)"
-        return result(True, f"{suite or ptype} signature by {method_id} is valid{variant}")
+        for utf16_order in orders:
+            try:
+                inputs = proof_inputs(unsecured, proof, loader, utf16_order=utf16_order)
+            except VCError as err:
+                last_error = err
+                break
+            try:
+                method.public_key.verify(signature, inputs.hash_data)
+            except InvalidSignature:
+                last_error = ProofError("signature does not match the document", code="invalid_signature")
+                continue
+            notes = [" with an alternate edition of a context"] if loader is not DEFAULT_LOADER else []
+            if utf16_order:
+                notes.append(" canonicalized in UTF-16 order as digitalbazaar's rdf-canonize does")
+            return result(True, f"{suite or ptype} signature by {method_id} is valid" + ";".join(notes))
     assert last_error is not None
     return result(False, str(last_error), last_error.code)
+
+
+def _has_astral_characters(document: Mapping[str, Any]) -> bool:
+    return any(ord(ch) > 0xFFFF for ch in json.dumps(document, ensure_ascii=False))
 
 
 def _check_proof_fields(proof: Mapping[str, Any], proof_purpose: str) -> None:

@@ -259,6 +259,13 @@ def _object(term: Mapping[str, Any]) -> ox.NamedNode | ox.BlankNode | ox.Literal
     return ox.Literal(term["value"], datatype=ox.NamedNode(term["datatype"]))
 
 
-def canonize(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> str:
-    """The RDFC-1.0 canonical N-Quads (SHA-256) of a JSON-LD document, expanded in safe mode."""
-    return canonicalize_quads(to_quads(document, loader)).nquads
+def canonize(
+    document: Mapping[str, Any], loader: DocumentLoader | None = None, *, utf16_order: bool = False
+) -> str:
+    """The RDFC-1.0 canonical N-Quads (SHA-256) of a JSON-LD document, expanded in safe mode.
+
+    ``utf16_order`` reproduces digitalbazaar's sort order (see :mod:`service.vc.rdfc10`); it is
+    for verifying their proofs only.
+    """
+    return canonicalize_quads(to_quads(document, loader), utf16_order=utf16_order).nquads
+

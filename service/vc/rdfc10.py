@@ -72,8 +72,14 @@ def canonicalize_quads(
     *,
     hash_algorithm: str = "sha256",
     max_deep_iterations: int | None = None,
+    utf16_order: bool = False,
 ) -> CanonicalDataset:
     """Canonicalize an RDF dataset given as pyoxigraph quads with RDFC-1.0.
+
+    ``utf16_order`` sorts N-Quads by UTF-16 code units instead of code points, as
+    digitalbazaar's rdf-canonize does (digitalbazaar/rdf-canonize#52). The two orders differ
+    only when strings first differ at a non-BMP character against one in U+E000-U+FFFF. It is
+    not RDFC-1.0: use it only to *verify* proofs made by implementations with that quirk.
 
     Duplicate quads are ignored (a dataset is a set). ``hash_algorithm`` is ``"sha256"``
     (the RDFC-1.0 default) or ``"sha384"``.
@@ -98,7 +104,7 @@ def canonicalize_quads(
         raise CanonicalizationError("max_deep_iterations must not be negative")
     unique_quads = list(dict.fromkeys(_quad_components(quad) for quad in quads))
     try:
-        return _Canonicalizer(unique_quads, hash_function, limit).run()
+        return _Canonicalizer(unique_quads, hash_function, limit, utf16_order).run()
     except RecursionError:
         # Hash N-Degree Quads recurses once per blank node along a path of look-alike
         # nodes; a long cycle of them can exhaust Python's stack before the work limit.
@@ -151,9 +157,31 @@ def _default_graph(_: pyoxigraph.DefaultGraph) -> str:
     return ""
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+# RDFC-1.0 appendix A (canonical N-Quads): ECHAR for these, UCHAR for the other C0 controls
+# and U+007F, every other character as itself. pyoxigraph >= 0.5 also escapes U+FFFE/U+FFFF
+# (RDF 1.2 N-Triples), which rdf-canonize does not, so literals are written here.
+_LITERAL_ESCAPES = {
+    "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f",
+}
+_LITERAL_ESCAPES |= {
+    chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if chr(c) not in _LITERAL_ESCAPES
+}
+_LITERAL_TABLE = str.maketrans(_LITERAL_ESCAPES)
+
+
+def _literal(term: pyoxigraph.Literal) -> str:
+    text = '"' + term.value.translate(_LITERAL_TABLE) + '"'
+    if term.language:
+        return f"{text}@{term.language}"
+    datatype = term.datatype.value
+    return text if datatype == _XSD_STRING else f"{text}^^<{datatype}>"
+
+
 _TERM_SERIALIZERS: dict[type, Callable[[Any], str]] = {
     pyoxigraph.NamedNode: str,
-    pyoxigraph.Literal: str,
+    pyoxigraph.Literal: _literal,
     pyoxigraph.BlankNode: _blank_node_label,
     pyoxigraph.DefaultGraph: _default_graph,
 }
@@ -208,8 +236,11 @@ class _IdentifierIssuer:
 class _Canonicalizer:
     """Canonicalization state (section 4.2) and the algorithms of section 4 that use it."""
 
-    def __init__(self, quads: list[Quad], hash_function: Callable[[str], str], limit: int) -> None:
+    def __init__(
+        self, quads: list[Quad], hash_function: Callable[[str], str], limit: int, utf16_order: bool = False
+    ) -> None:
         self.quads = quads
+        self.sort_key: Callable[[str], Any] | None = _utf16_key if utf16_order else None
         self.hash = hash_function
         self.remaining_work = limit
         self.limit = limit
@@ -273,7 +304,7 @@ class _Canonicalizer:
                 ("_:a" if c == label else "_:z") if c.startswith(_BLANK) else c for c in quad
             ]
             nquads.append(_nquad(*components))
-        nquads.sort()
+        nquads.sort(key=self.sort_key)
         return self.hash("".join(nquads))
 
     def _hash_related_blank_node(
@@ -361,8 +392,12 @@ class _Canonicalizer:
             if graph.startswith(_BLANK):
                 graph = _BLANK + issued[graph]
             lines.append(_nquad(subject, predicate, object_, graph))
-        lines.sort()
+        lines.sort(key=self.sort_key)
         return "".join(lines)
+
+
+def _utf16_key(line: str) -> bytes:
+    return line.encode("utf-16-be", "surrogatepass")
 
 
 def _distinct_permutations(items: list[str]) -> Iterator[tuple[str, ...]]:

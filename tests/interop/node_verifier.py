@@ -140,7 +140,8 @@ class NodeVC:
         The verification method defaults to the key's did:key
         (`did:key:<publicKeyMultibase>#<publicKeyMultibase>`).
         """
-        args = ["sign", "--key", str(key_file)]
+        # dbvc runs in NODE_DIR: a relative path must mean what it means to the caller
+        args = ["sign", "--key", str(Path(key_file).resolve())]
         if created is not None:
             args += ["--created", created]
         if verification_method is not None:
@@ -167,7 +168,7 @@ class NodeVC:
         text = signed if isinstance(signed, str) else json.dumps(signed)
         args = ["verify"]
         for url, path in (resolve or {}).items():
-            args += ["--resolve", f"{url}={path}"]
+            args += ["--resolve", f"{url}={Path(path).resolve()}"]
         if now is not None:
             args += ["--now", now]
         completed = self._run(args, text)
