@@ -122,3 +122,23 @@ def test_equivalent_documents_canonicalize_identically():
     b["type"] = list(reversed(b["type"]))
     b["issuer"] = dict(reversed(list(b["issuer"].items())))
     assert jsonld.canonize(a) == jsonld.canonize(b)
+
+
+def test_noncharacters_are_written_as_themselves_as_rdfc_1_0_says():
+    # pyoxigraph >= 0.5 escapes U+FFFE/U+FFFF (RDF 1.2 N-Triples); RDFC-1.0 appendix A does not.
+    credential = simple_credential()
+    credential["name"] = "a\ufffe\uffff"
+    assert '"a\ufffe\uffff"' in jsonld.canonize(credential)
+
+
+def test_utf16_order_differs_from_code_point_order_only_beyond_the_bmp():
+    credential = simple_credential()
+    credential["credentialSubject"]["achievement"] = {
+        "id": "urn:uuid:2", "type": ["Achievement"], "name": "x", "description": "x",
+        "criteria": {"narrative": "x"}, "tag": ["🎓", "Ｗｅｌｄｉｎｇ"],
+    }
+    standard, quirk = jsonld.canonize(credential), jsonld.canonize(credential, utf16_order=True)
+    assert standard.index("Ｗｅｌｄｉｎｇ") < standard.index("🎓")
+    assert quirk.index("🎓") < quirk.index("Ｗｅｌｄｉｎｇ")
+    plain = simple_credential()
+    assert jsonld.canonize(plain) == jsonld.canonize(plain, utf16_order=True)
