@@ -23,26 +23,35 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False
 
 
 class Access:
-    """A route's access rule; the dependency returns the signed-in account (or None if public)."""
+    """A route's access rule for signed-in accounts; the dependency returns the account."""
 
-    def __init__(self, roles: frozenset[Role] | None) -> None:
-        self.roles = roles  # None: public
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles  # empty: any signed-in account
 
-    @property
-    def is_public(self) -> bool:
-        return self.roles is None
+    is_public = False
 
     def __call__(self, request: Request, session: SessionDep,
-                 token: Annotated[str | None, Depends(oauth2_scheme)]) -> Account | None:
-        if self.roles is None:
-            return None
+                 token: Annotated[str | None, Depends(oauth2_scheme)]) -> Account:
         account = current_account(request, session, token)
         if self.roles and account.role not in self.roles:
             raise Forbidden("Your role may not do this")
         return account
 
     def __repr__(self) -> str:
-        return "Public" if self.roles is None else f"Authenticated({sorted(self.roles)})"
+        return f"Authenticated({sorted(self.roles)})"
+
+
+class PublicAccess:
+    """The access rule of public routes: anyone, no token read (so none shows in OpenAPI)."""
+
+    roles: frozenset[Role] = frozenset()
+    is_public = True
+
+    def __call__(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "Public"
 
 
 def current_account(request: Request, session: Session, token: str | None) -> Account:
@@ -61,7 +70,7 @@ def Authenticated(*roles: Role) -> Any:  # noqa: N802 (reads as a declaration)
     return Depends(Access(frozenset(roles)))
 
 
-Public: Any = Depends(Access(None))
+Public: Any = Depends(PublicAccess())
 """Dependency marker for routes anyone may call."""
 
 AnyAccount = Annotated[Account, Authenticated()]

@@ -37,15 +37,18 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for a SQLite file its folder is created and WAL/foreign keys turned on."""
+    """An engine for ``url``; for a SQLite file its folder is created and WAL/foreign keys turned on.
+
+    SQL parameters are hidden from logs and error messages (sealed keys, password hashes).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 @contextmanager

@@ -41,6 +41,41 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+KEYS = Path(__file__).resolve().parent / "fixtures" / "keys"
+
+
+@pytest.fixture(scope="session")
+def _rsa_pool():
+    from cryptography.hazmat.primitives import serialization
+
+    return [serialization.load_pem_private_key(p.read_bytes(), password=None)
+            for p in sorted(KEYS.glob("pool-rsa3072-*.pem"))]
+
+
+@pytest.fixture(autouse=True)
+def _pooled_rsa_keys(monkeypatch: pytest.MonkeyPatch, _rsa_pool) -> None:
+    """Hand out pre-generated RSA 3072 keys in turn: generating one per issuer dominates the
+    suite's run time. Ed25519 keys are still generated fresh."""
+    import itertools
+
+    from service.issuers import keys
+
+    real = keys.generate_private_key
+    pool = itertools.cycle(_rsa_pool)
+    monkeypatch.setattr(keys, "generate_private_key",
+                        lambda algorithm: next(pool) if algorithm == "RS256" else real(algorithm))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with its lowest cost for tests (production keeps argon2-cffi's defaults)."""
+    from argon2 import PasswordHasher
+
+    from service.accounts import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "skillcred.db"
@@ -51,7 +86,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
     assert POSTGRES_URL
-    schema = f"skillcred_test_{_worker()}"
+    # The pid keeps two test runs against one server (two CI jobs, two shells) apart.
+    schema = f"skillcred_test_{_worker()}_{os.getpid()}"
     admin = sa.create_engine(POSTGRES_URL)
     try:
         with admin.begin() as connection:

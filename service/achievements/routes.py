@@ -1,6 +1,107 @@
-"""Placeholder: being written (routes for service.achievements)."""
+"""Achievement routes: versioned definitions under /v1, and the public OB 3.0 Achievement URL."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
-public_router = APIRouter()
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from service.accounts.models import Account, Role
+from service.achievements import service
+from service.achievements.schemas import AchievementCreate, AchievementView
+from service.auth import Authenticated, IssuerManager, Public, ensure_issuer_scope
+from service.db import SessionDep
+from service.errors import error_responses
+from service.paging import Page, PageDep, set_paging_headers
+
+router = APIRouter(prefix="/v1", tags=["achievements"])
+public_router = APIRouter(tags=["public"])
+
+AchievementReader = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000, description="A version number; the current one if omitted")]
+TagQuery = Annotated[str | None, Query(max_length=64, description="Only achievements with this tag (case-insensitive)")]
+
+
+def _scoped(session: Session, account: Account, achievement_id: str) -> None:
+    """404 for an unknown achievement and, in the same words, for another issuer's."""
+    achievement = service.find_achievement(session, achievement_id)
+    ensure_issuer_scope(account, achievement.issuer_id, what="achievement")
+
+
+@router.post("/issuers/{issuer_id}/achievements", response_model=AchievementView,
+             status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 413, 422))
+def create_achievement(issuer_id: str, body: AchievementCreate, session: SessionDep,
+                       account: IssuerManager) -> AchievementView:
+    """Define an achievement for an issuer (version 1). Admins, or the issuer's own admins.
+
+    The minimal body is `{"name", "description", "criteria": {"narrative"}}`. Result descriptions
+    and rubric levels without an `id` get a stable `urn:uuid:` id, kept across versions while
+    their name stays the same; credentials' results point at these ids."""
+    ensure_issuer_scope(account, issuer_id)
+    return service.create_achievement(session, issuer_id, body, actor=account)
+
+
+@router.get("/issuers/{issuer_id}/achievements", response_model=Page[AchievementView],
+            responses=error_responses(401, 403, 404, 422))
+def list_achievements(issuer_id: str, request: Request, response: Response, session: SessionDep,
+                      page: PageDep, account: AchievementReader, tag: TagQuery = None) -> Page[AchievementView]:
+    """An issuer's achievements at their current versions, newest first, paged (`X-Total-Count`,
+    `Link`). Admins; the issuer's admins and reviewers."""
+    ensure_issuer_scope(account, issuer_id)
+    items, total = service.list_achievements(session, issuer_id, page, tag=tag)
+    set_paging_headers(request, response, page, total)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/achievements/{achievement_id}", response_model=AchievementView,
+            responses=error_responses(401, 403, 404, 422))
+def get_achievement(achievement_id: str, session: SessionDep, account: AchievementReader,
+                    version: VersionQuery = None) -> AchievementView:
+    """One achievement: its current version, or `?version=N`. Admins; the issuer's admins and
+    reviewers."""
+    _scoped(session, account, achievement_id)
+    return service.get_achievement(session, achievement_id, version)
+
+
+@router.put("/achievements/{achievement_id}", response_model=AchievementView,
+            responses=error_responses(401, 403, 404, 409, 413, 422))
+def update_achievement(achievement_id: str, body: AchievementCreate, session: SessionDep,
+                       account: IssuerManager) -> AchievementView:
+    """Replace an achievement's content (the same body as create): writes a new version and makes
+    it current. Credentials already issued keep the version they were issued with."""
+    _scoped(session, account, achievement_id)
+    return service.update_achievement(session, achievement_id, body, actor=account)
+
+
+@router.get("/achievements/{achievement_id}/versions", response_model=Page[AchievementView],
+            responses=error_responses(401, 403, 404, 422))
+def list_versions(achievement_id: str, request: Request, response: Response, session: SessionDep,
+                  page: PageDep, account: AchievementReader) -> Page[AchievementView]:
+    """Every version of an achievement, newest first, paged (`X-Total-Count`, `Link`)."""
+    _scoped(session, account, achievement_id)
+    items, total = service.list_versions(session, achievement_id, page)
+    set_paging_headers(request, response, page, total)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+_OB_ACHIEVEMENT_EXAMPLE: dict[str, Any] = {
+    "@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "id": "https://skillcred.example/achievements/0b6c...", "type": ["Achievement"],
+    "name": "Python testing", "description": "Writes meaningful automated tests.",
+    "criteria": {"narrative": "A repository with a tested project."}, "version": "1"}
+
+
+@public_router.get("/achievements/{achievement_id}", dependencies=[Public],
+                   responses={200: {"description": "An Open Badges 3.0 Achievement (JSON-LD)",
+                                    "content": {"application/json": {"example": _OB_ACHIEVEMENT_EXAMPLE}}},
+                              **error_responses(404, 422)})
+def public_achievement(achievement_id: str, request: Request, session: SessionDep,
+                       version: VersionQuery = None) -> JSONResponse:
+    """The Open Badges 3.0 Achievement at this URL, so the achievement ids inside credentials
+    resolve: the current version, or `?version=N` (the `version` a credential names). No login."""
+    achievement = service.find_achievement(session, achievement_id)
+    content = service.get_version(session, achievement_id, version or achievement.current_version)
+    document = service.ob_achievement_document(request.app.state.settings, achievement, content)
+    return JSONResponse(document)

@@ -1,0 +1,263 @@
+"""Achievement API shapes: the input an issuer writes and the view the API returns.
+
+Inputs refuse unknown fields, bound every string and list, and accept only values that make a
+valid Open Badges 3.0 ``Achievement`` (enumerated vocabularies or their ``ext:`` extensions,
+absolute ids, http(s) URLs), so whatever is stored can later be issued and signed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+# OB 3.0 enumerations (1EdTech AchievementCredential JSON Schema); each also allows `ext:Name`.
+ACHIEVEMENT_TYPES = frozenset({
+    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
+    "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
+    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma",
+    "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate",
+    "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
+    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential",
+    "ResearchDoctorate", "SecondarySchoolDiploma"})
+RESULT_TYPES = frozenset({
+    "GradePointAverage", "LetterGrade", "Percent", "PerformanceLevel", "PredictedScore",
+    "RawScore", "Result", "RubricCriterion", "RubricCriterionLevel", "RubricScore", "ScaledScore",
+    "Status"})
+ALIGNMENT_TARGET_TYPES = frozenset({
+    "ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion",
+    "CFRubricCriterionLevel", "CTDL"})
+
+MAX_ALIGNMENTS = 50
+MAX_RESULT_DESCRIPTIONS = 50
+MAX_RUBRIC_LEVELS = 20
+MAX_ALLOWED_VALUES = 100
+MAX_TAGS = 50
+
+_EXTENSION = re.compile(r"ext:[A-Za-z0-9._-]{1,60}")
+_URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^\s]+", re.IGNORECASE)
+# C0 controls other than tab, newline and carriage return, and DEL: no business in badge text,
+# and PostgreSQL cannot store NUL at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (lone surrogate)") from None
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _absolute_id(value: str) -> str:
+    """An id a credential's results can point at: an http(s) URL or a URN."""
+    if _URN.fullmatch(value):
+        return value
+    try:
+        return _http_url(value)
+    except ValueError:
+        raise ValueError("must be an absolute http(s) URL or a URN (urn:...)") from None
+
+
+def _vocabulary(allowed: frozenset[str]) -> Any:
+    def check(value: str) -> str:
+        if value in allowed or _EXTENSION.fullmatch(value):
+            return value
+        raise ValueError(f"must be one of {', '.join(sorted(allowed))}, or an extension ext:Name")
+    return AfterValidator(check)
+
+
+def _number_as_text(value: Any) -> Any:
+    """OB 3.0 carries points and values as strings; accept JSON numbers too (not booleans)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a string or a number")  # noqa: TRY004 (pydantic wants ValueError)
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 AfterValidator(_clean_text)]
+ShortText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_clean_text)]
+Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_clean_text)]
+Narrative = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_clean_text)]
+Url = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
+Iri = Annotated[str, Field(max_length=2048), AfterValidator(_absolute_id)]
+Value = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200),
+                  AfterValidator(_clean_text)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+                AfterValidator(_clean_text)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Criteria(_Input):
+    """How the achievement is earned: a narrative (Markdown), a URL of a criteria page, or both."""
+
+    narrative: Narrative | None = None
+    id: Url | None = None
+
+    @model_validator(mode="after")
+    def _narrative_or_id(self) -> Criteria:
+        if self.narrative is None and self.id is None:
+            raise ValueError("criteria needs a narrative, an id (URL), or both")
+        return self
+
+
+class AlignmentIn(_Input):
+    """A link to a node of a skills framework (an ESCO skill, a competency, a standard)."""
+
+    target_name: Name
+    target_url: Url
+    target_code: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)] | None = None
+    target_framework: Name | None = None
+    target_type: Annotated[str, Field(max_length=64), _vocabulary(ALIGNMENT_TARGET_TYPES)] | None = None
+    target_description: Text | None = None
+
+
+class RubricLevelIn(_Input):
+    """One level of a rubric criterion. Without an ``id`` a stable URN is made from its name."""
+
+    id: Iri | None = None
+    name: Name
+    description: Text | None = None
+    level: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)] | None = None
+    points: Value | None = None
+
+
+class ResultDescriptionIn(_Input):
+    """A result a credential of this achievement may carry (a grade, a rubric criterion...).
+
+    Without an ``id`` a stable URN is made from the achievement and the name (case and spacing
+    ignored), so the same result keeps its id across versions. ``required_level`` names one of the ``rubric_criterion_levels``
+    by its ``id`` or its ``name``.
+    """
+
+    id: Iri | None = None
+    name: Name
+    result_type: Annotated[str, Field(max_length=64), _vocabulary(RESULT_TYPES)]
+    allowed_values: Annotated[list[Value], Field(max_length=MAX_ALLOWED_VALUES)] = []
+    required_level: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    required_value: Value | None = None
+    value_min: Value | None = None
+    value_max: Value | None = None
+    rubric_criterion_levels: Annotated[list[RubricLevelIn], Field(max_length=MAX_RUBRIC_LEVELS)] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResultDescriptionIn:
+        if self.required_level is not None:
+            names = {lv.id for lv in self.rubric_criterion_levels} | {lv.name for lv in self.rubric_criterion_levels}
+            if self.required_level not in names:
+                raise ValueError("required_level must be the id or name of one of its rubric_criterion_levels")
+        if self.required_value is not None and self.allowed_values and self.required_value not in self.allowed_values:
+            raise ValueError("required_value must be one of allowed_values")
+        level_names = [lv.name for lv in self.rubric_criterion_levels]
+        if len(set(level_names)) != len(level_names):
+            raise ValueError("rubric_criterion_levels need distinct names")
+        return self
+
+
+class AchievementCreate(_Input):
+    """An achievement's content. ``PUT`` takes the same shape and makes a new version of it."""
+
+    name: Name
+    description: Text
+    criteria: Criteria
+    image: Url | None = None
+    achievement_type: Annotated[str, Field(max_length=64), _vocabulary(ACHIEVEMENT_TYPES)] | None = None
+    alignments: Annotated[list[AlignmentIn], Field(max_length=MAX_ALIGNMENTS)] = []
+    result_descriptions: Annotated[list[ResultDescriptionIn], Field(max_length=MAX_RESULT_DESCRIPTIONS)] = []
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
+
+    @model_validator(mode="after")
+    def _distinct(self) -> AchievementCreate:
+        given = [r.id for r in self.result_descriptions if r.id]
+        given += [lv.id for r in self.result_descriptions for lv in r.rubric_criterion_levels if lv.id]
+        if len(set(given)) != len(given):
+            raise ValueError("result description and rubric level ids must be distinct")
+        self.tags = list(dict.fromkeys(self.tags))
+        return self
+
+
+AchievementUpdate = AchievementCreate
+
+
+# --- output ---------------------------------------------------------------------------------
+
+class RubricLevelOut(BaseModel):
+    id: str
+    name: str
+    description: str | None = None
+    level: str | None = None
+    points: str | None = None
+
+
+class ResultDescriptionOut(BaseModel):
+    id: str
+    name: str
+    result_type: str
+    allowed_values: list[str] = []
+    required_level: str | None = None
+    """The ``id`` of the required rubric level."""
+    required_value: str | None = None
+    value_min: str | None = None
+    value_max: str | None = None
+    rubric_criterion_levels: list[RubricLevelOut] = []
+
+
+class AlignmentOut(BaseModel):
+    target_name: str
+    target_url: str
+    target_code: str | None = None
+    target_framework: str | None = None
+    target_type: str | None = None
+    target_description: str | None = None
+
+
+class CriteriaOut(BaseModel):
+    narrative: str | None = None
+    id: str | None = None
+
+
+class AchievementView(BaseModel):
+    """One version of an achievement, with the achievement's identity and current version."""
+
+    id: str
+    issuer_id: str
+    version: int
+    """The version shown here."""
+    current_version: int
+    name: str
+    description: str
+    criteria: CriteriaOut
+    image: str | None = None
+    achievement_type: str | None = None
+    alignments: list[AlignmentOut] = []
+    result_descriptions: list[ResultDescriptionOut] = []
+    tags: list[str] = []
+    created_at: datetime
+    """When the achievement was first created."""
+    version_created_at: datetime
+    """When this version was written."""

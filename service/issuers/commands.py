@@ -1,0 +1,27 @@
+"""Command-line entry points for the issuers domain (wired into ``skillcred keys rotate``)."""
+
+from __future__ import annotations
+
+from service.config import Settings
+from service.db import make_engine, unit_of_work
+from service.issuers import service
+from service.issuers.keys import verification_method_id
+from service.keystore import Keystore, load_kek
+
+
+def rotate_keys_command(settings: Settings, issuer_id: str) -> list[str]:
+    """Rotate an issuer's keys in one transaction; returns the new verification method ids.
+
+    Raises :class:`service.errors.NotFound` for an unknown issuer and
+    :class:`service.keystore.KeystoreError` when the KEK is missing or not allowed.
+    The audit event has no actor (the operator at the console).
+    """
+    keystore = Keystore(load_kek(settings))
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            issuer = service.get_issuer(session, issuer_id)
+            keys = service.rotate_keys(session, keystore, issuer, actor=None)
+            return [verification_method_id(issuer, key) for key in keys]
+    finally:
+        engine.dispose()

@@ -1,0 +1,60 @@
+"""A :class:`~service.vc.did.KeyResolver` over this deployment's own issuers, from the database.
+
+The service never fetches its own DID documents over HTTP: it builds them from the database exactly
+as the public routes serve them, and resolves a verification method in that document (so the
+answer, including the method's purposes, is the one an outside verifier would get). Only did:web
+DIDs of this deployment (the host DID and ``...:issuers:<id>``) are resolved; anything else raises
+:class:`~service.vc.errors.KeyResolutionError`, so the verification route can chain this resolver
+with :class:`~service.vc.did.DidKeyResolver`. No network, ever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from service.config import Settings
+from service.issuers.models import Issuer
+from service.issuers.service import did_document
+from service.vc.did import VerificationMethod, did_web_from_url, methods_in_document
+from service.vc.errors import KeyResolutionError
+
+
+class LocalKeyResolver:
+    """Resolves ``did:web:<this service>[:issuers:<id>]#<fragment>`` from the database.
+
+    Retired keys resolve too (they stay in the DID document so old credentials verify).
+    Documents are cached for the resolver's lifetime: make one per request or command.
+    """
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self._session = session
+        self._base_did = did_web_from_url(settings.public_url)
+        self._documents: dict[str, dict[str, Any]] = {}
+
+    def _is_ours(self, did: str) -> bool:
+        if did == self._base_did:
+            return True
+        rest = did.removeprefix(self._base_did + ":issuers:")
+        return rest != did and bool(rest) and ":" not in rest
+
+    def _document(self, did: str) -> dict[str, Any]:
+        if did not in self._documents:
+            issuer = self._session.exec(select(Issuer).where(Issuer.did == did)).first()
+            if issuer is None:
+                raise KeyResolutionError(f"{did} is not an issuer of this service")
+            self._documents[did] = did_document(self._session, issuer)
+        return self._documents[did]
+
+    def resolve(self, verification_method_id: str) -> VerificationMethod:
+        """The method and its purposes, or :class:`KeyResolutionError`."""
+        did, _, fragment = verification_method_id.partition("#")
+        if not did.startswith("did:web:") or not self._is_ours(did):
+            raise KeyResolutionError(f"{verification_method_id!r} is not a DID of this service")
+        if not fragment:
+            raise KeyResolutionError(f"{verification_method_id!r} names no key (no #fragment)")
+        for method in methods_in_document(self._document(did)):
+            if method.id == verification_method_id:
+                return method
+        raise KeyResolutionError(f"{verification_method_id!r} is not a key of {did}")
