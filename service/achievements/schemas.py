@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +20,8 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
+from service.validation import Iri, clean_text, http_url
 
 # OB 3.0 enumerations (1EdTech AchievementCredential JSON Schema); each also allows `ext:Name`.
 ACHIEVEMENT_TYPES = frozenset({
@@ -46,37 +47,6 @@ MAX_ALLOWED_VALUES = 100
 MAX_TAGS = 50
 
 _EXTENSION = re.compile(r"ext:[A-Za-z0-9._-]{1,60}")
-_URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^\s]+", re.IGNORECASE)
-# C0 controls other than tab, newline and carriage return, and DEL: no business in badge text,
-# and PostgreSQL cannot store NUL at all.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _clean_text(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("not valid Unicode text (lone surrogate)") from None
-    return value
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError("must be an absolute http(s) URL")
-    return value
-
-
-def _absolute_id(value: str) -> str:
-    """An id a credential's results can point at: an http(s) URL or a URN."""
-    if _URN.fullmatch(value):
-        return value
-    try:
-        return _http_url(value)
-    except ValueError:
-        raise ValueError("must be an absolute http(s) URL or a URN (urn:...)") from None
 
 
 def _vocabulary(allowed: frozenset[str]) -> Any:
@@ -97,16 +67,15 @@ def _number_as_text(value: Any) -> Any:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                 AfterValidator(_clean_text)]
-ShortText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_clean_text)]
-Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_clean_text)]
-Narrative = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_clean_text)]
-Url = Annotated[str, Field(max_length=2048), AfterValidator(_http_url)]
-Iri = Annotated[str, Field(max_length=2048), AfterValidator(_absolute_id)]
+                 AfterValidator(clean_text)]
+ShortText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(clean_text)]
+Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(clean_text)]
+Narrative = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(clean_text)]
+Url = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
 Value = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200),
-                  AfterValidator(_clean_text)]
+                  AfterValidator(clean_text)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-                AfterValidator(_clean_text)]
+                AfterValidator(clean_text)]
 
 
 class _Input(BaseModel):
@@ -131,7 +100,7 @@ class AlignmentIn(_Input):
 
     target_name: Name
     target_url: Url
-    target_code: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)] | None = None
+    target_code: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)] | None = None
     target_framework: Name | None = None
     target_type: Annotated[str, Field(max_length=64), _vocabulary(ALIGNMENT_TARGET_TYPES)] | None = None
     target_description: Text | None = None
@@ -143,7 +112,7 @@ class RubricLevelIn(_Input):
     id: Iri | None = None
     name: Name
     description: Text | None = None
-    level: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)] | None = None
+    level: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)] | None = None
     points: Value | None = None
 
 

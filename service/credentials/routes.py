@@ -1,6 +1,121 @@
-"""Placeholder: being written (routes for service.credentials)."""
+"""Credential routes: issue, list and read under /v1; the public badge URL (``public_router``,
+in :mod:`service.credentials.public`).
 
-from fastapi import APIRouter
+Every format endpoint serves what was stored at issue time: the JSON-LD text byte for byte, the
+VC-JWT as signed, and badge images with that same JSON-LD text baked in.
+"""
 
-router = APIRouter()
-public_router = APIRouter()
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from service.auth import AnyAccount, IssuingAccount
+from service.config import Settings
+from service.credentials import formats, service
+from service.credentials.public import public_router
+from service.credentials.schemas import CredentialIssue, CredentialOut, CredentialSummary
+from service.db import SessionDep
+from service.errors import error_responses
+from service.paging import Page, PageDep, set_paging_headers
+
+__all__ = ["public_router", "router"]
+
+router = APIRouter(prefix="/v1", tags=["credentials"])
+
+CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The credential's id")]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+@router.post("/credentials", response_model=CredentialOut, status_code=status.HTTP_201_CREATED,
+             responses=error_responses(401, 403, 404, 409, 413, 422))
+def issue_credential(body: CredentialIssue, request: Request, response: Response,
+                     session: SessionDep, account: IssuingAccount) -> CredentialOut:
+    """Issue the current version of an achievement to a recipient: an email address (published
+    only as a salted hash) or a DID. The credential is signed twice, with an embedded
+    eddsa-rdfc-2022 proof and as an RS256 VC-JWT, by the issuer's active keys.
+
+    Issuer admins issue only their own issuer's achievements (another issuer's is 404).
+    `url` is the public badge URL; `credential` the signed JSON-LD."""
+    settings = _settings(request)
+    credential = service.issue_credential(
+        session, request.app.state.keystore, settings, achievement_id=body.achievement_id,
+        recipient=body.recipient.as_mapping(), valid_until=body.valid_until,
+        evidence=body.evidence, results=body.results, actor=account)
+    response.headers["Location"] = f"/v1/credentials/{credential.id}"
+    return service.detail(settings, credential, service.recipient_of(session, credential))
+
+
+@router.get("/credentials", response_model=Page[CredentialSummary], responses=error_responses(401, 422))
+def list_credentials(
+    request: Request, response: Response, session: SessionDep, account: AnyAccount, page: PageDep,
+    issuer_id: Annotated[str | None, Query(max_length=36)] = None,
+    achievement_id: Annotated[str | None, Query(max_length=36)] = None,
+    recipient: Annotated[str | None, Query(max_length=2048, description="An email address or a DID")] = None,
+) -> Page[CredentialSummary]:
+    """Credentials, newest first, filtered by issuer, achievement and recipient. Admins see all;
+    issuer admins and reviewers their issuer's; earners those issued to their account's email."""
+    rows, total = service.list_credentials(session, page, viewer=account, issuer_id=issuer_id,
+                                           achievement_id=achievement_id, recipient=recipient)
+    set_paging_headers(request, response, page, total)
+    settings = _settings(request)
+    return Page(items=[service.summary(settings, c, r) for c, r in rows], total=total,
+                limit=page.limit, offset=page.offset)
+
+
+@router.get("/credentials/{credential_id}", response_model=CredentialOut, responses=error_responses(401, 404, 422))
+def get_credential(credential_id: CredentialId, request: Request, session: SessionDep,
+                   account: AnyAccount) -> CredentialOut:
+    """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
+    credential = service.get_credential(session, credential_id, viewer=account)
+    return service.detail(_settings(request), credential, service.recipient_of(session, credential))
+
+
+def _download(content: bytes | str, media_type: str, credential_id: str, extension: str) -> Response:
+    response = Response(content, media_type=media_type)
+    response.headers["Content-Disposition"] = f'inline; filename="credential-{credential_id}.{extension}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.get("/credentials/{credential_id}/jsonld", response_class=Response,
+            responses={200: {"content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
+                             "description": "The signed JSON-LD, byte for byte as issued"},
+                       **error_responses(401, 404, 422)})
+def get_jsonld(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+    """The signed credential with its embedded proof (`application/vc+ld+json`), byte for byte."""
+    credential = service.get_credential(session, credential_id, viewer=account)
+    return _download(credential.jsonld.encode("utf-8"), formats.JSONLD_MEDIA_TYPE, credential.id, "jsonld")
+
+
+@router.get("/credentials/{credential_id}/jwt", response_class=Response,
+            responses={200: {"content": {formats.JWT_MEDIA_TYPE: {"schema": {"type": "string"}}},
+                             "description": "The VC-JWT (compact JWS, RS256)"},
+                       **error_responses(401, 404, 422)})
+def get_jwt(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+    """The credential as an Open Badges 3.0 VC-JWT (`application/vc+jwt`), signed RS256."""
+    credential = service.get_credential(session, credential_id, viewer=account)
+    return _download(credential.vc_jwt.encode("ascii"), formats.JWT_MEDIA_TYPE, credential.id, "jwt")
+
+
+@router.get("/credentials/{credential_id}/png", response_class=Response,
+            responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)})
+def get_png(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+    """A PNG badge with the signed JSON-LD baked in (`iTXt` chunk `openbadgecredential`)."""
+    credential = service.get_credential(session, credential_id, viewer=account)
+    return _download(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
+
+
+@router.get("/credentials/{credential_id}/svg", response_class=Response,
+            responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)})
+def get_svg(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+    """An SVG badge showing the achievement, with the signed JSON-LD baked in
+    (`<openbadges:credential>`)."""
+    credential = service.get_credential(session, credential_id, viewer=account)
+    response = _download(formats.baked_svg(credential.jsonld), formats.SVG_MEDIA_TYPE, credential.id, "svg")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

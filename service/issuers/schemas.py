@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -20,20 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from service.validation import HttpUrlText
 
-def _http_url(value: str) -> str:
-    """An absolute http(s) URL with a host, kept as written (no normalising trailing slash)."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL")
-    if any(c.isspace() for c in value):
-        raise ValueError("must not contain whitespace")
-    return value
-
-
-HttpUrlText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
-                        AfterValidator(_http_url)]
-"""An http(s) URL as text (OB 3.0 ``url`` and ``image`` are plain URIs)."""
 
 IssuerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
