@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from service.accounts.security import TokenIssuer
 from service.config import Settings, get_settings
 from service.db import make_engine
-from service.errors import install_error_handlers
+from service.http_errors import install_error_handlers
 from service.keystore import Keystore, load_kek
 from service.limits import BodySizeLimit
 

@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from service.accounts.models import Account, Role
-from service.db import SessionDep
+from service.deps import SessionDep
 from service.errors import Forbidden, NotFound, Unauthorized
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)

@@ -1,7 +1,7 @@
 """Database engine and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL in production.
 
-One place commits per request: :func:`session_scope` (the ``SessionDep`` dependency) commits when
-the route returns and rolls back when it raises, before the response is sent. Services never commit.
+One place commits per request: :func:`unit_of_work`, which ``service.deps.SessionDep`` wraps
+around each request. Services never commit.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
@@ -61,12 +60,3 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-
-
-def session_scope(request: Request) -> Iterator[Session]:
-    """The request's session; commits after the route returns, before the response is sent."""
-    with unit_of_work(request.app.state.engine) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(session_scope, scope="function")]

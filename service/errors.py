@@ -1,16 +1,7 @@
-"""Service errors: a stable code, an HTTP status, one JSON shape ``{"error": code, "detail": ...}``."""
+"""Service errors: a stable code and an HTTP status; :mod:`service.http_errors` renders them as
+``{"error": code, "detail": ...}``. No FastAPI here, so services can raise them."""
 
 from __future__ import annotations
-
-import logging
-from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger("skillcred")
 
 
 class ServiceError(Exception):
@@ -44,6 +35,10 @@ class NotFound(ServiceError):
     status_code, code = 404, "not_found"
 
 
+class NotAcceptable(ServiceError):
+    status_code, code = 406, "not_acceptable"
+
+
 class Conflict(ServiceError):
     status_code, code = 409, "conflict"
 
@@ -54,60 +49,3 @@ class PayloadTooLarge(ServiceError):
 
 class UnsupportedMediaType(ServiceError):
     status_code, code = 415, "unsupported_media_type"
-
-
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
-                 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
-                 429: "too_many_requests"}
-
-
-def error_body(code: str, detail: str) -> dict[str, str]:
-    return {"error": code, "detail": detail}
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries for a route, so its error statuses reach openapi.yaml."""
-    return {s: {"model": ErrorBody, "description": _STATUS_CODES.get(s, "error")} for s in statuses}
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:10]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every error in the one shape; never send a stack trace to a client."""
-
-    @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status_code, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("validation_error", _validation_message(exc)), status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        detail = exc.detail if isinstance(exc.detail, str) else code
-        return JSONResponse(error_body(code, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(error_body("internal_error", "An unexpected error occurred"), status_code=500)
-
-
-from pydantic import BaseModel  # noqa: E402  (kept below: the model documents the shape above)
-
-
-class ErrorBody(BaseModel):
-    """Every error response: a stable machine-readable code and a human-readable detail."""
-
-    error: str
-    detail: str

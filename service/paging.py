@@ -1,11 +1,11 @@
-"""Offset paging for list routes: ``?limit=&offset=``, a ``Page`` body, ``X-Total-Count`` and ``Link``."""
+"""Offset paging for list queries: ``PageParams`` in, ``(rows, total)`` out. No FastAPI here, so
+services can use it; the HTTP side (query parameters, ``X-Total-Count``, ``Link``) is in
+:mod:`service.paging_http`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
-from urllib.parse import urlencode
+from typing import Generic, TypeVar
 
-from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -16,14 +16,6 @@ T = TypeVar("T")
 class PageParams(BaseModel):
     limit: int
     offset: int
-
-
-def page_params(limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
-
-
-PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -40,20 +32,3 @@ def paginate(session: Session, statement: SelectOfScalar, params: PageParams) ->
     total = session.exec(select(func.count()).select_from(statement.order_by(None).subquery())).one()
     rows = list(session.exec(statement.limit(params.limit).offset(params.offset)))
     return rows, int(total)
-
-
-def set_paging_headers(request: Request, response: Response, params: PageParams, total: int) -> None:
-    """``X-Total-Count`` and RFC 8288 ``Link`` (first/prev/next/last), as the OB 3.0 REST API does."""
-    response.headers["X-Total-Count"] = str(total)
-
-    def url(offset: int) -> str:
-        query = dict(request.query_params) | {"limit": str(params.limit), "offset": str(offset)}
-        return f"{request.url.path}?{urlencode(query)}"
-
-    last = max(0, (total - 1) // params.limit * params.limit)
-    links = [f'<{url(0)}>; rel="first"', f'<{url(last)}>; rel="last"']
-    if params.offset > 0:
-        links.append(f'<{url(max(0, params.offset - params.limit))}>; rel="prev"')
-    if params.offset + params.limit < total:
-        links.append(f'<{url(params.offset + params.limit)}>; rel="next"')
-    response.headers["Link"] = ", ".join(links)

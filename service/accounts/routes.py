@@ -10,8 +10,9 @@ from service.accounts import service
 from service.accounts.models import Account, Role
 from service.accounts.schemas import AccountCreate, AccountOut, EarnerRegistration, TokenResponse
 from service.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
-from service.db import SessionDep
-from service.errors import Forbidden, Unauthorized, error_responses
+from service.deps import SessionDep
+from service.errors import Forbidden, Unauthorized
+from service.http_errors import error_responses
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 

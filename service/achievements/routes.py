@@ -12,9 +12,10 @@ from service.accounts.models import Account, Role
 from service.achievements import service
 from service.achievements.schemas import AchievementCreate, AchievementView
 from service.auth import Authenticated, IssuerManager, Public, ensure_issuer_scope
-from service.db import SessionDep
-from service.errors import error_responses
-from service.paging import Page, PageDep, set_paging_headers
+from service.deps import SessionDep
+from service.http_errors import error_responses
+from service.paging import Page
+from service.paging_http import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["achievements"])
 public_router = APIRouter(tags=["public"])

@@ -25,8 +25,9 @@ from fastapi.responses import HTMLResponse
 from service.auth import Public
 from service.credentials import formats, service
 from service.credentials.models import Credential
-from service.db import SessionDep
-from service.errors import NotFound, ServiceError, error_responses
+from service.deps import SessionDep
+from service.errors import NotAcceptable, NotFound, ServiceError
+from service.http_errors import error_responses
 from service.verification.service import verify_in_session
 from service.web import render
 
@@ -39,10 +40,6 @@ OFFERS = (HTML, *JSON_TYPES)
 PAGE_POLICY = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
                "form-action 'none'; frame-ancestors 'none'")
 IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-class NotAcceptable(ServiceError):
-    status_code, code = 406, "not_acceptable"
 
 
 def negotiate(accept: str | None, offers: Sequence[str] = OFFERS) -> str | None:

@@ -16,9 +16,10 @@ from service.config import Settings
 from service.credentials import formats, service
 from service.credentials.public import public_router
 from service.credentials.schemas import CredentialIssue, CredentialOut, CredentialSummary
-from service.db import SessionDep
-from service.errors import error_responses
-from service.paging import Page, PageDep, set_paging_headers
+from service.deps import SessionDep
+from service.http_errors import error_responses
+from service.paging import Page
+from service.paging_http import PageDep, set_paging_headers
 
 __all__ = ["public_router", "router"]
 

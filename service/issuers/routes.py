@@ -11,13 +11,14 @@ from sqlmodel import Session
 from service.accounts.models import Account
 from service.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
 from service.config import Settings
-from service.db import SessionDep
-from service.errors import error_responses
+from service.deps import SessionDep
+from service.http_errors import error_responses
 from service.issuers import service
 from service.issuers.keys import issuer_keys, key_summary
 from service.issuers.models import Issuer
 from service.issuers.schemas import IssuerCreate, IssuerOut, IssuerUpdate, JsonWebKeySet, SigningKeyOut
-from service.paging import Page, PageDep, set_paging_headers
+from service.paging import Page
+from service.paging_http import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["issuers"])
 public_router = APIRouter(tags=["public documents"])

@@ -1,0 +1,40 @@
+"""Data flows one way: routes -> service -> (models, vc). Services and models never import FastAPI."""
+
+import ast
+from pathlib import Path
+
+SERVICE = Path(__file__).resolve().parents[1] / "service"
+HTTP_LIBRARIES = ("fastapi", "starlette")
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def test_domain_services_and_models_do_not_import_the_web_framework():
+    checked = 0
+    for path in SERVICE.glob("*/*.py"):
+        if path.parent.name == "vc" or path.name not in ("service.py", "models.py", "keys.py", "resolver.py", "formats.py"):
+            continue
+        checked += 1
+        for module in imported_modules(path):
+            assert module.split(".")[0] not in HTTP_LIBRARIES, f"{path.relative_to(SERVICE)} imports {module}"
+            assert not module.endswith(".routes"), f"{path.relative_to(SERVICE)} imports routes ({module})"
+    assert checked >= 8
+
+
+def test_services_import_no_fastapi_even_indirectly():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import service.issuers.service, service.achievements.service, service.credentials.service\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
