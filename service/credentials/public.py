@@ -26,7 +26,7 @@ from service.auth import Public
 from service.credentials import formats, service
 from service.credentials.models import Credential
 from service.deps import SessionDep
-from service.errors import NotAcceptable, NotFound, ServiceError
+from service.errors import NotAcceptable, NotFound
 from service.http_errors import error_responses
 from service.verification.service import verify_in_session
 from service.web import render
