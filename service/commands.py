@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
 from service.config import Settings, get_settings
 from service.keystore import KeystoreError, load_kek
@@ -46,7 +47,7 @@ def prepare(settings: Settings, *, announce: bool) -> None:
         generated = secrets.token_urlsafe(12)
         email = settings.bootstrap_admin_email or "admin@skillcred.local"
         settings = settings.model_copy(update={"bootstrap_admin_email": email,
-                                               "bootstrap_admin_password": generated})
+                                               "bootstrap_admin_password": SecretStr(generated)})
     engine = make_engine(settings.database_url)
     created = ensure_admin(engine, settings)
     demo = ensure_demo_data(engine, settings) if settings.env == "development" else None
