@@ -26,8 +26,10 @@ from typing import Any
 
 import pyoxigraph as ox
 from cachetools import LRUCache
+from pyld import context_resolver as pyld_context_resolver
 from pyld import jsonld as pyld
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 
 from .errors import DocumentLoaderError, JsonLdSafeModeError, VCError
 from .rdfc10 import canonicalize_quads
@@ -126,6 +128,16 @@ def _refuse_network(url: str, options: Any = None) -> dict[str, Any]:
 # No code path in this process may fetch a context, even one that forgets to pass a loader.
 pyld.set_document_loader(_refuse_network)
 
+
+def _context_cache_key(context: Any) -> bytes:
+    """pyld keys its cache of embedded (type-scoped) contexts by their JCS canonical JSON, computed
+    in pure Python each time one applies: 16% of signing time. Any deterministic serialisation is
+    an equally good key, and ``json.dumps(sort_keys=True)`` runs in C."""
+    return json.dumps(context, sort_keys=True, separators=(",", ":"), default=dict).encode()
+
+
+pyld_context_resolver.canonicalize = _context_cache_key
+
 DEFAULT_LOADER = DocumentLoader()
 
 
@@ -211,19 +223,18 @@ def _relative(path: str, iri: Any) -> JsonLdSafeModeError:
 
 def to_quads(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> list[ox.Quad]:
     """The RDF dataset of ``document`` (safe mode) as pyoxigraph quads."""
-    loader = loader or DEFAULT_LOADER
     expanded = expand(document, loader)
+    # pyld's to_rdf() would expand the document a second time; these are its remaining steps
+    # (pyld 2.x/3.x), run on the expanded form we already checked.
     processor = pyld.JsonLdProcessor()
-    options = {
-        "documentLoader": loader,
-        "contextResolver": loader.context_resolver(),
-        "base": None,
-        "rdfDirection": "i18n-datatype",  # as jsonld.js does (PITFALLS #5)
-        "produceGeneralizedRdf": False,
-        "processingMode": "json-ld-1.1",
-    }
+    options = {"rdfDirection": "i18n-datatype", "produceGeneralizedRdf": False,  # PITFALLS #5
+               "processingMode": "json-ld-1.1"}
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict[str, Any] = {"@default": {}}
     try:
-        dataset = processor.to_rdf(expanded, options)
+        processor._create_node_map(expanded, node_map, "@default", issuer)
+        dataset = {name: processor._graph_to_rdf(graph, issuer, options)
+                   for name, graph in sorted(node_map.items())}
     except pyld.JsonLdError as err:
         raise _unwrap_jsonld_error(err) from err
     quads: list[ox.Quad] = []
