@@ -67,7 +67,7 @@ def bench_data_integrity(n: int, rounds: int) -> dict[str, float]:
         c = copy.deepcopy(base)
         c["id"] = f"urn:uuid:00000000-0000-0000-0000-{i:012d}"
         variants.append(c)
-    signed = [data_integrity.sign(c, signer) for c in variants]
+    signed = [data_integrity.sign(c, signer, proof_as_list=True) for c in variants]  # as SkillCred issues
     resolver = DidKeyResolver()
     return {
         "issue": rate(lambda i: data_integrity.sign(variants[i], signer), n, rounds),
