@@ -46,7 +46,7 @@ def server(database_url: str, tmp_path) -> Iterator[str]:
         "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
     }
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"],
                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60

@@ -166,3 +166,14 @@ def test_signing_does_not_modify_its_input(unsigned_credential, issuer_signer):
     before = repr(unsigned_credential)
     data_integrity.sign(unsigned_credential, issuer_signer)
     assert repr(unsigned_credential) == before
+
+
+@pytest.mark.parametrize("name", ["example-4-revocable-vc.eddsa-rdfc-2022.json",
+                                  "example-5-status-list-vc.eddsa-rdfc-2022.json"])
+def test_signed_w3c_bitstring_status_list_examples_verify(name):
+    # Signed by the REC's tooling with a bare did:key as verificationMethod; their issuer is a
+    # did:example, so (like the vc-di-eddsa vectors) no issuer binding is asked of them here.
+    from tests.standards import STATUS_EXAMPLES
+
+    [result] = data_integrity.verify_proofs(load_json(STATUS_EXAMPLES / name), DidKeyResolver())
+    assert result.verified, result.reason
