@@ -36,7 +36,7 @@ from service.vc.did import DidKeyResolver, DocumentKeyResolver, PublishedKey, bu
 from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519  # noqa: E402
 from service.vc.verify import verify  # noqa: E402
 
-CREDENTIAL = REPO.parent / "shared" / "standards" / "vectors" / "ob3-impl-guide" / "unsigned-credential.json"
+CREDENTIAL = REPO / "tests" / "fixtures" / "standards" / "vectors" / "ob3-impl-guide" / "unsigned-credential.json"
 
 
 def rate(operation: Callable[[int], object], n: int, rounds: int) -> float:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "standards"
+SHARED = REPO / "tests" / "fixtures" / "standards"  # vendored copy of shared/standards (see its README)
 VC_DI_EDDSA = SHARED / "vectors" / "vc-di-eddsa" / "TestVectors"
 OB3_IMPL_GUIDE = SHARED / "vectors" / "ob3-impl-guide"
 STATUS_EXAMPLES = SHARED / "examples" / "w3c-bitstring-status-list"

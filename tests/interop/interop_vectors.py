@@ -1,4 +1,4 @@
-"""Where the interop tests find the standards data (../shared/standards), and JSON file helpers."""
+"""Where the interop tests find the standards data (tests/fixtures/standards), and JSON file helpers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "standards"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "standards"
 EDDSA_VECTORS = SHARED / "vectors" / "vc-di-eddsa" / "TestVectors"
 OB3_VECTORS = SHARED / "vectors" / "ob3-impl-guide"
 STATUS_EXAMPLES = SHARED / "examples" / "w3c-bitstring-status-list"

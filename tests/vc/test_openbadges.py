@@ -34,7 +34,7 @@ from service.vc.openbadges import (
 )
 from service.vc.schema_validation import refuse_remote_schema, schema_registry, schemas_directory
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "standards"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "standards"
 SPEC_EXAMPLES = sorted((SHARED / "examples" / "ob3-spec").glob("*.json"))
 SIGNED_VECTOR = SHARED / "vectors" / "ob3-impl-guide" / "signed-credential.json"
 

@@ -19,7 +19,7 @@ from service.vc.rdfc10 import (
     canonicalize_quads,
 )
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "standards"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "standards"
 SUITE = SHARED / "rdf-canon" / "tests"
 MANIFEST = json.loads((SUITE / "manifest.jsonld").read_text(encoding="utf-8"))
 

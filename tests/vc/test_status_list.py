@@ -21,7 +21,7 @@ from service.vc.status_list import (
     read_status,
 )
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "standards"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "standards"
 W3C_EXAMPLES = SHARED / "examples" / "w3c-bitstring-status-list"
 
 LIST_URL = "https://issuer.example/status/1"
