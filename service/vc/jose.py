@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,9 +26,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from .constants import CREDENTIALS_V1
 from .did import DidKeyResolver, KeyResolver, VerificationMethod
 from .errors import JwtError, KeyError_, VCError
+from .jwt_claims import (
+    JWT_CLAIM_NAMES,
+    check_date_claims,
+    check_identity_claims,
+    claims_for,
+    credential_in,
+    is_vcdm_1_1,
+)
 from .keys import Signer, jose_algorithm
 from .multikey import PublicKey, jwk_to_public_key, public_key_to_jwk
 
@@ -38,7 +44,6 @@ SUPPORTED_ALGORITHMS = frozenset({"RS256", "EdDSA", "ES256"})
 # A compact JWS longer than this (1 MiB) is refused before anything is decoded.
 MAX_TOKEN_LENGTH = 1024 * 1024
 # Registered JWT claims (RFC 7519): not part of the credential the payload carries.
-JWT_CLAIM_NAMES = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 # The only JOSE headers OB 3.0 section 8.2 allows; others verify with a warning, except:
 OB3_HEADER_NAMES = frozenset({"alg", "kid", "jwk", "typ"})
 # headers that fetch keys, carry certificates, or demand processing this verifier does not do.
@@ -149,72 +154,6 @@ def decode_vc_jwt_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]
     return header, payload
 
 
-# --- credential <-> claims -------------------------------------------------------------------
-
-def _issuer_id(credential: dict[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) and issuer else None
-
-
-def _subjects(credential: dict[str, Any]) -> list[Any]:
-    subjects = credential.get("credentialSubject")
-    return subjects if isinstance(subjects, list) else [subjects]
-
-
-def _is_vcdm_1_1(credential: dict[str, Any]) -> bool:
-    contexts = credential.get("@context")
-    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
-    return first == CREDENTIALS_V1
-
-
-def _date(credential: dict[str, Any], vcdm2: str, vcdm1: str) -> tuple[str, datetime | None]:
-    """(name, value) of validFrom/validUntil, or of issuanceDate/expirationDate in VCDM 1.1."""
-    name = vcdm2 if vcdm2 in credential else vcdm1
-    value = credential.get(name)
-    if value is None:
-        return name, None
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        message = f"The credential's {name} is not a dateTime: {value!r:.60}"
-        raise JwtError(message, code="malformed_credential")
-    return name, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _numeric_date(moment: datetime) -> int:
-    return math.floor(moment.timestamp())
-
-
-def _claims_for(credential: dict[str, Any]) -> dict[str, Any]:
-    issuer, credential_id = _issuer_id(credential), credential.get("id")
-    _, valid_from = _date(credential, "validFrom", "issuanceDate")
-    _, valid_until = _date(credential, "validUntil", "expirationDate")
-    if issuer is None or not isinstance(credential_id, str) or valid_from is None:
-        message = "A VC-JWT needs the credential's issuer id, id and validFrom"
-        raise JwtError(message, code="claim_missing")
-    claims = {"iss": issuer, "jti": credential_id, "nbf": _numeric_date(valid_from)}
-    subjects = _subjects(credential)
-    if len(subjects) == 1 and isinstance(subjects[0], dict):
-        if isinstance(subjects[0].get("id"), str):
-            claims["sub"] = subjects[0]["id"]
-    if valid_until is not None:
-        claims["exp"] = _numeric_date(valid_until)
-    return claims
-
-
-def _credential_in(payload: dict[str, Any]) -> dict[str, Any]:
-    if "@context" in payload:
-        return {name: value for name, value in payload.items() if name not in JWT_CLAIM_NAMES}
-    if isinstance(payload.get("vc"), dict):
-        return payload["vc"]
-    message = "The JWT payload holds no credential (no @context, no vc claim)"
-    raise JwtError(message, code="malformed_credential")
-
-
 # --- signing ---------------------------------------------------------------------------------
 
 def encode_compact_jws(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
@@ -247,8 +186,8 @@ def sign_vc_jwt(
         header["jwk"] = public_key_to_jwk(signer.public_key)
     else:
         raise ValueError(f"key_in_header must be 'kid' or 'jwk', not {key_in_header!r}")
-    claims = _claims_for(credential)
-    if _is_vcdm_1_1(credential):
+    claims = claims_for(credential)
+    if is_vcdm_1_1(credential):
         return encode_compact_jws(header, {**claims, "vc": credential}, signer)
     clash = sorted(JWT_CLAIM_NAMES & credential.keys())
     if clash:
@@ -361,68 +300,6 @@ def _signature_is_valid(key: PublicKey, signing_input: bytes, signature: bytes) 
     return True
 
 
-# --- verification: claims ----------------------------------------------------------------------
-
-def _mismatch(message: str) -> JwtError:
-    return JwtError(message, code="claim_mismatch")
-
-
-def _missing(claim: str, because: str) -> JwtError:
-    return JwtError(f"The JWT has no {claim} claim, but {because}", code="claim_missing")
-
-
-def _claim_date(payload: dict[str, Any], name: str) -> int | None:
-    value = payload.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise JwtError(f"The {name} claim is not a NumericDate", code="malformed_jwt")
-    return math.floor(value)
-
-
-def _check_identity_claims(
-    payload: dict[str, Any], credential: dict[str, Any], warnings: list[str]
-) -> None:
-    """iss = issuer.id, jti = id, sub = credentialSubject.id (section 8.2 "Verify a Credential")."""
-    if "iss" not in payload:
-        raise _missing("iss", "OB 3.0 requires it")
-    if payload["iss"] != _issuer_id(credential):
-        raise _mismatch(f"iss {payload['iss']!r:.80} is not the credential's issuer id")
-    credential_id = credential.get("id")
-    if "jti" not in payload and credential_id is not None:
-        raise _missing("jti", "the credential has an id")
-    if "jti" in payload and payload["jti"] != credential_id:
-        raise _mismatch(f"jti {payload['jti']!r:.80} is not the credential's id")
-    if "jti" not in payload:
-        warnings.append("jti_missing: OB 3.0 wants a jti claim, and the credential has no id")
-    subjects = _subjects(credential)
-    ids = [s["id"] for s in subjects if isinstance(s, dict) and isinstance(s.get("id"), str)]
-    if "sub" not in payload and len(subjects) == 1 and ids:
-        raise _missing("sub", "the credentialSubject has an id")
-    if "sub" in payload and payload["sub"] not in ids:
-        raise _mismatch(f"sub {payload['sub']!r:.80} is not the credentialSubject id")
-
-
-def _check_date_claims(
-    payload: dict[str, Any], credential: dict[str, Any], warnings: list[str]
-) -> tuple[int, int | None]:
-    """nbf = validFrom, exp = validUntil, in whole seconds; returns (not before, expiry)."""
-    nbf, exp = _claim_date(payload, "nbf"), _claim_date(payload, "exp")
-    from_name, valid_from = _date(credential, "validFrom", "issuanceDate")
-    until_name, valid_until = _date(credential, "validUntil", "expirationDate")
-    if nbf is None:
-        raise _missing("nbf", "OB 3.0 requires it")
-    if valid_from is None or nbf != _numeric_date(valid_from):
-        raise _mismatch(f"nbf {nbf} does not equal the credential's {from_name}")
-    if valid_until is not None and exp is None:
-        raise _missing("exp", f"the credential has {until_name}")
-    if valid_until is not None and exp != _numeric_date(valid_until):
-        raise _mismatch(f"exp {exp} does not equal the credential's {until_name}")
-    if valid_until is None and exp is not None:
-        warnings.append(f"exp_without_{until_name}: the JWT expires, the credential does not say")
-    return nbf, exp
-
-
 # --- verification ----------------------------------------------------------------------------
 
 def verify_vc_jwt(
@@ -450,9 +327,9 @@ def verify_vc_jwt(
     if not _signature_is_valid(public_key, signing_input, signature):
         raise JwtError("The signature does not verify", code="bad_signature")
 
-    credential = _credential_in(payload)
-    _check_identity_claims(payload, credential, warnings)
-    not_before, expiry = _check_date_claims(payload, credential, warnings)
+    credential = credential_in(payload)
+    check_identity_claims(payload, credential, warnings)
+    not_before, expiry = check_date_claims(payload, credential, warnings)
     if method is not None and method.controller != payload["iss"]:
         message = f"Key {method.id} is controlled by {method.controller}, not by the issuer"
         raise JwtError(message, code="controller_mismatch")
