@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import data_integrity, jose, openbadges, status_list
+from . import data_integrity, jose, openbadges, revocation_list, status_list
 from .baking import extract_baked
 from .constants import CREDENTIALS_V1, CREDENTIALS_V2
 from .did import ChainedKeyResolver, DidKeyResolver, KeyResolver
@@ -232,6 +232,9 @@ def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any
     if not isinstance(entry, Mapping):
         report.add("status", "failed", "credentialStatus entry is not an object")
         return
+    if revocation_list.is_revocation_list_entry(entry):
+        _check_1edtech_revocation(report, credential, entry, statuses)
+        return
     purpose = str(entry.get("statusPurpose", "unknown"))
     check_id = f"status.{purpose}"
     if entry.get("type") != "BitstringStatusListEntry":
@@ -261,6 +264,37 @@ def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any
         report.add(check_id, "warning", f"Status message: {reading.message}")
     else:
         report.add(check_id, "failed", f"The issuer has {_past(purpose)} this credential" + (f": {reading.message}" if reading.message else ""))
+
+
+def _check_1edtech_revocation(report: VerificationReport, credential: Mapping[str, Any], entry: Mapping[str, Any], statuses: Any) -> None:
+    """OB 3.0's ``1EdTechRevocationList``: listed -> failed, not listed -> passed, unreachable -> warning."""
+    check_id = "status.revocation"
+    try:
+        url = revocation_list.revocation_list_url(entry)
+    except VCError as err:
+        report.add(check_id, "failed", f"{err.code}: {err}")
+        return
+    credential_id = credential.get("id")
+    if not isinstance(credential_id, str) or not credential_id:
+        report.add(check_id, "warning", f"The credential has no id, so the 1EdTech revocation list {url} cannot name it; status unknown")
+        return
+    if statuses is None:
+        report.add(check_id, "warning", f"1EdTech revocation list {url} was not checked: no status list resolver")
+        return
+    try:
+        document = statuses.resolve(url)
+    except VCError as err:
+        report.add(check_id, "warning", f"1EdTech revocation list {url} could not be fetched ({err}); status unknown")
+        return
+    try:
+        reading = revocation_list.read_1edtech_revocation(entry, document, credential_id, credential_issuer=issuer_id(credential))
+    except VCError as err:
+        report.add(check_id, "failed", f"1EdTech revocation list {url}: {err.code}: {err}")
+        return
+    if reading.revoked:
+        report.add(check_id, "failed", f"The issuer has revoked this credential (1EdTech revocation list {url})" + (f": {reading.reason}" if reading.reason else ""))
+    else:
+        report.add(check_id, "passed", f"Not revoked (not listed in the 1EdTech revocation list {url})")
 
 
 def _past(purpose: str) -> str:
