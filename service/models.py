@@ -10,3 +10,4 @@ def import_all_models() -> None:
     import service.audit.models  # noqa: F401
     import service.credentials.models  # noqa: F401
     import service.issuers.models  # noqa: F401
+    import service.status.models  # noqa: F401

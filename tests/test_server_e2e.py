@@ -86,10 +86,17 @@ def test_a_credential_issued_by_the_running_server_verifies_independently(server
     did_json = tmp_path / "did.json"
     did_json.write_text(httpx.get(did_url).text)
     jsonld = httpx.get(credential_url, headers={"Accept": "application/vc+ld+json"}).text
+    # and its revocation and suspension lists from their public URLs on this server
+    resolve = {issuer["did"]: did_json}
+    for number, entry in enumerate(json.loads(jsonld)["credentialStatus"]):
+        assert entry["statusListCredential"].startswith(f"{server}/status/")
+        resolve[entry["statusListCredential"]] = tmp_path / f"status-{number}.json"
+        resolve[entry["statusListCredential"]].write_text(httpx.get(entry["statusListCredential"]).text)
 
     ensure_node_modules()
-    result = NodeVC().verify(jsonld, resolve={issuer["did"]: did_json})
+    result = NodeVC().verify(jsonld, resolve=resolve)
     assert result.verified, result.errors
+    assert result.checks["status"] is True
 
     report = http.post("/v1/verify", content=jsonld, headers={"Content-Type": "application/vc+ld+json"}).json()
     assert report["verified"] is True, report

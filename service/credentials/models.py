@@ -43,4 +43,8 @@ class Credential(SQLModel, table=True):
     valid_from: datetime = created_field()
     valid_until: datetime | None = timestamp_field(index=True)
     state: CredentialState = Field(default=CredentialState.active, max_length=16)
+    status_changed_at: datetime | None = timestamp_field()
+    """When it was last revoked, suspended or unsuspended."""
+    status_reason: str | None = Field(default=None, max_length=500)
+    """Why (shown to the issuer's staff and the earner, never on the public page)."""
     issued_by: str | None = Field(default=None, foreign_key="account.id", max_length=36)

@@ -4,7 +4,8 @@ One URL, two audiences (content negotiation on ``Accept``):
 
 - ``text/html`` (and ``*/*``, what browsers and plain ``curl`` send, or no ``Accept``): an HTML
   page showing the achievement, the issuer, the recipient (an email recipient only as "a hashed
-  email address"), the dates, and the result of verifying the stored credential right now;
+  email address"), the dates, whether the issuer revoked or suspended it and when (never why),
+  and the result of verifying the stored credential right now (status lists included);
 - ``application/vc+ld+json``, ``application/ld+json`` or ``application/json``: the stored,
   signed JSON-LD, byte for byte, with the Content-Type asked for.
 
@@ -105,7 +106,7 @@ def badge_page(credential_id: CredentialId, request: Request, session: SessionDe
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
     settings = request.app.state.settings
-    report = verify_in_session(session, settings, credential.jsonld)
+    report = verify_in_session(session, settings, credential.jsonld, keystore=request.app.state.keystore)
     # relative to the page (/credentials/<id>), so they work behind any host name or path prefix
     page = render("credential.html", **page_context(json.loads(credential.jsonld), credential),
                   verified=report.verified, checks=[c.to_dict() for c in report.checks],
@@ -202,8 +203,17 @@ def page_context(document: dict[str, Any], credential: Credential) -> dict[str, 
         "recipients": recipients or [{"label": "Recipient", "value": "not stated"}],
         "results": results, "evidence": evidence,
         "valid_from": _date(document.get("validFrom")), "valid_until": _date(document.get("validUntil")),
-        "state": str(credential.state),
+        "state": _state(credential),
     }
+
+
+def _state(credential: Credential) -> str:
+    """"active", or "revoked on <date>" / "suspended on <date>" (never the reason: that is for the
+    issuer and the earner only)."""
+    state = str(credential.state)
+    if state == "active" or credential.status_changed_at is None:
+        return state
+    return f"{state} on {credential.status_changed_at.strftime('%d %B %Y, %H:%M UTC')}"
 
 
 def _level_name(description: dict[str, Any], level_id: Any) -> str:

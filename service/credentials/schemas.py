@@ -154,7 +154,11 @@ class CredentialSummary(BaseModel):
     issued_at: datetime
     valid_from: datetime
     valid_until: datetime | None
-    state: str
+    state: str = Field(description="active, suspended or revoked")
+    status_changed_at: datetime | None = Field(
+        description="When it was last revoked, suspended or unsuspended")
+    status_reason: str | None = Field(
+        description="Why (shown to the issuer's staff and the earner; never on the public page)")
     issued_by: str | None
     links: CredentialLinks
 

@@ -1,10 +1,11 @@
 """Issuing and reading credentials. No FastAPI here, and nothing commits.
 
-Issuing is one unit of work: build the Open Badges 3.0 AchievementCredential from the
-achievement's current version, sign it twice (an embedded eddsa-rdfc-2022 proof and an RS256
-VC-JWT of the same unsigned credential), store the signed JSON-LD text verbatim, the recipient
-identity and an audit event. The caller's session commits all of it or none of it. Every check
-that can fail runs before anything is added to the session.
+Issuing is one unit of work: allocate the credential's revocation and suspension indexes
+(:mod:`service.status.allocation`), build the Open Badges 3.0 AchievementCredential from the
+achievement's current version with those two ``credentialStatus`` entries, sign it twice (an
+embedded eddsa-rdfc-2022 proof and an RS256 VC-JWT of the same unsigned credential), store the
+signed JSON-LD text verbatim, the recipient identity and an audit event. The caller's session
+commits all of it or none of it. Every check of the request runs before anything is written.
 
 Who sees what: admins see every credential; issuer admins and reviewers their issuer's; earners
 the credentials issued to their account's email address. Anyone else gets 404, never 403, so
@@ -43,6 +44,7 @@ from service.issuers.service import active_signer, get_issuer, issuer_profile
 from service.keystore import Keystore
 from service.models_base import new_id
 from service.paging import PageParams, paginate
+from service.status.allocation import allocate, record_allocation
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob
 from service.vc.errors import VCError
@@ -110,6 +112,10 @@ def issue_credential(
     ob_ach = ob_achievement(settings, achievement, version)
     salt = secrets.token_hex(16) if who.email is not None else None
     credential_uuid = new_id()
+    evidence_items = [_evidence(item) for item in evidence]
+    result_items = [_result(item, ob_ach) for item in results]
+    # last before signing: on SQLite the first write holds the database's write lock until commit
+    allocation = allocate(session, settings, issuer.id, credential_uuid)
     try:
         unsigned = ob.build_achievement_credential(
             credential_id=credential_url(settings, credential_uuid),
@@ -119,9 +125,11 @@ def issue_credential(
             recipient_identity=None if who.email is None else ob.hashed_email_identity(who.email, salt),
             valid_from=now,
             valid_until=expires,
-            evidence=[_evidence(item) for item in evidence],
-            results=[_result(item, ob_ach) for item in results],
+            evidence=evidence_items,
+            results=result_items,
         )
+        # VCDM 2.0 allows a set of status entries (the 1EdTech schema one: see schema_validation)
+        unsigned["credentialStatus"] = allocation.entries
         ob.validate_credential_strict(unsigned)
         # signing can still refuse a value (JSON-LD safe mode: it would not really be signed)
         signed = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"),
@@ -143,7 +151,9 @@ def issue_credential(
            actor=actor, issuer_id=issuer.id,
            after={"achievement_id": achievement.id, "achievement_version": version.version,
                   "recipient_id": identity.id, "recipient_type": identity.kind,
-                  "valid_until": signed.get("validUntil")})
+                  "valid_until": signed.get("validUntil"),
+                  "credential_status": [entry["id"] for entry in allocation.entries]})
+    record_allocation(session, allocation)
     return credential
 
 
@@ -280,7 +290,9 @@ def summary(settings: Settings, credential: Credential, identity: RecipientIdent
         recipient=RecipientOut(type="email" if identity.kind == "email" else "did",
                                email=identity.email, did=identity.did),
         issued_at=credential.issued_at, valid_from=credential.valid_from,
-        valid_until=credential.valid_until, state=str(credential.state), issued_by=credential.issued_by,
+        valid_until=credential.valid_until, state=str(credential.state),
+        status_changed_at=credential.status_changed_at, status_reason=credential.status_reason,
+        issued_by=credential.issued_by,
         links=CredentialLinks(jsonld=f"{api}/jsonld", jwt=f"{api}/jwt", png=f"{api}/png",
                               svg=f"{api}/svg", public_png=f"{url}/badge.png",
                               public_svg=f"{url}/badge.svg"))

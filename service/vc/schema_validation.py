@@ -16,6 +16,8 @@ normalised *copy* and reports each deviation as a warning, not an error:
   credentials use ``issuanceDate``/``expirationDate`` for the same rules, so the copy gets the v2
   context URL, ``issuanceDate`` as ``validFrom`` and ``expirationDate`` as ``validUntil``; errors on
   the mapped fields are reported under their VCDM 1.1 names (PITFALLS #9).
+
+A ``credentialStatus`` set (VCDM 2.0) is valid when each member is a valid CredentialStatus.
 """
 
 from __future__ import annotations
@@ -338,6 +340,28 @@ def _rename_paths(message: str, renames: Mapping[str, str]) -> str:
     return message
 
 
+@cache
+def _status_validator(kind: str) -> Draft201909Validator:
+    schema_id = _validator(kind).schema["$id"]
+    return Draft201909Validator({"$ref": f"{schema_id}#/$defs/CredentialStatus"},
+                                registry=schema_registry(), format_checker=_format_checker())
+
+
+def _status_set_errors(kind: str, document: dict[str, Any]) -> list[str]:
+    """VCDM 2.0 allows a set of ``credentialStatus`` entries (a revocation and a suspension
+    entry, say) where the 1EdTech schema has one CredentialStatus. A set of two or more is
+    checked member by member against CredentialStatus, then taken off the copy so the rest of
+    the schema applies; no warning (it is what the data model says)."""
+    statuses = document.get("credentialStatus")
+    if not isinstance(statuses, list) or len(statuses) < 2:
+        return []  # one entry, or a one-element array (read as one entry, with a warning)
+    del document["credentialStatus"]
+    validator = _status_validator(kind)
+    return [json_path(("credentialStatus", index)) + message[1:]
+            for index, status in enumerate(statuses)
+            for error in validator.iter_errors(status) for message in _describe(error)]
+
+
 def _recipient_rule(kind: str, document: Mapping[str, Any]) -> list[str]:
     """OB 3.0 verification step 1, which the JSON Schema cannot say: the subject is identified."""
     subject = document.get("credentialSubject")
@@ -373,11 +397,12 @@ def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
                     "OpenBadgeCredential, AchievementCredential or EndorsementCredential)",),
             warnings=tuple(warnings))
     validator = _validator(kind)
+    status_errors = _status_set_errors(kind, document)
     errors = _validate_json_ld_tolerant(validator, document, warnings)
     messages = _unique([*(_rename_paths(message, renames)
                           for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
                           for message in _describe(error)),
-                        *_recipient_rule(kind, document)])
+                        *status_errors, *_recipient_rule(kind, document)])
     return SchemaReport(errors=messages, warnings=_unique(warnings),
                         schema_id=validator.schema["$id"])
 

@@ -111,5 +111,5 @@ async def verify_credential(request: Request) -> JSONResponse:
     (the `issuer_key` check says so). Answers 200 with the report whatever the verdict."""
     data = await _credential_bytes(request)
     report = await run_in_threadpool(verify_with_engine, request.app.state.engine,
-                                     request.app.state.settings, data)
+                                     request.app.state.settings, data, keystore=request.app.state.keystore)
     return JSONResponse(report.to_dict())

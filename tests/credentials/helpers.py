@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,6 +12,7 @@ from sqlmodel import Session, func, select
 
 from service.audit.models import AuditEvent
 from service.credentials.models import Credential, RecipientIdentity
+from service.status.models import StatusEntry, StatusList
 from service.vc.did import DocumentKeyResolver
 
 MEDIA_TYPES = {"jsonld": "application/vc+ld+json", "jwt": "application/vc+jwt",
@@ -39,10 +42,11 @@ def audit_events(app: Any, action: str) -> list[AuditEvent]:
 
 
 def row_counts(app: Any) -> dict[str, int]:
-    """How many credentials, recipient identities and audit events the database holds."""
+    """How many credentials, recipient identities, audit events, status lists and status entries
+    the database holds."""
     with Session(app.state.engine) as session:
         return {model.__name__: session.exec(select(func.count()).select_from(model)).one()
-                for model in (Credential, RecipientIdentity, AuditEvent)}
+                for model in (Credential, RecipientIdentity, AuditEvent, StatusList, StatusEntry)}
 
 
 def did_document(client: TestClient, issuer: dict[str, Any]) -> dict[str, Any]:
@@ -68,3 +72,24 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert body["error"] == code, body
     return body
+
+
+def status_list_urls(credential: dict[str, Any]) -> list[str]:
+    """The status list credential URLs a credential's ``credentialStatus`` entries name."""
+    entries = credential.get("credentialStatus", [])
+    return [entry["statusListCredential"] for entry in (entries if isinstance(entries, list) else [entries])]
+
+
+def resolve_map(client: TestClient, issuer: dict[str, Any], credential: dict[str, Any],
+                folder: Path) -> dict[str, Path]:
+    """What an offline verifier needs for a credential, as the service publishes it: the issuer's
+    DID document and each status list credential, fetched from their public URLs into files."""
+    did_json = folder / "did.json"
+    did_json.write_text(json.dumps(did_document(client, issuer)))
+    files = {issuer["did"]: did_json}
+    for number, url in enumerate(status_list_urls(credential)):
+        response = client.get(urlsplit(url).path)
+        assert response.status_code == 200, response.text
+        files[url] = folder / f"status-list-{number}.json"
+        files[url].write_bytes(response.content)
+    return files

@@ -1,0 +1,134 @@
+"""Handing out status list indexes: at random, never twice, never reused. No FastAPI, no commit.
+
+Every credential gets one index in its issuer's current revocation list and one in its current
+suspension list, in the transaction that issues it. Uniqueness is the database's job: an entry's
+primary key is (list, index), and an index is claimed with ``INSERT ... ON CONFLICT DO NOTHING``
+(PostgreSQL and SQLite alike), so two workers drawing the same index cannot both get it; the
+loser sees "nothing inserted" and draws again. That needs no SAVEPOINT: the statement never
+fails, so the PostgreSQL transaction is never aborted, and pysqlite's SAVEPOINT handling (which
+commits on the outermost RELEASE unless the engine emits BEGIN itself) never comes into play.
+
+When a list has handed out ``capacity`` indexes the next one opens, numbered by ``sequence``;
+the unique (issuer, purpose, sequence) constraint lets exactly one of several racing workers
+open it and the others use theirs. The ``allocated`` counter is bumped by
+:func:`record_allocation` at the very end of the issuing transaction, so the list row is locked
+only for the moment before the commit, not while the credential is being signed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, update
+from sqlmodel import Session, col, select
+
+from service.config import Settings
+from service.errors import ServiceError
+from service.models_base import new_id, utcnow
+from service.status.models import StatusEntry, StatusList, StatusPurpose
+from service.vc.status_list import BitstringStatusList, build_status_entry
+
+MAX_DRAWS = 64
+"""Random draws per list before it is treated as full (at 3/4 full, 64 misses: about 1e-8)."""
+MAX_LISTS_TRIED = 3
+
+
+class StatusListsExhausted(ServiceError):
+    """No list would hand out an index (should not happen; the next request opens a new list)."""
+
+    status_code, code = 503, "status_lists_exhausted"
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A credential's status entries (``credentialStatus``) and the lists they are in."""
+
+    entries: list[dict[str, Any]]
+    list_ids: tuple[str, ...]
+
+
+def status_list_url(settings: Settings, list_id: str) -> str:
+    """The public URL of a list credential (``statusListCredential``), which is also its ``id``."""
+    return f"{settings.public_url}/status/{list_id}"
+
+
+def allocate(session: Session, settings: Settings, issuer_id: str, credential_id: str) -> Allocation:
+    """Claim a random revocation index and a random suspension index for ``credential_id``.
+
+    Call :func:`record_allocation` at the end of the same transaction.
+    """
+    entries, list_ids = [], []
+    for purpose in StatusPurpose:
+        status_list, index = _claim_in_current_list(session, settings, issuer_id, purpose, credential_id)
+        entries.append(build_status_entry(list_credential_url=status_list_url(settings, status_list.id),
+                                          index=index, purpose=purpose.value))
+        list_ids.append(status_list.id)
+    return Allocation(entries=entries, list_ids=tuple(list_ids))
+
+
+def record_allocation(session: Session, allocation: Allocation) -> None:
+    """Count the allocation in its lists (last thing before the commit: it locks the list rows)."""
+    session.connection().execute(
+        update(StatusList).where(col(StatusList.id).in_(allocation.list_ids))
+        .values(allocated=StatusList.allocated + 1))
+
+
+def _claim_in_current_list(session: Session, settings: Settings, issuer_id: str,
+                           purpose: StatusPurpose, credential_id: str) -> tuple[StatusList, int]:
+    for _ in range(MAX_LISTS_TRIED):
+        status_list = _current_list(session, settings, issuer_id, purpose)
+        for _ in range(MAX_DRAWS):
+            index = secrets.randbelow(status_list.size)
+            if _insert_unless_taken(session, StatusEntry.__table__, ("list_id", "status_index"), {
+                    "list_id": status_list.id, "status_index": index,
+                    "credential_id": credential_id, "value": 0}):
+                return status_list, index
+        # fuller than its counter says (many concurrent issuers): close it and move on
+        session.connection().execute(update(StatusList).where(col(StatusList.id) == status_list.id)
+                                     .values(allocated=StatusList.capacity))
+    raise StatusListsExhausted("No status list index could be allocated; try again")
+
+
+def _current_list(session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose) -> StatusList:
+    """The issuer's newest list for ``purpose`` if it has room, else a newly opened one."""
+    for _ in range(MAX_LISTS_TRIED):
+        latest = session.exec(
+            select(StatusList).where(StatusList.issuer_id == issuer_id, StatusList.purpose == purpose.value)
+            .order_by(col(StatusList.sequence).desc()).limit(1)
+            .execution_options(populate_existing=True)).first()
+        if latest is not None and latest.allocated < latest.capacity:
+            return latest
+        list_id = new_id()
+        size = BitstringStatusList(settings.status_list_size).length  # whole bytes
+        if _insert_unless_taken(session, StatusList.__table__, ("issuer_id", "purpose", "sequence"), {
+                "id": list_id, "issuer_id": issuer_id, "purpose": purpose.value,
+                "sequence": 1 if latest is None else latest.sequence + 1, "size": size,
+                "capacity": min(settings.effective_status_list_capacity, size * 9 // 10),
+                "allocated": 0, "version": 0, "created_at": utcnow()}):
+            opened = session.get(StatusList, list_id)
+            assert opened is not None
+            return opened
+        # another worker opened that list first (and has committed): use it
+    raise StatusListsExhausted("No status list could be opened; try again")
+
+
+def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], values: Mapping[str, Any]) -> bool:
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING <key>``; True when the row was inserted.
+
+    On PostgreSQL a conflicting row that another transaction has not yet committed makes this
+    wait for that transaction, then insert (it rolled back) or do nothing (it committed).
+    """
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:  # pragma: no cover - the service supports these two
+        raise NotImplementedError(f"status list allocation on {dialect}")
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+                 .returning(*table.primary_key.columns))
+    return session.connection().execute(statement).first() is not None

@@ -1,0 +1,239 @@
+"""Publishing a status list: its ``BitstringStatusListCredential``, signed and re-signed in batches.
+
+No FastAPI here, and nothing commits.
+
+The rule, with I = ``status_list_resign_interval_seconds``:
+
+- a list is signed when first asked for, then stored and served byte for byte with an ETag;
+- a stored signature older than I is replaced on the next read, or by the background re-signer
+  (:mod:`service.status.resigner`) once the list has changed: so changes are batched (at most one
+  signature per I) and published within I;
+- the credential says ``ttl`` = I, ``validFrom`` = when it was signed (less a minute, for
+  verifiers' clock skew) and ``validUntil`` = I plus a margin (I, at least a minute) after the
+  signing, so a copy served or cached within the rules never expires in a verifier's hands.
+
+Several workers may try to re-sign one list at once: the row is locked (``SELECT ... FOR
+UPDATE`` on PostgreSQL) and the due-check repeated under the lock, and the new signature is
+stored only if neither the list's ``version`` nor its ``signed_at`` moved meanwhile (which also
+covers SQLite, where the lock does not exist). A signature that loses that race is not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from service.config import Settings
+from service.db import unit_of_work
+from service.issuers.models import Issuer
+from service.issuers.service import active_signer
+from service.keystore import Keystore
+from service.models_base import utcnow
+from service.status.allocation import status_list_url
+from service.status.models import StatusEntry, StatusList
+from service.vc import data_integrity
+from service.vc.status_list import BitstringStatusList, build_status_list_credential
+
+log = logging.getLogger("skillcred.status")
+
+MIN_VALIDITY_MARGIN = timedelta(minutes=1)
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
+"""``validFrom`` is this much before the signing time: a verifier whose clock is a little behind
+(or that took its "now" a moment before the list was signed for it) must not see a list that is
+not valid yet."""
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """A signed list credential as served: its text, ETag and signing time; ``signed_now`` when
+    the call that returned it signed and stored it."""
+
+    text: str
+    etag: str
+    signed_at: datetime
+    signed_now: bool = False
+
+
+def interval(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.status_list_resign_interval_seconds)
+
+
+def is_dirty(status_list: StatusList) -> bool:
+    """True when bits changed since the stored signature (or there is none)."""
+    return status_list.signed_version != status_list.version
+
+
+def is_due(status_list: StatusList, settings: Settings, now: datetime) -> bool:
+    """True when the stored signature may (and should) be replaced: none yet, or older than I."""
+    if status_list.credential_text is None or status_list.signed_at is None:
+        return True
+    return now - status_list.signed_at >= interval(settings)
+
+
+def etag_of(text: str) -> str:
+    """A strong ETag for a list credential's text."""
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def set_indexes(session: Session, list_id: str) -> list[int]:
+    """The indexes whose status is set (revoked or suspended) in the list, as committed now."""
+    return list(session.exec(select(StatusEntry.status_index)
+                             .where(StatusEntry.list_id == list_id, col(StatusEntry.value) > 0)))
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sign_list_credential(session: Session, keystore: Keystore, settings: Settings,
+                         status_list: StatusList, now: datetime) -> dict[str, Any]:
+    """A freshly signed ``BitstringStatusListCredential`` with the list's current bits.
+
+    Signed eddsa-rdfc-2022 by the issuer's active Ed25519 key; ``issuer`` is the issuer's DID,
+    as in its credentials (verifiers require the two to match).
+    """
+    issuer = session.get(Issuer, status_list.issuer_id)
+    assert issuer is not None  # a foreign key guarantees it
+    bits = BitstringStatusList(status_list.size)
+    for index in set_indexes(session, status_list.id):
+        bits.set(index, 1)
+    signed_at = now.replace(microsecond=0)
+    every = interval(settings)
+    unsigned = build_status_list_credential(
+        list_id=status_list_url(settings, status_list.id), issuer=issuer.did,
+        status_purpose=status_list.purpose, encoded_list=bits.encode(),
+        valid_from=_timestamp(signed_at - CLOCK_SKEW_ALLOWANCE),
+        valid_until=_timestamp(signed_at + every + max(every, MIN_VALIDITY_MARGIN)),
+        ttl_ms=settings.status_list_resign_interval_seconds * 1000)
+    return data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"))
+
+
+def _published(status_list: StatusList) -> PublishedList | None:
+    if status_list.credential_text is None or status_list.etag is None or status_list.signed_at is None:
+        return None
+    return PublishedList(status_list.credential_text, status_list.etag, status_list.signed_at)
+
+
+def _locked(session: Session, list_id: str) -> StatusList | None:
+    return session.exec(select(StatusList).where(StatusList.id == list_id).with_for_update()
+                        .execution_options(populate_existing=True)).first()
+
+
+def resign(session: Session, keystore: Keystore, settings: Settings, list_id: str, *,
+           now: datetime | None = None, only_dirty: bool = False) -> PublishedList | None:
+    """Re-sign and store the list if it is due (and, with ``only_dirty``, changed).
+
+    Returns what should be served now (None for an unknown list).
+    """
+    now = now or utcnow()
+    status_list = _locked(session, list_id)
+    if status_list is None:
+        return None
+    current = _published(status_list)
+    if not is_due(status_list, settings, now) or (only_dirty and not is_dirty(status_list)):
+        return current
+    version, previous = status_list.version, status_list.signed_at
+    text = json.dumps(sign_list_credential(session, keystore, settings, status_list, now), ensure_ascii=False)
+    fresh = PublishedList(text, etag_of(text), now, signed_now=True)
+    unchanged = (col(StatusList.signed_at).is_(None) if previous is None
+                 else col(StatusList.signed_at) == previous)
+    stored = session.connection().execute(
+        update(StatusList).where(col(StatusList.id) == list_id, col(StatusList.version) == version, unchanged)
+        .values(credential_text=text, etag=fresh.etag, signed_at=now, signed_version=version)).rowcount
+    if stored == 1:
+        return fresh
+    status_list = session.exec(select(StatusList).where(StatusList.id == list_id)
+                               .execution_options(populate_existing=True)).one()
+    theirs = _published(status_list)
+    if theirs is not None and status_list.signed_at != previous:
+        return theirs  # another worker re-signed it meanwhile: serve (and keep) its copy
+    # a change landed while signing (SQLite, where FOR UPDATE is a no-op): ours is still newer
+    # than the stored copy, so serve it; the list stays due and dirty for the next read or round
+    return PublishedList(text, fresh.etag, now)
+
+
+def published_list(session: Session, keystore: Keystore, settings: Settings, list_id: str, *,
+                   now: datetime | None = None) -> PublishedList | None:
+    """The list credential to serve at ``/status/{list_id}`` (None: no such list).
+
+    The stored one while it is younger than I; otherwise re-signed first (lazily, on read).
+    """
+    now = now or utcnow()
+    status_list = session.get(StatusList, list_id)
+    if status_list is None:
+        return None
+    if is_due(status_list, settings, now):
+        return resign(session, keystore, settings, list_id, now=now)
+    return _published(status_list)
+
+
+def current_list_credential(session: Session, settings: Settings, status_list: StatusList,
+                            keystore: Callable[[], Keystore], *, now: datetime | None = None) -> dict[str, Any]:
+    """The list credential reflecting the list's bits right now, for this service's own verifier.
+
+    The stored one when it is up to date; otherwise one signed on the spot and NOT stored (the
+    published copy keeps its batching), so a revocation fails verification here at once.
+    ``keystore`` is called only when a signature is needed.
+    """
+    now = now or utcnow()
+    if status_list.credential_text is not None and not is_dirty(status_list) \
+            and not is_due(status_list, settings, now):
+        document: dict[str, Any] = json.loads(status_list.credential_text)
+        return document
+    return sign_list_credential(session, keystore(), settings, status_list, now)
+
+
+def resign_due_lists(engine: Engine, keystore: Keystore, settings: Settings, *,
+                     now: datetime | None = None) -> tuple[int, int]:
+    """Re-sign every changed list whose signature is older than I, each in its own transaction.
+
+    Returns (re-signed, failed); a list that fails (say, its issuer has no active key) is logged
+    and left for the next round.
+    """
+    now = now or utcnow()
+    with Session(engine) as session:
+        due = list(session.exec(select(StatusList.id).where(*_due_and_dirty(settings, now))))
+    done = failed = 0
+    for list_id in due:
+        try:
+            with unit_of_work(engine) as session:
+                result = resign(session, keystore, settings, list_id, now=now, only_dirty=True)
+            if result is not None and result.signed_now:
+                done += 1
+        except Exception:  # keep going: one issuer's problem must not stall the others
+            failed += 1
+            log.exception("re-signing status list %s failed", list_id)
+    return done, failed
+
+
+def seconds_until_next_due(engine: Engine, settings: Settings, *, now: datetime | None = None) -> float | None:
+    """How long until the next changed list may be re-signed (0: now; None: no changed list)."""
+    now = now or utcnow()
+    dirty = _due_and_dirty(settings, None)
+    with Session(engine) as session:
+        never_signed = session.exec(select(StatusList.id).where(
+            *dirty, col(StatusList.signed_at).is_(None)).limit(1)).first()
+        oldest = session.exec(select(func.min(StatusList.signed_at)).where(*dirty)).one()
+    if never_signed is not None:
+        return 0.0
+    if oldest is None:
+        return None
+    return max(0.0, (oldest + interval(settings) - now).total_seconds())
+
+
+def _due_and_dirty(settings: Settings, now: datetime | None) -> list[Any]:
+    conditions: list[Any] = [or_(col(StatusList.signed_version).is_(None),
+                                 col(StatusList.signed_version) != col(StatusList.version))]
+    if now is not None:
+        conditions.append(or_(col(StatusList.signed_at).is_(None),
+                              col(StatusList.signed_at) <= now - interval(settings)))
+    return conditions

@@ -1,0 +1,79 @@
+"""A :class:`~service.vc.status_list.StatusListResolver` over this deployment's own status lists.
+
+``{public_url}/status/{id}`` is read from the database, never over HTTP, and answered with a list
+credential that reflects the bits as they are NOW: the stored signature when it is current, else
+one signed on the spot (see :func:`service.status.publish.current_list_credential`). So a
+credential revoked a second ago already fails in this service's verifier, while the published
+copy keeps to its re-signing interval. Any other URL goes to the ``fallback`` resolver (HTTPS for
+other issuers' lists) or, without one, is reported unavailable: a warning, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+
+from service.config import Settings
+from service.errors import ServiceError
+from service.keystore import Keystore, KeystoreError
+from service.status.models import StatusList
+from service.status.publish import current_list_credential
+from service.vc.errors import VCError
+from service.vc.status_list import StatusListResolver, StatusListUnavailable
+
+_LIST_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
+
+
+class LocalStatusListResolver:
+    """Resolves this service's status list URLs from ``session``; others through ``fallback``.
+
+    ``keystore`` is called (once) only when a list has to be signed on the spot. Answers are
+    cached for the resolver's lifetime: make one per verification.
+    """
+
+    def __init__(self, session: Session, settings: Settings, keystore: Callable[[], Keystore], *,
+                 fallback: StatusListResolver | None = None) -> None:
+        self._session = session
+        self._settings = settings
+        self._prefix = f"{settings.public_url}/status/"
+        self._keystore_factory = keystore
+        self._keystore: Keystore | None = None
+        self._fallback = fallback
+        self._answers: dict[str, dict[str, Any]] = {}
+
+    @property
+    def fallback(self) -> StatusListResolver | None:
+        """Where other services' status list URLs go (None: they are reported unavailable)."""
+        return self._fallback
+
+    def list_id(self, url: str) -> str | None:
+        """The list id if ``url`` names one of this service's lists, else None."""
+        rest = url.removeprefix(self._prefix) if isinstance(url, str) else ""
+        return rest if rest != url and _LIST_ID.fullmatch(rest) else None
+
+    def _keys(self) -> Keystore:
+        if self._keystore is None:
+            self._keystore = self._keystore_factory()
+        return self._keystore
+
+    def resolve(self, url: str) -> dict[str, Any]:
+        """The list credential at ``url``, or :class:`StatusListUnavailable`."""
+        list_id = self.list_id(url)
+        if list_id is None:
+            if self._fallback is None:
+                raise StatusListUnavailable(f"{url} is not a status list of this service, and "
+                                            "other services' lists are not fetched")
+            return self._fallback.resolve(url)
+        if url not in self._answers:
+            status_list = self._session.get(StatusList, list_id)
+            if status_list is None:
+                raise StatusListUnavailable(f"this service has no status list at {url}")
+            try:
+                self._answers[url] = current_list_credential(self._session, self._settings, status_list,
+                                                             self._keys)
+            except (ServiceError, KeystoreError, VCError) as err:  # e.g. the issuer has no active key
+                raise StatusListUnavailable(f"the status list at {url} cannot be signed: {err}") from err
+        return self._answers[url]
