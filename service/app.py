@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from service.db import make_engine
 from service.http_errors import install_error_handlers
 from service.keystore import Keystore, load_kek
 from service.limits import BodySizeLimit
+from service.status.resigner import start_resigner
 
 log = logging.getLogger("skillcred")
 
@@ -29,8 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        resigner = start_resigner(engine, keystore, settings) if settings.status_list_background_resign else None
+        try:
+            yield
+        finally:
+            if resigner is not None:
+                resigner.cancel()
+                with suppress(asyncio.CancelledError):
+                    await resigner
+            engine.dispose()
 
     app = FastAPI(
         title="SkillCred",
@@ -57,8 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _routers() -> list:
     from service.accounts import routes as accounts
     from service.achievements import routes as achievements
+    from service.audit import routes as audit
     from service.credentials import routes as credentials
     from service.issuers import routes as issuers
+    from service.status import routes as status
     from service.verification import routes as verification
     from service import health
 
@@ -68,10 +79,13 @@ def _routers() -> list:
         issuers.router,
         achievements.router,
         credentials.router,
+        status.router,
         verification.router,
-        # public URLs outside /v1: DID documents, JWKS, badge pages
+        audit.router,
+        # public URLs outside /v1: DID documents, JWKS, badge pages, status lists
         issuers.public_router,
         achievements.public_router,
         credentials.public_router,
+        status.public_router,
         verification.public_router,
     ]

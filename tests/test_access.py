@@ -46,7 +46,11 @@ ACCESS = {
     ("GET", "/v1/credentials/{credential_id}/jwt"): ANY,
     ("GET", "/v1/credentials/{credential_id}/png"): ANY,
     ("GET", "/v1/credentials/{credential_id}/svg"): ANY,
+    ("POST", "/v1/credentials/{credential_id}/revoke"): MANAGERS,
+    ("POST", "/v1/credentials/{credential_id}/suspend"): MANAGERS,
+    ("POST", "/v1/credentials/{credential_id}/unsuspend"): MANAGERS,
     ("POST", "/v1/verify"): PUBLIC,
+    ("GET", "/v1/audit"): MANAGERS,
     ("GET", "/.well-known/did.json"): PUBLIC,
     ("GET", "/issuers/{issuer_id}/did.json"): PUBLIC,
     ("GET", "/.well-known/jwks.json"): PUBLIC,
@@ -54,6 +58,7 @@ ACCESS = {
     ("GET", "/credentials/{credential_id}"): PUBLIC,
     ("GET", "/credentials/{credential_id}/badge.png"): PUBLIC,
     ("GET", "/credentials/{credential_id}/badge.svg"): PUBLIC,
+    ("GET", "/status/{list_id}"): PUBLIC,
 }
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from service.accounts.models import Account, Role
 from service.audit.models import AuditEvent
+from service.paging import PageParams, paginate
 
 
 def record(
@@ -33,3 +35,28 @@ def record(
     )
     session.add(event)
     return event
+
+
+def list_events(
+    session: Session,
+    params: PageParams,
+    *,
+    viewer: Account,
+    issuer_id: str | None = None,
+    action: str | None = None,
+    object_id: str | None = None,
+) -> tuple[list[AuditEvent], int]:
+    """One page of events, newest first. Admins see every event (optionally one issuer's); an issuer
+    admin sees only their issuer's, whatever ``issuer_id`` they ask for."""
+    statement = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id))
+    if viewer.role != Role.admin:
+        issuer_id = viewer.issuer_id
+        if issuer_id is None:
+            return [], 0
+    if issuer_id is not None:
+        statement = statement.where(AuditEvent.issuer_id == issuer_id)
+    if action is not None:
+        statement = statement.where(AuditEvent.action == action)
+    if object_id is not None:
+        statement = statement.where(AuditEvent.object_id == object_id)
+    return paginate(session, statement, params)
