@@ -128,7 +128,7 @@ def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], va
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - the service supports these two
-        raise NotImplementedError(f"status list allocation on {dialect}")
+        raise RuntimeError(f"SkillCred supports SQLite and PostgreSQL databases, not {dialect}")
     statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
                  .returning(*table.primary_key.columns))
     return session.connection().execute(statement).first() is not None
