@@ -1,4 +1,5 @@
-"""Outbound HTTP for URLs that other people chose: SSRF-safe fetching and remote status lists.
+"""Outbound HTTP for URLs that other people chose: SSRF-safe fetching, remote status lists and
+foreign did:web documents.
 
 The one way the service reaches the network on a user's behalf (status lists of other issuers,
 evidence URLs, foreign did:web documents). Not part of the pure credential core: ``service.vc``
@@ -6,6 +7,7 @@ never imports this package; it receives a resolver built from it.
 """
 
 from service.net.addresses import is_allowed_address, is_public_address
+from service.net.did_web import RemoteDidWebResolver
 from service.net.errors import (
     BadScheme,
     BadUrl,
@@ -28,6 +30,7 @@ __all__ = [
     "FetchResult",
     "FetchTimeout",
     "HttpError",
+    "RemoteDidWebResolver",
     "RemoteStatusListResolver",
     "SafeFetcher",
     "TooLarge",

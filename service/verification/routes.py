@@ -16,7 +16,7 @@ shape: 415 for any other (or a missing) Content-Type, 422 for a multipart upload
 
 The handler is async and reads the raw body (no model parsing); the CPU-bound verification runs in
 a worker thread with a read-only database session of its own, used only to resolve this
-deployment's ``did:web`` keys.
+deployment's ``did:web`` keys (other services' are fetched over HTTPS from that thread).
 """
 
 from __future__ import annotations
@@ -107,8 +107,10 @@ async def _credential_bytes(request: Request) -> bytes:
 async def verify_credential(request: Request) -> JSONResponse:
     """Verify a credential from any issuer: its format, JSON-LD context, Open Badges 3.0 schema,
     proof or JWT signature, the issuer's key, and its dates. This service's own `did:web` issuers
-    resolve from its database and `did:key` offline; another service's `did:web` is not fetched
-    (the `issuer_key` check says so). Answers 200 with the report whatever the verdict."""
+    resolve from its database and `did:key` offline; another service's `did:web` DID document is
+    fetched over HTTPS (public addresses only, at most 256 KiB, cached for five minutes; a DID on
+    this service's own host is never fetched). A key that cannot be resolved fails the
+    `issuer_key` check, which says why. Answers 200 with the report whatever the verdict."""
     data = await _credential_bytes(request)
     report = await run_in_threadpool(verify_with_engine, request.app.state.engine,
                                      request.app.state.settings, data, keystore=request.app.state.keystore)

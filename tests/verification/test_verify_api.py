@@ -14,8 +14,11 @@ import pytest
 
 from service.vc.baking import bake_png, bake_svg
 from service.vc.data_integrity import sign
+from service.vc.did import VerificationMethod
+from service.vc.errors import KeyResolutionError
 from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519
 from service.vc.openbadges import Achievement, IssuerProfile, build_achievement_credential
+from service.verification import service as verification_service
 from tests.credentials.helpers import MEDIA_TYPES, assert_error
 
 ALTERNATIVE_TYPES = {"jsonld": "application/json", "jwt": "text/plain"}
@@ -152,7 +155,41 @@ def test_a_credential_from_another_issuer_with_a_did_key_verifies(client):
     assert report["verified"] is True, report
 
 
-def test_a_foreign_did_web_is_not_fetched_and_the_report_says_its_key_was_not_resolved(client):
+class RecordingResolver:
+    """Stands in for the process-wide remote did:web resolver: records ids, answers from ``keys``."""
+
+    def __init__(self, keys: dict | None = None) -> None:
+        self.keys = keys or {}
+        self.asked: list[str] = []
+
+    def resolve(self, verification_method_id: str) -> VerificationMethod:
+        self.asked.append(verification_method_id)
+        if verification_method_id not in self.keys:
+            raise KeyResolutionError(f"{verification_method_id!r} could not be fetched (unreachable: test)")
+        return self.keys[verification_method_id]
+
+
+@pytest.fixture
+def remote(monkeypatch) -> RecordingResolver:
+    resolver = RecordingResolver()
+    monkeypatch.setattr(verification_service, "_remote_keys", [resolver])
+    return resolver
+
+
+def test_a_foreign_did_web_is_resolved_by_the_remote_resolver(client, remote):
+    did = "did:web:elsewhere.example"
+    key = generate_ed25519()
+    remote.keys[f"{did}#key-1"] = VerificationMethod(f"{did}#key-1", "Multikey", did, key.public_key(),
+                                                     frozenset({"assertionMethod"}))
+    credential = sign(_outside_credential(did), LocalSigner(key, f"{did}#key-1"), proof_as_list=True)
+
+    report = _verify(client, json.dumps(credential), "application/json")
+
+    assert report["verified"] is True, report
+    assert remote.asked == [f"{did}#key-1"]
+
+
+def test_a_foreign_did_web_that_cannot_be_fetched_fails_the_issuer_key_check(client, remote):
     did = "did:web:elsewhere.example"
     credential = sign(_outside_credential(did), LocalSigner(generate_ed25519(), f"{did}#key-1"),
                       proof_as_list=True)
@@ -161,8 +198,23 @@ def test_a_foreign_did_web_is_not_fetched_and_the_report_says_its_key_was_not_re
 
     assert report["verified"] is False
     failed = _failed(report)
-    assert "issuer_key" in failed and f"{did}#key-1" in failed["issuer_key"]
-    assert "not a DID of this service" in failed["issuer_key"]
+    assert "issuer_key" in failed and "could not be fetched" in failed["issuer_key"]
+    assert remote.asked == [f"{did}#key-1"]
+
+
+@pytest.mark.parametrize("did", [
+    "did:web:skillcred.example:issuers:unknown",
+    "did:web:SkillCred.example%3A8443",
+])
+def test_a_did_web_on_this_services_own_host_is_never_fetched(client, remote, did):
+    credential = sign(_outside_credential(did), LocalSigner(generate_ed25519(), f"{did}#key-1"),
+                      proof_as_list=True)
+
+    report = _verify(client, json.dumps(credential), "application/json")
+
+    assert report["verified"] is False
+    assert "own host" in _failed(report)["issuer_key"]
+    assert remote.asked == []
 
 
 def test_a_credential_claiming_a_local_issuer_but_signed_by_another_key_fails(api, issuer, issued):
