@@ -5,6 +5,7 @@ Contract (scripts rely on it):
 
 - ``skillcred serve [--host H] [--port P] [--workers N]`` migrates, bootstraps and serves;
 
+- ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
 - ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
 - ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
 - ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT.
@@ -144,6 +145,15 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders(args: argparse.Namespace) -> int:
+    from service.config import get_settings
+    from service.credentials.commands import expiry_reminders_command
+
+    reminded = expiry_reminders_command(get_settings())
+    print(f"{len(reminded)} expiry reminder(s) recorded")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillcred", description="SkillCred: verifiable Open Badges 3.0 credentials.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(func=cmd_openapi)
+
+    commands.add_parser("reminders", help="record expiry reminder events for credentials entering "
+                        "the reminder window (SKILLCRED_EXPIRY_REMINDER_DAYS)").set_defaults(func=cmd_reminders)
 
     p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
     p.add_argument("file")

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     status_list_background_resign: bool = True
     """Run the re-signer in each worker (off only in tests that drive re-signing themselves)."""
 
+    expiry_reminder_days: int = Field(default=30, ge=1, le=3650)
+    """An expiry reminder event is recorded this many days before a credential's ``validUntil``
+    (``skillcred reminders``)."""
+
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

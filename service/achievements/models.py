@@ -37,4 +37,7 @@ class AchievementVersion(SQLModel, table=True):
     alignments: list = json_field()
     result_descriptions: list = json_field()
     tags: list = json_field()
+    validity_days: int | None = None
+    """Credentials issued with this version expire this many days after ``validFrom`` (unless
+    the issue request gives its own ``valid_until``); None: they do not expire."""
     created_at: datetime = created_field()

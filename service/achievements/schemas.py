@@ -45,6 +45,7 @@ MAX_RESULT_DESCRIPTIONS = 50
 MAX_RUBRIC_LEVELS = 20
 MAX_ALLOWED_VALUES = 100
 MAX_TAGS = 50
+MAX_VALIDITY_DAYS = 3650
 
 _EXTENSION = re.compile(r"ext:[A-Za-z0-9._-]{1,60}")
 
@@ -159,6 +160,9 @@ class AchievementCreate(_Input):
     alignments: Annotated[list[AlignmentIn], Field(max_length=MAX_ALIGNMENTS)] = []
     result_descriptions: Annotated[list[ResultDescriptionIn], Field(max_length=MAX_RESULT_DESCRIPTIONS)] = []
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
+    validity_days: Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS, description=(
+        "Credentials expire this many days after they are issued (`validUntil`), unless the "
+        "issue request gives its own `valid_until`; omit for credentials that do not expire"))] | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> AchievementCreate:
@@ -226,6 +230,8 @@ class AchievementView(BaseModel):
     alignments: list[AlignmentOut] = []
     result_descriptions: list[ResultDescriptionOut] = []
     tags: list[str] = []
+    validity_days: int | None = None
+    """Days from issue to expiry of credentials issued with this version (None: no expiry)."""
     created_at: datetime
     """When the achievement was first created."""
     version_created_at: datetime

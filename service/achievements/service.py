@@ -149,7 +149,7 @@ def _version_row(achievement_id: str, number: int, data: AchievementCreate) -> A
         achievement_type=data.achievement_type,
         alignments=[a.model_dump(exclude_none=True) for a in data.alignments],
         result_descriptions=_with_ids(achievement_id, data.result_descriptions),
-        tags=list(data.tags))
+        tags=list(data.tags), validity_days=data.validity_days)
 
 
 # --- stable ids for result descriptions and rubric levels --------------------------------------
@@ -208,7 +208,8 @@ def to_view(achievement: Achievement, content: AchievementVersion) -> Achievemen
         criteria={"narrative": content.criteria_narrative, "id": content.criteria_id},
         image=content.image, achievement_type=content.achievement_type, alignments=content.alignments,
         result_descriptions=content.result_descriptions, tags=content.tags,
-        created_at=achievement.created_at, version_created_at=content.created_at)
+        validity_days=content.validity_days, created_at=achievement.created_at,
+        version_created_at=content.created_at)
 
 
 def achievement_url(settings: Settings, achievement_id: str) -> str:

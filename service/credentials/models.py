@@ -48,3 +48,5 @@ class Credential(SQLModel, table=True):
     status_reason: str | None = Field(default=None, max_length=500)
     """Why (shown to the issuer's staff and the earner, never on the public page)."""
     issued_by: str | None = Field(default=None, foreign_key="account.id", max_length=36)
+    replaces_id: str | None = Field(default=None, foreign_key="credential.id", index=True, max_length=36)
+    """The credential this one renews (that one stays valid until its own end unless revoked)."""

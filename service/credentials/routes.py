@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
-from service.auth import AnyAccount, IssuingAccount
+from service.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
 from service.config import Settings
-from service.credentials import formats, service
+from service.credentials import expiry, formats, service
 from service.credentials.public import public_router
-from service.credentials.schemas import CredentialIssue, CredentialOut, CredentialSummary
+from service.credentials.schemas import (
+    CredentialIssue,
+    CredentialOut,
+    CredentialRenew,
+    CredentialSummary,
+)
 from service.deps import SessionDep
 from service.http_errors import error_responses
+from service.models_base import utcnow
 from service.paging import Page
 from service.paging_http import PageDep, set_paging_headers
 
@@ -51,6 +57,27 @@ def issue_credential(body: CredentialIssue, request: Request, response: Response
     return service.detail(settings, credential, service.recipient_of(session, credential))
 
 
+@router.post("/credentials/{credential_id}/renew", response_model=CredentialOut,
+             status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 409, 413, 422))
+def renew_credential(credential_id: CredentialId, request: Request, response: Response,
+                     session: SessionDep, account: IssuingAccount,
+                     body: Annotated[CredentialRenew | None, Body()] = None) -> CredentialOut:
+    """Renew a credential: issue a new one to the same recipient for the achievement's current
+    version, whose `replaces_id` names the old one. The old credential stays valid until its own
+    end unless revoked; a revoked or suspended one cannot be renewed (409).
+
+    `valid_until` defaults to the achievement's validity period, else the old credential's period
+    length, else no expiry; `evidence` defaults to the old credential's. Admins, or the issuer's
+    own admins (another issuer's credential is 404)."""
+    body = body or CredentialRenew()
+    settings = _settings(request)
+    credential = service.renew_credential(
+        session, request.app.state.keystore, settings, credential_id, valid_until=body.valid_until,
+        evidence=body.evidence, actor=account)
+    response.headers["Location"] = f"/v1/credentials/{credential.id}"
+    return service.detail(settings, credential, service.recipient_of(session, credential))
+
+
 @router.get("/credentials", response_model=Page[CredentialSummary], responses=error_responses(401, 422))
 def list_credentials(
     request: Request, response: Response, session: SessionDep, account: AnyAccount, page: PageDep,
@@ -74,6 +101,23 @@ def get_credential(credential_id: CredentialId, request: Request, session: Sessi
     """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return service.detail(_settings(request), credential, service.recipient_of(session, credential))
+
+
+@router.get("/issuers/{issuer_id}/expiring", response_model=Page[CredentialSummary],
+            responses=error_responses(401, 403, 404, 422))
+def list_expiring(
+    issuer_id: Annotated[str, Path(min_length=1, max_length=36)], request: Request, response: Response,
+    session: SessionDep, account: IssuerManager, page: PageDep,
+    within_days: Annotated[int, Query(ge=1, le=3650, description="The window, in days from now")] = 30,
+) -> Page[CredentialSummary]:
+    """An issuer's active credentials whose `valid_until` falls within the next `within_days`
+    days, soonest first, paged (`X-Total-Count`, `Link`). Admins, or the issuer's own admins."""
+    ensure_issuer_scope(account, issuer_id)
+    rows, total = expiry.list_expiring(session, issuer_id, page, now=utcnow(), within_days=within_days)
+    set_paging_headers(request, response, page, total)
+    settings = _settings(request)
+    return Page(items=[service.summary(settings, c, r) for c, r in rows], total=total,
+                limit=page.limit, offset=page.offset)
 
 
 def _download(content: bytes | str, media_type: str, credential_id: str, extension: str) -> Response:

@@ -121,6 +121,17 @@ class CredentialIssue(_Input):
     results: Annotated[list[ResultIn], Field(max_length=MAX_RESULTS)] = []
 
 
+class CredentialRenew(_Input):
+    """Renew a credential: a new credential of the achievement's current version to the same
+    recipient. Every field is optional."""
+
+    valid_until: AwareDatetime | None = Field(
+        default=None, description="When the new credential expires (with a time zone; in the future). "
+        "Default: the achievement's validity period, else the old credential's period length, else never")
+    evidence: Annotated[list[EvidenceIn], Field(max_length=MAX_EVIDENCE)] | None = Field(
+        default=None, description="The new credential's evidence; default: the old credential's")
+
+
 # --- output ---------------------------------------------------------------------------------
 
 class RecipientOut(BaseModel):
@@ -160,6 +171,8 @@ class CredentialSummary(BaseModel):
     status_reason: str | None = Field(
         description="Why (shown to the issuer's staff and the earner; never on the public page)")
     issued_by: str | None
+    replaces_id: str | None = Field(
+        default=None, description="The credential this one renews (it stays valid until its own end unless revoked)")
     links: CredentialLinks
 
 

@@ -18,7 +18,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -39,7 +39,7 @@ from service.credentials.schemas import (
     ResultIn,
     is_did,
 )
-from service.errors import Forbidden, NotFound, ServiceError
+from service.errors import Conflict, Forbidden, NotFound, ServiceError
 from service.issuers.service import active_signer, get_issuer, issuer_profile
 from service.keystore import Keystore
 from service.models_base import new_id
@@ -90,11 +90,13 @@ def issue_credential(
     evidence: Sequence[EvidenceIn | ob.Evidence] = (),
     results: Sequence[ResultIn | ob.Result] = (),
     actor: Account | None,
+    replaces: Credential | None = None,
 ) -> Credential:
     """Issue the current version of an achievement to ``recipient`` (``{"email"}`` or ``{"did"}``).
 
     ``actor`` None means the service itself (the CLI); an account must be an admin or an issuer
     admin of the achievement's issuer (another issuer's achievement is "not found").
+    ``replaces`` is the credential this one renews (see :func:`renew_credential`).
     Raises :class:`NotFound`, :class:`Forbidden` or :class:`InvalidCredentialRequest`.
     """
     if actor is not None and actor.role not in ISSUING_ROLES:
@@ -109,6 +111,8 @@ def issue_credential(
     issued_at = datetime.now(UTC)
     now = issued_at.replace(microsecond=0)  # validFrom: whole seconds, as the credential says
     expires = _valid_until(valid_until, now)
+    if expires is None and version.validity_days is not None:
+        expires = now + timedelta(days=version.validity_days)
     ob_ach = ob_achievement(settings, achievement, version)
     salt = secrets.token_hex(16) if who.email is not None else None
     credential_uuid = new_id()
@@ -144,17 +148,80 @@ def issue_credential(
         achievement_version=version.version, recipient_id=identity.id, identity_salt=salt,
         jsonld=json.dumps(signed, ensure_ascii=False, indent=2), vc_jwt=vc_jwt,
         issued_at=issued_at, valid_from=now, valid_until=expires, state=CredentialState.active,
-        issued_by=getattr(actor, "id", None))
+        issued_by=getattr(actor, "id", None), replaces_id=getattr(replaces, "id", None))
     session.add(credential)
     session.flush()
     record(session, action="credential.issue", object_type="credential", object_id=credential.id,
            actor=actor, issuer_id=issuer.id,
            after={"achievement_id": achievement.id, "achievement_version": version.version,
                   "recipient_id": identity.id, "recipient_type": identity.kind,
-                  "valid_until": signed.get("validUntil"),
+                  "valid_until": signed.get("validUntil"), "replaces_id": credential.replaces_id,
                   "credential_status": [entry["id"] for entry in allocation.entries]})
     record_allocation(session, allocation)
     return credential
+
+
+def renew_credential(
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    credential_id: str,
+    *,
+    valid_until: datetime | None = None,
+    evidence: Sequence[EvidenceIn] | None = None,
+    actor: Account | None,
+) -> Credential:
+    """Issue a new credential that replaces ``credential_id``: the same recipient and achievement
+    (its current version), ``replaces_id`` naming the old one. The old credential is left as it
+    is (valid until its own end unless revoked).
+
+    ``valid_until`` defaults to the achievement's validity period, else the old credential's
+    period length from now, else no expiry; ``evidence`` defaults to the old credential's.
+    Results are not carried over (they answer the version they were issued with).
+    Raises :class:`NotFound` (also for another issuer's credential), :class:`Forbidden`,
+    :class:`Conflict` (revoked or suspended) or :class:`InvalidCredentialRequest`.
+    """
+    if actor is not None and actor.role not in ISSUING_ROLES:
+        raise Forbidden("Your role may not renew credentials")
+    old = session.get(Credential, credential_id)
+    if old is None or (actor is not None and actor.role != Role.admin and actor.issuer_id != old.issuer_id):
+        raise NotFound(NO_SUCH_CREDENTIAL)
+    if old.state == CredentialState.revoked:
+        raise Conflict("The credential is revoked; a revoked credential cannot be renewed",
+                       code="credential_revoked")
+    if old.state == CredentialState.suspended:
+        raise Conflict("The credential is suspended; unsuspend it before renewing it",
+                       code="credential_suspended")
+    achievement = session.get(Achievement, old.achievement_id)
+    assert achievement is not None  # a foreign key guarantees it
+    current = get_version(session, achievement.id, achievement.current_version)
+    if valid_until is None and current.validity_days is None and old.valid_until is not None:
+        valid_until = datetime.now(UTC) + (old.valid_until - old.valid_from)
+    identity = recipient_of(session, old)
+    recipient = {"email": identity.email} if identity.kind == "email" else {"did": identity.did}
+    items: Sequence[EvidenceIn | ob.Evidence] = (
+        evidence if evidence is not None else _stored_evidence(old))
+    renewed = issue_credential(session, keystore, settings, achievement_id=achievement.id,
+                               recipient=recipient, valid_until=valid_until, evidence=items,
+                               actor=actor, replaces=old)
+    record(session, action="credential.renew", object_type="credential", object_id=old.id,
+           actor=actor, issuer_id=old.issuer_id,
+           before={"state": str(old.state), "valid_until": _iso(old.valid_until)},
+           after={"replaced_by": renewed.id, "achievement_version": renewed.achievement_version,
+                  "valid_until": _iso(renewed.valid_until)})
+    return renewed
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _stored_evidence(credential: Credential) -> list[ob.Evidence]:
+    """The evidence the signed credential carries, as the builder takes it."""
+    names = ("id", "name", "description", "narrative", "genre", "audience")
+    stored = json.loads(credential.jsonld).get("evidence") or []
+    return [ob.Evidence(**{name: item.get(name) for name in names})
+            for item in stored if isinstance(item, dict)]
 
 
 def credential_url(settings: Settings, credential_id: str) -> str:
@@ -292,7 +359,7 @@ def summary(settings: Settings, credential: Credential, identity: RecipientIdent
         issued_at=credential.issued_at, valid_from=credential.valid_from,
         valid_until=credential.valid_until, state=str(credential.state),
         status_changed_at=credential.status_changed_at, status_reason=credential.status_reason,
-        issued_by=credential.issued_by,
+        issued_by=credential.issued_by, replaces_id=credential.replaces_id,
         links=CredentialLinks(jsonld=f"{api}/jsonld", jwt=f"{api}/jwt", png=f"{api}/png",
                               svg=f"{api}/svg", public_png=f"{url}/badge.png",
                               public_svg=f"{url}/badge.svg"))

@@ -1,0 +1,66 @@
+"""Expiry: upcoming expiries per issuer, and the reminder events produced N days before a
+credential's ``validUntil``. No FastAPI here, and nothing commits.
+
+A reminder is an audit event (``credential.expiry_reminder``, object the credential) written once
+per credential when it enters the reminder window (``SKILLCRED_EXPIRY_REMINDER_DAYS``, default
+30); the platform webhooks of a later issue deliver them. ``skillcred reminders`` runs
+:func:`record_expiry_reminders`; running it again writes nothing new for the same credentials.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, exists, select
+
+from service.audit.models import AuditEvent
+from service.audit.service import record
+from service.config import Settings
+from service.credentials.models import Credential, CredentialState, RecipientIdentity
+from service.errors import NotFound
+from service.issuers.models import Issuer
+from service.paging import PageParams, paginate
+
+EXPIRY_REMINDER = "credential.expiry_reminder"
+
+
+def _expiring_between(start: datetime, end: datetime) -> tuple:
+    """Active credentials whose ``validUntil`` is after ``start`` and no later than ``end``."""
+    return (Credential.state == CredentialState.active, col(Credential.valid_until).is_not(None),
+            col(Credential.valid_until) > start, col(Credential.valid_until) <= end)
+
+
+def list_expiring(session: Session, issuer_id: str, params: PageParams, *, now: datetime,
+                  within_days: int) -> tuple[list[tuple[Credential, RecipientIdentity]], int]:
+    """One page of an issuer's active credentials expiring within ``within_days`` of ``now``,
+    soonest first, with their recipients. Returns (rows, total); :class:`NotFound` for an unknown issuer."""
+    if session.get(Issuer, issuer_id) is None:
+        raise NotFound("No such issuer")
+    statement = (select(Credential, RecipientIdentity)
+                 .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
+                 .where(Credential.issuer_id == issuer_id,
+                        *_expiring_between(now, now + timedelta(days=within_days)))
+                 .order_by(col(Credential.valid_until), col(Credential.id)))
+    rows, total = paginate(session, statement, params)  # type: ignore[arg-type]
+    return [(row[0], row[1]) for row in rows], total
+
+
+def record_expiry_reminders(session: Session, settings: Settings, now: datetime) -> list[str]:
+    """Write one ``credential.expiry_reminder`` event for every active credential that expires
+    within ``settings.expiry_reminder_days`` of ``now`` and has no reminder yet. Returns the ids
+    of the credentials reminded about, soonest expiry first (empty when there is nothing new)."""
+    days = settings.expiry_reminder_days
+    already = exists().where(AuditEvent.action == EXPIRY_REMINDER,
+                             col(AuditEvent.object_id) == col(Credential.id))
+    due = session.exec(select(Credential)
+                       .where(*_expiring_between(now, now + timedelta(days=days)), ~already)
+                       .order_by(col(Credential.valid_until), col(Credential.id))).all()
+    for credential in due:
+        assert credential.valid_until is not None  # the query asked for it
+        record(session, action=EXPIRY_REMINDER, object_type="credential", object_id=credential.id,
+               issuer_id=credential.issuer_id,
+               after={"valid_until": credential.valid_until.isoformat().replace("+00:00", "Z"),
+                      "reminder_days": days,
+                      "days_left": (credential.valid_until - now).days})
+    session.flush()
+    return [credential.id for credential in due]
