@@ -241,13 +241,8 @@ def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any
         report.add(check_id, "warning", f"Status type {entry.get('type')!r} is not supported; status unknown")
         return
     url = entry.get("statusListCredential")
-    if statuses is None:
-        report.add(check_id, "warning", f"Status list {url} was not checked: no status list resolver")
-        return
-    try:
-        list_credential = statuses.resolve(url)
-    except VCError as err:
-        report.add(check_id, "warning", f"Status list {url} could not be fetched ({err}); status unknown")
+    list_credential = _fetch_status_document(report, check_id, statuses, url, "Status list")
+    if list_credential is None:
         return
     problem = _status_list_problem(list_credential, credential, keys, now)
     if problem:
@@ -278,13 +273,8 @@ def _check_1edtech_revocation(report: VerificationReport, credential: Mapping[st
     if not isinstance(credential_id, str) or not credential_id:
         report.add(check_id, "warning", f"The credential has no id, so the 1EdTech revocation list {url} cannot name it; status unknown")
         return
-    if statuses is None:
-        report.add(check_id, "warning", f"1EdTech revocation list {url} was not checked: no status list resolver")
-        return
-    try:
-        document = statuses.resolve(url)
-    except VCError as err:
-        report.add(check_id, "warning", f"1EdTech revocation list {url} could not be fetched ({err}); status unknown")
+    document = _fetch_status_document(report, check_id, statuses, url, "1EdTech revocation list")
+    if document is None:
         return
     try:
         reading = revocation_list.read_1edtech_revocation(entry, document, credential_id, credential_issuer=issuer_id(credential))
@@ -295,6 +285,22 @@ def _check_1edtech_revocation(report: VerificationReport, credential: Mapping[st
         report.add(check_id, "failed", f"The issuer has revoked this credential (1EdTech revocation list {url})" + (f": {reading.reason}" if reading.reason else ""))
     else:
         report.add(check_id, "passed", f"Not revoked (not listed in the 1EdTech revocation list {url})")
+
+
+def _fetch_status_document(report: VerificationReport, check_id: str, statuses: Any, url: Any, what: str) -> Any:
+    """The list document at ``url``, or None after recording a warning: a list that cannot be
+    fetched leaves the status unknown, never silently passed."""
+    if statuses is None:
+        report.add(check_id, "warning", f"{what} {url} was not checked: no status list resolver")
+        return None
+    try:
+        document = statuses.resolve(url)
+    except VCError as err:
+        report.add(check_id, "warning", f"{what} {url} could not be fetched ({err}); status unknown")
+        return None
+    if document is None:
+        report.add(check_id, "warning", f"{what} {url} could not be fetched; status unknown")
+    return document
 
 
 def _past(purpose: str) -> str:
