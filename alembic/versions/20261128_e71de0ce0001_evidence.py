@@ -1,0 +1,23 @@
+"""evidence bundles and items (content-addressed)
+
+Revision ID: e71de0ce0001
+Revises: 1dd0721db136
+Create Date: 2026-11-28 08:00:00
+"""
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+
+from alembic import op  # noqa: F401
+
+revision = 'e71de0ce0001'
+down_revision = '1dd0721db136'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,23 @@
+"""achievement rubrics and skill alignments
+
+Revision ID: e71de0ce0002
+Revises: e71de0ce0001
+Create Date: 2026-11-28 08:00:00
+"""
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+
+from alembic import op  # noqa: F401
+
+revision = 'e71de0ce0002'
+down_revision = 'e71de0ce0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
