@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 Scope = dict[str, Any]
@@ -12,17 +14,29 @@ class BodySizeLimit:
     """Answers 413 in the service's error shape when a body exceeds its limit.
 
     Checks ``Content-Length`` up front and counts streamed bytes for chunked bodies. Upload routes
-    (paths in ``upload_paths``) get ``upload_limit`` instead of ``limit``.
+    (paths in ``upload_paths``) get ``upload_limit`` instead of ``limit``; paths that fully match
+    a regular expression of ``pattern_limits`` (``(pattern, limit)`` pairs, e.g. evidence uploads
+    under a bundle id) get that pattern's limit.
     """
 
-    def __init__(self, app: Any, *, limit: int, upload_limit: int, upload_paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: Any, *, limit: int, upload_limit: int, upload_paths: tuple[str, ...] = (),
+                 pattern_limits: Sequence[tuple[str, int]] = ()) -> None:
         self.app, self.limit, self.upload_limit, self.upload_paths = app, limit, upload_limit, upload_paths
+        self.pattern_limits = tuple((re.compile(pattern), value) for pattern, value in pattern_limits)
+
+    def _limit_for(self, path: str) -> int:
+        if path in self.upload_paths:
+            return self.upload_limit
+        for pattern, value in self.pattern_limits:
+            if pattern.fullmatch(path):
+                return value
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] in self.upload_paths else self.limit
+        limit = self._limit_for(scope["path"])
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

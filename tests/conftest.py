@@ -130,7 +130,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(env="test", database_url=database_url, kek=TEST_KEK, public_url=PUBLIC_URL,
                     dev_kek_file=tmp_path / "dev-kek", bootstrap_admin_email=ADMIN_EMAIL,
-                    bootstrap_admin_password=ADMIN_PASSWORD)
+                    bootstrap_admin_password=ADMIN_PASSWORD, blob_dir=tmp_path / "blobs")
 
 
 @pytest.fixture

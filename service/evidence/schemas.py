@@ -1,0 +1,147 @@
+"""Evidence API shapes: bundle and item inputs (strict, bounded) and the views the API returns.
+
+Items other than files arrive as JSON, one shape per ``kind`` (``url``, ``repository``, ``text``,
+``testimonial``); files arrive as a multipart upload. A testimonial's contact is personal data:
+views carry it only for the earner and the issuer's reviewers and admins (``contact`` is null
+for anyone else).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from service.achievements.schemas import Name
+from service.validation import HttpUrlText, clean_text
+
+MAX_TEXT_CHARS = 1_000_000
+MAX_STATEMENT_CHARS = 20_000
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{3,38}[0-9]")
+
+
+def _phone(value: str) -> str:
+    if not _PHONE.fullmatch(value):
+        raise ValueError("a phone number: digits, spaces and ( ) . - with an optional leading +")
+    return value
+
+
+Phone = Annotated[str, Field(min_length=5, max_length=40), AfterValidator(_phone)]
+Statement = Annotated[str, Field(min_length=1, max_length=MAX_STATEMENT_CHARS), AfterValidator(clean_text)]
+NarrativeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(clean_text)]
+Identifier = Annotated[str, Field(min_length=1, max_length=36)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BundleCreate(_Input):
+    """A new, empty bundle of evidence for an achievement (any issuer's)."""
+
+    achievement_id: Identifier
+    title: Name | None = None
+
+
+class UrlItemIn(_Input):
+    """A web page or document: fetched once, now, and its bytes kept as the item (https only;
+    private, loopback and link-local addresses are refused after DNS resolution)."""
+
+    kind: Literal["url"]
+    url: HttpUrlText
+    name: Name | None = None
+
+
+class RepositoryItemIn(_Input):
+    """A git repository (an `https://` URL) pinned to a full commit id: cloned once, now, and
+    its history up to that commit kept as a git bundle."""
+
+    kind: Literal["repository"]
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    commit: Annotated[str, Field(min_length=40, max_length=64)]
+    name: Name | None = None
+
+
+class TextItemIn(_Input):
+    """A narrative written by the earner (plain text or Markdown), kept as UTF-8."""
+
+    kind: Literal["text"]
+    text: NarrativeText
+    name: Name | None = None
+
+
+class ClientTestimonialIn(_Input):
+    """A client's statement about the work, with their name and a way to contact them (an email,
+    a phone number or both). The contact is never published."""
+
+    kind: Literal["testimonial"]
+    statement: Statement
+    author_name: Name
+    contact_email: Annotated[EmailStr, Field(max_length=320)] | None = None
+    contact_phone: Phone | None = None
+    name: Name | None = None
+
+    @model_validator(mode="after")
+    def _some_contact(self) -> ClientTestimonialIn:
+        if self.contact_email is None and self.contact_phone is None:
+            raise ValueError("a testimonial needs contact_email, contact_phone or both")
+        return self
+
+
+ItemIn = Annotated[UrlItemIn | RepositoryItemIn | TextItemIn | ClientTestimonialIn, Field(discriminator="kind")]
+
+
+class ContactView(BaseModel):
+    """How to reach a testimonial's author (personal data)."""
+
+    email: str | None
+    phone: str | None
+
+
+class ItemView(BaseModel):
+    """One stored item. `sha256`, `size` and `media_type` (sniffed from the bytes) describe what
+    is stored; `digest_multibase` is the same digest as credentials carry it."""
+
+    id: str
+    kind: Literal["url", "repository", "file", "text", "testimonial"]
+    name: str | None
+    sha256: str
+    digest_multibase: str
+    size: int
+    media_type: str
+    declared_media_type: str | None
+    file_name: str | None
+    url: str | None
+    final_url: str | None
+    http_status: int | None
+    fetched_at: datetime | None
+    commit: str | None
+    author_name: str | None
+    contact: ContactView | None
+    created_at: datetime
+    content_url: str
+
+
+class BundleSummary(BaseModel):
+    """A bundle without its items."""
+
+    id: str
+    achievement_id: str
+    issuer_id: str
+    owner_id: str
+    title: str | None
+    state: Literal["open", "locked"]
+    item_count: int
+    total_bytes: int
+    created_at: datetime
+    updated_at: datetime
+    locked_at: datetime | None
+    credential_id: str | None
+
+
+class BundleView(BundleSummary):
+    """A bundle with its items in the order they were added."""
+
+    items: list[ItemView]
