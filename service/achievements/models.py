@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.models_base import created_field, id_field, json_field
@@ -40,4 +41,7 @@ class AchievementVersion(SQLModel, table=True):
     validity_days: int | None = None
     """Credentials issued with this version expire this many days after ``validFrom`` (unless
     the issue request gives its own ``valid_until``); None: they do not expire."""
+    rubric: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
+    """The rubric evidence is judged by (``schemas/rubric.schema.json``), as given; None: none.
+    Its criteria also appear in ``result_descriptions`` (entries with ``rubric_criterion``)."""
     created_at: datetime = created_field()

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from service.accounts.models import Account, Role
 from service.achievements import service
-from service.achievements.schemas import AchievementCreate, AchievementView
-from service.auth import Authenticated, IssuerManager, Public, ensure_issuer_scope
+from service.achievements.schemas import AchievementCreate, AchievementView, RubricView
+from service.auth import AnyAccount, Authenticated, IssuerManager, Public, ensure_issuer_scope
 from service.deps import SessionDep
 from service.http_errors import error_responses
 from service.paging import Page
@@ -39,7 +39,8 @@ def create_achievement(issuer_id: str, body: AchievementCreate, session: Session
 
     The minimal body is `{"name", "description", "criteria": {"narrative"}}`. Result descriptions
     and rubric levels without an `id` get a stable `urn:uuid:` id, kept across versions while
-    their name stays the same; credentials' results point at these ids."""
+    their name stays the same; credentials' results point at these ids. A `rubric` adds one
+    result description per criterion; `esco_skills` adds one ESCO alignment per skill URI."""
     ensure_issuer_scope(account, issuer_id)
     return service.create_achievement(session, issuer_id, body, actor=account)
 
@@ -85,6 +86,21 @@ def list_versions(achievement_id: str, request: Request, response: Response, ses
     items, total = service.list_versions(session, achievement_id, page)
     set_paging_headers(request, response, page, total)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/achievements/{achievement_id}/rubric", response_model=RubricView,
+            responses=error_responses(401, 404, 422))
+def get_rubric(achievement_id: str, session: SessionDep, account: AnyAccount,
+               version: VersionQuery = None) -> RubricView:
+    """The rubric the achievement's evidence is judged by (its current version, or `?version=N`).
+    Any signed-in account: earners need to know what they will be judged on before they submit.
+    Admins and the issuer's own admins and reviewers get it complete; everyone else without the
+    offline assessor's hints (`key_ideas`), which would only help stuff evidence with keywords.
+    404 `no_rubric` when the version has none."""
+    achievement = service.find_achievement(session, achievement_id)
+    complete = account.role == Role.admin or (
+        account.role in (Role.issuer_admin, Role.reviewer) and account.issuer_id == achievement.issuer_id)
+    return service.get_rubric(session, achievement_id, version, complete=complete)
 
 
 _OB_ACHIEVEMENT_EXAMPLE: dict[str, Any] = {

@@ -41,6 +41,7 @@ ALIGNMENT_TARGET_TYPES = frozenset({
     "CFRubricCriterionLevel", "CTDL"})
 
 MAX_ALIGNMENTS = 50
+MAX_ESCO_SKILLS = 50
 MAX_RESULT_DESCRIPTIONS = 50
 MAX_RUBRIC_LEVELS = 20
 MAX_ALLOWED_VALUES = 100
@@ -77,6 +78,7 @@ Value = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max
                   AfterValidator(clean_text)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
                 AfterValidator(clean_text)]
+EscoSkillUri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class _Input(BaseModel):
@@ -163,6 +165,16 @@ class AchievementCreate(_Input):
     validity_days: Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS, description=(
         "Credentials expire this many days after they are issued (`validUntil`), unless the "
         "issue request gives its own `valid_until`; omit for credentials that do not expire"))] | None = None
+    rubric: dict[str, Any] | None = Field(default=None, description=(
+        "How evidence for this achievement is judged: a rubric following `schemas/rubric.schema.json` "
+        "(`id`, `version`, `name`, `criteria` with weighted `levels`, `pass_rule`, `policy`). Each "
+        "criterion also becomes a result description (`resultType` `RubricCriterionLevel`); a "
+        "hand-written result description may not share a criterion's name. An invalid rubric is "
+        "422 `invalid_rubric`, listing every problem."))
+    esco_skills: Annotated[list[EscoSkillUri], Field(max_length=MAX_ESCO_SKILLS, description=(
+        "ESCO skill URIs (from `GET /v1/skills`); each becomes an alignment (`targetFramework` "
+        "ESCO, `targetType` `ext:ESCOSkill`, `targetCode` its UUID). A hand-written alignment "
+        "with the same `target_url` wins. An unknown URI is 422 `unknown_esco_skill`."))] = []
 
     @model_validator(mode="after")
     def _distinct(self) -> AchievementCreate:
@@ -198,6 +210,8 @@ class ResultDescriptionOut(BaseModel):
     value_min: str | None = None
     value_max: str | None = None
     rubric_criterion_levels: list[RubricLevelOut] = []
+    rubric_criterion: str | None = None
+    """Set when the rubric made this result description: the criterion's id."""
 
 
 class AlignmentOut(BaseModel):
@@ -232,7 +246,26 @@ class AchievementView(BaseModel):
     tags: list[str] = []
     validity_days: int | None = None
     """Days from issue to expiry of credentials issued with this version (None: no expiry)."""
+    rubric: dict[str, Any] | None = None
+    """The rubric evidence is judged by (``schemas/rubric.schema.json``), as given; None: none."""
     created_at: datetime
     """When the achievement was first created."""
     version_created_at: datetime
     """When this version was written."""
+
+
+class RubricView(BaseModel):
+    """An achievement version's rubric. Earners (and staff of other issuers) see it without the
+    assessor's hints (`key_ideas`): `complete` says which they got."""
+
+    achievement_id: str
+    version: int
+    """The achievement version the rubric belongs to."""
+    rubric: dict[str, Any]
+    """The rubric (``schemas/rubric.schema.json``)."""
+    hash: str
+    """``sha256:`` of the complete rubric's canonical JSON: what assessments record."""
+    max_total: float
+    """The highest weighted total the rubric allows."""
+    complete: bool
+    """False when the assessor's hints were left out."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from typing import Any
 
 from sqlalchemy import String, and_, cast
@@ -17,10 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.achievements.models import Achievement, AchievementVersion
+from service.achievements.rubrics import (
+    InvalidAchievement,
+    checked_rubric,
+    earner_view,
+    merge_result_descriptions,
+    rubric_of,
+    stable_urn,
+)
 from service.achievements.schemas import (
     AchievementCreate,
     AchievementView,
+    AlignmentIn,
     ResultDescriptionIn,
+    RubricView,
 )
 from service.audit.service import record
 from service.config import Settings
@@ -28,6 +37,7 @@ from service.errors import Conflict, NotFound
 from service.issuers.models import Issuer
 from service.models_base import utcnow
 from service.paging import PageParams, paginate
+from service.skills.esco import esco_alignment, get_skill
 from service.vc import openbadges as ob
 from service.vc.constants import OB_V3P0_CONTEXT
 from service.vc.openbadges import _achievement as _achievement_json  # the builder's own serialiser
@@ -143,13 +153,34 @@ def _ensure_issuer(session: Session, issuer_id: str) -> None:
 
 
 def _version_row(achievement_id: str, number: int, data: AchievementCreate) -> AchievementVersion:
+    """The version as stored; raises :class:`InvalidAchievement` (nothing written yet) for a bad
+    rubric, a result description that clashes with it, or an unknown ESCO skill."""
+    rubric = checked_rubric(data.rubric)
     return AchievementVersion(
         achievement_id=achievement_id, version=number, name=data.name, description=data.description,
         criteria_narrative=data.criteria.narrative, criteria_id=data.criteria.id, image=data.image,
         achievement_type=data.achievement_type,
-        alignments=[a.model_dump(exclude_none=True) for a in data.alignments],
-        result_descriptions=_with_ids(achievement_id, data.result_descriptions),
-        tags=list(data.tags), validity_days=data.validity_days)
+        alignments=_alignments(data.alignments, data.esco_skills),
+        result_descriptions=merge_result_descriptions(
+            achievement_id, _with_ids(achievement_id, data.result_descriptions), rubric),
+        tags=list(data.tags), validity_days=data.validity_days,
+        rubric=None if rubric is None else dict(rubric.source))
+
+
+def _alignments(written: list[AlignmentIn], esco_skills: list[str]) -> list[dict[str, Any]]:
+    """Hand-written alignments, then one per ESCO skill; one per ``target_url`` (the first wins,
+    so a hand-written alignment can restate an ESCO skill in its own words)."""
+    skills = [(uri, get_skill(uri)) for uri in esco_skills]
+    unknown = [uri for uri, skill in skills if skill is None]
+    if unknown:
+        raise InvalidAchievement(
+            f"esco_skills: not a skill in the bundled ESCO data: {', '.join(repr(u) for u in unknown[:10])} "
+            "(search them with GET /v1/skills)", code="unknown_esco_skill")
+    merged: dict[str, dict[str, Any]] = {}
+    for alignment in [a.model_dump(exclude_none=True) for a in written] + \
+            [esco_alignment(skill) for _, skill in skills if skill is not None]:
+        merged.setdefault(alignment["target_url"], alignment)
+    return list(merged.values())
 
 
 # --- stable ids for result descriptions and rubric levels --------------------------------------
@@ -169,10 +200,7 @@ def _unique_keys(names: list[str]) -> list[str]:
     return keys
 
 
-def _stable_urn(achievement_id: str, path: str) -> str:
-    """``urn:uuid:`` (UUID v5 of the achievement id and ``path``): the same name in the next
-    version gets the same id, and the id does not depend on the public URL."""
-    return f"urn:uuid:{uuid.uuid5(uuid.UUID(achievement_id), path)}"
+_stable_urn = stable_urn  # the same name in the next version gets the same id
 
 
 def _with_ids(achievement_id: str, descriptions: list[ResultDescriptionIn]) -> list[dict[str, Any]]:
@@ -208,8 +236,23 @@ def to_view(achievement: Achievement, content: AchievementVersion) -> Achievemen
         criteria={"narrative": content.criteria_narrative, "id": content.criteria_id},
         image=content.image, achievement_type=content.achievement_type, alignments=content.alignments,
         result_descriptions=content.result_descriptions, tags=content.tags,
-        validity_days=content.validity_days, created_at=achievement.created_at,
+        validity_days=content.validity_days, rubric=content.rubric, created_at=achievement.created_at,
         version_created_at=content.created_at)
+
+
+def get_rubric(session: Session, achievement_id: str, version: int | None = None, *,
+               complete: bool) -> RubricView:
+    """The rubric of the achievement at ``version`` (its current version when None); without the
+    assessor's hints unless ``complete``. NotFound (code ``no_rubric``) when it has none."""
+    achievement = find_achievement(session, achievement_id)
+    content = get_version(session, achievement_id, achievement.current_version if version is None else version)
+    if content.rubric is None:
+        raise NotFound(f"Version {content.version} of the achievement has no rubric", code="no_rubric")
+    rubric = rubric_of(content)
+    assert rubric is not None
+    return RubricView(achievement_id=achievement.id, version=content.version,
+                      rubric=dict(content.rubric) if complete else earner_view(content.rubric),
+                      hash=rubric.hash, max_total=rubric.max_total, complete=complete)
 
 
 def achievement_url(settings: Settings, achievement_id: str) -> str:

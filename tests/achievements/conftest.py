@@ -68,3 +68,27 @@ def row_counts(app) -> Callable[[], dict[str, int]]:
                     for model in (Achievement, AchievementVersion, AuditEvent)}
 
     return count
+
+
+def rubric(**changes: Any) -> dict[str, Any]:
+    """A valid rubric (schemas/rubric.schema.json): two weighted criteria, one required."""
+    body: dict[str, Any] = {
+        "id": "python-testing", "version": "1", "name": "Python testing rubric",
+        "criteria": [
+            {"id": "tests", "name": "Test design", "description": "Tests check behaviour, not lines.",
+             "weight": 2, "required": True, "min_level": "solid", "key_ideas": ["pytest", "fixtures"],
+             "levels": [
+                 {"id": "none", "name": "None", "description": "No tests.", "points": 0},
+                 {"id": "basic", "name": "Basic", "description": "A few happy paths.", "points": 1},
+                 {"id": "solid", "name": "Solid", "description": "Edge cases and failures.", "points": 2.5},
+                 {"id": "expert", "name": "Expert", "description": "Property-based and mutation tested.", "points": 4}]},
+            {"id": "ci", "description": "Tests run on every change.", "weight": 1,
+             "levels": [
+                 {"id": "no", "name": "No CI", "description": "Run by hand.", "points": 0},
+                 {"id": "yes", "name": "CI", "description": "A CI workflow runs them.", "points": 1}]},
+        ],
+        "pass_rule": {"min_total": 6},
+        "policy": "review",
+    }
+    body.update(changes)
+    return body

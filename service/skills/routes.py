@@ -1,0 +1,30 @@
+"""Skill search: pick the ESCO skills an achievement aligns to (``esco_skills`` on create)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.accounts.models import Account, Role
+from service.auth import Authenticated
+from service.http_errors import error_responses
+from service.skills.schemas import SkillOut, SkillSearchResult
+from service.skills.search import DEFAULT_LIMIT, MAX_LIMIT, search_skills
+
+router = APIRouter(prefix="/v1", tags=["skills"])
+
+SkillSearcher = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+
+
+@router.get("/skills", response_model=SkillSearchResult, responses=error_responses(401, 403, 422))
+def search(account: SkillSearcher,
+           q: Annotated[str, Query(min_length=1, max_length=200, description="Words of a skill's label")],
+           limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT) -> SkillSearchResult:
+    """Search the bundled ESCO skills by label, for issuer staff defining achievements (admins,
+    issuer admins, reviewers). Case, accents and punctuation are ignored; each word of `q` must
+    begin a word of the skill's preferred or alternative labels. Ranked: exact label, exact
+    alternative label, label prefix, alternative-label prefix, all words in the label, then
+    words across the alternative labels; ties by shorter label, then alphabetically. Pass a
+    result's `uri` in an achievement's `esco_skills`. ESCO is (c) European Union (see NOTICE)."""
+    return SkillSearchResult(query=q, items=[SkillOut.of(skill) for skill in search_skills(q, limit)])

@@ -1,0 +1,31 @@
+"""Skill search API shapes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from service.skills.esco import Skill
+
+
+class SkillOut(BaseModel):
+    """One ESCO skill. ``code`` is the UUID that ends its URI (ESCO gives skills no other code);
+    ``type`` is ``skill/competence`` or ``knowledge``, or null where the bundled data does not say."""
+
+    uri: str
+    label: str
+    alt_labels: list[str]
+    type: str | None = None
+    code: str
+    description: str
+
+    @classmethod
+    def of(cls, skill: Skill) -> SkillOut:
+        return cls(uri=skill.uri, label=skill.label, alt_labels=list(skill.alt_labels), type=skill.type,
+                   code=skill.code, description=skill.description)
+
+
+class SkillSearchResult(BaseModel):
+    """The best matches for a query, best first (at most ``limit``)."""
+
+    query: str
+    items: list[SkillOut]
