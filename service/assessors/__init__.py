@@ -4,3 +4,24 @@ Like :mod:`service.vc`, this package knows no web framework and no database: the
 (:mod:`service.assessment`) and the ``skillcred assess`` command feed it an :class:`EvidenceBundle`
 and a :class:`Rubric` and get an :class:`Assessment` back.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# The public surface, imported lazily so that ``import service.assessors.rubric`` stays light.
+_EXPORTS = {
+    "Assessment": "result", "Assessor": "result", "CriterionResult": "result", "EvidencePointer": "result",
+    "Finding": "result", "EvidenceBundle": "bundle", "EvidenceItem": "bundle", "Rubric": "rubric",
+    "RubricError": "rubric", "load_rubric": "rubric", "OfflineAssessor": "offline", "LLMJudge": "llm",
+    "decide": "decision", "explain": "decision", "DecisionOutcome": "decision",
+    "assessor_from_settings": "factory", "assessor_from_config": "factory", "bundle_from_paths": "local",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f"service.assessors.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'service.assessors' has no attribute {name!r}")

@@ -22,6 +22,17 @@ FLAG_QUOTE_NOT_FOUND = "quote_not_found"
 
 
 @dataclass(frozen=True)
+class Finding:
+    """Why an assessment was flagged: the flag, the item, a reason and an excerpt of the text that
+    raised it (for the reviewer; never scored)."""
+
+    flag: str
+    item_id: str
+    reason: str
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
 class EvidencePointer:
     """Where in the evidence a criterion's judgement comes from: an item id and, when it is a
     quote or a file in a repository, that text or path."""
@@ -57,6 +68,10 @@ class Assessment:
     passed: bool
     flags: tuple[str, ...]
     assessor: Mapping[str, Any]
+    findings: tuple[Finding, ...] = ()
+    """What raised each flag (item, reason, excerpt), for the reviewer."""
+    notes: tuple[str, ...] = ()
+    """What the assessor could not read or had to cut (e.g. a binary file, a long text)."""
 
     def levels(self) -> dict[str, str]:
         return {result.criterion_id: result.level for result in self.criteria}

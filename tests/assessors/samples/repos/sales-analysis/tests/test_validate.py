@@ -1,0 +1,2 @@
+def test_placeholder_for_schema_checks():
+    assert True
