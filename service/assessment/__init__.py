@@ -1,0 +1,1 @@
+"""Assessments: evidence bundles judged against rubrics, human review, appeals, and issuing."""

@@ -1,0 +1,185 @@
+"""Assessment API shapes: submissions, review decisions, appeals, and the views the API returns.
+
+Inputs refuse unknown fields and bound every string and list. A reason is required wherever a
+person changes an outcome (a rejection, a level override, an appeal).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from service.validation import clean_text
+
+MAX_OVERRIDES = 50
+
+Id = Annotated[str, Field(min_length=1, max_length=36)]
+Reason = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(clean_text)]
+RubricRef = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssessmentSubmit(_Input):
+    """Submit an evidence bundle of yours for assessment against its achievement's rubric.
+
+    ``renews``: one of your credentials for the same achievement (active or expired, not revoked
+    or suspended) that the credential issued from this assessment should replace."""
+
+    bundle_id: Id
+    renews: Id | None = None
+
+
+class LevelOverride(_Input):
+    """A reviewer's level for one criterion (rubric ids), with the reason for it."""
+
+    criterion_id: RubricRef
+    level: RubricRef
+    reason: Reason
+
+
+class OverrideRequest(_Input):
+    """Change levels and leave the assessment in the queue."""
+
+    overrides: Annotated[list[LevelOverride], Field(min_length=1, max_length=MAX_OVERRIDES)]
+
+
+class ApproveRequest(_Input):
+    """Approve (and issue). ``overrides`` are applied first; levels that do not meet the rubric's
+    pass rule are approved only with ``approve_below_pass_rule: true``."""
+
+    reason: Reason | None = None
+    overrides: Annotated[list[LevelOverride], Field(max_length=MAX_OVERRIDES)] = []
+    approve_below_pass_rule: bool = False
+
+
+class RejectRequest(_Input):
+    """Reject, saying why (the earner sees the reason). ``overrides`` are recorded first."""
+
+    reason: Reason
+    overrides: Annotated[list[LevelOverride], Field(max_length=MAX_OVERRIDES)] = []
+
+
+class AppealRequest(_Input):
+    """Appeal a rejection (once): why the decision is wrong. A different reviewer decides."""
+
+    reason: Reason
+
+
+# --- views -------------------------------------------------------------------------------------
+
+class EvidencePointerOut(BaseModel):
+    """Where in the evidence a judgement comes from: an item and, optionally, a quote or path."""
+
+    item_id: str
+    locator: str | None = None
+
+
+class CriterionOut(BaseModel):
+    """One criterion: the level in force (after any override) and what the assessor said."""
+
+    criterion_id: str
+    name: str
+    level: str
+    level_name: str
+    assessed_level: str
+    """The assessor's level (differs from ``level`` when a reviewer overrode it)."""
+    score: float
+    confidence: float
+    spread: int
+    rationale: str
+    evidence: list[EvidencePointerOut]
+
+
+class EventOut(BaseModel):
+    """One recorded event. ``actor_id`` is shown to issuer staff only."""
+
+    seq: int
+    kind: str
+    state: str
+    at: datetime
+    actor_id: str | None = None
+    actor_role: str | None = None
+    reason: str | None = None
+    overrides: list[dict[str, Any]] = []
+    credential_id: str | None = None
+
+
+class RubricOut(BaseModel):
+    id: str
+    version: str
+    name: str
+    hash: str
+
+
+class AssessorOut(BaseModel):
+    """Who judged: ``kind`` and ``version``; for an LLM judge the model, the endpoint's host and
+    the prompt template version."""
+
+    kind: str
+    version: str
+    model: str | None = None
+    endpoint_host: str | None = None
+    prompt_version: str | None = None
+    details: dict[str, Any] = {}
+
+
+class EvidenceItemOut(BaseModel):
+    """An evidence item as a reviewer sees it: metadata and where to read its content."""
+
+    id: str
+    kind: str
+    name: str | None = None
+    media_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    url: str | None = None
+    commit: str | None = None
+    content_url: str | None = None
+
+
+class AssessmentSummary(BaseModel):
+    """An assessment in a list."""
+
+    id: str
+    state: str
+    achievement_id: str
+    achievement_version: int
+    issuer_id: str
+    earner_id: str
+    bundle_id: str
+    decision: str
+    """The automatic decision: ``auto_issue``, ``review`` or ``reject``."""
+    flags: list[str]
+    total: float
+    passed: bool
+    assessed_at: datetime
+    updated_at: datetime
+    credential_id: str | None = None
+    renews_credential_id: str | None = None
+
+
+class AssessmentOut(AssessmentSummary):
+    """An assessment in full: rubric, assessor, per-criterion results, evidence and history."""
+
+    rubric: RubricOut
+    assessor: AssessorOut
+    sampled: bool
+    decision_reasons: list[str]
+    """Why the policy decided as it did (e.g. ``flagged: prompt_injection``)."""
+    findings: list[dict[str, Any]]
+    """What raised each flag: ``{flag, item_id, reason, excerpt}``."""
+    notes: list[str]
+    """What the assessor could not read or had to cut."""
+    max_total: float
+    min_total: float
+    criteria: list[CriterionOut]
+    evidence_digests: dict[str, str]
+    evidence: list[EvidenceItemOut] = []
+    events: list[EventOut]
+    can_appeal: bool
+    """The earner may still appeal (a rejection not yet appealed)."""

@@ -1,0 +1,41 @@
+"""Fixtures for the assessment tests: evidence in a per-test blob folder, a scripted assessor in
+place of the configured one (``assessor``), and a cast of accounts around an achievement whose
+rubric is ``rubric_json`` (parametrise it to change the policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.assessment.routes import get_assessor
+from service.config import Settings
+from tests.assessment.helpers import Cast, ScriptedAssessor, make_cast, rubric
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path) -> Settings:
+    return settings.model_copy(update={"blob_dir": tmp_path / "blobs", "status_list_background_resign": False})
+
+
+@pytest.fixture
+def assessor() -> ScriptedAssessor:
+    return ScriptedAssessor()
+
+
+@pytest.fixture
+def app(app, assessor):
+    if assessor is not None:  # None: the app's configured assessor
+        app.dependency_overrides[get_assessor] = lambda: assessor
+    yield app
+    app.dependency_overrides.pop(get_assessor, None)
+
+
+@pytest.fixture
+def rubric_json() -> dict[str, Any] | None:
+    return rubric("auto")
+
+
+@pytest.fixture
+def cast(api, app, rubric_json) -> Cast:
+    return make_cast(api, app, rubric_json)

@@ -1,0 +1,191 @@
+"""Submitting a bundle: assess, decide by the rubric's policy, record it all in one transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from service.assessment.models import Assessment, AssessmentEvent
+from service.assessors.result import FLAG_PROMPT_INJECTION
+from service.credentials.models import Credential
+from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, bundle_row, rubric, row_counts
+from tests.credentials.helpers import assert_error
+
+
+def test_a_confident_passing_assessment_under_policy_auto_issues_the_credential_at_once(cast, app, assessor):
+    bundle = cast.bundle()
+    assessment = cast.submit(bundle["id"])
+
+    assert assessment["state"] == "issued" and assessment["decision"] == "auto_issue"
+    assert assessment["credential_id"] and assessment["passed"] is True and assessment["total"] == 5
+    assert [e["kind"] for e in assessment["events"]] == ["submitted"]
+    credential = cast.client.get(f"/v1/credentials/{assessment['credential_id']}", headers=cast.earner).json()
+    assert credential["recipient"]["email"] == cast.earner_email
+    stored = bundle_row(app, bundle["id"])
+    assert stored.state == "locked" and stored.credential_id == assessment["credential_id"]
+    assert len(assessor.calls) == 1 and [i.id for i in assessor.calls[0].items] == [
+        item["id"] for item in cast.client.get(f"/v1/evidence/bundles/{bundle['id']}",
+                                               headers=cast.earner).json()["items"]]
+    assert audit_actions(app, assessment["id"]) == ["assessment.submit"]
+    assert "credential.issue" in audit_actions(app, assessment["credential_id"])
+
+
+def test_the_assessment_records_how_the_judgement_was_made(cast, app):
+    assessment = cast.submitted()
+    with Session(app.state.engine) as session:
+        row = session.get(Assessment, assessment["id"])
+    assert row.evidence_digests and all(len(d) == 64 for d in row.evidence_digests.values())
+    assert (row.rubric_id, row.rubric_version, row.rubric_name) == ("python-testing", "1", "Python testing rubric")
+    assert row.rubric_hash.startswith("sha256:") and row.rubric["criteria"][0]["id"] == "tests"
+    assert (row.assessor_kind, row.assessor_version) == ("scripted", "0.1")
+    first = row.criteria[0]
+    assert set(first) >= {"criterion_id", "level", "score", "confidence", "spread", "rationale", "evidence"}
+    assert first["evidence"][0]["locator"] == "README.md"
+    assert assessment["rubric"]["hash"] == row.rubric_hash
+    assert assessment["decision_reasons"] and assessment["criteria"][0]["rationale"].startswith("Automated tests")
+
+
+@pytest.mark.parametrize("rubric_json", [rubric("review")])
+def test_policy_review_sends_every_assessment_to_the_queue(cast, app):
+    assessment = cast.submitted()
+    assert assessment["state"] == "pending_review" and assessment["credential_id"] is None
+    assert row_counts(app)["Credential"] == 0
+
+
+def test_a_flagged_assessment_goes_to_review_even_under_policy_auto(cast, assessor):
+    assessor.flags = (FLAG_PROMPT_INJECTION,)
+    assessment = cast.submitted()
+    assert assessment["state"] == "pending_review"
+    assert assessment["flags"] == [FLAG_PROMPT_INJECTION]
+    assert any("prompt_injection" in reason for reason in assessment["decision_reasons"])
+
+
+def test_low_confidence_goes_to_review(cast, assessor):
+    assessor.confidence = 0.2
+    assert cast.submitted()["state"] == "pending_review"
+
+
+def test_a_confident_fail_is_rejected_automatically(cast, assessor):
+    assessor.levels = dict(FAILING)
+    assessment = cast.submitted()
+    assert assessment["state"] == "rejected" and assessment["passed"] is False
+    assert assessment["can_appeal"] is True
+
+
+@pytest.mark.parametrize("rubric_json", [rubric("auto_with_sampling", sampling_rate=1.0)])
+def test_sampling_sends_a_share_of_automatic_decisions_to_review(cast, assessor):
+    assessor.levels = dict(BORDERLINE)
+    assessment = cast.submitted()
+    assert assessment["state"] == "pending_review" and assessment["sampled"] is True
+
+
+@pytest.mark.parametrize("rubric_json", [rubric("auto_with_sampling", sampling_rate=0.0)])
+def test_with_a_zero_sampling_rate_nothing_is_sampled(cast):
+    assessment = cast.submitted()
+    assert assessment["state"] == "issued" and assessment["sampled"] is False
+
+
+@pytest.mark.parametrize("rubric_json", [None])
+def test_an_achievement_without_a_rubric_cannot_be_assessed(cast, app, assessor):
+    bundle = cast.bundle()
+    before = row_counts(app)
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
+    assert_error(response, 422, "no_rubric")
+    assert row_counts(app) == before and assessor.calls == []
+    assert bundle_row(app, bundle["id"]).state == "open"
+
+
+def test_only_the_bundles_earner_may_submit_it(cast, app):
+    bundle = cast.bundle()
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.other_earner)
+    assert_error(response, 404, "not_found")
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.reviewer)
+    assert_error(response, 403, "forbidden")
+    assert bundle_row(app, bundle["id"]).state == "open"
+
+
+def test_a_bundle_is_submitted_once(cast, app):
+    bundle = cast.bundle()
+    cast.submit(bundle["id"])
+    before = row_counts(app)
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
+    assert_error(response, 409, "already_submitted")
+    assert row_counts(app) == before
+
+
+def test_an_empty_bundle_is_refused(cast, app):
+    bundle = cast.bundle(text="")
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
+    assert_error(response, 409, "evidence_bundle_empty")
+
+
+def test_bad_input_is_a_clear_error(cast):
+    for body in ({}, {"bundle_id": ""}, {"bundle_id": "x" * 37}, {"bundle_id": "b", "extra": 1}):
+        response = cast.client.post("/v1/assessments", json=body, headers=cast.earner)
+        assert_error(response, 422, "validation_error")
+    response = cast.client.post("/v1/assessments", json={"bundle_id": "no-such-bundle"}, headers=cast.earner)
+    assert_error(response, 404, "not_found")
+
+
+def test_a_failure_while_issuing_writes_nothing(cast, app, monkeypatch):
+    from service.vc import data_integrity
+    from service.vc.errors import VCError
+
+    def refuse(*args, **kwargs):
+        raise VCError("signing refused for the test")
+
+    bundle = cast.bundle()
+    before = row_counts(app)
+    monkeypatch.setattr(data_integrity, "sign", refuse)
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
+    assert_error(response, 422, "invalid_credential_request")
+
+    assert row_counts(app) == before
+    stored = bundle_row(app, bundle["id"])
+    assert stored.state == "open" and stored.credential_id is None
+    monkeypatch.undo()
+    assert cast.submit(bundle["id"])["state"] == "issued"  # and it can be submitted again
+
+
+def test_an_unexpected_failure_after_the_credential_writes_nothing_either(cast, app, monkeypatch):
+    from service.assessment import submission
+
+    bundle = cast.bundle()
+    before = row_counts(app)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(submission, "record", boom)
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
+    assert response.status_code == 500 and "Traceback" not in response.text
+    assert row_counts(app) == before
+    assert bundle_row(app, bundle["id"]).state == "open"
+
+
+def test_no_write_lock_is_held_while_assessing_and_a_change_meanwhile_is_caught(cast, app, assessor):
+    """The assessor runs before the first write: another request can write meanwhile (on SQLite it
+    would otherwise wait for the lock and fail). Here it adds an item to the very bundle being
+    assessed; the write phase sees the bundle is no longer what was assessed and records nothing."""
+    bundle = cast.bundle()
+    real = assessor.assess
+
+    def add_an_item_meanwhile(evidence_bundle, rubric_):
+        cast.add_text(bundle["id"], "Added while the assessor was running.")
+        return real(evidence_bundle, rubric_)
+
+    assessor.assess = add_an_item_meanwhile
+    before = row_counts(app)
+    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
+    assert_error(response, 409, "bundle_changed")
+    assert {k: v for k, v in row_counts(app).items() if k != "AuditEvent"} == \
+        {k: v for k, v in before.items() if k != "AuditEvent"}
+
+
+def test_the_assessment_and_its_first_event_are_both_stored(cast, app):
+    assessment = cast.submitted()
+    with Session(app.state.engine) as session:
+        events = list(session.exec(select(AssessmentEvent).where(AssessmentEvent.assessment_id == assessment["id"])))
+        credential = session.get(Credential, assessment["credential_id"])
+    assert [(e.seq, e.kind, e.state) for e in events] == [(1, "submitted", "issued")]
+    assert events[0].credential_id == credential.id and events[0].actor_id is not None
