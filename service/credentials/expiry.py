@@ -4,24 +4,29 @@ credential's ``validUntil``. No FastAPI here, and nothing commits.
 A reminder is an audit event (``credential.expiry_reminder``, object the credential) written once
 per credential when it enters the reminder window (``SKILLCRED_EXPIRY_REMINDER_DAYS``, default
 30); the platform webhooks of a later issue deliver them. ``skillcred reminders`` runs
-:func:`record_expiry_reminders`; running it again writes nothing new for the same credentials.
+:func:`record_expiry_reminders`; running it again writes nothing new for the same credentials,
+and neither do two runs at once (the :class:`~service.credentials.reminder_models.ExpiryReminder`
+ledger's primary key decides which run records a reminder).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, exists, select
 
-from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.config import Settings
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
+from service.credentials.reminder_models import ExpiryReminder
 from service.errors import NotFound
 from service.issuers.models import Issuer
 from service.paging import PageParams, paginate
 
 EXPIRY_REMINDER = "credential.expiry_reminder"
+EXPIRY_KIND = "expiry"
 
 
 def _expiring_between(start: datetime, end: datetime) -> tuple:
@@ -48,19 +53,39 @@ def list_expiring(session: Session, issuer_id: str, params: PageParams, *, now: 
 def record_expiry_reminders(session: Session, settings: Settings, now: datetime) -> list[str]:
     """Write one ``credential.expiry_reminder`` event for every active credential that expires
     within ``settings.expiry_reminder_days`` of ``now`` and has no reminder yet. Returns the ids
-    of the credentials reminded about, soonest expiry first (empty when there is nothing new)."""
+    of the credentials reminded about, soonest expiry first (empty when there is nothing new).
+
+    Safe to run concurrently: each reminder is first claimed in the :class:`ExpiryReminder`
+    ledger with ``INSERT ... ON CONFLICT DO NOTHING`` (primary key: credential and kind), and the
+    event is written only by the run whose insert took. A second run racing the first waits on
+    the database for the first one's rows and then skips them."""
     days = settings.expiry_reminder_days
-    already = exists().where(AuditEvent.action == EXPIRY_REMINDER,
-                             col(AuditEvent.object_id) == col(Credential.id))
+    claimed = exists().where(col(ExpiryReminder.credential_id) == col(Credential.id),
+                             ExpiryReminder.kind == EXPIRY_KIND)
     due = session.exec(select(Credential)
-                       .where(*_expiring_between(now, now + timedelta(days=days)), ~already)
+                       .where(*_expiring_between(now, now + timedelta(days=days)), ~claimed)
                        .order_by(col(Credential.valid_until), col(Credential.id))).all()
+    reminded = []
     for credential in due:
         assert credential.valid_until is not None  # the query asked for it
+        if not _claim(session, credential, days, now):
+            continue  # another run has just reminded about it
         record(session, action=EXPIRY_REMINDER, object_type="credential", object_id=credential.id,
                issuer_id=credential.issuer_id,
                after={"valid_until": credential.valid_until.isoformat().replace("+00:00", "Z"),
                       "reminder_days": days,
                       "days_left": (credential.valid_until - now).days})
+        reminded.append(credential.id)
     session.flush()
-    return [credential.id for credential in due]
+    return reminded
+
+
+def _claim(session: Session, credential: Credential, days: int, now: datetime) -> bool:
+    """Insert the credential's reminder row unless one exists; True when this call inserted it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ExpiryReminder).values(
+        credential_id=credential.id, kind=EXPIRY_KIND, valid_until=credential.valid_until,
+        days_before=days, recorded_at=now).on_conflict_do_nothing(index_elements=["credential_id", "kind"])
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here
+    return session.connection().execute(statement.returning(ExpiryReminder.credential_id)).first() is not None

@@ -6,25 +6,33 @@ one signed on the spot (see :func:`service.status.publish.current_list_credentia
 credential revoked a second ago already fails in this service's verifier, while the published
 copy keeps to its re-signing interval. Any other URL goes to the ``fallback`` resolver (HTTPS for
 other issuers' lists) or, without one, is reported unavailable: a warning, never a silent pass.
+
+It also knows WHEN a status of its own lists was set (:meth:`LocalStatusListResolver.status_changed_at`),
+so the verification report dates a revocation or suspension; for other lists it cannot.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from service.audit.models import AuditEvent
 from service.config import Settings
+from service.credentials.models import Credential
 from service.errors import ServiceError
 from service.keystore import Keystore, KeystoreError
-from service.status.models import StatusList
+from service.status.models import StatusEntry, StatusList
 from service.status.publish import current_list_credential
 from service.vc.errors import VCError
 from service.vc.status_list import StatusListResolver, StatusListUnavailable
 
 _LIST_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
+_STATUS_ACTIONS = {"revocation": "credential.revoke", "suspension": "credential.suspend"}
+_STATES = {"revocation": "revoked", "suspension": "suspended"}
 
 
 class LocalStatusListResolver:
@@ -58,6 +66,29 @@ class LocalStatusListResolver:
         if self._keystore is None:
             self._keystore = self._keystore_factory()
         return self._keystore
+
+    def status_changed_at(self, list_url: str, index: int, purpose: str) -> datetime | None:
+        """When the credential at ``index`` of this service's list ``list_url`` was last revoked
+        or suspended (``purpose``), from the service's own records; None for other lists.
+
+        The credential's ``status_changed_at`` when its state is that purpose's, else (a
+        suspended credential later revoked still has its suspension bit) the latest audit event
+        of that change."""
+        list_id = self.list_id(list_url)
+        action = _STATUS_ACTIONS.get(purpose)
+        if list_id is None or action is None:
+            return None
+        entry = self._session.get(StatusEntry, (list_id, index))
+        if entry is None:
+            return None
+        credential = self._session.get(Credential, entry.credential_id)
+        if credential is not None and credential.status_changed_at is not None \
+                and str(credential.state) == _STATES[purpose]:
+            return credential.status_changed_at
+        return self._session.exec(
+            select(AuditEvent.at).where(AuditEvent.action == action,
+                                        AuditEvent.object_id == entry.credential_id)
+            .order_by(col(AuditEvent.at).desc())).first()
 
     def resolve(self, url: str) -> dict[str, Any]:
         """The list credential at ``url``, or :class:`StatusListUnavailable`."""

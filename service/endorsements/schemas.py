@@ -1,0 +1,121 @@
+"""Endorsement API shapes: the client's request and confirmation, the DID challenge and the
+self-signed submission, and the views the API returns."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from service.achievements.schemas import Name, Narrative
+from service.credentials.schemas import Did
+from service.endorsements.credential import Engagement
+
+MAX_ENDORSEMENT_CHARS = 256 * 1024
+"""A submitted EndorsementCredential's size cap (its JSON text)."""
+
+ShortLabel = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngagementIn(_Input):
+    """The work the endorser hired the earner for. Every part is optional."""
+
+    project_name: Name | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    contract_id: ShortLabel | None = Field(default=None, description="The platform's contract id")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> EngagementIn:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+    def to_engagement(self) -> Engagement:
+        return Engagement(project_name=self.project_name, start_date=self.start_date,
+                          end_date=self.end_date, contract_id=self.contract_id)
+
+
+class EndorsementRequestIn(_Input):
+    """A client asks to endorse a credential, signed by its issuer on their behalf."""
+
+    email: Annotated[EmailStr, Field(max_length=320)] = Field(
+        description="The endorser's address: a one-time token is sent there to confirm it; "
+                    "the endorsement publishes only its salted hash")
+    name: Name = Field(description="The endorser's name, as the endorsement shows it")
+    statement: Narrative = Field(description="What the endorser says about the earner's work")
+    engagement: EngagementIn | None = None
+
+
+class EndorsementRequestOut(BaseModel):
+    """A request waiting for its email confirmation."""
+
+    id: str
+    credential_id: str
+    state: str
+    expires_at: datetime
+    verification_token: str | None = Field(
+        default=None, description="Development and test deployments only: the one-time token "
+                                  "that would be emailed (no mail is sent yet). Never returned in production.")
+
+
+class EndorsementConfirmIn(_Input):
+    token: Annotated[str, Field(min_length=16, max_length=128)]
+
+
+class ChallengeIn(_Input):
+    did: Did = Field(description="The endorser's DID (did:key or did:web)")
+
+
+class ChallengeOut(BaseModel):
+    """What to sign: a compact JWS (EdDSA or ES256) whose header names a key of ``did`` by
+    ``kid`` and whose payload is ``{"nonce": nonce, "aud": audience, "iss": did}``."""
+
+    id: str
+    did: str
+    nonce: str
+    audience: str = Field(description="The endorsed credential's id URL (the JWS's aud)")
+    expires_at: datetime
+
+
+class SignedEndorsementIn(_Input):
+    """An EndorsementCredential signed by the endorser's own DID, with the proof that they
+    control that DID (the challenge, signed)."""
+
+    challenge_id: Annotated[str, Field(min_length=1, max_length=36)]
+    proof: Annotated[str, Field(min_length=1, max_length=8192)] = Field(
+        description="Compact JWS over the challenge (see the challenge response)")
+    endorsement: dict[str, Any] | str = Field(
+        description="The signed EndorsementCredential (eddsa-rdfc-2022 Data Integrity proof by a "
+                    "key of the DID), as a JSON object or as its JSON text (then kept byte for byte)")
+
+    @field_validator("endorsement")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any] | str) -> dict[str, Any] | str:
+        size = len(value) if isinstance(value, str) else len(json.dumps(value))
+        if size > MAX_ENDORSEMENT_CHARS:
+            raise ValueError(f"the endorsement is over {MAX_ENDORSEMENT_CHARS} characters")
+        return value
+
+
+class EndorsementOut(BaseModel):
+    """An endorsement of a credential, as the earner and the issuer's staff see it."""
+
+    id: str
+    credential_id: str
+    kind: str = Field(description="issuer_signed (the issuer signed for a client whose email it "
+                                  "confirmed) or self_signed (signed by the client's own DID)")
+    state: str = Field(description="pending, accepted or hidden (the earner decides)")
+    endorser_id: str
+    endorser_name: str
+    comment: str
+    issued_at: datetime
+    state_changed_at: datetime | None = None
+    url: str = Field(description="The public URL of the signed endorsement (once accepted)")
+    endorsement: dict[str, Any] = Field(description="The signed EndorsementCredential")
