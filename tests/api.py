@@ -38,6 +38,18 @@ class Api:
         assert response.status_code == 201, response.text
         return self.login(email, password)
 
+    def register_earner(self, email: str, password: str = "a-long-enough-password", *,
+                        verify: bool = True) -> dict[str, str]:
+        """A freelancer's own account (``POST /v1/auth/register``), its email address verified with
+        the token a test deployment returns; returns its auth headers."""
+        response = self.client.post("/v1/auth/register", json={"email": email, "password": password})
+        assert response.status_code == 201, response.text
+        if verify:
+            token = response.json()["verification_token"]
+            verified = self.client.post("/v1/auth/verify-email", json={"token": token})
+            assert verified.status_code == 200, verified.text
+        return self.login(email, password)
+
     def create_issuer(self, name: str = "Test Issuer", **extra: Any) -> dict[str, Any]:
         response = self.client.post("/v1/issuers", json={"name": name, "url": "https://issuer.example", **extra},
                                     headers=self.admin)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field
+from service.models_base import created_field, id_field, timestamp_field
 
 
 class Role(StrEnum):
@@ -28,4 +28,15 @@ class Account(SQLModel, table=True):
     role: Role = Field(max_length=20)
     issuer_id: str | None = Field(default=None, foreign_key="issuer.id", index=True, max_length=36)
     disabled: bool = False
+    email_verified_at: datetime | None = timestamp_field()
+    """When the account proved it controls ``email``. Credentials issued to an email address are
+    shown to an earner account only once this is set (else anyone could register with someone
+    else's address and read their credentials). Accounts created by an admin count as verified."""
+    email_verification_hash: str | None = Field(default=None, max_length=64, index=True)
+    """sha256 hex of the outstanding one-time verification token (the token itself is not kept)."""
+    email_verification_expires: datetime | None = timestamp_field()
     created_at: datetime = created_field()
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Form, Request, status
 
 from service.accounts import service
 from service.accounts.models import Account, Role
-from service.accounts.schemas import AccountCreate, AccountOut, EarnerRegistration, TokenResponse
+from service.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    EarnerRegistration,
+    EmailVerificationIn,
+    EmailVerificationOut,
+    RegistrationOut,
+    TokenResponse,
+)
 from service.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
 from service.deps import SessionDep
 from service.errors import Forbidden, Unauthorized
@@ -31,11 +39,32 @@ def issue_token(request: Request, session: SessionDep,
                          expires_in=int(tokens.ttl.total_seconds()))
 
 
-@router.post("/auth/register", response_model=AccountOut, status_code=status.HTTP_201_CREATED,
+@router.post("/auth/register", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED,
              dependencies=[Public], responses=error_responses(409, 422))
-def register_earner(body: EarnerRegistration, session: SessionDep) -> Account:
-    """A freelancer creates their own earner account."""
-    return service.create_account(session, email=body.email, password=body.password, role=Role.earner)
+def register_earner(request: Request, body: EarnerRegistration, session: SessionDep) -> RegistrationOut:
+    """A freelancer creates their own earner account. Its email address is unverified until the
+    verification token is redeemed; until then the account sees no credential issued to it."""
+    account = service.create_account(session, email=body.email, password=body.password, role=Role.earner,
+                                     email_verified=False)
+    token = service.start_email_verification(session, account)
+    shown = None if request.app.state.settings.is_production else token
+    return RegistrationOut(**AccountOut.model_validate(account).model_dump(), verification_token=shown)
+
+
+@router.post("/auth/verify-email", response_model=AccountOut, dependencies=[Public],
+             responses=error_responses(400, 422))
+def verify_email(body: EmailVerificationIn, session: SessionDep) -> Account:
+    """Redeem an email verification token: the account proves it controls its address."""
+    return service.verify_email(session, body.token)
+
+
+@router.post("/auth/verify-email/resend", response_model=EmailVerificationOut,
+             responses=error_responses(401, 409))
+def resend_verification(request: Request, session: SessionDep, account: AnyAccount) -> EmailVerificationOut:
+    """A new verification token for the signed-in account (the earlier one stops working)."""
+    token = service.start_email_verification(session, account)
+    return EmailVerificationOut(
+        verification_token=None if request.app.state.settings.is_production else token)
 
 
 @router.get("/me", response_model=AccountOut, responses=error_responses(401))

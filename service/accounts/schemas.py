@@ -38,4 +38,25 @@ class AccountOut(BaseModel):
     email: str
     role: Role
     issuer_id: str | None
+    email_verified: bool
     created_at: datetime
+
+
+class RegistrationOut(AccountOut):
+    """The new earner account. Credentials issued to its email address become visible once the
+    address is verified (``POST /v1/auth/verify-email``)."""
+
+    verification_token: str | None = Field(default=None, description=(
+        "The email verification token. There is no mail delivery yet: development and test "
+        "deployments return it here; production never does."))
+
+
+class EmailVerificationOut(BaseModel):
+    verification_token: str | None = Field(default=None, description=(
+        "Returned outside production only (no mail delivery yet)."))
+
+
+class EmailVerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=16, max_length=128)

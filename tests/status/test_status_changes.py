@@ -119,9 +119,7 @@ def test_the_issuer_admin_and_the_earner_see_the_reason_the_public_page_only_the
 
 def _earner_headers(api) -> dict[str, str]:
     """The earner of the credential: an account registered with the recipient's email address."""
-    response = api.client.post("/v1/auth/register", json={"email": EARNER, "password": "a-long-enough-password"})
-    assert response.status_code == 201, response.text
-    return api.login(EARNER, "a-long-enough-password")
+    return api.register_earner(EARNER)
 
 
 # --- refused requests change nothing ------------------------------------------------------------
