@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from service.accounts.security import TokenIssuer
 from service.config import Settings, get_settings
 from service.db import make_engine
+from service.evidence.intake import upload_body_limits as evidence_upload_limits
 from service.http_errors import install_error_handlers
 from service.keystore import Keystore, load_kek
 from service.limits import BodySizeLimit
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes,
-                       upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS)
+                       upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS,
+                       pattern_limits=evidence_upload_limits(settings))
     for router in _routers():
         app.include_router(router)
     return app
@@ -66,9 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _routers() -> list:
     from service.accounts import routes as accounts
     from service.achievements import routes as achievements
+    from service.assessment import routes as assessment
     from service.audit import routes as audit
     from service.credentials import routes as credentials
+    from service.endorsements import routes as endorsements
+    from service.evidence import routes as evidence
     from service.issuers import routes as issuers
+    from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
     from service import health
@@ -78,14 +84,21 @@ def _routers() -> list:
         accounts.router,
         issuers.router,
         achievements.router,
+        skills.router,
         credentials.router,
+        endorsements.router,
         status.router,
         verification.router,
         audit.router,
+        evidence.router,
+        assessment.router,
         # public URLs outside /v1: DID documents, JWKS, badge pages, status lists
         issuers.public_router,
         achievements.public_router,
         credentials.public_router,
+        endorsements.public_router,
         status.public_router,
         verification.public_router,
+        evidence.public_router,
+        assessment.public_router,
     ]

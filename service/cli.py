@@ -6,9 +6,12 @@ Contract (scripts rely on it):
 - ``skillcred serve [--host H] [--port P] [--workers N]`` migrates, bootstraps and serves;
 
 - ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
+- ``skillcred evidence-sweep [--grace-seconds S]`` deletes evidence bytes no item refers to any more;
 - ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
 - ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
-- ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT.
+- ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT;
+- ``skillcred assess --rubric RUBRIC.json EVIDENCE... [--json]`` assesses local evidence offline
+  (see :mod:`service.assessors.cli`; exit 2 for an invalid rubric or evidence).
 """
 
 from __future__ import annotations
@@ -154,6 +157,21 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence_sweep(args: argparse.Namespace) -> int:
+    from service.config import get_settings
+    from service.evidence.commands import sweep_command
+
+    removed = sweep_command(get_settings(), grace_seconds=args.grace_seconds)
+    print(f"{len(removed)} unreferenced evidence blob(s) removed")
+    return 0
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from service.assessors.cli import run
+
+    return run(args.rubric, args.evidence, as_json=args.json, use_embeddings=not args.no_embeddings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillcred", description="SkillCred: verifiable Open Badges 3.0 credentials.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reminders", help="record expiry reminder events for credentials entering "
                         "the reminder window (SKILLCRED_EXPIRY_REMINDER_DAYS)").set_defaults(func=cmd_reminders)
 
+    p = commands.add_parser("evidence-sweep", help="delete stored evidence bytes no item refers to "
+                            "(deleted items); run it periodically, e.g. daily from cron")
+    p.add_argument("--grace-seconds", type=float, default=3600.0,
+                   help="spare blobs stored more recently than this (default 3600)")
+    p.set_defaults(func=cmd_evidence_sweep)
+
     p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -186,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = keys.add_parser("rotate", help="retire an issuer's signing keys and create new ones")
     p.add_argument("--issuer", required=True, help="issuer id")
     p.set_defaults(func=cmd_keys_rotate)
+
+    p = commands.add_parser("assess", help="assess local evidence against a rubric, offline")
+    p.add_argument("--rubric", required=True, help="rubric JSON (schemas/rubric.schema.json)")
+    p.add_argument("evidence", nargs="+", help="text/Markdown files, other files, git repository directories")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--no-embeddings", action="store_true", help="skip the semantic-similarity model")
+    p.set_defaults(func=cmd_assess)
 
     p = commands.add_parser("sign", help="sign an unsigned credential with a key file")
     p.add_argument("file")

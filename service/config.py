@@ -51,6 +51,51 @@ class Settings(BaseSettings):
     """An expiry reminder event is recorded this many days before a credential's ``validUntil``
     (``skillcred reminders``)."""
 
+    # --- evidence (service/evidence): blob store, upload, fetch and archive limits -------------
+    blob_dir: Path = Path("var/blobs")
+    """Where evidence bytes are stored, content-addressed by SHA-256 (``SKILLCRED_BLOB_DIR``)."""
+    evidence_max_file_bytes: int = Field(default=10 * 1_048_576, ge=1024, le=1024 * 1_048_576)
+    """Largest single evidence item: an upload, a text, a fetched URL body."""
+    evidence_max_items: int = Field(default=20, ge=1, le=1000)
+    """Items per evidence bundle."""
+    evidence_max_bundle_bytes: int = Field(default=50 * 1_048_576, ge=1024, le=16 * 1024 * 1_048_576)
+    """Stored bytes per evidence bundle, all items together (repository bundles included)."""
+    evidence_fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """Time budget for fetching an evidence URL (DNS, redirects and body included)."""
+    evidence_clone_timeout_seconds: float = Field(default=60.0, gt=0, le=1800)
+    """Time budget for cloning an evidence repository."""
+    evidence_max_repository_bytes: int = Field(default=25 * 1_048_576, ge=1024, le=16 * 1024 * 1_048_576)
+    """Largest clone (its packed objects on disk) and stored git bundle of a repository item."""
+    evidence_max_checkout_bytes: int = Field(default=200 * 1_048_576, ge=1024)
+    """Largest working tree of a repository item at its pinned commit (what assessors check out)."""
+    evidence_max_checkout_files: int = Field(default=20_000, ge=1)
+    """Most files in a repository item's working tree at its pinned commit."""
+    evidence_archive_max_entries: int = Field(default=2000, ge=1, le=1_000_000)
+    """Most entries in an uploaded ZIP or tar.gz archive (nested archives' entries included)."""
+    evidence_archive_max_uncompressed_bytes: int = Field(default=100 * 1_048_576, ge=1024)
+    """Largest total uncompressed size of an uploaded archive (zip-bomb guard)."""
+    evidence_archive_max_ratio: int = Field(default=100, ge=2, le=100_000)
+    """Largest compression ratio of an uploaded archive above 1 MiB uncompressed (zip-bomb guard)."""
+
+    # --- assessment engine (service/assessors): which assessor judges evidence ----------------
+    assessor: Literal["offline", "llm"] = "offline"
+    """``offline``: the deterministic assessor (no network, no key); ``llm``: an OpenAI-compatible
+    chat-completions endpoint (``llm_base_url`` + ``llm_model``)."""
+    llm_base_url: str | None = None
+    """e.g. ``https://api.openai.com/v1`` or ``http://127.0.0.1:11434/v1`` (Ollama)."""
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_samples: int = Field(default=3, ge=1, le=15)
+    """Independent answers per assessment; the median level per criterion is kept."""
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    """Per request; the whole assessment may take three times ``llm_samples`` of these."""
+
+    @model_validator(mode="after")
+    def _llm_assessor_is_configured(self) -> Settings:
+        if self.assessor == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ValueError("SKILLCRED_ASSESSOR=llm needs SKILLCRED_LLM_BASE_URL and SKILLCRED_LLM_MODEL")
+        return self
+
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

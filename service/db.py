@@ -31,7 +31,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Writers queue for SQLite's single write lock; under a burst of issuances (each holds the lock
+    # while it signs) 5 s proved too short for the unlucky waiter, so wait up to 30 s before failing.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

@@ -5,7 +5,8 @@ One URL, two audiences (content negotiation on ``Accept``):
 - ``text/html`` (and ``*/*``, what browsers and plain ``curl`` send, or no ``Accept``): an HTML
   page showing the achievement, the issuer, the recipient (an email recipient only as "a hashed
   email address"), the dates, whether the issuer revoked or suspended it and when (never why),
-  and the result of verifying the stored credential right now (status lists included);
+  the result of verifying the stored credential right now (status lists included), and the
+  endorsements the earner accepted (:mod:`service.endorsements.page`);
 - ``application/vc+ld+json``, ``application/ld+json`` or ``application/json``: the stored,
   signed JSON-LD, byte for byte, with the Content-Type asked for.
 
@@ -27,8 +28,10 @@ from service.auth import Public
 from service.credentials import formats, service
 from service.credentials.models import Credential
 from service.deps import SessionDep
+from service.endorsements.page import page_endorsements
 from service.errors import NotAcceptable, NotFound
 from service.http_errors import error_responses
+from service.vc.skillcred import describe, read_assessment
 from service.verification.service import verify_in_session
 from service.web import render
 
@@ -111,7 +114,8 @@ def badge_page(credential_id: CredentialId, request: Request, session: SessionDe
     page = render("credential.html", **page_context(json.loads(credential.jsonld), credential),
                   verified=report.verified, checks=[c.to_dict() for c in report.checks],
                   badge_png_url=f"{credential.id}/badge.png", badge_svg_url=f"{credential.id}/badge.svg",
-                  credential_id=service.credential_url(settings, credential.id))
+                  credential_id=service.credential_url(settings, credential.id),
+                  endorsements=page_endorsements(session, credential, json.loads(credential.jsonld)))
     return _page_headers(HTMLResponse(page))
 
 
@@ -197,14 +201,23 @@ def page_context(document: dict[str, Any], credential: Credential) -> dict[str, 
         "achievement": {"name": _text(achievement.get("name")) or _text(document.get("name")),
                         "description": _text(achievement.get("description")),
                         "criteria": _text(criteria.get("narrative")),
-                        "type": _text(achievement.get("achievementType"))},
+                        "type": _text(achievement.get("achievementType")),
+                        "skills": _alignments(achievement)},
         "issuer": {"name": _text(issuer.get("name")), "id": _text(issuer.get("id")),
                    "url": _link(issuer.get("url"))},
         "recipients": recipients or [{"label": "Recipient", "value": "not stated"}],
         "results": results, "evidence": evidence,
         "valid_from": _date(document.get("validFrom")), "valid_until": _date(document.get("validUntil")),
         "state": _state(credential),
+        "assessment": _assessment(document),
     }
+
+
+def _assessment(document: dict[str, Any]) -> str | None:
+    """"Assessed by <kind> (<version>) against rubric <name> v<version>; reviewed by a human:
+    yes/no", when the credential states how its skill was judged."""
+    statement = read_assessment(document)
+    return None if statement is None else describe(statement)
 
 
 def _state(credential: Credential) -> str:
@@ -214,6 +227,15 @@ def _state(credential: Credential) -> str:
     if state == "active" or credential.status_changed_at is None:
         return state
     return f"{state} on {credential.status_changed_at.strftime('%d %B %Y, %H:%M UTC')}"
+
+
+def _alignments(achievement: dict[str, Any]) -> list[dict[str, Any]]:
+    """The skills and standards the achievement aligns to (an ESCO skill, say): name, framework,
+    and a link when the target is an http(s) URL."""
+    alignments = achievement.get("alignment")
+    return [{"name": _text(a.get("targetName")) or _text(a.get("targetUrl")),
+             "framework": _text(a.get("targetFramework")), "url": _link(a.get("targetUrl"))}
+            for a in (alignments if isinstance(alignments, list) else []) if isinstance(a, dict)]
 
 
 def _level_name(description: dict[str, Any], level_id: Any) -> str:

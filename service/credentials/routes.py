@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from service.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
 from service.config import Settings
-from service.credentials import expiry, formats, service
+from service.credentials import expiry, formats, refresh, service
 from service.credentials.public import public_router
 from service.credentials.schemas import (
     CredentialIssue,
@@ -101,6 +101,35 @@ def get_credential(credential_id: CredentialId, request: Request, session: Sessi
     """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return service.detail(_settings(request), credential, service.recipient_of(session, credential))
+
+
+@router.get("/credentials/{credential_id}/refresh", response_model=refresh.CredentialRefreshOut,
+            responses={200: {"content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
+                             "description": "The current version (JSON envelope, or the signed "
+                                            "credential itself for Accept: application/vc+ld+json)"},
+                       **error_responses(401, 404, 422)})
+def refresh_credential(credential_id: CredentialId, request: Request, session: SessionDep, account: AnyAccount,
+                       accept: Annotated[str | None, Header(max_length=2000)] = None,
+                       ) -> refresh.CredentialRefreshOut | Response:
+    """The refresh service every credential names (`refreshService`, type
+    `1EdTechCredentialRefresh`): the current version of the credential for its holder, i.e. the
+    newest credential in its replacement chain (renewals and reissues), with its state.
+
+    For the earner the credential was issued to (and the issuer's staff, admins); 404 for
+    everyone else. `Accept: application/vc+ld+json` returns the current signed credential
+    itself, byte for byte, with its id in `Content-Location` and its state in `X-Credential-State`."""
+    requested = service.get_credential(session, credential_id, viewer=account)
+    chain = refresh.replacement_chain(session, requested)
+    current = service.get_credential(session, chain[-1].id, viewer=account)
+    settings = _settings(request)
+    if accept and formats.JSONLD_MEDIA_TYPE in accept.lower():
+        response = Response(current.jsonld.encode("utf-8"), media_type=formats.JSONLD_MEDIA_TYPE)
+        response.headers["Content-Location"] = service.credential_url(settings, current.id)
+        response.headers["X-Credential-State"] = str(current.state)
+        return response
+    return refresh.CredentialRefreshOut(
+        requested_id=requested.id, replaced=current.id != requested.id, chain=[c.id for c in chain],
+        current=service.detail(settings, current, service.recipient_of(session, current)))
 
 
 @router.get("/issuers/{issuer_id}/expiring", response_model=Page[CredentialSummary],

@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
-from service.accounts.service import normalise_email
+from service.accounts.service import normalise_email, proven_email
 from service.achievements.models import Achievement
 from service.achievements.service import NO_SUCH_ACHIEVEMENT, get_version, ob_achievement
 from service.audit.service import record
 from service.config import Settings
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
+from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import (
     CredentialLinks,
     CredentialOut,
@@ -48,6 +50,7 @@ from service.status.allocation import allocate, record_allocation
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob
 from service.vc.errors import VCError
+from service.vc.skillcred import AssessmentStatement
 
 NO_SUCH_CREDENTIAL = "No such credential"
 ISSUING_ROLES = frozenset({Role.admin, Role.issuer_admin})
@@ -87,16 +90,27 @@ def issue_credential(
     achievement_id: str,
     recipient: Mapping[str, Any],
     valid_until: datetime | None = None,
-    evidence: Sequence[EvidenceIn | ob.Evidence] = (),
+    evidence: Sequence[EvidenceIn | ob.Evidence | Mapping[str, Any]] = (),
     results: Sequence[ResultIn | ob.Result] = (),
     actor: Account | None,
     replaces: Credential | None = None,
+    assessment: AssessmentStatement | None = None,
+    authorised_by: Account | None = None,
+    endorsements: Sequence[Mapping[str, Any]] = (),
 ) -> Credential:
     """Issue the current version of an achievement to ``recipient`` (``{"email"}`` or ``{"did"}``).
 
     ``actor`` None means the service itself (the CLI); an account must be an admin or an issuer
     admin of the achievement's issuer (another issuer's achievement is "not found").
     ``replaces`` is the credential this one renews (see :func:`renew_credential`).
+    ``assessment`` states how the skill was judged (``credentialSubject.assessment``).
+    ``authorised_by`` (with ``actor`` None): the account whose decision makes the service issue,
+    e.g. a reviewer approving an assessment; recorded as ``issued_by`` and the audit actor, its
+    role unchecked (the caller checked it). Evidence given as a mapping is an OB 3.0 Evidence
+    entry copied as is (e.g. with ``digestMultibase``).
+    ``endorsements``: signed EndorsementCredentials to embed (``endorsement``; see
+    :mod:`service.endorsements.reissue`). Every credential names its refresh service
+    (``refreshService``, :mod:`service.credentials.refresh`).
     Raises :class:`NotFound`, :class:`Forbidden` or :class:`InvalidCredentialRequest`.
     """
     if actor is not None and actor.role not in ISSUING_ROLES:
@@ -131,6 +145,9 @@ def issue_credential(
             valid_until=expires,
             evidence=evidence_items,
             results=result_items,
+            assessment=assessment,
+            endorsements=endorsements,
+            refresh_service=refresh_service_url(settings, credential_uuid),
         )
         # VCDM 2.0 allows a set of status entries (the 1EdTech schema one: see schema_validation)
         unsigned["credentialStatus"] = allocation.entries
@@ -148,11 +165,11 @@ def issue_credential(
         achievement_version=version.version, recipient_id=identity.id, identity_salt=salt,
         jsonld=json.dumps(signed, ensure_ascii=False, indent=2), vc_jwt=vc_jwt,
         issued_at=issued_at, valid_from=now, valid_until=expires, state=CredentialState.active,
-        issued_by=getattr(actor, "id", None), replaces_id=getattr(replaces, "id", None))
+        issued_by=getattr(actor or authorised_by, "id", None), replaces_id=getattr(replaces, "id", None))
     session.add(credential)
     session.flush()
     record(session, action="credential.issue", object_type="credential", object_id=credential.id,
-           actor=actor, issuer_id=issuer.id,
+           actor=actor or authorised_by, issuer_id=issuer.id,
            after={"achievement_id": achievement.id, "achievement_version": version.version,
                   "recipient_id": identity.id, "recipient_type": identity.kind,
                   "valid_until": signed.get("validUntil"), "replaces_id": credential.replaces_id,
@@ -240,8 +257,8 @@ def _valid_until(valid_until: datetime | None, now: datetime) -> datetime | None
     return expires
 
 
-def _evidence(item: EvidenceIn | ob.Evidence) -> ob.Evidence:
-    if isinstance(item, ob.Evidence):
+def _evidence(item: EvidenceIn | ob.Evidence | Mapping[str, Any]) -> ob.Evidence | Mapping[str, Any]:
+    if isinstance(item, (ob.Evidence, Mapping)):
         return item
     return ob.Evidence(**item.model_dump())
 
@@ -294,8 +311,10 @@ def _visible(statement: Any, viewer: Account) -> Any:
         return statement
     if viewer.role in (Role.issuer_admin, Role.reviewer):
         return statement.where(Credential.issuer_id == viewer.issuer_id)
-    return statement.where(RecipientIdentity.kind == "email",
-                           RecipientIdentity.email == normalise_email(viewer.email))
+    email = proven_email(viewer)
+    if email is None:  # an unverified address could be anyone's
+        return statement.where(sa.false())
+    return statement.where(RecipientIdentity.kind == "email", RecipientIdentity.email == email)
 
 
 def get_credential(session: Session, credential_id: str, *, viewer: Account | None = None) -> Credential:

@@ -25,10 +25,13 @@ from service.vc.schema_validation import (
     validate_credential,
     validate_credential_strict,
 )
+from service.vc.skillcred import SKILLCRED_V1, AssessmentStatement
 
 ACHIEVEMENT_CREDENTIAL_SCHEMA_URL = PURL_SCHEMA_BASE + "ob_v3p0_achievementcredential_schema.json"
 JSON_SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
 CREDENTIAL_TYPES = ("VerifiableCredential", "OpenBadgeCredential")
+REFRESH_SERVICE_TYPE = "1EdTechCredentialRefresh"
+ENDORSEMENT_CREDENTIAL_TYPE = "EndorsementCredential"
 
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 _IDENTITY_HASH = re.compile(r"(sha256|md5)\$([0-9A-Fa-f]+)")
@@ -304,11 +307,23 @@ def _results(results: Sequence[Result], achievement: Achievement) -> list[dict[s
     return built
 
 
-def _evidence(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
-    return [_compact(
+def _evidence(evidence: Sequence[Evidence | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [_evidence_entry(item, i) if isinstance(item, Mapping) else _compact(
         id=None if item.id is None else _uri(item.id, f"evidence[{i}].id"), type=["Evidence"],
         name=item.name, description=item.description, narrative=item.narrative,
         genre=item.genre, audience=item.audience) for i, item in enumerate(evidence)]
+
+
+def _evidence_entry(item: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """An evidence entry given as JSON (e.g. with ``digestMultibase``), copied as is once its
+    ``id`` is absolute and its ``type`` names ``Evidence``."""
+    entry = copy.deepcopy(dict(item))
+    if entry.get("id") is not None:
+        _uri(entry["id"], f"evidence[{i}].id")
+    types = entry.get("type")
+    if "Evidence" not in (types if isinstance(types, list) else [types]):
+        raise CredentialBuildError(f"evidence[{i}].type: must include 'Evidence'")
+    return entry
 
 
 def _identifiers(
@@ -332,11 +347,14 @@ def build_achievement_credential(
     valid_until: datetime | str | None = None,
     name: str | None = None,
     description: str | None = None,
-    evidence: Sequence[Evidence] = (),
+    evidence: Sequence[Evidence | Mapping[str, Any]] = (),
     results: Sequence[Result] = (),
     credential_status: Mapping[str, Any] | None = None,
     credential_schema: bool = True,
     image: str | Image | None = None,
+    assessment: AssessmentStatement | None = None,
+    endorsements: Sequence[Mapping[str, Any]] = (),
+    refresh_service: str | None = None,
 ) -> dict[str, Any]:
     """Build an unsigned Open Badges 3.0 ``OpenBadgeCredential`` (VCDM 2.0) as a fresh dict.
 
@@ -355,6 +373,16 @@ def build_achievement_credential(
     which JSON-LD safe mode (eddsa-rdfc-2022 signing and verifying) rejects. So, again as the
     spec's example does, the OB extensions context (``extensions.json``, which defines it) is
     appended to ``@context`` whenever ``credentialSchema`` is present.
+
+    ``evidence`` items are :class:`Evidence` or ready JSON entries (a mapping whose ``type``
+    includes ``Evidence``, e.g. with a ``digestMultibase``), copied as given.
+    ``assessment`` (how the skill was judged) becomes ``credentialSubject.assessment`` and adds
+    SkillCred's context (:mod:`service.vc.skillcred`), which defines its terms.
+
+    ``endorsements`` are signed ``EndorsementCredential`` objects, embedded as the credential's
+    ``endorsement`` list (copied as given: their proofs must survive). ``refresh_service`` is the
+    URL of the issuer's refresh service: ``refreshService`` of type ``1EdTechCredentialRefresh``
+    (the OB extensions context, which defines that type, is added with it).
     """
     if recipient_did is None and recipient_identity is None:
         raise CredentialBuildError(
@@ -368,12 +396,17 @@ def build_achievement_credential(
         type=["AchievementSubject"],
         identifier=_identifiers(recipient_identity),
         achievement=_achievement(achievement),
-        result=_results(results, achievement))
+        result=_results(results, achievement),
+        assessment=None if assessment is None else assessment.to_json())
     contexts = [CREDENTIALS_V2, OB_V3P0_CONTEXT]
     schemas = None
     if credential_schema:
         contexts.append(OB_V3P0_EXTENSIONS)
         schemas = [{"id": ACHIEVEMENT_CREDENTIAL_SCHEMA_URL, "type": JSON_SCHEMA_VALIDATOR_TYPE}]
+    if refresh_service is not None and OB_V3P0_EXTENSIONS not in contexts:
+        contexts.append(OB_V3P0_EXTENSIONS)
+    if assessment is not None:
+        contexts.append(SKILLCRED_V1)
     return _compact(**{
         "@context": contexts,
         "id": _uri(credential_id, "id"),
@@ -389,7 +422,19 @@ def build_achievement_credential(
         "credentialSchema": schemas,
         "credentialStatus": None if credential_status is None
         else copy.deepcopy(dict(credential_status)),
+        "refreshService": None if refresh_service is None
+        else {"id": _uri(refresh_service, "refreshService.id"), "type": REFRESH_SERVICE_TYPE},
+        "endorsement": [_endorsement(item, i) for i, item in enumerate(endorsements)],
     })
+
+
+def _endorsement(endorsement: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """A signed EndorsementCredential to embed, copied as is (its proof covers every byte of
+    meaning); only its type is checked here, its proof by whoever embeds and verifies it."""
+    types = endorsement.get("type") if isinstance(endorsement, Mapping) else None
+    if ENDORSEMENT_CREDENTIAL_TYPE not in (types if isinstance(types, list) else [types]):
+        raise CredentialBuildError(f"endorsement[{i}]: not an {ENDORSEMENT_CREDENTIAL_TYPE}")
+    return copy.deepcopy(dict(endorsement))
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["passed", "failed", "warning", "skipped"]
+Outcome = Literal["passed", "failed", "warning", "skipped", "info"]
 
 #: Stable check ids, in the order a report lists them.
 CHECK_IDS = (
@@ -20,13 +20,16 @@ CHECK_IDS = (
     "valid_until",
     "status",
     "endorsements",
+    "assessment",
 )
 
 
 @dataclass(frozen=True)
 class Check:
     """One check: ``id`` is stable (sub-ids such as ``status.revocation`` allowed). A ``failed``
-    check is fatal; a problem that should not sink the credential is a ``warning``."""
+    check is fatal; a problem that should not sink the credential is a ``warning``; ``info`` is
+    not a check but something the credential states, shown with the report (e.g. ``assessment``:
+    how the skill was judged)."""
 
     id: str
     outcome: Outcome
@@ -82,7 +85,7 @@ class VerificationReport:
 
     def to_text(self) -> str:
         """A readable rendering for terminals."""
-        marks = {"passed": "PASS", "failed": "FAIL", "warning": "WARN", "skipped": "SKIP"}
+        marks = {"passed": "PASS", "failed": "FAIL", "warning": "WARN", "skipped": "SKIP", "info": "INFO"}
         lines = [f"{'VERIFIED' if self.verified else 'NOT VERIFIED'} ({self.format})"]
         lines += [f"  [{marks[c.outcome]}] {c.id}: {c.reason}" for c in self.checks]
         return "\n".join(lines)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from . import data_integrity, jose, openbadges, revocation_list, status_list
 from .baking import extract_baked
@@ -20,6 +20,7 @@ from .constants import CREDENTIALS_V1, CREDENTIALS_V2
 from .did import ChainedKeyResolver, DidKeyResolver, KeyResolver
 from .errors import VCError
 from .report import VerificationReport
+from .skillcred import describe, read_assessment
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 _KEY_CODES = {"key_resolution_failed", "controller_mismatch", "purpose_mismatch", "unsupported_key_type", "key_error", "malformed_key", "key_not_resolved"}
@@ -74,6 +75,7 @@ def _verify_into(report: VerificationReport, source: Any, keys: KeyResolver, sta
     _check_dates(report, credential, now)
     _check_status(report, credential, keys, statuses, now)
     _check_endorsements(report, credential, keys, now)
+    _note_assessment(report, credential)
 
 
 def _decode_input(report: VerificationReport, source: Any) -> dict[str, Any] | str | None:
@@ -258,7 +260,9 @@ def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any
     elif purpose == "message":
         report.add(check_id, "warning", f"Status message: {reading.message}")
     else:
-        report.add(check_id, "failed", f"The issuer has {_past(purpose)} this credential" + (f": {reading.message}" if reading.message else ""))
+        message = f": {reading.message}" if reading.message else ""
+        when, details = _status_date(statuses, url, reading.index, purpose, list_credential)
+        report.add(check_id, "failed", f"The issuer has {_past(purpose)} this credential{when}{message}", **details)
 
 
 def _check_1edtech_revocation(report: VerificationReport, credential: Mapping[str, Any], entry: Mapping[str, Any], statuses: Any) -> None:
@@ -303,6 +307,40 @@ def _fetch_status_document(report: VerificationReport, check_id: str, statuses: 
     return document
 
 
+class StatusChangeDates(Protocol):
+    """Optionally implemented by a status list resolver that knows WHEN a status was set (the
+    service's own lists: it recorded the change). Others only publish the bits."""
+
+    def status_changed_at(self, list_url: str, index: int, purpose: str) -> datetime | None:
+        """When the entry ``index`` of the list at ``list_url`` was last set, or None."""
+        ...
+
+
+def _status_date(statuses: Any, url: str, index: int, purpose: str, list_credential: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The date part of a "revoked"/"suspended" message, and its details, saying honestly what
+    the date is: the change itself (the resolver recorded it), or only the status list's own date
+    (the change happened at or before it), or nothing at all."""
+    changed_at = getattr(statuses, "status_changed_at", None)
+    if callable(changed_at):
+        try:
+            moment = changed_at(url, index, purpose)
+        except Exception:  # noqa: BLE001 (a date is a courtesy: never let it break the check)
+            moment = None
+        if isinstance(moment, datetime):
+            stamp = _xsd(moment)
+            return f" on {stamp}", {"status_changed_at": stamp, "date_source": "issuer_record"}
+    published = list_credential.get("validFrom") or list_credential.get("issuanceDate")
+    if _parse_date(published) is not None:
+        return (f" (as of the status list published {published}; the list does not say when the status changed)",
+                {"status_as_of": published, "date_source": "status_list"})
+    return " (the status list gives no date)", {"date_source": "none"}
+
+
+def _xsd(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _past(purpose: str) -> str:
     return {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
 
@@ -334,6 +372,18 @@ def _check_endorsements(report: VerificationReport, credential: Mapping[str, Any
         else:
             failed = "; ".join(f"{c.id}: {c.reason}" for c in sub.checks if c.outcome == "failed")
             report.add(f"endorsements.{i}", "warning", f"Endorsement in {where} does not verify and is ignored ({failed})")
+
+
+def _note_assessment(report: VerificationReport, credential: Mapping[str, Any]) -> None:
+    """How the skill was judged (SkillCred's ``credentialSubject.assessment``), when stated: an
+    ``info`` entry, not a check (the proof already covers what the credential says)."""
+    statement = read_assessment(credential)
+    if statement is not None:
+        report.add("assessment", "info", describe(statement),
+                   assessorKind=statement.assessor_kind, assessorVersion=statement.assessor_version,
+                   humanReviewed=statement.human_reviewed, decision=statement.decision,
+                   rubric={"id": statement.rubric_id, "name": statement.rubric_name,
+                           "version": statement.rubric_version, "hash": statement.rubric_hash})
 
 
 def _embedded_endorsements(credential: Mapping[str, Any]):

@@ -50,7 +50,7 @@ class CheckOut(BaseModel):
     ``issuer_key``, ``valid_from``, ``valid_until``, ``status``...), its outcome and why."""
 
     id: str
-    outcome: Literal["passed", "failed", "warning", "skipped"]
+    outcome: Literal["passed", "failed", "warning", "skipped", "info"]
     reason: str
     details: dict[str, Any] | None = None
 
