@@ -26,6 +26,28 @@ def ensure_admin(engine: Engine, settings: Settings) -> str | None:
 
 DEMO_ISSUER_NAME = "SkillCred Demo Issuer"
 
+# The demo achievement's rubric, so `make run` can take evidence through assessment and review.
+DEMO_RUBRIC = {
+    "id": "python-testing", "version": 1, "name": "Automated testing in Python",
+    "criteria": [
+        {"id": "tests", "name": "Meaningful tests", "weight": 2, "required": True,
+         "description": "The project has automated tests that check its core behaviour, not just that it imports.",
+         "key_ideas": ["pytest", "unit tests", "test coverage", "fixtures", "edge cases", "assertions"],
+         "levels": [
+             {"id": "none", "name": "Not shown", "description": "No tests, or tests that check nothing.", "points": 0},
+             {"id": "basic", "name": "Basic", "description": "Some tests of the main paths.", "points": 2},
+             {"id": "solid", "name": "Solid", "description": "Core behaviour and edge cases are tested.", "points": 4}]},
+        {"id": "ci", "name": "Tests run automatically", "weight": 1,
+         "description": "The tests run in continuous integration on every change.",
+         "key_ideas": ["continuous integration", "GitHub Actions", "CI pipeline", "pull request"],
+         "levels": [
+             {"id": "none", "name": "Not shown", "description": "Tests are run by hand, if at all.", "points": 0},
+             {"id": "yes", "name": "In CI", "description": "A CI configuration runs the tests.", "points": 2}]},
+    ],
+    "pass_rule": {"min_total": 6},
+    "policy": "review",
+}
+
 
 def ensure_demo_data(engine: Engine, settings: Settings) -> dict[str, str] | None:
     """In development: a demo issuer and one achievement when the database has no issuer yet."""
@@ -48,5 +70,6 @@ def ensure_demo_data(engine: Engine, settings: Settings) -> dict[str, str] | Non
             criteria={"narrative": "A public repository whose tests run in CI and cover the project's core "
                                    "behaviour, reviewed against the SkillCred rubric."},
             tags=["python", "testing"],
+            rubric=DEMO_RUBRIC,
         ), actor=None)
         return {"issuer_id": issuer.id, "did": issuer.did, "achievement_id": achievement.id}

@@ -5,7 +5,8 @@ import re
 from sqlmodel import Session, select
 
 from service.accounts.models import Account, Role
-from service.achievements.models import Achievement
+from service.achievements.models import Achievement, AchievementVersion
+from service.achievements.rubrics import rubric_of
 from service.bootstrap import DEMO_ISSUER_NAME
 from service.commands import prepare
 from service.config import Settings
@@ -29,7 +30,10 @@ def test_first_development_run_creates_admin_demo_issuer_and_achievement(tmp_pat
         admin = session.exec(select(Account).where(Account.role == Role.admin)).one()
         issuer = session.exec(select(Issuer)).one()
         assert issuer.name == DEMO_ISSUER_NAME and issuer.did == "did:web:127.0.0.1%3A8000"
-        assert session.exec(select(Achievement)).one().issuer_id == issuer.id
+        achievement = session.exec(select(Achievement)).one()
+        assert achievement.issuer_id == issuer.id
+        version = session.exec(select(AchievementVersion)).one()
+        assert rubric_of(version).policy == "review"  # evidence can be assessed and reviewed at once
     from service.accounts.security import verify_password
 
     assert verify_password(admin.password_hash, login.group(2))
