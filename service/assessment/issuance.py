@@ -32,9 +32,9 @@ from service.assessment.rubrics import criterion_results
 from service.assessors.rubric import Rubric
 from service.audit.service import record
 from service.config import Settings
-from service.credentials.models import Credential, CredentialState
-from service.credentials.service import issue_credential, recipient_of
-from service.errors import Conflict, NotFound
+from service.credentials.models import Credential
+from service.credentials.service import ensure_renewable, issue_credential, recipient_of
+from service.errors import NotFound
 from service.evidence import service as evidence
 from service.evidence.service import list_items as bundle_items
 from service.keystore import Keystore
@@ -58,12 +58,7 @@ def renewable_credential(session: Session, earner: Account, credential_id: str, 
     if credential.achievement_id != achievement_id:
         raise InvalidAssessmentRequest("renews: that credential is for another achievement than the bundle's",
                              code="renews_other_achievement")
-    if credential.state == CredentialState.revoked:
-        raise Conflict("The credential is revoked; a revoked credential cannot be renewed",
-                       code="credential_revoked")
-    if credential.state == CredentialState.suspended:
-        raise Conflict("The credential is suspended; it cannot be renewed until the issuer unsuspends it",
-                       code="credential_suspended")
+    ensure_renewable(credential)
     return credential
 
 

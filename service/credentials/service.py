@@ -203,12 +203,7 @@ def renew_credential(
     old = session.get(Credential, credential_id)
     if old is None or (actor is not None and actor.role != Role.admin and actor.issuer_id != old.issuer_id):
         raise NotFound(NO_SUCH_CREDENTIAL)
-    if old.state == CredentialState.revoked:
-        raise Conflict("The credential is revoked; a revoked credential cannot be renewed",
-                       code="credential_revoked")
-    if old.state == CredentialState.suspended:
-        raise Conflict("The credential is suspended; unsuspend it before renewing it",
-                       code="credential_suspended")
+    ensure_renewable(old)
     achievement = session.get(Achievement, old.achievement_id)
     assert achievement is not None  # a foreign key guarantees it
     current = get_version(session, achievement.id, achievement.current_version)
@@ -227,6 +222,17 @@ def renew_credential(
            after={"replaced_by": renewed.id, "achievement_version": renewed.achievement_version,
                   "valid_until": _iso(renewed.valid_until)})
     return renewed
+
+
+def ensure_renewable(credential: Credential) -> None:
+    """Refuse to renew a revoked (409 ``credential_revoked``) or suspended (409
+    ``credential_suspended``) credential; an active or expired one may be renewed."""
+    if credential.state == CredentialState.revoked:
+        raise Conflict("The credential is revoked; a revoked credential cannot be renewed",
+                       code="credential_revoked")
+    if credential.state == CredentialState.suspended:
+        raise Conflict("The credential is suspended; it cannot be renewed until the issuer unsuspends it",
+                       code="credential_suspended")
 
 
 def _iso(moment: datetime | None) -> str | None:

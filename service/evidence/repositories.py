@@ -37,7 +37,6 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv6Address, ip_address
 from pathlib import Path
@@ -51,9 +50,8 @@ from service.net.errors import (
     FetchError,
     FetchTimeout,
     TooLarge,
-    Unreachable,
 )
-from service.net.fetch import Resolver
+from service.net.fetch import Resolver, resolve_once
 
 PINNED_REF = "refs/skillcred/pinned"
 MAX_URL_LENGTH = 2048
@@ -224,25 +222,8 @@ class RepositoryFetcher:
     def _resolve(self, target: RepositoryTarget, deadline: float) -> list[IPAddress]:
         if target.literal is not None:
             return [target.literal]
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skillcred-resolve")
-        try:
-            future = executor.submit(self._resolver, target.host, target.port, type=socket.SOCK_STREAM)
-            infos = future.result(timeout=max(deadline - time.monotonic(), 0.001))
-        except TimeoutError:
-            raise FetchTimeout(f"resolving {target.host} took too long", url=target.url) from None
-        except (OSError, UnicodeError) as err:
-            raise Unreachable(f"{target.host} does not resolve: {err}", url=target.url) from None
-        finally:
-            executor.shutdown(wait=False)
-        addresses: list[IPAddress] = []
-        for family, *_rest, sockaddr in infos:
-            if family in (socket.AF_INET, socket.AF_INET6):
-                address = ip_address(sockaddr[0])
-                if address not in addresses:
-                    addresses.append(address)
-        if not addresses:
-            raise Unreachable(f"{target.host} has no IPv4 or IPv6 address", url=target.url)
-        return addresses
+        return resolve_once(self._resolver, target.host, target.port, deadline - time.monotonic(),
+                            url=target.url)
 
     def _clone(self, target: RepositoryTarget, addresses: Sequence[IPAddress], into: Path, home: Path,
                deadline: float) -> None:

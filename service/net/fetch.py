@@ -208,25 +208,7 @@ class SafeFetcher:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchTimeout("the time budget ran out before resolving the host", url=target.url)
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skillcred-resolve")
-        try:
-            future = executor.submit(self._resolver, target.host, target.port, type=socket.SOCK_STREAM)
-            infos = future.result(timeout=remaining)
-        except TimeoutError:
-            raise FetchTimeout(f"resolving {target.host} took too long", url=target.url) from None
-        except (OSError, UnicodeError) as err:
-            raise Unreachable(f"{target.host} does not resolve: {err}", url=target.url) from None
-        finally:
-            executor.shutdown(wait=False)
-        addresses: list[IPAddress] = []
-        for family, *_rest, sockaddr in infos:
-            if family in (socket.AF_INET, socket.AF_INET6):
-                address = ip_address(sockaddr[0])
-                if address not in addresses:
-                    addresses.append(address)
-        if not addresses:
-            raise Unreachable(f"{target.host} has no IPv4 or IPv6 address", url=target.url)
-        return addresses
+        return resolve_once(self._resolver, target.host, target.port, remaining, url=target.url)
 
     def _request(
         self, target: _Target, addresses: list[IPAddress], accept: str, limit: int, deadline: float
@@ -267,6 +249,31 @@ class SafeFetcher:
             url=target.url, status=response.status, headers=header_map, content=body,
             address=backend.connected_to or "",
         )
+
+
+def resolve_once(resolver: Resolver, host: str, port: int, timeout: float, *, url: str) -> list[IPAddress]:
+    """Resolve ``host`` once with ``resolver`` within ``timeout`` seconds: its distinct IPv4/IPv6
+    addresses in answer order. Raises :class:`FetchTimeout` or :class:`Unreachable` (for ``url``).
+    The caller vets the addresses and connects to exactly those (no second lookup)."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skillcred-resolve")
+    try:
+        future = executor.submit(resolver, host, port, type=socket.SOCK_STREAM)
+        infos = future.result(timeout=max(timeout, 0.001))
+    except TimeoutError:
+        raise FetchTimeout(f"resolving {host} took too long", url=url) from None
+    except (OSError, UnicodeError) as err:
+        raise Unreachable(f"{host} does not resolve: {err}", url=url) from None
+    finally:
+        executor.shutdown(wait=False)
+    addresses: list[IPAddress] = []
+    for family, *_rest, sockaddr in infos:
+        if family in (socket.AF_INET, socket.AF_INET6):
+            address = ip_address(sockaddr[0])
+            if address not in addresses:
+                addresses.append(address)
+    if not addresses:
+        raise Unreachable(f"{host} has no IPv4 or IPv6 address", url=url)
+    return addresses
 
 
 def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
