@@ -17,6 +17,7 @@ from service.evidence.intake import upload_body_limits as evidence_upload_limits
 from service.http_errors import install_error_handlers
 from service.keystore import Keystore, load_kek
 from service.limits import BodySizeLimit
+from service.mail import mailer_from_settings
 from service.status.resigner import start_resigner
 
 log = logging.getLogger("skillcred")
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.keystore = keystore
+    app.state.mailer = mailer_from_settings(settings)
     app.state.tokens = TokenIssuer(
         secret=keystore.derive_secret("access-tokens"),
         issuer=settings.public_url,

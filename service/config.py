@@ -90,6 +90,17 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     """Per request; the whole assessment may take three times ``llm_samples`` of these."""
 
+    # --- outgoing mail (service/mail.py): one-time tokens for email verification and endorsements -
+    smtp_host: str | None = None
+    """SMTP server for outgoing mail; unset: development and test keep mail in an in-memory outbox
+    (and return tokens in responses), production cannot deliver tokens (a warning at start)."""
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (a local relay only)."""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "SkillCred <no-reply@skillcred.local>"
+
     @model_validator(mode="after")
     def _llm_assessor_is_configured(self) -> Settings:
         if self.assessor == "llm" and not (self.llm_base_url and self.llm_model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, BackgroundTasks, Form, Request, status
 
 from service.accounts import service
 from service.accounts.models import Account, Role
@@ -21,6 +21,7 @@ from service.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
 from service.deps import SessionDep
 from service.errors import Forbidden, Unauthorized
 from service.http_errors import error_responses
+from service.mail import deliver, verification_message
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -41,12 +42,14 @@ def issue_token(request: Request, session: SessionDep,
 
 @router.post("/auth/register", response_model=RegistrationOut, status_code=status.HTTP_201_CREATED,
              dependencies=[Public], responses=error_responses(409, 422))
-def register_earner(request: Request, body: EarnerRegistration, session: SessionDep) -> RegistrationOut:
+def register_earner(request: Request, body: EarnerRegistration, session: SessionDep,
+                    background: BackgroundTasks) -> RegistrationOut:
     """A freelancer creates their own earner account. Its email address is unverified until the
-    verification token is redeemed; until then the account sees no credential issued to it."""
+    verification token mailed to it is redeemed; until then the account sees no credential issued
+    to it and cannot submit evidence."""
     account = service.create_account(session, email=body.email, password=body.password, role=Role.earner,
                                      email_verified=False)
-    token = service.start_email_verification(session, account)
+    token = _send_verification(request, background, session, account)
     shown = None if request.app.state.settings.is_production else token
     return RegistrationOut(**AccountOut.model_validate(account).model_dump(), verification_token=shown)
 
@@ -60,11 +63,22 @@ def verify_email(body: EmailVerificationIn, session: SessionDep) -> Account:
 
 @router.post("/auth/verify-email/resend", response_model=EmailVerificationOut,
              responses=error_responses(401, 409))
-def resend_verification(request: Request, session: SessionDep, account: AnyAccount) -> EmailVerificationOut:
-    """A new verification token for the signed-in account (the earlier one stops working)."""
-    token = service.start_email_verification(session, account)
+def resend_verification(request: Request, session: SessionDep, account: AnyAccount,
+                        background: BackgroundTasks) -> EmailVerificationOut:
+    """Mail a new verification token to the signed-in account (the earlier one stops working)."""
+    token = _send_verification(request, background, session, account)
     return EmailVerificationOut(
         verification_token=None if request.app.state.settings.is_production else token)
+
+
+def _send_verification(request: Request, background: BackgroundTasks, session: SessionDep,
+                       account: Account) -> str:
+    """A new token for ``account``, mailed after the response (the request never waits for mail)."""
+    token = service.start_email_verification(session, account)
+    settings = request.app.state.settings
+    background.add_task(deliver, request.app.state.mailer,
+                        verification_message(account.email, token, settings.public_url))
+    return token
 
 
 @router.get("/me", response_model=AccountOut, responses=error_responses(401))

@@ -47,13 +47,13 @@ class RegistrationOut(AccountOut):
     address is verified (``POST /v1/auth/verify-email``)."""
 
     verification_token: str | None = Field(default=None, description=(
-        "The email verification token. There is no mail delivery yet: development and test "
-        "deployments return it here; production never does."))
+        "The email verification token, mailed to the address. Development and test deployments "
+        "also return it here; production never does."))
 
 
 class EmailVerificationOut(BaseModel):
     verification_token: str | None = Field(default=None, description=(
-        "Returned outside production only (no mail delivery yet)."))
+        "Mailed to the address; also returned here outside production."))
 
 
 class EmailVerificationIn(BaseModel):

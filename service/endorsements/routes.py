@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
 from service.accounts.models import Account, Role
 from service.auth import AnyAccount, Authenticated, Public
@@ -45,6 +45,7 @@ from service.endorsements.schemas import (
     SignedEndorsementIn,
 )
 from service.http_errors import error_responses
+from service.mail import deliver, endorsement_message
 from service.models_base import utcnow
 from service.paging import Page
 from service.paging_http import PageDep, set_paging_headers
@@ -63,21 +64,22 @@ ReissuingAccount = Annotated[Account, Authenticated(Role.earner, Role.issuer_adm
              response_model=EndorsementRequestOut, status_code=status.HTTP_202_ACCEPTED,
              responses=error_responses(404, 409, 413, 422, 429))
 def request_endorsement(credential_id: CredentialId, body: EndorsementRequestIn, request: Request,
-                        session: SessionDep) -> EndorsementRequestOut:
+                        session: SessionDep, background: BackgroundTasks) -> EndorsementRequestOut:
     """A client asks to endorse a credential (Flow A: the issuer signs on their behalf). Give your
     email address, your name, your statement and optionally the engagement (project name, start
     and end dates, the platform's contract id). A one-time token is sent to the address; confirm
     with it within 48 hours (`POST /v1/endorsements/requests/{request_id}/confirm`).
 
-    **Delivery:** SkillCred does not send mail yet. Development and test deployments return the
-    token in `verification_token`; production deployments never return it, and the request waits
-    for mail delivery (a later release). The endorsement will publish your name and a salted hash
+    **Delivery:** the token is mailed to the address (SMTP, `SKILLCRED_SMTP_*`). Development and
+    test deployments also return it in `verification_token`; production never does. The endorsement will publish your name and a salted hash
     of your address, never the address. One pending request per address per credential (409),
     at most 20 pending per credential (429); the credential must be active (409)."""
     settings = request.app.state.settings
     pending, token = service.request_endorsement(
         session, settings, credential_id, email=str(body.email), name=body.name, statement=body.statement,
         engagement=None if body.engagement is None else body.engagement.to_engagement(), now=utcnow())
+    background.add_task(deliver, request.app.state.mailer,
+                        endorsement_message(str(body.email), token, pending.id, settings.public_url))
     return EndorsementRequestOut(id=pending.id, credential_id=pending.credential_id, state=str(pending.state),
                                  expires_at=pending.expires_at,
                                  verification_token=None if settings.is_production else token)

@@ -62,7 +62,7 @@ class EndorsementRequestOut(BaseModel):
     expires_at: datetime
     verification_token: str | None = Field(
         default=None, description="Development and test deployments only: the one-time token "
-                                  "that would be emailed (no mail is sent yet). Never returned in production.")
+                                  "that is also mailed to the address. Never returned in production.")
 
 
 class EndorsementConfirmIn(_Input):

@@ -12,9 +12,8 @@ A. **Signed by the issuer on the client's behalf.** :func:`request_endorsement` 
    :data:`MAX_PENDING_REQUESTS` pending per credential, tokens valid :data:`TOKEN_TTL`, and
    :data:`MAX_ATTEMPTS` confirmation attempts per request (counted in a transaction of their own,
    :func:`spend_attempt`, so a wrong guess is counted even though the request then fails).
-   *Delivery gap*: SkillCred sends no mail yet. Development and test deployments return the token
-   in the response; production returns nothing, and the request waits for the mail delivery of
-   the platform-webhooks issue.
+   *Delivery*: the route mails the token (:mod:`service.mail`, after the response). Development
+   and test deployments also return it in the response; production never does.
 
 B. **Signed by the client's own DID**: see :mod:`service.endorsements.self_signed`.
 

@@ -86,6 +86,15 @@ def test_production_never_returns_the_token(app, api, credential):
     assert asked.status_code == 202 and asked.json()["verification_token"] is None
 
 
+def test_the_token_is_mailed_to_the_endorser_and_confirms_the_request(app, api, credential):
+    asked = ask(api, credential["id"], email="mail@client.example")
+
+    (message,) = app.state.mailer.to("mail@client.example")
+    token = asked.json()["verification_token"]
+    assert token in message.body and asked.json()["id"] in message.body
+    assert confirm(api, asked.json()["id"], token).status_code == 201
+
+
 def test_one_pending_request_per_address_and_credential(api, credential):
     assert ask(api, credential["id"]).status_code == 202
 
