@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv6Address, ip_address
+from ipaddress import IPv6Address
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,7 +51,7 @@ from service.net.errors import (
     FetchTimeout,
     TooLarge,
 )
-from service.net.fetch import Resolver, resolve_once
+from service.net.fetch import Resolver, resolve_once, url_host
 
 PINNED_REF = "refs/skillcred/pinned"
 MAX_URL_LENGTH = 2048
@@ -134,17 +134,10 @@ def parse_repository_url(url: object) -> RepositoryTarget:
     hostname = parts.hostname
     if not hostname:
         raise BadUrl("the URL has no host", url=url)
-    literal = None
-    try:
-        literal = ip_address(hostname)
-    except ValueError:
-        try:
-            hostname = hostname.rstrip(".").encode("idna").decode("ascii")
-        except UnicodeError:
-            raise BadUrl(f"invalid host name {hostname!r}", url=url) from None
-        if not re.fullmatch(r"[A-Za-z0-9.-]+", hostname) or hostname.startswith("-"):
-            raise BadUrl(f"invalid host name {hostname!r}", url=url)
-    return RepositoryTarget(url=url, host=str(literal) if literal else hostname.lower(), port=port or 443,
+    hostname, literal = url_host(hostname, url)
+    if literal is None and (not re.fullmatch(r"[A-Za-z0-9.-]+", hostname) or hostname.startswith("-")):
+        raise BadUrl(f"invalid host name {hostname!r}", url=url)
+    return RepositoryTarget(url=url, host=hostname if literal else hostname.lower(), port=port or 443,
                             path=parts.path, literal=literal)
 
 

@@ -182,14 +182,7 @@ class SafeFetcher:
         hostname = parts.hostname
         if not hostname:
             raise BadUrl("the URL has no host", url=url)
-        literal = None
-        try:
-            literal = ip_address(hostname)
-        except ValueError:
-            try:
-                hostname = hostname.rstrip(".").encode("idna").decode("ascii")
-            except UnicodeError:
-                raise BadUrl(f"invalid host name {hostname!r}", url=url) from None
+        hostname, literal = url_host(hostname, url)
         path = quote(parts.path or "/", safe=_PATH_SAFE)
         query = quote(parts.query, safe=_QUERY_SAFE)
         return _Target(
@@ -249,6 +242,19 @@ class SafeFetcher:
             url=target.url, status=response.status, headers=header_map, content=body,
             address=backend.connected_to or "",
         )
+
+
+def url_host(hostname: str, url: str) -> tuple[str, IPAddress | None]:
+    """A URL's host as (ASCII name, None) — IDNA-encoded, trailing dot dropped — or, for an IP
+    literal, (its text, the address). Raises :class:`BadUrl` for a name IDNA refuses."""
+    try:
+        literal = ip_address(hostname)
+    except ValueError:
+        try:
+            return hostname.rstrip(".").encode("idna").decode("ascii"), None
+        except UnicodeError:
+            raise BadUrl(f"invalid host name {hostname!r}", url=url) from None
+    return str(literal), literal
 
 
 def resolve_once(resolver: Resolver, host: str, port: int, timeout: float, *, url: str) -> list[IPAddress]:
