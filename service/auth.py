@@ -77,6 +77,9 @@ AnyAccount = Annotated[Account, Authenticated()]
 AdminAccount = Annotated[Account, Authenticated(Role.admin)]
 IssuerManager = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin)]
 IssuingAccount = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin)]
+EarnerAccount = Annotated[Account, Authenticated(Role.earner)]
+IssuerStaff = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+"""Admins, and an issuer's admins and reviewers (routes still scope them to their issuer)."""
 
 
 def ensure_issuer_scope(account: Account, issuer_id: str, *, what: str = "issuer") -> None:

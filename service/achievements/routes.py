@@ -11,7 +11,7 @@ from sqlmodel import Session
 from service.accounts.models import Account, Role
 from service.achievements import service
 from service.achievements.schemas import AchievementCreate, AchievementView, RubricView
-from service.auth import AnyAccount, Authenticated, IssuerManager, Public, ensure_issuer_scope
+from service.auth import AnyAccount, IssuerManager, IssuerStaff, Public, ensure_issuer_scope
 from service.deps import SessionDep
 from service.http_errors import error_responses
 from service.paging import Page
@@ -20,7 +20,7 @@ from service.paging_http import PageDep, set_paging_headers
 router = APIRouter(prefix="/v1", tags=["achievements"])
 public_router = APIRouter(tags=["public"])
 
-AchievementReader = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+AchievementReader = IssuerStaff
 VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000, description="A version number; the current one if omitted")]
 TagQuery = Annotated[str | None, Query(max_length=64, description="Only achievements with this tag (case-insensitive)")]
 

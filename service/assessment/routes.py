@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from service.accounts.models import Account, Role
+from service.accounts.models import Account
 from service.assessment import service
 from service.assessment.schemas import (
     AppealRequest,
@@ -24,7 +24,7 @@ from service.assessment.schemas import (
 )
 from service.assessors.factory import assessor_from_settings
 from service.assessors.result import Assessor
-from service.auth import AnyAccount, Authenticated, Public
+from service.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
 from service.config import Settings
 from service.deps import SessionDep
 from service.http_errors import error_responses
@@ -36,8 +36,7 @@ router = APIRouter(prefix="/v1", tags=["assessments"])
 public_router = APIRouter(tags=["assessments"])
 
 AssessmentId = Annotated[str, Path(min_length=1, max_length=36, description="The assessment's id")]
-EarnerAccount = Annotated[Account, Authenticated(Role.earner)]
-ReviewerAccount = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+ReviewerAccount = IssuerStaff
 _assessor_lock = threading.Lock()
 
 

@@ -27,7 +27,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
 from service.accounts.models import Account, Role
-from service.auth import AnyAccount, Authenticated, Public
+from service.auth import AnyAccount, Authenticated, EarnerAccount, Public
 from service.credentials import service as credentials
 from service.credentials.formats import JSONLD_MEDIA_TYPE
 from service.credentials.schemas import CredentialOut
@@ -56,7 +56,6 @@ public_router = APIRouter(tags=["public badge pages"])
 CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsed credential's id")]
 EndorsementId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsement's id")]
 RequestId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsement request's id")]
-EarnerAccount = Annotated[Account, Authenticated(Role.earner)]
 ReissuingAccount = Annotated[Account, Authenticated(Role.earner, Role.issuer_admin, Role.admin)]
 
 

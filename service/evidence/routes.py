@@ -16,9 +16,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
 from sqlmodel import Session
 
-from service.accounts.models import Account, Role
+from service.accounts.models import Account
 from service.achievements.schemas import Name
-from service.auth import AnyAccount, Authenticated, Public
+from service.auth import AnyAccount, EarnerAccount, Public
 from service.config import Settings
 from service.deps import SessionDep
 from service.evidence import intake, service
@@ -44,7 +44,7 @@ from service.paging_http import PageDep, set_paging_headers
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 public_router = APIRouter(tags=["public"])
 
-Earner = Annotated[Account, Authenticated(Role.earner)]
+Earner = EarnerAccount
 BundleId = Annotated[str, Path(min_length=1, max_length=36, description="The bundle's id")]
 ItemId = Annotated[str, Path(min_length=1, max_length=36, description="The item's id")]
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

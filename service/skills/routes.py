@@ -6,15 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.accounts.models import Account, Role
-from service.auth import Authenticated
+from service.auth import IssuerStaff
 from service.http_errors import error_responses
 from service.skills.schemas import SkillOut, SkillSearchResult
 from service.skills.search import DEFAULT_LIMIT, MAX_LIMIT, search_skills
 
 router = APIRouter(prefix="/v1", tags=["skills"])
 
-SkillSearcher = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+SkillSearcher = IssuerStaff
 
 
 @router.get("/skills", response_model=SkillSearchResult, responses=error_responses(401, 403, 422))
