@@ -40,7 +40,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv6Address
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from service.net.addresses import IPAddress, IPNetwork, is_allowed_address
 from service.net.errors import (
@@ -51,7 +50,7 @@ from service.net.errors import (
     FetchTimeout,
     TooLarge,
 )
-from service.net.fetch import Resolver, resolve_once, url_host
+from service.net.fetch import Resolver, resolve_once, split_url, url_host
 
 PINNED_REF = "refs/skillcred/pinned"
 MAX_URL_LENGTH = 2048
@@ -116,13 +115,7 @@ def parse_repository_url(url: object) -> RepositoryTarget:
         raise BadUrl(f"not a URL of at most {MAX_URL_LENGTH} characters")
     if url.startswith("-"):
         raise BadUrl("a repository URL may not start with '-'", url=url)
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-        raise BadUrl("the URL contains whitespace or control characters", url=url)
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as err:
-        raise BadUrl(f"malformed URL: {err}", url=url) from None
+    parts, port = split_url(url)
     if parts.scheme.lower() != "https" or "::" in url.split("/", 1)[0]:
         raise BadScheme(f"a repository is cloned over https only, not {parts.scheme or 'none'!r}", url=url)
     if "@" in parts.netloc:

@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import httpcore
 
@@ -166,13 +166,7 @@ class SafeFetcher:
     def _parse(self, url: object) -> _Target:
         if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
             raise BadUrl(f"not a URL of at most {MAX_URL_LENGTH} characters: {str(url)[:80]!r}")
-        if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-            raise BadUrl("the URL contains whitespace or control characters", url=url)
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as err:
-            raise BadUrl(f"malformed URL: {err}", url=url) from None
+        parts, port = split_url(url)
         scheme = parts.scheme.lower()
         if scheme != "https" and not (scheme == "http" and self.allow_http):
             allowed = "https or http" if self.allow_http else "https"
@@ -242,6 +236,18 @@ class SafeFetcher:
             url=target.url, status=response.status, headers=header_map, content=body,
             address=backend.connected_to or "",
         )
+
+
+def split_url(url: str) -> tuple[SplitResult, int | None]:
+    """``url`` split into its parts and its explicit port. Raises :class:`BadUrl` for whitespace
+    or control characters anywhere in it, or a malformed URL (e.g. a port that is not a number)."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise BadUrl("the URL contains whitespace or control characters", url=url)
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port
+    except ValueError as err:
+        raise BadUrl(f"malformed URL: {err}", url=url) from None
 
 
 def url_host(hostname: str, url: str) -> tuple[str, IPAddress | None]:
