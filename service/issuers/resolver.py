@@ -58,3 +58,9 @@ class LocalKeyResolver:
             if method.id == verification_method_id:
                 return method
         raise KeyResolutionError(f"{verification_method_id!r} is not a key of {did}")
+
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        """Every method of one of this deployment's issuer DIDs, or :class:`KeyResolutionError`."""
+        if not controller.startswith("did:web:") or not self._is_ours(controller):
+            raise KeyResolutionError(f"{controller!r} is not a DID of this service")
+        return methods_in_document(self._document(controller))

@@ -87,6 +87,11 @@ class RemoteDidWebResolver:
         document = self.document(did)
         return DocumentKeyResolver({did: document}).resolve(verification_method_id)
 
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        """Every method the DID document of ``controller`` lists, or :class:`KeyResolutionError`."""
+        did = did_web_of(controller)
+        return DocumentKeyResolver({did: self.document(did)}).methods_of(did)
+
     def document(self, did: str) -> dict[str, Any]:
         """The DID document of ``did`` (cached while fresh); do not modify it."""
         now = self._clock()

@@ -55,6 +55,14 @@ class KeyResolver(Protocol):
         """The method, or :class:`KeyResolutionError` when it cannot be resolved."""
         ...
 
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        """Every method the controller document of ``controller`` (a DID) lists, with purposes.
+
+        Raises :class:`KeyResolutionError` when the document cannot be had. A verifier uses it
+        to decide whether a key offered in a JOSE ``jwk`` header is one the issuer publishes.
+        """
+        ...
+
 
 def method_public_key(method: Mapping[str, Any]) -> PublicKey:
     """The public key of a verification method object (Multikey, Ed25519VerificationKey2020, JWK)."""
@@ -148,6 +156,11 @@ class DidKeyResolver:
             if method.id == method_id:
                 return method
         raise KeyResolutionError(f"{verification_method_id!r} is not a key of {did}")
+
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        if not controller.startswith("did:key:"):
+            raise KeyResolutionError(f"{controller!r} is not a did:key")
+        return methods_in_document(resolve_did_key(controller.partition("#")[0]))
 
 
 # --- did:web -------------------------------------------------------------------------------
@@ -253,6 +266,14 @@ class DocumentKeyResolver:
                 return method
         raise KeyResolutionError(f"{verification_method_id!r} is not listed in its controller document")
 
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        document = self._document(controller)
+        if document is None:
+            raise KeyResolutionError(f"No document for {controller!r} was supplied")
+        if document.get("id") != controller:
+            raise KeyResolutionError(f"The document for {controller!r} has id {document.get('id')!r}")
+        return methods_in_document(document)
+
 
 class ChainedKeyResolver:
     """Tries each resolver in turn; the first that resolves wins."""
@@ -268,3 +289,12 @@ class ChainedKeyResolver:
             except KeyResolutionError as err:
                 reasons.append(str(err))
         raise KeyResolutionError("; ".join(reasons) or f"Cannot resolve {verification_method_id!r}")
+
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        reasons = []
+        for resolver in self._resolvers:
+            try:
+                return resolver.methods_of(controller)
+            except KeyResolutionError as err:
+                reasons.append(str(err))
+        raise KeyResolutionError("; ".join(reasons) or f"Cannot resolve {controller!r}")

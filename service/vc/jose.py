@@ -9,7 +9,8 @@ added; a VCDM 1.1 credential travels in the ``vc`` claim instead, with ``issuanc
 Signing goes through the :class:`~service.vc.keys.Signer` Protocol, so the private key never
 leaves it. Verification is written on ``cryptography`` (faster than PyJWT, see PITFALLS) and
 follows RFC 8725: the algorithm is allow-listed before any key is looked at, the key type must
-fit the algorithm, and headers that point elsewhere for keys (``jku``, ``x5u``) are refused.
+fit the algorithm, headers that point elsewhere for keys (``jku``, ``x5u``) are refused, and a key
+carried in the ``jwk`` header counts only when the issuer's own controller document lists it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from .multikey import PublicKey, jwk_to_public_key, public_key_to_jwk
 
 # The only algorithms ever accepted, whatever a caller allows: asymmetric; no "none", no HS*.
 SUPPORTED_ALGORITHMS = frozenset({"RS256", "EdDSA", "ES256"})
+# Fully-specified JOSE algorithm names (RFC 9864) accepted on verify as the names above.
+FULLY_SPECIFIED_ALIASES = {"Ed25519": "EdDSA"}
 # A compact JWS longer than this (1 MiB) is refused before anything is decoded.
 MAX_TOKEN_LENGTH = 1024 * 1024
 # Registered JWT claims (RFC 7519): not part of the credential the payload carries.
@@ -60,8 +63,8 @@ KeySource = Literal["kid", "jwk"]
 class JwtVerification:
     """A VC-JWT whose signature verified and whose claims agree with the credential it carries.
 
-    ``verification_method`` is the resolved method id (``kid``, or the issuer's ``did:key`` when
-    a ``jwk`` header matched it); ``None`` when the key was only self-asserted in the header.
+    ``verification_method`` is the id of the issuer's method that holds the signing key: the
+    resolved ``kid``, or the method whose key a ``jwk`` header matched.
     ``warnings`` are ``"code: explanation"`` strings to report without failing.
     """
 
@@ -69,7 +72,7 @@ class JwtVerification:
     header: dict[str, Any]
     payload: dict[str, Any]
     algorithm: str
-    verification_method: str | None
+    verification_method: str
     key_source: KeySource
     warnings: tuple[str, ...] = ()
 
@@ -199,6 +202,9 @@ def sign_vc_jwt(
 
 def _check_header(header: dict[str, Any], allowed: frozenset[str], warnings: list[str]) -> str:
     algorithm = header.get("alg")
+    # RFC 9864 section 2.2 names Ed25519 signatures "Ed25519", deprecating the polymorphic
+    # "EdDSA" for new uses; both mean the same Ed25519 verification here.
+    algorithm = FULLY_SPECIFIED_ALIASES.get(algorithm, algorithm) if isinstance(algorithm, str) else algorithm
     if not isinstance(algorithm, str) or algorithm not in allowed & SUPPORTED_ALGORITHMS:
         raise JwtError(f"Algorithm {algorithm!r:.40} is not allowed", code="alg_not_allowed")
     refused = sorted(REFUSED_HEADER_NAMES & header.keys())
@@ -254,10 +260,18 @@ def _resolve(resolver: KeyResolver, method_id: str) -> VerificationMethod:
 
 
 def _choose_key(
-    header: dict[str, Any], iss: Any, resolver: KeyResolver | None, warnings: list[str]
-) -> tuple[PublicKey, VerificationMethod | None, KeySource]:
-    """The key that must have signed: dereferenced from ``kid``, or the ``jwk`` header."""
+    header: dict[str, Any], iss: Any, resolver: KeyResolver | None
+) -> tuple[PublicKey, VerificationMethod, KeySource]:
+    """The key that must have signed, always one the issuer's controller document lists.
+
+    ``kid`` is dereferenced through ``resolver``. A ``jwk`` header is only a claim by whoever
+    made the token: it is trusted when it equals a key the document of ``iss`` lists (the
+    did:key of that very key, or a method of the issuer's DID document), never on its own word:
+    otherwise anyone could sign any payload with their own key and name any issuer in ``iss``.
+    Without either header, a did:key ``iss`` names its only key.
+    """
     kid, jwk = header.get("kid"), header.get("jwk")
+    resolver = resolver or DidKeyResolver()
     if kid is not None:
         if not isinstance(kid, str) or not kid:
             raise JwtError("The kid header must be a non-empty string", code="malformed_jwt")
@@ -266,22 +280,35 @@ def _choose_key(
         elif ":" not in kid:
             message = f"kid {kid!r:.60} is neither a URI nor a fragment of iss"
             raise JwtError(message, code="key_not_resolved")
-        method = _resolve(resolver or DidKeyResolver(), kid)
+        method = _resolve(resolver, kid)
         if jwk is not None and not _same_key(_header_jwk(jwk), method.public_key):
             message = "The jwk header is not the key that kid resolves to"
             raise JwtError(message, code="controller_mismatch")
         return method.public_key, method, "kid"
     if jwk is None:
+        if isinstance(iss, str) and iss.startswith("did:key:"):
+            method = _resolve(DidKeyResolver(), iss)
+            return method.public_key, method, "kid"
         raise JwtError("The header names no key: it needs kid or jwk", code="key_not_resolved")
     public_key = _header_jwk(jwk)
-    if isinstance(iss, str) and iss.startswith("did:key:"):
-        method = _resolve(DidKeyResolver(), iss)
-        if not _same_key(public_key, method.public_key):
-            message = f"The jwk header is not the key of the issuer {iss}"
-            raise JwtError(message, code="controller_mismatch")
-        return public_key, method, "jwk"
-    warnings.append("self_asserted_key: the key came from the jwk header; nothing ties it to iss")
-    return public_key, None, "jwk"
+    return public_key, _published_method(resolver, iss, public_key), "jwk"
+
+
+def _published_method(resolver: KeyResolver, iss: Any, public_key: PublicKey) -> VerificationMethod:
+    """The issuer's method holding ``public_key`` (``assertionMethod`` first), or ``key_not_published``."""
+    if not isinstance(iss, str) or not iss:
+        raise JwtError("The JWT has no iss claim, so its jwk header belongs to nobody", code="key_not_published")
+    controller = iss.split("#", 1)[0]
+    try:
+        methods = resolver.methods_of(controller)
+    except VCError as err:
+        message = f"The keys of the issuer {controller!r:.120} were not resolved: {err}"
+        raise JwtError(message, code="key_not_resolved") from err
+    matching = [method for method in methods if _same_key(public_key, method.public_key)]
+    if not matching:
+        message = f"Signed by a key the issuer does not publish: the jwk header is not a key of {controller:.120}"
+        raise JwtError(message, code="key_not_published")
+    return next((m for m in matching if "assertionMethod" in m.purposes), matching[0])
 
 
 def _signature_is_valid(key: PublicKey, signing_input: bytes, signature: bytes) -> bool:
@@ -314,15 +341,16 @@ def verify_vc_jwt(
 
     In order: strict parsing; ``alg`` against the allow-list (before any key); refused headers;
     the key (``kid`` dereferenced through ``key_resolver``, a ``#fragment`` relative to ``iss``,
-    did:key alone when ``key_resolver`` is None; or the ``jwk`` header, trusted only when ``iss``
-    is that key's did:key, else a ``self_asserted_key`` warning); key type against ``alg``; the
+    did:key alone when ``key_resolver`` is None; or the ``jwk`` header, trusted only when the
+    controller document of ``iss`` lists that very key, else ``key_not_published``; with
+    neither, a did:key ``iss``); key type against ``alg``; the
     signature; the claims against the credential; the key's controller (the issuer) and purpose
     (``assertionMethod``); the validity window against ``now``, give or take ``leeway``.
     """
     header, payload, signing_input, signature = _parse(token)
     warnings: list[str] = []
     algorithm = _check_header(header, allowed_algorithms, warnings)
-    public_key, method, source = _choose_key(header, payload.get("iss"), key_resolver, warnings)
+    public_key, method, source = _choose_key(header, payload.get("iss"), key_resolver)
     _check_key_fits_algorithm(public_key, algorithm)
     if not _signature_is_valid(public_key, signing_input, signature):
         raise JwtError("The signature does not verify", code="bad_signature")
@@ -330,10 +358,10 @@ def verify_vc_jwt(
     credential = credential_in(payload)
     check_identity_claims(payload, credential, warnings)
     not_before, expiry = check_date_claims(payload, credential, warnings)
-    if method is not None and method.controller != payload["iss"]:
+    if method.controller != payload["iss"]:
         message = f"Key {method.id} is controlled by {method.controller}, not by the issuer"
         raise JwtError(message, code="controller_mismatch")
-    if method is not None and "assertionMethod" not in method.purposes:
+    if "assertionMethod" not in method.purposes:
         message = f"Key {method.id} is not listed under assertionMethod"
         raise JwtError(message, code="purpose_mismatch")
 
@@ -349,7 +377,7 @@ def verify_vc_jwt(
         header=header,
         payload=payload,
         algorithm=algorithm,
-        verification_method=method.id if method is not None else None,
+        verification_method=method.id,
         key_source=source,
         warnings=tuple(warnings),
     )

@@ -23,7 +23,7 @@ from .report import VerificationReport
 from .skillcred import describe, read_assessment
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
-_KEY_CODES = {"key_resolution_failed", "controller_mismatch", "purpose_mismatch", "unsupported_key_type", "key_error", "malformed_key", "key_not_resolved"}
+_KEY_CODES = {"key_resolution_failed", "controller_mismatch", "purpose_mismatch", "unsupported_key_type", "key_error", "malformed_key", "key_not_resolved", "key_not_published"}
 _XSD_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -133,9 +133,8 @@ def _verify_jwt(report: VerificationReport, token: str, keys: KeyResolver, now: 
         return None
     report.add("jwt", "passed", f"{result.algorithm} signature valid; JWT claims match the credential")
     if result.warnings:
-        report.add("issuer_key", "warning", "; ".join(result.warnings))
-    else:
-        report.add("issuer_key", "passed", f"Key {result.verification_method or 'from the jwk header'} belongs to the issuer")
+        report.add("jwt", "warning", "; ".join(result.warnings))
+    report.add("issuer_key", "passed", f"Key {result.verification_method} belongs to the issuer")
     return result.credential
 
 

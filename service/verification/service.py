@@ -74,14 +74,21 @@ class ForeignDidWebResolver:
         self._remote = remote
         self._own_host = urlsplit(settings.public_url).hostname
 
-    def resolve(self, verification_method_id: str) -> VerificationMethod:
+    def _refuse_own_host(self, verification_method_id: str) -> None:
         did = verification_method_id.partition("#")[0]
         if not did.startswith("did:web:"):
             raise KeyResolutionError(f"{verification_method_id!r} is not a did:web")
         host = _did_web_host(did)
         if host is None or host.rstrip(".") == (self._own_host or "").rstrip("."):
             raise KeyResolutionError(f"{did} is on this service's own host; its document is not fetched")
+
+    def resolve(self, verification_method_id: str) -> VerificationMethod:
+        self._refuse_own_host(verification_method_id)
         return self._remote.resolve(verification_method_id)
+
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        self._refuse_own_host(controller)
+        return self._remote.methods_of(controller)
 
 
 def key_resolver(session: Session, settings: Settings) -> KeyResolver:
