@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from service.db import make_engine, metadata
-from service.models import import_all_models
+from service.core.db import make_engine, metadata
+from service.tables import import_all_models
 
 import_all_models()
 config = context.config
@@ -16,7 +16,7 @@ def _database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from service.config import get_settings
+    from service.core.config import get_settings
 
     return get_settings().database_url
 

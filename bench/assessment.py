@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/assessment.py [--rounds 5]
 
-Corpus: every sample of the labelled set (tests/assessors/samples/manifest.yaml: 72 submissions
+Corpus: every sample of the labelled set (tests/assessment/engine/samples/manifest.yaml: 72 submissions
 over three rubrics, five of them with generated git repositories) plus one generated repository of
 about 200 files and 120 commits. Each mode runs in its own process, so ``ru_maxrss`` (peak resident
 memory of that process: Python, onnxruntime and the model) is the mode's own; ``tracemalloc`` peak
@@ -30,9 +30,9 @@ sys.path.insert(0, str(REPO))
 
 
 def _corpus(workdir: Path):
-    from service.assessors.bundle import EvidenceBundle
-    from service.assessors.local import repository_item
-    from tests.assessors.labelled import SAMPLES, make_repository, rubric, sample_bundle, samples
+    from service.assessment.engine.bundle import EvidenceBundle
+    from service.assessment.engine.local import repository_item
+    from tests.assessment.engine.labelled import SAMPLES, make_repository, rubric, sample_bundle, samples
 
     corpus = [(sample_bundle(sample, workdir), rubric(sample.rubric)) for sample in samples()]
     files = {f"src/module_{i:03d}.py": f'"""Module {i}."""\n\ndef value_{i}():\n    return {i}\n' for i in range(150)}
@@ -46,8 +46,8 @@ def _corpus(workdir: Path):
 
 def run_mode(embeddings: bool, rounds: int) -> dict[str, float]:
     """Measure one mode in this process; returns the figures."""
-    from service.assessors.embedding import Embedder
-    from service.assessors.offline import OfflineAssessor
+    from service.assessment.engine.embedding import Embedder
+    from service.assessment.engine.offline import OfflineAssessor
 
     started = time.perf_counter()
     if embeddings:

@@ -45,7 +45,7 @@ def start_server(database_url: str, port: int, workers: int, log: Path) -> subpr
                         "SKILLCRED_PUBLIC_URL": base, "SKILLCRED_KEK": KEK,
                         "SKILLCRED_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0], "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1]}
     skillcred = Path(sys.executable).with_name("skillcred")
-    command = [str(skillcred)] if skillcred.exists() else [sys.executable, "-m", "service.cli"]
+    command = [str(skillcred)] if skillcred.exists() else [sys.executable, "-m", "service.cli.main"]
     process = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", str(workers)],
                                env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=log.parent)
     deadline = time.monotonic() + 90

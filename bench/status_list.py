@@ -38,12 +38,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from service.app import create_app
-from service.bootstrap import ensure_admin
-from service.config import Settings
-from service.db import unit_of_work
-from service.keystore import new_kek_text
-from service.migrations import upgrade
+from service.api.app import create_app
+from service.cli.bootstrap import ensure_admin
+from service.core.config import Settings
+from service.core.db import unit_of_work
+from service.core.keystore import new_kek_text
+from service.core.migrations import upgrade
 from service.status import publish, routes
 from service.status.models import StatusEntry, StatusList
 from service.vc.status_list import MIN_LIST_LENGTH, BitstringStatusList

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from service.config import Settings
-from service.migrations import upgrade
+from service.core.config import Settings
+from service.core.migrations import upgrade
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
@@ -135,8 +135,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings):
-    from service.app import create_app
-    from service.bootstrap import ensure_admin
+    from service.api.app import create_app
+    from service.cli.bootstrap import ensure_admin
 
     app = create_app(settings)
     ensure_admin(app.state.engine, settings)
@@ -153,6 +153,6 @@ def client(app) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient):
     """A thin client for the API tests: sign-ins and the common set-up calls."""
-    from tests.api import Api
+    from tests.api_client import Api
 
     return Api(client)

@@ -41,13 +41,13 @@ def test_services_import_no_fastapi_even_indirectly():
 
 
 def test_the_assessment_engine_imports_no_web_or_database_library():
-    """service/assessors is pure like service/vc (httpx is allowed: the LLM judge's own client)."""
+    """service/assessment/engine is pure like service/vc (httpx is allowed: the LLM judge's own client)."""
     import subprocess
     import sys
 
     forbidden = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "alembic", "uvicorn")
-    code = ("import sys, pkgutil, importlib, service.assessors as pkg\n"
-            "for m in pkgutil.walk_packages(pkg.__path__, 'service.assessors.'): importlib.import_module(m.name)\n"
+    code = ("import sys, pkgutil, importlib, service.assessment.engine as pkg\n"
+            "for m in pkgutil.walk_packages(pkg.__path__, 'service.assessment.engine.'): importlib.import_module(m.name)\n"
             f"print(sorted(n for n in sys.modules if n.split('.')[0] in {forbidden!r}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

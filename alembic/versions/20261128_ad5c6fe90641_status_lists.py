@@ -10,7 +10,7 @@ Create Date: 2026-11-28 05:59:56.142840
 import sqlalchemy as sa
 import sqlmodel
 
-import service.models_base
+import service.core.models
 from alembic import op
 
 revision = 'ad5c6fe90641'
@@ -33,9 +33,9 @@ def upgrade() -> None:
     sa.Column('signed_version', sa.Integer(), nullable=True),
     sa.Column('credential_text', sa.Text(), nullable=True),
     sa.Column('etag', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
-    sa.Column('signed_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('changed_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signed_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('changed_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_statuslist_issuer_id_issuer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_statuslist')),
     sa.UniqueConstraint('issuer_id', 'purpose', 'sequence', name=op.f('uq_statuslist_issuer_id'))
@@ -54,7 +54,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_statusentry_list_id_value', ['list_id', 'value'], unique=False)
 
     with op.batch_alter_table('credential', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('status_changed_at', service.models_base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('status_changed_at', service.core.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True))
 
     # ### end Alembic commands ###

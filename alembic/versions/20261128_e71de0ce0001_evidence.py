@@ -9,7 +9,7 @@ Create Date: 2026-11-28 08:00:00
 import sqlalchemy as sa
 import sqlmodel
 
-import service.models_base
+import service.core.models
 from alembic import op
 
 revision = 'e71de0ce0001'
@@ -26,11 +26,11 @@ def upgrade() -> None:
     sa.Column('issuer_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('created_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('credential_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
-    sa.Column('issued_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['achievement_id'], ['achievement.id'], name=op.f('fk_evidencebundle_achievement_id_achievement')),
     sa.ForeignKeyConstraint(['credential_id'], ['credential.id'], name=op.f('fk_evidencebundle_credential_id_credential')),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_evidencebundle_issuer_id_issuer')),
@@ -57,12 +57,12 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=True),
     sa.Column('final_url', sqlmodel.sql.sqltypes.AutoString(length=4096), nullable=True),
     sa.Column('http_status', sa.Integer(), nullable=True),
-    sa.Column('fetched_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fetched_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('commit', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('author_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('contact_email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
     sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-    sa.Column('created_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['bundle_id'], ['evidencebundle.id'], name=op.f('fk_evidenceitem_bundle_id_evidencebundle')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidenceitem')),
     sa.UniqueConstraint('bundle_id', 'position', name=op.f('uq_evidenceitem_bundle_id'))

@@ -12,7 +12,7 @@ Create Date: 2026-11-28 08:00:00
 import sqlalchemy as sa
 import sqlmodel
 
-import service.models_base
+import service.core.models
 from alembic import op
 
 revision = 'e71de0ce0003'
@@ -27,9 +27,9 @@ def upgrade() -> None:
     sa.Column('credential_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('did', sqlmodel.sql.sqltypes.AutoString(length=2048), nullable=False),
     sa.Column('nonce', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('expires_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['credential_id'], ['credential.id'], name=op.f('fk_endorsementchallenge_credential_id_credential')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_endorsementchallenge')),
     sa.UniqueConstraint('nonce', name=op.f('uq_endorsementchallenge_nonce'))
@@ -47,10 +47,10 @@ def upgrade() -> None:
     sa.Column('statement', sa.Text(), nullable=False),
     sa.Column('engagement', sa.JSON(), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('expires_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['credential_id'], ['credential.id'], name=op.f('fk_endorsementrequest_credential_id_credential')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_endorsementrequest')),
     sa.UniqueConstraint('open_key', name=op.f('uq_endorsementrequest_open_key'))
@@ -69,8 +69,8 @@ def upgrade() -> None:
     sa.Column('endorser_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('jsonld', sa.Text(), nullable=False),
-    sa.Column('issued_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('state_changed_at', service.models_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state_changed_at', service.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.ForeignKeyConstraint(['credential_id'], ['credential.id'], name=op.f('fk_endorsement_credential_id_credential')),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_endorsement_issuer_id_issuer')),
@@ -84,9 +84,9 @@ def upgrade() -> None:
     op.create_table('expiryreminder',
     sa.Column('credential_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('valid_until', service.models_base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('valid_until', service.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('days_before', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['credential_id'], ['credential.id'], name=op.f('fk_expiryreminder_credential_id_credential')),
     sa.PrimaryKeyConstraint('credential_id', 'kind', name=op.f('pk_expiryreminder'))
     )

@@ -10,7 +10,7 @@ Create Date: 2026-11-28 08:00:00
 import sqlalchemy as sa
 import sqlmodel
 
-import service.models_base
+import service.core.models
 from alembic import op
 
 revision = 'e71de0ce0004'
@@ -74,7 +74,7 @@ def upgrade() -> None:
     sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('decision_reasons', sa.JSON(), nullable=False),
     sa.Column('sampled', sa.Boolean(), nullable=False),
-    sa.Column('assessed_at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('assessed_at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['achievement_id'], ['achievement.id'], name=op.f('fk_assessment_achievement_id_achievement')),
     sa.ForeignKeyConstraint(['bundle_id'], ['evidencebundle.id'], name=op.f('fk_assessment_bundle_id_evidencebundle')),
     sa.ForeignKeyConstraint(['earner_id'], ['account.id'], name=op.f('fk_assessment_earner_id_account')),
@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('actor_role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-    sa.Column('at', service.models_base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', service.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
     sa.Column('levels', sa.JSON(), nullable=False),
     sa.Column('overrides', sa.JSON(), nullable=False),

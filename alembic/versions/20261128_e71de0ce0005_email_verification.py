@@ -9,7 +9,7 @@ Create Date: 2026-11-28 08:40:00
 import sqlalchemy as sa
 import sqlmodel
 
-import service.models_base
+import service.core.models
 
 from alembic import op
 
@@ -21,10 +21,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_verified_at', service.models_base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('email_verified_at', service.core.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('email_verification_hash',
                                       sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.add_column(sa.Column('email_verification_expires', service.models_base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('email_verification_expires', service.core.models.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_account_email_verification_hash'),
                               ['email_verification_hash'], unique=False)
     op.execute("UPDATE account SET email_verified_at = created_at")

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, timestamp_field
+from service.core.models import created_field, id_field, timestamp_field
 
 
 class Role(StrEnum):

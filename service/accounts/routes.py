@@ -17,11 +17,11 @@ from service.accounts.schemas import (
     RegistrationOut,
     TokenResponse,
 )
-from service.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
-from service.deps import SessionDep
-from service.errors import Forbidden, Unauthorized
-from service.http_errors import error_responses
-from service.mail import deliver, verification_message
+from service.api.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
+from service.api.deps import SessionDep
+from service.core.errors import Forbidden, Unauthorized
+from service.api.errors import error_responses
+from service.core.mail import deliver, verification_message
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from service.accounts.models import Account, Role
 from service.accounts.security import hash_password, verify_password
 from service.audit.service import record
-from service.errors import BadRequest, Conflict
+from service.core.errors import BadRequest, Conflict
 
 EMAIL_VERIFICATION_TTL = timedelta(hours=48)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, json_field
+from service.core.models import created_field, id_field, json_field
 
 
 class Achievement(SQLModel, table=True):

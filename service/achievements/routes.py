@@ -11,11 +11,11 @@ from sqlmodel import Session
 from service.accounts.models import Account, Role
 from service.achievements import service
 from service.achievements.schemas import AchievementCreate, AchievementView, RubricView
-from service.auth import AnyAccount, IssuerManager, IssuerStaff, Public, ensure_issuer_scope
-from service.deps import SessionDep
-from service.http_errors import error_responses
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.api.auth import AnyAccount, IssuerManager, IssuerStaff, Public, ensure_issuer_scope
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["achievements"])
 public_router = APIRouter(tags=["public"])

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from service.validation import Iri, clean_text, http_url
+from service.core.validation import Iri, clean_text, http_url
 
 # OB 3.0 enumerations (1EdTech AchievementCredential JSON Schema); each also allows `ext:Name`.
 ACHIEVEMENT_TYPES = frozenset({

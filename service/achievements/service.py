@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.achievements.models import Achievement, AchievementVersion
-from service.achievements.rubrics import (
+from service.achievements.result_descriptions import (
     InvalidAchievement,
     checked_rubric,
     earner_view,
@@ -32,11 +32,11 @@ from service.achievements.schemas import (
     RubricView,
 )
 from service.audit.service import record
-from service.config import Settings
-from service.errors import Conflict, NotFound
+from service.core.config import Settings
+from service.core.errors import Conflict, NotFound
 from service.issuers.models import Issuer
-from service.models_base import utcnow
-from service.paging import PageParams, paginate
+from service.core.models import utcnow
+from service.core.paging import PageParams, paginate
 from service.skills.esco import esco_alignment, get_skill
 from service.vc import openbadges as ob
 from service.vc.constants import OB_V3P0_CONTEXT

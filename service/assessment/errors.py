@@ -1,8 +1,8 @@
-"""Errors of the assessment domain (rendered like every :class:`~service.errors.ServiceError`)."""
+"""Errors of the assessment domain (rendered like every :class:`~service.core.errors.ServiceError`)."""
 
 from __future__ import annotations
 
-from service.errors import ServiceError
+from service.core.errors import ServiceError
 
 
 class InvalidAssessmentRequest(ServiceError):

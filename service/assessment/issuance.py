@@ -28,16 +28,16 @@ from service.achievements.models import Achievement
 from service.achievements.service import get_version
 from service.assessment.errors import InvalidAssessmentRequest
 from service.assessment.models import Assessment
-from service.assessment.rubrics import criterion_results
-from service.assessors.rubric import Rubric
+from service.assessment.results import criterion_results
+from service.assessment.engine.rubric import Rubric
 from service.audit.service import record
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential
 from service.credentials.service import ensure_renewable, issue_credential, recipient_of
-from service.errors import NotFound
+from service.core.errors import NotFound
 from service.evidence import service as evidence
 from service.evidence.service import list_items as bundle_items
-from service.keystore import Keystore
+from service.core.keystore import Keystore
 from service.vc.skillcred import AssessmentStatement
 
 NO_SUCH_CREDENTIAL = "No such credential"

@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, json_field
+from service.core.models import created_field, id_field, json_field
 
 
 class AssessmentState(StrEnum):

@@ -36,9 +36,9 @@ from service.assessment.state import (
     rubric_of_assessment,
 )
 from service.audit.service import record
-from service.config import Settings
-from service.errors import Conflict, Forbidden, NotFound
-from service.keystore import Keystore
+from service.core.config import Settings
+from service.core.errors import Conflict, Forbidden, NotFound
+from service.core.keystore import Keystore
 
 NO_SUCH_ASSESSMENT = "No such assessment"
 REVIEWING_ROLES = frozenset({Role.admin, Role.issuer_admin, Role.reviewer})

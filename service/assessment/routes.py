@@ -22,14 +22,14 @@ from service.assessment.schemas import (
     OverrideRequest,
     RejectRequest,
 )
-from service.assessors.factory import assessor_from_settings
-from service.assessors.result import Assessor
-from service.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
-from service.config import Settings
-from service.deps import SessionDep
-from service.http_errors import error_responses
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.assessment.engine.factory import assessor_from_settings
+from service.assessment.engine.result import Assessor
+from service.api.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
+from service.core.config import Settings
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 from service.vc.skillcred import SKILLCRED_V1_FILE
 
 router = APIRouter(prefix="/v1", tags=["assessments"])

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from service.validation import clean_text
+from service.core.validation import clean_text
 
 MAX_OVERRIDES = 50
 

@@ -33,9 +33,9 @@ from service.assessment.schemas import (
 )
 from service.assessment.state import REVIEWABLE, can_appeal, events_of, latest, rubric_of_assessment
 from service.assessment.submission import submit_assessment
-from service.config import Settings
-from service.errors import NotFound
-from service.paging import PageParams, paginate
+from service.core.config import Settings
+from service.core.errors import NotFound
+from service.core.paging import PageParams, paginate
 
 __all__ = ["appeal", "approve", "detail", "get_assessment", "list_assessments", "override_levels",
            "reject", "review_queue", "submit_assessment", "summary"]

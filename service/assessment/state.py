@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from service.assessment.errors import InvalidAssessmentRequest
 from service.assessment.models import Assessment, AssessmentEvent, AssessmentState, EventKind
 from service.assessment.schemas import LevelOverride
-from service.assessors.rubric import Rubric, RubricError, load_rubric
-from service.errors import Conflict, Forbidden
+from service.assessment.engine.rubric import Rubric, RubricError, load_rubric
+from service.core.errors import Conflict, Forbidden
 
 REVIEWABLE = (AssessmentState.pending_review, AssessmentState.appealed)
 

@@ -21,21 +21,21 @@ from sqlmodel import Session, select
 
 from service.accounts.models import Account
 from service.achievements.models import Achievement
-from service.achievements.rubrics import rubric_of
+from service.achievements.result_descriptions import rubric_of
 from service.achievements.service import get_version
 from service.assessment.errors import InvalidAssessmentRequest
 from service.assessment.issuance import bundle_items, issue_for_assessment, renewable_credential
 from service.assessment.models import Assessment, AssessmentEvent, AssessmentState, EventKind
-from service.assessors.decision import DecisionOutcome, decide, explain
-from service.assessors.result import Assessment as AssessorResult
-from service.assessors.result import Assessor
-from service.assessors.rubric import Rubric
+from service.assessment.engine.decision import DecisionOutcome, decide, explain
+from service.assessment.engine.result import Assessment as AssessorResult
+from service.assessment.engine.result import Assessor
+from service.assessment.engine.rubric import Rubric
 from service.audit.service import record
-from service.config import Settings
-from service.errors import Conflict, Forbidden, NotFound
+from service.core.config import Settings
+from service.core.errors import Conflict, Forbidden, NotFound
 from service.evidence import service as evidence
 from service.evidence.models import EvidenceBundleRecord
-from service.keystore import Keystore
+from service.core.keystore import Keystore
 
 NO_SUCH_BUNDLE = "No such evidence bundle"
 _random = secrets.SystemRandom()

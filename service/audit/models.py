@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, json_field
+from service.core.models import created_field, id_field, json_field
 
 
 class AuditEvent(SQLModel, table=True):

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from service.audit import service
 from service.audit.schemas import AuditEventOut
-from service.auth import IssuerManager
-from service.deps import SessionDep
-from service.http_errors import error_responses
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.api.auth import IssuerManager
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 public_router = APIRouter(tags=["audit"])

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
 from service.audit.models import AuditEvent
-from service.paging import PageParams, paginate
+from service.core.paging import PageParams, paginate
 
 
 def record(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.expiry import record_expiry_reminders
-from service.db import make_engine, unit_of_work
-from service.models_base import utcnow
+from service.core.db import make_engine, unit_of_work
+from service.core.models import utcnow
 
 
 def expiry_reminders_command(settings: Settings) -> list[str]:

@@ -18,12 +18,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, exists, select
 
 from service.audit.service import record
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.reminder_models import ExpiryReminder
-from service.errors import NotFound
+from service.core.errors import NotFound
 from service.issuers.models import Issuer
-from service.paging import PageParams, paginate
+from service.core.paging import PageParams, paginate
 
 EXPIRY_REMINDER = "credential.expiry_reminder"
 EXPIRY_KIND = "expiry"

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, timestamp_field
+from service.core.models import created_field, id_field, timestamp_field
 
 
 class CredentialState(StrEnum):

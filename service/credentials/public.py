@@ -24,13 +24,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
-from service.auth import Public
+from service.api.auth import Public
 from service.credentials import formats, service
 from service.credentials.models import Credential
-from service.deps import SessionDep
+from service.api.deps import SessionDep
 from service.endorsements.page import page_endorsements
-from service.errors import NotAcceptable, NotFound
-from service.http_errors import error_responses
+from service.core.errors import NotAcceptable, NotFound
+from service.api.errors import error_responses
 from service.vc.skillcred import describe, read_assessment
 from service.verification.service import verify_in_session
 from service.web import render

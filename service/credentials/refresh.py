@@ -24,7 +24,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential
 from service.credentials.schemas import CredentialOut
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, timestamp_field
+from service.core.models import created_field, timestamp_field
 
 
 class ExpiryReminder(SQLModel, table=True):

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
-from service.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
-from service.config import Settings
+from service.api.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
+from service.core.config import Settings
 from service.credentials import expiry, formats, refresh, service
 from service.credentials.public import public_router
 from service.credentials.schemas import (
@@ -21,11 +21,11 @@ from service.credentials.schemas import (
     CredentialRenew,
     CredentialSummary,
 )
-from service.deps import SessionDep
-from service.http_errors import error_responses
-from service.models_base import utcnow
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.core.models import utcnow
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 
 __all__ = ["public_router", "router"]
 

@@ -24,7 +24,7 @@ from pydantic import (
 # the achievements' text types: bounded, no control characters (PostgreSQL cannot store NUL, the
 # SVG badge's XML cannot carry the others), ids that are http(s) URLs or URNs
 from service.achievements.schemas import Name, Narrative, Text, Value
-from service.validation import Iri
+from service.core.validation import Iri
 
 MAX_EVIDENCE = 20
 MAX_RESULTS = 50

@@ -29,7 +29,7 @@ from service.accounts.service import normalise_email, proven_email
 from service.achievements.models import Achievement
 from service.achievements.service import NO_SUCH_ACHIEVEMENT, get_version, ob_achievement
 from service.audit.service import record
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import (
@@ -41,11 +41,11 @@ from service.credentials.schemas import (
     ResultIn,
     is_did,
 )
-from service.errors import Conflict, Forbidden, NotFound, ServiceError
+from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from service.issuers.service import active_signer, get_issuer, issuer_profile
-from service.keystore import Keystore
-from service.models_base import new_id
-from service.paging import PageParams, paginate
+from service.core.keystore import Keystore
+from service.core.models import new_id
+from service.core.paging import PageParams, paginate
 from service.status.allocation import allocate, record_allocation
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob

@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, json_field, timestamp_field
+from service.core.models import created_field, id_field, json_field, timestamp_field
 
 
 class EndorsementKind(StrEnum):

@@ -25,14 +25,14 @@ from sqlmodel import Session, select
 
 from service.accounts.models import Account, Role
 from service.audit.service import record
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential, CredentialState
 from service.credentials.service import get_credential, issue_credential, recipient_of
 from service.endorsements.models import Endorsement, EndorsementState
 from service.endorsements.service import accepted_endorsements, owns
-from service.errors import Conflict, Forbidden
-from service.keystore import Keystore
-from service.models_base import utcnow
+from service.core.errors import Conflict, Forbidden
+from service.core.keystore import Keystore
+from service.core.models import utcnow
 from service.vc import openbadges as ob
 from service.vc.skillcred import read_assessment
 

@@ -27,12 +27,12 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
 from service.accounts.models import Account, Role
-from service.auth import AnyAccount, Authenticated, EarnerAccount, Public
+from service.api.auth import AnyAccount, Authenticated, EarnerAccount, Public
 from service.credentials import service as credentials
 from service.credentials.formats import JSONLD_MEDIA_TYPE
 from service.credentials.schemas import CredentialOut
-from service.db import unit_of_work
-from service.deps import SessionDep
+from service.core.db import unit_of_work
+from service.api.deps import SessionDep
 from service.endorsements import reissue, self_signed, service
 from service.endorsements.models import EndorsementState
 from service.endorsements.schemas import (
@@ -44,11 +44,11 @@ from service.endorsements.schemas import (
     EndorsementRequestOut,
     SignedEndorsementIn,
 )
-from service.http_errors import error_responses
-from service.mail import deliver, endorsement_message
-from service.models_base import utcnow
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.api.errors import error_responses
+from service.core.mail import deliver, endorsement_message
+from service.core.models import utcnow
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["endorsements"])
 public_router = APIRouter(tags=["public badge pages"])

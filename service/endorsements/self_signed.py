@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.service import credential_url
 from service.endorsements.challenge import ControlProofError, verify_control_proof
 from service.endorsements.credential import InvalidEndorsement, read_endorsement
 from service.endorsements.models import Endorsement, EndorsementChallenge, EndorsementKind
 from service.endorsements.service import InvalidEndorsementRequest, TooManyRequests, endorsable, store
-from service.errors import Conflict, NotFound
-from service.keystore import Keystore
+from service.core.errors import Conflict, NotFound
+from service.core.keystore import Keystore
 from service.verification.service import key_resolver, verify_in_session
 
 CHALLENGE_TTL = timedelta(minutes=10)

@@ -12,7 +12,7 @@ A. **Signed by the issuer on the client's behalf.** :func:`request_endorsement` 
    :data:`MAX_PENDING_REQUESTS` pending per credential, tokens valid :data:`TOKEN_TTL`, and
    :data:`MAX_ATTEMPTS` confirmation attempts per request (counted in a transaction of their own,
    :func:`spend_attempt`, so a wrong guess is counted even though the request then fails).
-   *Delivery*: the route mails the token (:mod:`service.mail`, after the response). Development
+   *Delivery*: the route mails the token (:mod:`service.core.mail`, after the response). Development
    and test deployments also return it in the response; production never does.
 
 B. **Signed by the client's own DID**: see :mod:`service.endorsements.self_signed`.
@@ -39,7 +39,7 @@ from sqlmodel import Session, col, func, select
 from service.accounts.models import Account, Role
 from service.accounts.service import normalise_email, proven_email
 from service.audit.service import record
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential, CredentialState
 from service.credentials.service import credential_url, get_credential, recipient_of
 from service.endorsements.credential import (
@@ -56,11 +56,11 @@ from service.endorsements.models import (
     RequestState,
 )
 from service.endorsements.schemas import EndorsementOut
-from service.errors import Conflict, Forbidden, NotFound, ServiceError
+from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from service.issuers.service import active_signer, get_issuer
-from service.keystore import Keystore
-from service.models_base import new_id
-from service.paging import PageParams, paginate
+from service.core.keystore import Keystore
+from service.core.models import new_id
+from service.core.paging import PageParams, paginate
 from service.vc import data_integrity
 from service.vc import openbadges as ob
 from service.vc.errors import VCError

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from service.config import Settings
+from service.core.config import Settings
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 

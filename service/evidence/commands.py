@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.config import Settings
-from service.db import make_engine, unit_of_work
+from service.core.config import Settings
+from service.core.db import make_engine, unit_of_work
 from service.evidence.service import get_blob_store, sweep_unreferenced_blobs
 
 

@@ -17,7 +17,7 @@ import base64
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from service.config import Settings
+from service.core.config import Settings
 from service.evidence.models import EvidenceItemRecord
 from service.vc.multikey import multibase_encode
 

@@ -2,7 +2,7 @@
 
 Each ``prepare_*`` function fetches, clones, sniffs and inspects *before* anything is stored, and
 returns a :class:`PreparedItem` (the bytes plus what the item row records) or raises a
-:class:`~service.errors.ServiceError` with a stable code. The service stores a prepared item only
+:class:`~service.core.errors.ServiceError` with a stable code. The service stores a prepared item only
 after it also fits the bundle's limits, so a refusal leaves no blob and no row behind.
 
 What is accepted (for uploads and fetched URL bodies alike): PDF, PNG, JPEG, GIF, WebP, UTF-8
@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network
 
-from service.config import Settings
-from service.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType
+from service.core.config import Settings
+from service.core.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType
 from service.evidence import sniff as sniffing
 from service.evidence.archives import ArchiveLimits, ArchiveRefused, inspect_archive, is_archive_type
 from service.evidence.repositories import RepositoryFetcher
-from service.models_base import utcnow
+from service.core.models import utcnow
 from service.net.errors import FetchError
 from service.net.fetch import SafeFetcher
 
@@ -40,7 +40,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 def upload_body_limits(settings: Settings) -> tuple[tuple[str, int], ...]:
-    """``(path pattern, body limit)`` for :class:`service.limits.BodySizeLimit`: the evidence
+    """``(path pattern, body limit)`` for :class:`service.api.limits.BodySizeLimit`: the evidence
     upload route takes one file of up to ``evidence_max_file_bytes`` plus multipart framing."""
     return ((UPLOAD_PATH_PATTERN, settings.evidence_max_file_bytes + MULTIPART_OVERHEAD),)
 

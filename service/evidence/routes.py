@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.achievements.schemas import Name
-from service.auth import AnyAccount, EarnerAccount, Public
-from service.config import Settings
-from service.deps import SessionDep
+from service.api.auth import AnyAccount, EarnerAccount, Public
+from service.core.config import Settings
+from service.api.deps import SessionDep
 from service.evidence import intake, service
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.credential import digest_multibase
@@ -37,9 +37,9 @@ from service.evidence.schemas import (
     TextItemIn,
     UrlItemIn,
 )
-from service.http_errors import error_responses
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.api.errors import error_responses
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 public_router = APIRouter(tags=["public"])

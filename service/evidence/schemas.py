@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from service.achievements.schemas import Name
-from service.validation import HttpUrlText, clean_text
+from service.core.validation import HttpUrlText, clean_text
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_STATEMENT_CHARS = 20_000

@@ -30,18 +30,18 @@ from sqlmodel import Session, col, func, select
 
 from service.accounts.models import Account, Role
 from service.achievements.service import find_achievement
-from service.assessors.bundle import EvidenceBundle, EvidenceItem
+from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
 from service.audit.service import record
-from service.config import Settings
-from service.errors import Conflict, NotFound, PayloadTooLarge
+from service.core.config import Settings
+from service.core.errors import Conflict, NotFound, PayloadTooLarge
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.credential import credential_evidence_entries
 from service.evidence.intake import EvidenceLimits, PreparedItem
 from service.evidence.models import BundleState, EvidenceBundleRecord, EvidenceItemRecord
 from service.evidence.repositories import checkout_bundle
 from service.evidence.sniff import TEXT_TYPES
-from service.models_base import utcnow
-from service.paging import PageParams, paginate
+from service.core.models import utcnow
+from service.core.paging import PageParams, paginate
 
 NO_SUCH_BUNDLE = "No such evidence bundle"
 NO_SUCH_ITEM = "No such evidence item"

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from service.config import Settings
-from service.db import make_engine, unit_of_work
+from service.core.config import Settings
+from service.core.db import make_engine, unit_of_work
 from service.issuers import service
 from service.issuers.keys import verification_method_id
-from service.keystore import Keystore, load_kek
+from service.core.keystore import Keystore, load_kek
 
 
 def rotate_keys_command(settings: Settings, issuer_id: str) -> list[str]:
     """Rotate an issuer's keys in one transaction; returns the new verification method ids.
 
-    Raises :class:`service.errors.NotFound` for an unknown issuer and
-    :class:`service.keystore.KeystoreError` when the KEK is missing or not allowed.
+    Raises :class:`service.core.errors.NotFound` for an unknown issuer and
+    :class:`service.core.keystore.KeystoreError` when the KEK is missing or not allowed.
     The audit event has no actor (the operator at the console).
     """
     keystore = Keystore(load_kek(settings))

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.audit.service import record
-from service.errors import Conflict
+from service.core.errors import Conflict
 from service.issuers.models import Issuer, SigningKey
-from service.keystore import Keystore
-from service.models_base import new_id, utcnow
+from service.core.keystore import Keystore
+from service.core.models import new_id, utcnow
 from service.vc.did import PublishedKey
 from service.vc.keys import Signer
 from service.vc.multikey import PrivateKey, jwk_to_public_key, public_key_to_jwk

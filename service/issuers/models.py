@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models_base import created_field, id_field, json_field, timestamp_field
+from service.core.models import created_field, id_field, json_field, timestamp_field
 
 
 class Issuer(SQLModel, table=True):

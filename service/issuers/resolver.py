@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from service.config import Settings
+from service.core.config import Settings
 from service.issuers.models import Issuer
 from service.issuers.service import did_document
 from service.vc.did import VerificationMethod, did_web_from_url, methods_in_document

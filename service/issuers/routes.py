@@ -9,16 +9,16 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from service.accounts.models import Account
-from service.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
-from service.config import Settings
-from service.deps import SessionDep
-from service.http_errors import error_responses
+from service.api.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
+from service.core.config import Settings
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
 from service.issuers import service
 from service.issuers.keys import issuer_keys, key_summary
 from service.issuers.models import Issuer
 from service.issuers.schemas import IssuerCreate, IssuerOut, IssuerUpdate, JsonWebKeySet, SigningKeyOut
-from service.paging import Page
-from service.paging_http import PageDep, set_paging_headers
+from service.core.paging import Page
+from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["issuers"])
 public_router = APIRouter(tags=["public documents"])

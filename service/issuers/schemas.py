@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from service.validation import HttpUrlText
+from service.core.validation import HttpUrlText
 
 
 IssuerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -24,8 +24,8 @@ from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
 from service.audit.service import record
-from service.config import Settings
-from service.errors import BadRequest, Conflict, NotFound
+from service.core.config import Settings
+from service.core.errors import BadRequest, Conflict, NotFound
 from service.issuers.keys import (  # active_signer and rotate_keys are re-exported for other domains
     active_signer,
     initial_keys,
@@ -36,9 +36,9 @@ from service.issuers.keys import (  # active_signer and rotate_keys are re-expor
     verification_method_id,
 )
 from service.issuers.models import Issuer, SigningKey
-from service.keystore import Keystore
-from service.models_base import utcnow
-from service.paging import PageParams, paginate
+from service.core.keystore import Keystore
+from service.core.models import utcnow
+from service.core.paging import PageParams, paginate
 from service.vc.did import build_did_document, did_web_document_url, did_web_from_url
 from service.vc.openbadges import IssuerProfile
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.auth import IssuerStaff
-from service.http_errors import error_responses
+from service.api.auth import IssuerStaff
+from service.api.errors import error_responses
 from service.skills.schemas import SkillOut, SkillSearchResult
 from service.skills.search import DEFAULT_LIMIT, MAX_LIMIT, search_skills
 

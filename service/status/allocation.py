@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
-from service.config import Settings
-from service.errors import ServiceError
-from service.models_base import new_id, utcnow
+from service.core.config import Settings
+from service.core.errors import ServiceError
+from service.core.models import new_id, utcnow
 from service.status.models import StatusEntry, StatusList, StatusPurpose
 from service.vc.status_list import BitstringStatusList, build_status_entry
 

@@ -32,12 +32,12 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from service.config import Settings
-from service.db import unit_of_work
+from service.core.config import Settings
+from service.core.db import unit_of_work
 from service.issuers.models import Issuer
 from service.issuers.service import active_signer
-from service.keystore import Keystore
-from service.models_base import utcnow
+from service.core.keystore import Keystore
+from service.core.models import utcnow
 from service.status.allocation import status_list_url
 from service.status.models import StatusEntry, StatusList
 from service.vc import data_integrity

@@ -14,8 +14,8 @@ import logging
 
 from sqlalchemy.engine import Engine
 
-from service.config import Settings
-from service.keystore import Keystore
+from service.core.config import Settings
+from service.core.keystore import Keystore
 from service.status.publish import resign_due_lists, seconds_until_next_due
 
 log = logging.getLogger("skillcred.status")

@@ -21,10 +21,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential
-from service.errors import ServiceError
-from service.keystore import Keystore, KeystoreError
+from service.core.errors import ServiceError
+from service.core.keystore import Keystore, KeystoreError
 from service.status.models import StatusEntry, StatusList
 from service.status.publish import current_list_credential
 from service.vc.errors import VCError

@@ -13,14 +13,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
-from service.auth import IssuerManager, Public
+from service.api.auth import IssuerManager, Public
 from service.credentials import formats
 from service.credentials import service as credentials
 from service.credentials.schemas import CredentialOut
-from service.deps import SessionDep
-from service.errors import NotFound
-from service.http_errors import error_responses
-from service.models_base import utcnow
+from service.api.deps import SessionDep
+from service.core.errors import NotFound
+from service.api.errors import error_responses
+from service.core.models import utcnow
 from service.status import publish
 from service.status.schemas import StatusChangeIn
 from service.status.service import StatusAction, change_status

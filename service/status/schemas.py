@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-from service.validation import clean_text
+from service.core.validation import clean_text
 
 MAX_REASON_LENGTH = 500
 

@@ -28,10 +28,10 @@ from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
 from service.audit.service import record
-from service.config import Settings
+from service.core.config import Settings
 from service.credentials.models import Credential, CredentialState
-from service.errors import Conflict, Forbidden, NotFound
-from service.models_base import utcnow
+from service.core.errors import Conflict, Forbidden, NotFound
+from service.core.models import utcnow
 from service.status.allocation import status_list_url
 from service.status.models import StatusEntry, StatusList, StatusPurpose
 

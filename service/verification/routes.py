@@ -29,9 +29,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from service.auth import Public
-from service.errors import ServiceError, UnsupportedMediaType
-from service.http_errors import error_responses
+from service.api.auth import Public
+from service.core.errors import ServiceError, UnsupportedMediaType
+from service.api.errors import error_responses
 from service.verification.service import verify_with_engine
 
 router = APIRouter(prefix="/v1", tags=["verification"])

@@ -26,9 +26,9 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service.config import Settings
+from service.core.config import Settings
 from service.issuers.resolver import LocalKeyResolver
-from service.keystore import Keystore, load_kek
+from service.core.keystore import Keystore, load_kek
 from service.status.resolver import LocalStatusListResolver
 from service.vc.did import ChainedKeyResolver, DidKeyResolver, KeyResolver, VerificationMethod
 from service.vc.errors import KeyResolutionError

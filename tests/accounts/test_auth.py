@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.api import bearer
+from tests.api_client import bearer
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 

@@ -61,7 +61,7 @@ def row_counts(app) -> Callable[[], dict[str, int]]:
 
         from service.achievements.models import Achievement, AchievementVersion
         from service.audit.models import AuditEvent
-        from service.db import unit_of_work
+        from service.core.db import unit_of_work
 
         with unit_of_work(app.state.engine) as session:
             return {model.__name__: session.exec(select(func.count()).select_from(model)).one()

@@ -78,7 +78,7 @@ def test_creation_is_audited(app, api, new_issuer):
     from sqlmodel import select
 
     from service.audit.models import AuditEvent
-    from service.db import unit_of_work
+    from service.core.db import unit_of_work
 
     issuer_id = new_issuer()
     created = api.create_achievement(issuer_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from service.credentials.service import issue_credential
-from service.db import unit_of_work
+from service.core.db import unit_of_work
 from service.vc import openbadges as ob
 from tests.achievements.conftest import MINIMAL
 from tests.credentials.helpers import assert_error

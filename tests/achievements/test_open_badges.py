@@ -23,7 +23,7 @@ EARNER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 
 def _stored(app, achievement_id, version=None):
     from service.achievements.models import Achievement
-    from service.db import unit_of_work
+    from service.core.db import unit_of_work
 
     with unit_of_work(app.state.engine) as session:
         achievement = session.get(Achievement, achievement_id)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from service.achievements.rubrics import result_description_id, rubric_level_id, rubric_of, rubric_results
+from service.achievements.result_descriptions import result_description_id, rubric_level_id, rubric_of, rubric_results
 from service.credentials.schemas import ResultIn
 from service.credentials.service import InvalidCredentialRequest, issue_credential
-from service.db import unit_of_work
+from service.core.db import unit_of_work
 from service.vc import openbadges as ob
 from tests.achievements.conftest import rubric
 
@@ -74,7 +74,7 @@ def test_rubric_results_turns_an_assessment_into_credential_results(app, api, cl
 
 def test_rubric_results_refuses_what_the_rubric_does_not_have(api, new_issuer):
     created = api.create_achievement(new_issuer(), rubric=rubric())
-    from service.assessors.rubric import load_rubric
+    from service.assessment.engine.rubric import load_rubric
 
     loaded = load_rubric(rubric())
     with pytest.raises(KeyError):

@@ -7,13 +7,13 @@ import copy
 
 import pytest
 
-from service.achievements.rubrics import (
+from service.achievements.result_descriptions import (
     RUBRIC_RESULT_TYPE,
     result_description_id,
     rubric_level_id,
     rubric_of,
 )
-from service.assessors.rubric import load_rubric
+from service.assessment.engine.rubric import load_rubric
 from tests.achievements.conftest import MINIMAL, rubric
 from tests.credentials.helpers import assert_error
 
@@ -24,7 +24,7 @@ def _rubric_descriptions(view):
 
 def _stored_version(app, achievement_id, version):
     from service.achievements.service import get_version
-    from service.db import unit_of_work
+    from service.core.db import unit_of_work
 
     with unit_of_work(app.state.engine) as session:
         row = get_version(session, achievement_id, version)

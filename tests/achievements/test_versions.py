@@ -70,7 +70,7 @@ def test_an_update_is_audited_with_the_versions_before_and_after(app, api, clien
     from sqlmodel import select
 
     from service.audit.models import AuditEvent
-    from service.db import unit_of_work
+    from service.core.db import unit_of_work
 
     created = api.create_achievement(new_issuer())
     _put(client, created["id"], MINIMAL | {"name": "Renamed"}, api.admin)
@@ -84,7 +84,7 @@ def test_an_update_is_audited_with_the_versions_before_and_after(app, api, clien
 def test_a_credential_reads_the_version_it_was_issued_with(app, api, client, new_issuer):
     """What the credentials service calls: ``get_version`` keeps answering with old content."""
     from service.achievements.service import get_version
-    from service.db import unit_of_work
+    from service.core.db import unit_of_work
 
     created = api.create_achievement(new_issuer())
     _put(client, created["id"], MINIMAL | {"name": "Renamed"}, api.admin)
@@ -107,8 +107,8 @@ def test_simultaneous_updates_never_share_a_version_number(app, api, new_issuer)
     from service.achievements import service
     from service.achievements.models import Achievement, AchievementVersion
     from service.achievements.schemas import AchievementCreate
-    from service.db import unit_of_work
-    from service.errors import Conflict
+    from service.core.db import unit_of_work
+    from service.core.errors import Conflict
 
     achievement_id = api.create_achievement(new_issuer())["id"]
     writers = 4

@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from service.assessment.models import Assessment, AssessmentEvent
-from service.assessors.bundle import EvidenceBundle
-from service.assessors.result import Assessment as AssessorResult
-from service.assessors.result import CriterionResult, EvidencePointer
-from service.assessors.rubric import Rubric
+from service.assessment.engine.bundle import EvidenceBundle
+from service.assessment.engine.result import Assessment as AssessorResult
+from service.assessment.engine.result import CriterionResult, EvidencePointer
+from service.assessment.engine.rubric import Rubric
 from service.audit.models import AuditEvent
 from service.credentials.models import Credential
 from service.evidence.models import EvidenceBundleRecord
 from service.status.models import StatusEntry
-from tests.api import Api
+from tests.api_client import Api
 
 RUBRIC: dict[str, Any] = {
     "id": "python-testing",

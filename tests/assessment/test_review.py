@@ -198,8 +198,8 @@ def test_the_database_refuses_a_second_decision_made_on_a_stale_read(cast, app, 
 
     from service.accounts.models import Account
     from service.assessment import review
-    from service.db import unit_of_work
-    from service.errors import Conflict
+    from service.core.db import unit_of_work
+    from service.core.errors import Conflict
 
     assessment = cast.submitted()
     me = {name: cast.client.get("/v1/me", headers=headers).json()["id"]

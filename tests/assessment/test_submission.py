@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from service.assessment.models import Assessment, AssessmentEvent
-from service.assessors.result import FLAG_PROMPT_INJECTION
+from service.assessment.engine.result import FLAG_PROMPT_INJECTION
 from service.credentials.models import Credential
 from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, bundle_row, rubric, row_counts
 from tests.credentials.helpers import assert_error

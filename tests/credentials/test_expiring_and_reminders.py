@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from service.cli import main
+from service.cli.main import main
 from service.credentials.expiry import EXPIRY_REMINDER, record_expiry_reminders
 from tests.credentials.helpers import assert_error, audit_events
 
@@ -128,7 +128,7 @@ def test_expired_credentials_get_no_reminder(app, expiring):
 
 
 def test_skillcred_reminders_records_the_due_reminders_once(app, expiring, monkeypatch, capsys):
-    monkeypatch.setattr("service.config.get_settings", lambda: app.state.settings)
+    monkeypatch.setattr("service.core.config.get_settings", lambda: app.state.settings)
 
     assert main(["reminders"]) == 0
     assert main(["reminders"]) == 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from service.config import Settings
+from service.core.config import Settings
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.intake import EvidenceFetchers, EvidenceLimits
 from service.evidence.repositories import RepositoryFetcher

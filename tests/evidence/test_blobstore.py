@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from service.config import Settings
+from service.core.config import Settings
 from service.evidence.blobstore import (
     BlobCorrupted,
     BlobNotFound,

@@ -262,9 +262,9 @@ def test_creating_adding_and_deleting_leave_audit_events_without_personal_data(c
 def test_uploads_may_be_larger_than_the_general_request_body_limit(settings):
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
-    from service.bootstrap import ensure_admin
-    from tests.api import Api
+    from service.api.app import create_app
+    from service.cli.bootstrap import ensure_admin
+    from tests.api_client import Api
 
     roomy = settings.model_copy(update={"evidence_max_file_bytes": 2 * 1024 * 1024,
                                         "evidence_max_bundle_bytes": 4 * 1024 * 1024})

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import Session
 
 from service.accounts.models import Account
-from service.assessors.bundle import EvidenceBundle
-from service.errors import Conflict, NotFound
+from service.assessment.engine.bundle import EvidenceBundle
+from service.core.errors import Conflict, NotFound
 from service.evidence import intake, service
 from service.evidence.credential import digest_multibase, digest_sri
 from service.evidence.models import EvidenceBundleRecord

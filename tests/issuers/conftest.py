@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from service.db import unit_of_work
+from service.core.db import unit_of_work
 from service.issuers.models import Issuer
 from service.vc.openbadges import Achievement, build_achievement_credential
 from service.issuers.service import issuer_profile

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from service.audit.models import AuditEvent
 from service.issuers.models import Issuer, SigningKey
-from service.keystore import KeystoreError
+from service.core.keystore import KeystoreError
 from service.vc.multikey import jwk_to_public_key
 from tests.issuers.conftest import HOST_DID, load_issuer
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
-from service.errors import NotFound
+from service.core.errors import NotFound
 from service.issuers.commands import rotate_keys_command
 from service.issuers.resolver import LocalKeyResolver
 from service.issuers.service import active_signer, issuer_profile

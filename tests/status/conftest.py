@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from service.config import Settings
-from service.db import unit_of_work
+from service.core.config import Settings
+from service.core.db import unit_of_work
 from service.status import publish, routes
 
 

@@ -9,8 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from service.config import Settings
-from service.db import unit_of_work
+from service.core.config import Settings
+from service.core.db import unit_of_work
 from service.status import allocation
 from service.status.allocation import allocate, record_allocation
 from tests.status.helpers import all_entries, all_lists, entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.config import Settings
+from service.core.config import Settings
 
 
 def test_the_defaults_are_a_minimum_size_list_three_quarters_used_re_signed_every_five_minutes():

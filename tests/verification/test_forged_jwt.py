@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from service.cli import main
+from service.cli.main import main
 from service.vc.jose import decode_vc_jwt_unverified, encode_compact_jws
 from service.vc.keys import LocalSigner, generate_ed25519
 from service.vc.multikey import public_key_to_jwk

@@ -1,0 +1,106 @@
+"""The FastAPI application: settings, database, keystore, routers and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from service.accounts.security import TokenIssuer
+from service.core.config import Settings, get_settings
+from service.core.db import make_engine
+from service.evidence.intake import upload_body_limits as evidence_upload_limits
+from service.api.errors import install_error_handlers
+from service.core.keystore import Keystore, load_kek
+from service.api.limits import BodySizeLimit
+from service.core.mail import mailer_from_settings
+from service.status.resigner import start_resigner
+
+log = logging.getLogger("skillcred")
+
+UPLOAD_PATHS = ("/v1/verify",)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Fails fast (before serving) on a bad KEK configuration."""
+    settings = settings or get_settings()
+    keystore = Keystore(load_kek(settings))
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resigner = start_resigner(engine, keystore, settings) if settings.status_list_background_resign else None
+        try:
+            yield
+        finally:
+            if resigner is not None:
+                resigner.cancel()
+                with suppress(asyncio.CancelledError):
+                    await resigner
+            engine.dispose()
+
+    app = FastAPI(
+        title="SkillCred",
+        version="0.1.0",
+        summary="Skill-credential validation: verifiable Open Badges 3.0 credentials from portfolio evidence.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.keystore = keystore
+    app.state.mailer = mailer_from_settings(settings)
+    app.state.tokens = TokenIssuer(
+        secret=keystore.derive_secret("access-tokens"),
+        issuer=settings.public_url,
+        ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes,
+                       upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS,
+                       pattern_limits=evidence_upload_limits(settings))
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list:
+    from service.accounts import routes as accounts
+    from service.achievements import routes as achievements
+    from service.assessment import routes as assessment
+    from service.audit import routes as audit
+    from service.credentials import routes as credentials
+    from service.endorsements import routes as endorsements
+    from service.evidence import routes as evidence
+    from service.issuers import routes as issuers
+    from service.skills import routes as skills
+    from service.status import routes as status
+    from service.verification import routes as verification
+    from service.api import health
+
+    return [
+        health.router,
+        accounts.router,
+        issuers.router,
+        achievements.router,
+        skills.router,
+        credentials.router,
+        endorsements.router,
+        status.router,
+        verification.router,
+        audit.router,
+        evidence.router,
+        assessment.router,
+        # public URLs outside /v1: DID documents, JWKS, badge pages, status lists
+        issuers.public_router,
+        achievements.public_router,
+        credentials.public_router,
+        endorsements.public_router,
+        status.public_router,
+        verification.public_router,
+        evidence.public_router,
+        assessment.public_router,
+    ]

@@ -1,5 +1,0 @@
-"""ASGI entry point for uvicorn workers: ``uvicorn service.asgi:app``."""
-
-from service.app import create_app
-
-app = create_app()

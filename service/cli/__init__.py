@@ -1,0 +1,1 @@
+"""The ``skillcred`` command line: ``service.cli.main:main`` and the commands behind it."""

@@ -1,0 +1,235 @@
+"""The ``skillcred`` command line: the service (serve, migrate, openapi, keys rotate) and the
+stand-alone credential tools (verify, sign, keys generate).
+
+Contract (scripts rely on it):
+
+- ``skillcred serve [--host H] [--port P] [--workers N]`` migrates, bootstraps and serves;
+
+- ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
+- ``skillcred evidence-sweep [--grace-seconds S]`` deletes evidence bytes no item refers to any more;
+- ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
+- ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
+- ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT;
+- ``skillcred assess --rubric RUBRIC.json EVIDENCE... [--json]`` assesses local evidence offline
+  (see :mod:`service.cli.assess`; exit 2 for an invalid rubric or evidence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from service.vc import data_integrity, jose
+from service.vc.did import DocumentKeyResolver
+from service.vc.errors import VCError
+from service.vc.keys import did_key_signer, ed25519_key_file, generate_ed25519, load_ed25519_key_file
+from service.vc.status_list import MappedStatusListResolver
+from service.vc.verify import verify
+
+
+def _parse_resolve(values: Sequence[str]) -> dict[str, Any]:
+    documents: dict[str, Any] = {}
+    for value in values:
+        url, sep, path = value.partition("=")
+        if not sep or not url or not path:
+            raise SystemExit(f"--resolve expects URL=PATH, got {value!r}")
+        try:
+            documents[url] = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise SystemExit(f"--resolve {url}: cannot read {path}: {err}") from err
+    return documents
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as err:
+        print(f"cannot read {args.file}: {err.strerror}", file=sys.stderr)
+        return 2
+    documents = _parse_resolve(args.resolve)
+    report = verify(
+        data,
+        key_resolver=DocumentKeyResolver(documents),
+        status_resolver=MappedStatusListResolver(documents),
+    )
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0 if report.verified else 1
+
+
+def _write_private_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"{out} exists; pass --force to overwrite", file=sys.stderr)
+        return 2
+    key = generate_ed25519()
+    key_file = ed25519_key_file(key)
+    _write_private_file(out, json.dumps(key_file, indent=2) + "\n")
+    print(key_file["controller"])
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    try:
+        unsigned = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        key = load_ed25519_key_file(json.loads(Path(args.key).read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"cannot read input: {err}", file=sys.stderr)
+        return 2
+    except VCError as err:
+        print(f"{err.code}: {err}", file=sys.stderr)
+        return 2
+    if not isinstance(unsigned, dict):
+        print("the credential must be a JSON object", file=sys.stderr)
+        return 2
+    signer = did_key_signer(key)
+    key_did = signer.verification_method.split("#")[0]
+    issuer = unsigned.get("issuer")
+    if (issuer.get("id") if isinstance(issuer, dict) else issuer) != key_did:
+        print(f"warning: the credential's issuer is not {key_did}; verifiers will refuse the proof",
+              file=sys.stderr)
+    try:
+        if args.jwt:
+            print(jose.sign_vc_jwt(unsigned, signer))
+        else:
+            print(json.dumps(data_integrity.sign(unsigned, signer, proof_as_list=True), indent=2, ensure_ascii=False))
+    except VCError as err:
+        print(f"cannot sign: {err.code}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service.cli import commands
+
+    commands.serve(args.host, args.port, args.workers, development=args.command == "dev-serve")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from service.cli import commands
+    from service.core.config import get_settings
+
+    commands.migrate(get_settings())
+    print("database is up to date")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from service.cli import commands
+
+    sys.stdout.write(commands.openapi_yaml())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from service.core.config import get_settings
+    from service.core.errors import ServiceError
+    from service.issuers.commands import rotate_keys_command
+
+    try:
+        for method in rotate_keys_command(get_settings(), args.issuer):
+            print(method)
+    except ServiceError as err:
+        print(f"{err.code}: {err.detail}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    from service.core.config import get_settings
+    from service.credentials.commands import expiry_reminders_command
+
+    reminded = expiry_reminders_command(get_settings())
+    print(f"{len(reminded)} expiry reminder(s) recorded")
+    return 0
+
+
+def cmd_evidence_sweep(args: argparse.Namespace) -> int:
+    from service.core.config import get_settings
+    from service.evidence.commands import sweep_command
+
+    removed = sweep_command(get_settings(), grace_seconds=args.grace_seconds)
+    print(f"{len(removed)} unreferenced evidence blob(s) removed")
+    return 0
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from service.cli.assess import run
+
+    return run(args.rubric, args.evidence, as_json=args.json, use_embeddings=not args.no_embeddings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skillcred", description="SkillCred: verifiable Open Badges 3.0 credentials.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, helptext in (("serve", "migrate, bootstrap and serve the API"),
+                           ("dev-serve", "serve for development (what `make run` does)")):
+        p = commands.add_parser(name, help=helptext)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1)
+        p.set_defaults(func=cmd_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(func=cmd_openapi)
+
+    commands.add_parser("reminders", help="record expiry reminder events for credentials entering "
+                        "the reminder window (SKILLCRED_EXPIRY_REMINDER_DAYS)").set_defaults(func=cmd_reminders)
+
+    p = commands.add_parser("evidence-sweep", help="delete stored evidence bytes no item refers to "
+                            "(deleted items); run it periodically, e.g. daily from cron")
+    p.add_argument("--grace-seconds", type=float, default=3600.0,
+                   help="spare blobs stored more recently than this (default 3600)")
+    p.set_defaults(func=cmd_evidence_sweep)
+
+    p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--resolve", action="append", default=[], metavar="URL=PATH",
+                   help="use the JSON document at PATH for URL (DID/controller document or status list)")
+    p.set_defaults(func=cmd_verify)
+
+    keys = commands.add_parser("keys", help="key management").add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("generate", help="write a new Ed25519 key file and print its did:key")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_keys_generate)
+    p = keys.add_parser("rotate", help="retire an issuer's signing keys and create new ones")
+    p.add_argument("--issuer", required=True, help="issuer id")
+    p.set_defaults(func=cmd_keys_rotate)
+
+    p = commands.add_parser("assess", help="assess local evidence against a rubric, offline")
+    p.add_argument("--rubric", required=True, help="rubric JSON (schemas/rubric.schema.json)")
+    p.add_argument("evidence", nargs="+", help="text/Markdown files, other files, git repository directories")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--no-embeddings", action="store_true", help="skip the semantic-similarity model")
+    p.set_defaults(func=cmd_assess)
+
+    p = commands.add_parser("sign", help="sign an unsigned credential with a key file")
+    p.add_argument("file")
+    p.add_argument("--key", required=True)
+    p.add_argument("--jwt", action="store_true", help="print a compact VC-JWT instead of a Data Integrity proof")
+    p.set_defaults(func=cmd_sign)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

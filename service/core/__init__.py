@@ -1,0 +1,2 @@
+"""Shared foundations every domain uses: settings, database, errors, keystore, mail, the base
+model helpers, paging, validation and migrations. No FastAPI here."""

@@ -1,0 +1,137 @@
+"""Settings, read from ``SKILLCRED_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field maps to ``SKILLCRED_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SKILLCRED_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./var/skillcred.db"
+    public_url: str = DEFAULT_PUBLIC_URL
+    """External base URL: credential ids, badge URLs and the issuers' did:web are built from it."""
+
+    kek: SecretStr | None = None
+    """Key-encryption key (32 bytes, base64url) that encrypts issuers' private keys at rest."""
+    kek_file: Path | None = None
+    dev_kek_file: Path = Path("keys/dev-kek")
+    """Where development creates its own KEK (mode 0600); refused with env=production."""
+
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
+    page_size_max: int = 100
+
+    status_list_size: int = Field(default=131_072, ge=131_072, le=8 * 1_048_576)
+    """Entries in each new status list (W3C Bitstring Status List: at least 131,072, for herd privacy)."""
+    status_list_capacity: int | None = Field(default=None, ge=1)
+    """Indexes a list hands out (at random) before a new list opens; default three quarters of
+    ``status_list_size``, at most nine tenths (random allocation slows as a list fills)."""
+    status_list_resign_interval_seconds: int = Field(default=300, ge=1, le=86_400)
+    """A changed status list is re-signed at most once per interval and always within it; it is
+    also the list's ``ttl`` and the most a cache may keep it."""
+    status_list_background_resign: bool = True
+    """Run the re-signer in each worker (off only in tests that drive re-signing themselves)."""
+
+    expiry_reminder_days: int = Field(default=30, ge=1, le=3650)
+    """An expiry reminder event is recorded this many days before a credential's ``validUntil``
+    (``skillcred reminders``)."""
+
+    # --- evidence (service/evidence): blob store, upload, fetch and archive limits -------------
+    blob_dir: Path = Path("var/blobs")
+    """Where evidence bytes are stored, content-addressed by SHA-256 (``SKILLCRED_BLOB_DIR``)."""
+    evidence_max_file_bytes: int = Field(default=10 * 1_048_576, ge=1024, le=1024 * 1_048_576)
+    """Largest single evidence item: an upload, a text, a fetched URL body."""
+    evidence_max_items: int = Field(default=20, ge=1, le=1000)
+    """Items per evidence bundle."""
+    evidence_max_bundle_bytes: int = Field(default=50 * 1_048_576, ge=1024, le=16 * 1024 * 1_048_576)
+    """Stored bytes per evidence bundle, all items together (repository bundles included)."""
+    evidence_fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """Time budget for fetching an evidence URL (DNS, redirects and body included)."""
+    evidence_clone_timeout_seconds: float = Field(default=60.0, gt=0, le=1800)
+    """Time budget for cloning an evidence repository."""
+    evidence_max_repository_bytes: int = Field(default=25 * 1_048_576, ge=1024, le=16 * 1024 * 1_048_576)
+    """Largest clone (its packed objects on disk) and stored git bundle of a repository item."""
+    evidence_max_checkout_bytes: int = Field(default=200 * 1_048_576, ge=1024)
+    """Largest working tree of a repository item at its pinned commit (what assessors check out)."""
+    evidence_max_checkout_files: int = Field(default=20_000, ge=1)
+    """Most files in a repository item's working tree at its pinned commit."""
+    evidence_archive_max_entries: int = Field(default=2000, ge=1, le=1_000_000)
+    """Most entries in an uploaded ZIP or tar.gz archive (nested archives' entries included)."""
+    evidence_archive_max_uncompressed_bytes: int = Field(default=100 * 1_048_576, ge=1024)
+    """Largest total uncompressed size of an uploaded archive (zip-bomb guard)."""
+    evidence_archive_max_ratio: int = Field(default=100, ge=2, le=100_000)
+    """Largest compression ratio of an uploaded archive above 1 MiB uncompressed (zip-bomb guard)."""
+
+    # --- assessment engine (service/assessment/engine): which assessor judges evidence ----------------
+    assessor: Literal["offline", "llm"] = "offline"
+    """``offline``: the deterministic assessor (no network, no key); ``llm``: an OpenAI-compatible
+    chat-completions endpoint (``llm_base_url`` + ``llm_model``)."""
+    llm_base_url: str | None = None
+    """e.g. ``https://api.openai.com/v1`` or ``http://127.0.0.1:11434/v1`` (Ollama)."""
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_samples: int = Field(default=3, ge=1, le=15)
+    """Independent answers per assessment; the median level per criterion is kept."""
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    """Per request; the whole assessment may take three times ``llm_samples`` of these."""
+
+    # --- outgoing mail (service/mail.py): one-time tokens for email verification and endorsements -
+    smtp_host: str | None = None
+    """SMTP server for outgoing mail; unset: development and test keep mail in an in-memory outbox
+    (and return tokens in responses), production cannot deliver tokens (a warning at start)."""
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (a local relay only)."""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "SkillCred <no-reply@skillcred.local>"
+
+    @model_validator(mode="after")
+    def _llm_assessor_is_configured(self) -> Settings:
+        if self.assessor == "llm" and not (self.llm_base_url and self.llm_model):
+            raise ValueError("SKILLCRED_ASSESSOR=llm needs SKILLCRED_LLM_BASE_URL and SKILLCRED_LLM_MODEL")
+        return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must be an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _capacity_fits_the_list(self) -> Settings:
+        if self.status_list_capacity is not None and self.status_list_capacity * 10 > self.status_list_size * 9:
+            raise ValueError("status_list_capacity must be at most nine tenths of status_list_size")
+        return self
+
+    @property
+    def effective_status_list_capacity(self) -> int:
+        """How many indexes a new list hands out (``status_list_capacity`` or 3/4 of the size)."""
+        return self.status_list_capacity or self.status_list_size * 3 // 4
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own :class:`Settings` instead)."""
+    return Settings()

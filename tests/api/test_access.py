@@ -1,0 +1,174 @@
+"""Who may call what: every route declares its access, and the table below is the specification.
+
+For every route and every caller (no token, earner, reviewer, issuer admin, admin) the test calls
+the route with placeholder ids and an empty body and checks the outcome class: 401 without a
+token, 403 for a role the route does not admit, and neither for a role it admits (a 404 or 422
+from the placeholder input is fine: the caller got past the door).
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+
+from service.accounts.models import Role
+from service.api.auth import Access, PublicAccess
+
+PUBLIC = "public"
+ANY = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+MANAGERS = frozenset({Role.admin, Role.issuer_admin})
+ISSUER_STAFF = frozenset({Role.admin, Role.issuer_admin, Role.reviewer})
+
+ACCESS = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
+    ("POST", "/v1/auth/token"): PUBLIC,
+    ("POST", "/v1/auth/register"): PUBLIC,
+    ("POST", "/v1/auth/verify-email"): PUBLIC,
+    ("POST", "/v1/auth/verify-email/resend"): ANY,
+    ("GET", "/v1/me"): ANY,
+    ("POST", "/v1/accounts"): MANAGERS,
+    ("POST", "/v1/issuers"): ADMIN,
+    ("GET", "/v1/issuers"): MANAGERS,
+    ("GET", "/v1/issuers/{issuer_id}"): MANAGERS,
+    ("PATCH", "/v1/issuers/{issuer_id}"): MANAGERS,
+    ("GET", "/v1/issuers/{issuer_id}/keys"): MANAGERS,
+    ("POST", "/v1/issuers/{issuer_id}/keys/rotate"): MANAGERS,
+    ("POST", "/v1/issuers/{issuer_id}/achievements"): MANAGERS,
+    ("GET", "/v1/issuers/{issuer_id}/achievements"): ISSUER_STAFF,
+    ("GET", "/v1/issuers/{issuer_id}/expiring"): MANAGERS,
+    ("GET", "/v1/achievements/{achievement_id}"): ISSUER_STAFF,
+    ("PUT", "/v1/achievements/{achievement_id}"): MANAGERS,
+    ("GET", "/v1/achievements/{achievement_id}/versions"): ISSUER_STAFF,
+    # earners read rubrics too (what they will be judged on); staff of the issuer get key_ideas
+    ("GET", "/v1/achievements/{achievement_id}/rubric"): ANY,
+    ("GET", "/v1/skills"): ISSUER_STAFF,
+    ("POST", "/v1/credentials"): MANAGERS,
+    # earners see their own credentials, issuer staff their issuer's: scoped in the service
+    ("GET", "/v1/credentials"): ANY,
+    ("GET", "/v1/credentials/{credential_id}"): ANY,
+    ("GET", "/v1/credentials/{credential_id}/jsonld"): ANY,
+    ("GET", "/v1/credentials/{credential_id}/jwt"): ANY,
+    ("GET", "/v1/credentials/{credential_id}/png"): ANY,
+    ("GET", "/v1/credentials/{credential_id}/svg"): ANY,
+    ("POST", "/v1/credentials/{credential_id}/revoke"): MANAGERS,
+    ("POST", "/v1/credentials/{credential_id}/renew"): MANAGERS,
+    ("POST", "/v1/credentials/{credential_id}/suspend"): MANAGERS,
+    ("POST", "/v1/credentials/{credential_id}/unsuspend"): MANAGERS,
+    ("POST", "/v1/verify"): PUBLIC,
+    ("GET", "/v1/audit"): MANAGERS,
+    # evidence: earners build their own bundles; a bundle's issuer's staff and admins read it
+    ("POST", "/v1/evidence/bundles"): frozenset({Role.earner}),
+    ("GET", "/v1/evidence/bundles"): frozenset({Role.earner}),
+    ("GET", "/v1/evidence/bundles/{bundle_id}"): ANY,
+    ("POST", "/v1/evidence/bundles/{bundle_id}/items"): frozenset({Role.earner}),
+    ("POST", "/v1/evidence/bundles/{bundle_id}/files"): frozenset({Role.earner}),
+    ("DELETE", "/v1/evidence/bundles/{bundle_id}/items/{item_id}"): frozenset({Role.earner}),
+    ("GET", "/v1/evidence/bundles/{bundle_id}/items/{item_id}/content"): ANY,
+    ("GET", "/evidence/items/{item_id}"): PUBLIC,
+    # assessments: earners see their own, issuer staff their issuer's (scoped in the service)
+    ("POST", "/v1/assessments"): frozenset({Role.earner}),
+    ("GET", "/v1/assessments"): ANY,
+    ("GET", "/v1/assessments/{assessment_id}"): ANY,
+    ("GET", "/v1/review-queue"): ISSUER_STAFF,
+    ("POST", "/v1/assessments/{assessment_id}/overrides"): ISSUER_STAFF,
+    ("POST", "/v1/assessments/{assessment_id}/approve"): ISSUER_STAFF,
+    ("POST", "/v1/assessments/{assessment_id}/reject"): ISSUER_STAFF,
+    ("POST", "/v1/assessments/{assessment_id}/appeal"): frozenset({Role.earner}),
+    ("GET", "/contexts/skillcred-v1.jsonld"): PUBLIC,
+    # endorsements: clients (no account) endorse; earners decide, scoped in the service
+    ("POST", "/v1/credentials/{credential_id}/endorsements/requests"): PUBLIC,
+    ("POST", "/v1/endorsements/requests/{request_id}/confirm"): PUBLIC,
+    ("POST", "/v1/credentials/{credential_id}/endorsements/challenges"): PUBLIC,
+    ("POST", "/v1/credentials/{credential_id}/endorsements/signed"): PUBLIC,
+    ("GET", "/v1/credentials/{credential_id}/endorsements"): ANY,
+    ("POST", "/v1/endorsements/{endorsement_id}/accept"): frozenset({Role.earner}),
+    ("POST", "/v1/endorsements/{endorsement_id}/hide"): frozenset({Role.earner}),
+    ("POST", "/v1/credentials/{credential_id}/reissue"): frozenset({Role.earner, Role.issuer_admin, Role.admin}),
+    ("GET", "/v1/credentials/{credential_id}/refresh"): ANY,
+    ("GET", "/endorsements/{endorsement_id}"): PUBLIC,
+    ("GET", "/.well-known/did.json"): PUBLIC,
+    ("GET", "/issuers/{issuer_id}/did.json"): PUBLIC,
+    ("GET", "/.well-known/jwks.json"): PUBLIC,
+    ("GET", "/achievements/{achievement_id}"): PUBLIC,
+    ("GET", "/credentials/{credential_id}"): PUBLIC,
+    ("GET", "/credentials/{credential_id}/badge.png"): PUBLIC,
+    ("GET", "/credentials/{credential_id}/badge.svg"): PUBLIC,
+    ("GET", "/status/{list_id}"): PUBLIC,
+}
+
+
+def api_routes(routes):
+    """Every APIRoute of the app, including those of included routers."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def declared_access(route: APIRoute) -> list:
+    found, stack = [], [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        for dependency in dependant.dependencies:
+            if isinstance(dependency.call, (Access, PublicAccess)):
+                found.append(dependency.call)
+            stack.append(dependency)
+    return found
+
+
+def operations(app):
+    for route in api_routes(app.routes):
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            yield method, route
+
+
+def test_every_route_declares_exactly_one_access_rule_and_it_matches_the_table(app):
+    seen = set()
+    for method, route in operations(app):
+        key = (method, route.path)
+        seen.add(key)
+        rules = declared_access(route)
+        assert len({repr(r) for r in rules}) == 1, f"{key} declares {rules}"
+        assert key in ACCESS, f"{key} is not in the access table: add it"
+        expected = ACCESS[key]
+        rule = rules[0]
+        assert rule.is_public == (expected == PUBLIC), key
+        if expected != PUBLIC:
+            assert (rule.roles or ANY) == expected, f"{key}: declared {sorted(rule.roles)}"
+    assert seen == set(ACCESS), f"routes in the table but not in the app: {set(ACCESS) - seen}"
+
+
+@pytest.fixture
+def callers(api):
+    issuer = api.create_issuer()
+    return {
+        None: {},
+        Role.earner: api.create_account("earner"),
+        Role.reviewer: api.create_account("reviewer", issuer["id"]),
+        Role.issuer_admin: api.create_account("issuer_admin", issuer["id"]),
+        Role.admin: api.admin,
+    }
+
+
+PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
+
+
+def test_each_role_gets_through_exactly_the_doors_the_table_opens(app, client, callers):
+    for method, route in operations(app):
+        path = route.path.replace("{issuer_id}", PLACEHOLDER).replace(
+            "{achievement_id}", PLACEHOLDER).replace("{credential_id}", PLACEHOLDER)
+        expected = ACCESS[(method, route.path)]
+        for role, headers in callers.items():
+            status = client.request(method, path, headers=headers, json={}).status_code
+            where = f"{method} {route.path} as {role or 'anonymous'}: {status}"
+            if expected == PUBLIC:
+                assert status not in (401, 403), where
+            elif role is None:
+                assert status == 401, where
+            elif role in expected:
+                assert status not in (401, 403), where
+            else:
+                assert status == 403, where
