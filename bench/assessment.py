@@ -75,10 +75,14 @@ def run_mode(embeddings: bool, rounds: int) -> dict[str, float]:
                 rates.append(len(corpus) / elapsed)
         if rounds == 1:
             rates.append(len(corpus) / elapsed)
-    return {"assessments": len(corpus), "per_second": statistics.median(rates),
-            "ms_each": 1000 / statistics.median(rates), "load_seconds": load_seconds,
-            "tracemalloc_peak_mib": peak / 2**20,
-            "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "assessments": len(corpus),
+        "per_second": statistics.median(rates),
+        "ms_each": 1000 / statistics.median(rates),
+        "load_seconds": load_seconds,
+        "tracemalloc_peak_mib": peak / 2**20,
+        "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -90,18 +94,26 @@ def main() -> None:
         print(json.dumps(run_mode(args.mode == "embeddings", args.rounds)))
         return
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"CPython {platform.python_version()}, {platform.machine()}, one process per mode, medians of "
-          f"{args.rounds} rounds\n")
+    print(
+        f"CPython {platform.python_version()}, {platform.machine()}, one process per mode, medians of "
+        f"{args.rounds} rounds\n"
+    )
     print("| mode | assessments/s | ms per assessment | model import + load s | tracemalloc peak MiB | max RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|")
     for mode in ("embeddings", "no-embeddings"):
-        completed = subprocess.run([sys.executable, __file__, "--mode", mode, "--rounds", str(args.rounds)],
-                                   capture_output=True, text=True, check=True)
+        completed = subprocess.run(
+            [sys.executable, __file__, "--mode", mode, "--rounds", str(args.rounds)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         figures = json.loads(completed.stdout.strip().splitlines()[-1])
         label = "with embeddings (MiniLM int8)" if mode == "embeddings" else "without embeddings"
         load = f"{figures['load_seconds']:.2f}" if mode == "embeddings" else "-"
-        print(f"| {label} | {figures['per_second']:.1f} | {figures['ms_each']:.1f} | {load} | "
-              f"{figures['tracemalloc_peak_mib']:.1f} | {figures['maxrss_mib']:.0f} |")
+        print(
+            f"| {label} | {figures['per_second']:.1f} | {figures['ms_each']:.1f} | {load} | "
+            f"{figures['tracemalloc_peak_mib']:.1f} | {figures['maxrss_mib']:.0f} |"
+        )
     print(f"\ncorpus: {figures['assessments']} assessments per round (labelled samples + a generated repository)")
 
 

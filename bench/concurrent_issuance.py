@@ -41,13 +41,23 @@ def free_port() -> int:
 
 def start_server(database_url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     base = f"http://127.0.0.1:{port}"
-    env = os.environ | {"SKILLCRED_ENV": "production", "SKILLCRED_DATABASE_URL": database_url,
-                        "SKILLCRED_PUBLIC_URL": base, "SKILLCRED_KEK": KEK,
-                        "SKILLCRED_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0], "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1]}
+    env = os.environ | {
+        "SKILLCRED_ENV": "production",
+        "SKILLCRED_DATABASE_URL": database_url,
+        "SKILLCRED_PUBLIC_URL": base,
+        "SKILLCRED_KEK": KEK,
+        "SKILLCRED_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
+        "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+    }
     skillcred = Path(sys.executable).with_name("skillcred")
     command = [str(skillcred)] if skillcred.exists() else [sys.executable, "-m", "service.cli.main"]
-    process = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", str(workers)],
-                               env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=log.parent)
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=log.parent,
+    )
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -65,11 +75,18 @@ def issue_all(base: str, n: int, clients: int) -> tuple[list[dict], list[str], f
     with httpx.Client(base_url=base, timeout=60) as http:
         token = http.post("/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        issuer = http.post("/v1/issuers", json={"name": "Bench Academy", "url": "https://bench.example"},
-                           headers=auth).json()
-        achievement = http.post(f"/v1/issuers/{issuer['id']}/achievements", headers=auth, json={
-            "name": "Concurrent issuing", "description": "Issued under load.",
-            "criteria": {"narrative": "Part of a benchmark."}}).json()
+        issuer = http.post(
+            "/v1/issuers", json={"name": "Bench Academy", "url": "https://bench.example"}, headers=auth
+        ).json()
+        achievement = http.post(
+            f"/v1/issuers/{issuer['id']}/achievements",
+            headers=auth,
+            json={
+                "name": "Concurrent issuing",
+                "description": "Issued under load.",
+                "criteria": {"narrative": "Part of a benchmark."},
+            },
+        ).json()
     errors: list[str] = []
     lock = threading.Lock()
     shares = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
@@ -78,8 +95,10 @@ def issue_all(base: str, n: int, clients: int) -> tuple[list[dict], list[str], f
         issued = []
         with httpx.Client(base_url=base, timeout=60, headers=auth) as http:
             for i in range(share):
-                response = http.post("/v1/credentials", json={
-                    "achievement_id": achievement["id"], "recipient": {"email": f"earner{i}@example.org"}})
+                response = http.post(
+                    "/v1/credentials",
+                    json={"achievement_id": achievement["id"], "recipient": {"email": f"earner{i}@example.org"}},
+                )
                 if response.status_code == 201:
                     body = response.json()
                     issued.append({"id": body["id"], "credentialStatus": body["credential"]["credentialStatus"]})
@@ -99,12 +118,18 @@ def check(engine: sa.Engine, issued: list[dict], n: int) -> list[str]:
     with engine.connect() as connection:
         credentials = connection.execute(sa.text("SELECT count(*) FROM credential")).scalar_one()
         rows = connection.execute(sa.text("SELECT list_id, status_index, credential_id FROM statusentry")).all()
-        lists = connection.execute(sa.text(
-            "SELECT l.id, l.allocated, count(e.status_index) FROM statuslist l "
-            "LEFT JOIN statusentry e ON e.list_id = l.id GROUP BY l.id, l.allocated")).all()
+        lists = connection.execute(
+            sa.text(
+                "SELECT l.id, l.allocated, count(e.status_index) FROM statuslist l "
+                "LEFT JOIN statusentry e ON e.list_id = l.id GROUP BY l.id, l.allocated"
+            )
+        ).all()
     pairs = {(r.list_id, r.status_index) for r in rows}
-    claimed = {(e["statusListCredential"].rsplit("/", 1)[1], int(e["statusListIndex"]), c["id"])
-               for c in issued for e in c["credentialStatus"]}
+    claimed = {
+        (e["statusListCredential"].rsplit("/", 1)[1], int(e["statusListIndex"]), c["id"])
+        for c in issued
+        for e in c["credentialStatus"]
+    }
     if credentials != n:
         problems.append(f"{credentials} credentials, expected {n}")
     if len(rows) != 2 * n or len(pairs) != 2 * n:
@@ -148,9 +173,17 @@ def main() -> None:
             connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
     print(f"# bench/concurrent_issuance.py --n {args.n} --clients {args.clients} --workers {args.workers} (PostgreSQL)")
-    print(json.dumps({"credentials": len(issued), "distinct_status_indexes": 2 * len(issued) if not problems else None,
-                      "errors": len(errors), "seconds": round(seconds, 1),
-                      "issued_per_second": round(len(issued) / seconds, 1)}))
+    print(
+        json.dumps(
+            {
+                "credentials": len(issued),
+                "distinct_status_indexes": 2 * len(issued) if not problems else None,
+                "errors": len(errors),
+                "seconds": round(seconds, 1),
+                "issued_per_second": round(len(issued) / seconds, 1),
+            }
+        )
+    )
     if problems:
         raise SystemExit("FAILED: " + "; ".join(problems))
     print(f"OK: {args.n} credentials, {2 * args.n} distinct status indexes, no errors, in {seconds:.1f} s")

@@ -70,25 +70,38 @@ def set_up(settings: Settings) -> tuple[TestClient, str]:
     client = TestClient(app)
     token = client.post("/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
-    issuer = client.post("/v1/issuers", json={"name": "Bench Academy", "url": "https://bench.example"},
-                         headers=auth).json()
-    achievement = client.post(f"/v1/issuers/{issuer['id']}/achievements", headers=auth, json={
-        "name": "Benchmarking", "description": "Measures things.", "criteria": {"narrative": "A benchmark."}}).json()
-    credential = client.post("/v1/credentials", headers=auth, json={
-        "achievement_id": achievement["id"], "recipient": {"email": "bench@example.org"}}).json()
+    issuer = client.post(
+        "/v1/issuers", json={"name": "Bench Academy", "url": "https://bench.example"}, headers=auth
+    ).json()
+    achievement = client.post(
+        f"/v1/issuers/{issuer['id']}/achievements",
+        headers=auth,
+        json={"name": "Benchmarking", "description": "Measures things.", "criteria": {"narrative": "A benchmark."}},
+    ).json()
+    credential = client.post(
+        "/v1/credentials",
+        headers=auth,
+        json={"achievement_id": achievement["id"], "recipient": {"email": "bench@example.org"}},
+    ).json()
     list_url = credential["credential"]["credentialStatus"][0]["statusListCredential"]
     list_id = list_url.rsplit("/", 1)[1]
     with unit_of_work(app.state.engine) as session:
         status_list = session.get(StatusList, list_id)
         assert status_list is not None and status_list.size == MIN_LIST_LENGTH
-        taken = {row.status_index for row in session.exec(
-            StatusEntry.__table__.select().where(StatusEntry.list_id == list_id))}  # type: ignore[call-overload]
+        taken = {
+            row.status_index
+            for row in session.exec(StatusEntry.__table__.select().where(StatusEntry.list_id == list_id))
+        }  # type: ignore[call-overload]
         free = [i for i in range(status_list.size) if i not in taken]
         chosen = random.Random(42).sample(free, status_list.capacity - len(taken))
         revoked = set(chosen[: int(status_list.size * REVOKED_SHARE)])
-        session.connection().execute(insert(StatusEntry.__table__), [
-            {"list_id": list_id, "status_index": i, "credential_id": credential["id"], "value": int(i in revoked)}
-            for i in chosen])
+        session.connection().execute(
+            insert(StatusEntry.__table__),
+            [
+                {"list_id": list_id, "status_index": i, "credential_id": credential["id"], "value": int(i in revoked)}
+                for i in chosen
+            ],
+        )
         status_list.allocated = status_list.capacity
         status_list.version += 1
         session.add(status_list)
@@ -102,9 +115,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        settings = Settings(env="test", database_url=url, kek=new_kek_text(), public_url="https://bench.example",
-                            bootstrap_admin_email=ADMIN[0], bootstrap_admin_password=ADMIN[1],
-                            status_list_background_resign=False)
+        settings = Settings(
+            env="test",
+            database_url=url,
+            kek=new_kek_text(),
+            public_url="https://bench.example",
+            bootstrap_admin_email=ADMIN[0],
+            bootstrap_admin_password=ADMIN[1],
+            status_list_background_resign=False,
+        )
         client, list_id = set_up(settings)
         app = client.app
         engine, keystore = app.state.engine, app.state.keystore  # type: ignore[attr-defined]
@@ -135,24 +154,32 @@ def main() -> None:
 
         response = client.get(f"/status/{list_id}")
         document = response.json()
-        set_bits = sum(b.bit_count() for b in BitstringStatusList.decode(
-            document["credentialSubject"]["encodedList"]).to_bytes())
+        set_bits = sum(
+            b.bit_count() for b in BitstringStatusList.decode(document["credentialSubject"]["encodedList"]).to_bytes()
+        )
         etag = response.headers["etag"]
 
         def get_304() -> None:
             assert client.get(f"/status/{list_id}", headers={"If-None-Match": etag}).status_code == 304
 
-        figures = [("encode", median_ms(encode, args.rounds)),
-                   ("encode + sign", median_ms(encode_and_sign, args.rounds)),
-                   ("GET (re-sign)", median_ms(get_resigning, args.rounds))]
+        figures = [
+            ("encode", median_ms(encode, args.rounds)),
+            ("encode + sign", median_ms(encode_and_sign, args.rounds)),
+            ("GET (re-sign)", median_ms(get_resigning, args.rounds)),
+        ]
         etag = client.get(f"/status/{list_id}").headers["etag"]
-        figures += [("GET (stored)", median_ms(get_stored, args.rounds)), ("GET (304)", median_ms(get_304, args.rounds))]
+        figures += [
+            ("GET (stored)", median_ms(get_stored, args.rounds)),
+            ("GET (304)", median_ms(get_304, args.rounds)),
+        ]
         client.close()
         engine.dispose()
 
     backend = url.split(":", 1)[0]
-    print(f"# bench/status_list.py --rounds {args.rounds}  ({backend}; {platform.python_implementation()} "
-          f"{platform.python_version()}, {platform.machine()})")
+    print(
+        f"# bench/status_list.py --rounds {args.rounds}  ({backend}; {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.machine()})"
+    )
     print(f"# list: {MIN_LIST_LENGTH:,} entries, {set_bits:,} set (1%), served {len(response.content):,} bytes")
     print("| operation | median ms |")
     print("|---|---:|")

@@ -71,7 +71,9 @@ def bench_data_integrity(n: int, rounds: int) -> dict[str, float]:
     resolver = DidKeyResolver()
     return {
         "issue": rate(lambda i: data_integrity.sign(variants[i], signer), n, rounds),
-        "verify": rate(lambda i: data_integrity.verify_proofs(signed[i], resolver, expected_controller=issuer), n, rounds),
+        "verify": rate(
+            lambda i: data_integrity.verify_proofs(signed[i], resolver, expected_controller=issuer), n, rounds
+        ),
         "verify (full report)": rate(lambda i: verify(signed[i]), n, rounds),
     }
 
@@ -92,7 +94,7 @@ def bench_node(n: int) -> dict[str, float] | None:
     if not shutil.which("node"):
         return None
     sys.path.insert(0, str(REPO / "tests" / "interop"))
-    from node_verifier import NodeVC, ensure_node_modules  # noqa: E402
+    from node_verifier import NodeVC, ensure_node_modules
 
     ensure_node_modules()
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,8 +121,10 @@ def main() -> None:
         for op, value in bench_jwt(args.n, args.rounds, key, fragment).items():
             rows.append((name, op, value, None))
 
-    print(f"# bench/vc_core.py --n {args.n} --rounds {args.rounds}  ({platform.python_implementation()} "
-          f"{platform.python_version()}, {platform.machine()}, one process = one core)")
+    print(
+        f"# bench/vc_core.py --n {args.n} --rounds {args.rounds}  ({platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.machine()}, one process = one core)"
+    )
     print("| format | operation | SkillCred /s (median) | Node anchor /s | ratio |")
     print("|---|---|---:|---:|---:|")
     for fmt, op, value, anchor in rows:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     """Register every SQLModel table with the shared metadata."""
-    import service.accounts.models  # noqa: F401
-    import service.achievements.models  # noqa: F401
-    import service.assessment.models  # noqa: F401
-    import service.audit.models  # noqa: F401
-    import service.credentials.models  # noqa: F401
-    import service.credentials.reminder_models  # noqa: F401
-    import service.endorsements.models  # noqa: F401
-    import service.evidence.models  # noqa: F401
-    import service.issuers.models  # noqa: F401
+    import service.accounts.models
+    import service.achievements.models
+    import service.assessment.models
+    import service.audit.models
+    import service.credentials.models
+    import service.credentials.reminder_models
+    import service.endorsements.models
+    import service.evidence.models
+    import service.issuers.models
     import service.status.models  # noqa: F401

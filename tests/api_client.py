@@ -38,8 +38,9 @@ class Api:
         assert response.status_code == 201, response.text
         return self.login(email, password)
 
-    def register_earner(self, email: str, password: str = "a-long-enough-password", *,
-                        verify: bool = True) -> dict[str, str]:
+    def register_earner(
+        self, email: str, password: str = "a-long-enough-password", *, verify: bool = True
+    ) -> dict[str, str]:
         """A freelancer's own account (``POST /v1/auth/register``), its email address verified with
         the token a test deployment returns; returns its auth headers."""
         response = self.client.post("/v1/auth/register", json={"email": email, "password": password})
@@ -51,19 +52,26 @@ class Api:
         return self.login(email, password)
 
     def create_issuer(self, name: str = "Test Issuer", **extra: Any) -> dict[str, Any]:
-        response = self.client.post("/v1/issuers", json={"name": name, "url": "https://issuer.example", **extra},
-                                    headers=self.admin)
+        response = self.client.post(
+            "/v1/issuers", json={"name": name, "url": "https://issuer.example", **extra}, headers=self.admin
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def create_achievement(self, issuer_id: str, headers: dict | None = None, **extra: Any) -> dict[str, Any]:
-        body = {"name": "Python testing", "description": "Writes meaningful automated tests.",
-                "criteria": {"narrative": "A repository with a tested project."}, **extra}
+        body = {
+            "name": "Python testing",
+            "description": "Writes meaningful automated tests.",
+            "criteria": {"narrative": "A repository with a tested project."},
+            **extra,
+        }
         response = self.client.post(f"/v1/issuers/{issuer_id}/achievements", json=body, headers=headers or self.admin)
         assert response.status_code == 201, response.text
         return response.json()
 
-    def issue(self, achievement_id: str, recipient: dict | None = None, headers: dict | None = None, **extra: Any) -> dict[str, Any]:
+    def issue(
+        self, achievement_id: str, recipient: dict | None = None, headers: dict | None = None, **extra: Any
+    ) -> dict[str, Any]:
         body = {"achievement_id": achievement_id, "recipient": recipient or {"email": "earner@example.com"}, **extra}
         response = self.client.post("/v1/credentials", json=body, headers=headers or self.admin)
         assert response.status_code == 201, response.text

@@ -48,8 +48,10 @@ KEYS = Path(__file__).resolve().parent / "fixtures" / "keys"
 def _rsa_pool():
     from cryptography.hazmat.primitives import serialization
 
-    return [serialization.load_pem_private_key(p.read_bytes(), password=None)
-            for p in sorted(KEYS.glob("pool-rsa3072-*.pem"))]
+    return [
+        serialization.load_pem_private_key(p.read_bytes(), password=None)
+        for p in sorted(KEYS.glob("pool-rsa3072-*.pem"))
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +64,9 @@ def _pooled_rsa_keys(monkeypatch: pytest.MonkeyPatch, _rsa_pool) -> None:
 
     real = keys.generate_private_key
     pool = itertools.cycle(_rsa_pool)
-    monkeypatch.setattr(keys, "generate_private_key",
-                        lambda algorithm: next(pool) if algorithm == "RS256" else real(algorithm))
+    monkeypatch.setattr(
+        keys, "generate_private_key", lambda algorithm: next(pool) if algorithm == "RS256" else real(algorithm)
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -107,8 +110,14 @@ def postgres_schema_url() -> Iterator[str]:
 def _truncate_all(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        tables = [r[0] for r in connection.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"))]
+        tables = [
+            r[0]
+            for r in connection.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         if tables:
             connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
     engine.dispose()
@@ -128,9 +137,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(env="test", database_url=database_url, kek=TEST_KEK, public_url=PUBLIC_URL,
-                    dev_kek_file=tmp_path / "dev-kek", bootstrap_admin_email=ADMIN_EMAIL,
-                    bootstrap_admin_password=ADMIN_PASSWORD, blob_dir=tmp_path / "blobs")
+    return Settings(
+        env="test",
+        database_url=database_url,
+        kek=TEST_KEK,
+        public_url=PUBLIC_URL,
+        dev_kek_file=tmp_path / "dev-kek",
+        bootstrap_admin_email=ADMIN_EMAIL,
+        bootstrap_admin_password=ADMIN_PASSWORD,
+        blob_dir=tmp_path / "blobs",
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,13 @@ def imported_modules(path: Path) -> set[str]:
 def test_domain_services_and_models_do_not_import_the_web_framework():
     checked = 0
     for path in SERVICE.glob("*/*.py"):
-        if path.parent.name == "vc" or path.name not in ("service.py", "models.py", "keys.py", "resolver.py", "formats.py"):
+        if path.parent.name == "vc" or path.name not in (
+            "service.py",
+            "models.py",
+            "keys.py",
+            "resolver.py",
+            "formats.py",
+        ):
             continue
         checked += 1
         for module in imported_modules(path):
@@ -33,9 +39,11 @@ def test_services_import_no_fastapi_even_indirectly():
     import subprocess
     import sys
 
-    code = ("import sys\n"
-            "import service.issuers.service, service.achievements.service, service.credentials.service\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')))")
+    code = (
+        "import sys\n"
+        "import service.issuers.service, service.achievements.service, service.credentials.service\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -46,8 +54,10 @@ def test_the_assessment_engine_imports_no_web_or_database_library():
     import sys
 
     forbidden = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "alembic", "uvicorn")
-    code = ("import sys, pkgutil, importlib, service.assessment.engine as pkg\n"
-            "for m in pkgutil.walk_packages(pkg.__path__, 'service.assessment.engine.'): importlib.import_module(m.name)\n"
-            f"print(sorted(n for n in sys.modules if n.split('.')[0] in {forbidden!r}))\n")
+    code = (
+        "import sys, pkgutil, importlib, service.assessment.engine as pkg\n"
+        "for m in pkgutil.walk_packages(pkg.__path__, 'service.assessment.engine.'): importlib.import_module(m.name)\n"
+        f"print(sorted(n for n in sys.modules if n.split('.')[0] in {forbidden!r}))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

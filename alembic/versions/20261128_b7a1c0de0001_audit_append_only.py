@@ -4,6 +4,7 @@ Revision ID: b7a1c0de0001
 Revises: fa25ffc703a4
 Create Date: 2026-11-28 05:10:00
 """
+
 from alembic import op
 
 revision = "b7a1c0de0001"

@@ -6,21 +6,22 @@ Revision ID: e71de0ce0002
 Revises: e71de0ce0001
 Create Date: 2026-11-28 08:00:00
 """
+
 import sqlalchemy as sa
 
 from alembic import op
 
-revision = 'e71de0ce0002'
-down_revision = 'e71de0ce0001'
+revision = "e71de0ce0002"
+down_revision = "e71de0ce0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('achievementversion', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('rubric', sa.JSON(), nullable=True))
+    with op.batch_alter_table("achievementversion", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rubric", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('achievementversion', schema=None) as batch_op:
-        batch_op.drop_column('rubric')
+    with op.batch_alter_table("achievementversion", schema=None) as batch_op:
+        batch_op.drop_column("rubric")

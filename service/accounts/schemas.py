@@ -46,14 +46,19 @@ class RegistrationOut(AccountOut):
     """The new earner account. Credentials issued to its email address become visible once the
     address is verified (``POST /v1/auth/verify-email``)."""
 
-    verification_token: str | None = Field(default=None, description=(
-        "The email verification token, mailed to the address. Development and test deployments "
-        "also return it here; production never does."))
+    verification_token: str | None = Field(
+        default=None,
+        description=(
+            "The email verification token, mailed to the address. Development and test deployments "
+            "also return it here; production never does."
+        ),
+    )
 
 
 class EmailVerificationOut(BaseModel):
-    verification_token: str | None = Field(default=None, description=(
-        "Mailed to the address; also returned here outside production."))
+    verification_token: str | None = Field(
+        default=None, description=("Mailed to the address; also returned here outside production.")
+    )
 
 
 class EmailVerificationIn(BaseModel):

@@ -44,8 +44,12 @@ class TokenIssuer:
     def issue(self, account_id: str, role: str, *, now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
         claims = {
-            "iss": self.issuer, "aud": TOKEN_AUDIENCE, "sub": account_id, "role": role,
-            "iat": int(now.timestamp()), "exp": int((now + self.ttl).timestamp()),
+            "iss": self.issuer,
+            "aud": TOKEN_AUDIENCE,
+            "sub": account_id,
+            "role": role,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.ttl).timestamp()),
             "jti": secrets.token_urlsafe(12),
         }
         return jwt.encode(claims, self.secret, algorithm=TOKEN_ALGORITHM, headers={"typ": "at+jwt"})
@@ -54,8 +58,12 @@ class TokenIssuer:
         """The account id of a valid token, or None (bad signature, expired, wrong aud/iss, ...)."""
         try:
             claims = jwt.decode(
-                token, self.secret, algorithms=[TOKEN_ALGORITHM], audience=TOKEN_AUDIENCE,
-                issuer=self.issuer, options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+                token,
+                self.secret,
+                algorithms=[TOKEN_ALGORITHM],
+                audience=TOKEN_AUDIENCE,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
         except jwt.PyJWTError:
             return None

@@ -32,9 +32,16 @@ def find_by_email(session: Session, email: str) -> Account | None:
     return session.exec(select(Account).where(Account.email == normalise_email(email))).first()
 
 
-def create_account(session: Session, *, email: str, password: str, role: Role,
-                   issuer_id: str | None = None, actor: Account | None = None,
-                   email_verified: bool = True) -> Account:
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    issuer_id: str | None = None,
+    actor: Account | None = None,
+    email_verified: bool = True,
+) -> Account:
     """A new account; issuer admins and reviewers must belong to an issuer, others must not.
 
     ``email_verified`` False (self-registration) leaves the address unproven: start the proof with
@@ -48,12 +55,24 @@ def create_account(session: Session, *, email: str, password: str, role: Role,
         raise BadRequest(f"A {role} account does not belong to an issuer")
     if find_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists", code="email_taken")
-    account = Account(email=normalise_email(email), password_hash=hash_password(password), role=role,
-                      issuer_id=issuer_id, email_verified_at=datetime.now(UTC) if email_verified else None)
+    account = Account(
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        role=role,
+        issuer_id=issuer_id,
+        email_verified_at=datetime.now(UTC) if email_verified else None,
+    )
     session.add(account)
     session.flush()
-    record(session, action="account.create", object_type="account", object_id=account.id, actor=actor,
-           issuer_id=issuer_id, after={"email": account.email, "role": str(role)})
+    record(
+        session,
+        action="account.create",
+        object_type="account",
+        object_id=account.id,
+        actor=actor,
+        issuer_id=issuer_id,
+        after={"email": account.email, "role": str(role)},
+    )
     return account
 
 
@@ -82,27 +101,34 @@ def start_email_verification(session: Session, account: Account) -> str:
     account.email_verification_expires = datetime.now(UTC) + EMAIL_VERIFICATION_TTL
     session.add(account)
     session.flush()
-    record(session, action="account.email_verification.start", object_type="account",
-           object_id=account.id, actor=account)
+    record(
+        session, action="account.email_verification.start", object_type="account", object_id=account.id, actor=account
+    )
     return token
 
 
 def verify_email(session: Session, token: str) -> Account:
     """Mark the account whose outstanding token this is as verified. An unknown, used or expired
     token is :class:`BadRequest` ``invalid_verification_token`` (the same answer for each)."""
-    account = session.exec(select(Account).where(
-        Account.email_verification_hash == _token_hash(token)).with_for_update()).first()
+    account = session.exec(
+        select(Account).where(Account.email_verification_hash == _token_hash(token)).with_for_update()
+    ).first()
     expires = account.email_verification_expires if account is not None else None
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     if account is None or expires is None or expires < datetime.now(UTC):
-        raise BadRequest("This verification token is unknown, used or expired",
-                             code="invalid_verification_token")
+        raise BadRequest("This verification token is unknown, used or expired", code="invalid_verification_token")
     account.email_verified_at = datetime.now(UTC)
     account.email_verification_hash = None
     account.email_verification_expires = None
     session.add(account)
     session.flush()
-    record(session, action="account.email_verified", object_type="account", object_id=account.id,
-           actor=account, after={"email": account.email})
+    record(
+        session,
+        action="account.email_verified",
+        object_type="account",
+        object_id=account.id,
+        actor=account,
+        after={"email": account.email},
+    )
     return account

@@ -91,13 +91,22 @@ def rubric_result_descriptions(achievement_id: str, rubric: Rubric) -> list[dict
     """One stored result description per criterion (the shape ``result_descriptions`` holds)."""
     stored = []
     for criterion in rubric.criteria:
-        levels = [{"id": rubric_level_id(achievement_id, criterion.id, level.id), "name": level.name,
-                   "description": level.description, "points": points_text(level.points)}
-                  for level in criterion.levels]
+        levels = [
+            {
+                "id": rubric_level_id(achievement_id, criterion.id, level.id),
+                "name": level.name,
+                "description": level.description,
+                "points": points_text(level.points),
+            }
+            for level in criterion.levels
+        ]
         item: dict[str, Any] = {
-            "id": result_description_id(achievement_id, criterion.id), "name": criterion.name,
-            "result_type": RUBRIC_RESULT_TYPE, "rubric_criterion_levels": levels,
-            RUBRIC_MARKER: criterion.id}
+            "id": result_description_id(achievement_id, criterion.id),
+            "name": criterion.name,
+            "result_type": RUBRIC_RESULT_TYPE,
+            "rubric_criterion_levels": levels,
+            RUBRIC_MARKER: criterion.id,
+        }
         required = _required_level(criterion)
         if required is not None:
             item["required_level"] = rubric_level_id(achievement_id, criterion.id, required)
@@ -114,8 +123,12 @@ def rubric_results(achievement_id: str, rubric: Rubric, levels: Mapping[str, str
         if criterion.id not in levels:
             continue
         level = criterion.level(levels[criterion.id])
-        results.append(ob.Result(result_description=result_description_id(achievement_id, criterion.id),
-                                 achieved_level=rubric_level_id(achievement_id, criterion.id, level.id)))
+        results.append(
+            ob.Result(
+                result_description=result_description_id(achievement_id, criterion.id),
+                achieved_level=rubric_level_id(achievement_id, criterion.id, level.id),
+            )
+        )
     unknown = set(levels) - {criterion.id for criterion in rubric.criteria}
     if unknown:
         raise KeyError(f"not criteria of the rubric: {', '.join(sorted(unknown))}")
@@ -125,8 +138,9 @@ def rubric_results(achievement_id: str, rubric: Rubric, levels: Mapping[str, str
 def earner_view(rubric: Mapping[str, Any]) -> dict[str, Any]:
     """The rubric as earners see it: everything but the assessor's hints (``key_ideas``)."""
     shown = dict(rubric)
-    shown["criteria"] = [{k: v for k, v in criterion.items() if k not in ASSESSOR_HINTS}
-                         for criterion in rubric.get("criteria", [])]
+    shown["criteria"] = [
+        {k: v for k, v in criterion.items() if k not in ASSESSOR_HINTS} for criterion in rubric.get("criteria", [])
+    ]
     return shown
 
 
@@ -134,8 +148,9 @@ def _name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def merge_result_descriptions(achievement_id: str, written: list[dict[str, Any]],
-                              rubric: Rubric | None) -> list[dict[str, Any]]:
+def merge_result_descriptions(
+    achievement_id: str, written: list[dict[str, Any]], rubric: Rubric | None
+) -> list[dict[str, Any]]:
     """The hand-written result descriptions followed by the rubric's. A hand-written one with a
     criterion's name (case and spacing ignored) or id is :class:`InvalidAchievement`
     (code ``rubric_conflict``): the rubric already makes that result description."""
@@ -144,16 +159,20 @@ def merge_result_descriptions(achievement_id: str, written: list[dict[str, Any]]
     derived = rubric_result_descriptions(achievement_id, rubric)
     by_name = {_name_key(item["name"]): item[RUBRIC_MARKER] for item in derived}
     derived_ids = {item["id"] for item in derived} | {
-        level["id"] for item in derived for level in item["rubric_criterion_levels"]}
+        level["id"] for item in derived for level in item["rubric_criterion_levels"]
+    }
     for item in written:
         criterion = by_name.get(_name_key(item["name"]))
         if criterion is not None:
             raise InvalidAchievement(
                 f"result_descriptions: {item['name']!r} is also the name of rubric criterion "
                 f"{criterion!r}; the rubric makes that result description itself, so leave it out "
-                "or give it another name", code="rubric_conflict")
+                "or give it another name",
+                code="rubric_conflict",
+            )
         ids = {item["id"]} | {level["id"] for level in item.get("rubric_criterion_levels", [])}
         if ids & derived_ids:
             raise InvalidAchievement(
-                f"result_descriptions: {item['name']!r} reuses an id the rubric makes", code="rubric_conflict")
+                f"result_descriptions: {item['name']!r} reuses an id the rubric makes", code="rubric_conflict"
+            )
     return written + derived

@@ -14,14 +14,16 @@ from service.achievements.schemas import AchievementCreate, AchievementView, Rub
 from service.api.auth import AnyAccount, IssuerManager, IssuerStaff, Public, ensure_issuer_scope
 from service.api.deps import SessionDep
 from service.api.errors import error_responses
-from service.core.paging import Page
 from service.api.paging import PageDep, set_paging_headers
+from service.core.paging import Page
 
 router = APIRouter(prefix="/v1", tags=["achievements"])
 public_router = APIRouter(tags=["public"])
 
 AchievementReader = IssuerStaff
-VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000, description="A version number; the current one if omitted")]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=1_000_000, description="A version number; the current one if omitted")
+]
 TagQuery = Annotated[str | None, Query(max_length=64, description="Only achievements with this tag (case-insensitive)")]
 
 
@@ -31,10 +33,15 @@ def _scoped(session: Session, account: Account, achievement_id: str) -> None:
     ensure_issuer_scope(account, achievement.issuer_id, what="achievement")
 
 
-@router.post("/issuers/{issuer_id}/achievements", response_model=AchievementView,
-             status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 413, 422))
-def create_achievement(issuer_id: str, body: AchievementCreate, session: SessionDep,
-                       account: IssuerManager) -> AchievementView:
+@router.post(
+    "/issuers/{issuer_id}/achievements",
+    response_model=AchievementView,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 413, 422),
+)
+def create_achievement(
+    issuer_id: str, body: AchievementCreate, session: SessionDep, account: IssuerManager
+) -> AchievementView:
     """Define an achievement for an issuer (version 1). Admins, or the issuer's own admins.
 
     The minimal body is `{"name", "description", "criteria": {"narrative"}}`. Result descriptions
@@ -45,10 +52,20 @@ def create_achievement(issuer_id: str, body: AchievementCreate, session: Session
     return service.create_achievement(session, issuer_id, body, actor=account)
 
 
-@router.get("/issuers/{issuer_id}/achievements", response_model=Page[AchievementView],
-            responses=error_responses(401, 403, 404, 422))
-def list_achievements(issuer_id: str, request: Request, response: Response, session: SessionDep,
-                      page: PageDep, account: AchievementReader, tag: TagQuery = None) -> Page[AchievementView]:
+@router.get(
+    "/issuers/{issuer_id}/achievements",
+    response_model=Page[AchievementView],
+    responses=error_responses(401, 403, 404, 422),
+)
+def list_achievements(
+    issuer_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    page: PageDep,
+    account: AchievementReader,
+    tag: TagQuery = None,
+) -> Page[AchievementView]:
     """An issuer's achievements at their current versions, newest first, paged (`X-Total-Count`,
     `Link`). Admins; the issuer's admins and reviewers."""
     ensure_issuer_scope(account, issuer_id)
@@ -57,30 +74,45 @@ def list_achievements(issuer_id: str, request: Request, response: Response, sess
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/achievements/{achievement_id}", response_model=AchievementView,
-            responses=error_responses(401, 403, 404, 422))
-def get_achievement(achievement_id: str, session: SessionDep, account: AchievementReader,
-                    version: VersionQuery = None) -> AchievementView:
+@router.get(
+    "/achievements/{achievement_id}", response_model=AchievementView, responses=error_responses(401, 403, 404, 422)
+)
+def get_achievement(
+    achievement_id: str, session: SessionDep, account: AchievementReader, version: VersionQuery = None
+) -> AchievementView:
     """One achievement: its current version, or `?version=N`. Admins; the issuer's admins and
     reviewers."""
     _scoped(session, account, achievement_id)
     return service.get_achievement(session, achievement_id, version)
 
 
-@router.put("/achievements/{achievement_id}", response_model=AchievementView,
-            responses=error_responses(401, 403, 404, 409, 413, 422))
-def update_achievement(achievement_id: str, body: AchievementCreate, session: SessionDep,
-                       account: IssuerManager) -> AchievementView:
+@router.put(
+    "/achievements/{achievement_id}",
+    response_model=AchievementView,
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+def update_achievement(
+    achievement_id: str, body: AchievementCreate, session: SessionDep, account: IssuerManager
+) -> AchievementView:
     """Replace an achievement's content (the same body as create): writes a new version and makes
     it current. Credentials already issued keep the version they were issued with."""
     _scoped(session, account, achievement_id)
     return service.update_achievement(session, achievement_id, body, actor=account)
 
 
-@router.get("/achievements/{achievement_id}/versions", response_model=Page[AchievementView],
-            responses=error_responses(401, 403, 404, 422))
-def list_versions(achievement_id: str, request: Request, response: Response, session: SessionDep,
-                  page: PageDep, account: AchievementReader) -> Page[AchievementView]:
+@router.get(
+    "/achievements/{achievement_id}/versions",
+    response_model=Page[AchievementView],
+    responses=error_responses(401, 403, 404, 422),
+)
+def list_versions(
+    achievement_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    page: PageDep,
+    account: AchievementReader,
+) -> Page[AchievementView]:
     """Every version of an achievement, newest first, paged (`X-Total-Count`, `Link`)."""
     _scoped(session, account, achievement_id)
     items, total = service.list_versions(session, achievement_id, page)
@@ -88,10 +120,12 @@ def list_versions(achievement_id: str, request: Request, response: Response, ses
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/achievements/{achievement_id}/rubric", response_model=RubricView,
-            responses=error_responses(401, 404, 422))
-def get_rubric(achievement_id: str, session: SessionDep, account: AnyAccount,
-               version: VersionQuery = None) -> RubricView:
+@router.get(
+    "/achievements/{achievement_id}/rubric", response_model=RubricView, responses=error_responses(401, 404, 422)
+)
+def get_rubric(
+    achievement_id: str, session: SessionDep, account: AnyAccount, version: VersionQuery = None
+) -> RubricView:
     """The rubric the achievement's evidence is judged by (its current version, or `?version=N`).
     Any signed-in account: earners need to know what they will be judged on before they submit.
     Admins and the issuer's own admins and reviewers get it complete; everyone else without the
@@ -99,23 +133,36 @@ def get_rubric(achievement_id: str, session: SessionDep, account: AnyAccount,
     404 `no_rubric` when the version has none."""
     achievement = service.find_achievement(session, achievement_id)
     complete = account.role == Role.admin or (
-        account.role in (Role.issuer_admin, Role.reviewer) and account.issuer_id == achievement.issuer_id)
+        account.role in (Role.issuer_admin, Role.reviewer) and account.issuer_id == achievement.issuer_id
+    )
     return service.get_rubric(session, achievement_id, version, complete=complete)
 
 
 _OB_ACHIEVEMENT_EXAMPLE: dict[str, Any] = {
     "@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-    "id": "https://skillcred.example/achievements/0b6c...", "type": ["Achievement"],
-    "name": "Python testing", "description": "Writes meaningful automated tests.",
-    "criteria": {"narrative": "A repository with a tested project."}, "version": "1"}
+    "id": "https://skillcred.example/achievements/0b6c...",
+    "type": ["Achievement"],
+    "name": "Python testing",
+    "description": "Writes meaningful automated tests.",
+    "criteria": {"narrative": "A repository with a tested project."},
+    "version": "1",
+}
 
 
-@public_router.get("/achievements/{achievement_id}", dependencies=[Public],
-                   responses={200: {"description": "An Open Badges 3.0 Achievement (JSON-LD)",
-                                    "content": {"application/json": {"example": _OB_ACHIEVEMENT_EXAMPLE}}},
-                              **error_responses(404, 422)})
-def public_achievement(achievement_id: str, request: Request, session: SessionDep,
-                       version: VersionQuery = None) -> JSONResponse:
+@public_router.get(
+    "/achievements/{achievement_id}",
+    dependencies=[Public],
+    responses={
+        200: {
+            "description": "An Open Badges 3.0 Achievement (JSON-LD)",
+            "content": {"application/json": {"example": _OB_ACHIEVEMENT_EXAMPLE}},
+        },
+        **error_responses(404, 422),
+    },
+)
+def public_achievement(
+    achievement_id: str, request: Request, session: SessionDep, version: VersionQuery = None
+) -> JSONResponse:
     """The Open Badges 3.0 Achievement at this URL, so the achievement ids inside credentials
     resolve: the current version, or `?version=N` (the `version` a credential names). No login."""
     achievement = service.find_achievement(session, achievement_id)

@@ -24,21 +24,68 @@ from pydantic import (
 from service.core.validation import Iri, clean_text, http_url
 
 # OB 3.0 enumerations (1EdTech AchievementCredential JSON Schema); each also allows `ext:Name`.
-ACHIEVEMENT_TYPES = frozenset({
-    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
-    "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
-    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma",
-    "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate",
-    "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
-    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential",
-    "ResearchDoctorate", "SecondarySchoolDiploma"})
-RESULT_TYPES = frozenset({
-    "GradePointAverage", "LetterGrade", "Percent", "PerformanceLevel", "PredictedScore",
-    "RawScore", "Result", "RubricCriterion", "RubricCriterionLevel", "RubricScore", "ScaledScore",
-    "Status"})
-ALIGNMENT_TARGET_TYPES = frozenset({
-    "ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion",
-    "CFRubricCriterionLevel", "CTDL"})
+ACHIEVEMENT_TYPES = frozenset(
+    {
+        "Achievement",
+        "ApprenticeshipCertificate",
+        "Assessment",
+        "Assignment",
+        "AssociateDegree",
+        "Award",
+        "Badge",
+        "BachelorDegree",
+        "Certificate",
+        "CertificateOfCompletion",
+        "Certification",
+        "CommunityService",
+        "Competency",
+        "Course",
+        "CoCurricular",
+        "Degree",
+        "Diploma",
+        "DoctoralDegree",
+        "Fieldwork",
+        "GeneralEducationDevelopment",
+        "JourneymanCertificate",
+        "LearningProgram",
+        "License",
+        "Membership",
+        "ProfessionalDoctorate",
+        "QualityAssuranceCredential",
+        "MasterCertificate",
+        "MasterDegree",
+        "MicroCredential",
+        "ResearchDoctorate",
+        "SecondarySchoolDiploma",
+    }
+)
+RESULT_TYPES = frozenset(
+    {
+        "GradePointAverage",
+        "LetterGrade",
+        "Percent",
+        "PerformanceLevel",
+        "PredictedScore",
+        "RawScore",
+        "Result",
+        "RubricCriterion",
+        "RubricCriterionLevel",
+        "RubricScore",
+        "ScaledScore",
+        "Status",
+    }
+)
+ALIGNMENT_TARGET_TYPES = frozenset(
+    {
+        "ceasn:Competency",
+        "ceterms:Credential",
+        "CFItem",
+        "CFRubric",
+        "CFRubricCriterion",
+        "CFRubricCriterionLevel",
+        "CTDL",
+    }
+)
 
 MAX_ALIGNMENTS = 50
 MAX_ESCO_SKILLS = 50
@@ -56,28 +103,30 @@ def _vocabulary(allowed: frozenset[str]) -> Any:
         if value in allowed or _EXTENSION.fullmatch(value):
             return value
         raise ValueError(f"must be one of {', '.join(sorted(allowed))}, or an extension ext:Name")
+
     return AfterValidator(check)
 
 
 def _number_as_text(value: Any) -> Any:
     """OB 3.0 carries points and values as strings; accept JSON numbers too (not booleans)."""
     if isinstance(value, bool):
-        raise ValueError("expected a string or a number")  # noqa: TRY004 (pydantic wants ValueError)
+        raise ValueError("expected a string or a number")
     if isinstance(value, int | float):
         return str(value)
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                 AfterValidator(clean_text)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_text)
+]
 ShortText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(clean_text)]
 Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(clean_text)]
 Narrative = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(clean_text)]
 Url = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
-Value = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200),
-                  AfterValidator(clean_text)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-                AfterValidator(clean_text)]
+Value = Annotated[
+    str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200), AfterValidator(clean_text)
+]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(clean_text)]
 EscoSkillUri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -162,19 +211,41 @@ class AchievementCreate(_Input):
     alignments: Annotated[list[AlignmentIn], Field(max_length=MAX_ALIGNMENTS)] = []
     result_descriptions: Annotated[list[ResultDescriptionIn], Field(max_length=MAX_RESULT_DESCRIPTIONS)] = []
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
-    validity_days: Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS, description=(
-        "Credentials expire this many days after they are issued (`validUntil`), unless the "
-        "issue request gives its own `valid_until`; omit for credentials that do not expire"))] | None = None
-    rubric: dict[str, Any] | None = Field(default=None, description=(
-        "How evidence for this achievement is judged: a rubric following `schemas/rubric.schema.json` "
-        "(`id`, `version`, `name`, `criteria` with weighted `levels`, `pass_rule`, `policy`). Each "
-        "criterion also becomes a result description (`resultType` `RubricCriterionLevel`); a "
-        "hand-written result description may not share a criterion's name. An invalid rubric is "
-        "422 `invalid_rubric`, listing every problem."))
-    esco_skills: Annotated[list[EscoSkillUri], Field(max_length=MAX_ESCO_SKILLS, description=(
-        "ESCO skill URIs (from `GET /v1/skills`); each becomes an alignment (`targetFramework` "
-        "ESCO, `targetType` `ext:ESCOSkill`, `targetCode` its UUID). A hand-written alignment "
-        "with the same `target_url` wins. An unknown URI is 422 `unknown_esco_skill`."))] = []
+    validity_days: (
+        Annotated[
+            int,
+            Field(
+                ge=1,
+                le=MAX_VALIDITY_DAYS,
+                description=(
+                    "Credentials expire this many days after they are issued (`validUntil`), unless the "
+                    "issue request gives its own `valid_until`; omit for credentials that do not expire"
+                ),
+            ),
+        ]
+        | None
+    ) = None
+    rubric: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "How evidence for this achievement is judged: a rubric following `schemas/rubric.schema.json` "
+            "(`id`, `version`, `name`, `criteria` with weighted `levels`, `pass_rule`, `policy`). Each "
+            "criterion also becomes a result description (`resultType` `RubricCriterionLevel`); a "
+            "hand-written result description may not share a criterion's name. An invalid rubric is "
+            "422 `invalid_rubric`, listing every problem."
+        ),
+    )
+    esco_skills: Annotated[
+        list[EscoSkillUri],
+        Field(
+            max_length=MAX_ESCO_SKILLS,
+            description=(
+                "ESCO skill URIs (from `GET /v1/skills`); each becomes an alignment (`targetFramework` "
+                "ESCO, `targetType` `ext:ESCOSkill`, `targetCode` its UUID). A hand-written alignment "
+                "with the same `target_url` wins. An unknown URI is 422 `unknown_esco_skill`."
+            ),
+        ),
+    ] = []
 
     @model_validator(mode="after")
     def _distinct(self) -> AchievementCreate:
@@ -190,6 +261,7 @@ AchievementUpdate = AchievementCreate
 
 
 # --- output ---------------------------------------------------------------------------------
+
 
 class RubricLevelOut(BaseModel):
     id: str

@@ -34,9 +34,9 @@ from service.achievements.schemas import (
 from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import Conflict, NotFound
-from service.issuers.models import Issuer
 from service.core.models import utcnow
 from service.core.paging import PageParams, paginate
+from service.issuers.models import Issuer
 from service.skills.esco import esco_alignment, get_skill
 from service.vc import openbadges as ob
 from service.vc.constants import OB_V3P0_CONTEXT
@@ -46,6 +46,7 @@ NO_SUCH_ACHIEVEMENT = "No such achievement"  # the same words ensure_issuer_scop
 
 
 # --- reading ----------------------------------------------------------------------------------
+
 
 def find_achievement(session: Session, achievement_id: str, *, for_update: bool = False) -> Achievement:
     """The achievement row, or :class:`NotFound`. ``for_update`` locks it (PostgreSQL)."""
@@ -57,9 +58,11 @@ def find_achievement(session: Session, achievement_id: str, *, for_update: bool 
 
 def get_version(session: Session, achievement_id: str, version: int) -> AchievementVersion:
     """One stored version of an achievement (what a credential issued with it says), or NotFound."""
-    row = session.exec(select(AchievementVersion).where(
-        AchievementVersion.achievement_id == achievement_id,
-        AchievementVersion.version == version)).first()
+    row = session.exec(
+        select(AchievementVersion).where(
+            AchievementVersion.achievement_id == achievement_id, AchievementVersion.version == version
+        )
+    ).first()
     if row is None:
         find_achievement(session, achievement_id)  # an unknown achievement says so first
         raise NotFound(f"The achievement has no version {version}", code="version_not_found")
@@ -73,17 +76,24 @@ def get_achievement(session: Session, achievement_id: str, version: int | None =
     return to_view(achievement, content)
 
 
-def list_achievements(session: Session, issuer_id: str, page: PageParams, *,
-                      tag: str | None = None) -> tuple[list[AchievementView], int]:
+def list_achievements(
+    session: Session, issuer_id: str, page: PageParams, *, tag: str | None = None
+) -> tuple[list[AchievementView], int]:
     """An issuer's achievements at their current versions, newest first; ``tag`` filters
     (case-insensitive, whole tag). Returns (one page of views, total)."""
     _ensure_issuer(session, issuer_id)
     statement = (
         select(Achievement, AchievementVersion)
-        .join(AchievementVersion, and_(AchievementVersion.achievement_id == Achievement.id,
-                                       AchievementVersion.version == Achievement.current_version))
+        .join(
+            AchievementVersion,
+            and_(
+                AchievementVersion.achievement_id == Achievement.id,
+                AchievementVersion.version == Achievement.current_version,
+            ),
+        )
         .where(Achievement.issuer_id == issuer_id)
-        .order_by(Achievement.created_at.desc(), Achievement.id.desc()))
+        .order_by(Achievement.created_at.desc(), Achievement.id.desc())
+    )
     if tag is not None and tag.strip():
         # Tags are a JSON list; both databases store it as json.dumps text, so the quoted tag is a
         # whole-element match on SQLite and PostgreSQL alike (no dialect-specific JSON operators).
@@ -96,17 +106,21 @@ def list_achievements(session: Session, issuer_id: str, page: PageParams, *,
 def list_versions(session: Session, achievement_id: str, page: PageParams) -> tuple[list[AchievementView], int]:
     """Every version of an achievement, newest first. Returns (one page of views, total)."""
     achievement = find_achievement(session, achievement_id)
-    statement = (select(AchievementVersion)
-                 .where(AchievementVersion.achievement_id == achievement_id)
-                 .order_by(AchievementVersion.version.desc()))
+    statement = (
+        select(AchievementVersion)
+        .where(AchievementVersion.achievement_id == achievement_id)
+        .order_by(AchievementVersion.version.desc())
+    )
     rows, total = paginate(session, statement, page)
     return [to_view(achievement, content) for content in rows], total
 
 
 # --- writing ----------------------------------------------------------------------------------
 
-def create_achievement(session: Session, issuer_id: str, data: AchievementCreate, *,
-                       actor: Any = None) -> AchievementView:
+
+def create_achievement(
+    session: Session, issuer_id: str, data: AchievementCreate, *, actor: Any = None
+) -> AchievementView:
     """A new achievement of ``issuer_id`` with ``data`` as version 1."""
     _ensure_issuer(session, issuer_id)
     achievement = Achievement(issuer_id=issuer_id, current_version=1)
@@ -115,13 +129,21 @@ def create_achievement(session: Session, issuer_id: str, data: AchievementCreate
     session.flush()  # the achievement row first: the version's foreign key points at it
     session.add(content)
     session.flush()
-    record(session, action="achievement.create", object_type="achievement", object_id=achievement.id,
-           actor=actor, issuer_id=issuer_id, after={"version": 1, "name": content.name})
+    record(
+        session,
+        action="achievement.create",
+        object_type="achievement",
+        object_id=achievement.id,
+        actor=actor,
+        issuer_id=issuer_id,
+        after={"version": 1, "name": content.name},
+    )
     return to_view(achievement, content)
 
 
-def update_achievement(session: Session, achievement_id: str, data: AchievementCreate, *,
-                       actor: Any = None) -> AchievementView:
+def update_achievement(
+    session: Session, achievement_id: str, data: AchievementCreate, *, actor: Any = None
+) -> AchievementView:
     """Replace the achievement's content: writes version n+1 and makes it current.
 
     Earlier versions stay as they were. Two updates at once: one waits for the other (row lock
@@ -138,12 +160,19 @@ def update_achievement(session: Session, achievement_id: str, data: AchievementC
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict("The achievement was changed at the same time; read it again and retry",
-                       code="version_conflict") from None
-    record(session, action="achievement.update", object_type="achievement", object_id=achievement.id,
-           actor=actor, issuer_id=achievement.issuer_id,
-           before={"version": before.version, "name": before.name},
-           after={"version": number, "name": content.name})
+        raise Conflict(
+            "The achievement was changed at the same time; read it again and retry", code="version_conflict"
+        ) from None
+    record(
+        session,
+        action="achievement.update",
+        object_type="achievement",
+        object_id=achievement.id,
+        actor=actor,
+        issuer_id=achievement.issuer_id,
+        before={"version": before.version, "name": before.name},
+        after={"version": number, "name": content.name},
+    )
     return to_view(achievement, content)
 
 
@@ -157,14 +186,22 @@ def _version_row(achievement_id: str, number: int, data: AchievementCreate) -> A
     rubric, a result description that clashes with it, or an unknown ESCO skill."""
     rubric = checked_rubric(data.rubric)
     return AchievementVersion(
-        achievement_id=achievement_id, version=number, name=data.name, description=data.description,
-        criteria_narrative=data.criteria.narrative, criteria_id=data.criteria.id, image=data.image,
+        achievement_id=achievement_id,
+        version=number,
+        name=data.name,
+        description=data.description,
+        criteria_narrative=data.criteria.narrative,
+        criteria_id=data.criteria.id,
+        image=data.image,
         achievement_type=data.achievement_type,
         alignments=_alignments(data.alignments, data.esco_skills),
         result_descriptions=merge_result_descriptions(
-            achievement_id, _with_ids(achievement_id, data.result_descriptions), rubric),
-        tags=list(data.tags), validity_days=data.validity_days,
-        rubric=None if rubric is None else dict(rubric.source))
+            achievement_id, _with_ids(achievement_id, data.result_descriptions), rubric
+        ),
+        tags=list(data.tags),
+        validity_days=data.validity_days,
+        rubric=None if rubric is None else dict(rubric.source),
+    )
 
 
 def _alignments(written: list[AlignmentIn], esco_skills: list[str]) -> list[dict[str, Any]]:
@@ -175,15 +212,19 @@ def _alignments(written: list[AlignmentIn], esco_skills: list[str]) -> list[dict
     if unknown:
         raise InvalidAchievement(
             f"esco_skills: not a skill in the bundled ESCO data: {', '.join(repr(u) for u in unknown[:10])} "
-            "(search them with GET /v1/skills)", code="unknown_esco_skill")
+            "(search them with GET /v1/skills)",
+            code="unknown_esco_skill",
+        )
     merged: dict[str, dict[str, Any]] = {}
-    for alignment in [a.model_dump(exclude_none=True) for a in written] + \
-            [esco_alignment(skill) for _, skill in skills if skill is not None]:
+    for alignment in [a.model_dump(exclude_none=True) for a in written] + [
+        esco_alignment(skill) for _, skill in skills if skill is not None
+    ]:
         merged.setdefault(alignment["target_url"], alignment)
     return list(merged.values())
 
 
 # --- stable ids for result descriptions and rubric levels --------------------------------------
+
 
 def _unique_keys(names: list[str]) -> list[str]:
     """A key per name (case and spacing ignored); a repeated name gets ``#2``, ``#3``..."""
@@ -228,20 +269,30 @@ def _with_ids(achievement_id: str, descriptions: list[ResultDescriptionIn]) -> l
 
 # --- views and Open Badges 3.0 -----------------------------------------------------------------
 
+
 def to_view(achievement: Achievement, content: AchievementVersion) -> AchievementView:
     """The API view of one version of ``achievement``."""
     return AchievementView(
-        id=achievement.id, issuer_id=achievement.issuer_id, version=content.version,
-        current_version=achievement.current_version, name=content.name, description=content.description,
+        id=achievement.id,
+        issuer_id=achievement.issuer_id,
+        version=content.version,
+        current_version=achievement.current_version,
+        name=content.name,
+        description=content.description,
         criteria={"narrative": content.criteria_narrative, "id": content.criteria_id},
-        image=content.image, achievement_type=content.achievement_type, alignments=content.alignments,
-        result_descriptions=content.result_descriptions, tags=content.tags,
-        validity_days=content.validity_days, rubric=content.rubric, created_at=achievement.created_at,
-        version_created_at=content.created_at)
+        image=content.image,
+        achievement_type=content.achievement_type,
+        alignments=content.alignments,
+        result_descriptions=content.result_descriptions,
+        tags=content.tags,
+        validity_days=content.validity_days,
+        rubric=content.rubric,
+        created_at=achievement.created_at,
+        version_created_at=content.created_at,
+    )
 
 
-def get_rubric(session: Session, achievement_id: str, version: int | None = None, *,
-               complete: bool) -> RubricView:
+def get_rubric(session: Session, achievement_id: str, version: int | None = None, *, complete: bool) -> RubricView:
     """The rubric of the achievement at ``version`` (its current version when None); without the
     assessor's hints unless ``complete``. NotFound (code ``no_rubric``) when it has none."""
     achievement = find_achievement(session, achievement_id)
@@ -250,9 +301,14 @@ def get_rubric(session: Session, achievement_id: str, version: int | None = None
         raise NotFound(f"Version {content.version} of the achievement has no rubric", code="no_rubric")
     rubric = rubric_of(content)
     assert rubric is not None
-    return RubricView(achievement_id=achievement.id, version=content.version,
-                      rubric=dict(content.rubric) if complete else earner_view(content.rubric),
-                      hash=rubric.hash, max_total=rubric.max_total, complete=complete)
+    return RubricView(
+        achievement_id=achievement.id,
+        version=content.version,
+        rubric=dict(content.rubric) if complete else earner_view(content.rubric),
+        hash=rubric.hash,
+        max_total=rubric.max_total,
+        complete=complete,
+    )
 
 
 def achievement_url(settings: Settings, achievement_id: str) -> str:
@@ -272,11 +328,15 @@ def _ob_alignment(stored: dict[str, Any]) -> ob.Alignment:
 
 
 def _ob_result_description(stored: dict[str, Any]) -> ob.ResultDescription:
-    levels = tuple(ob.RubricCriterionLevel(**_known(ob.RubricCriterionLevel, level, skip=("alignments",)))
-                   for level in stored.get("rubric_criterion_levels", ()))
+    levels = tuple(
+        ob.RubricCriterionLevel(**_known(ob.RubricCriterionLevel, level, skip=("alignments",)))
+        for level in stored.get("rubric_criterion_levels", ())
+    )
     return ob.ResultDescription(
         **_known(ob.ResultDescription, stored, skip=("allowed_values", "rubric_criterion_levels", "alignments")),
-        allowed_values=tuple(stored.get("allowed_values", ())), rubric_criterion_levels=levels)
+        allowed_values=tuple(stored.get("allowed_values", ())),
+        rubric_criterion_levels=levels,
+    )
 
 
 def ob_achievement(settings: Settings, achievement: Achievement, version: AchievementVersion) -> ob.Achievement:
@@ -285,16 +345,23 @@ def ob_achievement(settings: Settings, achievement: Achievement, version: Achiev
     Its ``id`` is the public URL (:func:`achievement_url`), ``version`` the version number as a
     string; no ``creator`` (the issuer is implied)."""
     return ob.Achievement(
-        id=achievement_url(settings, achievement.id), name=version.name, description=version.description,
-        criteria_narrative=version.criteria_narrative, criteria_id=version.criteria_id,
-        image=version.image, achievement_type=version.achievement_type, version=str(version.version),
+        id=achievement_url(settings, achievement.id),
+        name=version.name,
+        description=version.description,
+        criteria_narrative=version.criteria_narrative,
+        criteria_id=version.criteria_id,
+        image=version.image,
+        achievement_type=version.achievement_type,
+        version=str(version.version),
         alignments=tuple(_ob_alignment(a) for a in version.alignments),
         result_descriptions=tuple(_ob_result_description(r) for r in version.result_descriptions),
-        tags=tuple(version.tags))
+        tags=tuple(version.tags),
+    )
 
 
-def ob_achievement_document(settings: Settings, achievement: Achievement,
-                            version: AchievementVersion) -> dict[str, Any]:
+def ob_achievement_document(
+    settings: Settings, achievement: Achievement, version: AchievementVersion
+) -> dict[str, Any]:
     """The Achievement as a standalone JSON-LD document: exactly the object credentials embed,
     plus the OB 3.0 ``@context`` (which defines every term in it)."""
     return {"@context": [OB_V3P0_CONTEXT], **_achievement_json(ob_achievement(settings, achievement, version))}

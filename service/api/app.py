@@ -11,13 +11,13 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from service.accounts.security import TokenIssuer
+from service.api.errors import install_error_handlers
+from service.api.limits import BodySizeLimit
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
-from service.evidence.intake import upload_body_limits as evidence_upload_limits
-from service.api.errors import install_error_handlers
 from service.core.keystore import Keystore, load_kek
-from service.api.limits import BodySizeLimit
 from service.core.mail import mailer_from_settings
+from service.evidence.intake import upload_body_limits as evidence_upload_limits
 from service.status.resigner import start_resigner
 
 log = logging.getLogger("skillcred")
@@ -59,9 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
     )
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes,
-                       upload_limit=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS,
-                       pattern_limits=evidence_upload_limits(settings))
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
+        pattern_limits=evidence_upload_limits(settings),
+    )
     for router in _routers():
         app.include_router(router)
     return app
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _routers() -> list:
     from service.accounts import routes as accounts
     from service.achievements import routes as achievements
+    from service.api import health
     from service.assessment import routes as assessment
     from service.audit import routes as audit
     from service.credentials import routes as credentials
@@ -79,7 +84,6 @@ def _routers() -> list:
     from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
-    from service.api import health
 
     return [
         health.router,

@@ -30,8 +30,9 @@ class Access:
 
     is_public = False
 
-    def __call__(self, request: Request, session: SessionDep,
-                 token: Annotated[str | None, Depends(oauth2_scheme)]) -> Account:
+    def __call__(
+        self, request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    ) -> Account:
         account = current_account(request, session, token)
         if self.roles and account.role not in self.roles:
             raise Forbidden("Your role may not do this")
@@ -65,7 +66,7 @@ def current_account(request: Request, session: Session, token: str | None) -> Ac
     return account
 
 
-def Authenticated(*roles: Role) -> Any:  # noqa: N802 (reads as a declaration)
+def Authenticated(*roles: Role) -> Any:
     """Dependency: a signed-in account with one of ``roles`` (any role if none given)."""
     return Depends(Access(frozenset(roles)))
 

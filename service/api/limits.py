@@ -19,8 +19,15 @@ class BodySizeLimit:
     under a bundle id) get that pattern's limit.
     """
 
-    def __init__(self, app: Any, *, limit: int, upload_limit: int, upload_paths: tuple[str, ...] = (),
-                 pattern_limits: Sequence[tuple[str, int]] = ()) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        limit: int,
+        upload_limit: int,
+        upload_paths: tuple[str, ...] = (),
+        pattern_limits: Sequence[tuple[str, int]] = (),
+    ) -> None:
         self.app, self.limit, self.upload_limit, self.upload_paths = app, limit, upload_limit, upload_paths
         self.pattern_limits = tuple((re.compile(pattern), value) for pattern, value in pattern_limits)
 
@@ -77,6 +84,11 @@ class _TooLarge(BaseException):
 
 async def _reject(send: Any, limit: int) -> None:
     body = json.dumps({"error": "payload_too_large", "detail": f"The request body exceeds {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

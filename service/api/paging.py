@@ -10,12 +10,14 @@ from fastapi import Depends, Query, Request, Response
 from service.core.paging import PageParams
 
 
-def page_params(limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> PageParams:
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
+) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
 
 def set_paging_headers(request: Request, response: Response, params: PageParams, total: int) -> None:
     """``X-Total-Count`` and RFC 8288 ``Link`` (first/prev/next/last), as the OB 3.0 REST API does."""

@@ -26,18 +26,18 @@ from service.accounts.models import Account
 from service.accounts.service import proven_email
 from service.achievements.models import Achievement
 from service.achievements.service import get_version
+from service.assessment.engine.rubric import Rubric
 from service.assessment.errors import InvalidAssessmentRequest
 from service.assessment.models import Assessment
 from service.assessment.results import criterion_results
-from service.assessment.engine.rubric import Rubric
 from service.audit.service import record
 from service.core.config import Settings
+from service.core.errors import NotFound
+from service.core.keystore import Keystore
 from service.credentials.models import Credential
 from service.credentials.service import ensure_renewable, issue_credential, recipient_of
-from service.core.errors import NotFound
 from service.evidence import service as evidence
 from service.evidence.service import list_items as bundle_items
-from service.core.keystore import Keystore
 from service.vc.skillcred import AssessmentStatement
 
 NO_SUCH_CREDENTIAL = "No such credential"
@@ -56,8 +56,9 @@ def renewable_credential(session: Session, earner: Account, credential_id: str, 
     if identity.kind != "email" or identity.email != proven_email(earner):
         raise NotFound(NO_SUCH_CREDENTIAL)
     if credential.achievement_id != achievement_id:
-        raise InvalidAssessmentRequest("renews: that credential is for another achievement than the bundle's",
-                             code="renews_other_achievement")
+        raise InvalidAssessmentRequest(
+            "renews: that credential is for another achievement than the bundle's", code="renews_other_achievement"
+        )
     ensure_renewable(credential)
     return credential
 
@@ -93,24 +94,49 @@ def issue_for_assessment(
         old = renewable_credential(session, earner, assessment.renews_credential_id, achievement.id)
     items = bundle_items(session, assessment.bundle_id)
     statement = AssessmentStatement(
-        assessor_kind=assessment.assessor_kind, assessor_version=assessment.assessor_version,
-        human_reviewed=human_reviewed, decision="approved" if human_reviewed else "auto_issue",
-        rubric_id=assessment.rubric_id, rubric_name=assessment.rubric_name,
-        rubric_version=assessment.rubric_version, rubric_hash=assessment.rubric_hash,
-        assessed_at=assessment.assessed_at, reviewed_at=decided_at if human_reviewed else None)
+        assessor_kind=assessment.assessor_kind,
+        assessor_version=assessment.assessor_version,
+        human_reviewed=human_reviewed,
+        decision="approved" if human_reviewed else "auto_issue",
+        rubric_id=assessment.rubric_id,
+        rubric_name=assessment.rubric_name,
+        rubric_version=assessment.rubric_version,
+        rubric_hash=assessment.rubric_hash,
+        assessed_at=assessment.assessed_at,
+        reviewed_at=decided_at if human_reviewed else None,
+    )
     credential = issue_credential(
-        session, keystore, settings, achievement_id=achievement.id, recipient={"email": earner.email},
-        valid_until=_renewal_valid_until(old, version.validity_days), results=results,
-        evidence=evidence.credential_evidence(settings, items), assessment=statement,
-        actor=None, authorised_by=authorised_by, replaces=old)
+        session,
+        keystore,
+        settings,
+        achievement_id=achievement.id,
+        recipient={"email": earner.email},
+        valid_until=_renewal_valid_until(old, version.validity_days),
+        results=results,
+        evidence=evidence.credential_evidence(settings, items),
+        assessment=statement,
+        actor=None,
+        authorised_by=authorised_by,
+        replaces=old,
+    )
     evidence.mark_bundle_issued(session, assessment.bundle_id, credential.id, actor=authorised_by)
     if old is not None:
-        record(session, action="credential.renew", object_type="credential", object_id=old.id,
-               actor=authorised_by, issuer_id=old.issuer_id,
-               before={"state": str(old.state), "valid_until": _iso(old.valid_until)},
-               after={"replaced_by": credential.id, "achievement_version": credential.achievement_version,
-                      "valid_until": _iso(credential.valid_until), "assessment_id": assessment.id,
-                      "requested_by": assessment.earner_id})
+        record(
+            session,
+            action="credential.renew",
+            object_type="credential",
+            object_id=old.id,
+            actor=authorised_by,
+            issuer_id=old.issuer_id,
+            before={"state": str(old.state), "valid_until": _iso(old.valid_until)},
+            after={
+                "replaced_by": credential.id,
+                "achievement_version": credential.achievement_version,
+                "valid_until": _iso(credential.valid_until),
+                "assessment_id": assessment.id,
+                "requested_by": assessment.earner_id,
+            },
+        )
     return credential
 
 

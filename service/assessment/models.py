@@ -28,19 +28,19 @@ class AssessmentState(StrEnum):
     """Where an assessment stands (the state of its latest event)."""
 
     pending_review = "pending_review"  # in the review queue
-    appealed = "appealed"              # rejected, appealed by the earner: back in the queue
-    issued = "issued"                  # a credential was issued (automatically or on approval)
-    rejected = "rejected"              # rejected (automatically or by a reviewer)
+    appealed = "appealed"  # rejected, appealed by the earner: back in the queue
+    issued = "issued"  # a credential was issued (automatically or on approval)
+    rejected = "rejected"  # rejected (automatically or by a reviewer)
 
 
 class EventKind(StrEnum):
     """What an :class:`AssessmentEvent` records."""
 
-    submitted = "submitted"    # the assessor ran; the automatic decision
+    submitted = "submitted"  # the assessor ran; the automatic decision
     overridden = "overridden"  # a reviewer changed levels (the assessment stays in the queue)
-    approved = "approved"      # a reviewer approved: the credential was issued
-    rejected = "rejected"      # a reviewer rejected, with a reason
-    appealed = "appealed"      # the earner appealed a rejection (once)
+    approved = "approved"  # a reviewer approved: the credential was issued
+    rejected = "rejected"  # a reviewer rejected, with a reason
+    appealed = "appealed"  # the earner appealed a rejection (once)
 
 
 class Assessment(SQLModel, table=True):

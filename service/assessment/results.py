@@ -24,7 +24,9 @@ def criterion_results(version: AchievementVersion, rubric: Rubric, levels: Mappi
     point at another rubric's criteria. The earner submits again."""
     current = rubric_of(version)
     if current is None or current.hash != rubric.hash:
-        raise Conflict("The achievement's rubric changed since this assessment; the earner has to "
-                       "submit the evidence again to be judged by the current rubric",
-                       code="rubric_changed")
+        raise Conflict(
+            "The achievement's rubric changed since this assessment; the earner has to "
+            "submit the evidence again to be judged by the current rubric",
+            code="rubric_changed",
+        )
     return rubric_results(version.achievement_id, rubric, levels)

@@ -12,7 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from service.accounts.models import Account
+from service.api.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.api.paging import PageDep, set_paging_headers
 from service.assessment import service
+from service.assessment.engine.factory import assessor_from_settings
+from service.assessment.engine.result import Assessor
 from service.assessment.schemas import (
     AppealRequest,
     ApproveRequest,
@@ -22,14 +28,8 @@ from service.assessment.schemas import (
     OverrideRequest,
     RejectRequest,
 )
-from service.assessment.engine.factory import assessor_from_settings
-from service.assessment.engine.result import Assessor
-from service.api.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
 from service.core.config import Settings
-from service.api.deps import SessionDep
-from service.api.errors import error_responses
 from service.core.paging import Page
-from service.api.paging import PageDep, set_paging_headers
 from service.vc.skillcred import SKILLCRED_V1_FILE
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
@@ -62,10 +62,20 @@ def _out(request: Request, session: SessionDep, assessment_id: str, viewer: Acco
     return service.detail(session, _settings(request), assessment, events, viewer=viewer)
 
 
-@router.post("/assessments", response_model=AssessmentOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 404, 409, 413, 422))
-def submit_assessment(body: AssessmentSubmit, request: Request, response: Response, session: SessionDep,
-                      account: EarnerAccount, assessor: AssessorDep) -> AssessmentOut:
+@router.post(
+    "/assessments",
+    response_model=AssessmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+def submit_assessment(
+    body: AssessmentSubmit,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: EarnerAccount,
+    assessor: AssessorDep,
+) -> AssessmentOut:
     """Submit one of your evidence bundles: it is locked, assessed against its achievement's
     current rubric by the configured assessor, and decided by the rubric's policy. `state` says
     what happened: `issued` (the credential is issued at once: `credential_id`), `pending_review`
@@ -74,46 +84,59 @@ def submit_assessment(body: AssessmentSubmit, request: Request, response: Respon
     `renews` names one of your credentials for the same achievement (active or expired, not
     revoked or suspended): the credential issued from this assessment replaces it. Earners only."""
     assessment, _ = service.submit_assessment(
-        session, request.app.state.keystore, _settings(request), earner=account, bundle_id=body.bundle_id,
-        renews=body.renews, assessor=assessor)
+        session,
+        request.app.state.keystore,
+        _settings(request),
+        earner=account,
+        bundle_id=body.bundle_id,
+        renews=body.renews,
+        assessor=assessor,
+    )
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
     return _out(request, session, assessment.id, account)
 
 
 @router.get("/assessments", response_model=Page[AssessmentSummary], responses=error_responses(401, 422))
 def list_assessments(
-    request: Request, response: Response, session: SessionDep, account: AnyAccount, page: PageDep,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: AnyAccount,
+    page: PageDep,
     state: Annotated[str | None, Query(pattern="^(pending_review|appealed|issued|rejected)$")] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[AssessmentSummary]:
     """Assessments, newest first, filtered by state and achievement. Earners see their own;
     reviewers and issuer admins their issuer's; admins all."""
-    rows, total = service.list_assessments(session, page, viewer=account, state=state,
-                                           achievement_id=achievement_id)
+    rows, total = service.list_assessments(session, page, viewer=account, state=state, achievement_id=achievement_id)
     set_paging_headers(request, response, page, total)
-    return Page(items=[service.summary(a, e) for a, e in rows], total=total, limit=page.limit,
-                offset=page.offset)
+    return Page(items=[service.summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/review-queue", response_model=Page[AssessmentSummary], responses=error_responses(401, 403, 422))
 def review_queue(
-    request: Request, response: Response, session: SessionDep, account: ReviewerAccount, page: PageDep,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: ReviewerAccount,
+    page: PageDep,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
     issuer_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[AssessmentSummary]:
     """Assessments waiting for a reviewer (`pending_review`, and `appealed` rejections), oldest
     first, paged; filter by achievement. Reviewers and issuer admins see their issuer's queue;
     admins every issuer's (filter with `issuer_id`)."""
-    rows, total = service.review_queue(session, page, viewer=account, achievement_id=achievement_id,
-                                       issuer_id=issuer_id)
+    rows, total = service.review_queue(
+        session, page, viewer=account, achievement_id=achievement_id, issuer_id=issuer_id
+    )
     set_paging_headers(request, response, page, total)
-    return Page(items=[service.summary(a, e) for a, e in rows], total=total, limit=page.limit,
-                offset=page.offset)
+    return Page(items=[service.summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=error_responses(401, 404, 422))
-def get_assessment(assessment_id: AssessmentId, request: Request, session: SessionDep,
-                   account: AnyAccount) -> AssessmentOut:
+def get_assessment(
+    assessment_id: AssessmentId, request: Request, session: SessionDep, account: AnyAccount
+) -> AssessmentOut:
     """One assessment: state, per-criterion levels (after any override) with the assessor's
     rationale, confidence and evidence pointers, the rubric and assessor, and its history.
     Issuer staff also see the evidence items with links to their content. 404 unless the caller
@@ -121,10 +144,14 @@ def get_assessment(assessment_id: AssessmentId, request: Request, session: Sessi
     return _out(request, session, assessment_id, account)
 
 
-@router.post("/assessments/{assessment_id}/overrides", response_model=AssessmentOut,
-             responses=error_responses(401, 403, 404, 409, 422))
-def override_levels(assessment_id: AssessmentId, body: OverrideRequest, request: Request, session: SessionDep,
-                    account: ReviewerAccount) -> AssessmentOut:
+@router.post(
+    "/assessments/{assessment_id}/overrides",
+    response_model=AssessmentOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def override_levels(
+    assessment_id: AssessmentId, body: OverrideRequest, request: Request, session: SessionDep, account: ReviewerAccount
+) -> AssessmentOut:
     """Change the level of one or more criteria, each with a reason; the total and the pass rule
     are recomputed and the assessment stays in the queue. 409 `not_pending` when it is not
     waiting for a review."""
@@ -132,25 +159,40 @@ def override_levels(assessment_id: AssessmentId, body: OverrideRequest, request:
     return _out(request, session, assessment_id, account)
 
 
-@router.post("/assessments/{assessment_id}/approve", response_model=AssessmentOut,
-             responses=error_responses(401, 403, 404, 409, 422))
-def approve_assessment(assessment_id: AssessmentId, body: ApproveRequest, request: Request, session: SessionDep,
-                       account: ReviewerAccount) -> AssessmentOut:
+@router.post(
+    "/assessments/{assessment_id}/approve",
+    response_model=AssessmentOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def approve_assessment(
+    assessment_id: AssessmentId, body: ApproveRequest, request: Request, session: SessionDep, account: ReviewerAccount
+) -> AssessmentOut:
     """Approve and issue the credential (in one transaction), after applying `overrides`.
     Levels below the rubric's pass rule are refused (409 `below_pass_rule`) unless
     `approve_below_pass_rule` is true. The first decision wins: a second reviewer gets 409
     `not_pending`. An appeal is decided by someone other than the reviewer who rejected it (403
     `same_reviewer`)."""
-    service.approve(session, request.app.state.keystore, _settings(request), assessment_id,
-                    reviewer=account, reason=body.reason, overrides=body.overrides,
-                    approve_below_pass_rule=body.approve_below_pass_rule)
+    service.approve(
+        session,
+        request.app.state.keystore,
+        _settings(request),
+        assessment_id,
+        reviewer=account,
+        reason=body.reason,
+        overrides=body.overrides,
+        approve_below_pass_rule=body.approve_below_pass_rule,
+    )
     return _out(request, session, assessment_id, account)
 
 
-@router.post("/assessments/{assessment_id}/reject", response_model=AssessmentOut,
-             responses=error_responses(401, 403, 404, 409, 422))
-def reject_assessment(assessment_id: AssessmentId, body: RejectRequest, request: Request, session: SessionDep,
-                      account: ReviewerAccount) -> AssessmentOut:
+@router.post(
+    "/assessments/{assessment_id}/reject",
+    response_model=AssessmentOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def reject_assessment(
+    assessment_id: AssessmentId, body: RejectRequest, request: Request, session: SessionDep, account: ReviewerAccount
+) -> AssessmentOut:
     """Reject with a reason (the earner sees it), after recording `overrides`. The first
     decision wins (409 `not_pending` for the second); an appeal is decided by a different
     reviewer (403 `same_reviewer`)."""
@@ -158,10 +200,14 @@ def reject_assessment(assessment_id: AssessmentId, body: RejectRequest, request:
     return _out(request, session, assessment_id, account)
 
 
-@router.post("/assessments/{assessment_id}/appeal", response_model=AssessmentOut,
-             responses=error_responses(401, 403, 404, 409, 422))
-def appeal_assessment(assessment_id: AssessmentId, body: AppealRequest, request: Request, session: SessionDep,
-                      account: EarnerAccount) -> AssessmentOut:
+@router.post(
+    "/assessments/{assessment_id}/appeal",
+    response_model=AssessmentOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def appeal_assessment(
+    assessment_id: AssessmentId, body: AppealRequest, request: Request, session: SessionDep, account: EarnerAccount
+) -> AssessmentOut:
     """Appeal a rejection of your assessment, once, saying why: it goes back to the review queue
     and a reviewer other than the one who rejected it decides. 409 `not_rejected` or
     `already_appealed`."""
@@ -169,9 +215,17 @@ def appeal_assessment(assessment_id: AssessmentId, body: AppealRequest, request:
     return _out(request, session, assessment_id, account)
 
 
-@public_router.get("/contexts/skillcred-v1.jsonld", dependencies=[Public], response_class=Response,
-                   responses={200: {"content": {"application/ld+json": {"schema": {"type": "object"}}},
-                                    "description": "The SkillCred JSON-LD context, v1"}})
+@public_router.get(
+    "/contexts/skillcred-v1.jsonld",
+    dependencies=[Public],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+            "description": "The SkillCred JSON-LD context, v1",
+        }
+    },
+)
 def skillcred_context() -> Response:
     """SkillCred's JSON-LD context (`https://w3id.org/skillcred/v1`): the terms a credential uses
     to say how its skill was assessed (`credentialSubject.assessment`). Served byte for byte as

@@ -72,6 +72,7 @@ class AppealRequest(_Input):
 
 # --- views -------------------------------------------------------------------------------------
 
+
 class EvidencePointerOut(BaseModel):
     """Where in the evidence a judgement comes from: an item and, optionally, a quote or path."""
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service.assessment.engine.rubric import Rubric, RubricError, load_rubric
 from service.assessment.errors import InvalidAssessmentRequest
 from service.assessment.models import Assessment, AssessmentEvent, AssessmentState, EventKind
 from service.assessment.schemas import LevelOverride
-from service.assessment.engine.rubric import Rubric, RubricError, load_rubric
 from service.core.errors import Conflict, Forbidden
 
 REVIEWABLE = (AssessmentState.pending_review, AssessmentState.appealed)
@@ -29,9 +29,13 @@ class InvalidOverride(InvalidAssessmentRequest):
 
 def events_of(session: Session, assessment_id: str) -> list[AssessmentEvent]:
     """Every event of an assessment, oldest first."""
-    return list(session.exec(select(AssessmentEvent)
-                             .where(AssessmentEvent.assessment_id == assessment_id)
-                             .order_by(col(AssessmentEvent.seq))))
+    return list(
+        session.exec(
+            select(AssessmentEvent)
+            .where(AssessmentEvent.assessment_id == assessment_id)
+            .order_by(col(AssessmentEvent.seq))
+        )
+    )
 
 
 def latest(events: Sequence[AssessmentEvent]) -> AssessmentEvent:
@@ -44,8 +48,7 @@ def rubric_of_assessment(assessment: Assessment) -> Rubric:
     try:
         return load_rubric(assessment.rubric)
     except RubricError as err:  # stored after validation; only a hand-edited row gets here
-        raise Conflict(f"The assessment's stored rubric is no longer valid: {err}",
-                       code="rubric_invalid") from err
+        raise Conflict(f"The assessment's stored rubric is no longer valid: {err}", code="rubric_invalid") from err
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,17 @@ def apply_overrides(rubric: Rubric, current: dict[str, str], overrides: Sequence
             criterion.level(override.level)
         except KeyError:
             known = ", ".join(level.id for level in criterion.levels)
-            raise InvalidOverride(f"overrides: {override.level!r} is not a level of {criterion.id!r} "
-                                  f"(one of: {known})") from None
-        changed.append({"criterion_id": criterion.id, "from": levels.get(criterion.id),
-                        "to": override.level, "reason": override.reason})
+            raise InvalidOverride(
+                f"overrides: {override.level!r} is not a level of {criterion.id!r} (one of: {known})"
+            ) from None
+        changed.append(
+            {
+                "criterion_id": criterion.id,
+                "from": levels.get(criterion.id),
+                "to": override.level,
+                "reason": override.reason,
+            }
+        )
         levels[criterion.id] = override.level
     return Levels(levels=levels, total=rubric.total(levels), passed=rubric.passes(levels), overrides=changed)
 
@@ -89,14 +99,17 @@ def ensure_reviewable(event: AssessmentEvent) -> None:
     """Only an assessment in the queue can be decided or overridden (else 409 ``not_pending``:
     someone decided first, or nobody asked for a decision)."""
     if event.state not in REVIEWABLE:
-        raise Conflict(f"The assessment is {event.state}, not waiting for a review "
-                       "(another reviewer may have decided it first)", code="not_pending")
+        raise Conflict(
+            f"The assessment is {event.state}, not waiting for a review (another reviewer may have decided it first)",
+            code="not_pending",
+        )
 
 
 def last_rejection(events: Sequence[AssessmentEvent]) -> AssessmentEvent | None:
     """The most recent rejection (a reviewer's, or the automatic one at submission)."""
-    rejections = [e for e in events if e.state == AssessmentState.rejected
-                  and e.kind in (EventKind.rejected, EventKind.submitted)]
+    rejections = [
+        e for e in events if e.state == AssessmentState.rejected and e.kind in (EventKind.rejected, EventKind.submitted)
+    ]
     return max(rejections, key=lambda e: e.seq) if rejections else None
 
 
@@ -109,8 +122,9 @@ def ensure_may_decide_appeal(events: Sequence[AssessmentEvent], reviewer_id: str
     ``same_reviewer``)."""
     rejection = last_rejection(events)
     if rejection is not None and rejection.actor_id == reviewer_id:
-        raise Forbidden("You rejected this assessment; its appeal must be decided by a different reviewer",
-                        code="same_reviewer")
+        raise Forbidden(
+            "You rejected this assessment; its appeal must be decided by a different reviewer", code="same_reviewer"
+        )
 
 
 def can_appeal(events: Sequence[AssessmentEvent]) -> bool:

@@ -38,8 +38,9 @@ def _load_rubric(path: str) -> Rubric:
     return load_rubric(data)
 
 
-def assessment_document(assessment: Assessment, rubric: Rubric, decision: str, reasons: tuple[str, ...],
-                        digests: dict[str, str]) -> dict[str, Any]:
+def assessment_document(
+    assessment: Assessment, rubric: Rubric, decision: str, reasons: tuple[str, ...], digests: dict[str, str]
+) -> dict[str, Any]:
     """The ``--json`` output."""
     return {
         "decision": decision,
@@ -47,13 +48,21 @@ def assessment_document(assessment: Assessment, rubric: Rubric, decision: str, r
         "total": assessment.total,
         "max_total": rubric.max_total,
         "passed": assessment.passed,
-        "criteria": [{"id": c.criterion_id, "level": c.level, "score": c.score, "confidence": c.confidence,
-                      "rationale": c.rationale,
-                      "evidence": [{"item": p.item_id, "locator": p.locator} for p in c.evidence]}
-                     for c in assessment.criteria],
+        "criteria": [
+            {
+                "id": c.criterion_id,
+                "level": c.level,
+                "score": c.score,
+                "confidence": c.confidence,
+                "rationale": c.rationale,
+                "evidence": [{"item": p.item_id, "locator": p.locator} for p in c.evidence],
+            }
+            for c in assessment.criteria
+        ],
         "flags": list(assessment.flags),
-        "findings": [{"flag": f.flag, "item": f.item_id, "reason": f.reason, "excerpt": f.excerpt}
-                     for f in assessment.findings],
+        "findings": [
+            {"flag": f.flag, "item": f.item_id, "reason": f.reason, "excerpt": f.excerpt} for f in assessment.findings
+        ],
         "notes": list(assessment.notes),
         "rubric": {"id": rubric.id, "version": rubric.version, "hash": rubric.hash},
         "evidence": digests,
@@ -65,13 +74,17 @@ def _print_summary(document: dict[str, Any], rubric: Rubric, out: TextIO) -> Non
     write = out.write
     write(f"{rubric.name} ({rubric.id} v{rubric.version})\n")
     write(f"Decision: {document['decision']}  ({'; '.join(document['reasons'])})\n")
-    write(f"Total: {document['total']:g} of {rubric.max_total:g} (pass needs {rubric.min_total:g}); "
-          f"pass rule {'holds' if document['passed'] else 'fails'}\n")
+    write(
+        f"Total: {document['total']:g} of {rubric.max_total:g} (pass needs {rubric.min_total:g}); "
+        f"pass rule {'holds' if document['passed'] else 'fails'}\n"
+    )
     write(f"Flags: {', '.join(document['flags']) or 'none'}\n\n")
     width = max(len(c["id"]) for c in document["criteria"])
     for criterion in document["criteria"]:
-        write(f"  {criterion['id']:<{width}}  {criterion['level']:<14} score {criterion['score']:<5g} "
-              f"confidence {criterion['confidence']:.2f}\n")
+        write(
+            f"  {criterion['id']:<{width}}  {criterion['level']:<14} score {criterion['score']:<5g} "
+            f"confidence {criterion['confidence']:.2f}\n"
+        )
         write(f"  {'':<{width}}  {criterion['rationale']}\n")
         for pointer in criterion["evidence"][:2]:
             locator = f": {pointer['locator'][:100]}" if pointer["locator"] else ""
@@ -79,15 +92,26 @@ def _print_summary(document: dict[str, Any], rubric: Rubric, out: TextIO) -> Non
     if document["findings"]:
         write("\nFindings:\n")
         for finding in document["findings"]:
-            write(f"  [{finding['flag']}] {finding['reason']}" + (f": {finding['excerpt']}" if finding["excerpt"] else "") + "\n")
+            write(
+                f"  [{finding['flag']}] {finding['reason']}"
+                + (f": {finding['excerpt']}" if finding["excerpt"] else "")
+                + "\n"
+            )
     for note in document["notes"]:
         write(f"Note: {note}\n")
     assessor = document["assessor"]
     write(f"\nAssessor: {assessor['kind']} {assessor['version']} (similarity {assessor['similarity']})\n")
 
 
-def run(rubric_path: str, evidence: list[str], *, as_json: bool = False, use_embeddings: bool = True,
-        out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(
+    rubric_path: str,
+    evidence: list[str],
+    *,
+    as_json: bool = False,
+    use_embeddings: bool = True,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
     """Run the ``assess`` command; returns its exit code."""
     try:
         rubric = _load_rubric(rubric_path)

@@ -23,11 +23,11 @@ def migrate(settings: Settings) -> None:
 def openapi_yaml() -> str:
     """The REST contract as YAML, generated from the app (what openapi.yaml must equal)."""
     from service.api.app import create_app
-
     from service.core.keystore import new_kek_text
 
-    settings = Settings(env="development", database_url="sqlite:///:memory:", kek=new_kek_text(),
-                        public_url="http://127.0.0.1:8000")
+    settings = Settings(
+        env="development", database_url="sqlite:///:memory:", kek=new_kek_text(), public_url="http://127.0.0.1:8000"
+    )
     spec: dict[str, Any] = create_app(settings).openapi()
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
 
@@ -46,8 +46,9 @@ def prepare(settings: Settings, *, announce: bool) -> None:
     if settings.env == "development" and not settings.bootstrap_admin_password:
         generated = secrets.token_urlsafe(12)
         email = settings.bootstrap_admin_email or "admin@skillcred.local"
-        settings = settings.model_copy(update={"bootstrap_admin_email": email,
-                                               "bootstrap_admin_password": SecretStr(generated)})
+        settings = settings.model_copy(
+            update={"bootstrap_admin_email": email, "bootstrap_admin_password": SecretStr(generated)}
+        )
     engine = make_engine(settings.database_url)
     created = ensure_admin(engine, settings)
     demo = ensure_demo_data(engine, settings) if settings.env == "development" else None
@@ -55,7 +56,9 @@ def prepare(settings: Settings, *, announce: bool) -> None:
     if announce:
         print(f"SkillCred on {settings.public_url}  (database: {settings.database_url})")
         if created and generated:
-            print(f"  admin login: {created} / {generated}   (shown once; set SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD to choose it)")
+            print(
+                f"  admin login: {created} / {generated}   (shown once; set SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD to choose it)"
+            )
         elif created:
             print(f"  admin created: {created}")
         if demo:
@@ -71,5 +74,4 @@ def serve(host: str, port: int, workers: int, *, development: bool = False) -> N
     if development:
         settings = settings.model_copy(update={"env": "development"})
     prepare(settings, announce=True)
-    uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
-                log_level="info")
+    uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")

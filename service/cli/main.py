@@ -98,8 +98,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
     key_did = signer.verification_method.split("#")[0]
     issuer = unsigned.get("issuer")
     if (issuer.get("id") if isinstance(issuer, dict) else issuer) != key_did:
-        print(f"warning: the credential's issuer is not {key_did}; verifiers will refuse the proof",
-              file=sys.stderr)
+        print(f"warning: the credential's issuer is not {key_did}; verifiers will refuse the proof", file=sys.stderr)
     try:
         if args.jwt:
             print(jose.sign_vc_jwt(unsigned, signer))
@@ -176,8 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillcred", description="SkillCred: verifiable Open Badges 3.0 credentials.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    for name, helptext in (("serve", "migrate, bootstrap and serve the API"),
-                           ("dev-serve", "serve for development (what `make run` does)")):
+    for name, helptext in (
+        ("serve", "migrate, bootstrap and serve the API"),
+        ("dev-serve", "serve for development (what `make run` does)"),
+    ):
         p = commands.add_parser(name, help=helptext)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
@@ -186,20 +187,32 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(func=cmd_openapi)
 
-    commands.add_parser("reminders", help="record expiry reminder events for credentials entering "
-                        "the reminder window (SKILLCRED_EXPIRY_REMINDER_DAYS)").set_defaults(func=cmd_reminders)
+    commands.add_parser(
+        "reminders",
+        help="record expiry reminder events for credentials entering "
+        "the reminder window (SKILLCRED_EXPIRY_REMINDER_DAYS)",
+    ).set_defaults(func=cmd_reminders)
 
-    p = commands.add_parser("evidence-sweep", help="delete stored evidence bytes no item refers to "
-                            "(deleted items); run it periodically, e.g. daily from cron")
-    p.add_argument("--grace-seconds", type=float, default=3600.0,
-                   help="spare blobs stored more recently than this (default 3600)")
+    p = commands.add_parser(
+        "evidence-sweep",
+        help="delete stored evidence bytes no item refers to "
+        "(deleted items); run it periodically, e.g. daily from cron",
+    )
+    p.add_argument(
+        "--grace-seconds", type=float, default=3600.0, help="spare blobs stored more recently than this (default 3600)"
+    )
     p.set_defaults(func=cmd_evidence_sweep)
 
     p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--resolve", action="append", default=[], metavar="URL=PATH",
-                   help="use the JSON document at PATH for URL (DID/controller document or status list)")
+    p.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="URL=PATH",
+        help="use the JSON document at PATH for URL (DID/controller document or status list)",
+    )
     p.set_defaults(func=cmd_verify)
 
     keys = commands.add_parser("keys", help="key management").add_subparsers(dest="keys_command", required=True)

@@ -63,9 +63,17 @@ class OutboxMailer:
 class SmtpMailer:
     """Sends through an SMTP server: ``security`` ``starttls``, ``tls`` or ``none``."""
 
-    def __init__(self, host: str, port: int, sender: str, *, security: str = "starttls",
-                 username: str | None = None, password: str | None = None,
-                 tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        security: str = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.host, self.port, self.sender, self.security = host, port, sender, security
         self.username, self.password = username, password
         self.tls_context = tls_context or ssl.create_default_context()
@@ -75,8 +83,9 @@ class SmtpMailer:
         email["From"], email["To"], email["Subject"] = self.sender, message.to, message.subject
         email.set_content(message.body)
         if self.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS,
-                                                    context=self.tls_context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=self.tls_context
+            )
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
         with client:
@@ -90,12 +99,16 @@ class SmtpMailer:
 def mailer_from_settings(settings: Settings) -> Mailer | None:
     """The deployment's mailer: SMTP when configured, else an outbox outside production, else None."""
     if settings.smtp_host:
-        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from,
-                          security=settings.smtp_security, username=settings.smtp_username,
-                          password=settings.smtp_password.get_secret_value() if settings.smtp_password else None)
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
     if settings.is_production:
-        log.warning("SKILLCRED_SMTP_HOST is not set: email verification and endorsement tokens "
-                    "cannot be delivered")
+        log.warning("SKILLCRED_SMTP_HOST is not set: email verification and endorsement tokens cannot be delivered")
         return None
     return OutboxMailer()
 
@@ -116,17 +129,27 @@ def deliver(mailer: Mailer | None, message: Message) -> bool:
 
 def verification_message(to: str, token: str, public_url: str) -> Message:
     """The earner's email-verification message."""
-    return Message(to=to, subject="Verify your SkillCred email address", body=(
-        "Someone (hopefully you) registered a SkillCred account with this address.\n\n"
-        f"Your verification token: {token}\n\n"
-        f"Redeem it with POST {public_url}/v1/auth/verify-email {{\"token\": \"<token>\"}} within 48 hours.\n"
-        "If it was not you, ignore this message: the account cannot see anything issued to you.\n"))
+    return Message(
+        to=to,
+        subject="Verify your SkillCred email address",
+        body=(
+            "Someone (hopefully you) registered a SkillCred account with this address.\n\n"
+            f"Your verification token: {token}\n\n"
+            f'Redeem it with POST {public_url}/v1/auth/verify-email {{"token": "<token>"}} within 48 hours.\n'
+            "If it was not you, ignore this message: the account cannot see anything issued to you.\n"
+        ),
+    )
 
 
 def endorsement_message(to: str, token: str, request_id: str, public_url: str) -> Message:
     """The client's endorsement-confirmation message."""
-    return Message(to=to, subject="Confirm your SkillCred endorsement", body=(
-        "You asked to endorse a freelancer's credential on SkillCred.\n\n"
-        f"Your confirmation token: {token}\n\n"
-        f"Confirm with POST {public_url}/v1/endorsements/requests/{request_id}/confirm "
-        "{\"token\": \"<token>\"} within 48 hours. If it was not you, ignore this message.\n"))
+    return Message(
+        to=to,
+        subject="Confirm your SkillCred endorsement",
+        body=(
+            "You asked to endorse a freelancer's credential on SkillCred.\n\n"
+            f"Your confirmation token: {token}\n\n"
+            f"Confirm with POST {public_url}/v1/endorsements/requests/{request_id}/confirm "
+            '{"token": "<token>"} within 48 hours. If it was not you, ignore this message.\n'
+        ),
+    )

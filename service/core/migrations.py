@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
+
+from alembic import command
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "_alembic"  # in a wheel (see pyproject force-include)
 SCRIPT_LOCATION = _PACKAGED if _PACKAGED.exists() else Path(__file__).resolve().parents[2] / "alembic"

@@ -32,7 +32,7 @@ def http_url(value: str) -> str:
     """An absolute http(s) URL with a host that is also a valid IRI, kept as written."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or not _valid_iri(value):
-        raise ValueError("must be an absolute http(s) URL (no spaces or <>\"{}|\\^` characters)")
+        raise ValueError('must be an absolute http(s) URL (no spaces or <>"{}|\\^` characters)')
     return value
 
 
@@ -57,8 +57,9 @@ def clean_text(value: str) -> str:
     return value
 
 
-HttpUrlText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
-                        AfterValidator(http_url)]
+HttpUrlText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048), AfterValidator(http_url)
+]
 """An http(s) URL as text (OB 3.0 ``url``, ``image`` ... are plain URIs)."""
 
 Iri = Annotated[str, StringConstraints(max_length=2048), AfterValidator(absolute_id)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from service.core.config import Settings
-from service.credentials.expiry import record_expiry_reminders
 from service.core.db import make_engine, unit_of_work
 from service.core.models import utcnow
+from service.credentials.expiry import record_expiry_reminders
 
 
 def expiry_reminders_command(settings: Settings) -> list[str]:

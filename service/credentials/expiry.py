@@ -19,11 +19,11 @@ from sqlmodel import Session, col, exists, select
 
 from service.audit.service import record
 from service.core.config import Settings
+from service.core.errors import NotFound
+from service.core.paging import PageParams, paginate
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.reminder_models import ExpiryReminder
-from service.core.errors import NotFound
 from service.issuers.models import Issuer
-from service.core.paging import PageParams, paginate
 
 EXPIRY_REMINDER = "credential.expiry_reminder"
 EXPIRY_KIND = "expiry"
@@ -31,21 +31,27 @@ EXPIRY_KIND = "expiry"
 
 def _expiring_between(start: datetime, end: datetime) -> tuple:
     """Active credentials whose ``validUntil`` is after ``start`` and no later than ``end``."""
-    return (Credential.state == CredentialState.active, col(Credential.valid_until).is_not(None),
-            col(Credential.valid_until) > start, col(Credential.valid_until) <= end)
+    return (
+        Credential.state == CredentialState.active,
+        col(Credential.valid_until).is_not(None),
+        col(Credential.valid_until) > start,
+        col(Credential.valid_until) <= end,
+    )
 
 
-def list_expiring(session: Session, issuer_id: str, params: PageParams, *, now: datetime,
-                  within_days: int) -> tuple[list[tuple[Credential, RecipientIdentity]], int]:
+def list_expiring(
+    session: Session, issuer_id: str, params: PageParams, *, now: datetime, within_days: int
+) -> tuple[list[tuple[Credential, RecipientIdentity]], int]:
     """One page of an issuer's active credentials expiring within ``within_days`` of ``now``,
     soonest first, with their recipients. Returns (rows, total); :class:`NotFound` for an unknown issuer."""
     if session.get(Issuer, issuer_id) is None:
         raise NotFound("No such issuer")
-    statement = (select(Credential, RecipientIdentity)
-                 .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
-                 .where(Credential.issuer_id == issuer_id,
-                        *_expiring_between(now, now + timedelta(days=within_days)))
-                 .order_by(col(Credential.valid_until), col(Credential.id)))
+    statement = (
+        select(Credential, RecipientIdentity)
+        .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
+        .where(Credential.issuer_id == issuer_id, *_expiring_between(now, now + timedelta(days=within_days)))
+        .order_by(col(Credential.valid_until), col(Credential.id))
+    )
     rows, total = paginate(session, statement, params)  # type: ignore[arg-type]
     return [(row[0], row[1]) for row in rows], total
 
@@ -60,21 +66,31 @@ def record_expiry_reminders(session: Session, settings: Settings, now: datetime)
     event is written only by the run whose insert took. A second run racing the first waits on
     the database for the first one's rows and then skips them."""
     days = settings.expiry_reminder_days
-    claimed = exists().where(col(ExpiryReminder.credential_id) == col(Credential.id),
-                             ExpiryReminder.kind == EXPIRY_KIND)
-    due = session.exec(select(Credential)
-                       .where(*_expiring_between(now, now + timedelta(days=days)), ~claimed)
-                       .order_by(col(Credential.valid_until), col(Credential.id))).all()
+    claimed = exists().where(
+        col(ExpiryReminder.credential_id) == col(Credential.id), ExpiryReminder.kind == EXPIRY_KIND
+    )
+    due = session.exec(
+        select(Credential)
+        .where(*_expiring_between(now, now + timedelta(days=days)), ~claimed)
+        .order_by(col(Credential.valid_until), col(Credential.id))
+    ).all()
     reminded = []
     for credential in due:
         assert credential.valid_until is not None  # the query asked for it
         if not _claim(session, credential, days, now):
             continue  # another run has just reminded about it
-        record(session, action=EXPIRY_REMINDER, object_type="credential", object_id=credential.id,
-               issuer_id=credential.issuer_id,
-               after={"valid_until": credential.valid_until.isoformat().replace("+00:00", "Z"),
-                      "reminder_days": days,
-                      "days_left": (credential.valid_until - now).days})
+        record(
+            session,
+            action=EXPIRY_REMINDER,
+            object_type="credential",
+            object_id=credential.id,
+            issuer_id=credential.issuer_id,
+            after={
+                "valid_until": credential.valid_until.isoformat().replace("+00:00", "Z"),
+                "reminder_days": days,
+                "days_left": (credential.valid_until - now).days,
+            },
+        )
         reminded.append(credential.id)
     session.flush()
     return reminded
@@ -84,8 +100,16 @@ def _claim(session: Session, credential: Credential, days: int, now: datetime) -
     """Insert the credential's reminder row unless one exists; True when this call inserted it."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ExpiryReminder).values(
-        credential_id=credential.id, kind=EXPIRY_KIND, valid_until=credential.valid_until,
-        days_before=days, recorded_at=now).on_conflict_do_nothing(index_elements=["credential_id", "kind"])
+    statement = (
+        insert(ExpiryReminder)
+        .values(
+            credential_id=credential.id,
+            kind=EXPIRY_KIND,
+            valid_until=credential.valid_until,
+            days_before=days,
+            recorded_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["credential_id", "kind"])
+    )
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here
     return session.connection().execute(statement.returning(ExpiryReminder.credential_id)).first() is not None

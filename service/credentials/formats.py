@@ -43,6 +43,7 @@ def baked_svg(jsonld_text: str) -> bytes:
 
 # --- SVG ---------------------------------------------------------------------------------------
 
+
 def _plain(value: Any) -> str:
     """A display string with characters XML cannot carry removed."""
     return _XML_ILLEGAL.sub("", value).strip() if isinstance(value, str) else ""
@@ -70,8 +71,9 @@ def badge_svg(credential: dict[str, Any]) -> str:
     lines = _wrap(name or "Open Badge", _NAME_WIDTH, _NAME_LINES)
     issuer_line = _shorten(f"Issued by {issuer_name}" if issuer_name else "Open Badges 3.0", _ISSUER_WIDTH)
     title = f"{name} ({issuer_name})" if issuer_name else name
-    return render("badge.svg", name_lines=lines, issuer_line=issuer_line, title=title,
-                  height=236 + len(lines) * 20 + 14)
+    return render(
+        "badge.svg", name_lines=lines, issuer_line=issuer_line, title=title, height=236 + len(lines) * 20 + 14
+    )
 
 
 # --- PNG ---------------------------------------------------------------------------------------
@@ -89,8 +91,12 @@ def encode_png(width: int, height: int, rgba_rows: list[bytes]) -> bytes:
     """A minimal RGBA PNG (8 bits per channel, no filtering) from raw rows."""
     raw = b"".join(b"\x00" + row for row in rgba_rows)
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(raw, 9)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(raw, 9))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _segment_distance(px: float, py: float, a: tuple[float, float], b: tuple[float, float]) -> float:

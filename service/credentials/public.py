@@ -25,12 +25,12 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.api.auth import Public
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.core.errors import NotAcceptable, NotFound
 from service.credentials import formats, service
 from service.credentials.models import Credential
-from service.api.deps import SessionDep
 from service.endorsements.page import page_endorsements
-from service.core.errors import NotAcceptable, NotFound
-from service.api.errors import error_responses
 from service.vc.skillcred import describe, read_assessment
 from service.verification.service import verify_in_session
 from service.web import render
@@ -41,8 +41,10 @@ CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The
 HTML = "text/html"
 JSON_TYPES = (formats.JSONLD_MEDIA_TYPE, "application/ld+json", "application/json")
 OFFERS = (HTML, *JSON_TYPES)
-PAGE_POLICY = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
-               "form-action 'none'; frame-ancestors 'none'")
+PAGE_POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
@@ -86,12 +88,23 @@ def _page_headers(response: Response) -> Response:
 
 
 @public_router.get(
-    "/credentials/{credential_id}", dependencies=[Public], response_class=HTMLResponse,
-    responses={200: {"description": "The badge page (HTML) or the signed credential (JSON-LD)",
-                     "content": {HTML: {}, **{t: {"schema": {"type": "object"}} for t in JSON_TYPES}}},
-               **error_responses(404, 406)})
-def badge_page(credential_id: CredentialId, request: Request, session: SessionDep,
-               accept: Annotated[str | None, Header(max_length=2000)] = None) -> Response:
+    "/credentials/{credential_id}",
+    dependencies=[Public],
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "The badge page (HTML) or the signed credential (JSON-LD)",
+            "content": {HTML: {}, **{t: {"schema": {"type": "object"}} for t in JSON_TYPES}},
+        },
+        **error_responses(404, 406),
+    },
+)
+def badge_page(
+    credential_id: CredentialId,
+    request: Request,
+    session: SessionDep,
+    accept: Annotated[str | None, Header(max_length=2000)] = None,
+) -> Response:
     """The public badge URL (the credential's ``id``): an HTML page for people, the signed
     credential for `Accept: application/vc+ld+json` (or `application/ld+json`, `application/json`),
     byte for byte as issued. The page verifies the credential live and shows every check."""
@@ -111,26 +124,37 @@ def badge_page(credential_id: CredentialId, request: Request, session: SessionDe
     settings = request.app.state.settings
     report = verify_in_session(session, settings, credential.jsonld, keystore=request.app.state.keystore)
     # relative to the page (/credentials/<id>), so they work behind any host name or path prefix
-    page = render("credential.html", **page_context(json.loads(credential.jsonld), credential),
-                  verified=report.verified, checks=[c.to_dict() for c in report.checks],
-                  badge_png_url=f"{credential.id}/badge.png", badge_svg_url=f"{credential.id}/badge.svg",
-                  credential_id=service.credential_url(settings, credential.id),
-                  endorsements=page_endorsements(session, credential, json.loads(credential.jsonld)))
+    page = render(
+        "credential.html",
+        **page_context(json.loads(credential.jsonld), credential),
+        verified=report.verified,
+        checks=[c.to_dict() for c in report.checks],
+        badge_png_url=f"{credential.id}/badge.png",
+        badge_svg_url=f"{credential.id}/badge.svg",
+        credential_id=service.credential_url(settings, credential.id),
+        endorsements=page_endorsements(session, credential, json.loads(credential.jsonld)),
+    )
     return _page_headers(HTMLResponse(page))
 
 
-@public_router.get("/credentials/{credential_id}/badge.png", dependencies=[Public],
-                   response_class=Response, responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}},
-                                                       **error_responses(404)})
+@public_router.get(
+    "/credentials/{credential_id}/badge.png",
+    dependencies=[Public],
+    response_class=Response,
+    responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(404)},
+)
 def badge_png(credential_id: CredentialId, session: SessionDep) -> Response:
     """The badge as a PNG image with the signed credential baked in (OB 3.0 baking)."""
     credential = service.get_credential(session, credential_id)
     return _image(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
 
 
-@public_router.get("/credentials/{credential_id}/badge.svg", dependencies=[Public],
-                   response_class=Response, responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}},
-                                                       **error_responses(404)})
+@public_router.get(
+    "/credentials/{credential_id}/badge.svg",
+    dependencies=[Public],
+    response_class=Response,
+    responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(404)},
+)
 def badge_svg(credential_id: CredentialId, session: SessionDep) -> Response:
     """The badge as an SVG image showing the achievement, with the signed credential baked in."""
     credential = service.get_credential(session, credential_id)
@@ -147,6 +171,7 @@ def _image(content: bytes, media_type: str, credential_id: str, extension: str) 
 
 
 # --- what the page shows -----------------------------------------------------------------------
+
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
@@ -189,39 +214,55 @@ def page_context(document: dict[str, Any], credential: Credential) -> dict[str, 
     for result in subject.get("result", []) if isinstance(subject.get("result"), list) else []:
         if isinstance(result, dict):
             described = descriptions.get(result.get("resultDescription"), {})
-            results.append({"name": _text(described.get("name")) or "Result",
-                            "value": _text(result.get("value")) or _text(result.get("status"))
-                            or _level_name(described, result.get("achievedLevel"))})
-    evidence = [{"name": _text(e.get("name")) or "Evidence",
-                 "narrative": _text(e.get("narrative")) or _text(e.get("description")),
-                 "url": _link(e.get("id"))}
-                for e in document.get("evidence", []) if isinstance(e, dict)] \
-        if isinstance(document.get("evidence"), list) else []
+            results.append(
+                {
+                    "name": _text(described.get("name")) or "Result",
+                    "value": _text(result.get("value"))
+                    or _text(result.get("status"))
+                    or _level_name(described, result.get("achievedLevel")),
+                }
+            )
+    evidence = (
+        [
+            {
+                "name": _text(e.get("name")) or "Evidence",
+                "narrative": _text(e.get("narrative")) or _text(e.get("description")),
+                "url": _link(e.get("id")),
+            }
+            for e in document.get("evidence", [])
+            if isinstance(e, dict)
+        ]
+        if isinstance(document.get("evidence"), list)
+        else []
+    )
     return {
-        "achievement": {"name": _text(achievement.get("name")) or _text(document.get("name")),
-                        "description": _text(achievement.get("description")),
-                        "criteria": _text(criteria.get("narrative")),
-                        "type": _text(achievement.get("achievementType")),
-                        "skills": _alignments(achievement)},
-        "issuer": {"name": _text(issuer.get("name")), "id": _text(issuer.get("id")),
-                   "url": _link(issuer.get("url"))},
+        "achievement": {
+            "name": _text(achievement.get("name")) or _text(document.get("name")),
+            "description": _text(achievement.get("description")),
+            "criteria": _text(criteria.get("narrative")),
+            "type": _text(achievement.get("achievementType")),
+            "skills": _alignments(achievement),
+        },
+        "issuer": {"name": _text(issuer.get("name")), "id": _text(issuer.get("id")), "url": _link(issuer.get("url"))},
         "recipients": recipients or [{"label": "Recipient", "value": "not stated"}],
-        "results": results, "evidence": evidence,
-        "valid_from": _date(document.get("validFrom")), "valid_until": _date(document.get("validUntil")),
+        "results": results,
+        "evidence": evidence,
+        "valid_from": _date(document.get("validFrom")),
+        "valid_until": _date(document.get("validUntil")),
         "state": _state(credential),
         "assessment": _assessment(document),
     }
 
 
 def _assessment(document: dict[str, Any]) -> str | None:
-    """"Assessed by <kind> (<version>) against rubric <name> v<version>; reviewed by a human:
+    """ "Assessed by <kind> (<version>) against rubric <name> v<version>; reviewed by a human:
     yes/no", when the credential states how its skill was judged."""
     statement = read_assessment(document)
     return None if statement is None else describe(statement)
 
 
 def _state(credential: Credential) -> str:
-    """"active", or "revoked on <date>" / "suspended on <date>" (never the reason: that is for the
+    """ "active", or "revoked on <date>" / "suspended on <date>" (never the reason: that is for the
     issuer and the earner only)."""
     state = str(credential.state)
     if state == "active" or credential.status_changed_at is None:
@@ -233,9 +274,15 @@ def _alignments(achievement: dict[str, Any]) -> list[dict[str, Any]]:
     """The skills and standards the achievement aligns to (an ESCO skill, say): name, framework,
     and a link when the target is an http(s) URL."""
     alignments = achievement.get("alignment")
-    return [{"name": _text(a.get("targetName")) or _text(a.get("targetUrl")),
-             "framework": _text(a.get("targetFramework")), "url": _link(a.get("targetUrl"))}
-            for a in (alignments if isinstance(alignments, list) else []) if isinstance(a, dict)]
+    return [
+        {
+            "name": _text(a.get("targetName")) or _text(a.get("targetUrl")),
+            "framework": _text(a.get("targetFramework")),
+            "url": _link(a.get("targetUrl")),
+        }
+        for a in (alignments if isinstance(alignments, list) else [])
+        if isinstance(a, dict)
+    ]
 
 
 def _level_name(description: dict[str, Any], level_id: Any) -> str:

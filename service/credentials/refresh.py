@@ -48,7 +48,8 @@ def replacement_chain(session: Session, credential: Credential) -> list[Credenti
         successor = session.exec(
             select(Credential)
             .where(Credential.replaces_id == chain[-1].id, Credential.recipient_id == credential.recipient_id)
-            .order_by(col(Credential.issued_at).desc(), col(Credential.id).desc())).first()
+            .order_by(col(Credential.issued_at).desc(), col(Credential.id).desc())
+        ).first()
         if successor is None or successor.id in seen:
             break
         chain.append(successor)

@@ -12,7 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from service.api.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.api.paging import PageDep, set_paging_headers
 from service.core.config import Settings
+from service.core.models import utcnow
+from service.core.paging import Page
 from service.credentials import expiry, formats, refresh, service
 from service.credentials.public import public_router
 from service.credentials.schemas import (
@@ -21,11 +26,6 @@ from service.credentials.schemas import (
     CredentialRenew,
     CredentialSummary,
 )
-from service.api.deps import SessionDep
-from service.api.errors import error_responses
-from service.core.models import utcnow
-from service.core.paging import Page
-from service.api.paging import PageDep, set_paging_headers
 
 __all__ = ["public_router", "router"]
 
@@ -38,10 +38,15 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-@router.post("/credentials", response_model=CredentialOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 404, 409, 413, 422))
-def issue_credential(body: CredentialIssue, request: Request, response: Response,
-                     session: SessionDep, account: IssuingAccount) -> CredentialOut:
+@router.post(
+    "/credentials",
+    response_model=CredentialOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+def issue_credential(
+    body: CredentialIssue, request: Request, response: Response, session: SessionDep, account: IssuingAccount
+) -> CredentialOut:
     """Issue the current version of an achievement to a recipient: an email address (published
     only as a salted hash) or a DID. The credential is signed twice, with an embedded
     eddsa-rdfc-2022 proof and as an RS256 VC-JWT, by the issuer's active keys.
@@ -50,18 +55,34 @@ def issue_credential(body: CredentialIssue, request: Request, response: Response
     `url` is the public badge URL; `credential` the signed JSON-LD."""
     settings = _settings(request)
     credential = service.issue_credential(
-        session, request.app.state.keystore, settings, achievement_id=body.achievement_id,
-        recipient=body.recipient.as_mapping(), valid_until=body.valid_until,
-        evidence=body.evidence, results=body.results, actor=account)
+        session,
+        request.app.state.keystore,
+        settings,
+        achievement_id=body.achievement_id,
+        recipient=body.recipient.as_mapping(),
+        valid_until=body.valid_until,
+        evidence=body.evidence,
+        results=body.results,
+        actor=account,
+    )
     response.headers["Location"] = f"/v1/credentials/{credential.id}"
     return service.detail(settings, credential, service.recipient_of(session, credential))
 
 
-@router.post("/credentials/{credential_id}/renew", response_model=CredentialOut,
-             status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 409, 413, 422))
-def renew_credential(credential_id: CredentialId, request: Request, response: Response,
-                     session: SessionDep, account: IssuingAccount,
-                     body: Annotated[CredentialRenew | None, Body()] = None) -> CredentialOut:
+@router.post(
+    "/credentials/{credential_id}/renew",
+    response_model=CredentialOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+def renew_credential(
+    credential_id: CredentialId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: IssuingAccount,
+    body: Annotated[CredentialRenew | None, Body()] = None,
+) -> CredentialOut:
     """Renew a credential: issue a new one to the same recipient for the achievement's current
     version, whose `replaces_id` names the old one. The old credential stays valid until its own
     end unless revoked; a revoked or suspended one cannot be renewed (409).
@@ -72,45 +93,69 @@ def renew_credential(credential_id: CredentialId, request: Request, response: Re
     body = body or CredentialRenew()
     settings = _settings(request)
     credential = service.renew_credential(
-        session, request.app.state.keystore, settings, credential_id, valid_until=body.valid_until,
-        evidence=body.evidence, actor=account)
+        session,
+        request.app.state.keystore,
+        settings,
+        credential_id,
+        valid_until=body.valid_until,
+        evidence=body.evidence,
+        actor=account,
+    )
     response.headers["Location"] = f"/v1/credentials/{credential.id}"
     return service.detail(settings, credential, service.recipient_of(session, credential))
 
 
 @router.get("/credentials", response_model=Page[CredentialSummary], responses=error_responses(401, 422))
 def list_credentials(
-    request: Request, response: Response, session: SessionDep, account: AnyAccount, page: PageDep,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: AnyAccount,
+    page: PageDep,
     issuer_id: Annotated[str | None, Query(max_length=36)] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
     recipient: Annotated[str | None, Query(max_length=2048, description="An email address or a DID")] = None,
 ) -> Page[CredentialSummary]:
     """Credentials, newest first, filtered by issuer, achievement and recipient. Admins see all;
     issuer admins and reviewers their issuer's; earners those issued to their account's email."""
-    rows, total = service.list_credentials(session, page, viewer=account, issuer_id=issuer_id,
-                                           achievement_id=achievement_id, recipient=recipient)
+    rows, total = service.list_credentials(
+        session, page, viewer=account, issuer_id=issuer_id, achievement_id=achievement_id, recipient=recipient
+    )
     set_paging_headers(request, response, page, total)
     settings = _settings(request)
-    return Page(items=[service.summary(settings, c, r) for c, r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(
+        items=[service.summary(settings, c, r) for c, r in rows], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/credentials/{credential_id}", response_model=CredentialOut, responses=error_responses(401, 404, 422))
-def get_credential(credential_id: CredentialId, request: Request, session: SessionDep,
-                   account: AnyAccount) -> CredentialOut:
+def get_credential(
+    credential_id: CredentialId, request: Request, session: SessionDep, account: AnyAccount
+) -> CredentialOut:
     """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return service.detail(_settings(request), credential, service.recipient_of(session, credential))
 
 
-@router.get("/credentials/{credential_id}/refresh", response_model=refresh.CredentialRefreshOut,
-            responses={200: {"content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
-                             "description": "The current version (JSON envelope, or the signed "
-                                            "credential itself for Accept: application/vc+ld+json)"},
-                       **error_responses(401, 404, 422)})
-def refresh_credential(credential_id: CredentialId, request: Request, session: SessionDep, account: AnyAccount,
-                       accept: Annotated[str | None, Header(max_length=2000)] = None,
-                       ) -> refresh.CredentialRefreshOut | Response:
+@router.get(
+    "/credentials/{credential_id}/refresh",
+    response_model=refresh.CredentialRefreshOut,
+    responses={
+        200: {
+            "content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
+            "description": "The current version (JSON envelope, or the signed "
+            "credential itself for Accept: application/vc+ld+json)",
+        },
+        **error_responses(401, 404, 422),
+    },
+)
+def refresh_credential(
+    credential_id: CredentialId,
+    request: Request,
+    session: SessionDep,
+    account: AnyAccount,
+    accept: Annotated[str | None, Header(max_length=2000)] = None,
+) -> refresh.CredentialRefreshOut | Response:
     """The refresh service every credential names (`refreshService`, type
     `1EdTechCredentialRefresh`): the current version of the credential for its holder, i.e. the
     newest credential in its replacement chain (renewals and reissues), with its state.
@@ -128,15 +173,25 @@ def refresh_credential(credential_id: CredentialId, request: Request, session: S
         response.headers["X-Credential-State"] = str(current.state)
         return response
     return refresh.CredentialRefreshOut(
-        requested_id=requested.id, replaced=current.id != requested.id, chain=[c.id for c in chain],
-        current=service.detail(settings, current, service.recipient_of(session, current)))
+        requested_id=requested.id,
+        replaced=current.id != requested.id,
+        chain=[c.id for c in chain],
+        current=service.detail(settings, current, service.recipient_of(session, current)),
+    )
 
 
-@router.get("/issuers/{issuer_id}/expiring", response_model=Page[CredentialSummary],
-            responses=error_responses(401, 403, 404, 422))
+@router.get(
+    "/issuers/{issuer_id}/expiring",
+    response_model=Page[CredentialSummary],
+    responses=error_responses(401, 403, 404, 422),
+)
 def list_expiring(
-    issuer_id: Annotated[str, Path(min_length=1, max_length=36)], request: Request, response: Response,
-    session: SessionDep, account: IssuerManager, page: PageDep,
+    issuer_id: Annotated[str, Path(min_length=1, max_length=36)],
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: IssuerManager,
+    page: PageDep,
     within_days: Annotated[int, Query(ge=1, le=3650, description="The window, in days from now")] = 30,
 ) -> Page[CredentialSummary]:
     """An issuer's active credentials whose `valid_until` falls within the next `within_days`
@@ -145,8 +200,9 @@ def list_expiring(
     rows, total = expiry.list_expiring(session, issuer_id, page, now=utcnow(), within_days=within_days)
     set_paging_headers(request, response, page, total)
     settings = _settings(request)
-    return Page(items=[service.summary(settings, c, r) for c, r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(
+        items=[service.summary(settings, c, r) for c, r in rows], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 def _download(content: bytes | str, media_type: str, credential_id: str, extension: str) -> Response:
@@ -156,36 +212,56 @@ def _download(content: bytes | str, media_type: str, credential_id: str, extensi
     return response
 
 
-@router.get("/credentials/{credential_id}/jsonld", response_class=Response,
-            responses={200: {"content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
-                             "description": "The signed JSON-LD, byte for byte as issued"},
-                       **error_responses(401, 404, 422)})
+@router.get(
+    "/credentials/{credential_id}/jsonld",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
+            "description": "The signed JSON-LD, byte for byte as issued",
+        },
+        **error_responses(401, 404, 422),
+    },
+)
 def get_jsonld(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
     """The signed credential with its embedded proof (`application/vc+ld+json`), byte for byte."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return _download(credential.jsonld.encode("utf-8"), formats.JSONLD_MEDIA_TYPE, credential.id, "jsonld")
 
 
-@router.get("/credentials/{credential_id}/jwt", response_class=Response,
-            responses={200: {"content": {formats.JWT_MEDIA_TYPE: {"schema": {"type": "string"}}},
-                             "description": "The VC-JWT (compact JWS, RS256)"},
-                       **error_responses(401, 404, 422)})
+@router.get(
+    "/credentials/{credential_id}/jwt",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {formats.JWT_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            "description": "The VC-JWT (compact JWS, RS256)",
+        },
+        **error_responses(401, 404, 422),
+    },
+)
 def get_jwt(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
     """The credential as an Open Badges 3.0 VC-JWT (`application/vc+jwt`), signed RS256."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return _download(credential.vc_jwt.encode("ascii"), formats.JWT_MEDIA_TYPE, credential.id, "jwt")
 
 
-@router.get("/credentials/{credential_id}/png", response_class=Response,
-            responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)})
+@router.get(
+    "/credentials/{credential_id}/png",
+    response_class=Response,
+    responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)},
+)
 def get_png(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
     """A PNG badge with the signed JSON-LD baked in (`iTXt` chunk `openbadgecredential`)."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return _download(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
 
 
-@router.get("/credentials/{credential_id}/svg", response_class=Response,
-            responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)})
+@router.get(
+    "/credentials/{credential_id}/svg",
+    response_class=Response,
+    responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)},
+)
 def get_svg(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
     """An SVG badge showing the achievement, with the signed JSON-LD baked in
     (`<openbadges:credential>`)."""

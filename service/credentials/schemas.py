@@ -45,8 +45,7 @@ def is_did(value: str) -> bool:
 
 def _did(value: str) -> str:
     if not is_did(value):
-        raise ValueError("must be a DID such as did:key:z6Mk... or did:web:example.com "
-                         "(no path, query or fragment)")
+        raise ValueError("must be a DID such as did:key:z6Mk... or did:web:example.com (no path, query or fragment)")
     return value
 
 
@@ -116,7 +115,8 @@ class CredentialIssue(_Input):
     achievement_id: Annotated[str, Field(min_length=1, max_length=36)]
     recipient: RecipientIn
     valid_until: AwareDatetime | None = Field(
-        default=None, description="When the credential expires (with a time zone; must be in the future)")
+        default=None, description="When the credential expires (with a time zone; must be in the future)"
+    )
     evidence: Annotated[list[EvidenceIn], Field(max_length=MAX_EVIDENCE)] = []
     results: Annotated[list[ResultIn], Field(max_length=MAX_RESULTS)] = []
 
@@ -126,13 +126,17 @@ class CredentialRenew(_Input):
     recipient. Every field is optional."""
 
     valid_until: AwareDatetime | None = Field(
-        default=None, description="When the new credential expires (with a time zone; in the future). "
-        "Default: the achievement's validity period, else the old credential's period length, else never")
+        default=None,
+        description="When the new credential expires (with a time zone; in the future). "
+        "Default: the achievement's validity period, else the old credential's period length, else never",
+    )
     evidence: Annotated[list[EvidenceIn], Field(max_length=MAX_EVIDENCE)] | None = Field(
-        default=None, description="The new credential's evidence; default: the old credential's")
+        default=None, description="The new credential's evidence; default: the old credential's"
+    )
 
 
 # --- output ---------------------------------------------------------------------------------
+
 
 class RecipientOut(BaseModel):
     """The recipient as the service knows it (the credential itself carries only a hash of an email)."""
@@ -166,13 +170,14 @@ class CredentialSummary(BaseModel):
     valid_from: datetime
     valid_until: datetime | None
     state: str = Field(description="active, suspended or revoked")
-    status_changed_at: datetime | None = Field(
-        description="When it was last revoked, suspended or unsuspended")
+    status_changed_at: datetime | None = Field(description="When it was last revoked, suspended or unsuspended")
     status_reason: str | None = Field(
-        description="Why (shown to the issuer's staff and the earner; never on the public page)")
+        description="Why (shown to the issuer's staff and the earner; never on the public page)"
+    )
     issued_by: str | None
     replaces_id: str | None = Field(
-        default=None, description="The credential this one renews (it stays valid until its own end unless revoked)")
+        default=None, description="The credential this one renews (it stays valid until its own end unless revoked)"
+    )
     links: CredentialLinks
 
 
@@ -180,4 +185,5 @@ class CredentialOut(CredentialSummary):
     """An issued credential: its metadata and the signed JSON-LD credential."""
 
     credential: dict[str, Any] = Field(
-        description="The signed Open Badges 3.0 credential (the same JSON as GET .../jsonld)")
+        description="The signed Open Badges 3.0 credential (the same JSON as GET .../jsonld)"
+    )

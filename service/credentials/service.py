@@ -30,6 +30,10 @@ from service.achievements.models import Achievement
 from service.achievements.service import NO_SUCH_ACHIEVEMENT, get_version, ob_achievement
 from service.audit.service import record
 from service.core.config import Settings
+from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from service.core.keystore import Keystore
+from service.core.models import new_id
+from service.core.paging import PageParams, paginate
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import (
@@ -41,11 +45,7 @@ from service.credentials.schemas import (
     ResultIn,
     is_did,
 )
-from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from service.issuers.service import active_signer, get_issuer, issuer_profile
-from service.core.keystore import Keystore
-from service.core.models import new_id
-from service.core.paging import PageParams, paginate
 from service.status.allocation import allocate, record_allocation
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob
@@ -82,6 +82,7 @@ class Recipient:
 
 # --- issuing -----------------------------------------------------------------------------------
 
+
 def issue_credential(
     session: Session,
     keystore: Keystore,
@@ -116,8 +117,9 @@ def issue_credential(
     if actor is not None and actor.role not in ISSUING_ROLES:
         raise Forbidden("Your role may not issue credentials")
     achievement = session.get(Achievement, achievement_id)
-    if achievement is None or (actor is not None and actor.role != Role.admin
-                               and actor.issuer_id != achievement.issuer_id):
+    if achievement is None or (
+        actor is not None and actor.role != Role.admin and actor.issuer_id != achievement.issuer_id
+    ):
         raise NotFound(NO_SUCH_ACHIEVEMENT)
     version = get_version(session, achievement.id, achievement.current_version)
     issuer = get_issuer(session, achievement.issuer_id)
@@ -153,27 +155,47 @@ def issue_credential(
         unsigned["credentialStatus"] = allocation.entries
         ob.validate_credential_strict(unsigned)
         # signing can still refuse a value (JSON-LD safe mode: it would not really be signed)
-        signed = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"),
-                                     proof_as_list=True)
+        signed = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"), proof_as_list=True)
         vc_jwt = jose.sign_vc_jwt(unsigned, active_signer(session, keystore, issuer, "RS256"))
     except VCError as err:
         raise InvalidCredentialRequest(f"The credential cannot be issued: {err}") from err
 
     identity = _recipient_identity(session, who)
     credential = Credential(
-        id=credential_uuid, issuer_id=issuer.id, achievement_id=achievement.id,
-        achievement_version=version.version, recipient_id=identity.id, identity_salt=salt,
-        jsonld=json.dumps(signed, ensure_ascii=False, indent=2), vc_jwt=vc_jwt,
-        issued_at=issued_at, valid_from=now, valid_until=expires, state=CredentialState.active,
-        issued_by=getattr(actor or authorised_by, "id", None), replaces_id=getattr(replaces, "id", None))
+        id=credential_uuid,
+        issuer_id=issuer.id,
+        achievement_id=achievement.id,
+        achievement_version=version.version,
+        recipient_id=identity.id,
+        identity_salt=salt,
+        jsonld=json.dumps(signed, ensure_ascii=False, indent=2),
+        vc_jwt=vc_jwt,
+        issued_at=issued_at,
+        valid_from=now,
+        valid_until=expires,
+        state=CredentialState.active,
+        issued_by=getattr(actor or authorised_by, "id", None),
+        replaces_id=getattr(replaces, "id", None),
+    )
     session.add(credential)
     session.flush()
-    record(session, action="credential.issue", object_type="credential", object_id=credential.id,
-           actor=actor or authorised_by, issuer_id=issuer.id,
-           after={"achievement_id": achievement.id, "achievement_version": version.version,
-                  "recipient_id": identity.id, "recipient_type": identity.kind,
-                  "valid_until": signed.get("validUntil"), "replaces_id": credential.replaces_id,
-                  "credential_status": [entry["id"] for entry in allocation.entries]})
+    record(
+        session,
+        action="credential.issue",
+        object_type="credential",
+        object_id=credential.id,
+        actor=actor or authorised_by,
+        issuer_id=issuer.id,
+        after={
+            "achievement_id": achievement.id,
+            "achievement_version": version.version,
+            "recipient_id": identity.id,
+            "recipient_type": identity.kind,
+            "valid_until": signed.get("validUntil"),
+            "replaces_id": credential.replaces_id,
+            "credential_status": [entry["id"] for entry in allocation.entries],
+        },
+    )
     record_allocation(session, allocation)
     return credential
 
@@ -211,16 +233,32 @@ def renew_credential(
         valid_until = datetime.now(UTC) + (old.valid_until - old.valid_from)
     identity = recipient_of(session, old)
     recipient = {"email": identity.email} if identity.kind == "email" else {"did": identity.did}
-    items: Sequence[EvidenceIn | ob.Evidence] = (
-        evidence if evidence is not None else _stored_evidence(old))
-    renewed = issue_credential(session, keystore, settings, achievement_id=achievement.id,
-                               recipient=recipient, valid_until=valid_until, evidence=items,
-                               actor=actor, replaces=old)
-    record(session, action="credential.renew", object_type="credential", object_id=old.id,
-           actor=actor, issuer_id=old.issuer_id,
-           before={"state": str(old.state), "valid_until": _iso(old.valid_until)},
-           after={"replaced_by": renewed.id, "achievement_version": renewed.achievement_version,
-                  "valid_until": _iso(renewed.valid_until)})
+    items: Sequence[EvidenceIn | ob.Evidence] = evidence if evidence is not None else _stored_evidence(old)
+    renewed = issue_credential(
+        session,
+        keystore,
+        settings,
+        achievement_id=achievement.id,
+        recipient=recipient,
+        valid_until=valid_until,
+        evidence=items,
+        actor=actor,
+        replaces=old,
+    )
+    record(
+        session,
+        action="credential.renew",
+        object_type="credential",
+        object_id=old.id,
+        actor=actor,
+        issuer_id=old.issuer_id,
+        before={"state": str(old.state), "valid_until": _iso(old.valid_until)},
+        after={
+            "replaced_by": renewed.id,
+            "achievement_version": renewed.achievement_version,
+            "valid_until": _iso(renewed.valid_until),
+        },
+    )
     return renewed
 
 
@@ -228,11 +266,12 @@ def ensure_renewable(credential: Credential) -> None:
     """Refuse to renew a revoked (409 ``credential_revoked``) or suspended (409
     ``credential_suspended``) credential; an active or expired one may be renewed."""
     if credential.state == CredentialState.revoked:
-        raise Conflict("The credential is revoked; a revoked credential cannot be renewed",
-                       code="credential_revoked")
+        raise Conflict("The credential is revoked; a revoked credential cannot be renewed", code="credential_revoked")
     if credential.state == CredentialState.suspended:
-        raise Conflict("The credential is suspended; it cannot be renewed until the issuer unsuspends it",
-                       code="credential_suspended")
+        raise Conflict(
+            "The credential is suspended; it cannot be renewed until the issuer unsuspends it",
+            code="credential_suspended",
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -243,8 +282,7 @@ def _stored_evidence(credential: Credential) -> list[ob.Evidence]:
     """The evidence the signed credential carries, as the builder takes it."""
     names = ("id", "name", "description", "narrative", "genre", "audience")
     stored = json.loads(credential.jsonld).get("evidence") or []
-    return [ob.Evidence(**{name: item.get(name) for name in names})
-            for item in stored if isinstance(item, dict)]
+    return [ob.Evidence(**{name: item.get(name) for name in names}) for item in stored if isinstance(item, dict)]
 
 
 def credential_url(settings: Settings, credential_id: str) -> str:
@@ -270,8 +308,7 @@ def _evidence(item: EvidenceIn | ob.Evidence | Mapping[str, Any]) -> ob.Evidence
 
 
 def _by_id_or_name(items: Sequence[Any], reference: str) -> Any:
-    return next((i for i in items if i.id == reference), None) or \
-        next((i for i in items if i.name == reference), None)
+    return next((i for i in items if i.id == reference), None) or next((i for i in items if i.name == reference), None)
 
 
 def _result(item: ResultIn | ob.Result, achievement: ob.Achievement) -> ob.Result:
@@ -282,18 +319,23 @@ def _result(item: ResultIn | ob.Result, achievement: ob.Achievement) -> ob.Resul
     if description is None:
         raise InvalidCredentialRequest(
             f"results: {item.result_description!r} is not a result description of the achievement "
-            "(use the id or name of one of its result_descriptions)")
+            "(use the id or name of one of its result_descriptions)"
+        )
     level = None
     if item.achieved_level is not None:
         level = _by_id_or_name(description.rubric_criterion_levels, item.achieved_level)
         if level is None:
             raise InvalidCredentialRequest(
-                f"results: {item.achieved_level!r} is not a rubric level of {description.name!r}")
+                f"results: {item.achieved_level!r} is not a rubric level of {description.name!r}"
+            )
     if item.value is not None and description.allowed_values and item.value not in description.allowed_values:
-        raise InvalidCredentialRequest(
-            f"results: {item.value!r} is not an allowed value of {description.name!r}")
-    return ob.Result(result_description=description.id, value=item.value,
-                     achieved_level=None if level is None else level.id, status=item.status)
+        raise InvalidCredentialRequest(f"results: {item.value!r} is not an allowed value of {description.name!r}")
+    return ob.Result(
+        result_description=description.id,
+        value=item.value,
+        achieved_level=None if level is None else level.id,
+        status=item.status,
+    )
 
 
 def _recipient_identity(session: Session, who: Recipient) -> RecipientIdentity:
@@ -312,6 +354,7 @@ def _recipient_identity(session: Session, who: Recipient) -> RecipientIdentity:
 
 # --- reading -----------------------------------------------------------------------------------
 
+
 def _visible(statement: Any, viewer: Account) -> Any:
     if viewer.role == Role.admin:
         return statement
@@ -328,25 +371,35 @@ def get_credential(session: Session, credential_id: str, *, viewer: Account | No
     if viewer is None:
         credential = session.get(Credential, credential_id)
     else:
-        statement = (select(Credential)
-                     .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
-                     .where(Credential.id == credential_id))
+        statement = (
+            select(Credential)
+            .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
+            .where(Credential.id == credential_id)
+        )
         credential = session.exec(_visible(statement, viewer)).first()
     if credential is None:
         raise NotFound(NO_SUCH_CREDENTIAL)
     return credential
 
 
-def list_credentials(session: Session, params: PageParams, *, viewer: Account,
-                     issuer_id: str | None = None, achievement_id: str | None = None,
-                     recipient: str | None = None) -> tuple[list[tuple[Credential, RecipientIdentity]], int]:
+def list_credentials(
+    session: Session,
+    params: PageParams,
+    *,
+    viewer: Account,
+    issuer_id: str | None = None,
+    achievement_id: str | None = None,
+    recipient: str | None = None,
+) -> tuple[list[tuple[Credential, RecipientIdentity]], int]:
     """One page of the credentials ``viewer`` may see, newest first, with their recipients.
 
     ``recipient`` is an email address or a DID. Returns (rows, total).
     """
-    statement = (select(Credential, RecipientIdentity)
-                 .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
-                 .order_by(col(Credential.issued_at).desc(), col(Credential.id)))
+    statement = (
+        select(Credential, RecipientIdentity)
+        .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
+        .order_by(col(Credential.issued_at).desc(), col(Credential.id))
+    )
     statement = _visible(statement, viewer)
     if issuer_id is not None:
         statement = statement.where(Credential.issuer_id == issuer_id)
@@ -356,8 +409,9 @@ def list_credentials(session: Session, params: PageParams, *, viewer: Account,
         if recipient.startswith("did:"):
             statement = statement.where(RecipientIdentity.kind == "did", RecipientIdentity.did == recipient)
         elif "@" in recipient:
-            statement = statement.where(RecipientIdentity.kind == "email",
-                                        RecipientIdentity.email == normalise_email(recipient))
+            statement = statement.where(
+                RecipientIdentity.kind == "email", RecipientIdentity.email == normalise_email(recipient)
+            )
         else:
             raise InvalidCredentialRequest("recipient: give an email address or a DID")
     rows, total = paginate(session, statement, params)  # type: ignore[arg-type]
@@ -372,25 +426,41 @@ def recipient_of(session: Session, credential: Credential) -> RecipientIdentity:
 
 # --- views -------------------------------------------------------------------------------------
 
+
 def summary(settings: Settings, credential: Credential, identity: RecipientIdentity) -> CredentialSummary:
     """The API view of a credential's metadata."""
     url = credential_url(settings, credential.id)
     api = f"{settings.public_url}/v1/credentials/{credential.id}"
     return CredentialSummary(
-        id=credential.id, url=url, issuer_id=credential.issuer_id,
-        achievement_id=credential.achievement_id, achievement_version=credential.achievement_version,
-        recipient=RecipientOut(type="email" if identity.kind == "email" else "did",
-                               email=identity.email, did=identity.did),
-        issued_at=credential.issued_at, valid_from=credential.valid_from,
-        valid_until=credential.valid_until, state=str(credential.state),
-        status_changed_at=credential.status_changed_at, status_reason=credential.status_reason,
-        issued_by=credential.issued_by, replaces_id=credential.replaces_id,
-        links=CredentialLinks(jsonld=f"{api}/jsonld", jwt=f"{api}/jwt", png=f"{api}/png",
-                              svg=f"{api}/svg", public_png=f"{url}/badge.png",
-                              public_svg=f"{url}/badge.svg"))
+        id=credential.id,
+        url=url,
+        issuer_id=credential.issuer_id,
+        achievement_id=credential.achievement_id,
+        achievement_version=credential.achievement_version,
+        recipient=RecipientOut(
+            type="email" if identity.kind == "email" else "did", email=identity.email, did=identity.did
+        ),
+        issued_at=credential.issued_at,
+        valid_from=credential.valid_from,
+        valid_until=credential.valid_until,
+        state=str(credential.state),
+        status_changed_at=credential.status_changed_at,
+        status_reason=credential.status_reason,
+        issued_by=credential.issued_by,
+        replaces_id=credential.replaces_id,
+        links=CredentialLinks(
+            jsonld=f"{api}/jsonld",
+            jwt=f"{api}/jwt",
+            png=f"{api}/png",
+            svg=f"{api}/svg",
+            public_png=f"{url}/badge.png",
+            public_svg=f"{url}/badge.svg",
+        ),
+    )
 
 
 def detail(settings: Settings, credential: Credential, identity: RecipientIdentity) -> CredentialOut:
     """The API view of a credential with its signed JSON-LD (parsed from the stored text)."""
-    return CredentialOut(**summary(settings, credential, identity).model_dump(),
-                         credential=json.loads(credential.jsonld))
+    return CredentialOut(
+        **summary(settings, credential, identity).model_dump(), credential=json.loads(credential.jsonld)
+    )

@@ -78,14 +78,14 @@ def _same(claimed: Any, expected: str) -> bool:
     return isinstance(claimed, str) and hmac.compare_digest(claimed.encode(), expected.encode())
 
 
-def verify_control_proof(token: str, *, did: str, nonce: str, audience: str,
-                         key_resolver: KeyResolver) -> VerificationMethod:
+def verify_control_proof(
+    token: str, *, did: str, nonce: str, audience: str, key_resolver: KeyResolver
+) -> VerificationMethod:
     """The verification method that signed ``token``, after checking that the JWS proves control
     of ``did`` for this challenge (``nonce``) and this credential (``audience``). Raises
     :class:`ControlProofError` with a stable code otherwise."""
     if not isinstance(token, str) or len(token) > MAX_PROOF_LENGTH:
-        raise _fail(f"The proof must be a compact JWS of at most {MAX_PROOF_LENGTH} characters",
-                    "malformed_proof")
+        raise _fail(f"The proof must be a compact JWS of at most {MAX_PROOF_LENGTH} characters", "malformed_proof")
     try:
         header, payload = jose.decode_vc_jwt_unverified(token.strip())
     except VCError as err:
@@ -95,8 +95,7 @@ def verify_control_proof(token: str, *, did: str, nonce: str, audience: str,
         raise _fail(f"alg must be one of {sorted(ALLOWED_ALGORITHMS)}", "alg_not_allowed")
     extra = sorted(set(header) - ALLOWED_HEADERS)
     if extra:
-        raise _fail(f"JOSE headers {extra} are not accepted: name the key with kid only",
-                    "header_not_allowed")
+        raise _fail(f"JOSE headers {extra} are not accepted: name the key with kid only", "header_not_allowed")
     kid = header.get("kid")
     if not isinstance(kid, str) or kid.partition("#")[0] != did or "#" not in kid:
         raise _fail(f"kid must be a DID URL of {did} (the DID followed by #key-id)", "kid_mismatch")
@@ -107,8 +106,7 @@ def verify_control_proof(token: str, *, did: str, nonce: str, audience: str,
     if method.controller != did:
         raise _fail(f"{kid} is controlled by {method.controller}, not by {did}", "controller_mismatch")
     if not CONTROL_PURPOSES & method.purposes:
-        raise _fail(f"{did} does not list {kid} under authentication or assertionMethod",
-                    "purpose_mismatch")
+        raise _fail(f"{did} does not list {kid} under authentication or assertionMethod", "purpose_mismatch")
     try:
         key_algorithm = jose_algorithm(method.public_key)
     except KeyError_ as err:

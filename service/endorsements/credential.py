@@ -90,16 +90,23 @@ class Engagement:
         return "; ".join(parts) or None
 
     def to_json(self) -> dict[str, str]:
-        return {key: value.isoformat() if isinstance(value, date) else value
-                for key, value in vars(self).items() if value is not None}
+        return {
+            key: value.isoformat() if isinstance(value, date) else value
+            for key, value in vars(self).items()
+            if value is not None
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Engagement:
         def day(value: Any) -> date | None:
             return date.fromisoformat(value) if isinstance(value, str) else None
 
-        return cls(project_name=data.get("project_name"), start_date=day(data.get("start_date")),
-                   end_date=day(data.get("end_date")), contract_id=data.get("contract_id"))
+        return cls(
+            project_name=data.get("project_name"),
+            start_date=day(data.get("start_date")),
+            end_date=day(data.get("end_date")),
+            contract_id=data.get("contract_id"),
+        )
 
 
 def endorsement_comment(statement: str, engagement: Engagement | None) -> str:
@@ -113,8 +120,11 @@ def hashed_email_identifier(email: str, salt: str | None = None) -> dict[str, st
     docstring). A random 128-bit salt is drawn when none is given."""
     salt = secrets.token_hex(16) if salt is None else salt
     identity = ob.hashed_email_identity(email.strip().lower(), salt)
-    return {"type": "IdentifierEntry", "identifierType": HASHED_EMAIL_IDENTIFIER_TYPE,
-            "identifier": f"{identity['identityHash']};salt={salt}"}
+    return {
+        "type": "IdentifierEntry",
+        "identifierType": HASHED_EMAIL_IDENTIFIER_TYPE,
+        "identifier": f"{identity['identityHash']};salt={salt}",
+    }
 
 
 def endorser_email_matches(endorsement: Mapping[str, Any], email: str) -> bool:
@@ -125,16 +135,26 @@ def endorser_email_matches(endorsement: Mapping[str, Any], email: str) -> bool:
         if not isinstance(entry, Mapping) or entry.get("identifierType") != HASHED_EMAIL_IDENTIFIER_TYPE:
             continue
         match = _HASHED_EMAIL.fullmatch(str(entry.get("identifier", "")))
-        if match and ob.identity_matches({"identityType": "emailAddress", "hashed": True,
-                                          "identityHash": match.group(1), "salt": match.group(2)}, email):
+        if match and ob.identity_matches(
+            {"identityType": "emailAddress", "hashed": True, "identityHash": match.group(1), "salt": match.group(2)},
+            email,
+        ):
             return True
     return False
 
 
 def build_issuer_signed_endorsement(
-    *, endorsement_id: str, issuer_did: str, issuer_name: str, endorser_name: str,
-    endorser_email: str, subject_id: str, achievement_name: str, comment: str,
-    valid_from: datetime, salt: str | None = None,
+    *,
+    endorsement_id: str,
+    issuer_did: str,
+    issuer_name: str,
+    endorser_name: str,
+    endorser_email: str,
+    subject_id: str,
+    achievement_name: str,
+    comment: str,
+    valid_from: datetime,
+    salt: str | None = None,
 ) -> dict[str, Any]:
     """The unsigned EndorsementCredential the issuer signs for a client whose email address it
     confirmed (see the module docstring for why the issuer Profile looks as it does)."""
@@ -148,13 +168,14 @@ def build_issuer_signed_endorsement(
             "id": issuer_did,
             "type": ["Profile"],
             "name": endorser_name,
-            "description": (f"{endorser_name} wrote this endorsement. {issuer_name} confirmed their "
-                            "email address and signed it on their behalf with its own key."),
+            "description": (
+                f"{endorser_name} wrote this endorsement. {issuer_name} confirmed their "
+                "email address and signed it on their behalf with its own key."
+            ),
             "otherIdentifier": [hashed_email_identifier(endorser_email, salt)],
         },
         "validFrom": ob.format_datetime(valid_from, "validFrom"),
-        "credentialSubject": {"id": subject_id, "type": [ENDORSEMENT_SUBJECT_TYPE],
-                              "endorsementComment": comment},
+        "credentialSubject": {"id": subject_id, "type": [ENDORSEMENT_SUBJECT_TYPE], "endorsementComment": comment},
         "credentialSchema": [{"id": ENDORSEMENT_SCHEMA_URL, "type": ob.JSON_SCHEMA_VALIDATOR_TYPE}],
     }
 
@@ -198,10 +219,14 @@ def read_endorsement(document: Any) -> EndorsementFacts:
         raise InvalidEndorsement("credentialSubject.id must name what is endorsed")
     comment = subject.get("endorsementComment")
     valid_from = document.get("validFrom") or document.get("issuanceDate")
-    return EndorsementFacts(uri=uri, endorser_id=endorser_id,
-                            endorser_name=(name if isinstance(name, str) and name.strip() else endorser_id)[:200],
-                            subject_id=subject_id, comment=comment if isinstance(comment, str) else "",
-                            valid_from=valid_from if isinstance(valid_from, str) else "")
+    return EndorsementFacts(
+        uri=uri,
+        endorser_id=endorser_id,
+        endorser_name=(name if isinstance(name, str) and name.strip() else endorser_id)[:200],
+        subject_id=subject_id,
+        comment=comment if isinstance(comment, str) else "",
+        valid_from=valid_from if isinstance(valid_from, str) else "",
+    )
 
 
 def copy_endorsement(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,8 +42,14 @@ def page_endorsements(session: Session, credential: Credential, document: dict[s
     embedded = document.get("endorsement")
     documents = [e for e in embedded if isinstance(e, dict)] if isinstance(embedded, list) else []
     uris = [str(e.get("id")) for e in documents]
-    rows = {row.endorsement_uri: row for row in session.exec(
-        select(Endorsement).where(col(Endorsement.endorsement_uri).in_(uris)))} if uris else {}
+    rows = (
+        {
+            row.endorsement_uri: row
+            for row in session.exec(select(Endorsement).where(col(Endorsement.endorsement_uri).in_(uris)))
+        }
+        if uris
+        else {}
+    )
     shown: list[dict[str, Any]] = []
     seen: set[str] = set()
     for endorsement in documents:
@@ -56,15 +62,27 @@ def page_endorsements(session: Session, credential: Credential, document: dict[s
         seen.add(facts.uri)
         row = rows.get(facts.uri)
         public = row is not None and row.state == EndorsementState.accepted
-        shown.append({"name": facts.endorser_name, "comment": facts.comment, "date": _date(facts.valid_from),
-                      "signed_by": _signed_by(row, facts.endorser_id, issuer_name),
-                      "url": f"../endorsements/{row.id}" if public and row else None})
+        shown.append(
+            {
+                "name": facts.endorser_name,
+                "comment": facts.comment,
+                "date": _date(facts.valid_from),
+                "signed_by": _signed_by(row, facts.endorser_id, issuer_name),
+                "url": f"../endorsements/{row.id}" if public and row else None,
+            }
+        )
     for row in accepted_endorsements(session, credential.id):
         if row.endorsement_uri in seen:
             continue
         seen.add(row.endorsement_uri)
         facts = read_endorsement(json.loads(row.jsonld))
-        shown.append({"name": row.endorser_name, "comment": row.comment, "date": _date(facts.valid_from),
-                      "signed_by": _signed_by(row, row.endorser_id, issuer_name),
-                      "url": f"../endorsements/{row.id}"})
+        shown.append(
+            {
+                "name": row.endorser_name,
+                "comment": row.comment,
+                "date": _date(facts.valid_from),
+                "signed_by": _signed_by(row, row.endorser_id, issuer_name),
+                "url": f"../endorsements/{row.id}",
+            }
+        )
     return shown

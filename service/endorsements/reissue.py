@@ -26,13 +26,13 @@ from sqlmodel import Session, select
 from service.accounts.models import Account, Role
 from service.audit.service import record
 from service.core.config import Settings
+from service.core.errors import Conflict, Forbidden
+from service.core.keystore import Keystore
+from service.core.models import utcnow
 from service.credentials.models import Credential, CredentialState
 from service.credentials.service import get_credential, issue_credential, recipient_of
 from service.endorsements.models import Endorsement, EndorsementState
 from service.endorsements.service import accepted_endorsements, owns
-from service.core.errors import Conflict, Forbidden
-from service.core.keystore import Keystore
-from service.core.models import utcnow
 from service.vc import openbadges as ob
 from service.vc.skillcred import read_assessment
 
@@ -46,9 +46,14 @@ def endorsements_to_embed(session: Session, credential: Credential) -> list[dict
     embedded = document.get("endorsement")
     candidates = [e for e in embedded if isinstance(e, dict)] if isinstance(embedded, list) else []
     candidates += [json.loads(e.jsonld) for e in accepted_endorsements(session, credential.id)]
-    hidden = set(session.exec(select(Endorsement.endorsement_uri).where(
-        Endorsement.state == EndorsementState.hidden,
-        Endorsement.endorsement_uri.in_([str(e.get("id")) for e in candidates]))))  # type: ignore[attr-defined]
+    hidden = set(
+        session.exec(
+            select(Endorsement.endorsement_uri).where(
+                Endorsement.state == EndorsementState.hidden,
+                Endorsement.endorsement_uri.in_([str(e.get("id")) for e in candidates]),
+            )
+        )
+    )  # type: ignore[attr-defined]
     chosen: dict[str, dict[str, Any]] = {}
     for endorsement in candidates:
         uri = str(endorsement.get("id"))
@@ -60,9 +65,16 @@ def endorsements_to_embed(session: Session, credential: Credential) -> list[dict
 def _stored_results(document: dict[str, Any]) -> list[ob.Result]:
     subject = document.get("credentialSubject")
     results = subject.get("result") if isinstance(subject, dict) else None
-    return [ob.Result(result_description=r["resultDescription"], value=r.get("value"),
-                      achieved_level=r.get("achievedLevel"), status=r.get("status"))
-            for r in results or [] if isinstance(r, dict) and isinstance(r.get("resultDescription"), str)]
+    return [
+        ob.Result(
+            result_description=r["resultDescription"],
+            value=r.get("value"),
+            achieved_level=r.get("achievedLevel"),
+            status=r.get("status"),
+        )
+        for r in results or []
+        if isinstance(r, dict) and isinstance(r.get("resultDescription"), str)
+    ]
 
 
 def _stored_evidence(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,8 +82,9 @@ def _stored_evidence(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in evidence if isinstance(item, dict)] if isinstance(evidence, list) else []
 
 
-def reissue_credential(session: Session, keystore: Keystore, settings: Settings, credential_id: str, *,
-                       actor: Account) -> Credential:
+def reissue_credential(
+    session: Session, keystore: Keystore, settings: Settings, credential_id: str, *, actor: Account
+) -> Credential:
     """Issue a new credential replacing ``credential_id``, with its endorsements embedded (see the
     module docstring). Raises :class:`NotFound` (also when ``actor`` may not see it),
     :class:`Forbidden` (a reviewer, or an earner's credential someone else holds), :class:`Conflict`
@@ -83,21 +96,37 @@ def reissue_credential(session: Session, keystore: Keystore, settings: Settings,
     if not by_earner and actor.role not in REISSUING_ROLES:
         raise Forbidden("Only the earner or the issuer's admins may reissue a credential")
     if old.state != CredentialState.active:
-        raise Conflict(f"The credential is {old.state}; only an active credential is reissued",
-                       code=f"credential_{old.state}")
+        raise Conflict(
+            f"The credential is {old.state}; only an active credential is reissued", code=f"credential_{old.state}"
+        )
     if old.valid_until is not None and old.valid_until <= utcnow():
         raise Conflict("The credential has expired: renew it instead", code="credential_expired")
     document = json.loads(old.jsonld)
     embedded = endorsements_to_embed(session, old)
     identity = recipient_of(session, old)
     new = issue_credential(
-        session, keystore, settings, achievement_id=old.achievement_id,
+        session,
+        keystore,
+        settings,
+        achievement_id=old.achievement_id,
         recipient={"email": identity.email} if identity.kind == "email" else {"did": identity.did},
-        valid_until=old.valid_until, evidence=_stored_evidence(document), results=_stored_results(document),
-        actor=None if by_earner else actor, authorised_by=actor if by_earner else None, replaces=old,
-        assessment=read_assessment(document), endorsements=embedded)
-    record(session, action="credential.reissue", object_type="credential", object_id=old.id, actor=actor,
-           issuer_id=old.issuer_id,
-           before={"state": str(old.state), "endorsements": len(document.get("endorsement") or [])},
-           after={"replaced_by": new.id, "endorsements": [str(e.get("id")) for e in embedded]})
+        valid_until=old.valid_until,
+        evidence=_stored_evidence(document),
+        results=_stored_results(document),
+        actor=None if by_earner else actor,
+        authorised_by=actor if by_earner else None,
+        replaces=old,
+        assessment=read_assessment(document),
+        endorsements=embedded,
+    )
+    record(
+        session,
+        action="credential.reissue",
+        object_type="credential",
+        object_id=old.id,
+        actor=actor,
+        issuer_id=old.issuer_id,
+        before={"state": str(old.state), "endorsements": len(document.get("endorsement") or [])},
+        after={"replaced_by": new.id, "endorsements": [str(e.get("id")) for e in embedded]},
+    )
     return new

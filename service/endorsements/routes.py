@@ -28,11 +28,16 @@ from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
 from service.accounts.models import Account, Role
 from service.api.auth import AnyAccount, Authenticated, EarnerAccount, Public
+from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.api.paging import PageDep, set_paging_headers
+from service.core.db import unit_of_work
+from service.core.mail import deliver, endorsement_message
+from service.core.models import utcnow
+from service.core.paging import Page
 from service.credentials import service as credentials
 from service.credentials.formats import JSONLD_MEDIA_TYPE
 from service.credentials.schemas import CredentialOut
-from service.core.db import unit_of_work
-from service.api.deps import SessionDep
 from service.endorsements import reissue, self_signed, service
 from service.endorsements.models import EndorsementState
 from service.endorsements.schemas import (
@@ -44,11 +49,6 @@ from service.endorsements.schemas import (
     EndorsementRequestOut,
     SignedEndorsementIn,
 )
-from service.api.errors import error_responses
-from service.core.mail import deliver, endorsement_message
-from service.core.models import utcnow
-from service.core.paging import Page
-from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["endorsements"])
 public_router = APIRouter(tags=["public badge pages"])
@@ -59,11 +59,20 @@ RequestId = Annotated[str, Path(min_length=1, max_length=36, description="The en
 ReissuingAccount = Annotated[Account, Authenticated(Role.earner, Role.issuer_admin, Role.admin)]
 
 
-@router.post("/credentials/{credential_id}/endorsements/requests", dependencies=[Public],
-             response_model=EndorsementRequestOut, status_code=status.HTTP_202_ACCEPTED,
-             responses=error_responses(404, 409, 413, 422, 429))
-def request_endorsement(credential_id: CredentialId, body: EndorsementRequestIn, request: Request,
-                        session: SessionDep, background: BackgroundTasks) -> EndorsementRequestOut:
+@router.post(
+    "/credentials/{credential_id}/endorsements/requests",
+    dependencies=[Public],
+    response_model=EndorsementRequestOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(404, 409, 413, 422, 429),
+)
+def request_endorsement(
+    credential_id: CredentialId,
+    body: EndorsementRequestIn,
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+) -> EndorsementRequestOut:
     """A client asks to endorse a credential (Flow A: the issuer signs on their behalf). Give your
     email address, your name, your statement and optionally the engagement (project name, start
     and end dates, the platform's contract id). A one-time token is sent to the address; confirm
@@ -75,20 +84,37 @@ def request_endorsement(credential_id: CredentialId, body: EndorsementRequestIn,
     at most 20 pending per credential (429); the credential must be active (409)."""
     settings = request.app.state.settings
     pending, token = service.request_endorsement(
-        session, settings, credential_id, email=str(body.email), name=body.name, statement=body.statement,
-        engagement=None if body.engagement is None else body.engagement.to_engagement(), now=utcnow())
-    background.add_task(deliver, request.app.state.mailer,
-                        endorsement_message(str(body.email), token, pending.id, settings.public_url))
-    return EndorsementRequestOut(id=pending.id, credential_id=pending.credential_id, state=str(pending.state),
-                                 expires_at=pending.expires_at,
-                                 verification_token=None if settings.is_production else token)
+        session,
+        settings,
+        credential_id,
+        email=str(body.email),
+        name=body.name,
+        statement=body.statement,
+        engagement=None if body.engagement is None else body.engagement.to_engagement(),
+        now=utcnow(),
+    )
+    background.add_task(
+        deliver, request.app.state.mailer, endorsement_message(str(body.email), token, pending.id, settings.public_url)
+    )
+    return EndorsementRequestOut(
+        id=pending.id,
+        credential_id=pending.credential_id,
+        state=str(pending.state),
+        expires_at=pending.expires_at,
+        verification_token=None if settings.is_production else token,
+    )
 
 
-@router.post("/endorsements/requests/{request_id}/confirm", dependencies=[Public],
-             response_model=EndorsementOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(404, 409, 422, 429))
-def confirm_endorsement(request_id: RequestId, body: EndorsementConfirmIn, request: Request,
-                        session: SessionDep) -> EndorsementOut:
+@router.post(
+    "/endorsements/requests/{request_id}/confirm",
+    dependencies=[Public],
+    response_model=EndorsementOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404, 409, 422, 429),
+)
+def confirm_endorsement(
+    request_id: RequestId, body: EndorsementConfirmIn, request: Request, session: SessionDep
+) -> EndorsementOut:
     """Confirm an endorsement request with the token sent to the endorser's address: the
     credential's issuer signs the EndorsementCredential (eddsa-rdfc-2022) and it waits for the
     earner to accept it. Five attempts per request (then 429: ask again); 409 once expired."""
@@ -97,16 +123,22 @@ def confirm_endorsement(request_id: RequestId, body: EndorsementConfirmIn, reque
         attempt = service.spend_attempt(attempt_session, request_id, now)
     service.raise_unless_allowed(attempt)
     settings = request.app.state.settings
-    endorsement = service.confirm_request(session, request.app.state.keystore, settings, request_id,
-                                          body.token, now=now)
+    endorsement = service.confirm_request(
+        session, request.app.state.keystore, settings, request_id, body.token, now=now
+    )
     return service.view(settings, endorsement)
 
 
-@router.post("/credentials/{credential_id}/endorsements/challenges", dependencies=[Public],
-             response_model=ChallengeOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(404, 409, 422, 429))
-def create_challenge(credential_id: CredentialId, body: ChallengeIn, request: Request,
-                     session: SessionDep) -> ChallengeOut:
+@router.post(
+    "/credentials/{credential_id}/endorsements/challenges",
+    dependencies=[Public],
+    response_model=ChallengeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404, 409, 422, 429),
+)
+def create_challenge(
+    credential_id: CredentialId, body: ChallengeIn, request: Request, session: SessionDep
+) -> ChallengeOut:
     """A client who endorses with their own DID (Flow B) first gets a challenge: sign it as a
     compact JWS with a key of the DID — header `{"alg": "EdDSA" or "ES256", "kid": "<DID URL>"}`,
     payload `{"nonce": <nonce>, "aud": <audience>, "iss": <did>}` — and send it with the
@@ -114,16 +146,25 @@ def create_challenge(credential_id: CredentialId, body: ChallengeIn, request: Re
     A challenge is good for one submission."""
     settings = request.app.state.settings
     challenge = self_signed.create_challenge(session, settings, credential_id, body.did, now=utcnow())
-    return ChallengeOut(id=challenge.id, did=challenge.did, nonce=challenge.nonce,
-                        audience=credentials.credential_url(settings, challenge.credential_id),
-                        expires_at=challenge.expires_at)
+    return ChallengeOut(
+        id=challenge.id,
+        did=challenge.did,
+        nonce=challenge.nonce,
+        audience=credentials.credential_url(settings, challenge.credential_id),
+        expires_at=challenge.expires_at,
+    )
 
 
-@router.post("/credentials/{credential_id}/endorsements/signed", dependencies=[Public],
-             response_model=EndorsementOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(404, 409, 413, 422))
-def submit_signed_endorsement(credential_id: CredentialId, body: SignedEndorsementIn, request: Request,
-                              session: SessionDep) -> EndorsementOut:
+@router.post(
+    "/credentials/{credential_id}/endorsements/signed",
+    dependencies=[Public],
+    response_model=EndorsementOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404, 409, 413, 422),
+)
+def submit_signed_endorsement(
+    credential_id: CredentialId, body: SignedEndorsementIn, request: Request, session: SessionDep
+) -> EndorsementOut:
     """Submit an EndorsementCredential signed by your own DID (Flow B), with the signed challenge.
     The challenge is used up by this call whatever its outcome. Accepted when the JWS proves
     control of the challenge's DID (its key listed under authentication or assertionMethod), the
@@ -138,66 +179,100 @@ def submit_signed_endorsement(credential_id: CredentialId, body: SignedEndorseme
             challenge_session.expunge(challenge)
     settings = request.app.state.settings
     endorsement = self_signed.submit_signed_endorsement(
-        session, settings, request.app.state.keystore, credential_id, challenge, proof=body.proof,
-        endorsement=body.endorsement, now=now)
+        session,
+        settings,
+        request.app.state.keystore,
+        credential_id,
+        challenge,
+        proof=body.proof,
+        endorsement=body.endorsement,
+        now=now,
+    )
     return service.view(settings, endorsement)
 
 
-@router.get("/credentials/{credential_id}/endorsements", response_model=Page[EndorsementOut],
-            responses=error_responses(401, 404, 422))
-def list_endorsements(credential_id: CredentialId, request: Request, response: Response,
-                      session: SessionDep, account: AnyAccount, page: PageDep) -> Page[EndorsementOut]:
+@router.get(
+    "/credentials/{credential_id}/endorsements",
+    response_model=Page[EndorsementOut],
+    responses=error_responses(401, 404, 422),
+)
+def list_endorsements(
+    credential_id: CredentialId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: AnyAccount,
+    page: PageDep,
+) -> Page[EndorsementOut]:
     """A credential's endorsements in every state (pending, accepted, hidden), newest first, for
     its earner, its issuer's staff and admins (404 for anyone else)."""
     rows, total = service.list_endorsements(session, credential_id, page, viewer=account)
     set_paging_headers(request, response, page, total)
     settings = request.app.state.settings
-    return Page(items=[service.view(settings, row) for row in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(items=[service.view(settings, row) for row in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/endorsements/{endorsement_id}/accept", response_model=EndorsementOut,
-             responses=error_responses(401, 403, 404, 409, 422))
-def accept_endorsement(endorsement_id: EndorsementId, request: Request, session: SessionDep,
-                       account: EarnerAccount) -> EndorsementOut:
+@router.post(
+    "/endorsements/{endorsement_id}/accept",
+    response_model=EndorsementOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def accept_endorsement(
+    endorsement_id: EndorsementId, request: Request, session: SessionDep, account: EarnerAccount
+) -> EndorsementOut:
     """The earner accepts an endorsement of their credential (pending or hidden): it becomes
     public (badge page, `GET /endorsements/{id}`) and is embedded by the next reissue."""
-    endorsement = service.decide(session, endorsement_id, EndorsementState.accepted, viewer=account,
-                                 now=utcnow())
+    endorsement = service.decide(session, endorsement_id, EndorsementState.accepted, viewer=account, now=utcnow())
     return service.view(request.app.state.settings, endorsement)
 
 
-@router.post("/endorsements/{endorsement_id}/hide", response_model=EndorsementOut,
-             responses=error_responses(401, 403, 404, 409, 422))
-def hide_endorsement(endorsement_id: EndorsementId, request: Request, session: SessionDep,
-                     account: EarnerAccount) -> EndorsementOut:
+@router.post(
+    "/endorsements/{endorsement_id}/hide",
+    response_model=EndorsementOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def hide_endorsement(
+    endorsement_id: EndorsementId, request: Request, session: SessionDep, account: EarnerAccount
+) -> EndorsementOut:
     """The earner hides an endorsement of their credential (pending or accepted): it is no longer
     public and no longer embedded by a reissue. It can be accepted again later."""
-    endorsement = service.decide(session, endorsement_id, EndorsementState.hidden, viewer=account,
-                                 now=utcnow())
+    endorsement = service.decide(session, endorsement_id, EndorsementState.hidden, viewer=account, now=utcnow())
     return service.view(request.app.state.settings, endorsement)
 
 
-@router.post("/credentials/{credential_id}/reissue", response_model=CredentialOut, tags=["credentials"],
-             status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 404, 409, 422))
-def reissue_credential(credential_id: CredentialId, request: Request, response: Response,
-                       session: SessionDep, account: ReissuingAccount) -> CredentialOut:
+@router.post(
+    "/credentials/{credential_id}/reissue",
+    response_model=CredentialOut,
+    tags=["credentials"],
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def reissue_credential(
+    credential_id: CredentialId, request: Request, response: Response, session: SessionDep, account: ReissuingAccount
+) -> CredentialOut:
     """Reissue a credential with its accepted endorsements embedded (`endorsement`): a new
     credential replacing this one (`replaces_id`), with the same recipient, achievement,
     `validUntil`, evidence and results; the old one stays valid until its own end unless revoked.
     The earner may ask, as may admins and the issuer's admins; a revoked, suspended or expired
     credential is not reissued (409)."""
     settings = request.app.state.settings
-    credential = reissue.reissue_credential(session, request.app.state.keystore, settings, credential_id,
-                                            actor=account)
+    credential = reissue.reissue_credential(session, request.app.state.keystore, settings, credential_id, actor=account)
     response.headers["Location"] = f"/v1/credentials/{credential.id}"
     return credentials.detail(settings, credential, credentials.recipient_of(session, credential))
 
 
-@public_router.get("/endorsements/{endorsement_id}", dependencies=[Public], response_class=Response,
-                   responses={200: {"content": {JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
-                                    "description": "The signed EndorsementCredential, byte for byte"},
-                              **error_responses(404, 422)})
+@public_router.get(
+    "/endorsements/{endorsement_id}",
+    dependencies=[Public],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
+            "description": "The signed EndorsementCredential, byte for byte",
+        },
+        **error_responses(404, 422),
+    },
+)
 def get_endorsement(endorsement_id: EndorsementId, session: SessionDep) -> Response:
     """An accepted endorsement: the signed EndorsementCredential as stored, byte for byte
     (`application/vc+ld+json`). Pending and hidden endorsements are not public (404)."""

@@ -38,8 +38,12 @@ class EngagementIn(_Input):
         return self
 
     def to_engagement(self) -> Engagement:
-        return Engagement(project_name=self.project_name, start_date=self.start_date,
-                          end_date=self.end_date, contract_id=self.contract_id)
+        return Engagement(
+            project_name=self.project_name,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            contract_id=self.contract_id,
+        )
 
 
 class EndorsementRequestIn(_Input):
@@ -47,7 +51,8 @@ class EndorsementRequestIn(_Input):
 
     email: Annotated[EmailStr, Field(max_length=320)] = Field(
         description="The endorser's address: a one-time token is sent there to confirm it; "
-                    "the endorsement publishes only its salted hash")
+        "the endorsement publishes only its salted hash"
+    )
     name: Name = Field(description="The endorser's name, as the endorsement shows it")
     statement: Narrative = Field(description="What the endorser says about the earner's work")
     engagement: EngagementIn | None = None
@@ -61,8 +66,10 @@ class EndorsementRequestOut(BaseModel):
     state: str
     expires_at: datetime
     verification_token: str | None = Field(
-        default=None, description="Development and test deployments only: the one-time token "
-                                  "that is also mailed to the address. Never returned in production.")
+        default=None,
+        description="Development and test deployments only: the one-time token "
+        "that is also mailed to the address. Never returned in production.",
+    )
 
 
 class EndorsementConfirmIn(_Input):
@@ -90,10 +97,12 @@ class SignedEndorsementIn(_Input):
 
     challenge_id: Annotated[str, Field(min_length=1, max_length=36)]
     proof: Annotated[str, Field(min_length=1, max_length=8192)] = Field(
-        description="Compact JWS over the challenge (see the challenge response)")
+        description="Compact JWS over the challenge (see the challenge response)"
+    )
     endorsement: dict[str, Any] | str = Field(
         description="The signed EndorsementCredential (eddsa-rdfc-2022 Data Integrity proof by a "
-                    "key of the DID), as a JSON object or as its JSON text (then kept byte for byte)")
+        "key of the DID), as a JSON object or as its JSON text (then kept byte for byte)"
+    )
 
     @field_validator("endorsement")
     @classmethod
@@ -109,8 +118,10 @@ class EndorsementOut(BaseModel):
 
     id: str
     credential_id: str
-    kind: str = Field(description="issuer_signed (the issuer signed for a client whose email it "
-                                  "confirmed) or self_signed (signed by the client's own DID)")
+    kind: str = Field(
+        description="issuer_signed (the issuer signed for a client whose email it "
+        "confirmed) or self_signed (signed by the client's own DID)"
+    )
     state: str = Field(description="pending, accepted or hidden (the earner decides)")
     endorser_id: str
     endorser_name: str

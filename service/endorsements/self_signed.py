@@ -20,13 +20,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from service.core.config import Settings
+from service.core.errors import Conflict, NotFound
+from service.core.keystore import Keystore
 from service.credentials.service import credential_url
 from service.endorsements.challenge import ControlProofError, verify_control_proof
 from service.endorsements.credential import InvalidEndorsement, read_endorsement
 from service.endorsements.models import Endorsement, EndorsementChallenge, EndorsementKind
 from service.endorsements.service import InvalidEndorsementRequest, TooManyRequests, endorsable, store
-from service.core.errors import Conflict, NotFound
-from service.core.keystore import Keystore
 from service.verification.service import key_resolver, verify_in_session
 
 CHALLENGE_TTL = timedelta(minutes=10)
@@ -35,44 +35,71 @@ DID_METHODS = ("did:key:", "did:web:")
 NO_SUCH_CHALLENGE = "No such challenge"
 
 
-def create_challenge(session: Session, settings: Settings, credential_id: str, did: str, *,
-                     now: datetime) -> EndorsementChallenge:
+def create_challenge(
+    session: Session, settings: Settings, credential_id: str, did: str, *, now: datetime
+) -> EndorsementChallenge:
     """A fresh challenge for ``did`` to sign before endorsing ``credential_id``. Raises
     :class:`NotFound`, :class:`Conflict`, :class:`InvalidEndorsementRequest` (a DID method
     other than did:key and did:web) or :class:`TooManyRequests`."""
     credential = endorsable(session, credential_id, now)
     if not did.startswith(DID_METHODS):
-        raise InvalidEndorsementRequest("Only did:key and did:web endorsers are supported",
-                                        code="unsupported_did_method")
-    open_challenges = session.exec(select(func.count()).select_from(EndorsementChallenge).where(
-        EndorsementChallenge.credential_id == credential.id, col(EndorsementChallenge.used_at).is_(None),
-        col(EndorsementChallenge.expires_at) > now)).one()
+        raise InvalidEndorsementRequest(
+            "Only did:key and did:web endorsers are supported", code="unsupported_did_method"
+        )
+    open_challenges = session.exec(
+        select(func.count())
+        .select_from(EndorsementChallenge)
+        .where(
+            EndorsementChallenge.credential_id == credential.id,
+            col(EndorsementChallenge.used_at).is_(None),
+            col(EndorsementChallenge.expires_at) > now,
+        )
+    ).one()
     if open_challenges >= MAX_OPEN_CHALLENGES:
         raise TooManyRequests("Too many open challenges for this credential; try again later")
-    challenge = EndorsementChallenge(credential_id=credential.id, did=did, nonce=secrets.token_urlsafe(32),
-                                     expires_at=now + CHALLENGE_TTL, created_at=now)
+    challenge = EndorsementChallenge(
+        credential_id=credential.id,
+        did=did,
+        nonce=secrets.token_urlsafe(32),
+        expires_at=now + CHALLENGE_TTL,
+        created_at=now,
+    )
     session.add(challenge)
     session.flush()
     return challenge
 
 
-def spend_challenge(session: Session, credential_id: str, challenge_id: str,
-                    now: datetime) -> EndorsementChallenge | None:
+def spend_challenge(
+    session: Session, credential_id: str, challenge_id: str, now: datetime
+) -> EndorsementChallenge | None:
     """Mark a challenge of ``credential_id`` used, whatever comes next; returns it, or None when
     there is no such challenge or it was already used. Run it in a transaction of its own."""
     challenge = session.get(EndorsementChallenge, challenge_id)
     if challenge is None or challenge.credential_id != credential_id:
         return None
-    spent = session.connection().execute(
-        update(EndorsementChallenge)
-        .where(col(EndorsementChallenge.id) == challenge_id, col(EndorsementChallenge.used_at).is_(None))
-        .values(used_at=now)).rowcount
+    spent = (
+        session.connection()
+        .execute(
+            update(EndorsementChallenge)
+            .where(col(EndorsementChallenge.id) == challenge_id, col(EndorsementChallenge.used_at).is_(None))
+            .values(used_at=now)
+        )
+        .rowcount
+    )
     return challenge if spent == 1 else None
 
 
-def submit_signed_endorsement(session: Session, settings: Settings, keystore: Keystore,
-                              credential_id: str, challenge: EndorsementChallenge | None, *, proof: str,
-                              endorsement: dict[str, Any] | str, now: datetime) -> Endorsement:
+def submit_signed_endorsement(
+    session: Session,
+    settings: Settings,
+    keystore: Keystore,
+    credential_id: str,
+    challenge: EndorsementChallenge | None,
+    *,
+    proof: str,
+    endorsement: dict[str, Any] | str,
+    now: datetime,
+) -> Endorsement:
     """Store an EndorsementCredential signed by the client's DID, after checking the signed
     ``challenge`` (already spent by :func:`spend_challenge`; None: unknown or used) and the
     endorsement (issuer = the DID, subject = the credential, verifies with eddsa-rdfc-2022).
@@ -84,29 +111,40 @@ def submit_signed_endorsement(session: Session, settings: Settings, keystore: Ke
     credential = endorsable(session, credential_id, now)
     audience = credential_url(settings, credential.id)
     try:
-        verify_control_proof(proof, did=challenge.did, nonce=challenge.nonce, audience=audience,
-                             key_resolver=key_resolver(session, settings))
+        verify_control_proof(
+            proof,
+            did=challenge.did,
+            nonce=challenge.nonce,
+            audience=audience,
+            key_resolver=key_resolver(session, settings),
+        )
     except ControlProofError as err:
-        raise InvalidEndorsementRequest(f"The proof does not show control of {challenge.did}: "
-                                        f"{err.code}: {err}", code="invalid_control_proof") from err
+        raise InvalidEndorsementRequest(
+            f"The proof does not show control of {challenge.did}: {err.code}: {err}", code="invalid_control_proof"
+        ) from err
     document, text = _parse_submitted(endorsement)
     try:
         facts = read_endorsement(document)
     except InvalidEndorsement as err:
         raise InvalidEndorsementRequest(str(err), code="invalid_endorsement") from err
     if facts.endorser_id != challenge.did:
-        raise InvalidEndorsementRequest(f"The endorsement's issuer is {facts.endorser_id}, not the DID "
-                                        f"whose control was proven ({challenge.did})", code="endorser_mismatch")
+        raise InvalidEndorsementRequest(
+            f"The endorsement's issuer is {facts.endorser_id}, not the DID whose control was proven ({challenge.did})",
+            code="endorser_mismatch",
+        )
     if facts.subject_id != audience:
-        raise InvalidEndorsementRequest(f"credentialSubject.id must be the endorsed credential, {audience}",
-                                        code="subject_mismatch")
+        raise InvalidEndorsementRequest(
+            f"credentialSubject.id must be the endorsed credential, {audience}", code="subject_mismatch"
+        )
     report = verify_in_session(session, settings, document, keystore=keystore, now=now)
     proof_check = report.check("proof")
     if not report.verified or proof_check is None or proof_check.outcome != "passed":
-        problems = "; ".join(f"{c.id}: {c.reason}" for c in report.checks
-                             if c.outcome == "failed" or (c.id == "proof" and c.outcome != "passed"))
-        raise InvalidEndorsementRequest(f"The endorsement does not verify: {problems}",
-                                        code="endorsement_not_verified")
+        problems = "; ".join(
+            f"{c.id}: {c.reason}"
+            for c in report.checks
+            if c.outcome == "failed" or (c.id == "proof" and c.outcome != "passed")
+        )
+        raise InvalidEndorsementRequest(f"The endorsement does not verify: {problems}", code="endorsement_not_verified")
     return store(session, credential, document, text, kind=EndorsementKind.self_signed, now=now)
 
 

@@ -40,6 +40,10 @@ from service.accounts.models import Account, Role
 from service.accounts.service import normalise_email, proven_email
 from service.audit.service import record
 from service.core.config import Settings
+from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from service.core.keystore import Keystore
+from service.core.models import new_id
+from service.core.paging import PageParams, paginate
 from service.credentials.models import Credential, CredentialState
 from service.credentials.service import credential_url, get_credential, recipient_of
 from service.endorsements.credential import (
@@ -56,11 +60,7 @@ from service.endorsements.models import (
     RequestState,
 )
 from service.endorsements.schemas import EndorsementOut
-from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from service.issuers.service import active_signer, get_issuer
-from service.core.keystore import Keystore
-from service.core.models import new_id
-from service.core.paging import PageParams, paginate
 from service.vc import data_integrity
 from service.vc import openbadges as ob
 from service.vc.errors import VCError
@@ -97,8 +97,7 @@ def endorsable(session: Session, credential_id: str, now: datetime) -> Credentia
     if credential is None:
         raise NotFound("No such credential")
     if credential.state != CredentialState.active:
-        raise Conflict(f"The credential is {credential.state}; it cannot be endorsed",
-                       code="credential_not_active")
+        raise Conflict(f"The credential is {credential.state}; it cannot be endorsed", code="credential_not_active")
     if credential.valid_until is not None and credential.valid_until <= now:
         raise Conflict("The credential has expired; it cannot be endorsed", code="credential_expired")
     return credential
@@ -106,19 +105,31 @@ def endorsable(session: Session, credential_id: str, now: datetime) -> Credentia
 
 # --- A: signed by the issuer on the client's behalf ------------------------------------------------
 
+
 def _close_expired_requests(session: Session, credential_id: str, now: datetime) -> None:
     """Pending requests past their expiry stop being pending (and forget the address)."""
     session.connection().execute(
         update(EndorsementRequest)
-        .where(col(EndorsementRequest.credential_id) == credential_id,
-               col(EndorsementRequest.state) == RequestState.pending,
-               col(EndorsementRequest.expires_at) <= now)
-        .values(state=RequestState.expired, email=None, open_key=None))
+        .where(
+            col(EndorsementRequest.credential_id) == credential_id,
+            col(EndorsementRequest.state) == RequestState.pending,
+            col(EndorsementRequest.expires_at) <= now,
+        )
+        .values(state=RequestState.expired, email=None, open_key=None)
+    )
 
 
-def request_endorsement(session: Session, settings: Settings, credential_id: str, *, email: str,
-                        name: str, statement: str, engagement: Engagement | None,
-                        now: datetime) -> tuple[EndorsementRequest, str]:
+def request_endorsement(
+    session: Session,
+    settings: Settings,
+    credential_id: str,
+    *,
+    email: str,
+    name: str,
+    statement: str,
+    engagement: Engagement | None,
+    now: datetime,
+) -> tuple[EndorsementRequest, str]:
     """Record a client's request to endorse a credential; returns it with the one-time token to
     send to ``email`` (the caller decides whether the token may be shown: never in production).
 
@@ -129,34 +140,53 @@ def request_endorsement(session: Session, settings: Settings, credential_id: str
     address = normalise_email(email)
     identity = recipient_of(session, credential)
     if identity.kind == "email" and identity.email == address:
-        raise InvalidEndorsementRequest("The credential's earner cannot endorse it",
-                                        code="self_endorsement")
+        raise InvalidEndorsementRequest("The credential's earner cannot endorse it", code="self_endorsement")
     _close_expired_requests(session, credential.id, now)
     open_key = _sha256(f"{credential.id}\n{address}")
     if session.exec(select(EndorsementRequest.id).where(EndorsementRequest.open_key == open_key)).first():
-        raise Conflict("A request from this address to endorse this credential is already waiting "
-                       "for confirmation", code="endorsement_request_pending")
-    pending = session.exec(select(func.count()).select_from(EndorsementRequest).where(
-        EndorsementRequest.credential_id == credential.id,
-        EndorsementRequest.state == RequestState.pending)).one()
+        raise Conflict(
+            "A request from this address to endorse this credential is already waiting for confirmation",
+            code="endorsement_request_pending",
+        )
+    pending = session.exec(
+        select(func.count())
+        .select_from(EndorsementRequest)
+        .where(EndorsementRequest.credential_id == credential.id, EndorsementRequest.state == RequestState.pending)
+    ).one()
     if pending >= MAX_PENDING_REQUESTS:
-        raise TooManyRequests("Too many endorsement requests are waiting for this credential; "
-                              "try again later")
+        raise TooManyRequests("Too many endorsement requests are waiting for this credential; try again later")
     token = secrets.token_urlsafe(32)
     endorsement_request = EndorsementRequest(
-        credential_id=credential.id, email=address, open_key=open_key, endorser_name=name,
-        statement=statement, engagement={} if engagement is None else engagement.to_json(),
-        token_hash=_sha256(token), expires_at=now + TOKEN_TTL, created_at=now)
+        credential_id=credential.id,
+        email=address,
+        open_key=open_key,
+        endorser_name=name,
+        statement=statement,
+        engagement={} if engagement is None else engagement.to_json(),
+        token_hash=_sha256(token),
+        expires_at=now + TOKEN_TTL,
+        created_at=now,
+    )
     session.add(endorsement_request)
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict("A request from this address to endorse this credential is already waiting "
-                       "for confirmation", code="endorsement_request_pending") from None
-    record(session, action="endorsement.request", object_type="endorsementrequest",
-           object_id=endorsement_request.id, issuer_id=credential.issuer_id,
-           after={"credential_id": credential.id, "endorser_name": name,
-                  "expires_at": endorsement_request.expires_at.isoformat()})
+        raise Conflict(
+            "A request from this address to endorse this credential is already waiting for confirmation",
+            code="endorsement_request_pending",
+        ) from None
+    record(
+        session,
+        action="endorsement.request",
+        object_type="endorsementrequest",
+        object_id=endorsement_request.id,
+        issuer_id=credential.issuer_id,
+        after={
+            "credential_id": credential.id,
+            "endorser_name": name,
+            "expires_at": endorsement_request.expires_at.isoformat(),
+        },
+    )
     return endorsement_request, token
 
 
@@ -178,21 +208,33 @@ def spend_attempt(session: Session, request_id: str, now: datetime) -> Attempt:
     if found is None:
         return Attempt.unknown
     if found.state != RequestState.pending:
-        return Attempt(str(found.state)) if found.state in (RequestState.confirmed, RequestState.locked) \
+        return (
+            Attempt(str(found.state))
+            if found.state in (RequestState.confirmed, RequestState.locked)
             else Attempt.expired
+        )
     if found.expires_at <= now:
         return Attempt.expired
-    counted = session.connection().execute(
-        update(EndorsementRequest)
-        .where(col(EndorsementRequest.id) == request_id, col(EndorsementRequest.state) == RequestState.pending,
-               col(EndorsementRequest.attempts) < MAX_ATTEMPTS)
-        .values(attempts=EndorsementRequest.attempts + 1)).rowcount
+    counted = (
+        session.connection()
+        .execute(
+            update(EndorsementRequest)
+            .where(
+                col(EndorsementRequest.id) == request_id,
+                col(EndorsementRequest.state) == RequestState.pending,
+                col(EndorsementRequest.attempts) < MAX_ATTEMPTS,
+            )
+            .values(attempts=EndorsementRequest.attempts + 1)
+        )
+        .rowcount
+    )
     if counted == 1:
         return Attempt.allowed
     session.connection().execute(
         update(EndorsementRequest)
         .where(col(EndorsementRequest.id) == request_id, col(EndorsementRequest.state) == RequestState.pending)
-        .values(state=RequestState.locked, email=None, open_key=None))
+        .values(state=RequestState.locked, email=None, open_key=None)
+    )
     return Attempt.locked
 
 
@@ -208,8 +250,9 @@ def raise_unless_allowed(attempt: Attempt) -> None:
         raise TooManyRequests(f"Too many wrong tokens ({MAX_ATTEMPTS}): this request is locked; ask again")
 
 
-def confirm_request(session: Session, keystore: Keystore, settings: Settings, request_id: str,
-                    token: str, *, now: datetime) -> Endorsement:
+def confirm_request(
+    session: Session, keystore: Keystore, settings: Settings, request_id: str, token: str, *, now: datetime
+) -> Endorsement:
     """Check ``token`` and issue the endorsement, signed by the credential's issuer. Call
     :func:`spend_attempt` first (in its own transaction). Raises :class:`NotFound`,
     :class:`Conflict` or :class:`InvalidEndorsementRequest` (``invalid_token``)."""
@@ -225,21 +268,31 @@ def confirm_request(session: Session, keystore: Keystore, settings: Settings, re
     achievement = document.get("credentialSubject", {}).get("achievement", {})
     endorsement_id = new_id()
     unsigned = build_issuer_signed_endorsement(
-        endorsement_id=endorsement_url(settings, endorsement_id), issuer_did=issuer.did,
-        issuer_name=issuer.name, endorser_name=pending.endorser_name, endorser_email=pending.email,
+        endorsement_id=endorsement_url(settings, endorsement_id),
+        issuer_did=issuer.did,
+        issuer_name=issuer.name,
+        endorser_name=pending.endorser_name,
+        endorser_email=pending.email,
         subject_id=credential_url(settings, credential.id),
         achievement_name=str(achievement.get("name") or document.get("name") or "Open Badge"),
         comment=endorsement_comment(pending.statement, Engagement.from_json(pending.engagement)),
-        valid_from=now)
+        valid_from=now,
+    )
     try:
         ob.validate_credential_strict(unsigned)
-        signed = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"),
-                                     proof_as_list=True)
+        signed = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"), proof_as_list=True)
     except VCError as err:
         raise InvalidEndorsementRequest(f"The endorsement cannot be issued: {err}") from err
-    endorsement = store(session, credential, signed, json.dumps(signed, ensure_ascii=False, indent=2),
-                         kind=EndorsementKind.issuer_signed, now=now, endorsement_id=endorsement_id,
-                         request_id=pending.id)
+    endorsement = store(
+        session,
+        credential,
+        signed,
+        json.dumps(signed, ensure_ascii=False, indent=2),
+        kind=EndorsementKind.issuer_signed,
+        now=now,
+        endorsement_id=endorsement_id,
+        request_id=pending.id,
+    )
     pending.state, pending.confirmed_at = RequestState.confirmed, now
     pending.email = pending.open_key = None
     session.add(pending)
@@ -247,29 +300,57 @@ def confirm_request(session: Session, keystore: Keystore, settings: Settings, re
     return endorsement
 
 
-def store(session: Session, credential: Credential, document: dict[str, Any], text: str, *,
-           kind: EndorsementKind, now: datetime, endorsement_id: str | None = None,
-           request_id: str | None = None) -> Endorsement:
+def store(
+    session: Session,
+    credential: Credential,
+    document: dict[str, Any],
+    text: str,
+    *,
+    kind: EndorsementKind,
+    now: datetime,
+    endorsement_id: str | None = None,
+    request_id: str | None = None,
+) -> Endorsement:
     facts = read_endorsement(document)
     endorsement = Endorsement(
-        id=endorsement_id or new_id(), credential_id=credential.id, issuer_id=credential.issuer_id,
-        kind=kind, state=EndorsementState.pending, endorsement_uri=facts.uri[:2048],
-        endorser_id=facts.endorser_id[:2048], endorser_name=facts.endorser_name, comment=facts.comment,
-        jsonld=text, issued_at=now, request_id=request_id)
+        id=endorsement_id or new_id(),
+        credential_id=credential.id,
+        issuer_id=credential.issuer_id,
+        kind=kind,
+        state=EndorsementState.pending,
+        endorsement_uri=facts.uri[:2048],
+        endorser_id=facts.endorser_id[:2048],
+        endorser_name=facts.endorser_name,
+        comment=facts.comment,
+        jsonld=text,
+        issued_at=now,
+        request_id=request_id,
+    )
     session.add(endorsement)
     try:
         session.flush()
     except IntegrityError:
         raise Conflict("This endorsement was already submitted", code="endorsement_exists") from None
-    record(session, action="endorsement.issue", object_type="endorsement", object_id=endorsement.id,
-           issuer_id=credential.issuer_id,
-           after={"credential_id": credential.id, "kind": str(kind), "endorser_id": endorsement.endorser_id,
-                  "endorser_name": endorsement.endorser_name, "endorsement_uri": endorsement.endorsement_uri,
-                  "state": str(endorsement.state)})
+    record(
+        session,
+        action="endorsement.issue",
+        object_type="endorsement",
+        object_id=endorsement.id,
+        issuer_id=credential.issuer_id,
+        after={
+            "credential_id": credential.id,
+            "kind": str(kind),
+            "endorser_id": endorsement.endorser_id,
+            "endorser_name": endorsement.endorser_name,
+            "endorsement_uri": endorsement.endorsement_uri,
+            "state": str(endorsement.state),
+        },
+    )
     return endorsement
 
 
 # --- the earner's decision, and reading ------------------------------------------------------------
+
 
 def owns(session: Session, account: Account, credential: Credential) -> bool:
     """True when ``account`` is the earner the credential was issued to (by email address)."""
@@ -279,12 +360,15 @@ def owns(session: Session, account: Account, credential: Credential) -> bool:
     return identity.kind == "email" and identity.email == proven_email(account)
 
 
-TRANSITIONS = {EndorsementState.accepted: frozenset({EndorsementState.pending, EndorsementState.hidden}),
-               EndorsementState.hidden: frozenset({EndorsementState.pending, EndorsementState.accepted})}
+TRANSITIONS = {
+    EndorsementState.accepted: frozenset({EndorsementState.pending, EndorsementState.hidden}),
+    EndorsementState.hidden: frozenset({EndorsementState.pending, EndorsementState.accepted}),
+}
 
 
-def decide(session: Session, endorsement_id: str, to: EndorsementState, *, viewer: Account,
-           now: datetime) -> Endorsement:
+def decide(
+    session: Session, endorsement_id: str, to: EndorsementState, *, viewer: Account, now: datetime
+) -> Endorsement:
     """The earner accepts (public from now on) or hides an endorsement of their credential.
     ``pending`` -> ``accepted`` | ``hidden``, and either of those to the other. Raises
     :class:`NotFound` (also for anyone who may not see the credential), :class:`Forbidden`
@@ -301,25 +385,43 @@ def decide(session: Session, endorsement_id: str, to: EndorsementState, *, viewe
     before = EndorsementState(endorsement.state)
     if before not in TRANSITIONS[to]:
         raise Conflict(f"The endorsement is already {before}", code=f"endorsement_already_{before}")
-    moved = session.connection().execute(
-        update(Endorsement).where(col(Endorsement.id) == endorsement.id, col(Endorsement.state) == before)
-        .values(state=to, state_changed_at=now)).rowcount
+    moved = (
+        session.connection()
+        .execute(
+            update(Endorsement)
+            .where(col(Endorsement.id) == endorsement.id, col(Endorsement.state) == before)
+            .values(state=to, state_changed_at=now)
+        )
+        .rowcount
+    )
     if moved != 1:
         raise Conflict("The endorsement changed at the same moment; reload it", code="concurrent_change")
     session.refresh(endorsement)
     action = "endorsement.accept" if to == EndorsementState.accepted else "endorsement.hide"
-    record(session, action=action, object_type="endorsement", object_id=endorsement.id, actor=viewer,
-           issuer_id=endorsement.issuer_id, before={"state": str(before)}, after={"state": str(to)})
+    record(
+        session,
+        action=action,
+        object_type="endorsement",
+        object_id=endorsement.id,
+        actor=viewer,
+        issuer_id=endorsement.issuer_id,
+        before={"state": str(before)},
+        after={"state": str(to)},
+    )
     return endorsement
 
 
-def list_endorsements(session: Session, credential_id: str, params: PageParams, *,
-                      viewer: Account) -> tuple[list[Endorsement], int]:
+def list_endorsements(
+    session: Session, credential_id: str, params: PageParams, *, viewer: Account
+) -> tuple[list[Endorsement], int]:
     """One page of a credential's endorsements (every state), newest first, for whoever may see
     the credential (its earner, its issuer's staff, admins); :class:`NotFound` otherwise."""
     credential = get_credential(session, credential_id, viewer=viewer)
-    statement = (select(Endorsement).where(Endorsement.credential_id == credential.id)
-                 .order_by(col(Endorsement.issued_at).desc(), col(Endorsement.id)))
+    statement = (
+        select(Endorsement)
+        .where(Endorsement.credential_id == credential.id)
+        .order_by(col(Endorsement.issued_at).desc(), col(Endorsement.id))
+    )
     return paginate(session, statement, params)
 
 
@@ -333,16 +435,27 @@ def public_endorsement(session: Session, endorsement_id: str) -> Endorsement:
 
 def accepted_endorsements(session: Session, credential_id: str) -> list[Endorsement]:
     """A credential's accepted endorsements, oldest first."""
-    return list(session.exec(select(Endorsement).where(
-        Endorsement.credential_id == credential_id, Endorsement.state == EndorsementState.accepted)
-        .order_by(col(Endorsement.issued_at), col(Endorsement.id))))
+    return list(
+        session.exec(
+            select(Endorsement)
+            .where(Endorsement.credential_id == credential_id, Endorsement.state == EndorsementState.accepted)
+            .order_by(col(Endorsement.issued_at), col(Endorsement.id))
+        )
+    )
 
 
 def view(settings: Settings, endorsement: Endorsement) -> EndorsementOut:
     """The API view of an endorsement, with the signed document parsed from the stored text."""
     return EndorsementOut(
-        id=endorsement.id, credential_id=endorsement.credential_id, kind=str(endorsement.kind),
-        state=str(endorsement.state), endorser_id=endorsement.endorser_id,
-        endorser_name=endorsement.endorser_name, comment=endorsement.comment,
-        issued_at=endorsement.issued_at, state_changed_at=endorsement.state_changed_at,
-        url=endorsement_url(settings, endorsement.id), endorsement=json.loads(endorsement.jsonld))
+        id=endorsement.id,
+        credential_id=endorsement.credential_id,
+        kind=str(endorsement.kind),
+        state=str(endorsement.state),
+        endorser_id=endorsement.endorser_id,
+        endorser_name=endorsement.endorser_name,
+        comment=endorsement.comment,
+        issued_at=endorsement.issued_at,
+        state_changed_at=endorsement.state_changed_at,
+        url=endorsement_url(settings, endorsement.id),
+        endorsement=json.loads(endorsement.jsonld),
+    )

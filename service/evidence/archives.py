@@ -73,14 +73,14 @@ class _Budget:
     def count_entry(self) -> None:
         self.entries += 1
         if self.entries > self.limits.max_entries:
-            raise ArchiveRefused("archive_too_many_entries",
-                                 f"the archive has more than {self.limits.max_entries} entries")
+            raise ArchiveRefused(
+                "archive_too_many_entries", f"the archive has more than {self.limits.max_entries} entries"
+            )
 
     def count_bytes(self, n: int) -> None:
         self.inflated += n
         if self.inflated > self.limits.max_total_bytes:
-            raise ArchiveRefused("archive_too_large",
-                                 f"the archive expands beyond {self.limits.max_total_bytes} bytes")
+            raise ArchiveRefused("archive_too_large", f"the archive expands beyond {self.limits.max_total_bytes} bytes")
 
 
 def is_archive_type(media_type: str) -> bool:
@@ -101,9 +101,14 @@ def list_archive(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> list[A
     return inspect_archive(data, limits)
 
 
-def read_text_members(data: bytes, limits: ArchiveLimits = ArchiveLimits(), *,
-                      max_member_bytes: int = 256 * 1024, max_total_bytes: int = 2 * 1024 * 1024,
-                      max_members: int = 200) -> dict[str, str]:
+def read_text_members(
+    data: bytes,
+    limits: ArchiveLimits = ArchiveLimits(),
+    *,
+    max_member_bytes: int = 256 * 1024,
+    max_total_bytes: int = 2 * 1024 * 1024,
+    max_members: int = 200,
+) -> dict[str, str]:
     """``{name: text}`` of the archive's small UTF-8 text members, in archive order.
 
     Only members of at most ``max_member_bytes``, at most ``max_members`` of them and
@@ -168,8 +173,7 @@ def _register(budget: _Budget, name: str, *, top: bool) -> str:
 
 def _check_ratio(limits: ArchiveLimits, inflated: int, compressed: int) -> None:
     if inflated > RATIO_FLOOR and inflated > limits.max_ratio * max(compressed, 1):
-        raise ArchiveRefused("archive_ratio", f"the archive expands more than {limits.max_ratio} times "
-                                              "(a zip bomb?)")
+        raise ArchiveRefused("archive_ratio", f"the archive expands more than {limits.max_ratio} times (a zip bomb?)")
 
 
 def _nested(name: str, head: bytes, limits: ArchiveLimits, depth: int) -> bool:
@@ -178,16 +182,26 @@ def _nested(name: str, head: bytes, limits: ArchiveLimits, depth: int) -> bool:
     if not inspectable and not head.startswith(_OTHER_ARCHIVE_MAGIC):
         return False
     if depth + 1 > limits.max_depth:
-        raise ArchiveRefused("archive_nested", f"{name[:200]!r}: archives nested more than "
-                                               f"{limits.max_depth} deep are refused")
+        raise ArchiveRefused(
+            "archive_nested", f"{name[:200]!r}: archives nested more than {limits.max_depth} deep are refused"
+        )
     if not inspectable:
-        raise ArchiveRefused("archive_nested", f"{name[:200]!r}: only nested ZIP, tar and gzip "
-                                               "archives can be inspected")
+        raise ArchiveRefused(
+            "archive_nested", f"{name[:200]!r}: only nested ZIP, tar and gzip archives can be inspected"
+        )
     return True
 
 
-def _read_member(stream: BinaryIO, name: str, declared: int | None, budget: _Budget,
-                 limits: ArchiveLimits, *, depth: int, count: bool) -> bool:
+def _read_member(
+    stream: BinaryIO,
+    name: str,
+    declared: int | None,
+    budget: _Budget,
+    limits: ArchiveLimits,
+    *,
+    depth: int,
+    count: bool,
+) -> bool:
     """Inflate one member, counting its bytes when ``count``; a nested archive is inspected by
     the same rules (its contents count against the same budget). True when it is an archive."""
     size = 0
@@ -222,8 +236,10 @@ def _inspect_zip(data: bytes, limits: ArchiveLimits, budget: _Budget, *, depth: 
         raise ArchiveRefused("archive_too_many_entries", f"the archive has more than {limits.max_entries} entries")
     declared = sum(info.file_size for info in infos)
     if declared + budget.inflated > limits.max_total_bytes:
-        raise ArchiveRefused("archive_too_large", f"the archive expands to {declared} bytes; "
-                                                  f"at most {limits.max_total_bytes} are accepted")
+        raise ArchiveRefused(
+            "archive_too_large",
+            f"the archive expands to {declared} bytes; at most {limits.max_total_bytes} are accepted",
+        )
     _check_ratio(limits, declared, len(data))
     entries = []
     start = budget.inflated
@@ -233,8 +249,9 @@ def _inspect_zip(data: bytes, limits: ArchiveLimits, budget: _Budget, *, depth: 
         if kind == 0o120000:
             raise ArchiveRefused("archive_symlink", f"the archive entry {info.filename[:200]!r} is a symbolic link")
         if kind not in (0, 0o100000, 0o040000):
-            raise ArchiveRefused("archive_special_file", f"the archive entry {info.filename[:200]!r} "
-                                                         "is not a regular file or folder")
+            raise ArchiveRefused(
+                "archive_special_file", f"the archive entry {info.filename[:200]!r} is not a regular file or folder"
+            )
         if info.flag_bits & 0x1:
             raise ArchiveRefused("archive_encrypted", f"the archive entry {info.filename[:200]!r} is encrypted")
         if info.is_dir():
@@ -242,14 +259,21 @@ def _inspect_zip(data: bytes, limits: ArchiveLimits, budget: _Budget, *, depth: 
             continue
         try:
             with archive.open(info) as member:
-                nested = _read_member(member, info.filename, info.file_size, budget, limits,
-                                      depth=depth, count=True)
+                nested = _read_member(member, info.filename, info.file_size, budget, limits, depth=depth, count=True)
         except ArchiveRefused:
             raise
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError,
-                zlib.error, ValueError) as err:
-            raise ArchiveRefused("archive_broken", f"the archive entry {info.filename[:200]!r} "
-                                                   f"cannot be read: {err}") from None
+        except (
+            zipfile.BadZipFile,
+            NotImplementedError,
+            RuntimeError,
+            EOFError,
+            OSError,
+            zlib.error,
+            ValueError,
+        ) as err:
+            raise ArchiveRefused(
+                "archive_broken", f"the archive entry {info.filename[:200]!r} cannot be read: {err}"
+            ) from None
         entries.append(ArchiveEntry(name, info.file_size, is_archive=nested))
     _check_ratio(limits, budget.inflated - start, len(data))
     return entries
@@ -266,7 +290,7 @@ def _inspect_gzip(data: bytes, limits: ArchiveLimits, budget: _Budget, *, depth:
                 budget.count_bytes(len(chunk))
                 _check_ratio(limits, size, len(data))
                 if len(head) < 512:
-                    head += chunk[:512 - len(head)]
+                    head += chunk[: 512 - len(head)]
     except (OSError, EOFError, zlib.error) as err:
         raise ArchiveRefused("archive_broken", f"not a readable gzip stream: {err}") from None
     with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
@@ -277,7 +301,9 @@ def _inspect_gzip(data: bytes, limits: ArchiveLimits, budget: _Budget, *, depth:
     return [ArchiveEntry(name, size, is_archive=nested)]
 
 
-def _inspect_tar(stream: BinaryIO, limits: ArchiveLimits, budget: _Budget, *, depth: int, top: bool) -> list[ArchiveEntry]:
+def _inspect_tar(
+    stream: BinaryIO, limits: ArchiveLimits, budget: _Budget, *, depth: int, top: bool
+) -> list[ArchiveEntry]:
     """A tar stream whose bytes are already accounted for (they are the upload, or were counted
     when they were inflated)."""
     entries = []
@@ -291,11 +317,14 @@ def _inspect_tar(stream: BinaryIO, limits: ArchiveLimits, budget: _Budget, *, de
                     entries.append(ArchiveEntry(name, 0, is_dir=True))
                     continue
                 if not member.isfile():
-                    raise ArchiveRefused("archive_special_file", f"the archive entry {member.name[:200]!r} "
-                                                                 "is not a regular file or folder")
+                    raise ArchiveRefused(
+                        "archive_special_file",
+                        f"the archive entry {member.name[:200]!r} is not a regular file or folder",
+                    )
                 extracted = tar.extractfile(member)
                 nested = extracted is not None and _read_member(
-                    extracted, member.name, member.size, budget, limits, depth=depth, count=False)
+                    extracted, member.name, member.size, budget, limits, depth=depth, count=False
+                )
                 entries.append(ArchiveEntry(name, member.size, is_archive=nested))
     except ArchiveRefused:
         raise
@@ -305,6 +334,7 @@ def _inspect_tar(stream: BinaryIO, limits: ArchiveLimits, budget: _Budget, *, de
 
 
 # --- reading members (after inspection) -------------------------------------------------------
+
 
 def _members(data: bytes, max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
     """``(name, bytes)`` of the regular top-level members no larger than ``max_member_bytes``."""

@@ -23,8 +23,13 @@ from service.vc.multikey import multibase_encode
 
 SHA2_256_MULTIHASH_PREFIX = b"\x12\x20"
 NARRATIVE_MAX_CHARS = 10_000
-GENRES = {"url": "Web page", "repository": "Repository", "file": "File", "text": "Narrative",
-          "testimonial": "Testimonial"}
+GENRES = {
+    "url": "Web page",
+    "repository": "Repository",
+    "file": "File",
+    "text": "Narrative",
+    "testimonial": "Testimonial",
+}
 
 
 def digest_multibase(sha256_hex: str) -> str:
@@ -43,7 +48,7 @@ def item_url(settings: Settings, item_id: str) -> str:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= NARRATIVE_MAX_CHARS else text[:NARRATIVE_MAX_CHARS - 1] + "…"
+    return text if len(text) <= NARRATIVE_MAX_CHARS else text[: NARRATIVE_MAX_CHARS - 1] + "…"
 
 
 def _entry(settings: Settings, item: EvidenceItemRecord, text: str | None) -> dict[str, Any]:
@@ -57,8 +62,10 @@ def _entry(settings: Settings, item: EvidenceItemRecord, text: str | None) -> di
     elif item.kind == "repository":
         entry["id"] = item.url
         entry["name"] = f"{item.name or item.url} at commit {item.commit}"
-        entry["description"] = (f"Git repository {item.url} at commit {item.commit}; the digest is of "
-                                "SkillCred's stored git bundle of its history up to that commit.")
+        entry["description"] = (
+            f"Git repository {item.url} at commit {item.commit}; the digest is of "
+            "SkillCred's stored git bundle of its history up to that commit."
+        )
     else:
         entry["id"] = item_url(settings, item.id)
         if item.kind == "file":
@@ -77,8 +84,9 @@ def _entry(settings: Settings, item: EvidenceItemRecord, text: str | None) -> di
     return entry
 
 
-def credential_evidence_entries(settings: Settings, items: Iterable[EvidenceItemRecord],
-                                texts: Sequence[str | None] | None = None) -> list[dict[str, Any]]:
+def credential_evidence_entries(
+    settings: Settings, items: Iterable[EvidenceItemRecord], texts: Sequence[str | None] | None = None
+) -> list[dict[str, Any]]:
     """The ``evidence`` entries for ``items`` (``texts``: each item's stored text, for the
     narratives of text and testimonial items; None where it is not text)."""
     items = list(items)

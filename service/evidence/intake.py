@@ -23,15 +23,16 @@ from ipaddress import IPv4Network, IPv6Network
 
 from service.core.config import Settings
 from service.core.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType
+from service.core.models import utcnow
 from service.evidence import sniff as sniffing
 from service.evidence.archives import ArchiveLimits, ArchiveRefused, inspect_archive, is_archive_type
 from service.evidence.repositories import RepositoryFetcher
-from service.core.models import utcnow
 from service.net.errors import FetchError
 from service.net.fetch import SafeFetcher
 
-ACCEPTED_BINARY = frozenset({"application/pdf", *sniffing.IMAGE_TYPES, *sniffing.ARCHIVE_TYPES,
-                             *sniffing.OOXML_TYPES.values()})
+ACCEPTED_BINARY = frozenset(
+    {"application/pdf", *sniffing.IMAGE_TYPES, *sniffing.ARCHIVE_TYPES, *sniffing.OOXML_TYPES.values()}
+)
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}")
 _FILE_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 UPLOAD_PATH_PATTERN = r"/v1/evidence/bundles/[^/]+/files"
@@ -60,9 +61,11 @@ class EvidenceLimits:
             max_file_bytes=settings.evidence_max_file_bytes,
             max_items=settings.evidence_max_items,
             max_bundle_bytes=settings.evidence_max_bundle_bytes,
-            archive=ArchiveLimits(max_entries=settings.evidence_archive_max_entries,
-                                  max_total_bytes=settings.evidence_archive_max_uncompressed_bytes,
-                                  max_ratio=settings.evidence_archive_max_ratio),
+            archive=ArchiveLimits(
+                max_entries=settings.evidence_archive_max_entries,
+                max_total_bytes=settings.evidence_archive_max_uncompressed_bytes,
+                max_ratio=settings.evidence_archive_max_ratio,
+            ),
         )
 
 
@@ -74,19 +77,24 @@ class EvidenceFetchers:
     repositories: RepositoryFetcher
 
     @classmethod
-    def from_settings(cls, settings: Settings,
-                      allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()) -> EvidenceFetchers:
+    def from_settings(
+        cls, settings: Settings, allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
+    ) -> EvidenceFetchers:
         """The production fetchers: https only, public addresses only (``allowed_networks`` is
         for code that deliberately trusts a network, e.g. tests; no setting reaches it)."""
         return cls(
-            urls=SafeFetcher(timeout=settings.evidence_fetch_timeout_seconds,
-                             max_bytes=settings.evidence_max_file_bytes, allowed_networks=allowed_networks),
+            urls=SafeFetcher(
+                timeout=settings.evidence_fetch_timeout_seconds,
+                max_bytes=settings.evidence_max_file_bytes,
+                allowed_networks=allowed_networks,
+            ),
             repositories=RepositoryFetcher(
                 timeout=settings.evidence_clone_timeout_seconds,
                 max_bytes=settings.evidence_max_repository_bytes,
                 max_checkout_bytes=settings.evidence_max_checkout_bytes,
                 max_checkout_files=settings.evidence_max_checkout_files,
-                allowed_networks=allowed_networks),
+                allowed_networks=allowed_networks,
+            ),
         )
 
 
@@ -111,8 +119,9 @@ class PreparedItem:
 
 
 def file_too_large(limits: EvidenceLimits) -> PayloadTooLarge:
-    return PayloadTooLarge(f"An evidence item may hold at most {limits.max_file_bytes} bytes",
-                           code="evidence_file_too_large")
+    return PayloadTooLarge(
+        f"An evidence item may hold at most {limits.max_file_bytes} bytes", code="evidence_file_too_large"
+    )
 
 
 def checked_content(data: bytes, limits: EvidenceLimits, *, file_name: str | None = None) -> str:
@@ -123,13 +132,13 @@ def checked_content(data: bytes, limits: EvidenceLimits, *, file_name: str | Non
         raise file_too_large(limits)
     sniffed = sniffing.sniff(data, file_name)
     if sniffed.media_type == sniffing.EXECUTABLE:
-        raise UnsupportedMediaType("Executable programs are not accepted as evidence",
-                                   code="evidence_executable")
+        raise UnsupportedMediaType("Executable programs are not accepted as evidence", code="evidence_executable")
     if not sniffed.is_text and sniffed.media_type not in ACCEPTED_BINARY:
         raise UnsupportedMediaType(
             "This kind of file is not accepted as evidence: send PDF, PNG, JPEG, GIF, WebP, UTF-8 "
             "text (Markdown, HTML, JSON, CSV...), or a ZIP, tar or gzip archive",
-            code="evidence_media_type_unsupported")
+            code="evidence_media_type_unsupported",
+        )
     if is_archive_type(sniffed.media_type):
         try:
             inspect_archive(data, limits.archive)
@@ -156,6 +165,7 @@ def declared_type(content_type: str | None) -> str | None:
 
 # --- the kinds ------------------------------------------------------------------------------
 
+
 def prepare_text(text: str, limits: EvidenceLimits, *, name: str | None) -> PreparedItem:
     """A narrative: its UTF-8 bytes, stored as written (``text/plain``)."""
     data = text.encode("utf-8")
@@ -164,23 +174,44 @@ def prepare_text(text: str, limits: EvidenceLimits, *, name: str | None) -> Prep
     return PreparedItem(kind="text", data=data, media_type="text/plain", name=name)
 
 
-def prepare_testimonial(statement: str, limits: EvidenceLimits, *, author_name: str, contact_email: str | None,
-                        contact_phone: str | None, name: str | None) -> PreparedItem:
+def prepare_testimonial(
+    statement: str,
+    limits: EvidenceLimits,
+    *,
+    author_name: str,
+    contact_email: str | None,
+    contact_phone: str | None,
+    name: str | None,
+) -> PreparedItem:
     """A client's statement (stored as UTF-8 bytes); author and contact go in the row only."""
     data = statement.encode("utf-8")
     if len(data) > limits.max_file_bytes:
         raise file_too_large(limits)
-    return PreparedItem(kind="testimonial", data=data, media_type="text/plain", name=name,
-                        author_name=author_name, contact_email=contact_email, contact_phone=contact_phone)
+    return PreparedItem(
+        kind="testimonial",
+        data=data,
+        media_type="text/plain",
+        name=name,
+        author_name=author_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+    )
 
 
-def prepare_file(data: bytes, limits: EvidenceLimits, *, file_name: str | None, content_type: str | None,
-                 name: str | None) -> PreparedItem:
+def prepare_file(
+    data: bytes, limits: EvidenceLimits, *, file_name: str | None, content_type: str | None, name: str | None
+) -> PreparedItem:
     """An upload: sniffed, checked against the policy, archives inspected."""
     file_name = safe_file_name(file_name)
     media_type = checked_content(data, limits, file_name=file_name)
-    return PreparedItem(kind="file", data=data, media_type=media_type, name=name, file_name=file_name,
-                        declared_media_type=declared_type(content_type))
+    return PreparedItem(
+        kind="file",
+        data=data,
+        media_type=media_type,
+        name=name,
+        file_name=file_name,
+        declared_media_type=declared_type(content_type),
+    )
 
 
 def prepare_url(fetcher: SafeFetcher, url: str, limits: EvidenceLimits, *, name: str | None) -> PreparedItem:
@@ -190,18 +221,35 @@ def prepare_url(fetcher: SafeFetcher, url: str, limits: EvidenceLimits, *, name:
     except FetchError as err:
         raise ServiceError(f"The URL could not be fetched: {err}", code=f"url_{err.code}", status_code=422) from None
     media_type = checked_content(result.content, limits, file_name=result.url.rsplit("/", 1)[-1])
-    return PreparedItem(kind="url", data=result.content, media_type=media_type, name=name, url=url,
-                        final_url=result.url, http_status=result.status, fetched_at=utcnow(),
-                        declared_media_type=declared_type(result.headers.get("content-type")))
+    return PreparedItem(
+        kind="url",
+        data=result.content,
+        media_type=media_type,
+        name=name,
+        url=url,
+        final_url=result.url,
+        http_status=result.status,
+        fetched_at=utcnow(),
+        declared_media_type=declared_type(result.headers.get("content-type")),
+    )
 
 
-def prepare_repository(fetcher: RepositoryFetcher, url: str, commit: str, limits: EvidenceLimits, *,
-                       name: str | None) -> PreparedItem:
+def prepare_repository(
+    fetcher: RepositoryFetcher, url: str, commit: str, limits: EvidenceLimits, *, name: str | None
+) -> PreparedItem:
     """Clone ``url`` now (SSRF-safe, capped) and keep its history up to ``commit`` as a git bundle."""
     try:
         cloned = fetcher.fetch(url, commit)
     except FetchError as err:
-        raise ServiceError(f"The repository could not be cloned: {err}", code=f"repository_{err.code}",
-                           status_code=422) from None
-    return PreparedItem(kind="repository", data=cloned.bundle, media_type=sniffing.GIT_BUNDLE, name=name,
-                        url=url, commit=cloned.commit, fetched_at=utcnow())
+        raise ServiceError(
+            f"The repository could not be cloned: {err}", code=f"repository_{err.code}", status_code=422
+        ) from None
+    return PreparedItem(
+        kind="repository",
+        data=cloned.bundle,
+        media_type=sniffing.GIT_BUNDLE,
+        name=name,
+        url=url,
+        commit=cloned.commit,
+        fetched_at=utcnow(),
+    )

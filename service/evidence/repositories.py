@@ -130,8 +130,9 @@ def parse_repository_url(url: object) -> RepositoryTarget:
     hostname, literal = url_host(hostname, url)
     if literal is None and (not re.fullmatch(r"[A-Za-z0-9.-]+", hostname) or hostname.startswith("-")):
         raise BadUrl(f"invalid host name {hostname!r}", url=url)
-    return RepositoryTarget(url=url, host=hostname if literal else hostname.lower(), port=port or 443,
-                            path=parts.path, literal=literal)
+    return RepositoryTarget(
+        url=url, host=hostname if literal else hostname.lower(), port=port or 443, path=parts.path, literal=literal
+    )
 
 
 class RepositoryFetcher:
@@ -183,8 +184,9 @@ class RepositoryFetcher:
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _fetch_into(self, work: Path, target: RepositoryTarget, addresses: Sequence[IPAddress], commit: str,
-                    deadline: float) -> ClonedRepository:
+    def _fetch_into(
+        self, work: Path, target: RepositoryTarget, addresses: Sequence[IPAddress], commit: str, deadline: float
+    ) -> ClonedRepository:
         """Clone into ``work``, check the commit and the tree, and bundle the pinned history."""
         url = target.url
         clone = work / "repository.git"
@@ -193,26 +195,36 @@ class RepositoryFetcher:
             raise UnknownCommit(f"the commit {commit} is not in {url}", url=url)
         files, tree_bytes = tree_size(self._git, clone, commit, home=work)
         if files > self.max_checkout_files or tree_bytes > self.max_checkout_bytes:
-            raise TooLarge(f"the working tree at {commit[:12]} has {files} files and {tree_bytes} bytes; "
-                           f"at most {self.max_checkout_files} files and {self.max_checkout_bytes} bytes "
-                           "are accepted", url=url)
+            raise TooLarge(
+                f"the working tree at {commit[:12]} has {files} files and {tree_bytes} bytes; "
+                f"at most {self.max_checkout_files} files and {self.max_checkout_bytes} bytes "
+                "are accepted",
+                url=url,
+            )
         bundle = work / "pinned.bundle"
         _git_checked(self._git, clone, "update-ref", PINNED_REF, commit, home=work)
         _git_checked(self._git, clone, "bundle", "create", "--quiet", str(bundle), PINNED_REF, home=work)
         if bundle.stat().st_size > self.max_bytes:
-            raise TooLarge(f"the repository's history up to {commit[:12]} is larger than "
-                           f"{self.max_bytes} bytes", url=url)
-        return ClonedRepository(url=url, commit=commit, bundle=bundle.read_bytes(),
-                                address=str(addresses[0]), files=files, tree_bytes=tree_bytes)
+            raise TooLarge(
+                f"the repository's history up to {commit[:12]} is larger than {self.max_bytes} bytes", url=url
+            )
+        return ClonedRepository(
+            url=url,
+            commit=commit,
+            bundle=bundle.read_bytes(),
+            address=str(addresses[0]),
+            files=files,
+            tree_bytes=tree_bytes,
+        )
 
     def _resolve(self, target: RepositoryTarget, deadline: float) -> list[IPAddress]:
         if target.literal is not None:
             return [target.literal]
-        return resolve_once(self._resolver, target.host, target.port, deadline - time.monotonic(),
-                            url=target.url)
+        return resolve_once(self._resolver, target.host, target.port, deadline - time.monotonic(), url=target.url)
 
-    def _clone(self, target: RepositoryTarget, addresses: Sequence[IPAddress], into: Path, home: Path,
-               deadline: float) -> None:
+    def _clone(
+        self, target: RepositoryTarget, addresses: Sequence[IPAddress], into: Path, home: Path, deadline: float
+    ) -> None:
         pinned = ",".join(f"[{a}]" if isinstance(a, IPv6Address) else str(a) for a in addresses)
         options = {
             "protocol.allow": "never",
@@ -233,8 +245,15 @@ class RepositoryFetcher:
         command += ["clone", "--bare", "--quiet", "--", target.clone_url, str(into)]
         stderr_path = home / "stderr"
         with open(stderr_path, "wb") as stderr:
-            process = subprocess.Popen(command, cwd=home, env=_git_env(home, network=True), stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                cwd=home,
+                env=_git_env(home, network=True),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
             try:
                 self._watch(process, into, target.url, deadline)
             finally:
@@ -255,6 +274,7 @@ class RepositoryFetcher:
 
 # --- git helpers ------------------------------------------------------------------------------
 
+
 def _git_env(home: Path, *, network: bool = False) -> dict[str, str]:
     """A clean environment: no user or system git config, no prompts, no proxies, no askpass."""
     env = {
@@ -274,13 +294,24 @@ def _git_env(home: Path, *, network: bool = False) -> dict[str, str]:
 
 
 def _git_quiet(git: str, repository: Path, *args: str, home: Path) -> int:
-    return subprocess.run([git, "-C", str(repository), *args], env=_git_env(home), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60).returncode
+    return subprocess.run(
+        [git, "-C", str(repository), *args],
+        env=_git_env(home),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+    ).returncode
 
 
 def _git_checked(git: str, repository: Path, *args: str, home: Path) -> bytes:
-    result = subprocess.run([git, "-C", str(repository), *args], env=_git_env(home), stdin=subprocess.DEVNULL,
-                            capture_output=True, timeout=120)
+    result = subprocess.run(
+        [git, "-C", str(repository), *args],
+        env=_git_env(home),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["failed"]
         command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
@@ -328,8 +359,15 @@ def _last_line(path: Path, home: Path) -> str:
     return (lines[-1] if lines else "no reason given").replace(str(home), "")[:300]
 
 
-def checkout_bundle(bundle: Path, commit: str, into: Path, *, git: str = "git",
-                    max_checkout_bytes: int | None = None, max_checkout_files: int | None = None) -> Path:
+def checkout_bundle(
+    bundle: Path,
+    commit: str,
+    into: Path,
+    *,
+    git: str = "git",
+    max_checkout_bytes: int | None = None,
+    max_checkout_files: int | None = None,
+) -> Path:
     """Make ``into`` a git working tree at ``commit`` from a stored ``bundle`` (history included).
 
     Symbolic links are checked out as plain files holding the link text, so nothing in the
@@ -343,9 +381,21 @@ def checkout_bundle(bundle: Path, commit: str, into: Path, *, git: str = "git",
     _git_checked(git, into, "update-ref", PINNED_REF, commit, home=home)
     if max_checkout_bytes is not None or max_checkout_files is not None:
         files, size = tree_size(git, into, commit, home=home)
-        if (max_checkout_files is not None and files > max_checkout_files) or \
-                (max_checkout_bytes is not None and size > max_checkout_bytes):
+        if (max_checkout_files is not None and files > max_checkout_files) or (
+            max_checkout_bytes is not None and size > max_checkout_bytes
+        ):
             raise TooLarge(f"the working tree at {commit[:12]} is too large to check out")
-    _git_checked(git, into, "-c", "core.symlinks=false", "-c", "advice.detachedHead=false",
-                 "checkout", "--quiet", "--detach", commit, home=home)
+    _git_checked(
+        git,
+        into,
+        "-c",
+        "core.symlinks=false",
+        "-c",
+        "advice.detachedHead=false",
+        "checkout",
+        "--quiet",
+        "--detach",
+        commit,
+        home=home,
+    )
     return into

@@ -19,8 +19,11 @@ from sqlmodel import Session
 from service.accounts.models import Account
 from service.achievements.schemas import Name
 from service.api.auth import AnyAccount, EarnerAccount, Public
-from service.core.config import Settings
 from service.api.deps import SessionDep
+from service.api.errors import error_responses
+from service.api.paging import PageDep, set_paging_headers
+from service.core.config import Settings
+from service.core.paging import Page
 from service.evidence import intake, service
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.credential import digest_multibase
@@ -37,9 +40,6 @@ from service.evidence.schemas import (
     TextItemIn,
     UrlItemIn,
 )
-from service.api.errors import error_responses
-from service.core.paging import Page
-from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 public_router = APIRouter(tags=["public"])
@@ -48,8 +48,7 @@ Earner = EarnerAccount
 BundleId = Annotated[str, Path(min_length=1, max_length=36, description="The bundle's id")]
 ItemId = Annotated[str, Path(min_length=1, max_length=36, description="The item's id")]
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-AS_PLAIN_TEXT = frozenset({"text/html", "image/svg+xml", "application/xml", "text/markdown", "text/csv",
-                           "text/plain"})
+AS_PLAIN_TEXT = frozenset({"text/html", "image/svg+xml", "application/xml", "text/markdown", "text/csv", "text/plain"})
 READ_CHUNK = 256 * 1024
 
 
@@ -73,6 +72,7 @@ Fetchers = Annotated[EvidenceFetchers, Depends(evidence_fetchers)]
 
 # --- views ------------------------------------------------------------------------------------
 
+
 def _content_url(item: EvidenceItemRecord) -> str:
     return f"/v1/evidence/bundles/{item.bundle_id}/items/{item.id}/content"
 
@@ -82,25 +82,50 @@ def item_view(item: EvidenceItemRecord, bundle: EvidenceBundleRecord, viewer: Ac
     if item.kind == "testimonial" and service.can_see_contact(viewer, bundle):
         contact = ContactView(email=item.contact_email, phone=item.contact_phone)
     return ItemView(
-        id=item.id, kind=item.kind, name=item.name, sha256=item.sha256,  # type: ignore[arg-type]
-        digest_multibase=digest_multibase(item.sha256), size=item.size, media_type=item.media_type,
-        declared_media_type=item.declared_media_type, file_name=item.file_name, url=item.url,
-        final_url=item.final_url, http_status=item.http_status, fetched_at=item.fetched_at,
-        commit=item.commit, author_name=item.author_name, contact=contact, created_at=item.created_at,
-        content_url=_content_url(item))
+        id=item.id,
+        kind=item.kind,
+        name=item.name,
+        sha256=item.sha256,  # type: ignore[arg-type]
+        digest_multibase=digest_multibase(item.sha256),
+        size=item.size,
+        media_type=item.media_type,
+        declared_media_type=item.declared_media_type,
+        file_name=item.file_name,
+        url=item.url,
+        final_url=item.final_url,
+        http_status=item.http_status,
+        fetched_at=item.fetched_at,
+        commit=item.commit,
+        author_name=item.author_name,
+        contact=contact,
+        created_at=item.created_at,
+        content_url=_content_url(item),
+    )
 
 
 def _summary_fields(bundle: EvidenceBundleRecord, count: int, total: int) -> dict:
-    return dict(id=bundle.id, achievement_id=bundle.achievement_id, issuer_id=bundle.issuer_id,
-                owner_id=bundle.owner_id, title=bundle.title, state=bundle.state, item_count=count,
-                total_bytes=total, created_at=bundle.created_at, updated_at=bundle.updated_at,
-                locked_at=bundle.locked_at, credential_id=bundle.credential_id)
+    return dict(
+        id=bundle.id,
+        achievement_id=bundle.achievement_id,
+        issuer_id=bundle.issuer_id,
+        owner_id=bundle.owner_id,
+        title=bundle.title,
+        state=bundle.state,
+        item_count=count,
+        total_bytes=total,
+        created_at=bundle.created_at,
+        updated_at=bundle.updated_at,
+        locked_at=bundle.locked_at,
+        credential_id=bundle.credential_id,
+    )
 
 
 def bundle_view(session: Session, bundle: EvidenceBundleRecord, viewer: Account) -> BundleView:
     items = service.list_items(session, bundle.id)
-    return BundleView(**_summary_fields(bundle, len(items), sum(i.size for i in items)),
-                      items=[item_view(i, bundle, viewer) for i in items])
+    return BundleView(
+        **_summary_fields(bundle, len(items), sum(i.size for i in items)),
+        items=[item_view(i, bundle, viewer) for i in items],
+    )
 
 
 def content_response(item: EvidenceItemRecord, data: bytes, *, public: bool) -> Response:
@@ -114,7 +139,9 @@ def content_response(item: EvidenceItemRecord, data: bytes, *, public: bool) -> 
     fallback = f"evidence-{item.id}"
     name = item.file_name or fallback
     response = Response(data, media_type=media_type)
-    response.headers["Content-Disposition"] = f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["ETag"] = f'"sha256-{item.sha256}"'
@@ -124,8 +151,13 @@ def content_response(item: EvidenceItemRecord, data: bytes, *, public: bool) -> 
 
 # --- routes -----------------------------------------------------------------------------------
 
-@router.post("/bundles", response_model=BundleView, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 404, 422))
+
+@router.post(
+    "/bundles",
+    response_model=BundleView,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 422),
+)
 def create_bundle(body: BundleCreate, response: Response, session: SessionDep, account: Earner) -> BundleView:
     """Start a bundle of evidence for an achievement (earners). Add items to it, then submit it
     for assessment, which locks it."""
@@ -135,14 +167,19 @@ def create_bundle(body: BundleCreate, response: Response, session: SessionDep, a
 
 
 @router.get("/bundles", response_model=Page[BundleSummary], responses=error_responses(401, 403, 422))
-def list_bundles(request: Request, response: Response, session: SessionDep, account: Earner,
-                 page: PageDep) -> Page[BundleSummary]:
+def list_bundles(
+    request: Request, response: Response, session: SessionDep, account: Earner, page: PageDep
+) -> Page[BundleSummary]:
     """Your evidence bundles, newest first, paged (`X-Total-Count`, `Link`)."""
     bundles, total = service.list_bundles(session, page, owner=account)
     totals = service.bundle_totals(session, [b.id for b in bundles])
     set_paging_headers(request, response, page, total)
-    return Page[BundleSummary](items=[BundleSummary(**_summary_fields(b, *totals.get(b.id, (0, 0))))
-                                      for b in bundles], total=total, limit=page.limit, offset=page.offset)
+    return Page[BundleSummary](
+        items=[BundleSummary(**_summary_fields(b, *totals.get(b.id, (0, 0)))) for b in bundles],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundleView, responses=error_responses(401, 404, 422))
@@ -153,10 +190,22 @@ def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) ->
     return bundle_view(session, bundle, account)
 
 
-@router.post("/bundles/{bundle_id}/items", response_model=ItemView, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 404, 409, 413, 415, 422))
-def add_item(bundle_id: BundleId, body: ItemIn, request: Request, response: Response, session: SessionDep,
-             account: Earner, blobs: Blobs, fetchers: Fetchers) -> ItemView:
+@router.post(
+    "/bundles/{bundle_id}/items",
+    response_model=ItemView,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422),
+)
+def add_item(
+    bundle_id: BundleId,
+    body: ItemIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: Earner,
+    blobs: Blobs,
+    fetchers: Fetchers,
+) -> ItemView:
     """Add a `url`, `repository`, `text` or `testimonial` item to your open bundle (files: the
     `/files` upload). A URL is fetched and a repository cloned now, over https, never from a
     private, loopback or link-local address, within time and size caps; the bytes are stored
@@ -171,9 +220,14 @@ def add_item(bundle_id: BundleId, body: ItemIn, request: Request, response: Resp
     elif isinstance(body, TextItemIn):
         prepared = intake.prepare_text(body.text, limits, name=body.name)
     else:
-        prepared = intake.prepare_testimonial(body.statement, limits, author_name=body.author_name,
-                                              contact_email=body.contact_email, contact_phone=body.contact_phone,
-                                              name=body.name)
+        prepared = intake.prepare_testimonial(
+            body.statement,
+            limits,
+            author_name=body.author_name,
+            contact_email=body.contact_email,
+            contact_phone=body.contact_phone,
+            name=body.name,
+        )
     item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
     response.headers["Location"] = _content_url(item)
     return item_view(item, bundle, account)
@@ -191,11 +245,22 @@ def _read_upload(upload: UploadFile, limits: EvidenceLimits) -> bytes:
     return bytes(data)
 
 
-@router.post("/bundles/{bundle_id}/files", response_model=ItemView, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 404, 409, 413, 415, 422))
-def upload_file(bundle_id: BundleId, file: Annotated[UploadFile, File(description="The file")],
-                request: Request, response: Response, session: SessionDep, account: Earner, blobs: Blobs,
-                name: Annotated[Name | None, Form(description="A title for the item")] = None) -> ItemView:
+@router.post(
+    "/bundles/{bundle_id}/files",
+    response_model=ItemView,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422),
+)
+def upload_file(
+    bundle_id: BundleId,
+    file: Annotated[UploadFile, File(description="The file")],
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: Earner,
+    blobs: Blobs,
+    name: Annotated[Name | None, Form(description="A title for the item")] = None,
+) -> ItemView:
     """Upload a file to your open bundle (multipart, field `file`; optional `name`). Its type is
     sniffed from the bytes (the Content-Type sent is recorded, not trusted): PDF, images, UTF-8
     text, and ZIP, tar or gzip archives that pass inspection (no absolute or `..` paths, no
@@ -204,26 +269,35 @@ def upload_file(bundle_id: BundleId, file: Annotated[UploadFile, File(descriptio
     limits = EvidenceLimits.from_settings(_settings(request))
     bundle = service.check_can_add(session, bundle_id, owner=account, limits=limits)
     data = _read_upload(file, limits)
-    prepared = intake.prepare_file(data, limits, file_name=file.filename, content_type=file.content_type,
-                                   name=name)
+    prepared = intake.prepare_file(data, limits, file_name=file.filename, content_type=file.content_type, name=name)
     item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
     response.headers["Location"] = _content_url(item)
     return item_view(item, bundle, account)
 
 
-@router.delete("/bundles/{bundle_id}/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT,
-               response_class=Response, responses=error_responses(401, 403, 404, 409, 422))
+@router.delete(
+    "/bundles/{bundle_id}/items/{item_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 def delete_item(bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: Earner) -> Response:
     """Remove an item from your bundle while it is open (409 once it is locked)."""
     service.delete_item(session, bundle_id, item_id, owner=account)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/bundles/{bundle_id}/items/{item_id}/content", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}},
-                             "description": "The item's stored bytes"}, **error_responses(401, 404, 422)})
-def get_item_content(bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: AnyAccount,
-                     blobs: Blobs) -> Response:
+@router.get(
+    "/bundles/{bundle_id}/items/{item_id}/content",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The item's stored bytes"},
+        **error_responses(401, 404, 422),
+    },
+)
+def get_item_content(
+    bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: AnyAccount, blobs: Blobs
+) -> Response:
     """An item's stored bytes (a repository's as a git bundle), for the bundle's earner, the
     issuer's reviewers and admins, and admins. Served as a download (images inline); HTML and
     SVG as `text/plain`."""
@@ -231,9 +305,15 @@ def get_item_content(bundle_id: BundleId, item_id: ItemId, session: SessionDep, 
     return content_response(item, data, public=False)
 
 
-@public_router.get("/evidence/items/{item_id}", response_class=Response, dependencies=[Public],
-                   responses={200: {"content": {"application/octet-stream": {}},
-                                    "description": "The item's stored bytes"}, **error_responses(404, 422)})
+@public_router.get(
+    "/evidence/items/{item_id}",
+    response_class=Response,
+    dependencies=[Public],
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The item's stored bytes"},
+        **error_responses(404, 422),
+    },
+)
 def get_public_item(item_id: ItemId, session: SessionDep, blobs: Blobs) -> Response:
     """The stored bytes of a piece of evidence that an issued credential cites (its `evidence`
     entry's `id`), so anyone can check them against the entry's `digestMultibase`. Not found

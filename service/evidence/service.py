@@ -34,14 +34,14 @@ from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
 from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import Conflict, NotFound, PayloadTooLarge
+from service.core.models import utcnow
+from service.core.paging import PageParams, paginate
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.credential import credential_evidence_entries
 from service.evidence.intake import EvidenceLimits, PreparedItem
 from service.evidence.models import BundleState, EvidenceBundleRecord, EvidenceItemRecord
 from service.evidence.repositories import checkout_bundle
 from service.evidence.sniff import TEXT_TYPES
-from service.core.models import utcnow
-from service.core.paging import PageParams, paginate
 
 NO_SUCH_BUNDLE = "No such evidence bundle"
 NO_SUCH_ITEM = "No such evidence item"
@@ -51,10 +51,14 @@ _STAFF = frozenset({Role.reviewer, Role.issuer_admin})
 
 # --- who may see what -------------------------------------------------------------------------
 
+
 def can_view(account: Account, bundle: EvidenceBundleRecord) -> bool:
     """The owner, the achievement's issuer's reviewers and admins, and admins."""
-    return (account.id == bundle.owner_id or account.role == Role.admin
-            or (account.role in _STAFF and account.issuer_id == bundle.issuer_id))
+    return (
+        account.id == bundle.owner_id
+        or account.role == Role.admin
+        or (account.role in _STAFF and account.issuer_id == bundle.issuer_id)
+    )
 
 
 def can_see_contact(account: Account, bundle: EvidenceBundleRecord) -> bool:
@@ -79,23 +83,34 @@ def _owned(session: Session, bundle_id: str, owner: Account, *, for_update: bool
 
 def _ensure_open(bundle: EvidenceBundleRecord) -> None:
     if bundle.state != BundleState.open:
-        raise Conflict("The bundle is locked: it was submitted for assessment and can no longer change",
-                       code="evidence_bundle_locked")
+        raise Conflict(
+            "The bundle is locked: it was submitted for assessment and can no longer change",
+            code="evidence_bundle_locked",
+        )
 
 
 # --- bundles ----------------------------------------------------------------------------------
 
-def create_bundle(session: Session, *, owner: Account, achievement_id: str,
-                  title: str | None = None) -> EvidenceBundleRecord:
+
+def create_bundle(
+    session: Session, *, owner: Account, achievement_id: str, title: str | None = None
+) -> EvidenceBundleRecord:
     """A new, open, empty bundle of ``owner``'s evidence for an achievement."""
     achievement = find_achievement(session, achievement_id)
-    bundle = EvidenceBundleRecord(owner_id=owner.id, achievement_id=achievement.id,
-                                  issuer_id=achievement.issuer_id, title=title)
+    bundle = EvidenceBundleRecord(
+        owner_id=owner.id, achievement_id=achievement.id, issuer_id=achievement.issuer_id, title=title
+    )
     session.add(bundle)
     session.flush()
-    record(session, action="evidence.bundle.create", object_type="evidence_bundle", object_id=bundle.id,
-           actor=owner, issuer_id=bundle.issuer_id,
-           after={"achievement_id": bundle.achievement_id, "title": bundle.title})
+    record(
+        session,
+        action="evidence.bundle.create",
+        object_type="evidence_bundle",
+        object_id=bundle.id,
+        actor=owner,
+        issuer_id=bundle.issuer_id,
+        after={"achievement_id": bundle.achievement_id, "title": bundle.title},
+    )
     return bundle
 
 
@@ -109,14 +124,22 @@ def get_bundle(session: Session, bundle_id: str, *, viewer: Account) -> Evidence
 
 def list_items(session: Session, bundle_id: str) -> list[EvidenceItemRecord]:
     """A bundle's items in the order they were added."""
-    return list(session.exec(select(EvidenceItemRecord).where(EvidenceItemRecord.bundle_id == bundle_id)
-                             .order_by(col(EvidenceItemRecord.position))))
+    return list(
+        session.exec(
+            select(EvidenceItemRecord)
+            .where(EvidenceItemRecord.bundle_id == bundle_id)
+            .order_by(col(EvidenceItemRecord.position))
+        )
+    )
 
 
 def list_bundles(session: Session, params: PageParams, *, owner: Account) -> tuple[list[EvidenceBundleRecord], int]:
     """One page of ``owner``'s bundles, newest first; returns (rows, total)."""
-    statement = (select(EvidenceBundleRecord).where(EvidenceBundleRecord.owner_id == owner.id)
-                 .order_by(col(EvidenceBundleRecord.created_at).desc(), col(EvidenceBundleRecord.id)))
+    statement = (
+        select(EvidenceBundleRecord)
+        .where(EvidenceBundleRecord.owner_id == owner.id)
+        .order_by(col(EvidenceBundleRecord.created_at).desc(), col(EvidenceBundleRecord.id))
+    )
     return paginate(session, statement, params)
 
 
@@ -124,13 +147,16 @@ def bundle_totals(session: Session, bundle_ids: Sequence[str]) -> dict[str, tupl
     """``{bundle id: (items, stored bytes)}`` for the given bundles (absent ones have none)."""
     if not bundle_ids:
         return {}
-    rows = session.exec(select(EvidenceItemRecord.bundle_id, func.count(), func.coalesce(func.sum(EvidenceItemRecord.size), 0))
-                        .where(col(EvidenceItemRecord.bundle_id).in_(list(bundle_ids)))
-                        .group_by(EvidenceItemRecord.bundle_id))
+    rows = session.exec(
+        select(EvidenceItemRecord.bundle_id, func.count(), func.coalesce(func.sum(EvidenceItemRecord.size), 0))
+        .where(col(EvidenceItemRecord.bundle_id).in_(list(bundle_ids)))
+        .group_by(EvidenceItemRecord.bundle_id)
+    )
     return {bundle_id: (int(count), int(total)) for bundle_id, count, total in rows}
 
 
 # --- items ------------------------------------------------------------------------------------
+
 
 def check_can_add(session: Session, bundle_id: str, *, owner: Account, limits: EvidenceLimits) -> EvidenceBundleRecord:
     """Refuse early (before fetching or cloning anything) when ``owner`` cannot add to the bundle."""
@@ -142,8 +168,15 @@ def check_can_add(session: Session, bundle_id: str, *, owner: Account, limits: E
     return bundle
 
 
-def add_item(session: Session, blobs: BlobStore, bundle_id: str, prepared: PreparedItem, *,
-             owner: Account, limits: EvidenceLimits) -> EvidenceItemRecord:
+def add_item(
+    session: Session,
+    blobs: BlobStore,
+    bundle_id: str,
+    prepared: PreparedItem,
+    *,
+    owner: Account,
+    limits: EvidenceLimits,
+) -> EvidenceItemRecord:
     """Store a prepared item in ``owner``'s open bundle, within the bundle's limits.
 
     The bundle row is locked while the limits are checked, so two concurrent additions cannot
@@ -155,31 +188,61 @@ def add_item(session: Session, blobs: BlobStore, bundle_id: str, prepared: Prepa
     if count >= limits.max_items:
         raise Conflict(f"A bundle holds at most {limits.max_items} items", code="evidence_bundle_full")
     if total + len(prepared.data) > limits.max_bundle_bytes:
-        raise PayloadTooLarge(f"A bundle holds at most {limits.max_bundle_bytes} bytes; this item "
-                              f"({len(prepared.data)} bytes) does not fit", code="evidence_bundle_too_large")
-    last = session.exec(select(func.max(EvidenceItemRecord.position))
-                        .where(EvidenceItemRecord.bundle_id == bundle.id)).one()
+        raise PayloadTooLarge(
+            f"A bundle holds at most {limits.max_bundle_bytes} bytes; this item "
+            f"({len(prepared.data)} bytes) does not fit",
+            code="evidence_bundle_too_large",
+        )
+    last = session.exec(
+        select(func.max(EvidenceItemRecord.position)).where(EvidenceItemRecord.bundle_id == bundle.id)
+    ).one()
     digest = blobs.put(prepared.data)
     item = EvidenceItemRecord(
-        bundle_id=bundle.id, position=(last or 0) + 1, kind=prepared.kind, name=prepared.name,
-        sha256=digest, size=len(prepared.data), media_type=prepared.media_type,
-        declared_media_type=prepared.declared_media_type, file_name=prepared.file_name, url=prepared.url,
-        final_url=prepared.final_url, http_status=prepared.http_status, fetched_at=prepared.fetched_at,
-        commit=prepared.commit, author_name=prepared.author_name, contact_email=prepared.contact_email,
-        contact_phone=prepared.contact_phone)
+        bundle_id=bundle.id,
+        position=(last or 0) + 1,
+        kind=prepared.kind,
+        name=prepared.name,
+        sha256=digest,
+        size=len(prepared.data),
+        media_type=prepared.media_type,
+        declared_media_type=prepared.declared_media_type,
+        file_name=prepared.file_name,
+        url=prepared.url,
+        final_url=prepared.final_url,
+        http_status=prepared.http_status,
+        fetched_at=prepared.fetched_at,
+        commit=prepared.commit,
+        author_name=prepared.author_name,
+        contact_email=prepared.contact_email,
+        contact_phone=prepared.contact_phone,
+    )
     session.add(item)
     bundle.updated_at = utcnow()
     session.add(bundle)
     session.flush()
-    record(session, action="evidence.item.add", object_type="evidence_item", object_id=item.id, actor=owner,
-           issuer_id=bundle.issuer_id, after=_audit_view(item))
+    record(
+        session,
+        action="evidence.item.add",
+        object_type="evidence_item",
+        object_id=item.id,
+        actor=owner,
+        issuer_id=bundle.issuer_id,
+        after=_audit_view(item),
+    )
     return item
 
 
 def _audit_view(item: EvidenceItemRecord) -> dict[str, Any]:
     """What the audit log keeps of an item: never a testimonial's contact or a text's content."""
-    return {"bundle_id": item.bundle_id, "kind": item.kind, "sha256": item.sha256, "size": item.size,
-            "media_type": item.media_type, "url": item.url, "commit": item.commit}
+    return {
+        "bundle_id": item.bundle_id,
+        "kind": item.kind,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "url": item.url,
+        "commit": item.commit,
+    }
 
 
 def delete_item(session: Session, bundle_id: str, item_id: str, *, owner: Account) -> None:
@@ -194,12 +257,20 @@ def delete_item(session: Session, bundle_id: str, item_id: str, *, owner: Accoun
     bundle.updated_at = utcnow()
     session.add(bundle)
     session.flush()
-    record(session, action="evidence.item.delete", object_type="evidence_item", object_id=item_id, actor=owner,
-           issuer_id=bundle.issuer_id, before=before)
+    record(
+        session,
+        action="evidence.item.delete",
+        object_type="evidence_item",
+        object_id=item_id,
+        actor=owner,
+        issuer_id=bundle.issuer_id,
+        before=before,
+    )
 
 
-def item_content(session: Session, blobs: BlobStore, bundle_id: str, item_id: str, *,
-                 viewer: Account) -> tuple[EvidenceItemRecord, bytes]:
+def item_content(
+    session: Session, blobs: BlobStore, bundle_id: str, item_id: str, *, viewer: Account
+) -> tuple[EvidenceItemRecord, bytes]:
     """An item's stored bytes, for whoever may see its bundle."""
     bundle = get_bundle(session, bundle_id, viewer=viewer)
     item = session.get(EvidenceItemRecord, item_id)
@@ -219,6 +290,7 @@ def public_item_content(session: Session, blobs: BlobStore, item_id: str) -> tup
 
 # --- for the assessment domain ----------------------------------------------------------------
 
+
 def lock_bundle(session: Session, bundle_id: str, *, actor: Any = None) -> EvidenceBundleRecord:
     """Make a bundle immutable (it is being submitted for assessment). Conflict if it is empty;
     locking a locked bundle again changes nothing."""
@@ -231,13 +303,21 @@ def lock_bundle(session: Session, bundle_id: str, *, actor: Any = None) -> Evide
     bundle.locked_at = bundle.updated_at = utcnow()
     session.add(bundle)
     session.flush()
-    record(session, action="evidence.bundle.lock", object_type="evidence_bundle", object_id=bundle.id,
-           actor=actor, issuer_id=bundle.issuer_id, after={"state": bundle.state})
+    record(
+        session,
+        action="evidence.bundle.lock",
+        object_type="evidence_bundle",
+        object_id=bundle.id,
+        actor=actor,
+        issuer_id=bundle.issuer_id,
+        after={"state": bundle.state},
+    )
     return bundle
 
 
-def mark_bundle_issued(session: Session, bundle_id: str, credential_id: str, *,
-                       actor: Any = None) -> EvidenceBundleRecord:
+def mark_bundle_issued(
+    session: Session, bundle_id: str, credential_id: str, *, actor: Any = None
+) -> EvidenceBundleRecord:
     """Record that ``credential_id`` cites this (locked) bundle: its items' bytes become public
     at ``/evidence/items/{item_id}``. A later credential (a renewal) replaces the link."""
     bundle = _find(session, bundle_id, for_update=True)
@@ -248,8 +328,16 @@ def mark_bundle_issued(session: Session, bundle_id: str, credential_id: str, *,
     bundle.issued_at = bundle.updated_at = utcnow()
     session.add(bundle)
     session.flush()
-    record(session, action="evidence.bundle.issue", object_type="evidence_bundle", object_id=bundle.id,
-           actor=actor, issuer_id=bundle.issuer_id, before=before, after={"credential_id": credential_id})
+    record(
+        session,
+        action="evidence.bundle.issue",
+        object_type="evidence_bundle",
+        object_id=bundle.id,
+        actor=actor,
+        issuer_id=bundle.issuer_id,
+        before=before,
+        after={"credential_id": credential_id},
+    )
     return bundle
 
 
@@ -276,16 +364,31 @@ def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[
                 stored.write_bytes(data)
                 checkout = checkout_bundle(stored, item.commit, work / item.id)
                 stored.unlink()
-            attributes = {key: value for key, value in (
-                ("file_name", item.file_name), ("author_name", item.author_name),
-                ("declared_media_type", item.declared_media_type), ("final_url", item.final_url),
-            ) if value}
-            built.append(EvidenceItem(
-                id=item.id, kind=item.kind, sha256=item.sha256, size=item.size,  # type: ignore[arg-type]
-                media_type=item.media_type, name=item.name,
-                text=data.decode("utf-8") if is_textual(item) else None,
-                url=item.url, repository=checkout, commit=item.commit,
-                attributes=MappingProxyType(attributes)))
+            attributes = {
+                key: value
+                for key, value in (
+                    ("file_name", item.file_name),
+                    ("author_name", item.author_name),
+                    ("declared_media_type", item.declared_media_type),
+                    ("final_url", item.final_url),
+                )
+                if value
+            }
+            built.append(
+                EvidenceItem(
+                    id=item.id,
+                    kind=item.kind,
+                    sha256=item.sha256,
+                    size=item.size,  # type: ignore[arg-type]
+                    media_type=item.media_type,
+                    name=item.name,
+                    text=data.decode("utf-8") if is_textual(item) else None,
+                    url=item.url,
+                    repository=checkout,
+                    commit=item.commit,
+                    attributes=MappingProxyType(attributes),
+                )
+            )
         yield EvidenceBundle(items=tuple(built))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -302,8 +405,10 @@ def credential_evidence(settings: Settings, items: Iterable[EvidenceItemRecord])
 
 # --- housekeeping -----------------------------------------------------------------------------
 
-def sweep_unreferenced_blobs(session: Session, blobs: BlobStore, *, grace_seconds: float = 3600.0,
-                             now: float | None = None) -> list[str]:
+
+def sweep_unreferenced_blobs(
+    session: Session, blobs: BlobStore, *, grace_seconds: float = 3600.0, now: float | None = None
+) -> list[str]:
     """Delete blobs no item refers to and nobody put within ``grace_seconds`` (an upload whose
     row is still on its way is spared); returns their digests. Run it from a periodic job."""
     cutoff = (time.time() if now is None else now) - grace_seconds

@@ -24,10 +24,15 @@ OOXML_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
-_TEXT_BY_EXTENSION = {".md": "text/markdown", ".markdown": "text/markdown", ".mdown": "text/markdown",
-                      ".csv": "text/csv"}
-TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/csv", "text/html", "application/json",
-                        "application/xml", "image/svg+xml"})
+_TEXT_BY_EXTENSION = {
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".mdown": "text/markdown",
+    ".csv": "text/csv",
+}
+TEXT_TYPES = frozenset(
+    {"text/plain", "text/markdown", "text/csv", "text/html", "application/json", "application/xml", "image/svg+xml"}
+)
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
@@ -53,7 +58,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 
 _HTML_START = re.compile(
     rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|script|iframe|title|style|div|p|a|table|br|h1)[\s>/]",
-    re.IGNORECASE | re.DOTALL)
+    re.IGNORECASE | re.DOTALL,
+)
 _SVG_ROOT = re.compile(rb"<svg[\s>/]", re.IGNORECASE)
 _XML_PROLOG = re.compile(rb"\s*<\?xml[\s?]", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from service.core.config import Settings
 from service.core.db import make_engine, unit_of_work
+from service.core.keystore import Keystore, load_kek
 from service.issuers import service
 from service.issuers.keys import verification_method_id
-from service.core.keystore import Keystore, load_kek
 
 
 def rotate_keys_command(settings: Settings, issuer_id: str) -> list[str]:

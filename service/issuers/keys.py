@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 
 from service.audit.service import record
 from service.core.errors import Conflict
-from service.issuers.models import Issuer, SigningKey
 from service.core.keystore import Keystore
 from service.core.models import new_id, utcnow
+from service.issuers.models import Issuer, SigningKey
 from service.vc.did import PublishedKey
 from service.vc.keys import Signer
 from service.vc.multikey import PrivateKey, jwk_to_public_key, public_key_to_jwk
@@ -79,8 +79,11 @@ def initial_keys(keystore: Keystore, issuer_id: str) -> list[SigningKey]:
 
 def issuer_keys(session: Session, issuer_id: str, *, refresh: bool = False) -> list[SigningKey]:
     """Every key of an issuer, active and retired, oldest first."""
-    statement = (select(SigningKey).where(SigningKey.issuer_id == issuer_id)
-                 .order_by(col(SigningKey.created_at), col(SigningKey.fragment)))
+    statement = (
+        select(SigningKey)
+        .where(SigningKey.issuer_id == issuer_id)
+        .order_by(col(SigningKey.created_at), col(SigningKey.fragment))
+    )
     if refresh:
         statement = statement.execution_options(populate_existing=True)
     return list(session.exec(statement))
@@ -115,12 +118,19 @@ def rotate_keys(session: Session, keystore: Keystore, issuer: Issuer, *, actor: 
     try:
         session.flush()
     except IntegrityError as err:  # SQLite ignores FOR UPDATE: a simultaneous rotation took the names
-        raise Conflict("The issuer's keys were being rotated at the same moment; try again",
-                       code="concurrent_rotation") from err
-    record(session, action="issuer.keys.rotate", object_type="issuer", object_id=issuer.id, actor=actor,
-           issuer_id=issuer.id,
-           before={"active": [verification_method_id(issuer, k) for k in retired]},
-           after={"active": [verification_method_id(issuer, k) for k in new_keys]})
+        raise Conflict(
+            "The issuer's keys were being rotated at the same moment; try again", code="concurrent_rotation"
+        ) from err
+    record(
+        session,
+        action="issuer.keys.rotate",
+        object_type="issuer",
+        object_id=issuer.id,
+        actor=actor,
+        issuer_id=issuer.id,
+        before={"active": [verification_method_id(issuer, k) for k in retired]},
+        after={"active": [verification_method_id(issuer, k) for k in new_keys]},
+    )
     return new_keys
 
 
@@ -128,8 +138,9 @@ def active_key(session: Session, issuer: Issuer, algorithm: Algorithm) -> Signin
     """The issuer's current key for ``algorithm``; :class:`NoActiveKey` when it has none."""
     key = session.exec(
         select(SigningKey)
-        .where(SigningKey.issuer_id == issuer.id, SigningKey.algorithm == algorithm,
-               col(SigningKey.retired_at).is_(None))
+        .where(
+            SigningKey.issuer_id == issuer.id, SigningKey.algorithm == algorithm, col(SigningKey.retired_at).is_(None)
+        )
         .order_by(col(SigningKey.created_at).desc())
     ).first()
     if key is None:
@@ -140,8 +151,7 @@ def active_key(session: Session, issuer: Issuer, algorithm: Algorithm) -> Signin
 def active_signer(session: Session, keystore: Keystore, issuer: Issuer, algorithm: Algorithm) -> Signer:
     """A signer over the issuer's active ``algorithm`` key, named ``<issuer DID>#<fragment>``."""
     key = active_key(session, issuer, algorithm)
-    return keystore.signer(key.private_sealed, key_id=key.id,
-                           verification_method=verification_method_id(issuer, key))
+    return keystore.signer(key.private_sealed, key_id=key.id, verification_method=verification_method_id(issuer, key))
 
 
 def published_key(key: SigningKey) -> PublishedKey:

@@ -10,15 +10,15 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
-from service.core.config import Settings
 from service.api.deps import SessionDep
 from service.api.errors import error_responses
+from service.api.paging import PageDep, set_paging_headers
+from service.core.config import Settings
+from service.core.paging import Page
 from service.issuers import service
 from service.issuers.keys import issuer_keys, key_summary
 from service.issuers.models import Issuer
 from service.issuers.schemas import IssuerCreate, IssuerOut, IssuerUpdate, JsonWebKeySet, SigningKeyOut
-from service.core.paging import Page
-from service.api.paging import PageDep, set_paging_headers
 
 router = APIRouter(prefix="/v1", tags=["issuers"])
 public_router = APIRouter(tags=["public documents"])
@@ -39,7 +39,8 @@ def _settings(request: Request) -> Settings:
 
 def _out(request: Request, issuer: Issuer) -> IssuerOut:
     return IssuerOut.model_validate(
-        {**issuer.model_dump(), "did_document_url": service.did_document_url(_settings(request), issuer)})
+        {**issuer.model_dump(), "did_document_url": service.did_document_url(_settings(request), issuer)}
+    )
 
 
 def _keys_out(session: Session, issuer: Issuer) -> list[SigningKeyOut]:
@@ -65,40 +66,44 @@ def _did_response(document: dict[str, Any]) -> DidJSONResponse:
 
 # --- /v1 -------------------------------------------------------------------------------------
 
-@router.post("/issuers", response_model=IssuerOut, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(401, 403, 409, 422))
-def create_issuer(body: IssuerCreate, request: Request, session: SessionDep,
-                  account: AdminAccount) -> IssuerOut:
+
+@router.post(
+    "/issuers",
+    response_model=IssuerOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 409, 422),
+)
+def create_issuer(body: IssuerCreate, request: Request, session: SessionDep, account: AdminAccount) -> IssuerOut:
     """Create an issuer (admins only) with its did:web and two signing keys: Ed25519 (`key-1`,
     eddsa-rdfc-2022 proofs and EdDSA VC-JWTs) and RSA 3072 (`rsa-1`, RS256 VC-JWTs). The first
     issuer of a deployment holds the host DID; later ones `did:web:<host>:issuers:<id>`."""
-    issuer = service.create_issuer(session, request.app.state.keystore, _settings(request),
-                                   **body.model_dump(), actor=account)
+    issuer = service.create_issuer(
+        session, request.app.state.keystore, _settings(request), **body.model_dump(), actor=account
+    )
     return _out(request, issuer)
 
 
 @router.get("/issuers", response_model=Page[IssuerOut], responses=error_responses(401, 403, 422))
-def list_issuers(request: Request, response: Response, session: SessionDep, account: IssuerManager,
-                 params: PageDep) -> Page[IssuerOut]:
+def list_issuers(
+    request: Request, response: Response, session: SessionDep, account: IssuerManager, params: PageDep
+) -> Page[IssuerOut]:
     """List issuers, oldest first: all of them for an admin, their own for an issuer admin.
     Paged with `limit`/`offset`; `X-Total-Count` and `Link` headers describe the whole list."""
     issuers, total = service.list_issuers(session, params, viewer=account)
     set_paging_headers(request, response, params, total)
-    return Page(items=[_out(request, i) for i in issuers], total=total,
-                limit=params.limit, offset=params.offset)
+    return Page(items=[_out(request, i) for i in issuers], total=total, limit=params.limit, offset=params.offset)
 
 
 @router.get("/issuers/{issuer_id}", response_model=IssuerOut, responses=error_responses(401, 403, 404, 422))
-def get_issuer(issuer_id: IssuerId, request: Request, session: SessionDep,
-               account: IssuerManager) -> IssuerOut:
+def get_issuer(issuer_id: IssuerId, request: Request, session: SessionDep, account: IssuerManager) -> IssuerOut:
     """One issuer's Profile and DID (an issuer admin sees only their own; others answer 404)."""
     return _out(request, _scoped_issuer(session, account, issuer_id))
 
 
-@router.patch("/issuers/{issuer_id}", response_model=IssuerOut,
-              responses=error_responses(400, 401, 403, 404, 422))
-def update_issuer(issuer_id: IssuerId, body: IssuerUpdate, request: Request, session: SessionDep,
-                  account: IssuerManager) -> IssuerOut:
+@router.patch("/issuers/{issuer_id}", response_model=IssuerOut, responses=error_responses(400, 401, 403, 404, 422))
+def update_issuer(
+    issuer_id: IssuerId, body: IssuerUpdate, request: Request, session: SessionDep, account: IssuerManager
+) -> IssuerOut:
     """Change an issuer's Profile: only the fields sent change; `null` clears email, image or
     description. The DID and keys do not change (rotate keys with `/keys/rotate`). Credentials
     already issued keep the Profile they were signed with."""
@@ -106,18 +111,23 @@ def update_issuer(issuer_id: IssuerId, body: IssuerUpdate, request: Request, ses
     return _out(request, service.update_issuer(session, issuer, actor=account, **body.changes()))
 
 
-@router.get("/issuers/{issuer_id}/keys", response_model=list[SigningKeyOut],
-            responses=error_responses(401, 403, 404, 422))
+@router.get(
+    "/issuers/{issuer_id}/keys", response_model=list[SigningKeyOut], responses=error_responses(401, 403, 404, 422)
+)
 def list_keys(issuer_id: IssuerId, session: SessionDep, account: IssuerManager) -> list[SigningKeyOut]:
     """The issuer's signing keys, oldest first: public JWK, verification method, created and
     retired dates. Private keys never leave the keystore."""
     return _keys_out(session, _scoped_issuer(session, account, issuer_id))
 
 
-@router.post("/issuers/{issuer_id}/keys/rotate", response_model=list[SigningKeyOut],
-             responses=error_responses(401, 403, 404, 409, 422))
-def rotate_keys(issuer_id: IssuerId, request: Request, session: SessionDep,
-                account: IssuerManager) -> list[SigningKeyOut]:
+@router.post(
+    "/issuers/{issuer_id}/keys/rotate",
+    response_model=list[SigningKeyOut],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def rotate_keys(
+    issuer_id: IssuerId, request: Request, session: SessionDep, account: IssuerManager
+) -> list[SigningKeyOut]:
     """Retire the issuer's active keys and create new ones (`key-N+1`, `rsa-N+1`); answers every
     key, oldest first. New credentials are signed with the new keys; retired public keys stay in
     the DID document and the JWKS, so credentials signed before still verify."""
@@ -129,28 +139,42 @@ def rotate_keys(issuer_id: IssuerId, request: Request, session: SessionDep,
 # --- public documents ---------------------------------------------------------------------------
 
 _DID_DOCUMENT: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A DID document (JSON representation, DID v1 context first)",
-          "content": {"application/did+json": {"schema": {"type": "object"}}}},
+    200: {
+        "description": "A DID document (JSON representation, DID v1 context first)",
+        "content": {"application/did+json": {"schema": {"type": "object"}}},
+    },
 }
 
 
 def _json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     # error_responses() would list the errors under the route's media type (did+json); they are JSON
-    return {code: {"description": entry["description"],
-                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-            for code, entry in error_responses(*statuses).items()}
+    return {
+        code: {
+            "description": entry["description"],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        for code, entry in error_responses(*statuses).items()
+    }
 
 
-@public_router.get("/.well-known/did.json", dependencies=[Public], response_class=DidJSONResponse,
-                   responses={**_DID_DOCUMENT, **_json_errors(404)})
+@public_router.get(
+    "/.well-known/did.json",
+    dependencies=[Public],
+    response_class=DidJSONResponse,
+    responses={**_DID_DOCUMENT, **_json_errors(404)},
+)
 def host_did_document(request: Request, session: SessionDep) -> DidJSONResponse:
     """The DID document of the issuer holding this service's host DID (`did:web:<host>`)."""
     issuer = service.host_did_issuer(session, _settings(request))
     return _did_response(service.did_document(session, issuer))
 
 
-@public_router.get("/issuers/{issuer_id}/did.json", dependencies=[Public], response_class=DidJSONResponse,
-                   responses={**_DID_DOCUMENT, **_json_errors(404, 422)})
+@public_router.get(
+    "/issuers/{issuer_id}/did.json",
+    dependencies=[Public],
+    response_class=DidJSONResponse,
+    responses={**_DID_DOCUMENT, **_json_errors(404, 422)},
+)
 def issuer_did_document(issuer_id: IssuerId, request: Request, session: SessionDep) -> DidJSONResponse:
     """The DID document of `did:web:<host>:issuers:<issuer_id>`: every key, active and retired."""
     issuer = service.path_did_issuer(session, _settings(request), issuer_id)

@@ -20,7 +20,6 @@ from pydantic import (
 
 from service.core.validation import HttpUrlText
 
-
 IssuerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Email = Annotated[EmailStr, StringConstraints(max_length=320)]

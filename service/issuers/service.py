@@ -26,6 +26,9 @@ from service.accounts.models import Account, Role
 from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import BadRequest, Conflict, NotFound
+from service.core.keystore import Keystore
+from service.core.models import utcnow
+from service.core.paging import PageParams, paginate
 from service.issuers.keys import (  # active_signer and rotate_keys are re-exported for other domains
     active_signer,
     initial_keys,
@@ -36,9 +39,6 @@ from service.issuers.keys import (  # active_signer and rotate_keys are re-expor
     verification_method_id,
 )
 from service.issuers.models import Issuer, SigningKey
-from service.core.keystore import Keystore
-from service.core.models import utcnow
-from service.core.paging import PageParams, paginate
 from service.vc.did import build_did_document, did_web_document_url, did_web_from_url
 from service.vc.openbadges import IssuerProfile
 
@@ -64,6 +64,7 @@ PROFILE_FIELDS = ("name", "url", "email", "image", "description")
 
 # --- DIDs --------------------------------------------------------------------------------------
 
+
 def host_did(settings: Settings) -> str | None:
     """The deployment's host DID (``did:web:<host>``), or None when the public URL has a path."""
     if urlsplit(settings.public_url).path.strip("/"):
@@ -83,9 +84,19 @@ def did_document_url(settings: Settings, issuer: Issuer) -> str:
 
 # --- issuers -----------------------------------------------------------------------------------
 
-def create_issuer(session: Session, keystore: Keystore, settings: Settings, *, name: str, url: str,
-                  email: str | None = None, image: str | None = None, description: str | None = None,
-                  actor: Any = None) -> Issuer:
+
+def create_issuer(
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    *,
+    name: str,
+    url: str,
+    email: str | None = None,
+    image: str | None = None,
+    description: str | None = None,
+    actor: Any = None,
+) -> Issuer:
     """A new issuer with its DID and two keys: Ed25519 ``key-1`` and RSA 3072 ``rsa-1``."""
     issuer = Issuer(name=name, url=url, email=email, image=image, description=description, did="")
     host = host_did(settings)
@@ -95,15 +106,21 @@ def create_issuer(session: Session, keystore: Keystore, settings: Settings, *, n
     try:
         session.flush()
     except IntegrityError as err:  # another request took the host DID between our read and write
-        raise Conflict("Another issuer was being created at the same moment; try again",
-                       code="concurrent_create") from err
+        raise Conflict(
+            "Another issuer was being created at the same moment; try again", code="concurrent_create"
+        ) from err
     keys = initial_keys(keystore, issuer.id)
     session.add_all(keys)
     session.flush()
-    record(session, action="issuer.create", object_type="issuer", object_id=issuer.id, actor=actor,
-           issuer_id=issuer.id,
-           after={**_profile(issuer), "did": issuer.did,
-                  "keys": [verification_method_id(issuer, k) for k in keys]})
+    record(
+        session,
+        action="issuer.create",
+        object_type="issuer",
+        object_id=issuer.id,
+        actor=actor,
+        issuer_id=issuer.id,
+        after={**_profile(issuer), "did": issuer.did, "keys": [verification_method_id(issuer, k) for k in keys]},
+    )
     return issuer
 
 
@@ -143,8 +160,16 @@ def update_issuer(session: Session, issuer: Issuer, *, actor: Any = None, **chan
     issuer.updated_at = utcnow()
     session.add(issuer)
     session.flush()
-    record(session, action="issuer.update", object_type="issuer", object_id=issuer.id, actor=actor,
-           issuer_id=issuer.id, before=before, after=changed)
+    record(
+        session,
+        action="issuer.update",
+        object_type="issuer",
+        object_id=issuer.id,
+        actor=actor,
+        issuer_id=issuer.id,
+        before=before,
+        after=changed,
+    )
     return issuer
 
 
@@ -154,11 +179,18 @@ def _profile(issuer: Issuer) -> dict[str, Any]:
 
 def issuer_profile(issuer: Issuer) -> IssuerProfile:
     """The issuer as an OB 3.0 ``Profile`` for credentials: its ``id`` is the DID."""
-    return IssuerProfile(id=issuer.did, name=issuer.name, url=issuer.url, email=issuer.email,
-                         image=issuer.image, description=issuer.description)
+    return IssuerProfile(
+        id=issuer.did,
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email,
+        image=issuer.image,
+        description=issuer.description,
+    )
 
 
 # --- published documents -----------------------------------------------------------------------
+
 
 def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
     """The issuer's DID document: every key, active and retired, all under ``assertionMethod``."""
@@ -170,8 +202,9 @@ def host_did_issuer(session: Session, settings: Settings) -> Issuer:
     host = host_did(settings)
     issuer = session.exec(select(Issuer).where(Issuer.did == host)).first() if host else None
     if issuer is None:
-        raise NotFound("No issuer holds this service's host DID yet; issuers' DID documents are "
-                       "at /issuers/<id>/did.json")
+        raise NotFound(
+            "No issuer holds this service's host DID yet; issuers' DID documents are at /issuers/<id>/did.json"
+        )
     return issuer
 
 
@@ -180,16 +213,18 @@ def path_did_issuer(session: Session, settings: Settings, issuer_id: str) -> Iss
     (also when that issuer holds the host DID: the detail says where its document is)."""
     issuer = get_issuer(session, issuer_id)
     if issuer.did == host_did(settings):
-        raise NotFound(f"Issuer {issuer.id} holds the host DID {issuer.did}; its DID document is at "
-                       f"{did_document_url(settings, issuer)}")
+        raise NotFound(
+            f"Issuer {issuer.id} holds the host DID {issuer.did}; its DID document is at "
+            f"{did_document_url(settings, issuer)}"
+        )
     return issuer
 
 
 def jwks(session: Session) -> dict[str, Any]:
     """An RFC 7517 JWK Set of every issuer's public keys, active and retired."""
     rows = session.exec(
-        select(Issuer, SigningKey).join(SigningKey, col(SigningKey.issuer_id) == col(Issuer.id))
-        .order_by(col(Issuer.created_at), col(Issuer.id),
-                  col(SigningKey.created_at), col(SigningKey.fragment))
+        select(Issuer, SigningKey)
+        .join(SigningKey, col(SigningKey.issuer_id) == col(Issuer.id))
+        .order_by(col(Issuer.created_at), col(Issuer.id), col(SigningKey.created_at), col(SigningKey.fragment))
     )
     return {"keys": [jwk_entry(issuer, key) for issuer, key in rows]}

@@ -80,12 +80,7 @@ def is_public_address(address: IPAddress | str) -> bool:
     if any(ip in network for network in BLOCKED_NETWORKS):
         return False
     return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
     )
 
 

@@ -133,7 +133,5 @@ class RemoteDidWebResolver:
         if not isinstance(document, dict):
             raise KeyResolutionError(f"{url} did not return a JSON object")
         if document.get("id") != did:
-            raise KeyResolutionError(
-                f"The DID document at {url} has id {str(document.get('id'))[:200]!r}, not {did!r}"
-            )
+            raise KeyResolutionError(f"The DID document at {url} has id {str(document.get('id'))[:200]!r}, not {did!r}")
         return document

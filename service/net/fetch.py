@@ -233,7 +233,10 @@ class SafeFetcher:
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as err:
             raise Unreachable(f"{target.url}: {_describe(err)}", url=target.url) from None
         return FetchResult(
-            url=target.url, status=response.status, headers=header_map, content=body,
+            url=target.url,
+            status=response.status,
+            headers=header_map,
+            content=body,
             address=backend.connected_to or "",
         )
 

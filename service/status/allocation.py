@@ -63,8 +63,11 @@ def allocate(session: Session, settings: Settings, issuer_id: str, credential_id
     entries, list_ids = [], []
     for purpose in StatusPurpose:
         status_list, index = _claim_in_current_list(session, settings, issuer_id, purpose, credential_id)
-        entries.append(build_status_entry(list_credential_url=status_list_url(settings, status_list.id),
-                                          index=index, purpose=purpose.value))
+        entries.append(
+            build_status_entry(
+                list_credential_url=status_list_url(settings, status_list.id), index=index, purpose=purpose.value
+            )
+        )
         list_ids.append(status_list.id)
     return Allocation(entries=entries, list_ids=tuple(list_ids))
 
@@ -72,23 +75,28 @@ def allocate(session: Session, settings: Settings, issuer_id: str, credential_id
 def record_allocation(session: Session, allocation: Allocation) -> None:
     """Count the allocation in its lists (last thing before the commit: it locks the list rows)."""
     session.connection().execute(
-        update(StatusList).where(col(StatusList.id).in_(allocation.list_ids))
-        .values(allocated=StatusList.allocated + 1))
+        update(StatusList).where(col(StatusList.id).in_(allocation.list_ids)).values(allocated=StatusList.allocated + 1)
+    )
 
 
-def _claim_in_current_list(session: Session, settings: Settings, issuer_id: str,
-                           purpose: StatusPurpose, credential_id: str) -> tuple[StatusList, int]:
+def _claim_in_current_list(
+    session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose, credential_id: str
+) -> tuple[StatusList, int]:
     for _ in range(MAX_LISTS_TRIED):
         status_list = _current_list(session, settings, issuer_id, purpose)
         for _ in range(MAX_DRAWS):
             index = secrets.randbelow(status_list.size)
-            if _insert_unless_taken(session, StatusEntry.__table__, ("list_id", "status_index"), {
-                    "list_id": status_list.id, "status_index": index,
-                    "credential_id": credential_id, "value": 0}):
+            if _insert_unless_taken(
+                session,
+                StatusEntry.__table__,
+                ("list_id", "status_index"),
+                {"list_id": status_list.id, "status_index": index, "credential_id": credential_id, "value": 0},
+            ):
                 return status_list, index
         # fuller than its counter says (many concurrent issuers): close it and move on
-        session.connection().execute(update(StatusList).where(col(StatusList.id) == status_list.id)
-                                     .values(allocated=StatusList.capacity))
+        session.connection().execute(
+            update(StatusList).where(col(StatusList.id) == status_list.id).values(allocated=StatusList.capacity)
+        )
     raise StatusListsExhausted("No status list index could be allocated; try again")
 
 
@@ -96,18 +104,32 @@ def _current_list(session: Session, settings: Settings, issuer_id: str, purpose:
     """The issuer's newest list for ``purpose`` if it has room, else a newly opened one."""
     for _ in range(MAX_LISTS_TRIED):
         latest = session.exec(
-            select(StatusList).where(StatusList.issuer_id == issuer_id, StatusList.purpose == purpose.value)
-            .order_by(col(StatusList.sequence).desc()).limit(1)
-            .execution_options(populate_existing=True)).first()
+            select(StatusList)
+            .where(StatusList.issuer_id == issuer_id, StatusList.purpose == purpose.value)
+            .order_by(col(StatusList.sequence).desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        ).first()
         if latest is not None and latest.allocated < latest.capacity:
             return latest
         list_id = new_id()
         size = BitstringStatusList(settings.status_list_size).length  # whole bytes
-        if _insert_unless_taken(session, StatusList.__table__, ("issuer_id", "purpose", "sequence"), {
-                "id": list_id, "issuer_id": issuer_id, "purpose": purpose.value,
-                "sequence": 1 if latest is None else latest.sequence + 1, "size": size,
+        if _insert_unless_taken(
+            session,
+            StatusList.__table__,
+            ("issuer_id", "purpose", "sequence"),
+            {
+                "id": list_id,
+                "issuer_id": issuer_id,
+                "purpose": purpose.value,
+                "sequence": 1 if latest is None else latest.sequence + 1,
+                "size": size,
                 "capacity": min(settings.effective_status_list_capacity, size * 9 // 10),
-                "allocated": 0, "version": 0, "created_at": utcnow()}):
+                "allocated": 0,
+                "version": 0,
+                "created_at": utcnow(),
+            },
+        ):
             opened = session.get(StatusList, list_id)
             assert opened is not None
             return opened
@@ -129,6 +151,10 @@ def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], va
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - the service supports these two
         raise RuntimeError(f"SkillCred supports SQLite and PostgreSQL databases, not {dialect}")
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-                 .returning(*table.primary_key.columns))
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(*table.primary_key.columns)
+    )
     return session.connection().execute(statement).first() is not None

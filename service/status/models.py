@@ -66,7 +66,9 @@ class StatusEntry(SQLModel, table=True):
 
     list_id: str = Field(foreign_key="statuslist.id", primary_key=True, max_length=36)
     status_index: int = Field(primary_key=True, ge=0)
-    credential_id: str = Field(sa_column=Column(
-        String(36), ForeignKey("credential.id", deferrable=True, initially="DEFERRED"),
-        nullable=False, index=True))
+    credential_id: str = Field(
+        sa_column=Column(
+            String(36), ForeignKey("credential.id", deferrable=True, initially="DEFERRED"), nullable=False, index=True
+        )
+    )
     value: int = 0

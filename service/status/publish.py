@@ -34,10 +34,10 @@ from sqlmodel import Session, col, select
 
 from service.core.config import Settings
 from service.core.db import unit_of_work
-from service.issuers.models import Issuer
-from service.issuers.service import active_signer
 from service.core.keystore import Keystore
 from service.core.models import utcnow
+from service.issuers.models import Issuer
+from service.issuers.service import active_signer
 from service.status.allocation import status_list_url
 from service.status.models import StatusEntry, StatusList
 from service.vc import data_integrity
@@ -86,16 +86,18 @@ def etag_of(text: str) -> str:
 
 def set_indexes(session: Session, list_id: str) -> list[int]:
     """The indexes whose status is set (revoked or suspended) in the list, as committed now."""
-    return list(session.exec(select(StatusEntry.status_index)
-                             .where(StatusEntry.list_id == list_id, col(StatusEntry.value) > 0)))
+    return list(
+        session.exec(select(StatusEntry.status_index).where(StatusEntry.list_id == list_id, col(StatusEntry.value) > 0))
+    )
 
 
 def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sign_list_credential(session: Session, keystore: Keystore, settings: Settings,
-                         status_list: StatusList, now: datetime) -> dict[str, Any]:
+def sign_list_credential(
+    session: Session, keystore: Keystore, settings: Settings, status_list: StatusList, now: datetime
+) -> dict[str, Any]:
     """A freshly signed ``BitstringStatusListCredential`` with the list's current bits.
 
     Signed eddsa-rdfc-2022 by the issuer's active Ed25519 key; ``issuer`` is the issuer's DID,
@@ -109,11 +111,14 @@ def sign_list_credential(session: Session, keystore: Keystore, settings: Setting
     signed_at = now.replace(microsecond=0)
     every = interval(settings)
     unsigned = build_status_list_credential(
-        list_id=status_list_url(settings, status_list.id), issuer=issuer.did,
-        status_purpose=status_list.purpose, encoded_list=bits.encode(),
+        list_id=status_list_url(settings, status_list.id),
+        issuer=issuer.did,
+        status_purpose=status_list.purpose,
+        encoded_list=bits.encode(),
         valid_from=_timestamp(signed_at - CLOCK_SKEW_ALLOWANCE),
         valid_until=_timestamp(signed_at + every + max(every, MIN_VALIDITY_MARGIN)),
-        ttl_ms=settings.status_list_resign_interval_seconds * 1000)
+        ttl_ms=settings.status_list_resign_interval_seconds * 1000,
+    )
     return data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"))
 
 
@@ -124,12 +129,20 @@ def _published(status_list: StatusList) -> PublishedList | None:
 
 
 def _locked(session: Session, list_id: str) -> StatusList | None:
-    return session.exec(select(StatusList).where(StatusList.id == list_id).with_for_update()
-                        .execution_options(populate_existing=True)).first()
+    return session.exec(
+        select(StatusList).where(StatusList.id == list_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
 
 
-def resign(session: Session, keystore: Keystore, settings: Settings, list_id: str, *,
-           now: datetime | None = None, only_dirty: bool = False) -> PublishedList | None:
+def resign(
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    list_id: str,
+    *,
+    now: datetime | None = None,
+    only_dirty: bool = False,
+) -> PublishedList | None:
     """Re-sign and store the list if it is due (and, with ``only_dirty``, changed).
 
     Returns what should be served now (None for an unknown list).
@@ -144,15 +157,21 @@ def resign(session: Session, keystore: Keystore, settings: Settings, list_id: st
     version, previous = status_list.version, status_list.signed_at
     text = json.dumps(sign_list_credential(session, keystore, settings, status_list, now), ensure_ascii=False)
     fresh = PublishedList(text, etag_of(text), now, signed_now=True)
-    unchanged = (col(StatusList.signed_at).is_(None) if previous is None
-                 else col(StatusList.signed_at) == previous)
-    stored = session.connection().execute(
-        update(StatusList).where(col(StatusList.id) == list_id, col(StatusList.version) == version, unchanged)
-        .values(credential_text=text, etag=fresh.etag, signed_at=now, signed_version=version)).rowcount
+    unchanged = col(StatusList.signed_at).is_(None) if previous is None else col(StatusList.signed_at) == previous
+    stored = (
+        session.connection()
+        .execute(
+            update(StatusList)
+            .where(col(StatusList.id) == list_id, col(StatusList.version) == version, unchanged)
+            .values(credential_text=text, etag=fresh.etag, signed_at=now, signed_version=version)
+        )
+        .rowcount
+    )
     if stored == 1:
         return fresh
-    status_list = session.exec(select(StatusList).where(StatusList.id == list_id)
-                               .execution_options(populate_existing=True)).one()
+    status_list = session.exec(
+        select(StatusList).where(StatusList.id == list_id).execution_options(populate_existing=True)
+    ).one()
     theirs = _published(status_list)
     if theirs is not None and status_list.signed_at != previous:
         return theirs  # another worker re-signed it meanwhile: serve (and keep) its copy
@@ -161,8 +180,9 @@ def resign(session: Session, keystore: Keystore, settings: Settings, list_id: st
     return PublishedList(text, fresh.etag, now)
 
 
-def published_list(session: Session, keystore: Keystore, settings: Settings, list_id: str, *,
-                   now: datetime | None = None) -> PublishedList | None:
+def published_list(
+    session: Session, keystore: Keystore, settings: Settings, list_id: str, *, now: datetime | None = None
+) -> PublishedList | None:
     """The list credential to serve at ``/status/{list_id}`` (None: no such list).
 
     The stored one while it is younger than I; otherwise re-signed first (lazily, on read).
@@ -176,8 +196,14 @@ def published_list(session: Session, keystore: Keystore, settings: Settings, lis
     return _published(status_list)
 
 
-def current_list_credential(session: Session, settings: Settings, status_list: StatusList,
-                            keystore: Callable[[], Keystore], *, now: datetime | None = None) -> dict[str, Any]:
+def current_list_credential(
+    session: Session,
+    settings: Settings,
+    status_list: StatusList,
+    keystore: Callable[[], Keystore],
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The list credential reflecting the list's bits right now, for this service's own verifier.
 
     The stored one when it is up to date; otherwise one signed on the spot and NOT stored (the
@@ -185,15 +211,15 @@ def current_list_credential(session: Session, settings: Settings, status_list: S
     ``keystore`` is called only when a signature is needed.
     """
     now = now or utcnow()
-    if status_list.credential_text is not None and not is_dirty(status_list) \
-            and not is_due(status_list, settings, now):
+    if status_list.credential_text is not None and not is_dirty(status_list) and not is_due(status_list, settings, now):
         document: dict[str, Any] = json.loads(status_list.credential_text)
         return document
     return sign_list_credential(session, keystore(), settings, status_list, now)
 
 
-def resign_due_lists(engine: Engine, keystore: Keystore, settings: Settings, *,
-                     now: datetime | None = None) -> tuple[int, int]:
+def resign_due_lists(
+    engine: Engine, keystore: Keystore, settings: Settings, *, now: datetime | None = None
+) -> tuple[int, int]:
     """Re-sign every changed list whose signature is older than I, each in its own transaction.
 
     Returns (re-signed, failed); a list that fails (say, its issuer has no active key) is logged
@@ -220,8 +246,9 @@ def seconds_until_next_due(engine: Engine, settings: Settings, *, now: datetime 
     now = now or utcnow()
     dirty = _due_and_dirty(settings, None)
     with Session(engine) as session:
-        never_signed = session.exec(select(StatusList.id).where(
-            *dirty, col(StatusList.signed_at).is_(None)).limit(1)).first()
+        never_signed = session.exec(
+            select(StatusList.id).where(*dirty, col(StatusList.signed_at).is_(None)).limit(1)
+        ).first()
         oldest = session.exec(select(func.min(StatusList.signed_at)).where(*dirty)).one()
     if never_signed is not None:
         return 0.0
@@ -231,9 +258,11 @@ def seconds_until_next_due(engine: Engine, settings: Settings, *, now: datetime 
 
 
 def _due_and_dirty(settings: Settings, now: datetime | None) -> list[Any]:
-    conditions: list[Any] = [or_(col(StatusList.signed_version).is_(None),
-                                 col(StatusList.signed_version) != col(StatusList.version))]
+    conditions: list[Any] = [
+        or_(col(StatusList.signed_version).is_(None), col(StatusList.signed_version) != col(StatusList.version))
+    ]
     if now is not None:
-        conditions.append(or_(col(StatusList.signed_at).is_(None),
-                              col(StatusList.signed_at) <= now - interval(settings)))
+        conditions.append(
+            or_(col(StatusList.signed_at).is_(None), col(StatusList.signed_at) <= now - interval(settings))
+        )
     return conditions

@@ -52,5 +52,6 @@ async def run_resigner(engine: Engine, keystore: Keystore, settings: Settings) -
 
 def start_resigner(engine: Engine, keystore: Keystore, settings: Settings) -> asyncio.Task[None]:
     """Start :func:`run_resigner` on the running event loop; cancel the task to stop it."""
-    return asyncio.get_running_loop().create_task(run_resigner(engine, keystore, settings),
-                                                  name="skillcred-status-resigner")
+    return asyncio.get_running_loop().create_task(
+        run_resigner(engine, keystore, settings), name="skillcred-status-resigner"
+    )

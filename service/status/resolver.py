@@ -22,9 +22,9 @@ from sqlmodel import Session, col, select
 
 from service.audit.models import AuditEvent
 from service.core.config import Settings
-from service.credentials.models import Credential
 from service.core.errors import ServiceError
 from service.core.keystore import Keystore, KeystoreError
+from service.credentials.models import Credential
 from service.status.models import StatusEntry, StatusList
 from service.status.publish import current_list_credential
 from service.vc.errors import VCError
@@ -42,8 +42,14 @@ class LocalStatusListResolver:
     cached for the resolver's lifetime: make one per verification.
     """
 
-    def __init__(self, session: Session, settings: Settings, keystore: Callable[[], Keystore], *,
-                 fallback: StatusListResolver | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        keystore: Callable[[], Keystore],
+        *,
+        fallback: StatusListResolver | None = None,
+    ) -> None:
         self._session = session
         self._settings = settings
         self._prefix = f"{settings.public_url}/status/"
@@ -82,29 +88,33 @@ class LocalStatusListResolver:
         if entry is None:
             return None
         credential = self._session.get(Credential, entry.credential_id)
-        if credential is not None and credential.status_changed_at is not None \
-                and str(credential.state) == _STATES[purpose]:
+        if (
+            credential is not None
+            and credential.status_changed_at is not None
+            and str(credential.state) == _STATES[purpose]
+        ):
             return credential.status_changed_at
         return self._session.exec(
-            select(AuditEvent.at).where(AuditEvent.action == action,
-                                        AuditEvent.object_id == entry.credential_id)
-            .order_by(col(AuditEvent.at).desc())).first()
+            select(AuditEvent.at)
+            .where(AuditEvent.action == action, AuditEvent.object_id == entry.credential_id)
+            .order_by(col(AuditEvent.at).desc())
+        ).first()
 
     def resolve(self, url: str) -> dict[str, Any]:
         """The list credential at ``url``, or :class:`StatusListUnavailable`."""
         list_id = self.list_id(url)
         if list_id is None:
             if self._fallback is None:
-                raise StatusListUnavailable(f"{url} is not a status list of this service, and "
-                                            "other services' lists are not fetched")
+                raise StatusListUnavailable(
+                    f"{url} is not a status list of this service, and other services' lists are not fetched"
+                )
             return self._fallback.resolve(url)
         if url not in self._answers:
             status_list = self._session.get(StatusList, list_id)
             if status_list is None:
                 raise StatusListUnavailable(f"this service has no status list at {url}")
             try:
-                self._answers[url] = current_list_credential(self._session, self._settings, status_list,
-                                                             self._keys)
+                self._answers[url] = current_list_credential(self._session, self._settings, status_list, self._keys)
             except (ServiceError, KeystoreError, VCError) as err:  # e.g. the issuer has no active key
                 raise StatusListUnavailable(f"the status list at {url} cannot be signed: {err}") from err
         return self._answers[url]

@@ -10,8 +10,11 @@ from service.core.validation import clean_text
 
 MAX_REASON_LENGTH = 500
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON_LENGTH),
-                   AfterValidator(clean_text)]
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON_LENGTH),
+    AfterValidator(clean_text),
+]
 
 
 class StatusChangeIn(BaseModel):

@@ -29,9 +29,9 @@ from sqlmodel import Session, col, select
 from service.accounts.models import Account, Role
 from service.audit.service import record
 from service.core.config import Settings
-from service.credentials.models import Credential, CredentialState
 from service.core.errors import Conflict, Forbidden, NotFound
 from service.core.models import utcnow
+from service.credentials.models import Credential, CredentialState
 from service.status.allocation import status_list_url
 from service.status.models import StatusEntry, StatusList, StatusPurpose
 
@@ -54,26 +54,39 @@ class Transition:
 
 
 TRANSITIONS = {
-    StatusAction.revoke: Transition(frozenset({CredentialState.active, CredentialState.suspended}),
-                                    CredentialState.revoked, StatusPurpose.revocation, 1),
-    StatusAction.suspend: Transition(frozenset({CredentialState.active}),
-                                     CredentialState.suspended, StatusPurpose.suspension, 1),
-    StatusAction.unsuspend: Transition(frozenset({CredentialState.suspended}),
-                                       CredentialState.active, StatusPurpose.suspension, 0),
+    StatusAction.revoke: Transition(
+        frozenset({CredentialState.active, CredentialState.suspended}),
+        CredentialState.revoked,
+        StatusPurpose.revocation,
+        1,
+    ),
+    StatusAction.suspend: Transition(
+        frozenset({CredentialState.active}), CredentialState.suspended, StatusPurpose.suspension, 1
+    ),
+    StatusAction.unsuspend: Transition(
+        frozenset({CredentialState.suspended}), CredentialState.active, StatusPurpose.suspension, 0
+    ),
 }
 
 
 def _refusal(action: StatusAction, state: CredentialState) -> Conflict:
     if state == CredentialState.revoked:
-        return Conflict("The credential is revoked; revocation cannot be undone or repeated",
-                        code="credential_revoked")
+        return Conflict("The credential is revoked; revocation cannot be undone or repeated", code="credential_revoked")
     if action == StatusAction.suspend:
         return Conflict("The credential is already suspended", code="already_suspended")
     return Conflict("The credential is not suspended", code="not_suspended")
 
 
-def change_status(session: Session, settings: Settings, credential_id: str, action: StatusAction, *,
-                  reason: str, actor: Account, now: datetime | None = None) -> Credential:
+def change_status(
+    session: Session,
+    settings: Settings,
+    credential_id: str,
+    action: StatusAction,
+    *,
+    reason: str,
+    actor: Account,
+    now: datetime | None = None,
+) -> Credential:
     """Apply ``action`` to a credential on behalf of ``actor`` (an admin, or an issuer admin of
     the credential's issuer: anyone else's credential is "not found").
 
@@ -90,39 +103,62 @@ def change_status(session: Session, settings: Settings, credential_id: str, acti
         raise _refusal(action, before)
     now = now or utcnow()
     before_audit = {"state": str(before), "reason": credential.status_reason}
-    moved = session.connection().execute(
-        update(Credential).where(col(Credential.id) == credential.id, col(Credential.state) == before)
-        .values(state=transition.to, status_changed_at=now, status_reason=reason)).rowcount
+    moved = (
+        session.connection()
+        .execute(
+            update(Credential)
+            .where(col(Credential.id) == credential.id, col(Credential.state) == before)
+            .values(state=transition.to, status_changed_at=now, status_reason=reason)
+        )
+        .rowcount
+    )
     if moved != 1:
-        raise Conflict("The credential's status changed at the same moment; reload it and try again",
-                       code="concurrent_status_change")
+        raise Conflict(
+            "The credential's status changed at the same moment; reload it and try again",
+            code="concurrent_status_change",
+        )
     entry = _set_bit(session, credential.id, transition.purpose, transition.value, now)
     session.refresh(credential)
     after: dict[str, object] = {"state": str(transition.to), "reason": reason}
     if entry is not None:
         after["status_entry"] = f"{status_list_url(settings, entry.list_id)}#{entry.status_index}"
         after["status_value"] = transition.value
-    record(session, action=f"credential.{action}", object_type="credential", object_id=credential.id,
-           actor=actor, issuer_id=credential.issuer_id,
-           before=before_audit, after=after)
+    record(
+        session,
+        action=f"credential.{action}",
+        object_type="credential",
+        object_id=credential.id,
+        actor=actor,
+        issuer_id=credential.issuer_id,
+        before=before_audit,
+        after=after,
+    )
     return credential
 
 
-def _set_bit(session: Session, credential_id: str, purpose: StatusPurpose, value: int,
-             now: datetime) -> StatusEntry | None:
+def _set_bit(
+    session: Session, credential_id: str, purpose: StatusPurpose, value: int, now: datetime
+) -> StatusEntry | None:
     """Set the credential's entry in its ``purpose`` list to ``value`` and mark the list changed.
 
     None for a credential issued before status lists existed (it has no entry to change).
     """
     entry = session.exec(
-        select(StatusEntry).join(StatusList, col(StatusList.id) == col(StatusEntry.list_id))
-        .where(StatusEntry.credential_id == credential_id, StatusList.purpose == purpose.value)).first()
+        select(StatusEntry)
+        .join(StatusList, col(StatusList.id) == col(StatusEntry.list_id))
+        .where(StatusEntry.credential_id == credential_id, StatusList.purpose == purpose.value)
+    ).first()
     if entry is None:
         return None
     connection = session.connection()
-    connection.execute(update(StatusEntry).where(col(StatusEntry.list_id) == entry.list_id,
-                                                 col(StatusEntry.status_index) == entry.status_index)
-                       .values(value=value))
-    connection.execute(update(StatusList).where(col(StatusList.id) == entry.list_id)
-                       .values(version=StatusList.version + 1, changed_at=now))
+    connection.execute(
+        update(StatusEntry)
+        .where(col(StatusEntry.list_id) == entry.list_id, col(StatusEntry.status_index) == entry.status_index)
+        .values(value=value)
+    )
+    connection.execute(
+        update(StatusList)
+        .where(col(StatusList.id) == entry.list_id)
+        .values(version=StatusList.version + 1, changed_at=now)
+    )
     return entry

@@ -44,9 +44,7 @@ _CREDENTIAL_TAG = "{%s}credential" % OB3_SVG_NAMESPACE
 _OB3_NAMESPACE_BYTES = OB3_SVG_NAMESPACE.encode()
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_START_TAG = re.compile(
-    rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-)
+_START_TAG = re.compile(rb"<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
 _ATTRIBUTE = re.compile(rb"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _END_TAG = re.compile(rb"</[^\s>]+\s*>")
 _XML_DECLARED_ENCODING = re.compile(r"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
@@ -59,22 +57,16 @@ def _credential_text(credential: BakedCredential) -> str:
     """The exact text to bake: JSON text as given, a dict as compact JSON, a JWS stripped."""
     if isinstance(credential, dict):
         try:
-            text = json.dumps(
-                credential, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            )
+            text = json.dumps(credential, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as err:
-            raise BakingError(
-                f"the credential is not JSON: {err}", code="malformed_credential"
-            ) from err
+            raise BakingError(f"the credential is not JSON: {err}", code="malformed_credential") from err
     elif isinstance(credential, str):
         text = credential if credential.lstrip().startswith("{") else credential.strip()
         _parse_credential_text(text)
     else:
         raise BakingError("a credential is a JSON object or a string", code="malformed_credential")
     if len(text.encode("utf-8")) > MAX_CREDENTIAL_BYTES:
-        raise BakingError(
-            f"the credential is larger than {MAX_CREDENTIAL_BYTES} bytes", code="too_large"
-        )
+        raise BakingError(f"the credential is larger than {MAX_CREDENTIAL_BYTES} bytes", code="too_large")
     return text
 
 
@@ -89,9 +81,7 @@ def _parse_credential_text(text: str) -> BakedCredential:
         try:
             value = json.loads(stripped, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as err:
-            raise BakingError(
-                f"the baked credential is not valid JSON: {err}", code="malformed_credential"
-            ) from err
+            raise BakingError(f"the baked credential is not valid JSON: {err}", code="malformed_credential") from err
         if not isinstance(value, dict):
             raise BakingError("the baked JSON is not an object", code="malformed_credential")
         return value
@@ -196,9 +186,7 @@ def _png_credential_text(png: bytes) -> str:
     if not found:
         legacy = any(_is_itxt(kind, data, b"openbadges") for kind, data, _ in chunks)
         hint = " (it holds an Open Badges 2.0 'openbadges' assertion)" if legacy else ""
-        raise BakingError(
-            f"the PNG holds no Open Badges 3.0 credential{hint}", code="no_credential"
-        )
+        raise BakingError(f"the PNG holds no Open Badges 3.0 credential{hint}", code="no_credential")
     if len(found) > 1:
         raise BakingError("the PNG holds more than one credential chunk", code="malformed_image")
     return _itxt_text(found[0])
@@ -265,9 +253,7 @@ def _parse_svg(document: str | bytes, target: Any = None) -> Any:
 def _cdata(text: str) -> str:
     """Wrap text in CDATA so it parses back exactly (``]]>`` split, CR kept as a reference)."""
     if _XML_ILLEGAL.search(text):
-        raise BakingError(
-            "the credential contains characters XML cannot carry", code="malformed_credential"
-        )
+        raise BakingError("the credential contains characters XML cannot carry", code="malformed_credential")
     sections = [part.replace("]]>", "]]]]><![CDATA[>") for part in text.split("\r")]
     return "&#13;".join(f"<![CDATA[{section}]]>" for section in sections)
 
@@ -380,9 +366,7 @@ def _svg_credential_text(svg: str | bytes) -> str:
     if not found:
         raise BakingError("the SVG holds no Open Badges 3.0 credential", code="no_credential")
     if len(found) > 1:
-        raise BakingError(
-            "the SVG holds more than one credential element", code="malformed_image"
-        )
+        raise BakingError("the SVG holds more than one credential element", code="malformed_image")
     element = found[0]
     body = element.text or ""
     verify = element.get("verify")

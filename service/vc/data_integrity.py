@@ -46,9 +46,7 @@ SUPPORTED_SUITES: dict[tuple[str, str | None], bool] = {
     (ED25519_SIGNATURE_2020, None): True,
 }
 
-_XSD_DATETIME = re.compile(
-    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+_XSD_DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -135,9 +133,7 @@ def create_proof(
     return proof
 
 
-def sign(
-    document: Mapping[str, Any], signer: Signer, *, proof_as_list: bool = False, **options: Any
-) -> dict[str, Any]:
+def sign(document: Mapping[str, Any], signer: Signer, *, proof_as_list: bool = False, **options: Any) -> dict[str, Any]:
     """A copy of ``document`` secured with an added eddsa-rdfc-2022 proof (see :func:`create_proof`).
 
     A document that already has a proof gets a proof set (the new proof is appended).
@@ -171,8 +167,7 @@ def verify_proofs(
         return []
     proofs = proofs if isinstance(proofs, list) else [proofs]
     return [
-        _verify_one(document, proofs, i, key_resolver, expected_controller, proof_purpose)
-        for i in range(len(proofs))
+        _verify_one(document, proofs, i, key_resolver, expected_controller, proof_purpose) for i in range(len(proofs))
     ]
 
 
@@ -193,9 +188,14 @@ def _verify_one(
 
     def result(verified: bool, reason: str, code: str | None = None) -> ProofVerification:
         return ProofVerification(
-            index, ptype, suite if isinstance(suite, str) else None,
+            index,
+            ptype,
+            suite if isinstance(suite, str) else None,
             method_id if isinstance(method_id, str) else None,
-            verified, reason, code, SUPPORTED_SUITES.get(key, False),
+            verified,
+            reason,
+            code,
+            SUPPORTED_SUITES.get(key, False),
         )
 
     if key not in SUPPORTED_SUITES:
@@ -204,9 +204,15 @@ def _verify_one(
         _check_proof_fields(proof, proof_purpose)
         method = key_resolver.resolve(method_id)
         if expected_controller is not None and method.controller != expected_controller:
-            return result(False, f"verification method {method_id} is controlled by {method.controller}, not the issuer {expected_controller}", "controller_mismatch")
+            return result(
+                False,
+                f"verification method {method_id} is controlled by {method.controller}, not the issuer {expected_controller}",
+                "controller_mismatch",
+            )
         if proof_purpose not in method.purposes:
-            return result(False, f"{method_id} is not listed under {proof_purpose} by its controller", "purpose_mismatch")
+            return result(
+                False, f"{method_id} is not listed under {proof_purpose} by its controller", "purpose_mismatch"
+            )
         if not isinstance(method.public_key, ed25519.Ed25519PublicKey):
             return result(False, f"{method_id} is not an Ed25519 key", "unsupported_key_type")
         signature = multibase_decode(proof["proofValue"])
@@ -247,7 +253,9 @@ def _check_proof_fields(proof: Mapping[str, Any], proof_purpose: str) -> None:
         if not isinstance(proof.get(name), str):
             raise ProofError(f"proof.{name} is missing or not a string", code="malformed_proof")
     if proof["proofPurpose"] != proof_purpose:
-        raise ProofError(f"proofPurpose is {proof['proofPurpose']!r}, expected {proof_purpose!r}", code="purpose_mismatch")
+        raise ProofError(
+            f"proofPurpose is {proof['proofPurpose']!r}, expected {proof_purpose!r}", code="purpose_mismatch"
+        )
     created = proof.get("created")
     if created is not None and not (isinstance(created, str) and _XSD_DATETIME.match(created)):
         raise ProofError(f"proof.created {created!r} is not an XML Schema dateTime", code="malformed_proof")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote, unquote, urlsplit
 
-from .errors import KeyError_, KeyResolutionError
 from .constants import DID_V1, MULTIKEY_V1
+from .errors import KeyError_, KeyResolutionError
 from .multikey import (
     PublicKey,
     jwk_to_public_key,
@@ -70,7 +70,9 @@ def method_public_key(method: Mapping[str, Any]) -> PublicKey:
         return multikey_to_public_key(method["publicKeyMultibase"])
     if "publicKeyJwk" in method:
         return jwk_to_public_key(method["publicKeyJwk"])
-    raise KeyError_(f"Verification method {method.get('id')!r} holds no supported public key", code="unsupported_key_type")
+    raise KeyError_(
+        f"Verification method {method.get('id')!r} holds no supported public key", code="unsupported_key_type"
+    )
 
 
 def _absolute(ref: str, base: str) -> str:
@@ -116,6 +118,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 # --- did:key -------------------------------------------------------------------------------
+
 
 def did_key(public_key: PublicKey) -> str:
     """The ``did:key`` of an Ed25519 or P-256 public key."""
@@ -164,6 +167,7 @@ class DidKeyResolver:
 
 
 # --- did:web -------------------------------------------------------------------------------
+
 
 def did_web_from_url(url: str) -> str:
     """The ``did:web`` for a base URL: ``https://h:8000/issuers/abc`` -> ``did:web:h%3A8000:issuers:abc``."""
@@ -226,6 +230,7 @@ def build_did_document(did: str, keys: Iterable[PublishedKey], *, also_known_as:
 
 # --- resolvers over documents ----------------------------------------------------------------
 
+
 class DocumentKeyResolver:
     """Resolves verification methods from controller/DID documents supplied up front.
 
@@ -255,7 +260,11 @@ class DocumentKeyResolver:
             raise KeyResolutionError(f"No document for {verification_method_id!r} was supplied")
         if document.get("id") not in (base, verification_method_id):
             raise KeyResolutionError(f"The document for {base!r} has id {document.get('id')!r}")
-        if document.get("id") == verification_method_id and "controller" in document and document.get("controller") != base:
+        if (
+            document.get("id") == verification_method_id
+            and "controller" in document
+            and document.get("controller") != base
+        ):
             # a stand-alone key document: trust it only through its controller's document
             controller = self._document(str(document["controller"]))
             if controller is None:

@@ -79,6 +79,7 @@ class JwtVerification:
 
 # --- encoding and strict parsing -------------------------------------------------------------
 
+
 def _b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -159,6 +160,7 @@ def decode_vc_jwt_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]
 
 # --- signing ---------------------------------------------------------------------------------
 
+
 def encode_compact_jws(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
     """Sign ``payload`` under ``header`` exactly as given: B64URL(header).B64URL(payload).sig."""
     signing_input = f"{_b64url_encode(_json_bytes(header))}.{_b64url_encode(_json_bytes(payload))}"
@@ -168,9 +170,7 @@ def encode_compact_jws(header: dict[str, Any], payload: dict[str, Any], signer: 
     return f"{signing_input}.{_b64url_encode(signature)}"
 
 
-def sign_vc_jwt(
-    credential: dict[str, Any], signer: Signer, *, key_in_header: KeySource = "kid"
-) -> str:
+def sign_vc_jwt(credential: dict[str, Any], signer: Signer, *, key_in_header: KeySource = "kid") -> str:
     """The credential as an OB 3.0 VC-JWT (compact JWS), signed by ``signer``.
 
     The header names the key by ``kid`` (the signer's verification method) or carries its public
@@ -199,6 +199,7 @@ def sign_vc_jwt(
 
 
 # --- verification: header and key --------------------------------------------------------------
+
 
 def _check_header(header: dict[str, Any], allowed: frozenset[str], warnings: list[str]) -> str:
     algorithm = header.get("alg")
@@ -328,6 +329,7 @@ def _signature_is_valid(key: PublicKey, signing_input: bytes, signature: bytes) 
 
 
 # --- verification ----------------------------------------------------------------------------
+
 
 def verify_vc_jwt(
     token: str,

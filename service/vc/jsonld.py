@@ -98,8 +98,7 @@ class DocumentLoader:
         entry = _urlmap().get(url)
         if entry is None:
             raise DocumentLoaderError(
-                f"JSON-LD document {url!r} is not bundled with SkillCred and will not be "
-                "fetched from the network"
+                f"JSON-LD document {url!r} is not bundled with SkillCred and will not be fetched from the network"
             )
         return _read_context(self.overrides.get(url, entry["file"]))
 
@@ -227,14 +226,16 @@ def to_quads(document: Mapping[str, Any], loader: DocumentLoader | None = None) 
     # pyld's to_rdf() would expand the document a second time; these are its remaining steps
     # (pyld 2.x/3.x), run on the expanded form we already checked.
     processor = pyld.JsonLdProcessor()
-    options = {"rdfDirection": "i18n-datatype", "produceGeneralizedRdf": False,  # PITFALLS #5
-               "processingMode": "json-ld-1.1"}
+    options = {
+        "rdfDirection": "i18n-datatype",
+        "produceGeneralizedRdf": False,  # PITFALLS #5
+        "processingMode": "json-ld-1.1",
+    }
     issuer = IdentifierIssuer("_:b")
     node_map: dict[str, Any] = {"@default": {}}
     try:
         processor._create_node_map(expanded, node_map, "@default", issuer)
-        dataset = {name: processor._graph_to_rdf(graph, issuer, options)
-                   for name, graph in sorted(node_map.items())}
+        dataset = {name: processor._graph_to_rdf(graph, issuer, options) for name, graph in sorted(node_map.items())}
     except pyld.JsonLdError as err:
         raise _unwrap_jsonld_error(err) from err
     quads: list[ox.Quad] = []
@@ -270,13 +271,10 @@ def _object(term: Mapping[str, Any]) -> ox.NamedNode | ox.BlankNode | ox.Literal
     return ox.Literal(term["value"], datatype=ox.NamedNode(term["datatype"]))
 
 
-def canonize(
-    document: Mapping[str, Any], loader: DocumentLoader | None = None, *, utf16_order: bool = False
-) -> str:
+def canonize(document: Mapping[str, Any], loader: DocumentLoader | None = None, *, utf16_order: bool = False) -> str:
     """The RDFC-1.0 canonical N-Quads (SHA-256) of a JSON-LD document, expanded in safe mode.
 
     ``utf16_order`` reproduces digitalbazaar's sort order (see :mod:`service.vc.rdfc10`); it is
     for verifying their proofs only.
     """
     return canonicalize_quads(to_quads(document, loader), utf16_order=utf16_order).nquads
-

@@ -16,6 +16,7 @@ JWT_CLAIM_NAMES = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 
 # --- credential <-> claims -------------------------------------------------------------------
 
+
 def _issuer_id(credential: dict[str, Any]) -> str | None:
     issuer = credential.get("issuer")
     if isinstance(issuer, dict):
@@ -82,6 +83,7 @@ def credential_in(payload: dict[str, Any]) -> dict[str, Any]:
 
 # --- verification: claims ----------------------------------------------------------------------
 
+
 def _mismatch(message: str) -> JwtError:
     return JwtError(message, code="claim_mismatch")
 
@@ -99,9 +101,7 @@ def _claim_date(payload: dict[str, Any], name: str) -> int | None:
     return math.floor(value)
 
 
-def check_identity_claims(
-    payload: dict[str, Any], credential: dict[str, Any], warnings: list[str]
-) -> None:
+def check_identity_claims(payload: dict[str, Any], credential: dict[str, Any], warnings: list[str]) -> None:
     """iss = issuer.id, jti = id, sub = credentialSubject.id (section 8.2 "Verify a Credential")."""
     if "iss" not in payload:
         raise _missing("iss", "OB 3.0 requires it")
@@ -142,5 +142,3 @@ def check_date_claims(
     if valid_until is None and exp is not None:
         warnings.append(f"exp_without_{until_name}: the JWT expires, the credential does not say")
     return nbf, exp
-
-

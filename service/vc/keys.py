@@ -55,9 +55,7 @@ def jose_algorithm(key: PrivateKey | PublicKey) -> str:
         if key.key_size < 2048:
             raise KeyError_("RSA keys shorter than 2048 bits are refused", code="weak_key")
         return "RS256"
-    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)) and isinstance(
-        key.curve, ec.SECP256R1
-    ):
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)) and isinstance(key.curve, ec.SECP256R1):
         return "ES256"
     raise KeyError_(f"Unsupported key type {type(key).__name__}", code="unsupported_key_type")
 

@@ -63,9 +63,7 @@ def multikey_to_public_key(value: str) -> ed25519.Ed25519PublicKey | ec.Elliptic
 
 def ed25519_private_to_multibase(key: ed25519.Ed25519PrivateKey) -> str:
     """``secretKeyMultibase``: multicodec ed25519-priv + the 32-byte seed (as in the W3C vectors)."""
-    seed = key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
+    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     return multibase_encode(ED25519_PRIV + seed)
 
 

@@ -186,8 +186,7 @@ def identity_matches(identity_object: Mapping[str, Any], email: str) -> bool:
     if match is None or not isinstance(salt, str):
         return False
     algorithm, expected = match.group(1), match.group(2).lower()
-    return any(hmac.compare_digest(expected, _identity_hash(c, salt, algorithm))
-               for c in candidates)
+    return any(hmac.compare_digest(expected, _identity_hash(c, salt, algorithm)) for c in candidates)
 
 
 def format_datetime(value: datetime | str, field: str = "date") -> str:
@@ -214,8 +213,7 @@ def _uri(value: str, field: str) -> str:
 
 def _compact(**fields: Any) -> dict[str, Any]:
     """Drop ``None`` and empty collections: optional fields are omitted, never null or []."""
-    return {key: value for key, value in fields.items()
-            if value is not None and value != [] and value != {}}
+    return {key: value for key, value in fields.items() if value is not None and value != [] and value != {}}
 
 
 def _image(image: str | Image | None, field: str) -> dict[str, Any] | None:
@@ -228,24 +226,41 @@ def _image(image: str | Image | None, field: str) -> dict[str, Any] | None:
 
 def _profile(profile: IssuerProfile, field: str) -> dict[str, Any]:
     return _compact(
-        id=_uri(profile.id, f"{field}.id"), type=["Profile"], name=profile.name,
-        url=profile.url, email=profile.email, description=profile.description,
-        image=_image(profile.image, f"{field}.image"))
+        id=_uri(profile.id, f"{field}.id"),
+        type=["Profile"],
+        name=profile.name,
+        url=profile.url,
+        email=profile.email,
+        description=profile.description,
+        image=_image(profile.image, f"{field}.image"),
+    )
 
 
 def _alignments(alignments: Sequence[Alignment], field: str) -> list[dict[str, Any]]:
-    return [_compact(
-        type=["Alignment"], targetName=a.target_name,
-        targetUrl=_uri(a.target_url, f"{field}[{i}].targetUrl"), targetCode=a.target_code,
-        targetFramework=a.target_framework, targetType=a.target_type,
-        targetDescription=a.target_description) for i, a in enumerate(alignments)]
+    return [
+        _compact(
+            type=["Alignment"],
+            targetName=a.target_name,
+            targetUrl=_uri(a.target_url, f"{field}[{i}].targetUrl"),
+            targetCode=a.target_code,
+            targetFramework=a.target_framework,
+            targetType=a.target_type,
+            targetDescription=a.target_description,
+        )
+        for i, a in enumerate(alignments)
+    ]
 
 
 def _rubric_level(level: RubricCriterionLevel, field: str) -> dict[str, Any]:
     return _compact(
-        id=_uri(level.id, f"{field}.id"), type=["RubricCriterionLevel"], name=level.name,
-        level=level.level, description=level.description, points=level.points,
-        alignment=_alignments(level.alignments, f"{field}.alignment"))
+        id=_uri(level.id, f"{field}.id"),
+        type=["RubricCriterionLevel"],
+        name=level.name,
+        level=level.level,
+        description=level.description,
+        points=level.points,
+        alignment=_alignments(level.alignments, f"{field}.alignment"),
+    )
 
 
 def _result_description(description: ResultDescription, field: str) -> dict[str, Any]:
@@ -253,15 +268,21 @@ def _result_description(description: ResultDescription, field: str) -> dict[str,
     if description.required_level is not None and description.required_level not in level_ids:
         raise CredentialBuildError(f"{field}.requiredLevel: not one of its rubric criterion levels")
     return _compact(
-        id=_uri(description.id, f"{field}.id"), type=["ResultDescription"],
-        name=description.name, resultType=description.result_type,
+        id=_uri(description.id, f"{field}.id"),
+        type=["ResultDescription"],
+        name=description.name,
+        resultType=description.result_type,
         allowedValue=list(description.allowed_values),
-        requiredLevel=description.required_level, requiredValue=description.required_value,
-        valueMin=description.value_min, valueMax=description.value_max,
+        requiredLevel=description.required_level,
+        requiredValue=description.required_value,
+        valueMin=description.value_min,
+        valueMax=description.value_max,
         rubricCriterionLevel=[
             _rubric_level(level, f"{field}.rubricCriterionLevel[{i}]")
-            for i, level in enumerate(description.rubric_criterion_levels)],
-        alignment=_alignments(description.alignments, f"{field}.alignment"))
+            for i, level in enumerate(description.rubric_criterion_levels)
+        ],
+        alignment=_alignments(description.alignments, f"{field}.alignment"),
+    )
 
 
 def _achievement(achievement: Achievement) -> dict[str, Any]:
@@ -269,21 +290,26 @@ def _achievement(achievement: Achievement) -> dict[str, Any]:
     if achievement.criteria_narrative is None and achievement.criteria_id is None:
         raise CredentialBuildError(f"{field}.criteria: give a narrative, a criteria id, or both")
     criteria = _compact(
-        id=None if achievement.criteria_id is None
-        else _uri(achievement.criteria_id, f"{field}.criteria.id"),
-        narrative=achievement.criteria_narrative)
+        id=None if achievement.criteria_id is None else _uri(achievement.criteria_id, f"{field}.criteria.id"),
+        narrative=achievement.criteria_narrative,
+    )
     return _compact(
-        id=_uri(achievement.id, f"{field}.id"), type=["Achievement"], name=achievement.name,
-        description=achievement.description, criteria=criteria,
-        achievementType=achievement.achievement_type, version=achievement.version,
+        id=_uri(achievement.id, f"{field}.id"),
+        type=["Achievement"],
+        name=achievement.name,
+        description=achievement.description,
+        criteria=criteria,
+        achievementType=achievement.achievement_type,
+        version=achievement.version,
         image=_image(achievement.image, f"{field}.image"),
-        creator=None if achievement.creator is None
-        else _profile(achievement.creator, f"{field}.creator"),
+        creator=None if achievement.creator is None else _profile(achievement.creator, f"{field}.creator"),
         tag=list(achievement.tags),
         alignment=_alignments(achievement.alignments, f"{field}.alignment"),
         resultDescription=[
             _result_description(description, f"{field}.resultDescription[{i}]")
-            for i, description in enumerate(achievement.result_descriptions)])
+            for i, description in enumerate(achievement.result_descriptions)
+        ],
+    )
 
 
 def _results(results: Sequence[Result], achievement: Achievement) -> list[dict[str, Any]]:
@@ -295,23 +321,39 @@ def _results(results: Sequence[Result], achievement: Achievement) -> list[dict[s
         if description is None:
             raise CredentialBuildError(
                 f"{field}.resultDescription: {result.result_description!r} is not a result "
-                "description of the achievement")
+                "description of the achievement"
+            )
         level_ids = {level.id for level in description.rubric_criterion_levels}
         if result.achieved_level is not None and result.achieved_level not in level_ids:
-            raise CredentialBuildError(
-                f"{field}.achievedLevel: not a rubric criterion level of its result description")
-        built.append(_compact(
-            type=["Result"], resultDescription=result.result_description, value=result.value,
-            achievedLevel=result.achieved_level, status=result.status,
-            alignment=_alignments(result.alignments, f"{field}.alignment")))
+            raise CredentialBuildError(f"{field}.achievedLevel: not a rubric criterion level of its result description")
+        built.append(
+            _compact(
+                type=["Result"],
+                resultDescription=result.result_description,
+                value=result.value,
+                achievedLevel=result.achieved_level,
+                status=result.status,
+                alignment=_alignments(result.alignments, f"{field}.alignment"),
+            )
+        )
     return built
 
 
 def _evidence(evidence: Sequence[Evidence | Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [_evidence_entry(item, i) if isinstance(item, Mapping) else _compact(
-        id=None if item.id is None else _uri(item.id, f"evidence[{i}].id"), type=["Evidence"],
-        name=item.name, description=item.description, narrative=item.narrative,
-        genre=item.genre, audience=item.audience) for i, item in enumerate(evidence)]
+    return [
+        _evidence_entry(item, i)
+        if isinstance(item, Mapping)
+        else _compact(
+            id=None if item.id is None else _uri(item.id, f"evidence[{i}].id"),
+            type=["Evidence"],
+            name=item.name,
+            description=item.description,
+            narrative=item.narrative,
+            genre=item.genre,
+            audience=item.audience,
+        )
+        for i, item in enumerate(evidence)
+    ]
 
 
 def _evidence_entry(item: Mapping[str, Any], i: int) -> dict[str, Any]:
@@ -331,8 +373,7 @@ def _identifiers(
 ) -> list[dict[str, Any]]:
     if recipient_identity is None:
         return []
-    identities = [recipient_identity] if isinstance(recipient_identity, Mapping) \
-        else list(recipient_identity)
+    identities = [recipient_identity] if isinstance(recipient_identity, Mapping) else list(recipient_identity)
     return [copy.deepcopy(dict(identity)) for identity in identities]
 
 
@@ -385,8 +426,7 @@ def build_achievement_credential(
     (the OB extensions context, which defines that type, is added with it).
     """
     if recipient_did is None and recipient_identity is None:
-        raise CredentialBuildError(
-            "credentialSubject: give recipient_did, recipient_identity, or both")
+        raise CredentialBuildError("credentialSubject: give recipient_did, recipient_identity, or both")
     issued = format_datetime(valid_from, "validFrom")
     expires = None if valid_until is None else format_datetime(valid_until, "validUntil")
     if expires is not None and expires <= issued:
@@ -397,7 +437,8 @@ def build_achievement_credential(
         identifier=_identifiers(recipient_identity),
         achievement=_achievement(achievement),
         result=_results(results, achievement),
-        assessment=None if assessment is None else assessment.to_json())
+        assessment=None if assessment is None else assessment.to_json(),
+    )
     contexts = [CREDENTIALS_V2, OB_V3P0_CONTEXT]
     schemas = None
     if credential_schema:
@@ -407,25 +448,27 @@ def build_achievement_credential(
         contexts.append(OB_V3P0_EXTENSIONS)
     if assessment is not None:
         contexts.append(SKILLCRED_V1)
-    return _compact(**{
-        "@context": contexts,
-        "id": _uri(credential_id, "id"),
-        "type": list(CREDENTIAL_TYPES),
-        "name": achievement.name if name is None else name,
-        "description": description,
-        "image": _image(image, "image"),
-        "issuer": _profile(issuer, "issuer"),
-        "validFrom": issued,
-        "validUntil": expires,
-        "credentialSubject": subject,
-        "evidence": _evidence(evidence),
-        "credentialSchema": schemas,
-        "credentialStatus": None if credential_status is None
-        else copy.deepcopy(dict(credential_status)),
-        "refreshService": None if refresh_service is None
-        else {"id": _uri(refresh_service, "refreshService.id"), "type": REFRESH_SERVICE_TYPE},
-        "endorsement": [_endorsement(item, i) for i, item in enumerate(endorsements)],
-    })
+    return _compact(
+        **{
+            "@context": contexts,
+            "id": _uri(credential_id, "id"),
+            "type": list(CREDENTIAL_TYPES),
+            "name": achievement.name if name is None else name,
+            "description": description,
+            "image": _image(image, "image"),
+            "issuer": _profile(issuer, "issuer"),
+            "validFrom": issued,
+            "validUntil": expires,
+            "credentialSubject": subject,
+            "evidence": _evidence(evidence),
+            "credentialSchema": schemas,
+            "credentialStatus": None if credential_status is None else copy.deepcopy(dict(credential_status)),
+            "refreshService": None
+            if refresh_service is None
+            else {"id": _uri(refresh_service, "refreshService.id"), "type": REFRESH_SERVICE_TYPE},
+            "endorsement": [_endorsement(item, i) for i, item in enumerate(endorsements)],
+        }
+    )
 
 
 def _endorsement(endorsement: Mapping[str, Any], i: int) -> dict[str, Any]:

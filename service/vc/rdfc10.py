@@ -109,8 +109,7 @@ def canonicalize_quads(
         # Hash N-Degree Quads recurses once per blank node along a path of look-alike
         # nodes; a long cycle of them can exhaust Python's stack before the work limit.
         raise CanonicalizationError(
-            "RDFC-1.0 recursion too deep: the dataset links too many indistinguishable "
-            "blank nodes in a row"
+            "RDFC-1.0 recursion too deep: the dataset links too many indistinguishable blank nodes in a row"
         ) from None
 
 
@@ -129,9 +128,7 @@ def canonicalize_nquads(
         quads = list(pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.N_QUADS))
     except (SyntaxError, ValueError) as error:
         raise CanonicalizationError(f"invalid N-Quads: {error}") from error
-    return canonicalize_quads(
-        quads, hash_algorithm=hash_algorithm, max_deep_iterations=max_deep_iterations
-    )
+    return canonicalize_quads(quads, hash_algorithm=hash_algorithm, max_deep_iterations=max_deep_iterations)
 
 
 def _hash_function(name: str) -> Callable[[str], str]:
@@ -139,9 +136,7 @@ def _hash_function(name: str) -> Callable[[str], str]:
         constructor = SUPPORTED_HASH_ALGORITHMS[name]
     except (KeyError, TypeError):
         supported = ", ".join(SUPPORTED_HASH_ALGORITHMS)
-        raise CanonicalizationError(
-            f"unsupported hash algorithm {name!r} (supported: {supported})"
-        ) from None
+        raise CanonicalizationError(f"unsupported hash algorithm {name!r} (supported: {supported})") from None
 
     def hexdigest(data: str) -> str:
         return constructor(data.encode("utf-8")).hexdigest()
@@ -163,11 +158,15 @@ _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # and U+007F, every other character as itself. pyoxigraph >= 0.5 also escapes U+FFFE/U+FFFF
 # (RDF 1.2 N-Triples), which rdf-canonize does not, so literals are written here.
 _LITERAL_ESCAPES = {
-    "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f",
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
 }
-_LITERAL_ESCAPES |= {
-    chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if chr(c) not in _LITERAL_ESCAPES
-}
+_LITERAL_ESCAPES |= {chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if chr(c) not in _LITERAL_ESCAPES}
 _LITERAL_TABLE = str.maketrans(_LITERAL_ESCAPES)
 
 
@@ -201,8 +200,7 @@ def _quad_components(quad: pyoxigraph.Quad) -> Quad:
         )
     except KeyError as unsupported:
         raise CanonicalizationError(
-            f"RDFC-1.0 cannot canonicalize a {unsupported.args[0].__name__} term "
-            "(RDF 1.2 triple terms)"
+            f"RDFC-1.0 cannot canonicalize a {unsupported.args[0].__name__} term (RDF 1.2 triple terms)"
         ) from None
 
 
@@ -278,10 +276,7 @@ class _Canonicalizer:
 
         return CanonicalDataset(
             nquads=self._serialize(),
-            issued={
-                label[len(_BLANK) :]: identifier
-                for label, identifier in self.canonical_issuer.issued.items()
-            },
+            issued={label[len(_BLANK) :]: identifier for label, identifier in self.canonical_issuer.issued.items()},
         )
 
     def _issue_for_shared_hash(self, labels: list[str]) -> None:
@@ -300,16 +295,12 @@ class _Canonicalizer:
         """Hash First Degree Quads (4.6.3): ``_:a`` for the node itself, ``_:z`` for others."""
         nquads = []
         for quad in self.mentions[label]:
-            components = [
-                ("_:a" if c == label else "_:z") if c.startswith(_BLANK) else c for c in quad
-            ]
+            components = [("_:a" if c == label else "_:z") if c.startswith(_BLANK) else c for c in quad]
             nquads.append(_nquad(*components))
         nquads.sort(key=self.sort_key)
         return self.hash("".join(nquads))
 
-    def _hash_related_blank_node(
-        self, related: str, predicate: str, issuer: _IdentifierIssuer, position: str
-    ) -> str:
+    def _hash_related_blank_node(self, related: str, predicate: str, issuer: _IdentifierIssuer, position: str) -> str:
         """Hash Related Blank Node (4.7.3)."""
         identifier = self.canonical_issuer.issued.get(related) or issuer.issued.get(related)
         if identifier is not None:
@@ -328,18 +319,14 @@ class _Canonicalizer:
                 "the dataset looks like a poison graph (many indistinguishable blank nodes)"
             )
 
-    def _hash_n_degree_quads(
-        self, label: str, issuer: _IdentifierIssuer
-    ) -> tuple[str, _IdentifierIssuer]:
+    def _hash_n_degree_quads(self, label: str, issuer: _IdentifierIssuer) -> tuple[str, _IdentifierIssuer]:
         """Hash N-Degree Quads (4.8.3): returns the hash and the (replaced) issuer."""
         self._spend_work()
         hash_to_related: dict[str, list[str]] = {}  # steps 1-3
         for subject, predicate, object_, graph in self.mentions[label]:
             for position, component in (("s", subject), ("o", object_), ("g", graph)):
                 if component.startswith(_BLANK) and component != label:
-                    related_hash = self._hash_related_blank_node(
-                        component, predicate, issuer, position
-                    )
+                    related_hash = self._hash_related_blank_node(component, predicate, issuer, position)
                     hash_to_related.setdefault(related_hash, []).append(component)
 
         data_to_hash = []

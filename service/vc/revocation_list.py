@@ -119,8 +119,7 @@ def read_1edtech_revocation(
         raise _malformed("the revocation list's issuer must be a URI or an object with an id")
     if credential_issuer is not None and list_issuer is not None and list_issuer != credential_issuer:
         raise StatusListError(
-            f"the revocation list is published by {list_issuer}, not by the credential's issuer "
-            f"{credential_issuer}",
+            f"the revocation list is published by {list_issuer}, not by the credential's issuer {credential_issuer}",
             code=STATUS_VERIFICATION_ERROR,
         )
     items = list_document.get("revokedCredentials")

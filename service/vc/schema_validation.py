@@ -81,8 +81,7 @@ def schemas_directory() -> Path:
     source_tree = package_root.parent / "schemas" / "1edtech"
     if source_tree.is_dir():
         return source_tree
-    raise VCError(f"1EdTech JSON Schemas not found at {installed} or {source_tree}",
-                  code="schemas_not_bundled")
+    raise VCError(f"1EdTech JSON Schemas not found at {installed} or {source_tree}", code="schemas_not_bundled")
 
 
 def refuse_remote_schema(uri: str) -> Resource:
@@ -94,8 +93,7 @@ def refuse_remote_schema(uri: str) -> Resource:
 def _vendored_schemas() -> dict[str, dict[str, Any]]:
     """File name -> parsed schema, for every vendored 1EdTech schema."""
     return {
-        path.name: json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(schemas_directory().glob("*.json"))
+        path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(schemas_directory().glob("*.json"))
     }
 
 
@@ -123,8 +121,7 @@ def schema_registry() -> Registry:
     return registry.with_resources(resources.items()).crawl()
 
 
-_RFC3339_DATE_TIME = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_RFC3339_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -168,13 +165,11 @@ def _format_checker() -> FormatChecker:
 @cache
 def _validator(kind: str) -> Draft201909Validator:
     schema = _vendored_schemas()[_SCHEMA_FILE_BY_KIND[kind]]
-    return Draft201909Validator(schema, registry=schema_registry(),
-                                format_checker=_format_checker())
+    return Draft201909Validator(schema, registry=schema_registry(), format_checker=_format_checker())
 
 
 def _credential_kind(type_value: object) -> str | None:
-    types = {type_value} if isinstance(type_value, str) \
-        else set(type_value) if isinstance(type_value, list) else set()
+    types = {type_value} if isinstance(type_value, str) else set(type_value) if isinstance(type_value, list) else set()
     if types & _ACHIEVEMENT_TYPES:
         return "achievement"
     if _ENDORSEMENT_TYPE in types:
@@ -200,8 +195,7 @@ def _first_context(node: Mapping[str, Any]) -> object:
     return contexts[0] if isinstance(contexts, list) and contexts else contexts
 
 
-def _normalise_vcdm_v1(node: Any, path: _JsonPath, warnings: list[str],
-                       renames: dict[str, str]) -> None:
+def _normalise_vcdm_v1(node: Any, path: _JsonPath, warnings: list[str], renames: dict[str, str]) -> None:
     """Rewrite every VCDM 1.1 credential in ``node`` (in place) to the VCDM 2.0 names."""
     if isinstance(node, list):
         for index, item in enumerate(node):
@@ -211,8 +205,7 @@ def _normalise_vcdm_v1(node: Any, path: _JsonPath, warnings: list[str],
         return
     if _first_context(node) == CREDENTIALS_V1:
         contexts = node["@context"]
-        node["@context"] = [CREDENTIALS_V2, *contexts[1:]] if isinstance(contexts, list) \
-            else CREDENTIALS_V2
+        node["@context"] = [CREDENTIALS_V2, *contexts[1:]] if isinstance(contexts, list) else CREDENTIALS_V2
         for new_name, old_name in _VCDM_V1_RENAMES.items():
             if new_name not in node:  # a native validFrom/validUntil keeps its own name
                 if old_name in node:
@@ -220,7 +213,8 @@ def _normalise_vcdm_v1(node: Any, path: _JsonPath, warnings: list[str],
                 renames[json_path((*path, new_name))] = json_path((*path, old_name))
         warnings.append(
             f"{json_path(path)}: VCDM 1.1 credential ({CREDENTIALS_V1}); checked against the "
-            "OB 3.0 schema with issuanceDate read as validFrom and expirationDate as validUntil")
+            "OB 3.0 schema with issuanceDate read as validFrom and expirationDate as validUntil"
+        )
     for key, value in node.items():
         _normalise_vcdm_v1(value, (*path, key), warnings, renames)
 
@@ -240,9 +234,12 @@ def _shape_fix(error: ValidationError) -> str | None:
     expected_types = [expected] if isinstance(expected, str) else list(expected)
     if "array" in expected_types and not isinstance(error.instance, list):
         return "wrap"
-    if isinstance(error.instance, list) and len(error.instance) == 1 and "array" not in \
-            expected_types and any(Draft201909Validator.TYPE_CHECKER.is_type(error.instance[0], t)
-                                   for t in expected_types):
+    if (
+        isinstance(error.instance, list)
+        and len(error.instance) == 1
+        and "array" not in expected_types
+        and any(Draft201909Validator.TYPE_CHECKER.is_type(error.instance[0], t) for t in expected_types)
+    ):
         return "unwrap"
     return None
 
@@ -255,8 +252,9 @@ def _apply_shape_fix(document: Any, path: _JsonPath, fix: str) -> None:
     parent[path[-1]] = [value] if fix == "wrap" else value[0]
 
 
-def _validate_json_ld_tolerant(validator: Draft201909Validator, document: Any,
-                               warnings: list[str]) -> list[ValidationError]:
+def _validate_json_ld_tolerant(
+    validator: Draft201909Validator, document: Any, warnings: list[str]
+) -> list[ValidationError]:
     """Validate, wrapping/unwrapping single values (with warnings) until only real errors remain."""
     errors: list[ValidationError] = []
     for _ in range(_MAX_NORMALISATION_PASSES):
@@ -273,9 +271,11 @@ def _validate_json_ld_tolerant(validator: Draft201909Validator, document: Any,
             _apply_shape_fix(document, path, fix)
             warnings.append(
                 f"{json_path(path)}: a single value where the schema expects an array (accepted: "
-                "JSON-LD reads both the same)" if fix == "wrap" else
-                f"{json_path(path)}: a one-element array where the schema expects a single value "
-                "(accepted: JSON-LD reads both the same)")
+                "JSON-LD reads both the same)"
+                if fix == "wrap"
+                else f"{json_path(path)}: a one-element array where the schema expects a single value "
+                "(accepted: JSON-LD reads both the same)"
+            )
     return errors
 
 
@@ -294,8 +294,9 @@ def _closest_branch(error: ValidationError) -> list[ValidationError]:
     branches: dict[int | str, list[ValidationError]] = {}
     for sub_error in error.context or ():
         branches.setdefault(sub_error.relative_schema_path[0], []).append(sub_error)
-    same_shape = [branch for branch in branches.values()
-                  if not any(e.validator == "type" and not e.relative_path for e in branch)]
+    same_shape = [
+        branch for branch in branches.values() if not any(e.validator == "type" and not e.relative_path for e in branch)
+    ]
     return min(same_shape, key=len) if same_shape else []
 
 
@@ -310,8 +311,11 @@ def _describe(error: ValidationError) -> list[str]:
             return [message for sub_error in branch for message in _describe(sub_error)]
         return [f"{where}: {_json_type(error.instance)} value matches none of the allowed forms"]
     if kind == "required":
-        return [f"{json_path((*path, name))}: required property is missing"
-                for name in error.validator_value if name not in error.instance]
+        return [
+            f"{json_path((*path, name))}: required property is missing"
+            for name in error.validator_value
+            if name not in error.instance
+        ]
     if kind == "type":
         return [f"{where}: expected {error.validator_value}, got {_json_type(error.instance)}"]
     if kind == "contains":
@@ -324,8 +328,7 @@ def _describe(error: ValidationError) -> list[str]:
     if kind == "pattern":
         return [f"{where}: {_short(error.instance)} does not match {error.validator_value!r}"]
     if kind == "minItems":
-        return [f"{where}: expected at least {error.validator_value} item(s), "
-                f"got {len(error.instance)}"]
+        return [f"{where}: expected at least {error.validator_value} item(s), got {len(error.instance)}"]
     if kind == "additionalProperties":
         return [f"{where}: {error.message}"]
     detail = error.message if len(error.message) <= 200 else error.message[:197] + "..."
@@ -336,15 +339,16 @@ def _rename_paths(message: str, renames: Mapping[str, str]) -> str:
     where, _, detail = message.partition(": ")
     for new_path, old_path in renames.items():
         if where == new_path or where.startswith((new_path + ".", new_path + "[")):
-            return old_path + where[len(new_path):] + ": " + detail
+            return old_path + where[len(new_path) :] + ": " + detail
     return message
 
 
 @cache
 def _status_validator(kind: str) -> Draft201909Validator:
     schema_id = _validator(kind).schema["$id"]
-    return Draft201909Validator({"$ref": f"{schema_id}#/$defs/CredentialStatus"},
-                                registry=schema_registry(), format_checker=_format_checker())
+    return Draft201909Validator(
+        {"$ref": f"{schema_id}#/$defs/CredentialStatus"}, registry=schema_registry(), format_checker=_format_checker()
+    )
 
 
 def _status_set_errors(kind: str, document: dict[str, Any]) -> list[str]:
@@ -357,16 +361,18 @@ def _status_set_errors(kind: str, document: dict[str, Any]) -> list[str]:
         return []  # one entry, or a one-element array (read as one entry, with a warning)
     del document["credentialStatus"]
     validator = _status_validator(kind)
-    return [json_path(("credentialStatus", index)) + message[1:]
-            for index, status in enumerate(statuses)
-            for error in validator.iter_errors(status) for message in _describe(error)]
+    return [
+        json_path(("credentialStatus", index)) + message[1:]
+        for index, status in enumerate(statuses)
+        for error in validator.iter_errors(status)
+        for message in _describe(error)
+    ]
 
 
 def _recipient_rule(kind: str, document: Mapping[str, Any]) -> list[str]:
     """OB 3.0 verification step 1, which the JSON Schema cannot say: the subject is identified."""
     subject = document.get("credentialSubject")
-    if kind == "achievement" and isinstance(subject, Mapping) and "id" not in subject \
-            and not subject.get("identifier"):
+    if kind == "achievement" and isinstance(subject, Mapping) and "id" not in subject and not subject.get("identifier"):
         return ["$.credentialSubject: needs an id or an identifier (OB 3.0 requires one of them)"]
     return []
 
@@ -393,18 +399,27 @@ def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
     kind = _credential_kind(document.get("type"))
     if kind is None:
         return SchemaReport(
-            errors=("$.type: not an Open Badges 3.0 credential (type must include "
-                    "OpenBadgeCredential, AchievementCredential or EndorsementCredential)",),
-            warnings=tuple(warnings))
+            errors=(
+                "$.type: not an Open Badges 3.0 credential (type must include "
+                "OpenBadgeCredential, AchievementCredential or EndorsementCredential)",
+            ),
+            warnings=tuple(warnings),
+        )
     validator = _validator(kind)
     status_errors = _status_set_errors(kind, document)
     errors = _validate_json_ld_tolerant(validator, document, warnings)
-    messages = _unique([*(_rename_paths(message, renames)
-                          for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
-                          for message in _describe(error)),
-                        *status_errors, *_recipient_rule(kind, document)])
-    return SchemaReport(errors=messages, warnings=_unique(warnings),
-                        schema_id=validator.schema["$id"])
+    messages = _unique(
+        [
+            *(
+                _rename_paths(message, renames)
+                for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
+                for message in _describe(error)
+            ),
+            *status_errors,
+            *_recipient_rule(kind, document),
+        ]
+    )
+    return SchemaReport(errors=messages, warnings=_unique(warnings), schema_id=validator.schema["$id"])
 
 
 def validate_credential_strict(doc: Mapping[str, Any]) -> SchemaReport:
@@ -417,7 +432,8 @@ def validate_credential_strict(doc: Mapping[str, Any]) -> SchemaReport:
         raise SchemaValidationError(
             f"credential does not conform to the Open Badges 3.0 JSON Schema: {report.errors[0]}"
             + (f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""),
-            list(report.errors))
+            list(report.errors),
+        )
     return report
 
 

@@ -95,13 +95,17 @@ def read_assessment(credential: Mapping[str, Any]) -> AssessmentStatement | None
             if not isinstance(kind, str) or not isinstance(version, str):
                 return None
             return AssessmentStatement(
-                assessor_kind=kind, assessor_version=version,
+                assessor_kind=kind,
+                assessor_version=version,
                 human_reviewed=statement.get("humanReviewed") is True,
                 decision=_text(statement.get("decision")),
-                rubric_id=_text(rubric.get("rubricId")), rubric_name=_text(rubric.get("name")) or None,
-                rubric_version=_text(rubric.get("rubricVersion")), rubric_hash=_text(rubric.get("rubricHash")),
+                rubric_id=_text(rubric.get("rubricId")),
+                rubric_name=_text(rubric.get("name")) or None,
+                rubric_version=_text(rubric.get("rubricVersion")),
+                rubric_hash=_text(rubric.get("rubricHash")),
                 assessed_at=_text(statement.get("assessedAt")),
-                reviewed_at=_text(statement.get("reviewedAt")) or None)
+                reviewed_at=_text(statement.get("reviewedAt")) or None,
+            )
     return None
 
 
@@ -111,8 +115,10 @@ def describe(statement: AssessmentStatement) -> str:
     rubric = statement.rubric_name or statement.rubric_id or "an unnamed rubric"
     version = f" v{statement.rubric_version}" if statement.rubric_version else ""
     reviewed = "yes" if statement.human_reviewed else "no"
-    return (f"Assessed by {statement.assessor_kind} ({statement.assessor_version}) against rubric "
-            f"{rubric}{version}; reviewed by a human: {reviewed}")
+    return (
+        f"Assessed by {statement.assessor_kind} ({statement.assessor_version}) against rubric "
+        f"{rubric}{version}; reviewed by a human: {reviewed}"
+    )
 
 
 def _is_type(node: Mapping[str, Any], name: str) -> bool:

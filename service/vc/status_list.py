@@ -114,9 +114,7 @@ class BitstringStatusList:
         if not isinstance(index, int) or isinstance(index, bool):
             raise _malformed(f"status list index must be an integer, got {index!r}")
         if not 0 <= index < self.length:
-            raise StatusListError(
-                f"index {index} is outside the list (0..{self.length - 1})", code=RANGE_ERROR
-            )
+            raise StatusListError(f"index {index} is outside the list (0..{self.length - 1})", code=RANGE_ERROR)
         return index * self._status_size
 
     def get(self, index: int) -> int:
@@ -155,9 +153,7 @@ class BitstringStatusList:
         return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
 
     @classmethod
-    def decode(
-        cls, encoded: str, status_size: int = 1, *, min_length: int = MIN_LIST_LENGTH
-    ) -> BitstringStatusList:
+    def decode(cls, encoded: str, status_size: int = 1, *, min_length: int = MIN_LIST_LENGTH) -> BitstringStatusList:
         """Expand an ``encodedList`` into a list of ``status_size``-bit entries.
 
         ``min_length`` (entries) is the spec's ``minimumNumberOfEntries``; lower it only where an
@@ -170,8 +166,7 @@ class BitstringStatusList:
         entries = len(bitstring) * 8 // status_size
         if entries < min_length:
             raise StatusListError(
-                f"the status list holds {entries} entries of {status_size} bit(s); "
-                f"at least {min_length} are required",
+                f"the status list holds {entries} entries of {status_size} bit(s); at least {min_length} are required",
                 code=STATUS_LIST_LENGTH_ERROR,
             )
         status_list = cls.__new__(cls)
@@ -190,9 +185,7 @@ def _expand(encoded: object) -> bytes:
     if not _BASE64URL_NOPAD.fullmatch(body):
         raise _malformed("encodedList is not unpadded base64url")
     try:
-        compressed = base64.b64decode(
-            body.translate(str.maketrans("-_", "+/")) + "=" * (-len(body) % 4), validate=True
-        )
+        compressed = base64.b64decode(body.translate(str.maketrans("-_", "+/")) + "=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError) as err:
         raise _malformed(f"encodedList is not valid base64url: {err}") from err
     return _gunzip_capped(compressed, MAX_DECODED_LIST_BYTES)
@@ -225,9 +218,7 @@ def _check_status_messages(status_messages: object, status_size: int) -> dict[in
     """Validate a ``statusMessage`` array and map each status value to its message."""
     expected = 1 << status_size
     if not isinstance(status_messages, list) or len(status_messages) != expected:
-        raise _malformed(
-            f"statusMessage must be an array of {expected} objects for statusSize {status_size}"
-        )
+        raise _malformed(f"statusMessage must be an array of {expected} objects for statusSize {status_size}")
     messages: dict[int, str] = {}
     for item in status_messages:
         if not isinstance(item, dict):
@@ -385,9 +376,7 @@ def _check_entry(entry: object) -> tuple[str, int, str, int, dict[int, str] | No
         raise _malformed("credentialStatus statusPurpose must be a non-empty string")
     raw_index = entry.get("statusListIndex")
     if not isinstance(raw_index, str) or not _DECIMAL_INDEX.fullmatch(raw_index):
-        raise _malformed(
-            f"statusListIndex must be a non-negative base-10 integer string, got {raw_index!r}"
-        )
+        raise _malformed(f"statusListIndex must be a non-negative base-10 integer string, got {raw_index!r}")
     if len(raw_index.lstrip("0")) > _MAX_INDEX_DIGITS:
         raise StatusListError(f"statusListIndex {raw_index} is out of range", code=RANGE_ERROR)
     list_url = entry.get("statusListCredential")
@@ -409,8 +398,7 @@ def _list_subject(list_credential: object, list_url: str) -> Mapping[str, Any]:
         raise _malformed("the status list credential's type lacks BitstringStatusListCredential")
     if "id" in list_credential and list_credential["id"] != list_url:
         raise StatusListError(
-            f"the status list credential id {list_credential['id']!r} is not the "
-            f"statusListCredential URL {list_url!r}",
+            f"the status list credential id {list_credential['id']!r} is not the statusListCredential URL {list_url!r}",
             code=STATUS_VERIFICATION_ERROR,
         )
     subject = list_credential.get("credentialSubject")

@@ -23,7 +23,16 @@ from .report import VerificationReport
 from .skillcred import describe, read_assessment
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
-_KEY_CODES = {"key_resolution_failed", "controller_mismatch", "purpose_mismatch", "unsupported_key_type", "key_error", "malformed_key", "key_not_resolved", "key_not_published"}
+_KEY_CODES = {
+    "key_resolution_failed",
+    "controller_mismatch",
+    "purpose_mismatch",
+    "unsupported_key_type",
+    "key_error",
+    "malformed_key",
+    "key_not_resolved",
+    "key_not_published",
+}
 _XSD_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -145,18 +154,32 @@ def _check_context(report: VerificationReport, credential: Mapping[str, Any]) ->
         report.add("context", "passed", "VCDM 2.0 credential")
         return True
     if contexts[0] == CREDENTIALS_V1:
-        report.add("context", "warning", "VCDM 1.1 credential: still accepted, but OB 3.0 issuers should move to VCDM 2.0")
+        report.add(
+            "context", "warning", "VCDM 1.1 credential: still accepted, but OB 3.0 issuers should move to VCDM 2.0"
+        )
         return True
-    report.add("context", "failed", f"The first @context must be {CREDENTIALS_V2} (or {CREDENTIALS_V1}), not {contexts[0]!r}")
+    report.add(
+        "context", "failed", f"The first @context must be {CREDENTIALS_V2} (or {CREDENTIALS_V1}), not {contexts[0]!r}"
+    )
     return False
 
 
 def _check_schema(report: VerificationReport, credential: Mapping[str, Any]) -> None:
     result = openbadges.validate_credential(dict(credential))
     if result.errors:
-        report.add("schema", "failed", "Does not conform to the Open Badges 3.0 JSON Schema: " + "; ".join(result.errors[:5]), errors=list(result.errors))
+        report.add(
+            "schema",
+            "failed",
+            "Does not conform to the Open Badges 3.0 JSON Schema: " + "; ".join(result.errors[:5]),
+            errors=list(result.errors),
+        )
     elif result.warnings:
-        report.add("schema", "warning", "Conforms when read as JSON-LD, with deviations from the strict schema: " + "; ".join(result.warnings[:5]), warnings=list(result.warnings))
+        report.add(
+            "schema",
+            "warning",
+            "Conforms when read as JSON-LD, with deviations from the strict schema: " + "; ".join(result.warnings[:5]),
+            warnings=list(result.warnings),
+        )
     else:
         report.add("schema", "passed", "Conforms to the Open Badges 3.0 JSON Schema")
 
@@ -175,7 +198,12 @@ def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], key
         report.add("proof", "failed", "The credential has no proof")
         return
     valid = [r for r in results if r.verified]
-    details = {"proofs": [{"suite": r.suite, "verificationMethod": r.verification_method, "verified": r.verified, "reason": r.reason} for r in results]}
+    details = {
+        "proofs": [
+            {"suite": r.suite, "verificationMethod": r.verification_method, "verified": r.verified, "reason": r.reason}
+            for r in results
+        ]
+    }
     if not valid:
         key_failures = [r for r in results if r.code in _KEY_CODES]
         if key_failures:
@@ -185,10 +213,19 @@ def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], key
     best = next((r for r in valid if not r.deprecated), valid[0])
     others = f" ({len(results) - 1} other proof(s) in the set)" if len(results) > 1 else ""
     if best.deprecated:
-        report.add("proof", "warning", f"{best.reason}; {best.suite} is deprecated by Open Badges 3.0 (use eddsa-rdfc-2022){others}", **details)
+        report.add(
+            "proof",
+            "warning",
+            f"{best.reason}; {best.suite} is deprecated by Open Badges 3.0 (use eddsa-rdfc-2022){others}",
+            **details,
+        )
     else:
         report.add("proof", "passed", f"{best.reason}{others}", **details)
-    report.add("issuer_key", "passed", f"{best.verification_method} is controlled by the issuer and listed under assertionMethod")
+    report.add(
+        "issuer_key",
+        "passed",
+        f"{best.verification_method} is controlled by the issuer and listed under assertionMethod",
+    )
 
 
 def _parse_date(value: Any) -> datetime | None:
@@ -220,7 +257,9 @@ def _check_dates(report: VerificationReport, credential: Mapping[str, Any], now:
         report.add("valid_until", "passed", f"Valid until {end}")
 
 
-def _check_status(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, statuses: Any, now: datetime) -> None:
+def _check_status(
+    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, statuses: Any, now: datetime
+) -> None:
     entries = credential.get("credentialStatus")
     if entries is None:
         report.add("status", "skipped", "No credentialStatus: the issuer cannot revoke it")
@@ -229,7 +268,14 @@ def _check_status(report: VerificationReport, credential: Mapping[str, Any], key
         _check_status_entry(report, credential, entry, keys, statuses, now)
 
 
-def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any], entry: Any, keys: KeyResolver, statuses: Any, now: datetime) -> None:
+def _check_status_entry(
+    report: VerificationReport,
+    credential: Mapping[str, Any],
+    entry: Any,
+    keys: KeyResolver,
+    statuses: Any,
+    now: datetime,
+) -> None:
     if not isinstance(entry, Mapping):
         report.add("status", "failed", "credentialStatus entry is not an object")
         return
@@ -264,7 +310,9 @@ def _check_status_entry(report: VerificationReport, credential: Mapping[str, Any
         report.add(check_id, "failed", f"The issuer has {_past(purpose)} this credential{when}{message}", **details)
 
 
-def _check_1edtech_revocation(report: VerificationReport, credential: Mapping[str, Any], entry: Mapping[str, Any], statuses: Any) -> None:
+def _check_1edtech_revocation(
+    report: VerificationReport, credential: Mapping[str, Any], entry: Mapping[str, Any], statuses: Any
+) -> None:
     """OB 3.0's ``1EdTechRevocationList``: listed -> failed, not listed -> passed, unreachable -> warning."""
     check_id = "status.revocation"
     try:
@@ -274,18 +322,29 @@ def _check_1edtech_revocation(report: VerificationReport, credential: Mapping[st
         return
     credential_id = credential.get("id")
     if not isinstance(credential_id, str) or not credential_id:
-        report.add(check_id, "warning", f"The credential has no id, so the 1EdTech revocation list {url} cannot name it; status unknown")
+        report.add(
+            check_id,
+            "warning",
+            f"The credential has no id, so the 1EdTech revocation list {url} cannot name it; status unknown",
+        )
         return
     document = _fetch_status_document(report, check_id, statuses, url, "1EdTech revocation list")
     if document is None:
         return
     try:
-        reading = revocation_list.read_1edtech_revocation(entry, document, credential_id, credential_issuer=issuer_id(credential))
+        reading = revocation_list.read_1edtech_revocation(
+            entry, document, credential_id, credential_issuer=issuer_id(credential)
+        )
     except VCError as err:
         report.add(check_id, "failed", f"1EdTech revocation list {url}: {err.code}: {err}")
         return
     if reading.revoked:
-        report.add(check_id, "failed", f"The issuer has revoked this credential (1EdTech revocation list {url})" + (f": {reading.reason}" if reading.reason else ""))
+        report.add(
+            check_id,
+            "failed",
+            f"The issuer has revoked this credential (1EdTech revocation list {url})"
+            + (f": {reading.reason}" if reading.reason else ""),
+        )
     else:
         report.add(check_id, "passed", f"Not revoked (not listed in the 1EdTech revocation list {url})")
 
@@ -315,7 +374,9 @@ class StatusChangeDates(Protocol):
         ...
 
 
-def _status_date(statuses: Any, url: str, index: int, purpose: str, list_credential: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def _status_date(
+    statuses: Any, url: str, index: int, purpose: str, list_credential: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
     """The date part of a "revoked"/"suspended" message, and its details, saying honestly what
     the date is: the change itself (the resolver recorded it), or only the status list's own date
     (the change happened at or before it), or nothing at all."""
@@ -323,15 +384,17 @@ def _status_date(statuses: Any, url: str, index: int, purpose: str, list_credent
     if callable(changed_at):
         try:
             moment = changed_at(url, index, purpose)
-        except Exception:  # noqa: BLE001 (a date is a courtesy: never let it break the check)
+        except Exception:
             moment = None
         if isinstance(moment, datetime):
             stamp = _xsd(moment)
             return f" on {stamp}", {"status_changed_at": stamp, "date_source": "issuer_record"}
     published = list_credential.get("validFrom") or list_credential.get("issuanceDate")
     if _parse_date(published) is not None:
-        return (f" (as of the status list published {published}; the list does not say when the status changed)",
-                {"status_as_of": published, "date_source": "status_list"})
+        return (
+            f" (as of the status list published {published}; the list does not say when the status changed)",
+            {"status_as_of": published, "date_source": "status_list"},
+        )
     return " (the status list gives no date)", {"date_source": "none"}
 
 
@@ -344,7 +407,9 @@ def _past(purpose: str) -> str:
     return {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
 
 
-def _status_list_problem(list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime) -> str | None:
+def _status_list_problem(
+    list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime
+) -> str | None:
     """Why a status list credential cannot be trusted (PITFALLS #12), or None."""
     if not isinstance(list_credential, Mapping):
         return "it is not a JSON object"
@@ -360,7 +425,9 @@ def _status_list_problem(list_credential: Any, credential: Mapping[str, Any], ke
     return "; ".join(failed) or None
 
 
-def _check_endorsements(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, now: datetime) -> None:
+def _check_endorsements(
+    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, now: datetime
+) -> None:
     endorsements = list(_embedded_endorsements(credential))
     if not endorsements:
         return
@@ -370,7 +437,9 @@ def _check_endorsements(report: VerificationReport, credential: Mapping[str, Any
             report.add(f"endorsements.{i}", "passed", f"Endorsement in {where} by {issuer_id(endorsement)} verifies")
         else:
             failed = "; ".join(f"{c.id}: {c.reason}" for c in sub.checks if c.outcome == "failed")
-            report.add(f"endorsements.{i}", "warning", f"Endorsement in {where} does not verify and is ignored ({failed})")
+            report.add(
+                f"endorsements.{i}", "warning", f"Endorsement in {where} does not verify and is ignored ({failed})"
+            )
 
 
 def _note_assessment(report: VerificationReport, credential: Mapping[str, Any]) -> None:
@@ -378,11 +447,21 @@ def _note_assessment(report: VerificationReport, credential: Mapping[str, Any]) 
     ``info`` entry, not a check (the proof already covers what the credential says)."""
     statement = read_assessment(credential)
     if statement is not None:
-        report.add("assessment", "info", describe(statement),
-                   assessorKind=statement.assessor_kind, assessorVersion=statement.assessor_version,
-                   humanReviewed=statement.human_reviewed, decision=statement.decision,
-                   rubric={"id": statement.rubric_id, "name": statement.rubric_name,
-                           "version": statement.rubric_version, "hash": statement.rubric_hash})
+        report.add(
+            "assessment",
+            "info",
+            describe(statement),
+            assessorKind=statement.assessor_kind,
+            assessorVersion=statement.assessor_version,
+            humanReviewed=statement.human_reviewed,
+            decision=statement.decision,
+            rubric={
+                "id": statement.rubric_id,
+                "name": statement.rubric_name,
+                "version": statement.rubric_version,
+                "hash": statement.rubric_hash,
+            },
+        )
 
 
 def _embedded_endorsements(credential: Mapping[str, Any]):

@@ -30,8 +30,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from service.api.auth import Public
-from service.core.errors import ServiceError, UnsupportedMediaType
 from service.api.errors import error_responses
+from service.core.errors import ServiceError, UnsupportedMediaType
 from service.verification.service import verify_with_engine
 
 router = APIRouter(prefix="/v1", tags=["verification"])
@@ -65,21 +65,31 @@ class VerificationReportOut(BaseModel):
 
 
 def _body_schema(kind: str) -> dict[str, Any]:
-    return {"schema": {"type": "string", "format": "binary"} if kind == "binary"
-            else {"type": "string"} if kind == "text" else {"type": "object"}}
+    return {
+        "schema": {"type": "string", "format": "binary"}
+        if kind == "binary"
+        else {"type": "string"}
+        if kind == "text"
+        else {"type": "object"}
+    }
 
 
 REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "description": "The credential: JSON-LD, a compact VC-JWT, a baked badge image, or a "
-                       "multipart upload of any of them in the field `file`.",
+        "multipart upload of any of them in the field `file`.",
         "content": {
             **{t: _body_schema("json") for t in sorted(JSON_TYPES)},
             **{t: _body_schema("text") for t in sorted(JWT_TYPES)},
             **{t: _body_schema("binary") for t in sorted(IMAGE_TYPES)},
-            MULTIPART: {"schema": {"type": "object", "required": ["file"],
-                                   "properties": {"file": {"type": "string", "format": "binary"}}}},
+            MULTIPART: {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
         },
     }
 }
@@ -98,12 +108,18 @@ async def _credential_bytes(request: Request) -> bytes:
             return await upload.read()
         if isinstance(upload, str):
             return upload.encode("utf-8")
-    raise ServiceError("A multipart upload needs the credential in a field named `file`",
-                       code="validation_error", status_code=422)
+    raise ServiceError(
+        "A multipart upload needs the credential in a field named `file`", code="validation_error", status_code=422
+    )
 
 
-@router.post("/verify", dependencies=[Public], response_model=VerificationReportOut,
-             responses=error_responses(400, 413, 415, 422), openapi_extra=REQUEST_BODY)
+@router.post(
+    "/verify",
+    dependencies=[Public],
+    response_model=VerificationReportOut,
+    responses=error_responses(400, 413, 415, 422),
+    openapi_extra=REQUEST_BODY,
+)
 async def verify_credential(request: Request) -> JSONResponse:
     """Verify a credential from any issuer: its format, JSON-LD context, Open Badges 3.0 schema,
     proof or JWT signature, the issuer's key, and its dates. This service's own `did:web` issuers
@@ -112,6 +128,11 @@ async def verify_credential(request: Request) -> JSONResponse:
     this service's own host is never fetched). A key that cannot be resolved fails the
     `issuer_key` check, which says why. Answers 200 with the report whatever the verdict."""
     data = await _credential_bytes(request)
-    report = await run_in_threadpool(verify_with_engine, request.app.state.engine,
-                                     request.app.state.settings, data, keystore=request.app.state.keystore)
+    report = await run_in_threadpool(
+        verify_with_engine,
+        request.app.state.engine,
+        request.app.state.settings,
+        data,
+        keystore=request.app.state.keystore,
+    )
     return JSONResponse(report.to_dict())

@@ -27,8 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.core.config import Settings
-from service.issuers.resolver import LocalKeyResolver
 from service.core.keystore import Keystore, load_kek
+from service.issuers.resolver import LocalKeyResolver
 from service.status.resolver import LocalStatusListResolver
 from service.vc.did import ChainedKeyResolver, DidKeyResolver, KeyResolver, VerificationMethod
 from service.vc.errors import KeyResolutionError
@@ -115,27 +115,43 @@ def remote_status_resolver() -> StatusListResolver | None:
         return _remote[0]
 
 
-def status_resolver(session: Session, settings: Settings,
-                    keystore: Keystore | None = None) -> LocalStatusListResolver:
+def status_resolver(session: Session, settings: Settings, keystore: Keystore | None = None) -> LocalStatusListResolver:
     """This deployment's lists from ``session``, other services' through :func:`remote_status_resolver`.
 
     ``keystore`` signs a list that changed since its last signature; without one it is opened
     from the settings' KEK, and only if such a list is met.
     """
-    factory: Callable[[], Keystore] = (lambda: keystore) if keystore is not None \
-        else (lambda: Keystore(load_kek(settings)))
+    factory: Callable[[], Keystore] = (
+        (lambda: keystore) if keystore is not None else (lambda: Keystore(load_kek(settings)))
+    )
     return LocalStatusListResolver(session, settings, factory, fallback=remote_status_resolver())
 
 
-def verify_in_session(session: Session, settings: Settings, source: Mapping[str, Any] | str | bytes,
-                      *, keystore: Keystore | None = None, now: datetime | None = None) -> VerificationReport:
+def verify_in_session(
+    session: Session,
+    settings: Settings,
+    source: Mapping[str, Any] | str | bytes,
+    *,
+    keystore: Keystore | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
     """Verify ``source`` (JSON-LD, a compact VC-JWT or baked image bytes); never raises for bad input."""
-    return verify(source, key_resolver=key_resolver(session, settings),
-                  status_resolver=status_resolver(session, settings, keystore), now=now)
+    return verify(
+        source,
+        key_resolver=key_resolver(session, settings),
+        status_resolver=status_resolver(session, settings, keystore),
+        now=now,
+    )
 
 
-def verify_with_engine(engine: Engine, settings: Settings, source: Mapping[str, Any] | str | bytes,
-                       *, keystore: Keystore | None = None, now: datetime | None = None) -> VerificationReport:
+def verify_with_engine(
+    engine: Engine,
+    settings: Settings,
+    source: Mapping[str, Any] | str | bytes,
+    *,
+    keystore: Keystore | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
     """Like :func:`verify_in_session` with a read-only session of its own, opened and closed here
     (so it can run in a worker thread: the session never crosses threads)."""
     with Session(engine) as session:

@@ -14,8 +14,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 @cache
 def environment() -> Environment:
     """The template environment. Autoescaping is on for every template (HTML and SVG alike)."""
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render(name: str, **context: Any) -> str:

@@ -1,8 +1,8 @@
 """A self-registered earner proves they control their email address before any credential issued
 to that address is theirs: otherwise anyone could register as someone else and read their badges."""
 
-from tests.credentials.helpers import assert_error
 from tests.conftest import ADMIN_EMAIL
+from tests.credentials.helpers import assert_error
 
 PASSWORD = "a-long-enough-password"
 
@@ -52,8 +52,9 @@ def test_resending_replaces_the_token(api):
     second = api.client.post("/v1/auth/verify-email/resend", headers=headers)
     assert second.status_code == 200
     assert_error(api.client.post("/v1/auth/verify-email", json={"token": first}), 400, "invalid_verification_token")
-    assert api.client.post("/v1/auth/verify-email",
-                           json={"token": second.json()["verification_token"]}).status_code == 200
+    assert (
+        api.client.post("/v1/auth/verify-email", json={"token": second.json()["verification_token"]}).status_code == 200
+    )
     assert_error(api.client.post("/v1/auth/verify-email/resend", headers=headers), 409, "email_already_verified")
 
 

@@ -10,8 +10,11 @@ import pytest
 
 _numbers = itertools.count(1)
 
-MINIMAL = {"name": "Python testing", "description": "Writes meaningful automated tests.",
-           "criteria": {"narrative": "A repository with a tested project."}}
+MINIMAL = {
+    "name": "Python testing",
+    "description": "Writes meaningful automated tests.",
+    "criteria": {"narrative": "A repository with a tested project."},
+}
 
 
 def full_body(**changes: Any) -> dict[str, Any]:
@@ -19,23 +22,40 @@ def full_body(**changes: Any) -> dict[str, Any]:
     body = {
         "name": "Prompt engineering",
         "description": "Designs, tests and documents prompts for production LLM features.",
-        "criteria": {"narrative": "Three shipped prompt designs, assessed against the rubric.",
-                     "id": "https://issuer.example/criteria/prompt-engineering"},
+        "criteria": {
+            "narrative": "Three shipped prompt designs, assessed against the rubric.",
+            "id": "https://issuer.example/criteria/prompt-engineering",
+        },
         "image": "https://issuer.example/badges/prompt-engineering.png",
         "achievement_type": "Competency",
-        "alignments": [{
-            "target_name": "use prompt engineering techniques",
-            "target_url": "http://data.europa.eu/esco/skill/1f0b3a3e-0000-4000-8000-000000000001",
-            "target_code": "S5.6.1", "target_framework": "ESCO", "target_type": "ceasn:Competency",
-            "target_description": "Design inputs that steer a language model."}],
-        "result_descriptions": [{
-            "name": "Prompt quality", "result_type": "RubricCriterion", "required_level": "Proficient",
-            "rubric_criterion_levels": [
-                {"name": "Novice", "description": "Prompts work by luck.", "level": "1", "points": 1},
-                {"name": "Proficient", "description": "Prompts are tested.", "level": "2", "points": "2"},
-            ]}, {
-            "id": "https://issuer.example/results/grade", "name": "Grade", "result_type": "LetterGrade",
-            "allowed_values": ["C", "B", "A"], "required_value": "B"}],
+        "alignments": [
+            {
+                "target_name": "use prompt engineering techniques",
+                "target_url": "http://data.europa.eu/esco/skill/1f0b3a3e-0000-4000-8000-000000000001",
+                "target_code": "S5.6.1",
+                "target_framework": "ESCO",
+                "target_type": "ceasn:Competency",
+                "target_description": "Design inputs that steer a language model.",
+            }
+        ],
+        "result_descriptions": [
+            {
+                "name": "Prompt quality",
+                "result_type": "RubricCriterion",
+                "required_level": "Proficient",
+                "rubric_criterion_levels": [
+                    {"name": "Novice", "description": "Prompts work by luck.", "level": "1", "points": 1},
+                    {"name": "Proficient", "description": "Prompts are tested.", "level": "2", "points": "2"},
+                ],
+            },
+            {
+                "id": "https://issuer.example/results/grade",
+                "name": "Grade",
+                "result_type": "LetterGrade",
+                "allowed_values": ["C", "B", "A"],
+                "required_value": "B",
+            },
+        ],
         "tags": ["prompting", "LLM"],
     }
     body.update(changes)
@@ -64,8 +84,10 @@ def row_counts(app) -> Callable[[], dict[str, int]]:
         from service.core.db import unit_of_work
 
         with unit_of_work(app.state.engine) as session:
-            return {model.__name__: session.exec(select(func.count()).select_from(model)).one()
-                    for model in (Achievement, AchievementVersion, AuditEvent)}
+            return {
+                model.__name__: session.exec(select(func.count()).select_from(model)).one()
+                for model in (Achievement, AchievementVersion, AuditEvent)
+            }
 
     return count
 
@@ -73,19 +95,39 @@ def row_counts(app) -> Callable[[], dict[str, int]]:
 def rubric(**changes: Any) -> dict[str, Any]:
     """A valid rubric (schemas/rubric.schema.json): two weighted criteria, one required."""
     body: dict[str, Any] = {
-        "id": "python-testing", "version": "1", "name": "Python testing rubric",
+        "id": "python-testing",
+        "version": "1",
+        "name": "Python testing rubric",
         "criteria": [
-            {"id": "tests", "name": "Test design", "description": "Tests check behaviour, not lines.",
-             "weight": 2, "required": True, "min_level": "solid", "key_ideas": ["pytest", "fixtures"],
-             "levels": [
-                 {"id": "none", "name": "None", "description": "No tests.", "points": 0},
-                 {"id": "basic", "name": "Basic", "description": "A few happy paths.", "points": 1},
-                 {"id": "solid", "name": "Solid", "description": "Edge cases and failures.", "points": 2.5},
-                 {"id": "expert", "name": "Expert", "description": "Property-based and mutation tested.", "points": 4}]},
-            {"id": "ci", "description": "Tests run on every change.", "weight": 1,
-             "levels": [
-                 {"id": "no", "name": "No CI", "description": "Run by hand.", "points": 0},
-                 {"id": "yes", "name": "CI", "description": "A CI workflow runs them.", "points": 1}]},
+            {
+                "id": "tests",
+                "name": "Test design",
+                "description": "Tests check behaviour, not lines.",
+                "weight": 2,
+                "required": True,
+                "min_level": "solid",
+                "key_ideas": ["pytest", "fixtures"],
+                "levels": [
+                    {"id": "none", "name": "None", "description": "No tests.", "points": 0},
+                    {"id": "basic", "name": "Basic", "description": "A few happy paths.", "points": 1},
+                    {"id": "solid", "name": "Solid", "description": "Edge cases and failures.", "points": 2.5},
+                    {
+                        "id": "expert",
+                        "name": "Expert",
+                        "description": "Property-based and mutation tested.",
+                        "points": 4,
+                    },
+                ],
+            },
+            {
+                "id": "ci",
+                "description": "Tests run on every change.",
+                "weight": 1,
+                "levels": [
+                    {"id": "no", "name": "No CI", "description": "Run by hand.", "points": 0},
+                    {"id": "yes", "name": "CI", "description": "A CI workflow runs them.", "points": 1},
+                ],
+            },
         ],
         "pass_rule": {"min_total": 6},
         "policy": "review",

@@ -17,7 +17,8 @@ def world(api, new_issuer):
     """Issuers A and B, one achievement each, and accounts acting for A."""
     a, b = new_issuer(), new_issuer()
     return {
-        "a": a, "b": b,
+        "a": a,
+        "b": b,
         "a_achievement": api.create_achievement(a)["id"],
         "b_achievement": api.create_achievement(b)["id"],
         "issuer_admin": api.create_account("issuer_admin", a),

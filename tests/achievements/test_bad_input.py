@@ -51,16 +51,20 @@ BAD_BODIES = {
     "result type outside the vocabulary": MINIMAL | {"result_descriptions": [RUBRIC | {"result_type": "Vibes"}]},
     "result id relative": MINIMAL | {"result_descriptions": [RUBRIC | {"id": "results/1"}]},
     "required level not one of the levels": MINIMAL | {"result_descriptions": [RUBRIC | {"required_level": "Expert"}]},
-    "required value not allowed": MINIMAL | {"result_descriptions": [
-        {"name": "Grade", "result_type": "LetterGrade", "allowed_values": ["A", "B"], "required_value": "C"}]},
-    "levels with the same name": MINIMAL | {"result_descriptions": [
-        RUBRIC | {"rubric_criterion_levels": [{"name": "Solid"}, {"name": "Solid"}]}]},
-    "points as a boolean": MINIMAL | {"result_descriptions": [
-        RUBRIC | {"rubric_criterion_levels": [{"name": "Solid", "points": True}]}]},
-    "the same id twice": MINIMAL | {"result_descriptions": [
-        RUBRIC | {"id": "urn:x:1"}, RUBRIC | {"name": "Other", "id": "urn:x:1"}]},
-    "too many rubric levels": MINIMAL | {"result_descriptions": [
-        RUBRIC | {"rubric_criterion_levels": [{"name": f"L{n}"} for n in range(21)]}]},
+    "required value not allowed": MINIMAL
+    | {
+        "result_descriptions": [
+            {"name": "Grade", "result_type": "LetterGrade", "allowed_values": ["A", "B"], "required_value": "C"}
+        ]
+    },
+    "levels with the same name": MINIMAL
+    | {"result_descriptions": [RUBRIC | {"rubric_criterion_levels": [{"name": "Solid"}, {"name": "Solid"}]}]},
+    "points as a boolean": MINIMAL
+    | {"result_descriptions": [RUBRIC | {"rubric_criterion_levels": [{"name": "Solid", "points": True}]}]},
+    "the same id twice": MINIMAL
+    | {"result_descriptions": [RUBRIC | {"id": "urn:x:1"}, RUBRIC | {"name": "Other", "id": "urn:x:1"}]},
+    "too many rubric levels": MINIMAL
+    | {"result_descriptions": [RUBRIC | {"rubric_criterion_levels": [{"name": f"L{n}"} for n in range(21)]}]},
     "a list instead of an object": [MINIMAL],
 }
 
@@ -72,8 +76,11 @@ def test_every_bad_create_is_422_in_the_error_shape_and_writes_nothing(api, clie
     wrong = {}
     for case, body in BAD_BODIES.items():
         # json.dumps escapes non-ASCII, so a lone surrogate travels as the JSON text "\ud800"
-        response = client.post(f"/v1/issuers/{issuer_id}/achievements", content=json.dumps(body),
-                               headers=api.admin | {"Content-Type": "application/json"})
+        response = client.post(
+            f"/v1/issuers/{issuer_id}/achievements",
+            content=json.dumps(body),
+            headers=api.admin | {"Content-Type": "application/json"},
+        )
         shape_ok = set(response.json()) == {"error", "detail"} and response.json()["error"] == "validation_error"
         if response.status_code != 422 or not shape_ok:
             wrong[case] = (response.status_code, response.text[:200])
@@ -92,8 +99,9 @@ def test_a_bad_update_is_422_and_the_current_version_stays(api, client, new_issu
 
 
 def test_the_error_says_which_field_is_wrong(api, client, new_issuer):
-    response = client.post(f"/v1/issuers/{new_issuer()}/achievements", headers=api.admin,
-                           json=MINIMAL | {"image": "not a url"})
+    response = client.post(
+        f"/v1/issuers/{new_issuer()}/achievements", headers=api.admin, json=MINIMAL | {"image": "not a url"}
+    )
     assert "image" in response.json()["detail"] and "http(s) URL" in response.json()["detail"]
 
 
@@ -101,8 +109,11 @@ def test_a_body_that_is_not_an_achievement_object_is_422(api, client, new_issuer
     issuer_id = new_issuer()
     before = row_counts()
     for raw in (b"{not json", b"", b"null", b"[]", b'"text"'):
-        response = client.post(f"/v1/issuers/{issuer_id}/achievements", content=raw,
-                               headers=api.admin | {"Content-Type": "application/json"})
+        response = client.post(
+            f"/v1/issuers/{issuer_id}/achievements",
+            content=raw,
+            headers=api.admin | {"Content-Type": "application/json"},
+        )
         assert response.status_code == 422 and response.json()["error"] == "validation_error", raw
     assert row_counts() == before
 

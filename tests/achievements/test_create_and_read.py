@@ -56,15 +56,24 @@ def test_same_named_results_get_distinct_ids(api, new_issuer):
 
 def test_required_level_may_name_a_given_level_id(api, new_issuer):
     level_id = "urn:uuid:7d1c2f00-0000-4000-8000-000000000001"
-    created = api.create_achievement(new_issuer(), result_descriptions=[{
-        "name": "Tests", "result_type": "RubricCriterion", "required_level": level_id,
-        "rubric_criterion_levels": [{"id": level_id, "name": "Solid"}]}])
+    created = api.create_achievement(
+        new_issuer(),
+        result_descriptions=[
+            {
+                "name": "Tests",
+                "result_type": "RubricCriterion",
+                "required_level": level_id,
+                "rubric_criterion_levels": [{"id": level_id, "name": "Solid"}],
+            }
+        ],
+    )
     assert created["result_descriptions"][0]["required_level"] == level_id
 
 
 def test_criteria_may_be_a_url_alone_and_extension_types_are_accepted(api, new_issuer):
-    created = api.create_achievement(new_issuer(), criteria={"id": "https://issuer.example/criteria"},
-                                     achievement_type="ext:PortfolioReview")
+    created = api.create_achievement(
+        new_issuer(), criteria={"id": "https://issuer.example/criteria"}, achievement_type="ext:PortfolioReview"
+    )
     assert created["criteria"] == {"narrative": None, "id": "https://issuer.example/criteria"}
     assert created["achievement_type"] == "ext:PortfolioReview"
 

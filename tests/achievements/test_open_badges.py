@@ -16,8 +16,7 @@ from service.vc.openbadges import (
 from tests.achievements.conftest import MINIMAL, full_body
 from tests.conftest import PUBLIC_URL
 
-ISSUER = IssuerProfile(id="did:web:skillcred.example:issuers:test", name="Test Issuer",
-                       url="https://issuer.example")
+ISSUER = IssuerProfile(id="did:web:skillcred.example:issuers:test", name="Test Issuer", url="https://issuer.example")
 EARNER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 
 
@@ -32,8 +31,13 @@ def _stored(app, achievement_id, version=None):
 
 def _credential(achievement, results=()):
     return build_achievement_credential(
-        credential_id="urn:uuid:2f1a7c52-0000-4000-8000-000000000001", issuer=ISSUER,
-        achievement=achievement, recipient_did=EARNER_DID, valid_from=datetime.now(UTC), results=results)
+        credential_id="urn:uuid:2f1a7c52-0000-4000-8000-000000000001",
+        issuer=ISSUER,
+        achievement=achievement,
+        recipient_did=EARNER_DID,
+        valid_from=datetime.now(UTC),
+        results=results,
+    )
 
 
 def test_the_public_url_serves_the_ob_achievement(api, client, new_issuer):
@@ -50,11 +54,15 @@ def test_the_public_url_serves_the_ob_achievement(api, client, new_issuer):
     assert document["tag"] == ["prompting", "LLM"]
     [alignment] = document["alignment"]
     expected = full_body()["alignments"][0]
-    assert alignment == {"type": ["Alignment"], "targetName": expected["target_name"],
-                         "targetUrl": expected["target_url"], "targetCode": expected["target_code"],
-                         "targetFramework": expected["target_framework"],
-                         "targetType": expected["target_type"],
-                         "targetDescription": expected["target_description"]}
+    assert alignment == {
+        "type": ["Alignment"],
+        "targetName": expected["target_name"],
+        "targetUrl": expected["target_url"],
+        "targetCode": expected["target_code"],
+        "targetFramework": expected["target_framework"],
+        "targetType": expected["target_type"],
+        "targetDescription": expected["target_description"],
+    }
     quality, grade = document["resultDescription"]
     assert quality["id"] == created["result_descriptions"][0]["id"]
     assert quality["requiredLevel"] == quality["rubricCriterionLevel"][1]["id"]
@@ -66,10 +74,15 @@ def test_the_public_url_serves_the_ob_achievement(api, client, new_issuer):
 def test_the_minimal_achievement_has_only_what_was_given(api, client, new_issuer):
     created = api.create_achievement(new_issuer())
     document = client.get(f"/achievements/{created['id']}").json()
-    assert document == {"@context": [OB_V3P0_CONTEXT], "id": f"{PUBLIC_URL}/achievements/{created['id']}",
-                        "type": ["Achievement"], "name": MINIMAL["name"],
-                        "description": MINIMAL["description"], "criteria": MINIMAL["criteria"],
-                        "version": "1"}
+    assert document == {
+        "@context": [OB_V3P0_CONTEXT],
+        "id": f"{PUBLIC_URL}/achievements/{created['id']}",
+        "type": ["Achievement"],
+        "name": MINIMAL["name"],
+        "description": MINIMAL["description"],
+        "criteria": MINIMAL["criteria"],
+        "version": "1",
+    }
 
 
 def test_the_public_url_serves_any_version(api, client, new_issuer):
@@ -93,9 +106,13 @@ def test_a_credential_around_ob_achievement_passes_the_ob_schema(app, api, setti
     created = api.create_achievement(new_issuer(), **full_body())
     achievement = ob_achievement(settings, *_stored(app, created["id"]))
     level = created["result_descriptions"][0]["rubric_criterion_levels"][1]["id"]
-    credential = _credential(achievement, results=[
-        Result(result_description=created["result_descriptions"][0]["id"], achieved_level=level),
-        Result(result_description="https://issuer.example/results/grade", value="A")])
+    credential = _credential(
+        achievement,
+        results=[
+            Result(result_description=created["result_descriptions"][0]["id"], achieved_level=level),
+            Result(result_description="https://issuer.example/results/grade", value="A"),
+        ],
+    )
     report = validate_credential(credential)
     assert report.valid, report.errors
     canonize(credential)  # what signing does first: no term dropped, no relative IRI
@@ -130,8 +147,20 @@ def test_stored_fields_the_builder_does_not_know_are_left_out(settings):
 
     achievement = Achievement(issuer_id="00000000-0000-4000-8000-000000000001")
     version = AchievementVersion(
-        achievement_id=achievement.id, version=1, name="N", description="D", criteria_narrative="C",
+        achievement_id=achievement.id,
+        version=1,
+        name="N",
+        description="D",
+        criteria_narrative="C",
         alignments=[{"target_name": "T", "target_url": "https://framework.example/t", "weight": 2}],
-        result_descriptions=[{"id": "urn:x:r", "name": "R", "result_type": "RubricCriterion", "weight": 3,
-                              "rubric_criterion_levels": [{"id": "urn:x:l", "name": "L", "weight": 1}]}])
+        result_descriptions=[
+            {
+                "id": "urn:x:r",
+                "name": "R",
+                "result_type": "RubricCriterion",
+                "weight": 3,
+                "rubric_criterion_levels": [{"id": "urn:x:l", "name": "L", "weight": 1}],
+            }
+        ],
+    )
     assert validate_credential(_credential(ob_achievement(settings, achievement, version))).valid

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from service.achievements.result_descriptions import result_description_id, rubric_level_id, rubric_of, rubric_results
+from service.core.db import unit_of_work
 from service.credentials.schemas import ResultIn
 from service.credentials.service import InvalidCredentialRequest, issue_credential
-from service.core.db import unit_of_work
 from service.vc import openbadges as ob
 from tests.achievements.conftest import rubric
 
@@ -19,32 +19,56 @@ EARNER = {"email": "ada@example.org"}
 
 def _issue(app, settings, achievement_id, results):
     with unit_of_work(app.state.engine) as session:
-        credential = issue_credential(session, app.state.keystore, settings, achievement_id=achievement_id,
-                                      recipient=EARNER, results=results, actor=None)
+        credential = issue_credential(
+            session,
+            app.state.keystore,
+            settings,
+            achievement_id=achievement_id,
+            recipient=EARNER,
+            results=results,
+            actor=None,
+        )
         return json.loads(credential.jsonld)
 
 
 def _verify(client, credential):
-    response = client.post("/v1/verify", content=json.dumps(credential),
-                           headers={"Content-Type": "application/vc+ld+json"})
+    response = client.post(
+        "/v1/verify", content=json.dumps(credential), headers={"Content-Type": "application/vc+ld+json"}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_results_named_by_criterion_and_level_issue_verify_and_point_at_the_rubric(app, api, client, settings,
-                                                                                   new_issuer):
+def test_results_named_by_criterion_and_level_issue_verify_and_point_at_the_rubric(
+    app, api, client, settings, new_issuer
+):
     created = api.create_achievement(new_issuer(), rubric=rubric())
-    credential = _issue(app, settings, created["id"], [
-        ResultIn(result_description="Test design", achieved_level="Solid"),  # by name
-        ResultIn(result_description=result_description_id(created["id"], "ci"),  # by id
-                 achieved_level=rubric_level_id(created["id"], "ci", "yes"))])
+    credential = _issue(
+        app,
+        settings,
+        created["id"],
+        [
+            ResultIn(result_description="Test design", achieved_level="Solid"),  # by name
+            ResultIn(
+                result_description=result_description_id(created["id"], "ci"),  # by id
+                achieved_level=rubric_level_id(created["id"], "ci", "yes"),
+            ),
+        ],
+    )
 
     ob.validate_credential_strict({k: v for k, v in credential.items() if k != "proof"})
     assert credential["credentialSubject"]["result"] == [
-        {"type": ["Result"], "resultDescription": result_description_id(created["id"], "tests"),
-         "achievedLevel": rubric_level_id(created["id"], "tests", "solid")},
-        {"type": ["Result"], "resultDescription": result_description_id(created["id"], "ci"),
-         "achievedLevel": rubric_level_id(created["id"], "ci", "yes")}]
+        {
+            "type": ["Result"],
+            "resultDescription": result_description_id(created["id"], "tests"),
+            "achievedLevel": rubric_level_id(created["id"], "tests", "solid"),
+        },
+        {
+            "type": ["Result"],
+            "resultDescription": result_description_id(created["id"], "ci"),
+            "achievedLevel": rubric_level_id(created["id"], "ci", "yes"),
+        },
+    ]
     descriptions = {d["id"]: d for d in credential["credentialSubject"]["achievement"]["resultDescription"]}
     for result in credential["credentialSubject"]["result"]:
         levels = descriptions[result["resultDescription"]]["rubricCriterionLevel"]
@@ -62,13 +86,20 @@ def test_rubric_results_turns_an_assessment_into_credential_results(app, api, cl
     assert loaded is not None
     results = rubric_results(created["id"], loaded, {"tests": "expert", "ci": "no"})
     assert results == [
-        ob.Result(result_description=result_description_id(created["id"], "tests"),
-                  achieved_level=rubric_level_id(created["id"], "tests", "expert")),
-        ob.Result(result_description=result_description_id(created["id"], "ci"),
-                  achieved_level=rubric_level_id(created["id"], "ci", "no"))]
+        ob.Result(
+            result_description=result_description_id(created["id"], "tests"),
+            achieved_level=rubric_level_id(created["id"], "tests", "expert"),
+        ),
+        ob.Result(
+            result_description=result_description_id(created["id"], "ci"),
+            achieved_level=rubric_level_id(created["id"], "ci", "no"),
+        ),
+    ]
     credential = _issue(app, settings, created["id"], results)
     assert [r["achievedLevel"] for r in credential["credentialSubject"]["result"]] == [
-        rubric_level_id(created["id"], "tests", "expert"), rubric_level_id(created["id"], "ci", "no")]
+        rubric_level_id(created["id"], "tests", "expert"),
+        rubric_level_id(created["id"], "ci", "no"),
+    ]
     assert _verify(client, credential)["verified"] is True
 
 
@@ -81,8 +112,9 @@ def test_rubric_results_refuses_what_the_rubric_does_not_have(api, new_issuer):
         rubric_results(created["id"], loaded, {"tests": "wizard"})
     with pytest.raises(KeyError):
         rubric_results(created["id"], loaded, {"style": "good"})
-    assert rubric_results(created["id"], loaded, {"ci": "yes"})[0].result_description == \
-        result_description_id(created["id"], "ci")
+    assert rubric_results(created["id"], loaded, {"ci": "yes"})[0].result_description == result_description_id(
+        created["id"], "ci"
+    )
 
 
 def test_a_level_of_another_criterion_is_refused_before_anything_is_signed(app, api, settings, new_issuer):
@@ -93,8 +125,9 @@ def test_a_level_of_another_criterion_is_refused_before_anything_is_signed(app, 
 
 def test_the_badge_page_names_the_level_reached(app, api, client, settings, new_issuer):
     created = api.create_achievement(new_issuer(), rubric=rubric())
-    credential = _issue(app, settings, created["id"], [ResultIn(result_description="Test design",
-                                                                achieved_level="Expert")])
+    credential = _issue(
+        app, settings, created["id"], [ResultIn(result_description="Test design", achieved_level="Expert")]
+    )
     page = client.get(credential["id"].replace("https://skillcred.example", ""), headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "Test design" in page.text and "Expert" in page.text

@@ -34,6 +34,7 @@ def _stored_version(app, achievement_id, version):
 
 # --- stored and shown --------------------------------------------------------------------------
 
+
 def test_the_rubric_is_stored_with_the_version_and_shown_in_the_view(api, new_issuer):
     created = api.create_achievement(new_issuer(), rubric=rubric())
     assert created["rubric"] == rubric()
@@ -46,17 +47,31 @@ def test_each_criterion_becomes_a_rubric_criterion_level_result_description(api,
     achievement_id = created["id"]
 
     assert tests == {
-        "id": result_description_id(achievement_id, "tests"), "name": "Test design",
-        "result_type": RUBRIC_RESULT_TYPE, "allowed_values": [], "rubric_criterion": "tests",
+        "id": result_description_id(achievement_id, "tests"),
+        "name": "Test design",
+        "result_type": RUBRIC_RESULT_TYPE,
+        "allowed_values": [],
+        "rubric_criterion": "tests",
         "required_level": rubric_level_id(achievement_id, "tests", "solid"),
-        "required_value": None, "value_min": None, "value_max": None,
+        "required_value": None,
+        "value_min": None,
+        "value_max": None,
         "rubric_criterion_levels": [
-            {"id": rubric_level_id(achievement_id, "tests", level_id), "name": name, "description": description,
-             "level": None, "points": points}
+            {
+                "id": rubric_level_id(achievement_id, "tests", level_id),
+                "name": name,
+                "description": description,
+                "level": None,
+                "points": points,
+            }
             for level_id, name, description, points in [
-                ("none", "None", "No tests.", "0"), ("basic", "Basic", "A few happy paths.", "1"),
+                ("none", "None", "No tests.", "0"),
+                ("basic", "Basic", "A few happy paths.", "1"),
                 ("solid", "Solid", "Edge cases and failures.", "2.5"),
-                ("expert", "Expert", "Property-based and mutation tested.", "4")]]}
+                ("expert", "Expert", "Property-based and mutation tested.", "4"),
+            ]
+        ],
+    }
     assert ci["name"] == "ci"  # a criterion without a name is called by its id
     assert ci["required_level"] is None  # not required: any level will do
     assert [level["points"] for level in ci["rubric_criterion_levels"]] == ["0", "1"]
@@ -71,8 +86,12 @@ def test_a_required_criterion_without_min_level_requires_the_level_above_the_low
 
 
 def test_hand_written_result_descriptions_come_first_and_keep_their_ids(api, new_issuer):
-    grade = {"id": "https://issuer.example/results/grade", "name": "Grade", "result_type": "LetterGrade",
-             "allowed_values": ["A", "B"]}
+    grade = {
+        "id": "https://issuer.example/results/grade",
+        "name": "Grade",
+        "result_type": "LetterGrade",
+        "allowed_values": ["A", "B"],
+    }
     created = api.create_achievement(new_issuer(), rubric=rubric(), result_descriptions=[grade])
     assert [d["name"] for d in created["result_descriptions"]] == ["Grade", "Test design", "ci"]
     assert created["result_descriptions"][0]["id"] == grade["id"]
@@ -87,8 +106,12 @@ def test_the_public_ob_achievement_carries_the_rubric_result_descriptions(api, c
     assert tests["id"] == result_description_id(created["id"], "tests") and tests["name"] == "Test design"
     assert tests["requiredLevel"] == rubric_level_id(created["id"], "tests", "solid")
     assert tests["rubricCriterionLevel"][2] == {
-        "id": rubric_level_id(created["id"], "tests", "solid"), "type": ["RubricCriterionLevel"],
-        "name": "Solid", "description": "Edge cases and failures.", "points": "2.5"}
+        "id": rubric_level_id(created["id"], "tests", "solid"),
+        "type": ["RubricCriterionLevel"],
+        "name": "Solid",
+        "description": "Edge cases and failures.",
+        "points": "2.5",
+    }
     assert "requiredLevel" not in ci
     assert "rubric_criterion" not in str(document) and "key_ideas" not in str(document)
 
@@ -124,6 +147,7 @@ def test_rubric_of_gives_the_version_rubric(app, api, new_issuer):
 
 # --- bad rubrics -------------------------------------------------------------------------------
 
+
 def _broken(change):
     body = copy.deepcopy(rubric())
     change(body)
@@ -133,12 +157,15 @@ def _broken(change):
 BAD_RUBRICS = {
     "duplicate criterion ids": (lambda r: r["criteria"][1].update(id="tests"), "criterion ids must be unique"),
     "duplicate level ids": (lambda r: r["criteria"][1]["levels"][1].update(id="no"), "level ids must be unique"),
-    "points that decrease": (lambda r: r["criteria"][0]["levels"][3].update(points=2),
-                             "points must not decrease"),
-    "min_level not a level": (lambda r: r["criteria"][0].update(min_level="wizard"),
-                              "'wizard' is not one of its levels"),
-    "min_total above the highest total": (lambda r: r["pass_rule"].update(min_total=10),
-                                          "more than the highest possible total 9"),
+    "points that decrease": (lambda r: r["criteria"][0]["levels"][3].update(points=2), "points must not decrease"),
+    "min_level not a level": (
+        lambda r: r["criteria"][0].update(min_level="wizard"),
+        "'wizard' is not one of its levels",
+    ),
+    "min_total above the highest total": (
+        lambda r: r["pass_rule"].update(min_total=10),
+        "more than the highest possible total 9",
+    ),
     "no pass rule": (lambda r: r.pop("pass_rule"), "'pass_rule' is a required property"),
     "unknown policy": (lambda r: r.update(policy="vibes"), "policy"),
     "a single level": (lambda r: r["criteria"][1]["levels"].pop(), "criteria/1/levels"),
@@ -149,12 +176,14 @@ BAD_RUBRICS = {
 
 @pytest.mark.parametrize("case", sorted(BAD_RUBRICS))
 def test_an_invalid_rubric_is_refused_with_every_problem_named_and_nothing_stored(
-        api, client, new_issuer, row_counts, case):
+    api, client, new_issuer, row_counts, case
+):
     change, problem = BAD_RUBRICS[case]
     issuer_id = new_issuer()
     before = row_counts()
-    response = client.post(f"/v1/issuers/{issuer_id}/achievements", json=MINIMAL | {"rubric": _broken(change)},
-                           headers=api.admin)
+    response = client.post(
+        f"/v1/issuers/{issuer_id}/achievements", json=MINIMAL | {"rubric": _broken(change)}, headers=api.admin
+    )
     body = assert_error(response, 422, "invalid_rubric")
     assert body["detail"].startswith("rubric: ") and problem in body["detail"], body
     assert row_counts() == before
@@ -165,8 +194,9 @@ def test_several_problems_are_reported_together(api, client, new_issuer):
         r["criteria"][1]["id"] = "tests"
         r["criteria"][0]["min_level"] = "wizard"
 
-    response = client.post(f"/v1/issuers/{new_issuer()}/achievements",
-                           json=MINIMAL | {"rubric": _broken(two_problems)}, headers=api.admin)
+    response = client.post(
+        f"/v1/issuers/{new_issuer()}/achievements", json=MINIMAL | {"rubric": _broken(two_problems)}, headers=api.admin
+    )
     detail = assert_error(response, 422, "invalid_rubric")["detail"]
     assert "criterion ids must be unique" in detail and "'wizard'" in detail
 
@@ -183,42 +213,55 @@ def test_an_invalid_rubric_in_a_new_version_leaves_the_achievement_as_it_was(api
 
 
 def test_a_rubric_that_is_not_an_object_is_a_validation_error(api, client, new_issuer):
-    response = client.post(f"/v1/issuers/{new_issuer()}/achievements", json=MINIMAL | {"rubric": ["tests"]},
-                           headers=api.admin)
+    response = client.post(
+        f"/v1/issuers/{new_issuer()}/achievements", json=MINIMAL | {"rubric": ["tests"]}, headers=api.admin
+    )
     assert_error(response, 422, "validation_error")
 
 
 @pytest.mark.parametrize("name", ["Test design", "  test   DESIGN "])
-def test_a_hand_written_result_description_named_like_a_criterion_conflicts(
-        api, client, new_issuer, row_counts, name):
+def test_a_hand_written_result_description_named_like_a_criterion_conflicts(api, client, new_issuer, row_counts, name):
     issuer_id = new_issuer()
     before = row_counts()
-    response = client.post(f"/v1/issuers/{issuer_id}/achievements", headers=api.admin, json=MINIMAL | {
-        "rubric": rubric(),
-        "result_descriptions": [{"name": name, "result_type": "RubricCriterion"}]})
+    response = client.post(
+        f"/v1/issuers/{issuer_id}/achievements",
+        headers=api.admin,
+        json=MINIMAL | {"rubric": rubric(), "result_descriptions": [{"name": name, "result_type": "RubricCriterion"}]},
+    )
     detail = assert_error(response, 422, "rubric_conflict")["detail"]
     assert "rubric criterion 'tests'" in detail
     assert row_counts() == before
 
 
 def test_a_hand_written_result_description_may_reuse_a_name_without_a_rubric(api, new_issuer):
-    created = api.create_achievement(new_issuer(), result_descriptions=[
-        {"name": "Test design", "result_type": "RubricCriterion"}])
+    created = api.create_achievement(
+        new_issuer(), result_descriptions=[{"name": "Test design", "result_type": "RubricCriterion"}]
+    )
     assert created["result_descriptions"][0]["rubric_criterion"] is None
 
 
 # --- reading the rubric ------------------------------------------------------------------------
 
+
 def test_issuer_staff_read_the_complete_rubric(api, client, new_issuer):
     issuer_id = new_issuer()
     created = api.create_achievement(issuer_id, rubric=rubric())
-    for headers in (api.admin, api.create_account("issuer_admin", issuer_id),
-                    api.create_account("reviewer", issuer_id)):
+    for headers in (
+        api.admin,
+        api.create_account("issuer_admin", issuer_id),
+        api.create_account("reviewer", issuer_id),
+    ):
         response = client.get(f"/v1/achievements/{created['id']}/rubric", headers=headers)
         assert response.status_code == 200, response.text
         view = response.json()
-        assert view == {"achievement_id": created["id"], "version": 1, "rubric": rubric(),
-                        "hash": load_rubric(rubric()).hash, "max_total": 9.0, "complete": True}
+        assert view == {
+            "achievement_id": created["id"],
+            "version": 1,
+            "rubric": rubric(),
+            "hash": load_rubric(rubric()).hash,
+            "max_total": 9.0,
+            "complete": True,
+        }
 
 
 def test_earners_and_other_issuers_read_it_without_the_assessor_hints(api, client, new_issuer):
@@ -246,6 +289,9 @@ def test_no_rubric_and_no_achievement_are_told_apart(api, client, new_issuer):
     missing = client.get("/v1/achievements/00000000-0000-4000-8000-000000000000/rubric", headers=api.admin)
     assert_error(missing, 404, "not_found")
     with_rubric = api.create_achievement(new_issuer(), rubric=rubric())
-    assert_error(client.get(f"/v1/achievements/{with_rubric['id']}/rubric", params={"version": 9},
-                            headers=api.admin), 404, "version_not_found")
+    assert_error(
+        client.get(f"/v1/achievements/{with_rubric['id']}/rubric", params={"version": 9}, headers=api.admin),
+        404,
+        "version_not_found",
+    )
     assert client.get(f"/v1/achievements/{with_rubric['id']}/rubric").status_code == 401

@@ -42,8 +42,9 @@ def test_the_versions_list_is_newest_first_and_paged(api, client, new_issuer):
     assert response.status_code == 200 and response.headers["X-Total-Count"] == "3"
     assert [v["version"] for v in response.json()["items"]] == [3, 2, 1]
     assert [v["name"] for v in response.json()["items"]] == ["Name 3", "Name 2", MINIMAL["name"]]
-    second_page = client.get(f"/v1/achievements/{created['id']}/versions", params={"limit": 2, "offset": 2},
-                             headers=api.admin)
+    second_page = client.get(
+        f"/v1/achievements/{created['id']}/versions", params={"limit": 2, "offset": 2}, headers=api.admin
+    )
     assert [v["version"] for v in second_page.json()["items"]] == [1]
     assert 'rel="prev"' in second_page.headers["Link"]
 
@@ -56,7 +57,9 @@ def test_result_and_level_ids_survive_an_update_that_keeps_their_names(api, clie
     assert updated["version"] == 2
     before, after = created["result_descriptions"][0], updated["result_descriptions"][0]
     assert after["id"] == before["id"] and after["required_level"] == before["required_level"]
-    assert [lv["id"] for lv in after["rubric_criterion_levels"]] == [lv["id"] for lv in before["rubric_criterion_levels"]]
+    assert [lv["id"] for lv in after["rubric_criterion_levels"]] == [
+        lv["id"] for lv in before["rubric_criterion_levels"]
+    ]
 
 
 def test_other_achievements_get_other_generated_ids(api, new_issuer):
@@ -119,8 +122,9 @@ def test_simultaneous_updates_never_share_a_version_number(app, api, new_issuer)
         barrier.wait()
         try:
             with unit_of_work(app.state.engine) as session:
-                view = service.update_achievement(session, achievement_id,
-                                                  AchievementCreate(**MINIMAL | {"name": f"Writer {n}"}))
+                view = service.update_achievement(
+                    session, achievement_id, AchievementCreate(**MINIMAL | {"name": f"Writer {n}"})
+                )
             outcomes.append(view.version)
         except Conflict:
             outcomes.append("conflict")
@@ -134,20 +138,27 @@ def test_simultaneous_updates_never_share_a_version_number(app, api, new_issuer)
     written = sorted(v for v in outcomes if v != "conflict")
     assert len(outcomes) == writers and written == list(range(2, 2 + len(written)))
     with unit_of_work(app.state.engine) as session:
-        stored = sorted(session.exec(select(AchievementVersion.version).where(
-            AchievementVersion.achievement_id == achievement_id)))
+        stored = sorted(
+            session.exec(select(AchievementVersion.version).where(AchievementVersion.achievement_id == achievement_id))
+        )
         assert stored == [1, *written]
         assert session.get(Achievement, achievement_id).current_version == stored[-1]
 
 
 def test_generated_ids_follow_the_name_whatever_its_script_case_or_spacing(api, client, new_issuer):
-    body = MINIMAL | {"result_descriptions": [
-        {"name": "コード品質", "result_type": "RubricCriterion"},
-        {"name": "Test  Coverage", "result_type": "RubricCriterion"}]}
+    body = MINIMAL | {
+        "result_descriptions": [
+            {"name": "コード品質", "result_type": "RubricCriterion"},
+            {"name": "Test  Coverage", "result_type": "RubricCriterion"},
+        ]
+    }
     created = api.create_achievement(new_issuer(), **body)
-    reordered = MINIMAL | {"result_descriptions": [
-        {"name": "test coverage", "result_type": "RubricCriterion"},
-        {"name": "コード品質", "result_type": "RubricCriterion"}]}
+    reordered = MINIMAL | {
+        "result_descriptions": [
+            {"name": "test coverage", "result_type": "RubricCriterion"},
+            {"name": "コード品質", "result_type": "RubricCriterion"},
+        ]
+    }
     updated = client.put(f"/v1/achievements/{created['id']}", json=reordered, headers=api.admin).json()
     before = {r["name"].casefold().replace("  ", " "): r["id"] for r in created["result_descriptions"]}
     after = {r["name"]: r["id"] for r in updated["result_descriptions"]}

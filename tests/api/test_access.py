@@ -158,8 +158,11 @@ PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 
 def test_each_role_gets_through_exactly_the_doors_the_table_opens(app, client, callers):
     for method, route in operations(app):
-        path = route.path.replace("{issuer_id}", PLACEHOLDER).replace(
-            "{achievement_id}", PLACEHOLDER).replace("{credential_id}", PLACEHOLDER)
+        path = (
+            route.path.replace("{issuer_id}", PLACEHOLDER)
+            .replace("{achievement_id}", PLACEHOLDER)
+            .replace("{credential_id}", PLACEHOLDER)
+        )
         expected = ACCESS[(method, route.path)]
         for role, headers in callers.items():
             status = client.request(method, path, headers=headers, json={}).status_code

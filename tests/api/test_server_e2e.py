@@ -46,8 +46,13 @@ def server(database_url: str, tmp_path) -> Iterator[str]:
         "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
     }
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "service.cli.main", "serve", "--port", str(port), "--workers", "2"],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -71,11 +76,20 @@ def test_a_credential_issued_by_the_running_server_verifies_independently(server
     token = http.post("/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     issuer = http.post("/v1/issuers", json={"name": "E2E Issuer", "url": "https://e2e.example"}, headers=auth).json()
-    achievement = http.post(f"/v1/issuers/{issuer['id']}/achievements", headers=auth, json={
-        "name": "Shipping a tested service", "description": "Builds and ships a tested web service.",
-        "criteria": {"narrative": "A deployed service with CI."}}).json()
-    issued = http.post("/v1/credentials", headers=auth, json={
-        "achievement_id": achievement["id"], "recipient": {"email": "freelancer@example.org"}})
+    achievement = http.post(
+        f"/v1/issuers/{issuer['id']}/achievements",
+        headers=auth,
+        json={
+            "name": "Shipping a tested service",
+            "description": "Builds and ships a tested web service.",
+            "criteria": {"narrative": "A deployed service with CI."},
+        },
+    ).json()
+    issued = http.post(
+        "/v1/credentials",
+        headers=auth,
+        json={"achievement_id": achievement["id"], "recipient": {"email": "freelancer@example.org"}},
+    )
     assert issued.status_code == 201, issued.text
     credential_url = issued.json()["url"]
     assert credential_url.startswith(server)
@@ -108,7 +122,13 @@ def test_a_credential_issued_by_the_running_server_verifies_independently(server
 def test_production_refuses_to_start_without_a_key_encryption_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLCRED_")}
     env |= {"SKILLCRED_ENV": "production", "SKILLCRED_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    result = subprocess.run([sys.executable, "-m", "service.cli.main", "serve", "--port", str(free_port())],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0 and "SKILLCRED_KEK" in result.stderr
     assert not (tmp_path / "keys").exists()

@@ -10,11 +10,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from service.assessment.models import Assessment, AssessmentEvent
 from service.assessment.engine.bundle import EvidenceBundle
 from service.assessment.engine.result import Assessment as AssessorResult
 from service.assessment.engine.result import CriterionResult, EvidencePointer
 from service.assessment.engine.rubric import Rubric
+from service.assessment.models import Assessment, AssessmentEvent
 from service.audit.models import AuditEvent
 from service.credentials.models import Credential
 from service.evidence.models import EvidenceBundleRecord
@@ -26,22 +26,37 @@ RUBRIC: dict[str, Any] = {
     "version": "1",
     "name": "Python testing rubric",
     "criteria": [
-        {"id": "tests", "name": "Automated tests", "description": "The project has meaningful automated tests.",
-         "weight": 2, "required": True, "key_ideas": ["pytest", "unit test", "assert"],
-         "levels": [{"id": "none", "name": "None", "description": "No tests.", "points": 0},
-                    {"id": "some", "name": "Some", "description": "A few tests.", "points": 1},
-                    {"id": "thorough", "name": "Thorough", "description": "Tests cover the behaviour.", "points": 2}]},
-        {"id": "ci", "name": "Continuous integration", "description": "Tests run automatically on every change.",
-         "weight": 1, "key_ideas": ["continuous integration", "workflow"],
-         "levels": [{"id": "absent", "name": "Absent", "description": "No CI.", "points": 0},
-                    {"id": "present", "name": "Present", "description": "CI runs the tests.", "points": 1}]},
+        {
+            "id": "tests",
+            "name": "Automated tests",
+            "description": "The project has meaningful automated tests.",
+            "weight": 2,
+            "required": True,
+            "key_ideas": ["pytest", "unit test", "assert"],
+            "levels": [
+                {"id": "none", "name": "None", "description": "No tests.", "points": 0},
+                {"id": "some", "name": "Some", "description": "A few tests.", "points": 1},
+                {"id": "thorough", "name": "Thorough", "description": "Tests cover the behaviour.", "points": 2},
+            ],
+        },
+        {
+            "id": "ci",
+            "name": "Continuous integration",
+            "description": "Tests run automatically on every change.",
+            "weight": 1,
+            "key_ideas": ["continuous integration", "workflow"],
+            "levels": [
+                {"id": "absent", "name": "Absent", "description": "No CI.", "points": 0},
+                {"id": "present", "name": "Present", "description": "CI runs the tests.", "points": 1},
+            ],
+        },
     ],
     "pass_rule": {"min_total": 3, "min_confidence": 0.6},
     "policy": "auto",
 }
-PASSING = {"tests": "thorough", "ci": "present"}      # total 5
-BORDERLINE = {"tests": "some", "ci": "present"}       # total 3: passes
-FAILING = {"tests": "none", "ci": "absent"}           # total 0: fails (and "tests" is required)
+PASSING = {"tests": "thorough", "ci": "present"}  # total 5
+BORDERLINE = {"tests": "some", "ci": "present"}  # total 3: passes
+FAILING = {"tests": "none", "ci": "absent"}  # total 0: fails (and "tests" is required)
 
 
 def rubric(policy: str = "auto", **changes: Any) -> dict[str, Any]:
@@ -67,12 +82,24 @@ class ScriptedAssessor:
         self.calls.append(bundle)
         first = bundle.items[0].id if bundle.items else "none"
         criteria = tuple(
-            CriterionResult(criterion_id=c.id, level=self.levels[c.id], score=c.level(self.levels[c.id]).points,
-                            confidence=self.confidence, rationale=f"{c.name}: scripted as {self.levels[c.id]}",
-                            evidence=(EvidencePointer(item_id=first, locator="README.md"),), spread=0)
-            for c in rubric.criteria)
-        return AssessorResult(criteria=criteria, total=rubric.total(self.levels), passed=rubric.passes(self.levels),
-                              flags=self.flags, assessor={"kind": self.kind, "version": self.version})
+            CriterionResult(
+                criterion_id=c.id,
+                level=self.levels[c.id],
+                score=c.level(self.levels[c.id]).points,
+                confidence=self.confidence,
+                rationale=f"{c.name}: scripted as {self.levels[c.id]}",
+                evidence=(EvidencePointer(item_id=first, locator="README.md"),),
+                spread=0,
+            )
+            for c in rubric.criteria
+        )
+        return AssessorResult(
+            criteria=criteria,
+            total=rubric.total(self.levels),
+            passed=rubric.passes(self.levels),
+            flags=self.flags,
+            assessor={"kind": self.kind, "version": self.version},
+        )
 
 
 _names = itertools.count(1)
@@ -97,12 +124,18 @@ class Cast:
     def client(self) -> TestClient:
         return self.api.client
 
-    def bundle(self, *, as_: dict[str, str] | None = None, text: str = "I wrote tests with pytest.",
-               achievement_id: str | None = None) -> dict[str, Any]:
+    def bundle(
+        self,
+        *,
+        as_: dict[str, str] | None = None,
+        text: str = "I wrote tests with pytest.",
+        achievement_id: str | None = None,
+    ) -> dict[str, Any]:
         """A new bundle of the earner's with one text item."""
         headers = as_ or self.earner
-        response = self.client.post("/v1/evidence/bundles", headers=headers,
-                                    json={"achievement_id": achievement_id or self.achievement["id"]})
+        response = self.client.post(
+            "/v1/evidence/bundles", headers=headers, json={"achievement_id": achievement_id or self.achievement["id"]}
+        )
         assert response.status_code == 201, response.text
         bundle = response.json()
         if text:
@@ -110,13 +143,17 @@ class Cast:
         return bundle
 
     def add_text(self, bundle_id: str, text: str, *, as_: dict[str, str] | None = None) -> dict[str, Any]:
-        response = self.client.post(f"/v1/evidence/bundles/{bundle_id}/items", headers=as_ or self.earner,
-                                    json={"kind": "text", "text": text, "name": "Write-up"})
+        response = self.client.post(
+            f"/v1/evidence/bundles/{bundle_id}/items",
+            headers=as_ or self.earner,
+            json={"kind": "text", "text": text, "name": "Write-up"},
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
-    def submit(self, bundle_id: str, *, renews: str | None = None, as_: dict[str, str] | None = None,
-               expect: int = 201) -> dict[str, Any]:
+    def submit(
+        self, bundle_id: str, *, renews: str | None = None, as_: dict[str, str] | None = None, expect: int = 201
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"bundle_id": bundle_id}
         if renews is not None:
             body["renews"] = renews
@@ -128,10 +165,18 @@ class Cast:
         """A new bundle, submitted."""
         return self.submit(self.bundle()["id"], **kwargs)
 
-    def act(self, assessment_id: str, action: str, body: dict[str, Any], *, as_: dict[str, str] | None = None,
-            expect: int = 200) -> dict[str, Any]:
-        response = self.client.post(f"/v1/assessments/{assessment_id}/{action}", json=body,
-                                    headers=as_ or self.reviewer)
+    def act(
+        self,
+        assessment_id: str,
+        action: str,
+        body: dict[str, Any],
+        *,
+        as_: dict[str, str] | None = None,
+        expect: int = 200,
+    ) -> dict[str, Any]:
+        response = self.client.post(
+            f"/v1/assessments/{assessment_id}/{action}", json=body, headers=as_ or self.reviewer
+        )
         assert response.status_code == expect, response.text
         return response.json()
 
@@ -147,26 +192,40 @@ def make_cast(api: Api, app: Any, rubric_json: dict[str, Any] | None) -> Cast:
     achievement = create_achievement_with_rubric(api, app, issuer["id"], rubric_json)
     n = next(_names)
     earner_email, password = f"earner{n}@example.org", "a-long-enough-password"
-    response = api.client.post("/v1/accounts", headers=api.admin,
-                               json={"email": earner_email, "password": password, "role": "earner"})
+    response = api.client.post(
+        "/v1/accounts", headers=api.admin, json={"email": earner_email, "password": password, "role": "earner"}
+    )
     assert response.status_code == 201, response.text
     return Cast(
-        api=api, issuer=issuer, achievement=achievement, earner=api.login(earner_email, password),
-        earner_email=earner_email, other_earner=api.create_account("earner"),
+        api=api,
+        issuer=issuer,
+        achievement=achievement,
+        earner=api.login(earner_email, password),
+        earner_email=earner_email,
+        other_earner=api.create_account("earner"),
         reviewer=api.create_account("reviewer", issuer["id"]),
         second_reviewer=api.create_account("reviewer", issuer["id"]),
         issuer_admin=api.create_account("issuer_admin", issuer["id"]),
-        outsider_reviewer=api.create_account("reviewer", other_issuer["id"]))
+        outsider_reviewer=api.create_account("reviewer", other_issuer["id"]),
+    )
 
 
-def create_achievement_with_rubric(api: Api, app: Any, issuer_id: str,
-                                   rubric_json: dict[str, Any] | None) -> dict[str, Any]:
+def create_achievement_with_rubric(
+    api: Api, app: Any, issuer_id: str, rubric_json: dict[str, Any] | None
+) -> dict[str, Any]:
     """An achievement judged by ``rubric_json`` (None: an achievement without a rubric)."""
     if rubric_json is None:
         return api.create_achievement(issuer_id, name="Python testing")
-    response = api.client.post(f"/v1/issuers/{issuer_id}/achievements", headers=api.admin, json={
-        "name": "Python testing", "description": "Writes meaningful automated tests.",
-        "criteria": {"narrative": "A repository with a tested project."}, "rubric": rubric_json})
+    response = api.client.post(
+        f"/v1/issuers/{issuer_id}/achievements",
+        headers=api.admin,
+        json={
+            "name": "Python testing",
+            "description": "Writes meaningful automated tests.",
+            "criteria": {"narrative": "A repository with a tested project."},
+            "rubric": rubric_json,
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -174,8 +233,10 @@ def create_achievement_with_rubric(api: Api, app: Any, issuer_id: str,
 def row_counts(app: Any) -> dict[str, int]:
     """Rows that an assessment, a decision or an issuance writes."""
     with Session(app.state.engine) as session:
-        return {model.__name__: session.exec(select(func.count()).select_from(model)).one()
-                for model in (Assessment, AssessmentEvent, Credential, StatusEntry, AuditEvent)}
+        return {
+            model.__name__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (Assessment, AssessmentEvent, Credential, StatusEntry, AuditEvent)
+        }
 
 
 def bundle_row(app: Any, bundle_id: str) -> EvidenceBundleRecord:
@@ -188,5 +249,7 @@ def bundle_row(app: Any, bundle_id: str) -> EvidenceBundleRecord:
 
 def audit_actions(app: Any, object_id: str) -> list[str]:
     with Session(app.state.engine) as session:
-        return [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.object_id == object_id)
-                                               .order_by(AuditEvent.at))]
+        return [
+            e.action
+            for e in session.exec(select(AuditEvent).where(AuditEvent.object_id == object_id).order_by(AuditEvent.at))
+        ]

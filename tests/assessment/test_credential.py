@@ -29,9 +29,14 @@ def test_results_name_the_achievements_result_descriptions_and_levels(cast):
     credential = credential_of(cast, cast.submitted())
     descriptions = result_descriptions(cast)
     results = credential["credentialSubject"]["result"]
-    reached = {descriptions[r["resultDescription"]]["name"]:
-               next(lv["name"] for lv in descriptions[r["resultDescription"]]["rubric_criterion_levels"]
-                    if lv["id"] == r["achievedLevel"]) for r in results}
+    reached = {
+        descriptions[r["resultDescription"]]["name"]: next(
+            lv["name"]
+            for lv in descriptions[r["resultDescription"]]["rubric_criterion_levels"]
+            if lv["id"] == r["achievedLevel"]
+        )
+        for r in results
+    }
     assert reached == {"Automated tests": "Thorough", "Continuous integration": "Present"}
     embedded = {d["id"] for d in credential["credentialSubject"]["achievement"]["resultDescription"]}
     assert {r["resultDescription"] for r in results} <= embedded
@@ -41,21 +46,33 @@ def test_results_name_the_achievements_result_descriptions_and_levels(cast):
 def test_results_carry_a_reviewers_overridden_levels(cast, assessor):
     assessor.levels = dict(BORDERLINE)
     assessment = cast.submitted()
-    cast.act(assessment["id"], "approve", {"overrides": [
-        {"criterion_id": "tests", "level": "thorough", "reason": "Full coverage."}]})
+    cast.act(
+        assessment["id"],
+        "approve",
+        {"overrides": [{"criterion_id": "tests", "level": "thorough", "reason": "Full coverage."}]},
+    )
     credential = credential_of(cast, cast.get(assessment["id"]))
     descriptions = result_descriptions(cast)
-    tests = next(r for r in credential["credentialSubject"]["result"]
-                 if descriptions[r["resultDescription"]]["name"] == "Automated tests")
-    level = next(lv for lv in descriptions[tests["resultDescription"]]["rubric_criterion_levels"]
-                 if lv["id"] == tests["achievedLevel"])
+    tests = next(
+        r
+        for r in credential["credentialSubject"]["result"]
+        if descriptions[r["resultDescription"]]["name"] == "Automated tests"
+    )
+    level = next(
+        lv
+        for lv in descriptions[tests["resultDescription"]]["rubric_criterion_levels"]
+        if lv["id"] == tests["achievedLevel"]
+    )
     assert level["name"] == "Thorough"
 
 
 def test_evidence_entries_carry_the_digest_of_the_stored_bytes(cast):
     bundle = cast.bundle(text="My tested project, explained.")
-    response = cast.client.post(f"/v1/evidence/bundles/{bundle['id']}/files", headers=cast.earner,
-                                files={"file": ("report.txt", b"coverage: 97%\n", "text/plain")})
+    response = cast.client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/files",
+        headers=cast.earner,
+        files={"file": ("report.txt", b"coverage: 97%\n", "text/plain")},
+    )
     assert response.status_code == 201, response.text
     credential = credential_of(cast, cast.submit(bundle["id"]))
     items = cast.client.get(f"/v1/evidence/bundles/{bundle['id']}", headers=cast.earner).json()["items"]
@@ -80,9 +97,13 @@ def test_the_credential_says_how_the_skill_was_assessed(cast):
     assert (stated["assessorKind"], stated["assessorVersion"]) == ("scripted", "0.1")
     assert stated["humanReviewed"] is False and stated["decision"] == "auto_issue"
     assert "reviewedAt" not in stated and stated["assessedAt"].endswith("Z")
-    assert stated["rubric"] == {"type": "SkillCredRubric", "rubricId": "python-testing",
-                                "name": "Python testing rubric", "rubricVersion": "1",
-                                "rubricHash": assessment["rubric"]["hash"]}
+    assert stated["rubric"] == {
+        "type": "SkillCredRubric",
+        "rubricId": "python-testing",
+        "name": "Python testing rubric",
+        "rubricVersion": "1",
+        "rubricHash": assessment["rubric"]["hash"],
+    }
 
 
 @pytest.mark.parametrize("rubric_json", [rubric("review")])
@@ -101,8 +122,9 @@ def test_verification_reports_how_it_was_assessed_as_information(cast):
     assert report["verified"] is True, report
     [info] = [check for check in report["checks"] if check["id"] == "assessment"]
     assert info["outcome"] == "info"
-    assert info["reason"] == ("Assessed by scripted (0.1) against rubric Python testing rubric v1; "
-                              "reviewed by a human: no")
+    assert info["reason"] == (
+        "Assessed by scripted (0.1) against rubric Python testing rubric v1; reviewed by a human: no"
+    )
     assert info["details"]["humanReviewed"] is False
 
 
@@ -119,8 +141,10 @@ def test_the_badge_page_shows_how_it_was_assessed(cast):
     assessment = cast.submitted()
     page = cast.client.get(f"/credentials/{assessment['credential_id']}", headers={"Accept": "text/html"}).text
     assert "How this was assessed" in page
-    assert html.escape("Assessed by scripted (0.1) against rubric Python testing rubric v1; "
-                       "reviewed by a human: no") in page
+    assert (
+        html.escape("Assessed by scripted (0.1) against rubric Python testing rubric v1; reviewed by a human: no")
+        in page
+    )
 
 
 def test_the_skillcred_context_is_served_byte_for_byte(client):
@@ -128,5 +152,7 @@ def test_the_skillcred_context_is_served_byte_for_byte(client):
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/ld+json"
     assert response.content == SKILLCRED_V1_FILE.read_bytes()
-    assert hashlib.sha256(response.content).hexdigest() == json.loads(
-        (SKILLCRED_V1_FILE.parent.parent / "urlmap.json").read_text())["contexts"][SKILLCRED_V1]["sha256"]
+    assert (
+        hashlib.sha256(response.content).hexdigest()
+        == json.loads((SKILLCRED_V1_FILE.parent.parent / "urlmap.json").read_text())["contexts"][SKILLCRED_V1]["sha256"]
+    )

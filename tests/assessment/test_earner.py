@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.assessment.helpers import FAILING, audit_actions, rubric, row_counts
+from tests.assessment.helpers import FAILING, audit_actions, row_counts, rubric
 from tests.credentials.helpers import assert_error
-
 
 
 @pytest.fixture
@@ -35,16 +34,22 @@ def test_earners_see_their_own_assessments_with_levels_and_rationale(cast):
 def test_the_list_filters_by_state(cast):
     pending = cast.submitted()
     rejected = rejected_by(cast, cast.reviewer)
-    by_state = {state: [a["id"] for a in cast.client.get("/v1/assessments", headers=cast.earner,
-                                                           params={"state": state}).json()["items"]]
-                for state in ("pending_review", "rejected", "issued")}
+    by_state = {
+        state: [
+            a["id"]
+            for a in cast.client.get("/v1/assessments", headers=cast.earner, params={"state": state}).json()["items"]
+        ]
+        for state in ("pending_review", "rejected", "issued")
+    }
     assert by_state == {"pending_review": [pending["id"]], "rejected": [rejected["id"]], "issued": []}
     assert_error(cast.client.get("/v1/assessments", headers=cast.earner, params={"state": "bogus"}), 422)
 
 
 def test_staff_list_their_issuers_assessments(cast):
     assessment = cast.submitted()
-    assert [a["id"] for a in cast.client.get("/v1/assessments", headers=cast.reviewer).json()["items"]] == [assessment["id"]]
+    assert [a["id"] for a in cast.client.get("/v1/assessments", headers=cast.reviewer).json()["items"]] == [
+        assessment["id"]
+    ]
     assert cast.client.get("/v1/assessments", headers=cast.outsider_reviewer).json()["total"] == 0
 
 
@@ -60,21 +65,29 @@ def test_an_appeal_goes_back_to_the_queue_and_a_different_reviewer_decides_it(ca
     rejected = rejected_by(cast, cast.reviewer)
     assert cast.get(rejected["id"])["can_appeal"] is True
 
-    appealed = cast.act(rejected["id"], "appeal", {"reason": "The tests are in tests/, please look again."},
-                        as_=cast.earner)
+    appealed = cast.act(
+        rejected["id"], "appeal", {"reason": "The tests are in tests/, please look again."}, as_=cast.earner
+    )
     assert appealed["state"] == "appealed" and appealed["can_appeal"] is False
     queued = cast.client.get("/v1/review-queue", headers=cast.second_reviewer).json()["items"]
     assert [(a["id"], a["state"]) for a in queued] == [(rejected["id"], "appealed")]
 
     refused = cast.act(rejected["id"], "approve", {}, as_=cast.reviewer, expect=403)
     assert refused["error"] == "same_reviewer"
-    assert cast.act(rejected["id"], "reject", {"reason": "Still no."}, as_=cast.reviewer, expect=403)["error"] == "same_reviewer"
+    assert (
+        cast.act(rejected["id"], "reject", {"reason": "Still no."}, as_=cast.reviewer, expect=403)["error"]
+        == "same_reviewer"
+    )
 
     approved = cast.act(rejected["id"], "approve", {"reason": "Appeal upheld."}, as_=cast.second_reviewer)
     assert approved["state"] == "issued" and approved["credential_id"]
     assert [e["kind"] for e in approved["events"]] == ["submitted", "rejected", "appealed", "approved"]
-    assert audit_actions(app, rejected["id"]) == ["assessment.submit", "assessment.reject", "assessment.appeal",
-                                                  "assessment.approve"]
+    assert audit_actions(app, rejected["id"]) == [
+        "assessment.submit",
+        "assessment.reject",
+        "assessment.appeal",
+        "assessment.approve",
+    ]
 
 
 def test_an_earner_appeals_once(cast, app):
@@ -99,7 +112,10 @@ def test_an_automatic_rejection_is_appealed_to_any_reviewer(cast, assessor):
 
 def test_only_a_rejected_assessment_can_be_appealed_and_only_by_its_earner(cast):
     pending = cast.submitted()
-    assert cast.act(pending["id"], "appeal", {"reason": "Hurry up."}, as_=cast.earner, expect=409)["error"] == "not_rejected"
+    assert (
+        cast.act(pending["id"], "appeal", {"reason": "Hurry up."}, as_=cast.earner, expect=409)["error"]
+        == "not_rejected"
+    )
     rejected = rejected_by(cast, cast.reviewer)
     cast.act(rejected["id"], "appeal", {"reason": "Mine now."}, as_=cast.other_earner, expect=404)
     cast.act(rejected["id"], "appeal", {"reason": "Not mine."}, as_=cast.reviewer, expect=403)

@@ -25,18 +25,26 @@ from tests.evidence.conftest import make_local_fetchers
 from tests.evidence.git_server import GitHttpsServer, make_repository
 
 MULTIHASH_SHA256 = b"\x12\x20"
-NARRATIVE = ("I built a small calculator library in Python and tested it with pytest: unit tests with "
-             "assert statements for every function, run on every push by a continuous integration "
-             "workflow on GitHub Actions. The tests caught two rounding bugs before release.")
+NARRATIVE = (
+    "I built a small calculator library in Python and tested it with pytest: unit tests with "
+    "assert statements for every function, run on every push by a continuous integration "
+    "workflow on GitHub Actions. The tests caught two rounding bugs before release."
+)
 PROJECT = [
-    {"README.md": "# calc\n\nA calculator library. Run the tests with `pytest`.\n",
-     "calc/__init__.py": "def add(a, b):\n    return a + b\n"},
-    {"calc/ops.py": "def mul(a, b):\n    return a * b\n",
-     "tests/test_add.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
-     "tests/test_mul.py": "from calc.ops import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
-     "tests/test_more.py": "def test_identity():\n    assert 1 == 1\n"},
-    {".github/workflows/ci.yml": "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
-                                "    steps:\n      - run: pytest\n"},
+    {
+        "README.md": "# calc\n\nA calculator library. Run the tests with `pytest`.\n",
+        "calc/__init__.py": "def add(a, b):\n    return a + b\n",
+    },
+    {
+        "calc/ops.py": "def mul(a, b):\n    return a * b\n",
+        "tests/test_add.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "tests/test_mul.py": "from calc.ops import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
+        "tests/test_more.py": "def test_identity():\n    assert 1 == 1\n",
+    },
+    {
+        ".github/workflows/ci.yml": "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: pytest\n"
+    },
 ]
 
 
@@ -80,11 +88,17 @@ def test_evidence_in_assessed_skill_out(cast, app, repository):
 
     # the earner gathers evidence: a repository pinned to a commit, a narrative, a file
     bundle = cast.bundle(text=NARRATIVE)
-    response = client.post(f"/v1/evidence/bundles/{bundle['id']}/items", headers=cast.earner,
-                           json={"kind": "repository", "url": repository_url, "commit": commit, "name": "calc"})
+    response = client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/items",
+        headers=cast.earner,
+        json={"kind": "repository", "url": repository_url, "commit": commit, "name": "calc"},
+    )
     assert response.status_code == 201, response.text
-    response = client.post(f"/v1/evidence/bundles/{bundle['id']}/files", headers=cast.earner,
-                           files={"file": ("coverage.txt", b"calc/__init__.py 100%\ncalc/ops.py 100%\n", "text/plain")})
+    response = client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/files",
+        headers=cast.earner,
+        files={"file": ("coverage.txt", b"calc/__init__.py 100%\ncalc/ops.py 100%\n", "text/plain")},
+    )
     assert response.status_code == 201, response.text
 
     # automatic assessment; the rubric's policy sends it to a reviewer
@@ -98,11 +112,15 @@ def test_evidence_in_assessed_skill_out(cast, app, repository):
     # the reviewer looks at the evidence and the per-criterion results, and approves
     seen = cast.get(assessment["id"], as_=cast.reviewer)
     assert {item["kind"] for item in seen["evidence"]} == {"text", "repository", "file"}
-    overrides = [] if seen["passed"] else [
-        {"criterion_id": c["criterion_id"], "level": top, "reason": "Checked by hand: the repository shows it."}
-        for c, top in zip(seen["criteria"], ("thorough", "present"), strict=True)]
-    approved = cast.act(assessment["id"], "approve", {"reason": "Tests and CI as described.",
-                                                      "overrides": overrides})
+    overrides = (
+        []
+        if seen["passed"]
+        else [
+            {"criterion_id": c["criterion_id"], "level": top, "reason": "Checked by hand: the repository shows it."}
+            for c, top in zip(seen["criteria"], ("thorough", "present"), strict=True)
+        ]
+    )
+    approved = cast.act(assessment["id"], "approve", {"reason": "Tests and CI as described.", "overrides": overrides})
     assert approved["state"] == "issued" and approved["credential_id"]
 
     # the credential is issued, and verifies

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from service.credentials.models import Credential
-from tests.assessment.helpers import audit_actions, create_achievement_with_rubric, rubric, row_counts
+from tests.assessment.helpers import audit_actions, create_achievement_with_rubric, row_counts, rubric
 from tests.credentials.helpers import assert_error, stored_credential
 
 
@@ -72,13 +72,15 @@ def _expire(app, credential_id: str, when: datetime) -> None:
 @pytest.mark.parametrize(("action", "code"), [("revoke", "credential_revoked"), ("suspend", "credential_suspended")])
 def test_a_revoked_or_suspended_credential_cannot_be_renewed(cast, app, assessor, action, code):
     first = issued(cast)
-    response = cast.client.post(f"/v1/credentials/{first['credential_id']}/{action}", headers=cast.issuer_admin,
-                                json={"reason": "Misconduct."})
+    response = cast.client.post(
+        f"/v1/credentials/{first['credential_id']}/{action}", headers=cast.issuer_admin, json={"reason": "Misconduct."}
+    )
     assert response.status_code == 200, response.text
     bundle = cast.bundle()
     before = row_counts(app)
-    response = cast.client.post("/v1/assessments", headers=cast.earner,
-                                json={"bundle_id": bundle["id"], "renews": first["credential_id"]})
+    response = cast.client.post(
+        "/v1/assessments", headers=cast.earner, json={"bundle_id": bundle["id"], "renews": first["credential_id"]}
+    )
     assert_error(response, 409, code)
     assert row_counts(app) == before and len(assessor.calls) == 1  # refused before assessing
 
@@ -86,8 +88,9 @@ def test_a_revoked_or_suspended_credential_cannot_be_renewed(cast, app, assessor
 def test_a_credential_revoked_while_its_renewal_waits_for_review_is_not_replaced(cast, app):
     first = issued(cast)
     pending = _submit_for_review(cast, app, renews=first["credential_id"])
-    cast.client.post(f"/v1/credentials/{first['credential_id']}/revoke", headers=cast.issuer_admin,
-                     json={"reason": "Misconduct."})
+    cast.client.post(
+        f"/v1/credentials/{first['credential_id']}/revoke", headers=cast.issuer_admin, json={"reason": "Misconduct."}
+    )
     before = row_counts(app)
     assert cast.act(pending["id"], "approve", {}, expect=409)["error"] == "credential_revoked"
     assert row_counts(app) == before
@@ -95,15 +98,22 @@ def test_a_credential_revoked_while_its_renewal_waits_for_review_is_not_replaced
 
 def test_only_the_earners_own_credential_of_the_same_achievement_can_be_renewed(cast, api, app):
     other_persons = cast.submit(cast.bundle(as_=cast.other_earner)["id"], as_=cast.other_earner)
-    response = cast.client.post("/v1/assessments", headers=cast.earner,
-                                json={"bundle_id": cast.bundle()["id"], "renews": other_persons["credential_id"]})
+    response = cast.client.post(
+        "/v1/assessments",
+        headers=cast.earner,
+        json={"bundle_id": cast.bundle()["id"], "renews": other_persons["credential_id"]},
+    )
     assert_error(response, 404, "not_found")
 
     other_achievement = create_achievement_with_rubric(api, app, cast.issuer["id"], rubric("auto"))
     elsewhere = cast.submit(cast.bundle(achievement_id=other_achievement["id"])["id"])
-    response = cast.client.post("/v1/assessments", headers=cast.earner,
-                                json={"bundle_id": cast.bundle()["id"], "renews": elsewhere["credential_id"]})
+    response = cast.client.post(
+        "/v1/assessments",
+        headers=cast.earner,
+        json={"bundle_id": cast.bundle()["id"], "renews": elsewhere["credential_id"]},
+    )
     assert_error(response, 422, "renews_other_achievement")
-    response = cast.client.post("/v1/assessments", headers=cast.earner,
-                                json={"bundle_id": cast.bundle()["id"], "renews": "no-such-credential"})
+    response = cast.client.post(
+        "/v1/assessments", headers=cast.earner, json={"bundle_id": cast.bundle()["id"], "renews": "no-such-credential"}
+    )
     assert_error(response, 404, "not_found")

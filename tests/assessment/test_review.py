@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, rubric, row_counts
+from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, row_counts, rubric
 from tests.credentials.helpers import assert_error
 
 pytestmark = pytest.mark.parametrize("rubric_json", [rubric("review")])
@@ -105,8 +105,9 @@ def test_overrides_are_recorded_with_reasons_and_recomputed_against_the_pass_rul
     assert overridden["state"] == "pending_review" and overridden["total"] == 5
     tests = overridden["criteria"][0]
     assert (tests["level"], tests["assessed_level"]) == ("thorough", "some")
-    assert overridden["events"][-1]["overrides"] == [{"criterion_id": "tests", "from": "some", "to": "thorough",
-                                                      "reason": TESTS_UP["reason"]}]
+    assert overridden["events"][-1]["overrides"] == [
+        {"criterion_id": "tests", "from": "some", "to": "thorough", "reason": TESTS_UP["reason"]}
+    ]
     approved = cast.act(assessment["id"], "approve", {})
     credential = cast.client.get(f"/v1/credentials/{approved['credential_id']}", headers=cast.earner).json()
     results = credential["credential"]["credentialSubject"]["result"]
@@ -121,8 +122,15 @@ def test_approving_levels_below_the_pass_rule_is_refused_unless_explicit(cast, a
     assert body["error"] == "below_pass_rule"
     assert row_counts(app) == before and cast.get(assessment["id"])["state"] == "pending_review"
 
-    approved = cast.act(assessment["id"], "approve", {"overrides": [TESTS_DOWN], "approve_below_pass_rule": True,
-                                                      "reason": "Issued on the strength of the write-up."})
+    approved = cast.act(
+        assessment["id"],
+        "approve",
+        {
+            "overrides": [TESTS_DOWN],
+            "approve_below_pass_rule": True,
+            "reason": "Issued on the strength of the write-up.",
+        },
+    )
     assert approved["state"] == "issued" and approved["passed"] is False
 
 
@@ -138,10 +146,13 @@ def test_a_reject_can_carry_overrides(cast):
     assert rejected["criteria"][0]["level"] == "none" and rejected["passed"] is False
 
 
-@pytest.mark.parametrize("override", [
-    {"criterion_id": "nope", "level": "none", "reason": "x"},
-    {"criterion_id": "tests", "level": "legendary", "reason": "x"},
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"criterion_id": "nope", "level": "none", "reason": "x"},
+        {"criterion_id": "tests", "level": "legendary", "reason": "x"},
+    ],
+)
 def test_an_override_the_rubric_does_not_have_is_refused(cast, app, override):
     assessment = cast.submitted()
     before = row_counts(app)
@@ -176,8 +187,10 @@ def test_concurrent_reviewers_the_first_decision_wins(cast, app):
             response = cast.client.post(f"/v1/assessments/{assessment['id']}/{action}", json=body, headers=headers)
             statuses[name] = response.status_code
 
-        threads = [threading.Thread(target=decide, args=("approve", cast.reviewer, "approve", {})),
-                   threading.Thread(target=decide, args=("reject", cast.second_reviewer, "reject", {"reason": "No."}))]
+        threads = [
+            threading.Thread(target=decide, args=("approve", cast.reviewer, "approve", {})),
+            threading.Thread(target=decide, args=("reject", cast.second_reviewer, "reject", {"reason": "No."})),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -185,9 +198,14 @@ def test_concurrent_reviewers_the_first_decision_wins(cast, app):
 
         assert sorted(statuses.values()) == [200, 409], statuses
         final = cast.get(assessment["id"])
-        assert [e["kind"] for e in final["events"]] == ["submitted", "approved" if statuses["approve"] == 200 else "rejected"]
+        assert [e["kind"] for e in final["events"]] == [
+            "submitted",
+            "approved" if statuses["approve"] == 200 else "rejected",
+        ]
         assert (final["credential_id"] is not None) == (statuses["approve"] == 200)
-    issued = sum(1 for a in cast.client.get("/v1/assessments", headers=cast.earner).json()["items"] if a["credential_id"])
+    issued = sum(
+        1 for a in cast.client.get("/v1/assessments", headers=cast.earner).json()["items"] if a["credential_id"]
+    )
     assert row_counts(app)["Credential"] == issued
 
 
@@ -202,8 +220,10 @@ def test_the_database_refuses_a_second_decision_made_on_a_stale_read(cast, app, 
     from service.core.errors import Conflict
 
     assessment = cast.submitted()
-    me = {name: cast.client.get("/v1/me", headers=headers).json()["id"]
-          for name, headers in (("first", cast.reviewer), ("second", cast.second_reviewer))}
+    me = {
+        name: cast.client.get("/v1/me", headers=headers).json()["id"]
+        for name, headers in (("first", cast.reviewer), ("second", cast.second_reviewer))
+    }
     with Session(app.state.engine) as session:
         stale = review.events_of(session, assessment["id"])
         for event in stale:
@@ -213,8 +233,13 @@ def test_the_database_refuses_a_second_decision_made_on_a_stale_read(cast, app, 
 
     monkeypatch.setattr(review, "events_of", lambda session, assessment_id: list(stale))
     with pytest.raises(Conflict) as refused, unit_of_work(app.state.engine) as session:
-        review.approve(session, app.state.keystore, app.state.settings, assessment["id"],
-                       reviewer=session.get(Account, me["second"]))
+        review.approve(
+            session,
+            app.state.keystore,
+            app.state.settings,
+            assessment["id"],
+            reviewer=session.get(Account, me["second"]),
+        )
     assert refused.value.code == "not_pending"
     monkeypatch.undo()
     final = cast.get(assessment["id"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from service.assessment.models import Assessment, AssessmentEvent
 from service.assessment.engine.result import FLAG_PROMPT_INJECTION
+from service.assessment.models import Assessment, AssessmentEvent
 from service.credentials.models import Credential
-from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, bundle_row, rubric, row_counts
+from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, bundle_row, row_counts, rubric
 from tests.credentials.helpers import assert_error
 
 
@@ -24,8 +24,9 @@ def test_a_confident_passing_assessment_under_policy_auto_issues_the_credential_
     stored = bundle_row(app, bundle["id"])
     assert stored.state == "locked" and stored.credential_id == assessment["credential_id"]
     assert len(assessor.calls) == 1 and [i.id for i in assessor.calls[0].items] == [
-        item["id"] for item in cast.client.get(f"/v1/evidence/bundles/{bundle['id']}",
-                                               headers=cast.earner).json()["items"]]
+        item["id"]
+        for item in cast.client.get(f"/v1/evidence/bundles/{bundle['id']}", headers=cast.earner).json()["items"]
+    ]
     assert audit_actions(app, assessment["id"]) == ["assessment.submit"]
     assert "credential.issue" in audit_actions(app, assessment["credential_id"])
 
@@ -178,8 +179,9 @@ def test_no_write_lock_is_held_while_assessing_and_a_change_meanwhile_is_caught(
     before = row_counts(app)
     response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
     assert_error(response, 409, "bundle_changed")
-    assert {k: v for k, v in row_counts(app).items() if k != "AuditEvent"} == \
-        {k: v for k, v in before.items() if k != "AuditEvent"}
+    assert {k: v for k, v in row_counts(app).items() if k != "AuditEvent"} == {
+        k: v for k, v in before.items() if k != "AuditEvent"
+    }
 
 
 def test_the_assessment_and_its_first_event_are_both_stored(cast, app):

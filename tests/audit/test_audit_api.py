@@ -36,8 +36,9 @@ def test_filters_and_paging(api, client):
     issuer = api.create_issuer()
     for _ in range(3):
         api.create_achievement(issuer["id"])
-    response = client.get("/v1/audit", headers=api.admin,
-                          params={"issuer_id": issuer["id"], "action": "achievement.create", "limit": 2})
+    response = client.get(
+        "/v1/audit", headers=api.admin, params={"issuer_id": issuer["id"], "action": "achievement.create", "limit": 2}
+    )
     assert response.headers["X-Total-Count"] == "3" and len(response.json()["items"]) == 2
     assert 'rel="next"' in response.headers["Link"]
 

@@ -15,8 +15,12 @@ from service.issuers.models import Issuer
 
 
 def dev_settings(tmp_path) -> Settings:
-    return Settings(env="development", database_url=f"sqlite:///{tmp_path}/var/skillcred.db",
-                    dev_kek_file=tmp_path / "keys" / "dev-kek", public_url="http://127.0.0.1:8000")
+    return Settings(
+        env="development",
+        database_url=f"sqlite:///{tmp_path}/var/skillcred.db",
+        dev_kek_file=tmp_path / "keys" / "dev-kek",
+        public_url="http://127.0.0.1:8000",
+    )
 
 
 def test_first_development_run_creates_admin_demo_issuer_and_achievement(tmp_path, capsys):

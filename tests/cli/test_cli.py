@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from service.cli.main import main
+from service.vc import data_integrity
 from service.vc.baking import bake_png
 from service.vc.did import PublishedKey, build_did_document
 from service.vc.keys import LocalSigner
-from service.vc import data_integrity
 from tests.standards import OB3_IMPL_GUIDE, load_json
 from tests.vc.conftest import KEYS, load_key_file
 from tests.vc.test_baking import _tiny_png
@@ -96,7 +96,9 @@ def test_verify_resolve_supplies_a_foreign_issuers_did_document(tmp_path, capsys
     did_json.write_text(json.dumps(document))
     code, _, _ = run(capsys, "verify", signed)
     assert code == 1
-    code, out, _ = run(capsys, "verify", signed, "--json", "--resolve", f"https://issuer.example/.well-known/did.json={did_json}")
+    code, out, _ = run(
+        capsys, "verify", signed, "--json", "--resolve", f"https://issuer.example/.well-known/did.json={did_json}"
+    )
     assert code == 0, out
 
 

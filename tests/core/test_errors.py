@@ -17,7 +17,9 @@ def test_malformed_json_is_a_clear_422(client):
 
 
 def test_unknown_fields_are_refused(client):
-    response = client.post("/v1/auth/register", json={"email": "a@example.com", "password": "long-password-1", "role": "admin"})
+    response = client.post(
+        "/v1/auth/register", json={"email": "a@example.com", "password": "long-password-1", "role": "admin"}
+    )
     assert response.status_code == 422 and "role" in response.json()["detail"]
 
 
@@ -26,8 +28,9 @@ def test_unknown_routes_answer_404_in_the_error_shape(client):
 
 
 def test_oversized_bodies_are_refused_before_parsing(client):
-    response = client.post("/v1/auth/register", content=b"{" + b" " * 2_000_000 + b"}",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/v1/auth/register", content=b"{" + b" " * 2_000_000 + b"}", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413 and response.json()["error"] == "payload_too_large"
 
 

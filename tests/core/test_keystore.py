@@ -42,8 +42,10 @@ def test_production_accepts_a_kek_from_the_environment_or_a_file(tmp_path):
     assert load_kek(settings(tmp_path, env="production", kek=text)).source == "env"
     kek_file = tmp_path / "kek"
     kek_file.write_text(text + "\n")
-    assert load_kek(settings(tmp_path, env="production", kek_file=kek_file)).key == load_kek(
-        settings(tmp_path, env="production", kek=text)).key
+    assert (
+        load_kek(settings(tmp_path, env="production", kek_file=kek_file)).key
+        == load_kek(settings(tmp_path, env="production", kek=text)).key
+    )
 
 
 @pytest.mark.parametrize("bad", ["short", "!!!not-base64!!!", "dGVzdC1rZWstMDEyMzQ1Njc4OWFi"])

@@ -18,7 +18,7 @@ class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.received.append((envelope.rcpt_tos, envelope.content.decode()))
         return "250 OK"
 
@@ -36,8 +36,9 @@ def smtp_server(tmp_path):
     def start(*, tls: bool) -> tuple[Inbox, int, ssl.SSLContext | None]:
         inbox, port = Inbox(), _free_port()
         server_context, client_context = make_tls_contexts(tmp_path, "localhost") if tls else (None, None)
-        controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_context,
-                                require_starttls=tls)
+        controller = Controller(
+            inbox, hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=tls
+        )
         controller.start()
         servers.append(controller)
         return inbox, port, client_context
@@ -49,10 +50,11 @@ def smtp_server(tmp_path):
 
 def test_a_message_goes_through_starttls_to_a_verified_server(smtp_server):
     inbox, port, client_context = smtp_server(tls=True)
-    mailer = SmtpMailer("localhost", port, "SkillCred <no-reply@skillcred.test>", security="starttls",
-                        tls_context=client_context)
+    mailer = SmtpMailer(
+        "localhost", port, "SkillCred <no-reply@skillcred.test>", security="starttls", tls_context=client_context
+    )
     assert deliver(mailer, Message("ada@example.org", "Verify", "token: abc123"))
-    (recipients, content), = inbox.received
+    ((recipients, content),) = inbox.received
     assert recipients == ["ada@example.org"] and "token: abc123" in content and "Subject: Verify" in content
 
 
@@ -65,8 +67,10 @@ def test_a_server_whose_certificate_is_not_trusted_gets_nothing(smtp_server):
 
 def test_a_local_relay_without_tls(smtp_server):
     inbox, port, _ = smtp_server(tls=False)
-    assert deliver(SmtpMailer("127.0.0.1", port, "no-reply@skillcred.test", security="none"),
-                   Message("ada@example.org", "Hello", "body"))
+    assert deliver(
+        SmtpMailer("127.0.0.1", port, "no-reply@skillcred.test", security="none"),
+        Message("ada@example.org", "Hello", "body"),
+    )
     assert len(inbox.received) == 1
 
 
@@ -83,8 +87,9 @@ def test_which_mailer_a_deployment_gets(tmp_path):
 
 
 def test_registration_mails_the_verification_token(app, client):
-    response = client.post("/v1/auth/register", json={"email": "mailme@example.org",
-                                                       "password": "a-long-enough-password"})
+    response = client.post(
+        "/v1/auth/register", json={"email": "mailme@example.org", "password": "a-long-enough-password"}
+    )
     assert response.status_code == 201
     (message,) = app.state.mailer.to("mailme@example.org")
     assert response.json()["verification_token"] in message.body
@@ -92,6 +97,7 @@ def test_registration_mails_the_verification_token(app, client):
 
 def test_a_failing_mail_server_does_not_fail_registration(app, client):
     app.state.mailer = SmtpMailer("127.0.0.1", _free_port(), "no-reply@skillcred.test", security="none")
-    response = client.post("/v1/auth/register", json={"email": "down@example.org",
-                                                       "password": "a-long-enough-password"})
+    response = client.post(
+        "/v1/auth/register", json={"email": "down@example.org", "password": "a-long-enough-password"}
+    )
     assert response.status_code == 201

@@ -12,9 +12,12 @@ def test_models_and_migrations_agree(database_url):
 def test_audit_events_cannot_be_updated_or_deleted_in_the_database(database_url):
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO auditevent (id, at, action, object_type, object_id, before, after) "
-            "VALUES ('e1', CURRENT_TIMESTAMP, 'test', 'thing', 't1', '{}', '{}')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO auditevent (id, at, action, object_type, object_id, before, after) "
+                "VALUES ('e1', CURRENT_TIMESTAMP, 'test', 'thing', 't1', '{}', '{}')"
+            )
+        )
     for statement in ("UPDATE auditevent SET action = 'forged'", "DELETE FROM auditevent"):
         try:
             with engine.begin() as connection:

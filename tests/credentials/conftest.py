@@ -8,8 +8,11 @@ import pytest
 
 RESULT_DESCRIPTIONS = [
     {"name": "Grade", "result_type": "LetterGrade", "allowed_values": ["A", "B", "C"]},
-    {"name": "Test design", "result_type": "RubricCriterion",
-     "rubric_criterion_levels": [{"name": "Novice"}, {"name": "Proficient"}, {"name": "Expert"}]},
+    {
+        "name": "Test design",
+        "result_type": "RubricCriterion",
+        "rubric_criterion_levels": [{"name": "Novice"}, {"name": "Proficient"}, {"name": "Expert"}],
+    },
 ]
 
 
@@ -20,5 +23,4 @@ def issuer(api) -> dict[str, Any]:
 
 @pytest.fixture
 def achievement(api, issuer) -> dict[str, Any]:
-    return api.create_achievement(issuer["id"], name="Python testing",
-                                  result_descriptions=RESULT_DESCRIPTIONS)
+    return api.create_achievement(issuer["id"], name="Python testing", result_descriptions=RESULT_DESCRIPTIONS)

@@ -15,8 +15,12 @@ from service.credentials.models import Credential, RecipientIdentity
 from service.status.models import StatusEntry, StatusList
 from service.vc.did import DocumentKeyResolver
 
-MEDIA_TYPES = {"jsonld": "application/vc+ld+json", "jwt": "application/vc+jwt",
-               "png": "image/png", "svg": "image/svg+xml"}
+MEDIA_TYPES = {
+    "jsonld": "application/vc+ld+json",
+    "jwt": "application/vc+jwt",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+}
 
 
 def stored_credential(app: Any, credential_id: str) -> Credential:
@@ -45,8 +49,10 @@ def row_counts(app: Any) -> dict[str, int]:
     """How many credentials, recipient identities, audit events, status lists and status entries
     the database holds."""
     with Session(app.state.engine) as session:
-        return {model.__name__: session.exec(select(func.count()).select_from(model)).one()
-                for model in (Credential, RecipientIdentity, AuditEvent, StatusList, StatusEntry)}
+        return {
+            model.__name__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (Credential, RecipientIdentity, AuditEvent, StatusList, StatusEntry)
+        }
 
 
 def did_document(client: TestClient, issuer: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +86,9 @@ def status_list_urls(credential: dict[str, Any]) -> list[str]:
     return [entry["statusListCredential"] for entry in (entries if isinstance(entries, list) else [entries])]
 
 
-def resolve_map(client: TestClient, issuer: dict[str, Any], credential: dict[str, Any],
-                folder: Path) -> dict[str, Path]:
+def resolve_map(
+    client: TestClient, issuer: dict[str, Any], credential: dict[str, Any], folder: Path
+) -> dict[str, Path]:
     """What an offline verifier needs for a credential, as the service publishes it: the issuer's
     DID document and each status list credential, fetched from their public URLs into files."""
     did_json = folder / "did.json"

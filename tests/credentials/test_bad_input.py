@@ -38,28 +38,32 @@ def test_another_issuers_achievement_is_404_for_an_issuer_admin(api, post, achie
     other_issuer = api.create_issuer("Other Issuer")
     other_admin = api.create_account("issuer_admin", other_issuer["id"])
 
-    error = post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT}, 404, "not_found",
-                 headers=other_admin)
+    error = post(
+        {"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT}, 404, "not_found", headers=other_admin
+    )
 
     assert error["detail"] == "No such achievement"  # the same words as for one that does not exist
 
 
-@pytest.mark.parametrize("recipient", [
-    {"email": "ada@example.org", "did": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
-    {},
-    {"email": None},
-    {"email": "not-an-email"},
-    {"email": "ada@"},
-    {"email": 42},
-    {"did": "not-a-did"},
-    {"did": "did:web:example.com#key-1"},
-    {"did": "did:web:example.com/path"},
-    {"did": "https://example.com/ada"},
-    {"did": "did:Web:example.com"},
-    {"phone": "+44 20 7946 0000"},
-    {"email": "ada@example.org", "name": "Ada"},
-    "ada@example.org",
-])
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        {"email": "ada@example.org", "did": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+        {},
+        {"email": None},
+        {"email": "not-an-email"},
+        {"email": "ada@"},
+        {"email": 42},
+        {"did": "not-a-did"},
+        {"did": "did:web:example.com#key-1"},
+        {"did": "did:web:example.com/path"},
+        {"did": "https://example.com/ada"},
+        {"did": "did:Web:example.com"},
+        {"phone": "+44 20 7946 0000"},
+        {"email": "ada@example.org", "name": "Ada"},
+        "ada@example.org",
+    ],
+)
 def test_a_malformed_recipient_is_422(post, achievement, recipient):
     post({"achievement_id": achievement["id"], "recipient": recipient}, 422, "validation_error")
 
@@ -82,44 +86,64 @@ def test_wrong_types_and_malformed_json_are_422(app, api, post, achievement):
     post({"achievement_id": 5, "recipient": GOOD_RECIPIENT}, 422)
     post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT, "evidence": "a repo"}, 422)
     post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT, "evidence": [{}]}, 422)
-    for evidence_id in ("not a uri", "javascript:alert(1)", "/relative/path",
-                        'https://example.org/?q="><script>'):
-        post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT,
-              "evidence": [{"id": evidence_id, "name": "Repo"}]}, 422, "validation_error")
+    for evidence_id in ("not a uri", "javascript:alert(1)", "/relative/path", 'https://example.org/?q="><script>'):
+        post(
+            {
+                "achievement_id": achievement["id"],
+                "recipient": GOOD_RECIPIENT,
+                "evidence": [{"id": evidence_id, "name": "Repo"}],
+            },
+            422,
+            "validation_error",
+        )
     post({"recipient": GOOD_RECIPIENT}, 422)
     before = row_counts(app)
-    response = api.client.post("/v1/credentials", content=b'{"achievement_id": ', headers={
-        **api.admin, "Content-Type": "application/json"})
+    response = api.client.post(
+        "/v1/credentials", content=b'{"achievement_id": ', headers={**api.admin, "Content-Type": "application/json"}
+    )
     assert_error(response, 422, "validation_error")
     assert row_counts(app) == before
 
 
 def test_control_characters_in_evidence_are_refused(post, achievement):
-    post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT,
-          "evidence": [{"name": "Repo\x00"}]}, 422, "validation_error")
+    post(
+        {"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT, "evidence": [{"name": "Repo\x00"}]},
+        422,
+        "validation_error",
+    )
 
 
 def test_results_must_name_the_achievements_result_descriptions_and_levels(post, achievement):
     body = {"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT}
-    post({**body, "results": [{"result_description": "Punctuality", "value": "A"}]}, 422,
-         "invalid_credential_request")
-    post({**body, "results": [{"result_description": "Test design", "achieved_level": "Wizard"}]}, 422,
-         "invalid_credential_request")
-    post({**body, "results": [{"result_description": "Grade", "value": "Z"}]}, 422,
-         "invalid_credential_request")
-    post({**body, "results": [{"result_description": "Grade", "status": "Excellent"}]}, 422,
-         "validation_error")
+    post({**body, "results": [{"result_description": "Punctuality", "value": "A"}]}, 422, "invalid_credential_request")
+    post(
+        {**body, "results": [{"result_description": "Test design", "achieved_level": "Wizard"}]},
+        422,
+        "invalid_credential_request",
+    )
+    post({**body, "results": [{"result_description": "Grade", "value": "Z"}]}, 422, "invalid_credential_request")
+    post({**body, "results": [{"result_description": "Grade", "status": "Excellent"}]}, 422, "validation_error")
 
 
 def test_too_many_evidence_items_are_refused(post, achievement):
-    post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT,
-          "evidence": [{"name": f"item {i}"} for i in range(21)]}, 422, "validation_error")
+    post(
+        {
+            "achievement_id": achievement["id"],
+            "recipient": GOOD_RECIPIENT,
+            "evidence": [{"name": f"item {i}"} for i in range(21)],
+        },
+        422,
+        "validation_error",
+    )
 
 
 def test_a_huge_body_is_413(post, achievement):
     narrative = "x" * (1024 * 1024 + 1)
-    post({"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT,
-          "evidence": [{"narrative": narrative}]}, 413, "payload_too_large")
+    post(
+        {"achievement_id": achievement["id"], "recipient": GOOD_RECIPIENT, "evidence": [{"narrative": narrative}]},
+        413,
+        "payload_too_large",
+    )
 
 
 def test_a_failure_after_the_rows_were_written_rolls_everything_back(app, api, achievement, monkeypatch):
@@ -131,8 +155,11 @@ def test_a_failure_after_the_rows_were_written_rolls_everything_back(app, api, a
     monkeypatch.setattr(service, "record", audit_fails)
     before = row_counts(app)
 
-    response = api.client.post("/v1/credentials", headers=api.admin, json={
-        "achievement_id": achievement["id"], "recipient": {"email": "new.person@example.org"}})
+    response = api.client.post(
+        "/v1/credentials",
+        headers=api.admin,
+        json={"achievement_id": achievement["id"], "recipient": {"email": "new.person@example.org"}},
+    )
 
     body = assert_error(response, 500, "internal_error")
     assert "audit" not in body["detail"]

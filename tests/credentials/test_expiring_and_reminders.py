@@ -28,12 +28,15 @@ def _in_days(days: int) -> str:
 def expiring(api, issuer, achievement):
     """Credentials of ``issuer`` expiring in 5, 20 and 40 days, one that does not expire, and one
     expiring in 10 days that is revoked; plus another issuer's, expiring in 3 days."""
-    made = {days: api.issue(achievement["id"], {"email": f"in{days}@example.org"}, valid_until=_in_days(days))
-            for days in (20, 5, 40)}
+    made = {
+        days: api.issue(achievement["id"], {"email": f"in{days}@example.org"}, valid_until=_in_days(days))
+        for days in (20, 5, 40)
+    }
     made["never"] = api.issue(achievement["id"], {"email": "never@example.org"})
     made["revoked"] = api.issue(achievement["id"], {"email": "revoked@example.org"}, valid_until=_in_days(10))
-    response = api.client.post(f"/v1/credentials/{made['revoked']['id']}/revoke",
-                               json={"reason": "issued in error"}, headers=api.admin)
+    response = api.client.post(
+        f"/v1/credentials/{made['revoked']['id']}/revoke", json={"reason": "issued in error"}, headers=api.admin
+    )
     assert response.status_code == 200, response.text
     other = api.create_issuer("Other Academy")
     other_achievement = api.create_achievement(other["id"])

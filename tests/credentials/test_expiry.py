@@ -32,8 +32,9 @@ def test_an_achievement_keeps_its_validity_period_per_version(api, issuer):
 def test_a_validity_period_must_be_between_one_day_and_ten_years(api, issuer):
     base = {"name": "X", "description": "Y", "criteria": {"narrative": "Z"}}
     for bad in (0, 3651, "a year", 1.5):
-        response = api.client.post(f"/v1/issuers/{issuer['id']}/achievements",
-                                   json={**base, "validity_days": bad}, headers=api.admin)
+        response = api.client.post(
+            f"/v1/issuers/{issuer['id']}/achievements", json={**base, "validity_days": bad}, headers=api.admin
+        )
         assert_error(response, 422)
 
 
@@ -69,8 +70,13 @@ def test_an_expired_credential_fails_verification_on_valid_until(app, api, issue
 
     with Session(app.state.engine) as session:
         today = verify_in_session(session, app.state.settings, credential, keystore=app.state.keystore)
-        later = verify_in_session(session, app.state.settings, credential, keystore=app.state.keystore,
-                                  now=datetime.now(UTC) + timedelta(days=2))
+        later = verify_in_session(
+            session,
+            app.state.settings,
+            credential,
+            keystore=app.state.keystore,
+            now=datetime.now(UTC) + timedelta(days=2),
+        )
 
     assert today.verified is True
     assert later.verified is False
@@ -88,10 +94,10 @@ def test_an_expired_credential_fails_post_verify_on_valid_until(api, issuer):
     # the verify API checks against the present: ask it while the credential is already expired
     real = verification_service.verify
     future = datetime.now(UTC) + timedelta(days=2)
-    with mock.patch.object(verification_service, "verify",
-                           lambda *a, **k: real(*a, **{**k, "now": future})):
-        report = api.client.post("/v1/verify", content=credential,
-                                 headers={"Content-Type": "application/vc+ld+json"}).json()
+    with mock.patch.object(verification_service, "verify", lambda *a, **k: real(*a, **{**k, "now": future})):
+        report = api.client.post(
+            "/v1/verify", content=credential, headers={"Content-Type": "application/vc+ld+json"}
+        ).json()
 
     assert report["verified"] is False
     reasons = {c["id"]: c["reason"] for c in report["checks"] if c["outcome"] == "failed"}

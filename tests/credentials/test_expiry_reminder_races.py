@@ -17,8 +17,9 @@ from tests.credentials.helpers import audit_events
 
 def _expiring(api, achievement, count: int) -> list[str]:
     soon = (datetime.now(UTC) + timedelta(days=5)).isoformat()
-    return [api.issue(achievement["id"], {"email": f"soon{i}@example.org"}, valid_until=soon)["id"]
-            for i in range(count)]
+    return [
+        api.issue(achievement["id"], {"email": f"soon{i}@example.org"}, valid_until=soon)["id"] for i in range(count)
+    ]
 
 
 def _ledger(app) -> int:
@@ -73,7 +74,7 @@ def test_two_runs_started_together_record_each_reminder_once(app, api, achieveme
                 barrier.wait(5)
                 results.append(record_expiry_reminders(session, app.state.settings, now))
                 session.commit()
-        except BaseException as err:  # noqa: BLE001 (reported below)
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=run) for _ in range(2)]

@@ -60,7 +60,7 @@ def test_baked_images_give_back_the_stored_json_ld_text(app, api, issuer, issued
 
 
 def test_the_svg_badge_shows_the_achievement_name_escaped(api, issuer):
-    achievement = api.create_achievement(issuer["id"], name="Tests <&> \"fixtures\"")
+    achievement = api.create_achievement(issuer["id"], name='Tests <&> "fixtures"')
     issued = api.issue(achievement["id"])
 
     svg = api.client.get(f"/v1/credentials/{issued['id']}/svg", headers=api.admin).text

@@ -23,13 +23,19 @@ def node_vc() -> NodeVC:
     return NodeVC()
 
 
-@pytest.mark.parametrize("recipient", [{"email": "ada@example.org"},
-                                       {"did": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}])
-def test_an_issued_credential_verifies_with_the_javascript_verifier(api, issuer, achievement, node_vc,
-                                                                    tmp_path, recipient):
-    issued = api.issue(achievement["id"], recipient, valid_until="2099-01-01T00:00:00Z",
-                       evidence=[{"id": "https://github.com/ada/tested-project", "name": "Tested project"}],
-                       results=[{"result_description": "Grade", "value": "A"}])
+@pytest.mark.parametrize(
+    "recipient", [{"email": "ada@example.org"}, {"did": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}]
+)
+def test_an_issued_credential_verifies_with_the_javascript_verifier(
+    api, issuer, achievement, node_vc, tmp_path, recipient
+):
+    issued = api.issue(
+        achievement["id"],
+        recipient,
+        valid_until="2099-01-01T00:00:00Z",
+        evidence=[{"id": "https://github.com/ada/tested-project", "name": "Tested project"}],
+        results=[{"result_description": "Grade", "value": "A"}],
+    )
     text = api.client.get(f"/v1/credentials/{issued['id']}/jsonld", headers=api.admin).text
 
     result = node_vc.verify(text, resolve=resolve_map(api.client, issuer, json.loads(text), tmp_path))

@@ -13,8 +13,11 @@ PUBLIC_URL = "https://skillcred.example"
 
 
 def test_issuing_to_an_email_answers_with_id_public_url_and_the_signed_credential(api, issuer, achievement):
-    response = api.client.post("/v1/credentials", headers=api.admin, json={
-        "achievement_id": achievement["id"], "recipient": {"email": "ada@example.org"}})
+    response = api.client.post(
+        "/v1/credentials",
+        headers=api.admin,
+        json={"achievement_id": achievement["id"], "recipient": {"email": "ada@example.org"}},
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -97,19 +100,33 @@ def test_a_valid_until_in_another_zone_is_written_in_utc(api, achievement):
 
 def test_evidence_and_results_are_part_of_the_signed_credential(api, achievement):
     [grade, rubric] = achievement["result_descriptions"]
-    issued = api.issue(achievement["id"], evidence=[
-        {"id": "https://github.com/ada/tested-project", "name": "Tested project",
-         "narrative": "A library with 95% branch coverage.", "genre": "Repository", "audience": "Clients"},
-        {"name": "Assessment report", "description": "Reviewed by two assessors."},
-    ], results=[
-        {"result_description": "Grade", "value": "A"},  # by name
-        {"result_description": rubric["id"], "achieved_level": "Expert", "status": "Completed"},  # by id
-    ])
+    issued = api.issue(
+        achievement["id"],
+        evidence=[
+            {
+                "id": "https://github.com/ada/tested-project",
+                "name": "Tested project",
+                "narrative": "A library with 95% branch coverage.",
+                "genre": "Repository",
+                "audience": "Clients",
+            },
+            {"name": "Assessment report", "description": "Reviewed by two assessors."},
+        ],
+        results=[
+            {"result_description": "Grade", "value": "A"},  # by name
+            {"result_description": rubric["id"], "achieved_level": "Expert", "status": "Completed"},  # by id
+        ],
+    )
 
     credential = issued["credential"]
     assert credential["evidence"][0] == {
-        "id": "https://github.com/ada/tested-project", "type": ["Evidence"], "name": "Tested project",
-        "narrative": "A library with 95% branch coverage.", "genre": "Repository", "audience": "Clients"}
+        "id": "https://github.com/ada/tested-project",
+        "type": ["Evidence"],
+        "name": "Tested project",
+        "narrative": "A library with 95% branch coverage.",
+        "genre": "Repository",
+        "audience": "Clients",
+    }
     assert credential["evidence"][1]["name"] == "Assessment report"
     expert = next(level for level in rubric["rubric_criterion_levels"] if level["name"] == "Expert")
     assert credential["credentialSubject"]["result"] == [
@@ -133,8 +150,11 @@ def test_the_json_ld_is_stored_verbatim_and_the_vc_jwt_signs_the_same_credential
 
 def test_credentials_keep_the_achievement_version_they_were_issued_with(app, api, achievement):
     first = api.issue(achievement["id"])
-    update = {"name": "Python testing, advanced", "description": "Property-based and mutation testing.",
-              "criteria": {"narrative": "Two tested repositories."}}
+    update = {
+        "name": "Python testing, advanced",
+        "description": "Property-based and mutation testing.",
+        "criteria": {"narrative": "Two tested repositories."},
+    }
     response = api.client.put(f"/v1/achievements/{achievement['id']}", json=update, headers=api.admin)
     assert response.status_code == 200, response.text
     second = api.issue(achievement["id"])

@@ -28,8 +28,16 @@ def world(api):
         "a2-did": api.issue(a2["id"], {"did": DID}),
         "b1-earner": api.issue(b1["id"], {"email": earner_email}),
     }
-    return {"a": a, "b": b, "a1": a1, "a2": a2, "b1": b1, "earner": earner,
-            "earner_email": earner_email, "credentials": credentials}
+    return {
+        "a": a,
+        "b": b,
+        "a1": a1,
+        "a2": a2,
+        "b1": b1,
+        "earner": earner,
+        "earner_email": earner_email,
+        "credentials": credentials,
+    }
 
 
 def _ids(api, headers, **params) -> set[str]:
@@ -84,8 +92,9 @@ def test_issuer_admins_and_reviewers_see_only_their_own_issuers_credentials(api,
         assert _ids(api, b_account, issuer_id=world["a"]["id"]) == set()
         for name in ("a1-earner", "a2-did"):
             for suffix in FORMATS:
-                response = api.client.get(f"/v1/credentials/{world['credentials'][name]['id']}{suffix}",
-                                          headers=b_account)
+                response = api.client.get(
+                    f"/v1/credentials/{world['credentials'][name]['id']}{suffix}", headers=b_account
+                )
                 assert_error(response, 404, "not_found")
         own = world["credentials"]["b1-earner"]["id"]
         for suffix in FORMATS:
@@ -114,5 +123,8 @@ def test_nothing_is_listed_or_read_without_signing_in(api, world):
 
 def test_an_unknown_credential_is_404_in_every_format(api):
     for suffix in FORMATS:
-        assert_error(api.client.get(f"/v1/credentials/00000000-0000-0000-0000-000000000000{suffix}",
-                                    headers=api.admin), 404, "not_found")
+        assert_error(
+            api.client.get(f"/v1/credentials/00000000-0000-0000-0000-000000000000{suffix}", headers=api.admin),
+            404,
+            "not_found",
+        )

@@ -16,8 +16,11 @@ EMAIL = "ada.lovelace@example.org"
 
 @pytest.fixture
 def issued(api, achievement):
-    return api.issue(achievement["id"], {"email": EMAIL}, evidence=[
-        {"id": "https://github.com/ada/tested-project", "name": "Tested project"}])
+    return api.issue(
+        achievement["id"],
+        {"email": EMAIL},
+        evidence=[{"id": "https://github.com/ada/tested-project", "name": "Tested project"}],
+    )
 
 
 def _path(issued: dict) -> str:
@@ -50,8 +53,10 @@ def test_the_page_loads_nothing_from_elsewhere_and_runs_no_script(client, issued
 
     page = response.text
     assert "<script" not in page.lower()
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.replace(
-        'href="https://github.com/ada/tested-project"', "").replace('href="https://issuer.example"', ""))
+    assert not re.search(
+        r"""(src|href)=["']?(https?:)?//""",
+        page.replace('href="https://github.com/ada/tested-project"', "").replace('href="https://issuer.example"', ""),
+    )
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy
     assert response.headers["vary"] == "Accept"
@@ -65,10 +70,12 @@ def test_a_did_recipient_is_shown_as_the_did(api, client, achievement):
 
 
 def test_text_in_the_credential_is_escaped_on_the_page(api, client, issuer):
-    achievement = api.create_achievement(issuer["id"], name="<img src=x onerror=alert(1)>",
-                                         description="Bold & <b>brave</b>")
-    issued = api.issue(achievement["id"], evidence=[
-        {"id": "https://example.org/work?a=1&b=2", "name": "<script>alert(1)</script>"}])
+    achievement = api.create_achievement(
+        issuer["id"], name="<img src=x onerror=alert(1)>", description="Bold & <b>brave</b>"
+    )
+    issued = api.issue(
+        achievement["id"], evidence=[{"id": "https://example.org/work?a=1&b=2", "name": "<script>alert(1)</script>"}]
+    )
 
     page = client.get(_path(issued), headers={"Accept": "text/html"}).text
 
@@ -78,8 +85,10 @@ def test_text_in_the_credential_is_escaped_on_the_page(api, client, issuer):
     assert 'href="https://example.org/work?a=1&amp;b=2"' in page
 
 
-@pytest.mark.parametrize("accept", ["application/vc+ld+json", "application/ld+json", "application/json",
-                                    "application/json;q=0.9, text/html;q=0.5"])
+@pytest.mark.parametrize(
+    "accept",
+    ["application/vc+ld+json", "application/ld+json", "application/json", "application/json;q=0.9, text/html;q=0.5"],
+)
 def test_machines_get_the_stored_json_ld_byte_for_byte(app, client, issued, accept):
     response = client.get(_path(issued), headers={"Accept": accept})
 
@@ -124,15 +133,18 @@ def test_the_page_links_to_its_badge_images(client, issued):
     assert f'href="{issued["id"]}/badge.png"' in page
 
 
-@pytest.mark.parametrize(("accept", "chosen"), [
-    (None, "text/html"),
-    ("*/*", "text/html"),
-    ("application/*", "application/vc+ld+json"),
-    ("application/json, */*;q=0.1", "application/json"),
-    ("text/html;q=0, */*", "application/vc+ld+json"),
-    ("application/vc+ld+json;q=0.5, application/json;q=0.8", "application/json"),
-    ("text/plain", None),
-    ("text/html;q=nonsense", None),
-])
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        (None, "text/html"),
+        ("*/*", "text/html"),
+        ("application/*", "application/vc+ld+json"),
+        ("application/json, */*;q=0.1", "application/json"),
+        ("text/html;q=0, */*", "application/vc+ld+json"),
+        ("application/vc+ld+json;q=0.5, application/json;q=0.8", "application/json"),
+        ("text/plain", None),
+        ("text/html;q=nonsense", None),
+    ],
+)
 def test_content_negotiation_follows_q_values_and_specificity(accept, chosen):
     assert negotiate(accept) == chosen

@@ -17,8 +17,10 @@ VC_JSONLD = {"Accept": "application/vc+ld+json"}
 
 
 def _refresh(api, credential: dict, headers: dict, **extra):
-    return api.client.get(credential["credential"]["refreshService"]["id"].removeprefix("https://skillcred.example"),
-                          headers={**headers, **extra})
+    return api.client.get(
+        credential["credential"]["refreshService"]["id"].removeprefix("https://skillcred.example"),
+        headers={**headers, **extra},
+    )
 
 
 def _renew(api, credential_id: str) -> dict:
@@ -33,14 +35,17 @@ def test_an_issued_credential_names_its_refresh_service_and_still_validates_sign
 
     assert document["refreshService"] == {
         "id": f"https://skillcred.example/v1/credentials/{issued['id']}/refresh",
-        "type": "1EdTechCredentialRefresh"}
+        "type": "1EdTechCredentialRefresh",
+    }
     assert "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json" in document["@context"]
     assert ob.validate_credential_strict({k: v for k, v in document.items() if k != "proof"}).valid
     with Session(app.state.engine) as session:
-        report = verify_in_session(session, app.state.settings, stored_credential(app, issued["id"]).jsonld,
-                                   keystore=app.state.keystore)
-        jwt_report = verify_in_session(session, app.state.settings, stored_credential(app, issued["id"]).vc_jwt,
-                                       keystore=app.state.keystore)
+        report = verify_in_session(
+            session, app.state.settings, stored_credential(app, issued["id"]).jsonld, keystore=app.state.keystore
+        )
+        jwt_report = verify_in_session(
+            session, app.state.settings, stored_credential(app, issued["id"]).vc_jwt, keystore=app.state.keystore
+        )
     assert report.verified, report.to_text()
     assert jwt_report.verified, jwt_report.to_text()
 

@@ -28,14 +28,12 @@ def old(api, achievement):
 
 
 def _renew(api, credential_id: str, body: dict | None = None, headers: dict | None = None):
-    return api.client.post(f"/v1/credentials/{credential_id}/renew", json=body,
-                           headers=headers or api.admin)
+    return api.client.post(f"/v1/credentials/{credential_id}/renew", json=body, headers=headers or api.admin)
 
 
 def _verify(api, credential_id: str) -> dict:
     content = api.client.get(f"/v1/credentials/{credential_id}/jsonld", headers=api.admin).content
-    return api.client.post("/v1/verify", content=content,
-                           headers={"Content-Type": "application/vc+ld+json"}).json()
+    return api.client.post("/v1/verify", content=content, headers={"Content-Type": "application/vc+ld+json"}).json()
 
 
 def test_renewing_issues_a_new_credential_that_names_the_one_it_replaces(api, old):
@@ -67,8 +65,11 @@ def test_a_body_is_optional(api, old):
 
 
 def test_the_renewal_uses_the_achievements_current_version(api, achievement, old):
-    body = {"name": "Python testing, 2027 edition", "description": "Writes tests.",
-            "criteria": {"narrative": "A repository."}}
+    body = {
+        "name": "Python testing, 2027 edition",
+        "description": "Writes tests.",
+        "criteria": {"narrative": "A repository."},
+    }
     assert api.client.put(f"/v1/achievements/{achievement['id']}", json=body, headers=api.admin).status_code == 200
 
     new = _renew(api, old["id"]).json()

@@ -39,17 +39,31 @@ def earner(api) -> Earner:
 @pytest.fixture
 def credential(api, achievement, earner) -> dict[str, Any]:  # noqa: F811 (the fixture above)
     """A credential issued to the earner's address, with a result and evidence."""
-    return api.issue(achievement["id"], {"email": earner.email},
-                     evidence=[{"id": "https://github.com/ada/tested-project", "name": "Tested project"}],
-                     results=[{"result_description": "Grade", "value": "A"}])
+    return api.issue(
+        achievement["id"],
+        {"email": earner.email},
+        evidence=[{"id": "https://github.com/ada/tested-project", "name": "Tested project"}],
+        results=[{"result_description": "Grade", "value": "A"}],
+    )
 
 
-ENGAGEMENT = {"project_name": "Checkout rewrite", "start_date": "2026-01-05", "end_date": "2026-03-20",
-              "contract_id": "UPW-12345"}
+ENGAGEMENT = {
+    "project_name": "Checkout rewrite",
+    "start_date": "2026-01-05",
+    "end_date": "2026-03-20",
+    "contract_id": "UPW-12345",
+}
 
 
-def ask(api, credential_id: str, *, email: str = "grace@client.example", name: str = "Grace Client",
-        statement: str = "Ada rebuilt our checkout with a thorough test suite.", engagement: Any = ENGAGEMENT):
+def ask(
+    api,
+    credential_id: str,
+    *,
+    email: str = "grace@client.example",
+    name: str = "Grace Client",
+    statement: str = "Ada rebuilt our checkout with a thorough test suite.",
+    engagement: Any = ENGAGEMENT,
+):
     """POST /v1/credentials/{id}/endorsements/requests (the raw response)."""
     body: dict[str, Any] = {"email": email, "name": name, "statement": statement}
     if engagement is not None:
@@ -72,6 +86,7 @@ def endorse_by_email(api, credential_id: str, **kwargs: Any) -> dict[str, Any]:
 
 # --- a client with their own did:key ----------------------------------------------------------------
 
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -89,18 +104,20 @@ class Client:
         signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
         return f"{signing_input}.{_b64(self.signer.sign(signing_input.encode('ascii')))}"
 
-    def endorsement(self, subject_id: str, comment: str = "Excellent engineer; I would hire Ada again.",
-                    **changes: Any) -> dict[str, Any]:
+    def endorsement(
+        self, subject_id: str, comment: str = "Excellent engineer; I would hire Ada again.", **changes: Any
+    ) -> dict[str, Any]:
         unsigned = {
-            "@context": ["https://www.w3.org/ns/credentials/v2",
-                         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            ],
             "id": f"urn:uuid:0b7a6c1e-4d3f-4b8e-9a2c-{next(_numbers):012d}",
             "type": ["VerifiableCredential", "EndorsementCredential"],
             "name": "Endorsement by Linus Client",
             "issuer": {"id": self.did, "type": ["Profile"], "name": "Linus Client"},
             "validFrom": "2026-01-01T00:00:00Z",
-            "credentialSubject": {"id": subject_id, "type": ["EndorsementSubject"],
-                                  "endorsementComment": comment},
+            "credentialSubject": {"id": subject_id, "type": ["EndorsementSubject"], "endorsementComment": comment},
             **changes,
         }
         return data_integrity.sign(unsigned, self.signer, proof_as_list=True)
@@ -118,8 +135,10 @@ def challenge(api, credential_id: str, did: str) -> dict[str, Any]:
 
 
 def submit(api, credential_id: str, challenge_id: str, proof: str, endorsement: Any):
-    return api.client.post(f"/v1/credentials/{credential_id}/endorsements/signed",
-                           json={"challenge_id": challenge_id, "proof": proof, "endorsement": endorsement})
+    return api.client.post(
+        f"/v1/credentials/{credential_id}/endorsements/signed",
+        json={"challenge_id": challenge_id, "proof": proof, "endorsement": endorsement},
+    )
 
 
 def endorse_with_did(api, credential: dict[str, Any], client: Client, **kwargs: Any) -> dict[str, Any]:

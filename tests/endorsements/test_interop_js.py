@@ -22,7 +22,8 @@ def node_vc() -> NodeVC:
 
 
 def test_a_reissued_credential_and_its_endorsements_verify_with_the_javascript_verifier(
-        api, issuer, credential, earner, client_key, node_vc, tmp_path):
+    api, issuer, credential, earner, client_key, node_vc, tmp_path
+):
     by_email = endorse_by_email(api, credential["id"])
     by_did = endorse_with_did(api, credential, client_key)
     for endorsement in (by_email, by_did):

@@ -37,9 +37,11 @@ def test_a_confirmed_request_issues_an_endorsement_signed_by_the_issuer(app, api
     assert document["type"] == ["VerifiableCredential", "EndorsementCredential"]
     assert document["id"] == body["url"] == f"https://skillcred.example/endorsements/{body['id']}"
     assert document["credentialSubject"] == {
-        "id": credential["url"], "type": ["EndorsementSubject"],
+        "id": credential["url"],
+        "type": ["EndorsementSubject"],
         "endorsementComment": "Ada rebuilt our checkout with a thorough test suite.\n\nEngagement: project "
-                              "Checkout rewrite; 2026-01-05 to 2026-03-20; platform contract UPW-12345"}
+        "Checkout rewrite; 2026-01-05 to 2026-03-20; platform contract UPW-12345",
+    }
     assert document["issuer"]["name"] == "Grace Client"
     assert "Acme Academy confirmed their email address" in document["issuer"]["description"]
     assert document["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"

@@ -51,13 +51,17 @@ def test_the_earner_reissues_with_both_kinds_of_endorsement_embedded(app, api, c
     for field in ("validUntil", "evidence"):
         assert now.get(field) == old.get(field)
     assert now["credentialSubject"]["result"] == old["credentialSubject"]["result"]
-    assert now["credentialSubject"]["identifier"][0]["identityHash"] != \
-        old["credentialSubject"]["identifier"][0]["identityHash"]  # a fresh salt, the same earner
+    assert (
+        now["credentialSubject"]["identifier"][0]["identityHash"]
+        != old["credentialSubject"]["identifier"][0]["identityHash"]
+    )  # a fresh salt, the same earner
 
     report = _verify(app, stored_credential(app, new["id"]).jsonld)
     assert report.verified, report.to_text()
-    assert [(c.id, c.outcome) for c in report.checks if c.id.startswith("endorsements.")] == \
-        [("endorsements.0", "passed"), ("endorsements.1", "passed")]
+    assert [(c.id, c.outcome) for c in report.checks if c.id.startswith("endorsements.")] == [
+        ("endorsements.0", "passed"),
+        ("endorsements.1", "passed"),
+    ]
     assert report.check("schema").outcome == "passed"
     # the old credential stays valid
     assert _verify(app, stored_credential(app, credential["id"]).jsonld).verified
@@ -69,8 +73,10 @@ def test_a_reissue_is_audited_and_names_the_earner(app, api, credential, earner,
     events = audit_events(app, "credential.reissue")
     assert len(events) == 1 and events[0].object_id == credential["id"] and events[0].actor_role == "earner"
     assert events[0].after["replaced_by"] == new["id"]
-    assert events[0].after["endorsements"] == [endorsed["by_email"]["endorsement"]["id"],
-                                               endorsed["by_did"]["endorsement"]["id"]]
+    assert events[0].after["endorsements"] == [
+        endorsed["by_email"]["endorsement"]["id"],
+        endorsed["by_did"]["endorsement"]["id"],
+    ]
     issued = [e for e in audit_events(app, "credential.issue") if e.object_id == new["id"]]
     assert issued[0].actor_role == "earner" and issued[0].after["replaces_id"] == credential["id"]
 
@@ -85,8 +91,9 @@ def test_another_earner_cannot_reissue(api, credential, endorsed):
     assert_error(reissue(api, credential["id"], register_earner(api).headers), 404)
 
 
-def test_a_reissue_of_a_reissue_carries_the_embedded_endorsements_forward(app, api, credential, earner, endorsed,
-                                                                         client_key):
+def test_a_reissue_of_a_reissue_carries_the_embedded_endorsements_forward(
+    app, api, credential, earner, endorsed, client_key
+):
     first = reissue(api, credential["id"], earner.headers).json()
     later = endorse_with_did(api, first, client_key, comment="Still great a year on.")
     decide(api, later["id"], "accept", earner.headers)

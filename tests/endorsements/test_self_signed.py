@@ -55,12 +55,18 @@ def test_an_endorsement_sent_as_an_object_is_accepted_too(api, credential, clien
 
 def test_a_challenge_is_good_for_one_submission_only(api, credential, client_key):
     issued = challenge(api, credential["id"], client_key.did)
-    bad = submit(api, credential["id"], issued["id"], _proof(client_key, issued, nonce="wrong"),
-                 client_key.endorsement(credential["url"]))
+    bad = submit(
+        api,
+        credential["id"],
+        issued["id"],
+        _proof(client_key, issued, nonce="wrong"),
+        client_key.endorsement(credential["url"]),
+    )
     assert_error(bad, 422, "invalid_control_proof")
 
-    again = submit(api, credential["id"], issued["id"], _proof(client_key, issued),
-                   client_key.endorsement(credential["url"]))
+    again = submit(
+        api, credential["id"], issued["id"], _proof(client_key, issued), client_key.endorsement(credential["url"])
+    )
     assert_error(again, 404)
 
 
@@ -72,8 +78,9 @@ def test_an_expired_challenge_is_refused(app, api, credential, client_key):
         session.add(row)
         session.commit()
 
-    response = submit(api, credential["id"], issued["id"], _proof(client_key, issued),
-                      client_key.endorsement(credential["url"]))
+    response = submit(
+        api, credential["id"], issued["id"], _proof(client_key, issued), client_key.endorsement(credential["url"])
+    )
     assert_error(response, 409, "challenge_expired")
 
 
@@ -81,21 +88,31 @@ def test_a_challenge_of_another_credential_does_not_fit(api, achievement, creden
     other = api.issue(achievement["id"], {"email": "someone@example.org"})
     issued = challenge(api, other["id"], client_key.did)
 
-    response = submit(api, credential["id"], issued["id"], _proof(client_key, issued),
-                      client_key.endorsement(credential["url"]))
+    response = submit(
+        api, credential["id"], issued["id"], _proof(client_key, issued), client_key.endorsement(credential["url"])
+    )
     assert_error(response, 404)
 
 
-@pytest.mark.parametrize("payload_changes, reason", [
-    ({"nonce": "another-nonce"}, "nonce_mismatch"),
-    ({"aud": "https://skillcred.example/credentials/another"}, "audience_mismatch"),
-    ({"iss": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}, "issuer_mismatch"),
-])
-def test_the_signed_challenge_must_name_this_nonce_credential_and_did(api, credential, client_key,
-                                                                       payload_changes, reason):
+@pytest.mark.parametrize(
+    "payload_changes, reason",
+    [
+        ({"nonce": "another-nonce"}, "nonce_mismatch"),
+        ({"aud": "https://skillcred.example/credentials/another"}, "audience_mismatch"),
+        ({"iss": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}, "issuer_mismatch"),
+    ],
+)
+def test_the_signed_challenge_must_name_this_nonce_credential_and_did(
+    api, credential, client_key, payload_changes, reason
+):
     issued = challenge(api, credential["id"], client_key.did)
-    response = submit(api, credential["id"], issued["id"], _proof(client_key, issued, **payload_changes),
-                      client_key.endorsement(credential["url"]))
+    response = submit(
+        api,
+        credential["id"],
+        issued["id"],
+        _proof(client_key, issued, **payload_changes),
+        client_key.endorsement(credential["url"]),
+    )
     assert reason in assert_error(response, 422, "invalid_control_proof")["detail"]
 
 
@@ -104,23 +121,32 @@ def test_a_key_of_another_did_proves_nothing(api, credential, client_key):
     issued = challenge(api, credential["id"], client_key.did)
     payload = {"nonce": issued["nonce"], "aud": issued["audience"], "iss": client_key.did}
 
-    response = submit(api, credential["id"], issued["id"], stranger.sign_jws(payload),
-                      client_key.endorsement(credential["url"]))
+    response = submit(
+        api, credential["id"], issued["id"], stranger.sign_jws(payload), client_key.endorsement(credential["url"])
+    )
     assert "kid_mismatch" in assert_error(response, 422, "invalid_control_proof")["detail"]
 
 
-@pytest.mark.parametrize("header, reason", [
-    ({"alg": "none"}, "alg_not_allowed"),
-    ({"alg": "HS256"}, "alg_not_allowed"),
-    ({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}, "header_not_allowed"),
-    ({"jku": "https://attacker.example/keys"}, "header_not_allowed"),
-])
+@pytest.mark.parametrize(
+    "header, reason",
+    [
+        ({"alg": "none"}, "alg_not_allowed"),
+        ({"alg": "HS256"}, "alg_not_allowed"),
+        ({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}, "header_not_allowed"),
+        ({"jku": "https://attacker.example/keys"}, "header_not_allowed"),
+    ],
+)
 def test_refused_algorithms_and_key_headers(api, credential, client_key, header, reason):
     issued = challenge(api, credential["id"], client_key.did)
     payload = {"nonce": issued["nonce"], "aud": issued["audience"], "iss": client_key.did}
 
-    response = submit(api, credential["id"], issued["id"], client_key.sign_jws(payload, **header),
-                      client_key.endorsement(credential["url"]))
+    response = submit(
+        api,
+        credential["id"],
+        issued["id"],
+        client_key.sign_jws(payload, **header),
+        client_key.endorsement(credential["url"]),
+    )
     assert reason in assert_error(response, 422, "invalid_control_proof")["detail"]
 
 
@@ -145,8 +171,9 @@ def test_the_endorsement_must_be_issued_by_the_proven_did(api, credential, clien
 
 
 def test_the_endorsement_must_be_about_this_credential(api, credential, client_key):
-    response = _submit_endorsement(api, credential, client_key,
-                                   client_key.endorsement("https://skillcred.example/credentials/other"))
+    response = _submit_endorsement(
+        api, credential, client_key, client_key.endorsement("https://skillcred.example/credentials/other")
+    )
     assert_error(response, 422, "subject_mismatch")
 
 
@@ -175,11 +202,11 @@ def test_the_same_endorsement_is_stored_once(api, credential, client_key):
 
 
 def test_only_did_key_and_did_web_endorsers(api, credential):
-    response = api.client.post(f"/v1/credentials/{credential['id']}/endorsements/challenges",
-                               json={"did": "did:example:123"})
+    response = api.client.post(
+        f"/v1/credentials/{credential['id']}/endorsements/challenges", json={"did": "did:example:123"}
+    )
     assert_error(response, 422, "unsupported_did_method")
-    response = api.client.post(f"/v1/credentials/{credential['id']}/endorsements/challenges",
-                               json={"did": "not a did"})
+    response = api.client.post(f"/v1/credentials/{credential['id']}/endorsements/challenges", json={"did": "not a did"})
     assert_error(response, 422)
 
 
@@ -191,8 +218,13 @@ def test_a_did_web_client_is_resolved_through_the_remote_resolver(api, credentia
 
     did = "did:web:client.example"
     ed_key, p256_key = generate_ed25519(), ec.generate_private_key(ec.SECP256R1())
-    document = build_did_document(did, [PublishedKey("key-1", ed_key.public_key(), ("assertionMethod",)),
-                                        PublishedKey("key-2", p256_key.public_key(), ("authentication",))])
+    document = build_did_document(
+        did,
+        [
+            PublishedKey("key-1", ed_key.public_key(), ("assertionMethod",)),
+            PublishedKey("key-2", p256_key.public_key(), ("authentication",)),
+        ],
+    )
     monkeypatch.setattr(verification_service, "_remote_keys", [DocumentKeyResolver({did: document})])
     endorser = Client(LocalSigner(ed_key, f"{did}#key-1"))
     issued = challenge(api, credential["id"], did)

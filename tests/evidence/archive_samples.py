@@ -28,7 +28,7 @@ def make_zip_with(info: zipfile.ZipInfo, content: bytes = b"x") -> bytes:
 def symlink_zip() -> bytes:
     info = zipfile.ZipInfo("link-to-etc")
     info.create_system = 3
-    info.external_attr = (0o120777 << 16)
+    info.external_attr = 0o120777 << 16
     return make_zip_with(info, b"/etc/passwd")
 
 
@@ -56,9 +56,9 @@ def lying_zip() -> bytes:
     fake = (10).to_bytes(4, "little")
     central = data.rindex(b"PK\x01\x02")
     at = data.index(real, central)  # uncompressed size in the central directory entry
-    data[at:at + 4] = fake
+    data[at : at + 4] = fake
     local = data.index(real)  # ... and in the local header
-    data[local:local + 4] = fake
+    data[local : local + 4] = fake
     return bytes(data)
 
 

@@ -33,14 +33,25 @@ NAMES = {HOST: ["127.0.0.1"], "evidence.test": ["127.0.0.1"]}
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """The suite's settings, with the blob store in the test's folder and small evidence limits."""
-    return Settings(env="test", database_url=database_url, kek=TEST_KEK, public_url=PUBLIC_URL,
-                    dev_kek_file=tmp_path / "dev-kek", bootstrap_admin_email=ADMIN_EMAIL,
-                    bootstrap_admin_password=ADMIN_PASSWORD, blob_dir=tmp_path / "blobs",
-                    evidence_max_file_bytes=256 * KIB, evidence_max_items=4,
-                    evidence_max_bundle_bytes=600 * KIB, evidence_fetch_timeout_seconds=1.0,
-                    evidence_clone_timeout_seconds=5.0, evidence_max_repository_bytes=512 * KIB,
-                    evidence_archive_max_entries=50, evidence_archive_max_uncompressed_bytes=2 * 1024 * KIB,
-                    evidence_archive_max_ratio=50)
+    return Settings(
+        env="test",
+        database_url=database_url,
+        kek=TEST_KEK,
+        public_url=PUBLIC_URL,
+        dev_kek_file=tmp_path / "dev-kek",
+        bootstrap_admin_email=ADMIN_EMAIL,
+        bootstrap_admin_password=ADMIN_PASSWORD,
+        blob_dir=tmp_path / "blobs",
+        evidence_max_file_bytes=256 * KIB,
+        evidence_max_items=4,
+        evidence_max_bundle_bytes=600 * KIB,
+        evidence_fetch_timeout_seconds=1.0,
+        evidence_clone_timeout_seconds=5.0,
+        evidence_max_repository_bytes=512 * KIB,
+        evidence_archive_max_entries=50,
+        evidence_archive_max_uncompressed_bytes=2 * 1024 * KIB,
+        evidence_archive_max_ratio=50,
+    )
 
 
 @pytest.fixture
@@ -70,13 +81,22 @@ def git_server(tmp_path: Path) -> Iterator[GitHttpsServer]:
 
 def make_local_fetchers(settings: Settings, ca_file: Path | None = None, **repository_options) -> EvidenceFetchers:
     """Fetchers that may reach 127.0.0.1 (plain http allowed), resolving names from ``NAMES``."""
-    options = {"timeout": settings.evidence_clone_timeout_seconds,
-               "max_bytes": settings.evidence_max_repository_bytes, **repository_options}
+    options = {
+        "timeout": settings.evidence_clone_timeout_seconds,
+        "max_bytes": settings.evidence_max_repository_bytes,
+        **repository_options,
+    }
     return EvidenceFetchers(
-        urls=SafeFetcher(timeout=settings.evidence_fetch_timeout_seconds, max_bytes=settings.evidence_max_file_bytes,
-                         allow_http=True, resolver=fixed_resolver(NAMES), allowed_networks=LOOPBACK_ONLY),
-        repositories=RepositoryFetcher(resolver=fixed_resolver(NAMES), allowed_networks=LOOPBACK_ONLY,
-                                       ca_file=ca_file, **options),
+        urls=SafeFetcher(
+            timeout=settings.evidence_fetch_timeout_seconds,
+            max_bytes=settings.evidence_max_file_bytes,
+            allow_http=True,
+            resolver=fixed_resolver(NAMES),
+            allowed_networks=LOOPBACK_ONLY,
+        ),
+        repositories=RepositoryFetcher(
+            resolver=fixed_resolver(NAMES), allowed_networks=LOOPBACK_ONLY, ca_file=ca_file, **options
+        ),
     )
 
 
@@ -115,8 +135,9 @@ def earner(api) -> dict[str, str]:
 
 @pytest.fixture
 def bundle(client, earner, achievement) -> dict:
-    response = client.post("/v1/evidence/bundles", json={"achievement_id": achievement["id"], "title": "My work"},
-                           headers=earner)
+    response = client.post(
+        "/v1/evidence/bundles", json={"achievement_id": achievement["id"], "title": "My work"}, headers=earner
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

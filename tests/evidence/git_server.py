@@ -19,9 +19,16 @@ from typing import Self
 from tests.net.local_server import make_tls_contexts
 
 HOST = "git.test"
-GIT_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
-           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org", "HOME": "/nonexistent"}
+GIT_ENV = {
+    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_AUTHOR_NAME": "Ada",
+    "GIT_AUTHOR_EMAIL": "ada@example.org",
+    "GIT_COMMITTER_NAME": "Ada",
+    "GIT_COMMITTER_EMAIL": "ada@example.org",
+    "HOME": "/nonexistent",
+}
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -29,7 +36,9 @@ def git(*args: str, cwd: Path) -> str:
     return result.stdout.strip()
 
 
-def make_repository(path: Path, commits: list[dict[str, str | bytes]], *, symlinks: dict[str, str] | None = None) -> list[str]:
+def make_repository(
+    path: Path, commits: list[dict[str, str | bytes]], *, symlinks: dict[str, str] | None = None
+) -> list[str]:
     """A repository at ``path`` with one commit per mapping of ``{file: content}``; returns the
     commit ids, oldest first. ``symlinks`` (``{link: target}``) are added in the last commit."""
     path.mkdir(parents=True)
@@ -64,8 +73,9 @@ class GitHttpsServer:
         self.release = threading.Event()
         server_context, client_context = make_tls_contexts(tls_dir, HOST)
         self.ca_file = tls_dir / "ca.pem"
-        self.ca_file.write_text("".join(ssl.DER_cert_to_PEM_cert(der)
-                                        for der in client_context.get_ca_certs(binary_form=True)))
+        self.ca_file.write_text(
+            "".join(ssl.DER_cert_to_PEM_cert(der) for der in client_context.get_ca_certs(binary_form=True))
+        )
         outer = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -92,8 +102,9 @@ class GitHttpsServer:
                 pass
 
         self._httpd = Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self._httpd.socket = server_context.wrap_socket(self._httpd.socket, server_side=True,
-                                                        do_handshake_on_connect=False)
+        self._httpd.socket = server_context.wrap_socket(
+            self._httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
 

@@ -36,12 +36,23 @@ def refused(data: bytes, limits: ArchiveLimits = LIMITS) -> str:
 
 
 def test_an_honest_zip_is_listed_and_its_small_text_members_read():
-    data = make_zip({"README.md": "# Project\n", "src/": b"", "src/app.py": "print('hi')\n",
-                     "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00", "big.txt": "x" * 5000})
+    data = make_zip(
+        {
+            "README.md": "# Project\n",
+            "src/": b"",
+            "src/app.py": "print('hi')\n",
+            "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00",
+            "big.txt": "x" * 5000,
+        }
+    )
     entries = list_archive(data, LIMITS)
     assert [(e.name, e.size, e.is_dir) for e in entries] == [
-        ("README.md", 10, False), ("src/", 0, True), ("src/app.py", 12, False), ("logo.png", 10, False),
-        ("big.txt", 5000, False)]
+        ("README.md", 10, False),
+        ("src/", 0, True),
+        ("src/app.py", 12, False),
+        ("logo.png", 10, False),
+        ("big.txt", 5000, False),
+    ]
     texts = read_text_members(data, LIMITS, max_member_bytes=1000)
     assert texts == {"README.md": "# Project\n", "src/app.py": "print('hi')\n"}
 
@@ -61,14 +72,17 @@ def test_a_zip_whose_headers_lie_about_sizes_is_refused():
     assert refused(lying_zip()) == "archive_broken"
 
 
-@pytest.mark.parametrize(("name", "code"), [
-    ("../evil.sh", "archive_path_traversal"),
-    ("docs/../../evil.sh", "archive_path_traversal"),
-    ("..\\evil.bat", "archive_path_traversal"),
-    ("/etc/cron.d/evil", "archive_absolute_path"),
-    ("\\windows\\evil", "archive_absolute_path"),
-    ("C:\\evil.exe", "archive_absolute_path"),
-])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("../evil.sh", "archive_path_traversal"),
+        ("docs/../../evil.sh", "archive_path_traversal"),
+        ("..\\evil.bat", "archive_path_traversal"),
+        ("/etc/cron.d/evil", "archive_absolute_path"),
+        ("\\windows\\evil", "archive_absolute_path"),
+        ("C:\\evil.exe", "archive_absolute_path"),
+    ],
+)
 def test_entry_names_that_escape_are_refused(name, code):
     assert refused(make_zip({name: "x"})) == code
 

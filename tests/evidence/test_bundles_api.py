@@ -10,8 +10,13 @@ from service.evidence.credential import digest_multibase
 from tests.evidence.git_server import make_repository
 from tests.net.local_server import respond
 
-TESTIMONIAL = {"kind": "testimonial", "statement": "Ada rebuilt our test suite; CI went from 40 to 6 minutes.",
-               "author_name": "Grace Client", "contact_email": "grace@client.example", "contact_phone": "+44 20 7946 0000"}
+TESTIMONIAL = {
+    "kind": "testimonial",
+    "statement": "Ada rebuilt our test suite; CI went from 40 to 6 minutes.",
+    "author_name": "Grace Client",
+    "contact_email": "grace@client.example",
+    "contact_phone": "+44 20 7946 0000",
+}
 
 
 def add(client, bundle, headers, body):
@@ -19,8 +24,12 @@ def add(client, bundle, headers, body):
 
 
 def upload(client, bundle, headers, file_name, data, content_type="application/octet-stream", **form):
-    return client.post(f"/v1/evidence/bundles/{bundle['id']}/files", headers=headers,
-                       files={"file": (file_name, data, content_type)}, data=form)
+    return client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/files",
+        headers=headers,
+        files={"file": (file_name, data, content_type)},
+        data=form,
+    )
 
 
 def lock(app, bundle_id):
@@ -31,9 +40,11 @@ def lock(app, bundle_id):
 
 # --- bundles ----------------------------------------------------------------------------------
 
+
 def test_an_earner_creates_a_bundle_for_an_achievement(client, earner, achievement, issuer):
-    response = client.post("/v1/evidence/bundles", json={"achievement_id": achievement["id"], "title": "Portfolio"},
-                           headers=earner)
+    response = client.post(
+        "/v1/evidence/bundles", json={"achievement_id": achievement["id"], "title": "Portfolio"}, headers=earner
+    )
     assert response.status_code == 201, response.text
     bundle = response.json()
     assert response.headers["Location"] == f"/v1/evidence/bundles/{bundle['id']}"
@@ -53,9 +64,13 @@ def test_only_earners_create_bundles(client, api, achievement, issuer):
 
 
 def test_an_earner_lists_their_own_bundles_newest_first_paged(client, api, earner, achievement):
-    ids = [client.post("/v1/evidence/bundles", json={"achievement_id": achievement["id"]}, headers=earner).json()["id"]
-           for _ in range(3)]
-    client.post("/v1/evidence/bundles", json={"achievement_id": achievement["id"]}, headers=api.create_account("earner"))
+    ids = [
+        client.post("/v1/evidence/bundles", json={"achievement_id": achievement["id"]}, headers=earner).json()["id"]
+        for _ in range(3)
+    ]
+    client.post(
+        "/v1/evidence/bundles", json={"achievement_id": achievement["id"]}, headers=api.create_account("earner")
+    )
     response = client.get("/v1/evidence/bundles", params={"limit": 2}, headers=earner)
     page = response.json()
     assert page["total"] == 3 and [b["id"] for b in page["items"]] == ids[::-1][:2]
@@ -63,6 +78,7 @@ def test_an_earner_lists_their_own_bundles_newest_first_paged(client, api, earne
 
 
 # --- items ------------------------------------------------------------------------------------
+
 
 def test_text_and_testimonial_items_are_stored_content_addressed(client, earner, bundle, blobs):
     text = "I wrote *property-based* tests.\u200b"
@@ -89,8 +105,9 @@ def test_a_url_is_fetched_and_its_body_kept(client, earner, bundle, http_server,
     assert item["fetched_at"] and blobs.get(item["sha256"]) == b"<html><body>My site</body></html>"
 
 
-def test_a_repository_is_cloned_and_kept_as_a_bundle_at_its_commit(client, earner, bundle, git_server, local_fetchers,
-                                                                    tmp_path, blobs):
+def test_a_repository_is_cloned_and_kept_as_a_bundle_at_its_commit(
+    client, earner, bundle, git_server, local_fetchers, tmp_path, blobs
+):
     commits = make_repository(tmp_path / "src", [{"README.md": "# Mine\n"}, {"app.py": "print(1)\n"}])
     url = git_server.publish(tmp_path / "src")
     response = add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]})
@@ -106,7 +123,11 @@ def test_a_file_upload_is_sniffed_and_the_declared_type_only_recorded(client, ea
     assert response.status_code == 201, response.text
     item = response.json()
     assert (item["media_type"], item["declared_media_type"], item["file_name"], item["name"]) == (
-        "application/pdf", "image/png", "cv.pdf", "My CV")
+        "application/pdf",
+        "image/png",
+        "cv.pdf",
+        "My CV",
+    )
     assert blobs.get(item["sha256"]) == pdf
 
 
@@ -149,6 +170,7 @@ def test_a_locked_bundle_refuses_every_change(app, client, earner, bundle, store
 
 
 # --- who sees what ----------------------------------------------------------------------------
+
 
 def test_another_earners_bundle_is_not_found_for_reading_or_changing(client, api, bundle, earner):
     item = add(client, bundle, earner, {"kind": "text", "text": "mine"}).json()
@@ -204,12 +226,15 @@ def test_images_are_served_inline_as_themselves(client, bundle, earner):
 
 # --- public copies ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def issued(app, api, client, bundle, earner, achievement):
     """A bundle with a text, an SVG file and a testimonial, locked and cited by a credential."""
-    items = [add(client, bundle, earner, {"kind": "text", "text": "what I did"}).json(),
-             upload(client, bundle, earner, "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>').json(),
-             add(client, bundle, earner, TESTIMONIAL).json()]
+    items = [
+        add(client, bundle, earner, {"kind": "text", "text": "what I did"}).json(),
+        upload(client, bundle, earner, "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>').json(),
+        add(client, bundle, earner, TESTIMONIAL).json(),
+    ]
     credential = api.issue(achievement["id"])
     with Session(app.state.engine) as session:
         service.lock_bundle(session, bundle["id"])
@@ -248,6 +273,7 @@ def test_the_bundle_shows_the_credential_that_cites_it(client, issued, bundle, e
 
 # --- audit ------------------------------------------------------------------------------------
 
+
 def test_creating_adding_and_deleting_leave_audit_events_without_personal_data(client, api, issuer, bundle, earner):
     item = add(client, bundle, earner, TESTIMONIAL).json()
     client.delete(f"/v1/evidence/bundles/{bundle['id']}/items/{item['id']}", headers=earner)
@@ -266,8 +292,9 @@ def test_uploads_may_be_larger_than_the_general_request_body_limit(settings):
     from service.cli.bootstrap import ensure_admin
     from tests.api_client import Api
 
-    roomy = settings.model_copy(update={"evidence_max_file_bytes": 2 * 1024 * 1024,
-                                        "evidence_max_bundle_bytes": 4 * 1024 * 1024})
+    roomy = settings.model_copy(
+        update={"evidence_max_file_bytes": 2 * 1024 * 1024, "evidence_max_bundle_bytes": 4 * 1024 * 1024}
+    )
     assert roomy.max_body_bytes < 1_500_000
     app = create_app(roomy)
     ensure_admin(app.state.engine, roomy)
@@ -276,8 +303,9 @@ def test_uploads_may_be_larger_than_the_general_request_body_limit(settings):
             api = Api(client)
             achievement = api.create_achievement(api.create_issuer()["id"])
             earner = api.create_account("earner")
-            bundle = client.post("/v1/evidence/bundles", json={"achievement_id": achievement["id"]},
-                                 headers=earner).json()
+            bundle = client.post(
+                "/v1/evidence/bundles", json={"achievement_id": achievement["id"]}, headers=earner
+            ).json()
             response = upload(client, bundle, earner, "big.txt", b"a" * 1_500_000)
             assert response.status_code == 201, response.text
             assert response.json()["size"] == 1_500_000

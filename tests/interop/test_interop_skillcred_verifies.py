@@ -113,9 +113,7 @@ def test_skillcred_rejects_a_js_signed_badge_whose_key_is_not_the_issuers(node_v
 
 
 @pytest.mark.parametrize("case", PITFALLS)
-def test_skillcred_verifies_the_proof_of_a_js_signed_pitfall_credential(
-    node_vc: NodeVC, case: str
-) -> None:
+def test_skillcred_verifies_the_proof_of_a_js_signed_pitfall_credential(node_vc: NodeVC, case: str) -> None:
     report = verify(node_vc.sign(pitfall_badge(case), ISSUER_KEY_FILE))
     assert outcomes(report)["proof"] == "passed", report.to_text()
     assert outcomes(report)["issuer_key"] == "passed"
@@ -134,8 +132,12 @@ def test_skillcred_reads_a_js_signed_status_list(node_vc: NodeVC, revoked: bool)
     bits = BitstringStatusList()
     bits.set(STATUS_INDEX, int(revoked))
     unsigned_list = build_status_list_credential(
-        list_id=STATUS_LIST_URL, issuer=ISSUER_DID, status_purpose="revocation",
-        encoded_list=bits.encode(), valid_from="2024-05-01T00:00:00Z")
+        list_id=STATUS_LIST_URL,
+        issuer=ISSUER_DID,
+        status_purpose="revocation",
+        encoded_list=bits.encode(),
+        valid_from="2024-05-01T00:00:00Z",
+    )
     js_signed_list = node_vc.sign(unsigned_list, ISSUER_KEY_FILE)
     statuses = MappedStatusListResolver({STATUS_LIST_URL: js_signed_list})
     signed = node_vc.sign(revocable_badge(), ISSUER_KEY_FILE)
@@ -151,12 +153,18 @@ def test_a_js_signed_status_list_edited_to_clear_a_revocation_does_not_clear_it(
     bits = BitstringStatusList()
     bits.set(STATUS_INDEX, 1)
     unsigned_list = build_status_list_credential(
-        list_id=STATUS_LIST_URL, issuer=ISSUER_DID, status_purpose="revocation",
-        encoded_list=bits.encode(), valid_from="2024-05-01T00:00:00Z")
+        list_id=STATUS_LIST_URL,
+        issuer=ISSUER_DID,
+        status_purpose="revocation",
+        encoded_list=bits.encode(),
+        valid_from="2024-05-01T00:00:00Z",
+    )
     edited = node_vc.sign(unsigned_list, ISSUER_KEY_FILE)
     edited["credentialSubject"]["encodedList"] = BitstringStatusList().encode()
-    report = verify(node_vc.sign(revocable_badge(), ISSUER_KEY_FILE),
-                    status_resolver=MappedStatusListResolver({STATUS_LIST_URL: edited}))
+    report = verify(
+        node_vc.sign(revocable_badge(), ISSUER_KEY_FILE),
+        status_resolver=MappedStatusListResolver({STATUS_LIST_URL: edited}),
+    )
     assert not report.verified
     assert outcomes(report)["status.revocation"] == "failed"
     assert "its proof does not verify" in report.check("status.revocation").reason

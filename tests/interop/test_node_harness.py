@@ -80,9 +80,7 @@ def test_bench_reports_issue_and_verify_rates(node_vc: NodeVC) -> None:
 # --- the W3C eddsa-rdfc-2022 vector ------------------------------------------------
 
 
-def test_signing_the_w3c_unsigned_vector_reproduces_its_proof(
-    node_vc: NodeVC, vector_key_file: Path
-) -> None:
+def test_signing_the_w3c_unsigned_vector_reproduces_its_proof(node_vc: NodeVC, vector_key_file: Path) -> None:
     signed_vector = load_json(EDDSA_VECTORS / "eddsa-rdfc-2022" / "signedDataInt.json")
     unsigned = load_json(EDDSA_VECTORS / "unsigned.json")
     signed = node_vc.sign(unsigned, vector_key_file, created=signed_vector["proof"]["created"])
@@ -126,18 +124,14 @@ def test_a_credential_dbvc_signs_verifies(
     assert result.checks == {"signature": True, "purpose": True, "status": None}
 
 
-def test_verify_reads_the_credential_text_as_given(
-    node_vc: NodeVC, issued_by_vector_key: dict[str, Any]
-) -> None:
+def test_verify_reads_the_credential_text_as_given(node_vc: NodeVC, issued_by_vector_key: dict[str, Any]) -> None:
     assert node_vc.verify(json.dumps(issued_by_vector_key, indent=4)).verified
     broken = node_vc.verify(json.dumps(issued_by_vector_key)[:-1])
     assert not broken.verified
     assert broken.errors[0].startswith("input is not JSON")
 
 
-def test_changing_the_issuer_after_signing_fails(
-    node_vc: NodeVC, issued_by_vector_key: dict[str, Any]
-) -> None:
+def test_changing_the_issuer_after_signing_fails(node_vc: NodeVC, issued_by_vector_key: dict[str, Any]) -> None:
     other_did = f"did:key:{load_json(OB3_VECTORS / 'values.json')['publicKeyMultibase']}"
     result = node_vc.verify({**issued_by_vector_key, "issuer": other_did})
     assert not result.verified
@@ -153,9 +147,7 @@ def test_a_key_cannot_sign_for_another_issuer(node_vc: NodeVC, vector_key_file: 
     assert result.errors == [ISSUER_IS_NOT_KEY_CONTROLLER]
 
 
-def test_now_replaces_the_clock_for_validity_dates(
-    node_vc: NodeVC, issued_by_vector_key: dict[str, Any]
-) -> None:
+def test_now_replaces_the_clock_for_validity_dates(node_vc: NodeVC, issued_by_vector_key: dict[str, Any]) -> None:
     result = node_vc.verify(issued_by_vector_key, now="2022-12-31T00:00:00Z")
     assert not result.verified
     assert any('before "validFrom"' in error for error in result.errors), result.errors
@@ -261,9 +253,7 @@ def test_an_https_controller_document_must_define_assertion_method_in_its_contex
     assert '"property":"assertionMethod"' in result.errors[0]
 
 
-def test_an_https_controller_document_must_list_the_key_for_assertion(
-    node_vc: NodeVC, tmp_path: Path
-) -> None:
+def test_an_https_controller_document_must_list_the_key_for_assertion(node_vc: NodeVC, tmp_path: Path) -> None:
     controller = ob3_controller_document([DID_V1, MULTIKEY_V1], lists_the_key=False)
     result = verify_ob3_vector(node_vc, controller, tmp_path)
     assert result.checks["purpose"] is False

@@ -51,14 +51,10 @@ def test_status_list_example_5_is_rejected_for_a_bare_did_as_verification_method
 
 
 @pytest.fixture
-def status_list_file(
-    node_vc: NodeVC, vector_key_file: Path, vector_did: str, tmp_path: Path
-) -> Path:
+def status_list_file(node_vc: NodeVC, vector_key_file: Path, vector_did: str, tmp_path: Path) -> Path:
     """Example 5 (a revocation list, no bit set) reissued by the vector key."""
     unsigned = load_json(STATUS_EXAMPLES / "example-5-status-list-vc.unsigned.json")
-    assert decoded_list(unsigned["credentialSubject"]["encodedList"]) == bytes(
-        STATUS_LIST_LENGTH // 8
-    )
+    assert decoded_list(unsigned["credentialSubject"]["encodedList"]) == bytes(STATUS_LIST_LENGTH // 8)
     signed = node_vc.sign({**unsigned, "issuer": vector_did}, vector_key_file)
     return write_json(tmp_path / "status-list.json", signed)
 
@@ -106,9 +102,7 @@ def test_a_revoked_credential_fails(
     result = node_vc.verify(revocable_credential, resolve={STATUS_LIST_URL: revoked_list})
     assert not result.verified
     assert result.checks["status"] is False
-    assert result.errors == [
-        f"Credential status: revocation bit {REVOKED_INDEX} of {STATUS_LIST_URL} is set."
-    ]
+    assert result.errors == [f"Credential status: revocation bit {REVOKED_INDEX} of {STATUS_LIST_URL} is set."]
 
 
 def test_a_status_list_edited_after_signing_cannot_clear_or_set_a_bit(

@@ -12,8 +12,8 @@ from sqlmodel import Session, func, select
 
 from service.core.db import unit_of_work
 from service.issuers.models import Issuer
-from service.vc.openbadges import Achievement, build_achievement_credential
 from service.issuers.service import issuer_profile
+from service.vc.openbadges import Achievement, build_achievement_credential
 
 HOST_DID = "did:web:skillcred.example"
 
@@ -27,9 +27,11 @@ def db(app) -> Callable[[], AbstractContextManager[Session]]:
 @pytest.fixture
 def count(db) -> Callable[[type], int]:
     """The number of rows of a table."""
+
     def rows(model: type) -> int:
         with db() as session:
             return int(session.exec(select(func.count()).select_from(model)).one())
+
     return rows
 
 
@@ -45,9 +47,12 @@ def unsigned_badge(issuer: Issuer) -> dict[str, Any]:
     return build_achievement_credential(
         credential_id="urn:uuid:1b9a3c3e-8f0e-4d52-9d0b-5a4c2f0c7e11",
         issuer=issuer_profile(issuer),
-        achievement=Achievement(id="https://skillcred.example/achievements/a1", name="Python testing",
-                                description="Writes meaningful automated tests.",
-                                criteria_narrative="A repository with a tested project."),
+        achievement=Achievement(
+            id="https://skillcred.example/achievements/a1",
+            name="Python testing",
+            description="Writes meaningful automated tests.",
+            criteria_narrative="A repository with a tested project.",
+        ),
         recipient_did="did:example:ebfeb1f712ebc6f1c276e12ec21",
         valid_from=datetime(2024, 5, 1, 12, tzinfo=UTC),
     )

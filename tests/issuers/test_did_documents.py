@@ -84,8 +84,12 @@ def test_the_jwks_lists_every_issuers_keys_named_by_their_verification_method(cl
     assert response.status_code == 200 and "max-age" in response.headers["cache-control"]
     keys = response.json()["keys"]
     assert [k["kid"] for k in keys] == [
-        f"{first['did']}#key-1", f"{first['did']}#rsa-1",
-        f"{second['did']}#key-1", f"{second['did']}#rsa-1", f"{second['did']}#key-2", f"{second['did']}#rsa-2",
+        f"{first['did']}#key-1",
+        f"{first['did']}#rsa-1",
+        f"{second['did']}#key-1",
+        f"{second['did']}#rsa-1",
+        f"{second['did']}#key-2",
+        f"{second['did']}#rsa-2",
     ]
     for key in keys:
         assert key["use"] == "sig" and key["alg"] == ("EdDSA" if key["kty"] == "OKP" else "RS256")

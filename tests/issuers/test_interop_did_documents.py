@@ -27,7 +27,8 @@ def node_vc() -> NodeVC:
 
 
 def test_js_verifies_credentials_signed_before_and_after_a_rotation_through_the_served_documents(
-        client, api, app, db, node_vc, tmp_path: Path):
+    client, api, app, db, node_vc, tmp_path: Path
+):
     host, path = api.create_issuer("Host"), api.create_issuer("Path")
     served_at = {host["id"]: "/.well-known/did.json", path["id"]: f"/issuers/{path['id']}/did.json"}
     for issuer in (host, path):
@@ -52,7 +53,10 @@ def test_js_verifies_credentials_signed_before_and_after_a_rotation_through_the_
             assert result.verified, result.raw
         # and the retired key is what keeps the old credential valid: without it, it fails
         old = f"{issuer['did']}#key-1"
-        pruned = {**document, "verificationMethod": [m for m in document["verificationMethod"] if m["id"] != old],
-                  "assertionMethod": [m for m in document["assertionMethod"] if m != old]}
+        pruned = {
+            **document,
+            "verificationMethod": [m for m in document["verificationMethod"] if m["id"] != old],
+            "assertionMethod": [m for m in document["assertionMethod"] if m != old],
+        }
         did_json.write_text(json.dumps(pruned))
         assert not node_vc.verify(before, resolve={issuer["did"]: did_json}).verified

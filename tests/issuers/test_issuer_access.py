@@ -57,8 +57,11 @@ def test_reviewers_and_earners_get_403_on_every_issuer_route(client, api, db, co
     issuer = api.create_issuer("Guarded")
     headers = api.create_account(role, issuer["id"] if role == "reviewer" else None)
     before = snapshot(db, issuer["id"])
-    routes = [("POST", "/v1/issuers", {"name": "X", "url": "https://x.example"}), ("GET", "/v1/issuers", None),
-              *issuer_routes(issuer["id"])]
+    routes = [
+        ("POST", "/v1/issuers", {"name": "X", "url": "https://x.example"}),
+        ("GET", "/v1/issuers", None),
+        *issuer_routes(issuer["id"]),
+    ]
     for method, path, body in routes:
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 403, (role, method, path)
@@ -68,8 +71,11 @@ def test_reviewers_and_earners_get_403_on_every_issuer_route(client, api, db, co
 
 def test_without_a_token_every_issuer_route_is_401(client, api):
     issuer = api.create_issuer("Guarded")
-    routes = [("POST", "/v1/issuers", {"name": "X", "url": "https://x.example"}), ("GET", "/v1/issuers", None),
-              *issuer_routes(issuer["id"])]
+    routes = [
+        ("POST", "/v1/issuers", {"name": "X", "url": "https://x.example"}),
+        ("GET", "/v1/issuers", None),
+        *issuer_routes(issuer["id"]),
+    ]
     for method, path, body in routes:
         response = client.request(method, path, json=body)
         assert response.status_code == 401, (method, path)

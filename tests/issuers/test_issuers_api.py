@@ -8,16 +8,22 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from sqlmodel import select
 
 from service.audit.models import AuditEvent
-from service.issuers.models import Issuer, SigningKey
 from service.core.keystore import KeystoreError
+from service.issuers.models import Issuer, SigningKey
 from service.vc.multikey import jwk_to_public_key
 from tests.issuers.conftest import HOST_DID, load_issuer
 
-PROFILE = {"name": "Acme Academy", "url": "https://acme.example", "email": "badges@acme.example",
-           "image": "https://acme.example/logo.png", "description": "Teaches welding."}
+PROFILE = {
+    "name": "Acme Academy",
+    "url": "https://acme.example",
+    "email": "badges@acme.example",
+    "image": "https://acme.example/logo.png",
+    "description": "Teaches welding.",
+}
 
 
 # --- create --------------------------------------------------------------------------------------
+
 
 def test_creating_an_issuer_answers_201_with_its_id_did_and_profile(client, api):
     response = client.post("/v1/issuers", json=PROFILE, headers=api.admin)
@@ -47,8 +53,9 @@ def test_a_new_issuer_gets_an_ed25519_key_1_and_an_rsa_3072_rsa_1_sealed_at_rest
     assert isinstance(rsa_public, rsa.RSAPublicKey) and rsa_public.key_size == 3072
     assert all(k.retired_at is None for k in keys.values())
     # the sealed private part opens only under the KEK, bound to its own key id
-    signer = app.state.keystore.signer(keys["rsa-1"].private_sealed, key_id=keys["rsa-1"].id,
-                                       verification_method=f"{issuer['did']}#rsa-1")
+    signer = app.state.keystore.signer(
+        keys["rsa-1"].private_sealed, key_id=keys["rsa-1"].id, verification_method=f"{issuer['did']}#rsa-1"
+    )
     rsa_public.verify(signer.sign(b"hello"), b"hello", padding.PKCS1v15(), hashes.SHA256())
     with pytest.raises(KeystoreError, match="does not open"):
         app.state.keystore.signer(keys["rsa-1"].private_sealed, key_id=keys["key-1"].id, verification_method="x")
@@ -99,6 +106,7 @@ def test_malformed_json_is_a_422_and_creates_nothing(client, api, count):
 
 # --- read and list -------------------------------------------------------------------------------
 
+
 def test_an_admin_reads_an_issuer_and_an_unknown_id_is_404(client, api):
     issuer = api.create_issuer("Readable")
     response = client.get(f"/v1/issuers/{issuer['id']}", headers=api.admin)
@@ -129,10 +137,12 @@ def test_an_issuer_admin_lists_only_their_own_issuer(client, api):
 
 # --- update --------------------------------------------------------------------------------------
 
+
 def test_patch_changes_only_the_fields_sent_and_is_audited_before_and_after(client, api, db):
     issuer = api.create_issuer("Old name", email="old@acme.example")
-    response = client.patch(f"/v1/issuers/{issuer['id']}", json={"name": "New name", "email": "new@acme.example"},
-                            headers=api.admin)
+    response = client.patch(
+        f"/v1/issuers/{issuer['id']}", json={"name": "New name", "email": "new@acme.example"}, headers=api.admin
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["name"] == "New name" and body["email"] == "new@acme.example"
@@ -146,8 +156,7 @@ def test_patch_changes_only_the_fields_sent_and_is_audited_before_and_after(clie
 
 def test_patch_with_null_clears_optional_fields(client, api):
     issuer = api.create_issuer(image="https://acme.example/logo.png", description="About us")
-    response = client.patch(f"/v1/issuers/{issuer['id']}", json={"image": None, "description": None},
-                            headers=api.admin)
+    response = client.patch(f"/v1/issuers/{issuer['id']}", json={"image": None, "description": None}, headers=api.admin)
     assert response.status_code == 200
     assert response.json()["image"] is None and response.json()["description"] is None
 
@@ -179,4 +188,3 @@ def test_bad_input_to_patch_is_a_422_and_changes_nothing(client, api, db, count,
     stored = load_issuer(db, issuer["id"])
     assert (stored.name, stored.url, stored.did) == ("Unchanged", issuer["url"], issuer["did"])
     assert count(AuditEvent) == events
-

@@ -31,6 +31,7 @@ def by_fragment(keys: list[dict]) -> dict[str, dict]:
 
 # --- rotation ------------------------------------------------------------------------------------
 
+
 def test_rotation_retires_the_active_keys_and_makes_key_2_and_rsa_2(client, api):
     issuer = api.create_issuer()
     keys = by_fragment(rotate(client, api, issuer["id"]))
@@ -58,7 +59,9 @@ def test_retired_keys_stay_in_the_did_document_for_assertions_only(client, api):
     rotate(client, api, issuer["id"])
     document = client.get("/.well-known/did.json").json()
     did = issuer["did"]
-    assert [m["id"] for m in document["verificationMethod"]] == [f"{did}#{f}" for f in ("key-1", "rsa-1", "key-2", "rsa-2")]
+    assert [m["id"] for m in document["verificationMethod"]] == [
+        f"{did}#{f}" for f in ("key-1", "rsa-1", "key-2", "rsa-2")
+    ]
     assert set(document["assertionMethod"]) == {f"{did}#{f}" for f in ("key-1", "rsa-1", "key-2", "rsa-2")}
     assert set(document["authentication"]) == {f"{did}#key-2", f"{did}#rsa-2"}
 
@@ -91,7 +94,9 @@ def test_the_active_signer_uses_the_newest_key_of_each_algorithm(client, api, ap
     assert "private" not in repr(eddsa).lower()
 
 
-def test_credentials_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_keys(client, api, app, db, settings):
+def test_credentials_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_keys(
+    client, api, app, db, settings
+):
     api.create_issuer("Host")
     issuer = api.create_issuer("Path")  # the path-form DID, so both forms are exercised across tests
     stored = load_issuer(db, issuer["id"])
@@ -100,8 +105,10 @@ def test_credentials_signed_before_a_rotation_still_verify_and_new_ones_use_the_
 
     def sign_both() -> tuple[dict, str]:
         with db() as session:
-            return (data_integrity.sign(unsigned, active_signer(session, keystore, stored, "EdDSA"), proof_as_list=True),
-                    jose.sign_vc_jwt(unsigned, active_signer(session, keystore, stored, "RS256")))
+            return (
+                data_integrity.sign(unsigned, active_signer(session, keystore, stored, "EdDSA"), proof_as_list=True),
+                jose.sign_vc_jwt(unsigned, active_signer(session, keystore, stored, "RS256")),
+            )
 
     old_proof, old_jwt = sign_both()
     rotate(client, api, issuer["id"])
@@ -131,6 +138,7 @@ def test_the_rotate_command_refuses_an_unknown_issuer(settings):
 
 
 # --- the local key resolver ----------------------------------------------------------------------
+
 
 def test_the_local_resolver_resolves_current_and_retired_keys_of_host_and_path_dids(client, api, db, settings):
     host, path = api.create_issuer("Host"), api.create_issuer("Path")

@@ -22,11 +22,15 @@ def secrets_of(app, db) -> list[str]:
         keys = session.exec(select(SigningKey)).all()
     for key in keys:
         sealed = key.private_sealed
-        found += [base64.b64encode(sealed).decode(), base64.urlsafe_b64encode(sealed).decode().rstrip("="),
-                  sealed.hex()]
+        found += [
+            base64.b64encode(sealed).decode(),
+            base64.urlsafe_b64encode(sealed).decode().rstrip("="),
+            sealed.hex(),
+        ]
         private = keystore._open(sealed, key_id=key.id)  # the test needs the secret to search for it
-        der = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+        der = private.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         found += [base64.b64encode(der).decode()[:64], base64.b64encode(der).decode()[-64:]]
         algorithm = OKPAlgorithm if key.algorithm == "EdDSA" else RSAAlgorithm
         jwk = algorithm.to_jwk(private, as_dict=True)

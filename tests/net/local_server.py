@@ -65,9 +65,7 @@ class LocalServer:
         self._httpd = Server(("127.0.0.1", 0), RequestHandler)
         if tls is not None:
             tls.sni_callback = lambda _sock, name, _ctx: self.sni.append(name)
-            self._httpd.socket = tls.wrap_socket(
-                self._httpd.socket, server_side=True, do_handshake_on_connect=False
-            )
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
         self.scheme = "https" if tls is not None else "http"
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
@@ -89,6 +87,7 @@ class LocalServer:
 
 
 # --- route handlers ---------------------------------------------------------------------------
+
 
 def respond(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Handler:
     def handle(request: BaseHTTPRequestHandler) -> None:
@@ -159,6 +158,7 @@ def echo_host() -> Handler:
 
 # --- a throw-away certificate authority -------------------------------------------------------
 
+
 def make_tls_contexts(directory: Path, server_name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """A test CA and a server certificate for ``server_name``: (server context, client context).
 
@@ -168,9 +168,13 @@ def make_tls_contexts(directory: Path, server_name: str) -> tuple[ssl.SSLContext
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SkillCred test CA")])
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
@@ -178,16 +182,19 @@ def make_tls_contexts(directory: Path, server_name: str) -> tuple[ssl.SSLContext
     leaf = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, server_name)]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(server_name)]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     cert_file, key_file = directory / f"{server_name}.pem", directory / f"{server_name}.key"
     cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=ca.public_bytes(serialization.Encoding.PEM).decode())
@@ -195,6 +202,7 @@ def make_tls_contexts(directory: Path, server_name: str) -> tuple[ssl.SSLContext
 
 
 # --- name resolution stand-ins ----------------------------------------------------------------
+
 
 def fixed_resolver(mapping: dict[str, list[str]], calls: list[str] | None = None):
     """A ``getaddrinfo`` stand-in answering from ``mapping`` (host -> addresses), recording calls."""
@@ -205,7 +213,8 @@ def fixed_resolver(mapping: dict[str, list[str]], calls: list[str] | None = None
         if host not in mapping:
             raise socket.gaierror(socket.EAI_NONAME, f"{host} is not known")
         return [
-            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port, 0, 0)) if ":" in a
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port, 0, 0))
+            if ":" in a
             else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
             for a in mapping[host]
         ]

@@ -130,15 +130,18 @@ def test_a_body_that_is_not_a_json_object_is_refused(tls_server, fetcher, did, b
         RemoteDidWebResolver(fetcher).resolve(f"{did}#key-1")
 
 
-@pytest.mark.parametrize("method_id", [
-    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
-    "https://issuer.test/keys/1",
-    "did:web:issuer.test%2Fevil#key-1",
-    "did:web:issuer.test%3Fq=1#key-1",
-    "did:web:user%40issuer.test#key-1",
-    "did:web:issuer.test/path#key-1",
-    "did:web:#key-1",
-])
+@pytest.mark.parametrize(
+    "method_id",
+    [
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        "https://issuer.test/keys/1",
+        "did:web:issuer.test%2Fevil#key-1",
+        "did:web:issuer.test%3Fq=1#key-1",
+        "did:web:user%40issuer.test#key-1",
+        "did:web:issuer.test/path#key-1",
+        "did:web:#key-1",
+    ],
+)
 def test_anything_but_a_plain_did_web_is_refused_without_a_request(tls_server, method_id):
     resolver = RemoteDidWebResolver(SafeFetcher(resolver=no_dns, allowed_networks=LOOPBACK_ONLY))
 
@@ -178,6 +181,7 @@ def test_the_cache_is_bounded(tls_server, fetcher, did, key):
 
 
 # --- end to end ------------------------------------------------------------------------------
+
 
 def test_a_credential_from_a_did_web_issuer_verifies_through_its_fetched_document(tls_server, fetcher, did, key):
     credential = load_json(OB3_IMPL_GUIDE / "unsigned-credential.json")

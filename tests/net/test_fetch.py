@@ -31,6 +31,7 @@ from tests.net.local_server import (
 
 # --- what it fetches ----------------------------------------------------------------------------
 
+
 def test_a_fetch_returns_status_headers_body_and_the_address_connected_to(server, loopback_fetcher):
     server.routes["/ok"] = respond(200, b'{"ok": true}', {"Content-Type": "application/json", "X-Two": "a"})
     result = loopback_fetcher().fetch(server.url("/ok"), accept="application/json")
@@ -101,6 +102,7 @@ def test_a_redirect_loop_ends_at_the_cap(server, loopback_fetcher):
 
 # --- caps -----------------------------------------------------------------------------------------
 
+
 def test_a_body_declared_larger_than_the_cap_is_refused(server, loopback_fetcher):
     server.routes["/big"] = respond(200, b"x" * 2048)
     with pytest.raises(TooLarge) as caught:
@@ -159,6 +161,7 @@ def test_slow_name_resolution_counts_against_the_budget(loopback_fetcher):
 
 # --- failures that are not refusals -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", [404, 500, 304])
 def test_a_final_answer_outside_2xx_is_an_http_error_with_its_status(server, loopback_fetcher, status):
     server.routes["/x"] = respond(status, b"")
@@ -186,10 +189,25 @@ def test_a_closed_port_and_an_unknown_host_are_unreachable(loopback_fetcher):
 
 # --- refusals -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.0.1", "169.254.169.254", "100.64.0.1",
-    "0.0.0.0", "224.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "[::]", "[fd00::1]", "[fe80::1]",
-])
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "[::]",
+        "[fd00::1]",
+        "[fe80::1]",
+    ],
+)
 def test_the_default_fetcher_refuses_non_public_address_literals_without_connecting(server, host):
     server.routes["/ok"] = respond(200, b"must not be reached")
     fetcher = SafeFetcher(allow_http=True, resolver=no_dns, timeout=1)
@@ -211,12 +229,15 @@ def test_one_private_address_among_public_ones_is_enough_to_refuse():
         SafeFetcher(resolver=resolver).fetch("https://mixed.example/")
 
 
-@pytest.mark.parametrize("private_target", [
-    "http://10.1.2.3/secret",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://[::1]/",
-    "http://metadata.internal/",
-])
+@pytest.mark.parametrize(
+    "private_target",
+    [
+        "http://10.1.2.3/secret",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://metadata.internal/",
+    ],
+)
 def test_a_redirect_from_an_allowed_server_to_a_private_address_is_refused(server, loopback_fetcher, private_target):
     server.routes["/hop"] = redirect(private_target)
     resolver = fixed_resolver({"metadata.internal": ["169.254.169.254"]})
@@ -233,14 +254,17 @@ def test_a_redirect_back_to_loopback_is_refused_when_loopback_is_not_allowed(ser
     assert server.requests == []
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "ftp://example.org/list.json",
-    "gopher://example.org/",
-    "data:application/json,{}",
-    "javascript:alert(1)",
-    "//example.org/no-scheme",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://example.org/list.json",
+        "gopher://example.org/",
+        "data:application/json,{}",
+        "javascript:alert(1)",
+        "//example.org/no-scheme",
+    ],
+)
 def test_schemes_other_than_https_are_refused_before_any_lookup(url):
     with pytest.raises(BadScheme) as caught:
         SafeFetcher(allow_http=True, resolver=no_dns).fetch(url)
@@ -252,14 +276,17 @@ def test_plain_http_is_refused_unless_allowed():
         SafeFetcher(resolver=no_dns).fetch("http://example.org/status/1")
 
 
-@pytest.mark.parametrize("url", [
-    "https://user:secret@example.org/",
-    "https://user@example.org/",
-    "https:///no-host",
-    "https://example.org:99999/",
-    "https://exa mple.org/",
-    "https://example.org/\r\nX-Injected: 1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:secret@example.org/",
+        "https://user@example.org/",
+        "https:///no-host",
+        "https://example.org:99999/",
+        "https://exa mple.org/",
+        "https://example.org/\r\nX-Injected: 1",
+    ],
+)
 def test_malformed_urls_and_urls_with_credentials_are_refused(url):
     with pytest.raises(BadUrl) as caught:
         SafeFetcher(resolver=no_dns).fetch(url)

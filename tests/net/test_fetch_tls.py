@@ -28,9 +28,7 @@ def fetcher_for(server, names: dict[str, list[str]]) -> SafeFetcher:
 
 def test_https_to_a_pinned_address_sends_sni_and_verifies_the_certificate_for_the_name(tls_server):
     tls_server.routes["/list"] = respond(200, b"{}")
-    result = fetcher_for(tls_server, {"status.test": ["127.0.0.1"]}).fetch(
-        tls_server.url("/list", host="status.test")
-    )
+    result = fetcher_for(tls_server, {"status.test": ["127.0.0.1"]}).fetch(tls_server.url("/list", host="status.test"))
     assert (result.status, result.address) == (200, "127.0.0.1")
     assert tls_server.sni == ["status.test"]
     assert tls_server.requests[0].headers["host"] == f"status.test:{tls_server.port}"

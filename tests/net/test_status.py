@@ -21,13 +21,22 @@ class Clock:
 
 
 def status_list(ttl_ms=None) -> dict:
-    subject = {"id": "https://issuer.example/status/1#list", "type": "BitstringStatusList",
-               "statusPurpose": "revocation", "encodedList": EMPTY_LIST}
+    subject = {
+        "id": "https://issuer.example/status/1#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": "revocation",
+        "encodedList": EMPTY_LIST,
+    }
     if ttl_ms is not None:
         subject["ttl"] = ttl_ms
-    return {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "https://issuer.example/status/1",
-            "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": "did:example:issuer",
-            "validFrom": "2024-01-01T00:00:00Z", "credentialSubject": subject}
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "https://issuer.example/status/1",
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": "did:example:issuer",
+        "validFrom": "2024-01-01T00:00:00Z",
+        "credentialSubject": subject,
+    }
 
 
 @pytest.fixture
@@ -101,13 +110,16 @@ def test_callers_get_a_copy_they_cannot_use_to_poison_the_cache(server, resolver
     assert resolver.resolve(server.url("/status/1")) == status_list(ttl_ms=60_000)
 
 
-@pytest.mark.parametrize("route, reason", [
-    (respond(404, b"gone"), "http_error"),
-    (respond(500, b"oops"), "http_error"),
-    (respond(200, b"<html>not json</html>"), "JSON"),
-    (respond(200, b"[1, 2, 3]"), "JSON object"),
-    (respond(200, b"[" * 100_000), "JSON"),
-])
+@pytest.mark.parametrize(
+    "route, reason",
+    [
+        (respond(404, b"gone"), "http_error"),
+        (respond(500, b"oops"), "http_error"),
+        (respond(200, b"<html>not json</html>"), "JSON"),
+        (respond(200, b"[1, 2, 3]"), "JSON object"),
+        (respond(200, b"[" * 100_000), "JSON"),
+    ],
+)
 def test_any_failure_to_obtain_a_json_object_is_unavailable(server, resolver_for, route, reason):
     server.routes["/status/1"] = route
     with pytest.raises(StatusListUnavailable, match=reason):

@@ -36,10 +36,17 @@ def test_a_bitstring_list_fetched_over_http_revokes_a_credential(server, loopbac
     list_url = server.url("/status/1")
     bits = BitstringStatusList()
     bits.set(7, 1)
-    list_credential = data_integrity.sign(build_status_list_credential(
-        list_id=list_url, issuer=unsigned["issuer"]["id"], status_purpose="revocation",
-        encoded_list=bits.encode(), valid_from="2024-01-01T00:00:00Z", ttl_ms=60_000,
-    ), signer)
+    list_credential = data_integrity.sign(
+        build_status_list_credential(
+            list_id=list_url,
+            issuer=unsigned["issuer"]["id"],
+            status_purpose="revocation",
+            encoded_list=bits.encode(),
+            valid_from="2024-01-01T00:00:00Z",
+            ttl_ms=60_000,
+        ),
+        signer,
+    )
     server.routes["/status/1"] = respond_json(list_credential)
     unsigned["credentialStatus"] = build_status_entry(list_credential_url=list_url, index=7, purpose="revocation")
     credential = data_integrity.sign(unsigned, signer)

@@ -36,9 +36,12 @@ def test_a_skill_as_an_alignment():
     python = get_skill(PYTHON)
     assert python is not None
     assert esco_alignment(python) == {
-        "target_name": "Python (computer programming)", "target_url": PYTHON,
-        "target_code": "ccd0a1d9-afda-43d9-b901-96344886e14d", "target_framework": "ESCO",
-        "target_type": ESCO_TARGET_TYPE}
+        "target_name": "Python (computer programming)",
+        "target_url": PYTHON,
+        "target_code": "ccd0a1d9-afda-43d9-b901-96344886e14d",
+        "target_framework": "ESCO",
+        "target_type": ESCO_TARGET_TYPE,
+    }
     assert ESCO_TARGET_TYPE == "ext:ESCOSkill"  # OB 3.0 AlignmentTargetType extension form
 
 
@@ -47,8 +50,10 @@ def test_well_known_skills_come_first_for_their_names():
     assert search_skills("Python (computer programming)", 5)[0].uri == PYTHON
     assert search_skills("javascript", 5)[0].label == "JavaScript"
     assert [s.label for s in search_skills("machine learning", 2)][0] == "machine learning"
-    assert all("data" in s.label.lower() or any("data" in a.lower() for a in s.alt_labels)
-               for s in search_skills("data analysis", 20))
+    assert all(
+        "data" in s.label.lower() or any("data" in a.lower() for a in s.alt_labels)
+        for s in search_skills("data analysis", 20)
+    )
 
 
 def test_the_limit_is_clamped():

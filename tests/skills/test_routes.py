@@ -9,16 +9,22 @@ PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 
 def test_issuer_staff_search_skills_by_label(api, client):
     issuer = api.create_issuer()
-    for headers in (api.admin, api.create_account("issuer_admin", issuer["id"]),
-                    api.create_account("reviewer", issuer["id"])):
+    for headers in (
+        api.admin,
+        api.create_account("issuer_admin", issuer["id"]),
+        api.create_account("reviewer", issuer["id"]),
+    ):
         response = client.get("/v1/skills", params={"q": "Python", "limit": 3}, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["query"] == "Python" and 1 <= len(body["items"]) <= 3
         first = body["items"][0]
         assert {k: first[k] for k in ("uri", "label", "type", "code")} == {
-            "uri": PYTHON, "label": "Python (computer programming)", "type": "knowledge",
-            "code": "ccd0a1d9-afda-43d9-b901-96344886e14d"}
+            "uri": PYTHON,
+            "label": "Python (computer programming)",
+            "type": "knowledge",
+            "code": "ccd0a1d9-afda-43d9-b901-96344886e14d",
+        }
         assert "Python" in first["alt_labels"] and "programming paradigms in Python" in first["description"]
 
 

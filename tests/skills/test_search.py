@@ -10,9 +10,14 @@ from service.skills.search import SkillIndex, normalize
 
 
 def skill(n: int, label: str, *alternatives: str) -> Skill:
-    return Skill(uri=f"http://data.europa.eu/esco/skill/{n:08d}-0000-4000-8000-000000000000",
-                 code=f"{n:08d}-0000-4000-8000-000000000000", label=label, alt_labels=alternatives,
-                 type=None, description="")
+    return Skill(
+        uri=f"http://data.europa.eu/esco/skill/{n:08d}-0000-4000-8000-000000000000",
+        code=f"{n:08d}-0000-4000-8000-000000000000",
+        label=label,
+        alt_labels=alternatives,
+        type=None,
+        description="",
+    )
 
 
 SKILLS = [
@@ -50,8 +55,11 @@ def test_normalize_folds_case_accents_and_punctuation_but_keeps_plus_and_hash():
 
 def test_exact_then_prefix_then_words_and_labels_before_alternative_labels(index):
     assert labels(index.search("spreadsheets", 20)) == [
-        "spreadsheets", "spreadsheets",  # 1. the preferred label is the query
-        "budget spreadsheets", "design spreadsheets", "use spreadsheets software",  # 5. words in the label
+        "spreadsheets",
+        "spreadsheets",  # 1. the preferred label is the query
+        "budget spreadsheets",
+        "design spreadsheets",
+        "use spreadsheets software",  # 5. words in the label
         "manage budgets",  # 6. the words only in an alternative label
     ]
     assert labels(index.search("tabular data", 20)) == ["spreadsheets"]  # 2. an alternative label is it
@@ -63,9 +71,15 @@ def test_exact_then_prefix_then_words_and_labels_before_alternative_labels(index
 
 def test_ties_go_to_the_shorter_label_then_alphabetical_then_uri(index):
     found = index.search("spread", 20)
-    assert labels(found) == ["spreadsheets", "spreadsheets", "spreadsheet modelling",  # label prefixes
-                             "budget spreadsheets", "design spreadsheets", "use spreadsheets software",
-                             "manage budgets"]
+    assert labels(found) == [
+        "spreadsheets",
+        "spreadsheets",
+        "spreadsheet modelling",  # label prefixes
+        "budget spreadsheets",
+        "design spreadsheets",
+        "use spreadsheets software",
+        "manage budgets",
+    ]
     assert uris(found)[:2] == ["00000002", "00000010"]
 
 

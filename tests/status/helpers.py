@@ -35,15 +35,17 @@ def entries(credential: dict[str, Any]) -> dict[str, Entry]:
     found = {}
     for item in credential["credentialStatus"]:
         assert item["id"] == f"{item['statusListCredential']}#{item['statusListIndex']}"
-        found[item["statusPurpose"]] = Entry(item["statusPurpose"], item["statusListCredential"],
-                                             int(item["statusListIndex"]))
+        found[item["statusPurpose"]] = Entry(
+            item["statusPurpose"], item["statusListCredential"], int(item["statusListIndex"])
+        )
     return found
 
 
 def change(api, credential_id: str, action: str, reason: str = "A reason", headers: dict | None = None):
     """POST /v1/credentials/{id}/{action} (revoke, suspend, unsuspend)."""
-    return api.client.post(f"/v1/credentials/{credential_id}/{action}", json={"reason": reason},
-                           headers=headers or api.admin)
+    return api.client.post(
+        f"/v1/credentials/{credential_id}/{action}", json={"reason": reason}, headers=headers or api.admin
+    )
 
 
 def served_list(client: TestClient, entry: Entry, **headers: str) -> Any:

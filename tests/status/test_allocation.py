@@ -84,8 +84,12 @@ def test_a_drawn_index_that_is_taken_is_drawn_again(app, api, achievement, monke
 
 def test_the_index_of_a_revoked_credential_is_not_reused(app, api, achievement, monkeypatch):
     revoked = api.issue(achievement["id"])
-    assert api.client.post(f"/v1/credentials/{revoked['id']}/revoke", json={"reason": "Issued in error"},
-                           headers=api.admin).status_code == 200
+    assert (
+        api.client.post(
+            f"/v1/credentials/{revoked['id']}/revoke", json={"reason": "Issued in error"}, headers=api.admin
+        ).status_code
+        == 200
+    )
     taken = entries(revoked["credential"])["revocation"].index
     monkeypatch.setattr(allocation, "secrets", ScriptedDraws(taken, 7))
 

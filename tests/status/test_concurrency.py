@@ -22,8 +22,11 @@ def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, 
     def issue_many(_: int) -> list[dict[str, Any]]:
         issued = []
         for _ in range(PER_CLIENT):
-            response = api.client.post("/v1/credentials", headers=api.admin, json={
-                "achievement_id": achievement["id"], "recipient": {"email": "ada@example.org"}})
+            response = api.client.post(
+                "/v1/credentials",
+                headers=api.admin,
+                json={"achievement_id": achievement["id"], "recipient": {"email": "ada@example.org"}},
+            )
             assert response.status_code == 201, response.text
             issued.append(response.json())
         return issued
@@ -39,8 +42,7 @@ def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, 
     assert sorted((r.list_id, r.status_index) for r in rows) == sorted(claimed)
     assert {r.credential_id for r in rows} == {c["id"] for c in issued}
     lists = all_lists(app)
-    assert [(s.purpose, s.sequence, s.allocated) for s in lists] == [
-        ("revocation", 1, total), ("suspension", 1, total)]
+    assert [(s.purpose, s.sequence, s.allocated) for s in lists] == [("revocation", 1, total), ("suspension", 1, total)]
 
 
 class DrawsPerThread:
@@ -111,6 +113,5 @@ def test_workers_opening_an_issuers_first_list_at_once_share_one_list(app, api, 
     _run(*(threading.Thread(target=worker) for _ in range(4)))
 
     theirs = [s for s in all_lists(app) if s.issuer_id == newcomer["id"]]
-    assert sorted((s.purpose, s.sequence, s.allocated) for s in theirs) == [
-        ("revocation", 1, 4), ("suspension", 1, 4)]
+    assert sorted((s.purpose, s.sequence, s.allocated) for s in theirs) == [("revocation", 1, 4), ("suspension", 1, 4)]
     assert len({(lid, e["statusListIndex"]) for r in results for lid, e in zip(r.list_ids, r.entries)}) == 8

@@ -20,8 +20,10 @@ from tests.credentials.helpers import resolve_map
 from tests.interop.node_verifier import NodeResult, NodeVC, ensure_node_modules
 from tests.status.helpers import Entry, change, entries, served_list
 
-pytestmark = [pytest.mark.interop,
-              pytest.mark.parametrize("status_settings", [{"status_list_resign_interval_seconds": 1}])]
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.parametrize("status_settings", [{"status_list_resign_interval_seconds": 1}]),
+]
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +41,7 @@ def js_verify(api, issuer, node_vc, tmp_path):
         folder = tmp_path / f"round-{next(rounds)}"
         folder.mkdir()
         return node_vc.verify(credential, resolve=resolve_map(api.client, issuer, credential, folder))
+
     return run
 
 
@@ -90,8 +93,9 @@ def test_a_suspension_is_rejected_and_its_lifting_accepted_by_the_javascript_ver
     assert restored.verified, restored.errors
 
 
-def test_a_list_edited_after_signing_is_refused_by_the_javascript_verifier(api, issuer, achievement, node_vc,
-                                                                           tmp_path: Path):
+def test_a_list_edited_after_signing_is_refused_by_the_javascript_verifier(
+    api, issuer, achievement, node_vc, tmp_path: Path
+):
     credential = api.issue(achievement["id"])["credential"]
     revocation = entries(credential)["revocation"]
     files = resolve_map(api.client, issuer, credential, tmp_path)

@@ -105,8 +105,10 @@ def test_the_background_round_leaves_unchanged_lists_alone(app, api, revocation,
     suspension_never_read = 1  # the suspension list was never signed: it is signed on its first round
     clock.advance(10 * INTERVAL)
 
-    assert publish.resign_due_lists(app.state.engine, app.state.keystore, app.state.settings,
-                                    now=clock.now) == (suspension_never_read, 0)
+    assert publish.resign_due_lists(app.state.engine, app.state.keystore, app.state.settings, now=clock.now) == (
+        suspension_never_read,
+        0,
+    )
 
 
 def test_two_workers_re_signing_at_once_store_one_signature(app, api, credentials, revocation, clock, db):
@@ -129,8 +131,9 @@ def test_two_workers_re_signing_at_once_store_one_signature(app, api, credential
     assert stored_list(app, row.id).etag == won.etag
 
 
-@pytest.mark.parametrize("status_settings", [{"status_list_resign_interval_seconds": 1,
-                                              "status_list_background_resign": True}])
+@pytest.mark.parametrize(
+    "status_settings", [{"status_list_resign_interval_seconds": 1, "status_list_background_resign": True}]
+)
 def test_the_background_re_signer_publishes_a_change_within_the_interval_unasked(app, api, credentials, revocation):
     served_list(api.client, revocation[0])
     change(api, credentials[0]["id"], "revoke")
@@ -151,8 +154,9 @@ def test_the_background_re_signer_publishes_a_change_within_the_interval_unasked
     assert row.credential_text is not None and '"ttl": 1000' in row.credential_text
 
 
-def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(app, api, credentials, revocation,
-                                                                          clock, db, monkeypatch):
+def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(
+    app, api, credentials, revocation, clock, db, monkeypatch
+):
     served_list(api.client, revocation[0])
     clock.advance(INTERVAL)
     admin = _admin(app)
@@ -164,8 +168,15 @@ def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(app, a
 
         def revoke() -> None:
             with db() as session:
-                change_status(session, app.state.settings, credentials[1]["id"], StatusAction.revoke,
-                              reason="Racing the re-signer", actor=admin)
+                change_status(
+                    session,
+                    app.state.settings,
+                    credentials[1]["id"],
+                    StatusAction.revoke,
+                    reason="Racing the re-signer",
+                    actor=admin,
+                )
+
         racer.append(threading.Thread(target=revoke))
         racer[0].start()
         racer[0].join(timeout=1)  # SQLite: it commits now; PostgreSQL: it waits for the row lock

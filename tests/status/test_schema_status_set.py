@@ -11,9 +11,13 @@ import pytest
 from service.vc.schema_validation import validate_credential
 from tests.standards import OB3_IMPL_GUIDE, load_json
 
-ENTRY = {"id": "https://issuer.example/status/1#7", "type": "BitstringStatusListEntry",
-         "statusPurpose": "revocation", "statusListIndex": "7",
-         "statusListCredential": "https://issuer.example/status/1"}
+ENTRY = {
+    "id": "https://issuer.example/status/1#7",
+    "type": "BitstringStatusListEntry",
+    "statusPurpose": "revocation",
+    "statusListIndex": "7",
+    "statusListCredential": "https://issuer.example/status/1",
+}
 
 
 @pytest.fixture
@@ -34,8 +38,13 @@ def test_one_status_object_is_valid(credential):
 
 
 def test_a_set_of_valid_status_entries_is_valid_without_a_warning(credential):
-    suspension = {**ENTRY, "id": "https://issuer.example/status/2#9", "statusPurpose": "suspension",
-                  "statusListIndex": "9", "statusListCredential": "https://issuer.example/status/2"}
+    suspension = {
+        **ENTRY,
+        "id": "https://issuer.example/status/2#9",
+        "statusPurpose": "suspension",
+        "statusListIndex": "9",
+        "statusListCredential": "https://issuer.example/status/2",
+    }
 
     report = validate_credential(_with_status(credential, [ENTRY, suspension]))
 
@@ -48,8 +57,10 @@ def test_each_member_of_the_set_is_checked_and_named_by_its_position(credential)
 
     report = validate_credential(_with_status(credential, [ENTRY, broken, "not an object"]))
 
-    assert report.errors == ("$.credentialStatus[1].type: required property is missing",
-                             "$.credentialStatus[2]: expected object, got string")
+    assert report.errors == (
+        "$.credentialStatus[1].type: required property is missing",
+        "$.credentialStatus[2]: expected object, got string",
+    )
 
 
 def test_other_errors_are_still_found_beside_a_status_set(credential):
@@ -63,8 +74,12 @@ def test_a_one_element_set_reads_as_one_entry_with_the_usual_shape_warning(crede
     report = validate_credential(_with_status(credential, [ENTRY]))
 
     assert report.valid
-    assert report.warnings == (("$.credentialStatus: a one-element array where the schema expects a single "
-                                "value (accepted: JSON-LD reads both the same)"),)
+    assert report.warnings == (
+        (
+            "$.credentialStatus: a one-element array where the schema expects a single "
+            "value (accepted: JSON-LD reads both the same)"
+        ),
+    )
 
 
 def test_the_original_document_is_not_modified(credential):

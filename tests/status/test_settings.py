@@ -17,12 +17,15 @@ def test_the_defaults_are_a_minimum_size_list_three_quarters_used_re_signed_ever
     assert settings.status_list_background_resign is True
 
 
-@pytest.mark.parametrize("values", [
-    {"status_list_size": 131_071},
-    {"status_list_capacity": 117_965},  # more than nine tenths of 131,072
-    {"status_list_capacity": 0},
-    {"status_list_resign_interval_seconds": 0},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"status_list_size": 131_071},
+        {"status_list_capacity": 117_965},  # more than nine tenths of 131,072
+        {"status_list_capacity": 0},
+        {"status_list_resign_interval_seconds": 0},
+    ],
+)
 def test_settings_that_would_weaken_herd_privacy_or_stall_allocation_are_refused(values):
     with pytest.raises(ValidationError):
         Settings(_env_file=None, **values)

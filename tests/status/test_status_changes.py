@@ -18,8 +18,9 @@ def issued(api, achievement):
 
 
 def _value(app, entry) -> int:
-    return next(row.value for row in all_entries(app)
-                if (row.list_id, row.status_index) == (entry.list_id, entry.index))
+    return next(
+        row.value for row in all_entries(app) if (row.list_id, row.status_index) == (entry.list_id, entry.index)
+    )
 
 
 def test_revoking_sets_the_revocation_bit_and_records_state_date_and_reason(app, api, issued):
@@ -57,15 +58,18 @@ def test_a_suspended_credential_can_be_revoked(api, issued):
     assert change(api, issued["id"], "revoke").json()["state"] == "revoked"
 
 
-@pytest.mark.parametrize(("setup", "action", "code"), [
-    (["revoke"], "revoke", "credential_revoked"),
-    (["revoke"], "suspend", "credential_revoked"),
-    (["revoke"], "unsuspend", "credential_revoked"),
-    (["suspend", "revoke"], "unsuspend", "credential_revoked"),
-    (["suspend"], "suspend", "already_suspended"),
-    ([], "unsuspend", "not_suspended"),
-    (["suspend", "unsuspend"], "unsuspend", "not_suspended"),
-])
+@pytest.mark.parametrize(
+    ("setup", "action", "code"),
+    [
+        (["revoke"], "revoke", "credential_revoked"),
+        (["revoke"], "suspend", "credential_revoked"),
+        (["revoke"], "unsuspend", "credential_revoked"),
+        (["suspend", "revoke"], "unsuspend", "credential_revoked"),
+        (["suspend"], "suspend", "already_suspended"),
+        ([], "unsuspend", "not_suspended"),
+        (["suspend", "unsuspend"], "unsuspend", "not_suspended"),
+    ],
+)
 def test_a_transition_that_does_not_apply_is_409_and_changes_nothing(app, api, issued, setup, action, code):
     for step in setup:
         assert change(api, issued["id"], step).status_code == 200
@@ -86,22 +90,27 @@ def test_every_change_writes_an_audit_event_with_the_state_before_and_after(app,
     change(api, issued["id"], "revoke", "Withdrawn")
 
     found = entries(issued["credential"])
-    suspended, = audit_events(app, "credential.suspend")
+    (suspended,) = audit_events(app, "credential.suspend")
     assert suspended.object_id == issued["id"] and suspended.issuer_id == issuer["id"]
     assert suspended.actor_role == "admin" and suspended.actor_id is not None
     assert suspended.before == {"state": "active", "reason": None}
-    assert suspended.after == {"state": "suspended", "reason": "Under review",
-                               "status_entry": f"{found['suspension'].url}#{found['suspension'].index}",
-                               "status_value": 1}
-    unsuspended, = audit_events(app, "credential.unsuspend")
+    assert suspended.after == {
+        "state": "suspended",
+        "reason": "Under review",
+        "status_entry": f"{found['suspension'].url}#{found['suspension'].index}",
+        "status_value": 1,
+    }
+    (unsuspended,) = audit_events(app, "credential.unsuspend")
     assert unsuspended.before == {"state": "suspended", "reason": "Under review"}
     assert unsuspended.after["state"] == "active" and unsuspended.after["status_value"] == 0
-    revoked, = audit_events(app, "credential.revoke")
+    (revoked,) = audit_events(app, "credential.revoke")
     assert revoked.before == {"state": "active", "reason": "Cleared"}
     assert revoked.after["status_entry"] == f"{found['revocation'].url}#{found['revocation'].index}"
 
 
-def test_the_issuer_admin_and_the_earner_see_the_reason_the_public_page_only_the_date(app, api, issued, issuer, issuer_admin):
+def test_the_issuer_admin_and_the_earner_see_the_reason_the_public_page_only_the_date(
+    app, api, issued, issuer, issuer_admin
+):
     earner = _earner_headers(api)
     change(api, issued["id"], "revoke", "Evidence found to be plagiarised", headers=issuer_admin)
 
@@ -123,6 +132,7 @@ def _earner_headers(api) -> dict[str, str]:
 
 
 # --- refused requests change nothing ------------------------------------------------------------
+
 
 def _refused(app, api, issued, response, status: int, code: str) -> None:
     assert_error(response, status, code)
@@ -156,10 +166,18 @@ def test_signing_in_is_required(app, api, issued):
     _refused(app, api, issued, response, 401, "unauthorized")
 
 
-@pytest.mark.parametrize("body", [
-    {"reason": "x" * 501}, {"reason": ""}, {"reason": "   "}, {}, {"reason": "ok", "extra": 1},
-    {"reason": "bell\u0007"}, {"reason": 42},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "x" * 501},
+        {"reason": ""},
+        {"reason": "   "},
+        {},
+        {"reason": "ok", "extra": 1},
+        {"reason": "bell\u0007"},
+        {"reason": 42},
+    ],
+)
 def test_a_bad_reason_is_422(app, api, issued, body):
     response = api.client.post(f"/v1/credentials/{issued['id']}/revoke", json=body, headers=api.admin)
 

@@ -47,8 +47,9 @@ def test_the_list_is_a_signed_bitstring_status_list_credential_of_the_issuer(api
 def test_its_proof_verifies_with_only_what_the_service_publishes(api, issuer, issued):
     document = served_list(api.client, entries(issued["credential"])["suspension"]).json()
 
-    results = data_integrity.verify_proofs(document, published_keys(api.client, issuer),
-                                           expected_controller=issuer["did"])
+    results = data_integrity.verify_proofs(
+        document, published_keys(api.client, issuer), expected_controller=issuer["did"]
+    )
 
     assert [r.verified for r in results] == [True]
 
@@ -57,8 +58,11 @@ def test_an_outside_verifier_with_the_published_lists_and_keys_accepts_the_crede
     found = entries(issued["credential"])
     lists = {e.url: served_list(api.client, e).json() for e in found.values()}
 
-    report = verify(issued["credential"], key_resolver=published_keys(api.client, issuer),
-                    status_resolver=MappedStatusListResolver(lists))
+    report = verify(
+        issued["credential"],
+        key_resolver=published_keys(api.client, issuer),
+        status_resolver=MappedStatusListResolver(lists),
+    )
 
     assert report.verified, report.to_text()
     assert report.check("status.revocation").outcome == "passed"

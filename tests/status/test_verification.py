@@ -103,8 +103,13 @@ def test_the_local_resolver_knows_its_own_urls_only(app):
     with Session(app.state.engine) as session:
         resolver = LocalStatusListResolver(session, app.state.settings, lambda: app.state.keystore)
         assert resolver.list_id(f"{PUBLIC_URL}/status/abc-123") == "abc-123"
-        for foreign in (f"{PUBLIC_URL}/status/a/b", f"{PUBLIC_URL}/status/", "https://other.example/status/abc",
-                        f"{PUBLIC_URL}/statusx/abc", f"{PUBLIC_URL}/status/abc?x=1"):
+        for foreign in (
+            f"{PUBLIC_URL}/status/a/b",
+            f"{PUBLIC_URL}/status/",
+            "https://other.example/status/abc",
+            f"{PUBLIC_URL}/statusx/abc",
+            f"{PUBLIC_URL}/status/abc?x=1",
+        ):
             assert resolver.list_id(foreign) is None, foreign
         with pytest.raises(StatusListUnavailable, match="not a status list of this service"):
             resolver.resolve("https://other.example/status/1")
@@ -118,15 +123,19 @@ def test_a_credential_without_status_entries_can_still_be_marked_revoked(app, ap
     response = change(api, issued["id"], "revoke", "Withdrawn")
 
     assert response.status_code == 200 and response.json()["state"] == "revoked"
-    event, = audit_events(app, "credential.revoke")
+    (event,) = audit_events(app, "credential.revoke")
     assert event.after == {"state": "revoked", "reason": "Withdrawn"}
 
 
 def test_other_services_lists_go_to_the_fallback_resolver(app):
     foreign = "https://other.example/status/1"
     with Session(app.state.engine) as session:
-        resolver = LocalStatusListResolver(session, app.state.settings, lambda: app.state.keystore,
-                                           fallback=MappedStatusListResolver({foreign: {"id": foreign}}))
+        resolver = LocalStatusListResolver(
+            session,
+            app.state.settings,
+            lambda: app.state.keystore,
+            fallback=MappedStatusListResolver({foreign: {"id": foreign}}),
+        )
         assert resolver.resolve(foreign) == {"id": foreign}
 
 

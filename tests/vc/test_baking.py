@@ -36,9 +36,7 @@ CREDENTIAL = {
     "credentialSubject": {"type": ["AchievementSubject"], "achievement": {"name": "Prompting"}},
 }
 # Signed JSON text must come back byte for byte: odd spacing, CRLF line breaks, escapes.
-SIGNED_JSON_TEXT = (
-    '{\r\n  "name" : "caf\\u00e9 ]]> <x/>",\r\n  "proof": {"proofValue": "z3abc"}\r\n}\n'
-)
+SIGNED_JSON_TEXT = '{\r\n  "name" : "caf\\u00e9 ]]> <x/>",\r\n  "proof": {"proofValue": "z3abc"}\r\n}\n'
 JWS = "eyJhbGciOiJFZERTQSIsImtpZCI6ImtleS0xIn0.eyJ2YyI6eyJpZCI6InVybjp4In19.c2lnbmF0dXJl"
 SVG = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -162,9 +160,7 @@ def test_a_png_with_a_corrupt_crc_is_refused() -> None:
     [
         pytest.param(_tiny_png()[:-12], id="no-IEND"),
         pytest.param(_tiny_png()[:40], id="truncated-chunk"),
-        pytest.param(
-            b"\x89PNG\r\n\x1a\n" + _chunk(b"IDAT", b"") + _chunk(b"IEND", b""), id="no-IHDR"
-        ),
+        pytest.param(b"\x89PNG\r\n\x1a\n" + _chunk(b"IDAT", b"") + _chunk(b"IEND", b""), id="no-IHDR"),
     ],
 )
 def test_a_structurally_broken_png_is_refused(png: bytes) -> None:

@@ -45,7 +45,10 @@ def test_w3c_vectors_hashes_and_signature_match(w3c_vector):
     base, suffix, document, config = w3c_vector
     inputs = data_integrity.proof_inputs(document, config)
     assert hashlib.sha256(inputs.canonical_document.encode()).hexdigest() == text(base / f"docHash{suffix}.txt").strip()
-    assert hashlib.sha256(inputs.canonical_proof_config.encode()).hexdigest() == text(base / f"proofHash{suffix}.txt").strip()
+    assert (
+        hashlib.sha256(inputs.canonical_proof_config.encode()).hexdigest()
+        == text(base / f"proofHash{suffix}.txt").strip()
+    )
     assert inputs.hash_data.hex() == text(base / f"combinedHash{suffix}.txt").strip()
     signature = W3C_KEY.sign(inputs.hash_data)
     assert signature.hex() == text(base / f"sigHex{suffix}.txt").strip()
@@ -96,10 +99,14 @@ def ob3_controller_document(values: dict) -> dict:
     return {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": values["controller"],
-        "verificationMethod": [{
-            "id": values["verificationMethod"], "type": "Multikey",
-            "controller": values["controller"], "publicKeyMultibase": values["publicKeyMultibase"],
-        }],
+        "verificationMethod": [
+            {
+                "id": values["verificationMethod"],
+                "type": "Multikey",
+                "controller": values["controller"],
+                "publicKeyMultibase": values["publicKeyMultibase"],
+            }
+        ],
         "assertionMethod": [values["verificationMethod"]],
     }
 
@@ -120,11 +127,18 @@ def test_an_https_key_url_that_merely_looks_like_a_multikey_is_not_trusted():
 
 
 def test_legacy_eddsa_2022_proof_verifies_and_is_marked_deprecated(unsigned_credential, issuer_signer, issuer_did):
-    proof = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-2022", "created": "2023-01-01T00:00:00Z",
-             "verificationMethod": issuer_signer.verification_method, "proofPurpose": "assertionMethod"}
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-2022",
+        "created": "2023-01-01T00:00:00Z",
+        "verificationMethod": issuer_signer.verification_method,
+        "proofPurpose": "assertionMethod",
+    }
     inputs = data_integrity.proof_inputs(unsigned_credential, proof)
     proof["proofValue"] = multibase_encode(issuer_signer.sign(inputs.hash_data))
-    [result] = data_integrity.verify_proofs({**unsigned_credential, "proof": proof}, DidKeyResolver(), expected_controller=issuer_did)
+    [result] = data_integrity.verify_proofs(
+        {**unsigned_credential, "proof": proof}, DidKeyResolver(), expected_controller=issuer_did
+    )
     assert result.verified and result.deprecated and result.suite == "eddsa-2022"
 
 
@@ -168,8 +182,9 @@ def test_signing_does_not_modify_its_input(unsigned_credential, issuer_signer):
     assert repr(unsigned_credential) == before
 
 
-@pytest.mark.parametrize("name", ["example-4-revocable-vc.eddsa-rdfc-2022.json",
-                                  "example-5-status-list-vc.eddsa-rdfc-2022.json"])
+@pytest.mark.parametrize(
+    "name", ["example-4-revocable-vc.eddsa-rdfc-2022.json", "example-5-status-list-vc.eddsa-rdfc-2022.json"]
+)
 def test_signed_w3c_bitstring_status_list_examples_verify(name):
     # Signed by the REC's tooling with a bare did:key as verificationMethod; their issuer is a
     # did:example, so (like the vc-di-eddsa vectors) no issuer binding is asked of them here.

@@ -43,7 +43,11 @@ def test_did_key_resolver_refuses_what_it_cannot_resolve(bad):
     "url, did, document_url",
     [
         ("https://example.com", "did:web:example.com", "https://example.com/.well-known/did.json"),
-        ("http://127.0.0.1:8000/issuers/abc", "did:web:127.0.0.1%3A8000:issuers:abc", "http://127.0.0.1:8000/issuers/abc/did.json"),
+        (
+            "http://127.0.0.1:8000/issuers/abc",
+            "did:web:127.0.0.1%3A8000:issuers:abc",
+            "http://127.0.0.1:8000/issuers/abc/did.json",
+        ),
     ],
 )
 def test_did_web_round_trips_between_urls_and_dids(url, did, document_url):
@@ -59,10 +63,13 @@ def test_did_web_refuses_path_tricks():
 
 def test_did_document_lists_ed25519_as_multikey_and_rsa_as_jwk(issuer_signer):
     rsa_key = load_pem("issuer-rsa2048.pem").public_key()
-    document = build_did_document("did:web:example.com", [
-        PublishedKey("key-1", issuer_signer.public_key),
-        PublishedKey("rsa-1", rsa_key, ("assertionMethod",)),
-    ])
+    document = build_did_document(
+        "did:web:example.com",
+        [
+            PublishedKey("key-1", issuer_signer.public_key),
+            PublishedKey("rsa-1", rsa_key, ("assertionMethod",)),
+        ],
+    )
     types = {m["id"]: m["type"] for m in document["verificationMethod"]}
     assert types == {"did:web:example.com#key-1": "Multikey", "did:web:example.com#rsa-1": "JsonWebKey"}
     assert document["assertionMethod"] == ["did:web:example.com#key-1", "did:web:example.com#rsa-1"]
@@ -84,7 +91,9 @@ def test_document_resolver_refuses_a_document_for_another_id(issuer_signer):
 
 
 def test_a_key_listed_only_for_authentication_has_no_assertion_purpose(issuer_signer):
-    document = build_did_document("did:web:example.com", [PublishedKey("key-1", issuer_signer.public_key, ("authentication",))])
+    document = build_did_document(
+        "did:web:example.com", [PublishedKey("key-1", issuer_signer.public_key, ("authentication",))]
+    )
     method = DocumentKeyResolver({"did:web:example.com": document}).resolve("did:web:example.com#key-1")
     assert method.purposes == {"authentication"}
 

@@ -42,6 +42,7 @@ ALGORITHMS = ("RS256", "EdDSA", "ES256")
 
 # --- fixtures --------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def private_keys() -> dict[str, Any]:
     """One key per algorithm; RSA is 2048 bits, the OB conformance minimum."""
@@ -158,6 +159,7 @@ def replace_part(token: str, index: int, new_part: str) -> str:
 
 # --- what a signed VC-JWT looks like -----------------------------------------------------------
 
+
 def test_header_holds_alg_typ_jwt_and_the_signers_verification_method_as_kid(signers):
     header, _ = decode_vc_jwt_unverified(sign_vc_jwt(make_credential(), signers["RS256"]))
     assert header == {"alg": "RS256", "typ": "JWT", "kid": f"{ISSUER}#rs256-1"}
@@ -241,6 +243,7 @@ def test_a_signer_whose_algorithm_does_not_fit_its_key_is_refused(private_keys):
 
 
 # --- round trips -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("alg", ALGORITHMS)
 def test_kid_round_trip_gives_back_the_credential_and_the_resolved_key(signers, resolver, alg):
@@ -356,6 +359,7 @@ def test_a_subject_without_id_needs_no_sub_claim(signers, resolver):
 
 # --- independent implementation (PyJWT) agrees -------------------------------------------------
 
+
 @pytest.mark.parametrize("alg", ALGORITHMS)
 def test_pyjwt_verifies_our_tokens(signers, alg):
     token = sign_vc_jwt(make_credential(), signers[alg])
@@ -372,6 +376,7 @@ def test_we_verify_tokens_pyjwt_signed(private_keys, signers, resolver, alg):
 
 
 # --- tampering -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("alg", ALGORITHMS)
 def test_a_changed_header_breaks_the_signature(signers, resolver, alg):
@@ -414,6 +419,7 @@ def test_a_non_canonical_base64url_signature_spelling_is_refused(signers, resolv
 
 # --- algorithms ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("none", ["none", "None", "NONE"])
 def test_an_unsigned_alg_none_token_is_refused(signers, resolver, none):
     payload = claims_of(make_credential(), signers["RS256"])
@@ -429,9 +435,7 @@ def _hs256_token(secret: bytes, kid: str, payload: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("secret_form", ["pem", "jwk"])
 @pytest.mark.parametrize("allowed", [None, frozenset({"HS256", "RS256"})])
-def test_hs256_keyed_with_the_issuers_public_key_is_refused(
-    signers, resolver, secret_form, allowed
-):
+def test_hs256_keyed_with_the_issuers_public_key_is_refused(signers, resolver, secret_form, allowed):
     signer = signers["RS256"]
     if secret_form == "pem":
         secret = signer.public_key.public_bytes(
@@ -450,12 +454,8 @@ def test_an_algorithm_outside_the_callers_allow_list_is_refused(signers, resolve
     assert verify_error(token, resolver, allowed_algorithms=rs256_only) == "alg_not_allowed"
 
 
-@pytest.mark.parametrize(
-    ("header_alg", "key_alg"), [("EdDSA", "RS256"), ("RS256", "EdDSA"), ("ES256", "RS256")]
-)
-def test_a_key_whose_type_does_not_fit_the_algorithm_is_refused(
-    signers, resolver, header_alg, key_alg
-):
+@pytest.mark.parametrize(("header_alg", "key_alg"), [("EdDSA", "RS256"), ("RS256", "EdDSA"), ("ES256", "RS256")])
+def test_a_key_whose_type_does_not_fit_the_algorithm_is_refused(signers, resolver, header_alg, key_alg):
     signer = signers[key_alg]
     token = sign_crafted(signer, claims_of(make_credential(), signer), alg=header_alg)
     assert verify_error(token, resolver) == "alg_key_mismatch"
@@ -478,6 +478,7 @@ def test_rsa_keys_shorter_than_2048_bits_are_refused(signers):
 
 
 # --- headers ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "header",
@@ -507,6 +508,7 @@ def test_a_typ_other_than_jwt_verifies_with_a_warning(signers, resolver):
 
 
 # --- keys and who controls them ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "kid",
@@ -561,6 +563,7 @@ def test_a_key_not_listed_under_assertionMethod_is_refused(private_keys, resolve
 
 
 # --- claims against the credential ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("claim", "value"),
@@ -619,6 +622,7 @@ def test_a_payload_that_holds_no_credential_is_refused(signers, resolver):
 
 # --- the validity window -------------------------------------------------------------------------
 
+
 def test_an_expired_credential_is_refused_after_the_leeway(signers, resolver):
     token = sign_vc_jwt(make_credential(), signers["EdDSA"])
     assert verify_error(token, resolver, now=VALID_UNTIL + timedelta(minutes=6)) == "expired"
@@ -663,9 +667,21 @@ NAN_PAYLOAD = b'{"nbf":NaN}'
         b"eyJ.eyJ.sig",
     ],
     ids=[
-        "empty", "two-parts", "four-parts", "bad-base64", "header-not-json", "header-array",
-        "payload-not-json", "not-utf8", "duplicate-member", "nan", "deep-nesting", "huge",
-        "huge-payload", "none", "bytes",
+        "empty",
+        "two-parts",
+        "four-parts",
+        "bad-base64",
+        "header-not-json",
+        "header-array",
+        "payload-not-json",
+        "not-utf8",
+        "duplicate-member",
+        "nan",
+        "deep-nesting",
+        "huge",
+        "huge-payload",
+        "none",
+        "bytes",
     ],
 )
 def test_malformed_tokens_give_a_jwt_error(resolver, token):
@@ -679,6 +695,7 @@ def test_a_numeric_date_that_is_not_a_number_is_malformed(signers, resolver):
 
 
 # --- format detection and display ----------------------------------------------------------------
+
 
 def test_decoding_unverified_returns_header_and_payload_even_when_the_signature_is_wrong(signers):
     token = sign_vc_jwt(make_credential(), signers["EdDSA"])

@@ -84,7 +84,9 @@ def test_relative_iris_are_an_error():
 def test_relative_type_is_an_error():
     # PITFALLS #3: OB's 1EdTechJsonSchemaValidator2019 is defined in neither VC v2 nor OB 3.0.3.
     credential = simple_credential()
-    credential["credentialSchema"] = [{"id": "https://example.com/schema.json", "type": "1EdTechJsonSchemaValidator2019"}]
+    credential["credentialSchema"] = [
+        {"id": "https://example.com/schema.json", "type": "1EdTechJsonSchemaValidator2019"}
+    ]
     with pytest.raises(JsonLdSafeModeError):
         jsonld.canonize(credential)
 
@@ -134,8 +136,12 @@ def test_noncharacters_are_written_as_themselves_as_rdfc_1_0_says():
 def test_utf16_order_differs_from_code_point_order_only_beyond_the_bmp():
     credential = simple_credential()
     credential["credentialSubject"]["achievement"] = {
-        "id": "urn:uuid:2", "type": ["Achievement"], "name": "x", "description": "x",
-        "criteria": {"narrative": "x"}, "tag": ["🎓", "Ｗｅｌｄｉｎｇ"],
+        "id": "urn:uuid:2",
+        "type": ["Achievement"],
+        "name": "x",
+        "description": "x",
+        "criteria": {"narrative": "x"},
+        "tag": ["🎓", "Ｗｅｌｄｉｎｇ"],
     }
     standard, quirk = jsonld.canonize(credential), jsonld.canonize(credential, utf16_order=True)
     assert standard.index("Ｗｅｌｄｉｎｇ") < standard.index("🎓")

@@ -60,24 +60,25 @@ ACHIEVEMENT = Achievement(
     criteria_narrative="A portfolio of three shipped prompt designs, assessed against the rubric.",
     criteria_id="https://skillcred.example/achievements/prompt-engineering/criteria",
     image="https://skillcred.example/achievements/prompt-engineering.png",
-    alignments=(Alignment(
-        target_name="Prompt engineering",
-        target_url="https://skills.example/esco/prompt-engineering",
-        target_code="S-PE-1",
-        target_framework="ESCO",
-        target_type="ext:EscoSkill",
-        target_description="Writing instructions for generative AI models.",
-    ),),
+    alignments=(
+        Alignment(
+            target_name="Prompt engineering",
+            target_url="https://skills.example/esco/prompt-engineering",
+            target_code="S-PE-1",
+            target_framework="ESCO",
+            target_type="ext:EscoSkill",
+            target_description="Writing instructions for generative AI models.",
+        ),
+    ),
     result_descriptions=(
         ResultDescription(
-            id=RUBRIC_ID, name="Portfolio rubric", result_type="RubricCriterionLevel",
+            id=RUBRIC_ID,
+            name="Portfolio rubric",
+            result_type="RubricCriterionLevel",
             required_level=PROFICIENT,
-            rubric_criterion_levels=(
-                RubricCriterionLevel(id=PROFICIENT, name="Proficient", level="3", points="3"),
-            ),
+            rubric_criterion_levels=(RubricCriterionLevel(id=PROFICIENT, name="Proficient", level="3", points="3"),),
         ),
-        ResultDescription(id=SCORE_ID, name="Assessment score", result_type="Percent",
-                          value_min="0", value_max="100"),
+        ResultDescription(id=SCORE_ID, name="Assessment score", result_type="Percent", value_min="0", value_max="100"),
     ),
     tags=("ai", "prompting"),
     achievement_type="Competency",
@@ -124,6 +125,7 @@ def empty_values(node: Any, path: str = "$") -> list[str]:
 
 # --- builder ------------------------------------------------------------------------------------
 
+
 def test_a_credential_for_a_did_recipient_passes_the_schema_without_warnings() -> None:
     credential = build()
 
@@ -144,7 +146,8 @@ def test_credential_schema_comes_with_the_extensions_context_that_defines_its_ty
 
     assert credential["@context"] == [VC_V2, OB_CONTEXT, OB_EXTENSIONS]
     assert credential["credentialSchema"] == [
-        {"id": ACHIEVEMENT_CREDENTIAL_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}]
+        {"id": ACHIEVEMENT_CREDENTIAL_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}
+    ]
 
 
 def test_without_credential_schema_only_the_two_base_contexts_are_used() -> None:
@@ -164,10 +167,16 @@ def test_a_hashed_email_recipient_with_evidence_results_and_status_passes_the_sc
         name="Prompt Engineering: Ada Lovelace",
         description="Awarded after a portfolio review.",
         image=Image("https://skillcred.example/badges/42.png"),
-        evidence=(Evidence(id="https://portfolio.example/ada/prompt-suite", name="Prompt suite",
-                           description="Three production prompts with evaluations.",
-                           narrative="Reviewed by two assessors.", genre="Portfolio",
-                           audience="Clients"),),
+        evidence=(
+            Evidence(
+                id="https://portfolio.example/ada/prompt-suite",
+                name="Prompt suite",
+                description="Three production prompts with evaluations.",
+                narrative="Reviewed by two assessors.",
+                genre="Portfolio",
+                audience="Clients",
+            ),
+        ),
         results=(
             Result(result_description=RUBRIC_ID, achieved_level=PROFICIENT, status="Completed"),
             Result(result_description=SCORE_ID, value="87"),
@@ -192,14 +201,23 @@ def test_a_hashed_email_recipient_with_evidence_results_and_status_passes_the_sc
 
 
 def test_empty_optional_fields_are_omitted_not_null() -> None:
-    minimal = Achievement(id="https://skillcred.example/achievements/x", name="X",
-                          description="Does X.", criteria_narrative="Show X.")
+    minimal = Achievement(
+        id="https://skillcred.example/achievements/x", name="X", description="Does X.", criteria_narrative="Show X."
+    )
 
     credential = build(achievement=minimal, issuer=IssuerProfile(id="did:web:a.example", name="A"))
 
     assert empty_values(credential) == []
-    assert set(credential) == {"@context", "id", "type", "name", "issuer", "validFrom",
-                               "credentialSubject", "credentialSchema"}
+    assert set(credential) == {
+        "@context",
+        "id",
+        "type",
+        "name",
+        "issuer",
+        "validFrom",
+        "credentialSubject",
+        "credentialSchema",
+    }
     assert validate_credential(credential).valid
 
 
@@ -215,32 +233,43 @@ def test_each_call_returns_a_fresh_dict_that_shares_nothing_with_its_inputs() ->
     assert first["credentialStatus"]["statusListIndex"] == "94567"
 
 
-@pytest.mark.parametrize("valid_from", [
-    datetime(2025, 3, 1, 9, 30, 0, 123456, tzinfo=UTC),
-    datetime(2025, 3, 1, 11, 30, tzinfo=timezone(timedelta(hours=2))),
-    "2025-03-01T11:30:00+02:00",
-    "2025-03-01T09:30:00.5Z",
-])
+@pytest.mark.parametrize(
+    "valid_from",
+    [
+        datetime(2025, 3, 1, 9, 30, 0, 123456, tzinfo=UTC),
+        datetime(2025, 3, 1, 11, 30, tzinfo=timezone(timedelta(hours=2))),
+        "2025-03-01T11:30:00+02:00",
+        "2025-03-01T09:30:00.5Z",
+    ],
+)
 def test_dates_are_written_in_utc_to_the_second(valid_from: datetime | str) -> None:
     assert build(valid_from=valid_from)["validFrom"] == VALID_FROM
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"recipient_did": None}, "credentialSubject"),
-    ({"valid_from": datetime(2025, 3, 1, 9, 30)}, "validFrom"),
-    ({"valid_from": "2025-03-01"}, "validFrom"),
-    ({"valid_until": "2025-02-01T00:00:00Z"}, "validUntil"),
-    ({"credential_id": "credentials/42"}, "id"),
-    ({"recipient_did": "ada"}, "credentialSubject.id"),
-    ({"results": (Result(result_description="urn:uuid:unknown"),)},
-     "credentialSubject.result[0].resultDescription"),
-    ({"results": (Result(result_description=RUBRIC_ID, achieved_level="urn:uuid:other"),)},
-     "credentialSubject.result[0].achievedLevel"),
-    ({"achievement": Achievement(id="https://a.example/x", name="X", description="X")},
-     "credentialSubject.achievement.criteria"),
-])
-def test_inputs_that_cannot_make_a_conforming_credential_are_refused(
-        overrides: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"recipient_did": None}, "credentialSubject"),
+        ({"valid_from": datetime(2025, 3, 1, 9, 30)}, "validFrom"),
+        ({"valid_from": "2025-03-01"}, "validFrom"),
+        ({"valid_until": "2025-02-01T00:00:00Z"}, "validUntil"),
+        ({"credential_id": "credentials/42"}, "id"),
+        ({"recipient_did": "ada"}, "credentialSubject.id"),
+        (
+            {"results": (Result(result_description="urn:uuid:unknown"),)},
+            "credentialSubject.result[0].resultDescription",
+        ),
+        (
+            {"results": (Result(result_description=RUBRIC_ID, achieved_level="urn:uuid:other"),)},
+            "credentialSubject.result[0].achievedLevel",
+        ),
+        (
+            {"achievement": Achievement(id="https://a.example/x", name="X", description="X")},
+            "credentialSubject.achievement.criteria",
+        ),
+    ],
+)
+def test_inputs_that_cannot_make_a_conforming_credential_are_refused(overrides: dict[str, Any], field: str) -> None:
     with pytest.raises(CredentialBuildError) as raised:
         build(**overrides)
 
@@ -249,6 +278,7 @@ def test_inputs_that_cannot_make_a_conforming_credential_are_refused(
 
 
 # --- recipient identity -------------------------------------------------------------------------
+
 
 def test_identity_hash_is_sha256_of_the_email_followed_by_the_salt() -> None:
     # Known answer from the 1EdTech schema's IdentityHash definition: sha256("a@example.comKosher").
@@ -282,10 +312,20 @@ def test_without_a_salt_each_identity_gets_a_random_one() -> None:
 
 
 def test_identity_matching_follows_the_spec_for_unhashed_md5_and_other_types() -> None:
-    unhashed = {"type": "IdentityObject", "hashed": False, "identityHash": "earner@example.com",
-                "identityType": "emailAddress", "salt": "not-used"}
-    md5 = {"type": "IdentityObject", "hashed": True, "identityType": "emailAddress", "salt": "s",
-           "identityHash": "md5$" + hashlib.md5(b"earner@example.coms").hexdigest().upper()}
+    unhashed = {
+        "type": "IdentityObject",
+        "hashed": False,
+        "identityHash": "earner@example.com",
+        "identityType": "emailAddress",
+        "salt": "not-used",
+    }
+    md5 = {
+        "type": "IdentityObject",
+        "hashed": True,
+        "identityType": "emailAddress",
+        "salt": "s",
+        "identityHash": "md5$" + hashlib.md5(b"earner@example.coms").hexdigest().upper(),
+    }
     phone = {**hashed_email_identity("earner@example.com", "s"), "identityType": "phone"}
 
     assert identity_matches(unhashed, "earner@example.com")
@@ -297,6 +337,7 @@ def test_identity_matching_follows_the_spec_for_unhashed_md5_and_other_types() -
 
 # --- validation: spec material ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("example", SPEC_EXAMPLES, ids=lambda path: path.stem)
 def test_the_spec_examples_conform(example: Path) -> None:
     report = validate_credential(load(example))
@@ -307,7 +348,10 @@ def test_the_spec_examples_conform(example: Path) -> None:
 
 def test_the_spec_examples_are_all_present() -> None:
     assert [path.stem for path in SPEC_EXAMPLES] == [
-        "basic-openbadgecredential", "complete-openbadgecredential", "endorsement-credential"]
+        "basic-openbadgecredential",
+        "complete-openbadgecredential",
+        "endorsement-credential",
+    ]
 
 
 def test_the_implementation_guide_vector_conforms_with_a_warning_for_its_single_proof() -> None:
@@ -315,20 +359,20 @@ def test_the_implementation_guide_vector_conforms_with_a_warning_for_its_single_
 
     assert report.errors == ()
     assert report.warnings == (
-        "$.proof: a single value where the schema expects an array "
-        "(accepted: JSON-LD reads both the same)",)
+        "$.proof: a single value where the schema expects an array (accepted: JSON-LD reads both the same)",
+    )
 
 
 def test_the_schema_is_chosen_by_credential_type() -> None:
     achievement = validate_credential(build())
-    endorsement = validate_credential(load(SHARED / "examples" / "ob3-spec" /
-                                           "endorsement-credential.json"))
+    endorsement = validate_credential(load(SHARED / "examples" / "ob3-spec" / "endorsement-credential.json"))
 
     assert "achievementcredential" in (achievement.schema_id or "")
     assert "endorsementcredential" in (endorsement.schema_id or "")
 
 
 # --- validation: JSON-LD tolerance --------------------------------------------------------------
+
 
 def test_a_single_value_type_is_a_warning_not_an_error() -> None:
     credential = build()
@@ -341,8 +385,7 @@ def test_a_single_value_type_is_a_warning_not_an_error() -> None:
     assert report.warnings == (
         "$.credentialSubject.type: a single value where the schema expects an array "
         "(accepted: JSON-LD reads both the same)",
-        "$.issuer.type: a single value where the schema expects an array "
-        "(accepted: JSON-LD reads both the same)",
+        "$.issuer.type: a single value where the schema expects an array (accepted: JSON-LD reads both the same)",
     )
 
 
@@ -353,8 +396,9 @@ def test_a_single_proof_object_is_a_warning_and_its_contents_are_still_checked()
     report = validate_credential(credential)
 
     assert report.errors == ("$.proof[0].created: 'yesterday' is not a valid date-time",)
-    assert report.warnings == ("$.proof: a single value where the schema expects an array "
-                               "(accepted: JSON-LD reads both the same)",)
+    assert report.warnings == (
+        "$.proof: a single value where the schema expects an array (accepted: JSON-LD reads both the same)",
+    )
 
 
 def test_a_one_element_array_where_a_single_value_is_expected_is_a_warning() -> None:
@@ -364,8 +408,10 @@ def test_a_one_element_array_where_a_single_value_is_expected_is_a_warning() -> 
     report = validate_credential(credential)
 
     assert report.valid, report.errors
-    assert report.warnings == ("$.image.type: a one-element array where the schema expects a "
-                               "single value (accepted: JSON-LD reads both the same)",)
+    assert report.warnings == (
+        "$.image.type: a one-element array where the schema expects a "
+        "single value (accepted: JSON-LD reads both the same)",
+    )
 
 
 def test_a_single_value_type_without_the_badge_type_is_still_an_error() -> None:
@@ -374,7 +420,8 @@ def test_a_single_value_type_without_the_badge_type_is_still_an_error() -> None:
 
     assert validate_credential(credential).errors == (
         "$.type: not an Open Badges 3.0 credential (type must include OpenBadgeCredential, "
-        "AchievementCredential or EndorsementCredential)",)
+        "AchievementCredential or EndorsementCredential)",
+    )
 
 
 def test_validation_reads_a_copy_and_leaves_the_document_untouched() -> None:
@@ -389,19 +436,28 @@ def test_validation_reads_a_copy_and_leaves_the_document_untouched() -> None:
 
 # --- validation: real violations ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("change", "expected_error"), [
-    (lambda c: c.pop("issuer"), "$.issuer: required property is missing"),
-    (lambda c: c.pop("credentialSubject"), "$.credentialSubject: required property is missing"),
-    (lambda c: c.update(validFrom="2025-03-01"),
-     "$.validFrom: '2025-03-01' is not a valid date-time"),
-    (lambda c: c.update(validFrom="2025-03-01T09:30:00"),
-     "$.validFrom: '2025-03-01T09:30:00' is not a valid date-time"),
-    (lambda c: c["issuer"].pop("id"), "$.issuer.id: required property is missing"),
-    (lambda c: c["credentialSubject"]["achievement"].pop("criteria"),
-     "$.credentialSubject.achievement.criteria: required property is missing"),
-    (lambda c: c["credentialSubject"].pop("id"),
-     "$.credentialSubject: needs an id or an identifier (OB 3.0 requires one of them)"),
-])
+
+@pytest.mark.parametrize(
+    ("change", "expected_error"),
+    [
+        (lambda c: c.pop("issuer"), "$.issuer: required property is missing"),
+        (lambda c: c.pop("credentialSubject"), "$.credentialSubject: required property is missing"),
+        (lambda c: c.update(validFrom="2025-03-01"), "$.validFrom: '2025-03-01' is not a valid date-time"),
+        (
+            lambda c: c.update(validFrom="2025-03-01T09:30:00"),
+            "$.validFrom: '2025-03-01T09:30:00' is not a valid date-time",
+        ),
+        (lambda c: c["issuer"].pop("id"), "$.issuer.id: required property is missing"),
+        (
+            lambda c: c["credentialSubject"]["achievement"].pop("criteria"),
+            "$.credentialSubject.achievement.criteria: required property is missing",
+        ),
+        (
+            lambda c: c["credentialSubject"].pop("id"),
+            "$.credentialSubject: needs an id or an identifier (OB 3.0 requires one of them)",
+        ),
+    ],
+)
 def test_real_violations_are_errors_that_name_their_path(change: Any, expected_error: str) -> None:
     credential = build()
     change(credential)
@@ -418,8 +474,7 @@ def test_a_credential_without_the_open_badges_context_is_an_error() -> None:
 
     (error,) = validate_credential(credential).errors
 
-    assert error.startswith("$['@context'][1]: 'https://www.w3.org/ns/credentials/examples/v2' "
-                            "does not match ")
+    assert error.startswith("$['@context'][1]: 'https://www.w3.org/ns/credentials/examples/v2' does not match ")
 
 
 def test_strict_validation_raises_with_every_error() -> None:
@@ -430,8 +485,10 @@ def test_strict_validation_raises_with_every_error() -> None:
         validate_credential_strict(credential)
 
     assert raised.value.code == "schema_invalid"
-    assert raised.value.errors == ["$.issuer: required property is missing",
-                                   "$.validFrom: required property is missing"]
+    assert raised.value.errors == [
+        "$.issuer: required property is missing",
+        "$.validFrom: required property is missing",
+    ]
 
 
 def test_strict_validation_returns_the_report_of_a_valid_credential() -> None:
@@ -440,42 +497,58 @@ def test_strict_validation_returns_the_report_of_a_valid_credential() -> None:
 
 def test_a_non_object_is_an_error_not_an_exception() -> None:
     assert validate_credential(["not", "a", "credential"]).errors == (  # type: ignore[arg-type]
-        "$: expected a JSON object, got array",)
+        "$: expected a JSON object, got array",
+    )
 
 
 # --- validation: VCDM 1.1 ------------------------------------------------------------------------
 
+
 def vcdm11_credential() -> dict[str, Any]:
     """An OB 3.0 credential as VCDM 1.1 issuers (e.g. DCC) still make them."""
     return {
-        "@context": ["https://www.w3.org/2018/credentials/v1",
-                     "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
-                     "https://w3id.org/security/suites/ed25519-2020/v1"],
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+            "https://w3id.org/security/suites/ed25519-2020/v1",
+        ],
         "id": "urn:uuid:2f1c7c1e-8f2a-4d5e-9b7a-6c3d2e1f0a9b",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": "General Maintenance",
-        "issuer": {"id": "did:key:z6MkhVTX9BF3NGYX6cc7jWpbNnR7cAjH8LUffabZP8Qu4ysC",
-                   "type": ["Profile"], "name": "Example Training Centre"},
+        "issuer": {
+            "id": "did:key:z6MkhVTX9BF3NGYX6cc7jWpbNnR7cAjH8LUffabZP8Qu4ysC",
+            "type": ["Profile"],
+            "name": "Example Training Centre",
+        },
         "issuanceDate": "2023-06-01T00:00:00Z",
         "expirationDate": "2026-06-01T00:00:00Z",
         "credentialSubject": {
             "id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
             "type": ["AchievementSubject"],
-            "achievement": {"id": "urn:uuid:bd6d9316-f7ae-4073-a1e5-2f7f5bd22922",
-                            "type": ["Achievement"], "name": "General Maintenance",
-                            "description": "Fundamentals of maintenance.",
-                            "criteria": {"narrative": "Completed the course."}},
+            "achievement": {
+                "id": "urn:uuid:bd6d9316-f7ae-4073-a1e5-2f7f5bd22922",
+                "type": ["Achievement"],
+                "name": "General Maintenance",
+                "description": "Fundamentals of maintenance.",
+                "criteria": {"narrative": "Completed the course."},
+            },
         },
-        "proof": {"type": "Ed25519Signature2020", "created": "2023-06-01T00:00:00Z",
-                  "verificationMethod": "did:key:z6MkhVTX9BF3NGYX6cc7jWpbNnR7cAjH8LUffabZP8Qu4ysC"
-                                        "#z6MkhVTX9BF3NGYX6cc7jWpbNnR7cAjH8LUffabZP8Qu4ysC",
-                  "proofPurpose": "assertionMethod", "proofValue": "z3FXQjecWufY46"},
+        "proof": {
+            "type": "Ed25519Signature2020",
+            "created": "2023-06-01T00:00:00Z",
+            "verificationMethod": "did:key:z6MkhVTX9BF3NGYX6cc7jWpbNnR7cAjH8LUffabZP8Qu4ysC"
+            "#z6MkhVTX9BF3NGYX6cc7jWpbNnR7cAjH8LUffabZP8Qu4ysC",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z3FXQjecWufY46",
+        },
     }
 
 
-VCDM11_WARNING = ("$: VCDM 1.1 credential (https://www.w3.org/2018/credentials/v1); checked "
-                  "against the OB 3.0 schema with issuanceDate read as validFrom and "
-                  "expirationDate as validUntil")
+VCDM11_WARNING = (
+    "$: VCDM 1.1 credential (https://www.w3.org/2018/credentials/v1); checked "
+    "against the OB 3.0 schema with issuanceDate read as validFrom and "
+    "expirationDate as validUntil"
+)
 
 
 def test_a_vcdm11_open_badge_conforms_with_a_warning() -> None:
@@ -484,16 +557,17 @@ def test_a_vcdm11_open_badge_conforms_with_a_warning() -> None:
     assert report.valid, report.errors
     assert report.warnings == (
         VCDM11_WARNING,
-        "$.proof: a single value where the schema expects an array "
-        "(accepted: JSON-LD reads both the same)",
+        "$.proof: a single value where the schema expects an array (accepted: JSON-LD reads both the same)",
     )
 
 
-@pytest.mark.parametrize(("change", "expected_error"), [
-    (lambda c: c.pop("issuanceDate"), "$.issuanceDate: required property is missing"),
-    (lambda c: c.update(expirationDate="June 2026"),
-     "$.expirationDate: 'June 2026' is not a valid date-time"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected_error"),
+    [
+        (lambda c: c.pop("issuanceDate"), "$.issuanceDate: required property is missing"),
+        (lambda c: c.update(expirationDate="June 2026"), "$.expirationDate: 'June 2026' is not a valid date-time"),
+    ],
+)
 def test_vcdm11_rules_are_the_v2_rules_under_the_v1_names(change: Any, expected_error: str) -> None:
     credential = vcdm11_credential()
     change(credential)
@@ -514,11 +588,11 @@ def test_each_embedded_vcdm11_credential_is_read_the_same_way() -> None:
     report = validate_credential(credential)
 
     assert report.valid, report.errors
-    assert ("$.credentialSubject.achievement.endorsement[0]: VCDM 1.1 credential"
-            in "\n".join(report.warnings))
+    assert "$.credentialSubject.achievement.endorsement[0]: VCDM 1.1 credential" in "\n".join(report.warnings)
 
 
 # --- schema registry: offline only --------------------------------------------------------------
+
 
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
@@ -530,8 +604,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         raise OSError("network access in a test")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection",
-                        lambda address, *a, **k: refuse(None, address))  # type: ignore[arg-type]
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(None, address))  # type: ignore[arg-type]
     return attempts
 
 
@@ -546,10 +619,8 @@ def test_the_registry_retrieve_refuses_any_uri_it_does_not_hold(no_network: list
     assert no_network == []
 
 
-def test_a_schema_with_a_remote_ref_fails_without_touching_the_network(
-        no_network: list[object]) -> None:
-    schema = {"$schema": "https://json-schema.org/draft/2019-09/schema",
-              "$ref": "https://schemas.example/remote.json"}
+def test_a_schema_with_a_remote_ref_fails_without_touching_the_network(no_network: list[object]) -> None:
+    schema = {"$schema": "https://json-schema.org/draft/2019-09/schema", "$ref": "https://schemas.example/remote.json"}
     validator = Draft201909Validator(schema, registry=schema_registry())
 
     with pytest.raises(Unresolvable):
@@ -562,8 +633,8 @@ def test_vendored_schemas_resolve_by_id_and_by_published_url() -> None:
     registry = schema_registry()
     by_url = registry.get_or_retrieve(ACHIEVEMENT_CREDENTIAL_SCHEMA_URL).value.contents
     by_id = registry.get_or_retrieve(
-        "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
-        "ob_v3p0_achievementcredential-jsonschema1.json").value.contents
+        "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential-jsonschema1.json"
+    ).value.contents
 
     assert by_url["title"] == by_id["title"] == "JSON Schema for the AchievementCredential class."
 

@@ -151,8 +151,7 @@ def test_xsd_string_datatype_is_omitted_and_other_datatypes_are_kept() -> None:
     result = canonicalize_nquads(document)
 
     assert result.nquads == (
-        '<urn:ex:s> <urn:ex:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
-        '<urn:ex:s> <urn:ex:p> "a" .\n'
+        '<urn:ex:s> <urn:ex:p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n<urn:ex:s> <urn:ex:p> "a" .\n'
     )
 
 
@@ -207,9 +206,7 @@ def test_a_related_blank_graph_name_is_hashed_without_the_predicate() -> None:
 
     result = canonicalize_nquads(document)
 
-    assert result.nquads == (
-        "_:c14n0 <urn:ex:p1> _:c14n3 _:c14n1 .\n_:c14n1 <urn:ex:p1> _:c14n2 _:c14n1 .\n"
-    )
+    assert result.nquads == ("_:c14n0 <urn:ex:p1> _:c14n3 _:c14n1 .\n_:c14n1 <urn:ex:p1> _:c14n2 _:c14n1 .\n")
 
 
 def test_identical_proofs_in_blank_node_graphs_are_labelled_as_rdf_canonize_does() -> None:
@@ -281,9 +278,7 @@ def test_a_credential_like_dataset_maps_each_blank_node_to_the_same_canonical_la
     variant_result = canonicalize_nquads(variant)
 
     assert variant_result.nquads == original_result.nquads
-    assert {
-        renaming[label]: canonical for label, canonical in original_result.issued.items()
-    } == variant_result.issued
+    assert {renaming[label]: canonical for label, canonical in original_result.issued.items()} == variant_result.issued
 
 
 def test_quads_and_nquads_entry_points_agree() -> None:
@@ -306,9 +301,7 @@ def test_an_unsupported_hash_algorithm_is_refused(hash_algorithm: str) -> None:
 def test_sha384_issues_other_canonical_labels_than_sha256_for_the_same_diamond() -> None:
     document = _read("rdfc10/test020-in.nq")
 
-    assert canonicalize_nquads(document, hash_algorithm="sha384").nquads == _read(
-        "rdfc10/test075-rdfc10.nq"
-    )
+    assert canonicalize_nquads(document, hash_algorithm="sha384").nquads == _read("rdfc10/test075-rdfc10.nq")
     assert canonicalize_nquads(document).nquads == _read("rdfc10/test020-rdfc10.nq")
 
 
@@ -333,9 +326,7 @@ def test_a_lowered_work_limit_refuses_the_computable_evil_poison_graph() -> None
 
 def test_a_long_cycle_of_look_alike_blank_nodes_is_refused_not_crashed() -> None:
     # 1,200 nodes: Hash N-Degree Quads would recurse deeper than Python's stack allows.
-    cycle = "".join(
-        f"_:n{index} <urn:ex:next> _:n{(index + 1) % 1200} .\n" for index in range(1200)
-    )
+    cycle = "".join(f"_:n{index} <urn:ex:next> _:n{(index + 1) % 1200} .\n" for index in range(1200))
 
     with pytest.raises(CanonicalizationError, match="recursion too deep"):
         canonicalize_nquads(cycle)
@@ -360,9 +351,7 @@ def test_an_rdf12_triple_term_is_refused() -> None:
         pyoxigraph.NamedNode("urn:ex:b"),
         pyoxigraph.BlankNode("x"),
     )
-    quad = pyoxigraph.Quad(
-        pyoxigraph.NamedNode("urn:ex:s"), pyoxigraph.NamedNode("urn:ex:p"), triple_term
-    )
+    quad = pyoxigraph.Quad(pyoxigraph.NamedNode("urn:ex:s"), pyoxigraph.NamedNode("urn:ex:p"), triple_term)
 
     with pytest.raises(CanonicalizationError, match="triple terms"):
         canonicalize_quads([quad])

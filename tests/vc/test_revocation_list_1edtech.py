@@ -33,6 +33,7 @@ def read(document, credential_id=CREDENTIAL_ID, issuer=ISSUER) -> RevocationRead
 
 # --- reading the list -----------------------------------------------------------------------------
 
+
 def test_a_listed_credential_is_revoked_with_its_reason():
     reading = read(revocation_list({"id": CREDENTIAL_ID, "revoked": True, "revocationReason": "Fraud"}))
     assert reading == RevocationReading(list_url=LIST_URL, revoked=True, reason="Fraud")
@@ -65,27 +66,36 @@ def test_a_list_without_id_or_issuer_is_still_read():
     assert read({"revokedCredentials": [{"id": CREDENTIAL_ID}]}).revoked
 
 
-@pytest.mark.parametrize("document, complaint", [
-    ([{"id": CREDENTIAL_ID}], "JSON object"),
-    ({"id": LIST_URL}, "no revokedCredentials"),
-    (revocation_list(revokedCredentials={"id": CREDENTIAL_ID}), "no revokedCredentials"),
-    (revocation_list(42), "string id"),
-    (revocation_list({"revoked": True}), "string id"),
-    (revocation_list({"id": "urn:uuid:other", "revoked": "maybe"}), "boolean"),
-    (revocation_list({"id": CREDENTIAL_ID, "revocationReason": 7}), "revocationReason"),
-    (revocation_list(issuer=42), "issuer"),
-])
+@pytest.mark.parametrize(
+    "document, complaint",
+    [
+        ([{"id": CREDENTIAL_ID}], "JSON object"),
+        ({"id": LIST_URL}, "no revokedCredentials"),
+        (revocation_list(revokedCredentials={"id": CREDENTIAL_ID}), "no revokedCredentials"),
+        (revocation_list(42), "string id"),
+        (revocation_list({"revoked": True}), "string id"),
+        (revocation_list({"id": "urn:uuid:other", "revoked": "maybe"}), "boolean"),
+        (revocation_list({"id": CREDENTIAL_ID, "revocationReason": 7}), "revocationReason"),
+        (revocation_list(issuer=42), "issuer"),
+    ],
+)
 def test_a_document_that_is_not_a_revocation_list_is_malformed(document, complaint):
     with pytest.raises(StatusListError, match=complaint) as caught:
         read(document)
     assert caught.value.code == "MALFORMED_VALUE_ERROR"
 
 
-@pytest.mark.parametrize("document, complaint", [
-    (revocation_list({"id": CREDENTIAL_ID}, id="https://elsewhere.example/list"), "not its URL"),
-    (revocation_list({"id": CREDENTIAL_ID}, issuer="https://someone-else.example"), "not by the credential's issuer"),
-    (revocation_list({"id": CREDENTIAL_ID}, issuer={"id": "https://someone-else.example"}), "not by"),
-])
+@pytest.mark.parametrize(
+    "document, complaint",
+    [
+        (revocation_list({"id": CREDENTIAL_ID}, id="https://elsewhere.example/list"), "not its URL"),
+        (
+            revocation_list({"id": CREDENTIAL_ID}, issuer="https://someone-else.example"),
+            "not by the credential's issuer",
+        ),
+        (revocation_list({"id": CREDENTIAL_ID}, issuer={"id": "https://someone-else.example"}), "not by"),
+    ],
+)
 def test_a_list_that_belongs_to_another_url_or_issuer_is_not_trusted(document, complaint):
     with pytest.raises(StatusListError, match=complaint) as caught:
         read(document)
@@ -104,6 +114,7 @@ def test_the_entry_must_name_the_list_by_an_http_url():
 
 
 # --- the verification report --------------------------------------------------------------------
+
 
 @pytest.fixture
 def credential(unsigned_credential, issuer_signer) -> dict:

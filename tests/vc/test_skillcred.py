@@ -20,27 +20,50 @@ from service.vc.skillcred import (
 from service.vc.verify import verify
 
 STATEMENT = AssessmentStatement(
-    assessor_kind="offline", assessor_version="1.0.0", human_reviewed=True, decision="approved",
-    rubric_id="python-testing", rubric_name="Python testing", rubric_version="3",
-    rubric_hash="sha256:" + "ab" * 32, assessed_at=datetime(2026, 11, 28, 10, tzinfo=UTC),
-    reviewed_at="2026-11-28T11:00:00+00:00")
+    assessor_kind="offline",
+    assessor_version="1.0.0",
+    human_reviewed=True,
+    decision="approved",
+    rubric_id="python-testing",
+    rubric_name="Python testing",
+    rubric_version="3",
+    rubric_hash="sha256:" + "ab" * 32,
+    assessed_at=datetime(2026, 11, 28, 10, tzinfo=UTC),
+    reviewed_at="2026-11-28T11:00:00+00:00",
+)
 LEVELS = ob.RubricCriterionLevel(id="urn:uuid:6f1e7a52-0000-4000-8000-000000000002", name="Thorough")
-CRITERION = ob.ResultDescription(id="urn:uuid:6f1e7a52-0000-4000-8000-000000000001", name="Automated tests",
-                                 result_type="RubricCriterionLevel", rubric_criterion_levels=(LEVELS,))
+CRITERION = ob.ResultDescription(
+    id="urn:uuid:6f1e7a52-0000-4000-8000-000000000001",
+    name="Automated tests",
+    result_type="RubricCriterionLevel",
+    rubric_criterion_levels=(LEVELS,),
+)
 
 
 def credential(issuer_did: str, *, assessment: AssessmentStatement | None = STATEMENT) -> dict:
     return ob.build_achievement_credential(
         credential_id="https://skillcred.example/credentials/1",
         issuer=ob.IssuerProfile(id=issuer_did, name="Acme Academy"),
-        achievement=ob.Achievement(id="https://skillcred.example/achievements/1", name="Python testing",
-                                   description="Writes tests.", criteria_narrative="A tested project.",
-                                   result_descriptions=(CRITERION,)),
-        recipient_did="did:example:ada", valid_from="2025-01-01T00:00:00Z",
+        achievement=ob.Achievement(
+            id="https://skillcred.example/achievements/1",
+            name="Python testing",
+            description="Writes tests.",
+            criteria_narrative="A tested project.",
+            result_descriptions=(CRITERION,),
+        ),
+        recipient_did="did:example:ada",
+        valid_from="2025-01-01T00:00:00Z",
         results=[ob.Result(result_description=CRITERION.id, achieved_level=LEVELS.id)],
-        evidence=[{"id": "https://skillcred.example/evidence/items/1", "type": ["Evidence"], "name": "Write-up",
-                   "digestMultibase": "zQmYtUc4iTCbbfVSDNKvtQqrfyezPPnFvE33wFmutw9PBBk"}],
-        assessment=assessment)
+        evidence=[
+            {
+                "id": "https://skillcred.example/evidence/items/1",
+                "type": ["Evidence"],
+                "name": "Write-up",
+                "digestMultibase": "zQmYtUc4iTCbbfVSDNKvtQqrfyezPPnFvE33wFmutw9PBBk",
+            }
+        ],
+        assessment=assessment,
+    )
 
 
 def test_the_context_is_bundled_under_its_stable_url():
@@ -52,11 +75,21 @@ def test_the_statement_sits_in_the_subject_and_adds_the_context(issuer_did):
     built = credential(issuer_did)
     assert built["@context"][-1] == SKILLCRED_V1
     assert built["credentialSubject"]["assessment"] == {
-        "type": "SkillCredAssessment", "assessorKind": "offline", "assessorVersion": "1.0.0",
-        "humanReviewed": True, "decision": "approved", "assessedAt": "2026-11-28T10:00:00Z",
+        "type": "SkillCredAssessment",
+        "assessorKind": "offline",
+        "assessorVersion": "1.0.0",
+        "humanReviewed": True,
+        "decision": "approved",
+        "assessedAt": "2026-11-28T10:00:00Z",
         "reviewedAt": "2026-11-28T11:00:00Z",
-        "rubric": {"type": "SkillCredRubric", "rubricId": "python-testing", "name": "Python testing",
-                   "rubricVersion": "3", "rubricHash": "sha256:" + "ab" * 32}}
+        "rubric": {
+            "type": "SkillCredRubric",
+            "rubricId": "python-testing",
+            "name": "Python testing",
+            "rubricVersion": "3",
+            "rubricHash": "sha256:" + "ab" * 32,
+        },
+    }
     assert SKILLCRED_V1 not in credential(issuer_did, assessment=None)["@context"]
 
 
@@ -75,8 +108,7 @@ def test_signed_it_verifies_and_the_report_says_how_it_was_assessed(issuer_did, 
     assert report.verified, report.to_text()
     info = report.check("assessment")
     assert info is not None and info.outcome == "info"
-    assert info.reason == ("Assessed by offline (1.0.0) against rubric Python testing v3; "
-                           "reviewed by a human: yes")
+    assert info.reason == ("Assessed by offline (1.0.0) against rubric Python testing v3; reviewed by a human: yes")
     assert "[INFO] assessment" in report.to_text()
 
 

@@ -251,14 +251,10 @@ def test_a_multi_bit_entry_requires_one_status_message_per_value() -> None:
 
 
 def test_the_w3c_example_list_is_exactly_the_minimum_length_and_reads_unset() -> None:
-    list_credential = json.loads(
-        (W3C_EXAMPLES / "example-5-status-list-vc.eddsa-rdfc-2022.json").read_text()
-    )
+    list_credential = json.loads((W3C_EXAMPLES / "example-5-status-list-vc.eddsa-rdfc-2022.json").read_text())
     credential = json.loads((W3C_EXAMPLES / "example-4-revocable-vc.unsigned.json").read_text())
     reading = read_status(credential["credentialStatus"], list_credential)
-    assert BitstringStatusList.decode(
-        list_credential["credentialSubject"]["encodedList"]
-    ).length == MIN_LIST_LENGTH
+    assert BitstringStatusList.decode(list_credential["credentialSubject"]["encodedList"]).length == MIN_LIST_LENGTH
     assert reading.purpose == "revocation"
     assert reading.index == 94567
     assert reading.list_url == "https://example.com/credentials/status/3"

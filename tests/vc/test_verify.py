@@ -36,6 +36,7 @@ def resign(credential, signer):
 
 # --- formats ------------------------------------------------------------------------------------
 
+
 def test_a_signed_credential_verifies(signed_credential):
     report = verify(signed_credential, now=NOW)
     assert report.verified, report.to_text()
@@ -88,6 +89,7 @@ def test_a_json_object_that_is_not_a_credential_fails_without_an_exception():
 
 
 # --- tampering ----------------------------------------------------------------------------------
+
 
 def change_claim(c):
     c["credentialSubject"]["achievement"]["name"] = "Leadership"
@@ -162,6 +164,7 @@ def test_a_tampered_vc_jwt_fails(unsigned_credential, issuer_signer):
 
 # --- dates --------------------------------------------------------------------------------------
 
+
 def test_an_expired_credential_fails_the_valid_until_check(unsigned_credential, issuer_signer):
     unsigned_credential["validUntil"] = "2020-01-01T00:00:00Z"
     report = verify(data_integrity.sign(unsigned_credential, issuer_signer), now=NOW)
@@ -177,6 +180,7 @@ def test_a_credential_not_yet_valid_fails_the_valid_from_check(unsigned_credenti
 
 # --- legacy forms -------------------------------------------------------------------------------
 
+
 def test_a_vcdm_1_1_open_badge_verifies_with_a_warning(issuer_signer, issuer_did):
     credential = {
         "@context": [
@@ -190,9 +194,15 @@ def test_a_vcdm_1_1_open_badge_verifies_with_a_warning(issuer_signer, issuer_did
         "issuanceDate": "2023-01-01T00:00:00Z",
         "name": "Legacy badge",
         "credentialSubject": {
-            "id": "did:example:learner", "type": "AchievementSubject",
-            "achievement": {"id": "https://example.com/a/1", "type": "Achievement", "name": "Legacy",
-                            "description": "A VCDM 1.1 badge", "criteria": {"narrative": "Did it"}},
+            "id": "did:example:learner",
+            "type": "AchievementSubject",
+            "achievement": {
+                "id": "https://example.com/a/1",
+                "type": "Achievement",
+                "name": "Legacy",
+                "description": "A VCDM 1.1 badge",
+                "criteria": {"narrative": "Did it"},
+            },
         },
     }
     report = verify(data_integrity.sign(credential, issuer_signer), now=NOW)
@@ -202,16 +212,22 @@ def test_a_vcdm_1_1_open_badge_verifies_with_a_warning(issuer_signer, issuer_did
 
 # --- status -------------------------------------------------------------------------------------
 
+
 def status_setup(unsigned_credential, issuer_signer, *, revoked: bool, list_signer=None, purpose="revocation"):
     bits = BitstringStatusList()
     if revoked:
         bits.set(94567, 1)
     list_credential = build_status_list_credential(
-        list_id=LIST_URL, issuer=unsigned_credential["issuer"]["id"], status_purpose=purpose,
-        encoded_list=bits.encode(), valid_from="2024-01-01T00:00:00Z",
+        list_id=LIST_URL,
+        issuer=unsigned_credential["issuer"]["id"],
+        status_purpose=purpose,
+        encoded_list=bits.encode(),
+        valid_from="2024-01-01T00:00:00Z",
     )
     signed_list = data_integrity.sign(list_credential, list_signer or issuer_signer)
-    unsigned_credential["credentialStatus"] = build_status_entry(list_credential_url=LIST_URL, index=94567, purpose=purpose)
+    unsigned_credential["credentialStatus"] = build_status_entry(
+        list_credential_url=LIST_URL, index=94567, purpose=purpose
+    )
     credential = data_integrity.sign(unsigned_credential, issuer_signer)
     return credential, signed_list
 
@@ -263,8 +279,10 @@ def test_a_too_short_status_list_fails_with_the_spec_error(unsigned_credential, 
 
     short = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(1024))).decode().rstrip("=")
     signed_list = data_integrity.sign(
-        {**{k: v for k, v in signed_list.items() if k != "proof"},
-         "credentialSubject": {**signed_list["credentialSubject"], "encodedList": short}},
+        {
+            **{k: v for k, v in signed_list.items() if k != "proof"},
+            "credentialSubject": {**signed_list["credentialSubject"], "encodedList": short},
+        },
         issuer_signer,
     )
     report = verify(credential, status_resolver=MappedStatusListResolver({LIST_URL: signed_list}), now=NOW)
@@ -274,17 +292,27 @@ def test_a_too_short_status_list_fails_with_the_spec_error(unsigned_credential, 
 
 # --- endorsements -------------------------------------------------------------------------------
 
+
 def endorsement_by(signer, issuer_did) -> dict:
-    return data_integrity.sign({
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": "urn:uuid:3f1c4a52-8e6c-4b0e-9c1e-5d2b7a9e0f11",
-        "type": ["VerifiableCredential", "EndorsementCredential"],
-        "issuer": {"id": issuer_did, "type": ["Profile"], "name": "A client"},
-        "validFrom": "2024-01-01T00:00:00Z",
-        "name": "Great work",
-        "credentialSubject": {"id": "https://example.com/achievements/1", "type": ["EndorsementSubject"],
-                              "endorsementComment": "Delivered on time."},
-    }, signer)
+    return data_integrity.sign(
+        {
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            ],
+            "id": "urn:uuid:3f1c4a52-8e6c-4b0e-9c1e-5d2b7a9e0f11",
+            "type": ["VerifiableCredential", "EndorsementCredential"],
+            "issuer": {"id": issuer_did, "type": ["Profile"], "name": "A client"},
+            "validFrom": "2024-01-01T00:00:00Z",
+            "name": "Great work",
+            "credentialSubject": {
+                "id": "https://example.com/achievements/1",
+                "type": ["EndorsementSubject"],
+                "endorsementComment": "Delivered on time.",
+            },
+        },
+        signer,
+    )
 
 
 def test_embedded_endorsements_are_checked_one_by_one(unsigned_credential, issuer_signer, other_signer):

@@ -65,8 +65,9 @@ def test_a_changed_payload_signed_by_a_key_in_the_jwk_header_is_not_verified(api
 
 def test_dropping_the_status_of_a_revoked_credential_does_not_unrevoke_it(api, issued):
     token = _issued_jwt(api, issued["id"])
-    revoked = api.client.post(f"/v1/credentials/{issued['id']}/revoke", json={"reason": "Issued in error"},
-                              headers=api.admin)
+    revoked = api.client.post(
+        f"/v1/credentials/{issued['id']}/revoke", json={"reason": "Issued in error"}, headers=api.admin
+    )
     assert revoked.status_code == 200, revoked.text
     assert _verify(api.client, token)["verified"] is False
 
@@ -88,8 +89,15 @@ def test_skillcred_verify_exits_non_zero_on_the_forgery(api, issued, issuer, tmp
     (tmp_path / "did.json").write_text(json.dumps(did_document(api.client, issuer)))
     capsys.readouterr()
 
-    code = main(["verify", str(tmp_path / "forged.jwt"), "--json",
-                 "--resolve", f"{issuer['did_document_url']}={tmp_path / 'did.json'}"])
+    code = main(
+        [
+            "verify",
+            str(tmp_path / "forged.jwt"),
+            "--json",
+            "--resolve",
+            f"{issuer['did_document_url']}={tmp_path / 'did.json'}",
+        ]
+    )
 
     report = json.loads(capsys.readouterr().out)
     assert code == 1

@@ -61,8 +61,9 @@ def test_a_suspension_later_turned_into_a_revocation_keeps_its_own_date(app, api
     checks = _report(api.client, issued["id"], api.admin)
 
     assert checks["status.suspension"]["reason"] == f"The issuer has suspended this credential on {suspended_at}"
-    assert checks["status.revocation"]["reason"] == \
-        f"The issuer has revoked this credential on {_when(api, issued['id'])}"
+    assert (
+        checks["status.revocation"]["reason"] == f"The issuer has revoked this credential on {_when(api, issued['id'])}"
+    )
 
 
 def test_an_unsuspended_credential_passes_without_a_date(api, achievement):
@@ -79,22 +80,37 @@ def test_another_issuers_list_gives_only_its_own_date():
     did = signer.verification_method.split("#")[0]
     bits = BitstringStatusList()
     bits.set(4242, 1)
-    status_list = data_integrity.sign(build_status_list_credential(
-        list_id=LIST_URL, issuer=did, status_purpose="revocation", encoded_list=bits.encode(),
-        valid_from="2026-06-01T12:00:00Z"), signer)
+    status_list = data_integrity.sign(
+        build_status_list_credential(
+            list_id=LIST_URL,
+            issuer=did,
+            status_purpose="revocation",
+            encoded_list=bits.encode(),
+            valid_from="2026-06-01T12:00:00Z",
+        ),
+        signer,
+    )
     credential = build_achievement_credential(
-        credential_id="https://other-issuer.example/credentials/1", issuer=IssuerProfile(id=did, name="Other"),
-        achievement=Achievement(id="https://other-issuer.example/achievements/1", name="A", description="B",
-                                criteria_narrative="C"),
+        credential_id="https://other-issuer.example/credentials/1",
+        issuer=IssuerProfile(id=did, name="Other"),
+        achievement=Achievement(
+            id="https://other-issuer.example/achievements/1", name="A", description="B", criteria_narrative="C"
+        ),
         recipient_did="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
         valid_from="2026-01-01T00:00:00Z",
-        credential_status=build_status_entry(list_credential_url=LIST_URL, index=4242, purpose="revocation"))
+        credential_status=build_status_entry(list_credential_url=LIST_URL, index=4242, purpose="revocation"),
+    )
 
-    report = verify(data_integrity.sign(credential, signer), status_resolver=MappedStatusListResolver(
-        {LIST_URL: status_list}), now=datetime(2026, 6, 2, tzinfo=UTC))
+    report = verify(
+        data_integrity.sign(credential, signer),
+        status_resolver=MappedStatusListResolver({LIST_URL: status_list}),
+        now=datetime(2026, 6, 2, tzinfo=UTC),
+    )
 
     check = report.check("status.revocation")
     assert check.outcome == "failed"
-    assert check.reason == ("The issuer has revoked this credential (as of the status list published "
-                            "2026-06-01T12:00:00Z; the list does not say when the status changed)")
+    assert check.reason == (
+        "The issuer has revoked this credential (as of the status list published "
+        "2026-06-01T12:00:00Z; the list does not say when the status changed)"
+    )
     assert check.details == {"status_as_of": "2026-06-01T12:00:00Z", "date_source": "status_list"}

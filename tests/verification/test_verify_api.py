@@ -139,10 +139,15 @@ def _outside_credential(issuer_id: str) -> dict:
     return build_achievement_credential(
         credential_id="urn:uuid:4f6c1b52-0d3f-4a2e-9a43-6a5d2c7f1e11",
         issuer=IssuerProfile(id=issuer_id, name="Elsewhere Academy"),
-        achievement=Achievement(id="https://elsewhere.example/achievements/1", name="Welding",
-                                description="Welds.", criteria_narrative="Weld a joint."),
+        achievement=Achievement(
+            id="https://elsewhere.example/achievements/1",
+            name="Welding",
+            description="Welds.",
+            criteria_narrative="Weld a joint.",
+        ),
         recipient_did="did:example:ebfeb1f712ebc6f1c276e12ec21",
-        valid_from=datetime(2024, 1, 1, tzinfo=UTC))
+        valid_from=datetime(2024, 1, 1, tzinfo=UTC),
+    )
 
 
 def test_a_credential_from_another_issuer_with_a_did_key_verifies(client):
@@ -179,8 +184,9 @@ def remote(monkeypatch) -> RecordingResolver:
 def test_a_foreign_did_web_is_resolved_by_the_remote_resolver(client, remote):
     did = "did:web:elsewhere.example"
     key = generate_ed25519()
-    remote.keys[f"{did}#key-1"] = VerificationMethod(f"{did}#key-1", "Multikey", did, key.public_key(),
-                                                     frozenset({"assertionMethod"}))
+    remote.keys[f"{did}#key-1"] = VerificationMethod(
+        f"{did}#key-1", "Multikey", did, key.public_key(), frozenset({"assertionMethod"})
+    )
     credential = sign(_outside_credential(did), LocalSigner(key, f"{did}#key-1"), proof_as_list=True)
 
     report = _verify(client, json.dumps(credential), "application/json")
@@ -191,8 +197,7 @@ def test_a_foreign_did_web_is_resolved_by_the_remote_resolver(client, remote):
 
 def test_a_foreign_did_web_that_cannot_be_fetched_fails_the_issuer_key_check(client, remote):
     did = "did:web:elsewhere.example"
-    credential = sign(_outside_credential(did), LocalSigner(generate_ed25519(), f"{did}#key-1"),
-                      proof_as_list=True)
+    credential = sign(_outside_credential(did), LocalSigner(generate_ed25519(), f"{did}#key-1"), proof_as_list=True)
 
     report = _verify(client, json.dumps(credential), "application/json")
 
@@ -202,13 +207,15 @@ def test_a_foreign_did_web_that_cannot_be_fetched_fails_the_issuer_key_check(cli
     assert remote.asked == [f"{did}#key-1"]
 
 
-@pytest.mark.parametrize("did", [
-    "did:web:skillcred.example:issuers:unknown",
-    "did:web:SkillCred.example%3A8443",
-])
+@pytest.mark.parametrize(
+    "did",
+    [
+        "did:web:skillcred.example:issuers:unknown",
+        "did:web:SkillCred.example%3A8443",
+    ],
+)
 def test_a_did_web_on_this_services_own_host_is_never_fetched(client, remote, did):
-    credential = sign(_outside_credential(did), LocalSigner(generate_ed25519(), f"{did}#key-1"),
-                      proof_as_list=True)
+    credential = sign(_outside_credential(did), LocalSigner(generate_ed25519(), f"{did}#key-1"), proof_as_list=True)
 
     report = _verify(client, json.dumps(credential), "application/json")
 
@@ -227,17 +234,20 @@ def test_a_credential_claiming_a_local_issuer_but_signed_by_another_key_fails(ap
     assert report["verified"] is False and "proof" in _failed(report)
 
 
-@pytest.mark.parametrize(("content", "content_type"), [
-    (b"{not json", "application/json"),
-    (b"", "application/json"),
-    (b"[1, 2, 3]", "application/vc+ld+json"),
-    (b'{"hello": "world"}', "application/json"),
-    (b"not.a.jwt!", "text/plain"),
-    (b"eyJhbGciOiJub25lIn0.eyJ9.", "application/vc+jwt"),
-    (b"\x89PNG\r\n\x1a\nnot really", "image/png"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
-    (b"\xff\xfe\x00garbage", "text/plain"),
-])
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"", "application/json"),
+        (b"[1, 2, 3]", "application/vc+ld+json"),
+        (b'{"hello": "world"}', "application/json"),
+        (b"not.a.jwt!", "text/plain"),
+        (b"eyJhbGciOiJub25lIn0.eyJ9.", "application/vc+jwt"),
+        (b"\x89PNG\r\n\x1a\nnot really", "image/png"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
+        (b"\xff\xfe\x00garbage", "text/plain"),
+    ],
+)
 def test_malformed_input_is_a_failed_report_not_an_error(client, content, content_type):
     response = client.post("/v1/verify", content=content, headers={"Content-Type": content_type})
 
@@ -248,8 +258,10 @@ def test_malformed_input_is_a_failed_report_not_an_error(client, content, conten
 
 
 def test_a_svg_with_an_entity_bomb_is_refused_in_the_report(client):
-    bomb = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-            '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>'
+    )
 
     report = _verify(client, bomb, "image/svg+xml")
 
@@ -275,8 +287,10 @@ def test_a_multipart_upload_without_a_file_field_is_422(client):
 
 def test_a_broken_multipart_body_is_400(client):
     no_boundary = client.post("/v1/verify", content=b"garbage", headers={"Content-Type": "multipart/form-data"})
-    two_files = client.post("/v1/verify", files=[("file", ("a.json", b"{}", "application/json")),
-                                                 ("file", ("b.json", b"{}", "application/json"))])
+    two_files = client.post(
+        "/v1/verify",
+        files=[("file", ("a.json", b"{}", "application/json")), ("file", ("b.json", b"{}", "application/json"))],
+    )
 
     assert_error(no_boundary, 400, "bad_request")
     assert_error(two_files, 400, "bad_request")
@@ -285,13 +299,18 @@ def test_a_broken_multipart_body_is_400(client):
 def test_a_body_over_the_upload_limit_is_413(client, settings):
     content = b"{" + b" " * settings.max_upload_bytes + b"}"
 
-    assert_error(client.post("/v1/verify", content=content, headers={"Content-Type": "application/json"}),
-                 413, "payload_too_large")
+    assert_error(
+        client.post("/v1/verify", content=content, headers={"Content-Type": "application/json"}),
+        413,
+        "payload_too_large",
+    )
 
 
 def test_a_badge_image_over_the_ordinary_body_limit_is_still_accepted(api, issued, settings):
     # verify takes the larger upload limit, so big badge images can be checked
-    big = bake_svg("<svg xmlns='http://www.w3.org/2000/svg'><desc>" + "x" * (settings.max_body_bytes + 10)
-                   + "</desc></svg>", json.loads(_fetch(api, issued["id"], "jsonld")))
+    big = bake_svg(
+        "<svg xmlns='http://www.w3.org/2000/svg'><desc>" + "x" * (settings.max_body_bytes + 10) + "</desc></svg>",
+        json.loads(_fetch(api, issued["id"], "jsonld")),
+    )
 
     assert _verify(api.client, big, "image/svg+xml")["verified"] is True

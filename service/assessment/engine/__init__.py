@@ -12,11 +12,24 @@ from typing import Any
 
 # The public surface, imported lazily so that ``import service.assessment.engine.rubric`` stays light.
 _EXPORTS = {
-    "Assessment": "result", "Assessor": "result", "CriterionResult": "result", "EvidencePointer": "result",
-    "Finding": "result", "EvidenceBundle": "bundle", "EvidenceItem": "bundle", "Rubric": "rubric",
-    "RubricError": "rubric", "load_rubric": "rubric", "OfflineAssessor": "offline", "LLMJudge": "llm",
-    "decide": "decision", "explain": "decision", "DecisionOutcome": "decision",
-    "assessor_from_settings": "factory", "assessor_from_config": "factory", "bundle_from_paths": "local",
+    "Assessment": "result",
+    "Assessor": "result",
+    "CriterionResult": "result",
+    "EvidencePointer": "result",
+    "Finding": "result",
+    "EvidenceBundle": "bundle",
+    "EvidenceItem": "bundle",
+    "Rubric": "rubric",
+    "RubricError": "rubric",
+    "load_rubric": "rubric",
+    "OfflineAssessor": "offline",
+    "LLMJudge": "llm",
+    "decide": "decision",
+    "explain": "decision",
+    "DecisionOutcome": "decision",
+    "assessor_from_settings": "factory",
+    "assessor_from_config": "factory",
+    "bundle_from_paths": "local",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -41,16 +41,24 @@ def explain(assessment: Assessment, rubric: Rubric, *, sample: float | None = No
         return DecisionOutcome("review", ("policy: a reviewer decides every assessment",))
     unsure = [result.criterion_id for result in assessment.criteria if result.confidence < rubric.min_confidence]
     if unsure:
-        return DecisionOutcome("review", tuple(f"confidence below {rubric.min_confidence:g}: {criterion}"
-                                                 for criterion in unsure))
+        return DecisionOutcome(
+            "review", tuple(f"confidence below {rubric.min_confidence:g}: {criterion}" for criterion in unsure)
+        )
     if rubric.policy == "auto_with_sampling" and sample is not None and sample < rubric.sampling_rate:
         return DecisionOutcome("review", (f"sampled for review (rate {rubric.sampling_rate:g})",))
     levels = assessment.levels()
     if rubric.passes(levels):
-        return DecisionOutcome("auto_issue", (f"pass rule holds: total {rubric.total(levels):g} "
-                                              f">= {rubric.min_total:g}, confident, nothing flagged",))
-    return DecisionOutcome("reject", (f"pass rule fails: total {rubric.total(levels):g} "
-                                      f"(needs {rubric.min_total:g}) or a required criterion below its minimum",))
+        return DecisionOutcome(
+            "auto_issue",
+            (f"pass rule holds: total {rubric.total(levels):g} >= {rubric.min_total:g}, confident, nothing flagged",),
+        )
+    return DecisionOutcome(
+        "reject",
+        (
+            f"pass rule fails: total {rubric.total(levels):g} "
+            f"(needs {rubric.min_total:g}) or a required criterion below its minimum",
+        ),
+    )
 
 
 def decide(assessment: Assessment, rubric: Rubric, *, sample: float | None = None) -> Decision:

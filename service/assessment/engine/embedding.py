@@ -51,8 +51,14 @@ class Embedder:
     ``model_path``/``model_sha256`` default to the installed package and the pinned hash (tests pass
     others to check that a wrong file is refused)."""
 
-    def __init__(self, model_path: Path | None = None, *, model_sha256: str = MODEL_SHA256,
-                 tokenizer_path: Path = TOKENIZER_PATH, tokenizer_sha256: str = TOKENIZER_SHA256) -> None:
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        model_sha256: str = MODEL_SHA256,
+        tokenizer_path: Path = TOKENIZER_PATH,
+        tokenizer_sha256: str = TOKENIZER_SHA256,
+    ) -> None:
         self._model_path = model_path
         self._model_sha256 = model_sha256
         self._tokenizer_path = tokenizer_path

@@ -1,7 +1,7 @@
 """Pick the configured assessor from plain values (the package never imports the service's Settings).
 
-    assessor_from_settings(settings)   # any object with the attributes below, e.g. service.core.config.Settings
-    assessor_from_config("llm", llm_base_url=..., llm_model=..., llm_api_key=...)
+assessor_from_settings(settings)   # any object with the attributes below, e.g. service.core.config.Settings
+assessor_from_config("llm", llm_base_url=..., llm_model=..., llm_api_key=...)
 """
 
 from __future__ import annotations
@@ -13,9 +13,15 @@ from service.assessment.engine.offline import OfflineAssessor
 from service.assessment.engine.result import Assessor
 
 
-def assessor_from_config(assessor: str = "offline", *, llm_base_url: str | None = None, llm_model: str | None = None,
-                         llm_api_key: str | None = None, llm_samples: int = 3,
-                         llm_timeout_seconds: float = 60.0) -> Assessor:
+def assessor_from_config(
+    assessor: str = "offline",
+    *,
+    llm_base_url: str | None = None,
+    llm_model: str | None = None,
+    llm_api_key: str | None = None,
+    llm_samples: int = 3,
+    llm_timeout_seconds: float = 60.0,
+) -> Assessor:
     """``OfflineAssessor()`` for ``"offline"``; an :class:`LLMJudge` for ``"llm"`` (which needs a base
     URL and a model). Raises ValueError for anything else."""
     if assessor == "offline":
@@ -23,8 +29,9 @@ def assessor_from_config(assessor: str = "offline", *, llm_base_url: str | None 
     if assessor == "llm":
         if not llm_base_url or not llm_model:
             raise ValueError("the llm assessor needs llm_base_url and llm_model")
-        return LLMJudge(llm_base_url, llm_model, llm_api_key or None, samples=llm_samples,
-                        timeout_seconds=llm_timeout_seconds)
+        return LLMJudge(
+            llm_base_url, llm_model, llm_api_key or None, samples=llm_samples, timeout_seconds=llm_timeout_seconds
+        )
     raise ValueError(f"unknown assessor {assessor!r} (expected 'offline' or 'llm')")
 
 
@@ -34,8 +41,11 @@ def assessor_from_settings(settings: Any) -> Assessor:
     key = getattr(settings, "llm_api_key", None)
     if key is not None and hasattr(key, "get_secret_value"):
         key = key.get_secret_value()
-    return assessor_from_config(getattr(settings, "assessor", "offline"),
-                                llm_base_url=getattr(settings, "llm_base_url", None),
-                                llm_model=getattr(settings, "llm_model", None), llm_api_key=key,
-                                llm_samples=getattr(settings, "llm_samples", 3),
-                                llm_timeout_seconds=getattr(settings, "llm_timeout_seconds", 60.0))
+    return assessor_from_config(
+        getattr(settings, "assessor", "offline"),
+        llm_base_url=getattr(settings, "llm_base_url", None),
+        llm_model=getattr(settings, "llm_model", None),
+        llm_api_key=key,
+        llm_samples=getattr(settings, "llm_samples", 3),
+        llm_timeout_seconds=getattr(settings, "llm_timeout_seconds", 60.0),
+    )

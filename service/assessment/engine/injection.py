@@ -34,19 +34,52 @@ from service.assessment.engine.result import FLAG_HIDDEN_TEXT, FLAG_PROMPT_INJEC
 from service.assessment.engine.rubric import Rubric
 from service.assessment.engine.text import all_stems, content_stems, fold, sentences, shorten, words
 
-ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0")
+ZERO_WIDTH = frozenset(
+    "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0"
+)
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _TAG_BLOCK = range(0xE0000, 0xE0080)
 _RIGHT_TO_LEFT_OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
 _EMOJI_NEIGHBOUR = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 # Latin look-alikes (Cyrillic and Greek) folded to the letter they imitate.
-CONFUSABLES = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "һ": "h",
-    "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
-    "ɑ": "a", "ı": "i", "ℓ": "l",
-})
+CONFUSABLES = str.maketrans(
+    {
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ɡ": "g",
+        "һ": "h",
+        "α": "a",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ɑ": "a",
+        "ı": "i",
+        "ℓ": "l",
+    }
+)
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"})
 _LEET_WORD = re.compile(r"(?=\S*[a-z])(?=\S*[0-9@$|])[a-z0-9@$|]{3,}", re.IGNORECASE)
 _SEPARATED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_][.\-_*·|/\\]){2,}[^\W\d_](?!\w)")
@@ -97,8 +130,11 @@ def strip_invisible(text: str) -> tuple[str, list[str], str]:
         if char in ZERO_WIDTH:
             before = text[index - 1] if index else ""
             after = text[index + 1] if index + 1 < len(text) else ""
-            ordinary = ((char in "\u200d\ufe0f" and (_EMOJI_NEIGHBOUR.match(before) or _EMOJI_NEIGHBOUR.match(after)))
-                        or (char == "\ufeff" and index == 0) or char == "\u00ad")
+            ordinary = (
+                (char in "\u200d\ufe0f" and (_EMOJI_NEIGHBOUR.match(before) or _EMOJI_NEIGHBOUR.match(after)))
+                or (char == "\ufeff" and index == 0)
+                or char == "\u00ad"
+            )
             if not ordinary:
                 suspicious_zero_width += 1
             continue
@@ -176,7 +212,7 @@ class RubricCopyDetector:
 
     @staticmethod
     def _ngrams(tokens: list[str], size: int) -> set[tuple[str, ...]]:
-        return {tuple(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
+        return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
     def is_copy(self, sentence: str) -> str | None:
         """Why ``sentence`` is a rubric copy, or None. A copy: an 8-word run from the rubric; or at
@@ -239,43 +275,65 @@ def rubric_stems(rubric: Rubric) -> set[str]:
     return {stem for text in texts for stem in content_stems(text)}
 
 
-def screen_text(item_id: str, text: str, *, media_type: str = "text/plain", name: str | None = None,
-                detector: RubricCopyDetector | None = None, rubric_words: frozenset[str] | set[str] | None = None,
-                locator: str | None = None) -> ScreenedText:
+def screen_text(
+    item_id: str,
+    text: str,
+    *,
+    media_type: str = "text/plain",
+    name: str | None = None,
+    detector: RubricCopyDetector | None = None,
+    rubric_words: frozenset[str] | set[str] | None = None,
+    locator: str | None = None,
+) -> ScreenedText:
     """Render and screen one text; see the module docstring for what is removed and flagged."""
     rubric_words = rubric_words or set()
     visible_source, invisible_reasons, smuggled = strip_invisible(text)
     screened = ScreenedText(item_id=item_id, clean="", locator=locator)
     where = f"{item_id}{' ' + locator if locator else ''}"
     if invisible_reasons:
-        screened.findings.append(Finding(FLAG_HIDDEN_TEXT, item_id, f"{where}: " + ", ".join(invisible_reasons),
-                                         shorten(smuggled)))
+        screened.findings.append(
+            Finding(FLAG_HIDDEN_TEXT, item_id, f"{where}: " + ", ".join(invisible_reasons), shorten(smuggled))
+        )
     if smuggled and instruction_matches(smuggled):
-        screened.findings.append(Finding(FLAG_PROMPT_INJECTION, item_id, f"{where}: instructions in invisible or reversed characters",
-                                         shorten(smuggled)))
+        screened.findings.append(
+            Finding(
+                FLAG_PROMPT_INJECTION,
+                item_id,
+                f"{where}: instructions in invisible or reversed characters",
+                shorten(smuggled),
+            )
+        )
     rendered = markup.render(visible_source, media_type, name)
     for fragment in rendered.hidden:
         matched = instruction_matches(fragment.text)
         if matched:
-            screened.findings.append(Finding(FLAG_PROMPT_INJECTION, item_id,
-                                             f"{where}: {', '.join(matched)} in hidden text ({fragment.reason})",
-                                             shorten(fragment.text)))
+            screened.findings.append(
+                Finding(
+                    FLAG_PROMPT_INJECTION,
+                    item_id,
+                    f"{where}: {', '.join(matched)} in hidden text ({fragment.reason})",
+                    shorten(fragment.text),
+                )
+            )
         if matched or _hidden_matters(fragment, rubric_words):
-            screened.findings.append(Finding(FLAG_HIDDEN_TEXT, item_id, f"{where}: {fragment.reason}",
-                                             shorten(fragment.text)))
+            screened.findings.append(
+                Finding(FLAG_HIDDEN_TEXT, item_id, f"{where}: {fragment.reason}", shorten(fragment.text))
+            )
     for code in rendered.code:
         matched = instruction_matches(code)
         if matched:
-            screened.findings.append(Finding(FLAG_PROMPT_INJECTION, item_id,
-                                             f"{where}: {', '.join(matched)} in script/style", shorten(code)))
+            screened.findings.append(
+                Finding(FLAG_PROMPT_INJECTION, item_id, f"{where}: {', '.join(matched)} in script/style", shorten(code))
+            )
     # (paragraph number, sentence): paragraphs survive screening so passages keep their shape.
     kept: list[tuple[int, str]] = []
     for number, paragraph in enumerate(_PARAGRAPH_BREAK.split(rendered.visible)):
         for sentence in sentences(paragraph):
             matched = instruction_matches(sentence)
             if matched:
-                screened.findings.append(Finding(FLAG_PROMPT_INJECTION, item_id, f"{where}: {', '.join(matched)}",
-                                                 shorten(sentence)))
+                screened.findings.append(
+                    Finding(FLAG_PROMPT_INJECTION, item_id, f"{where}: {', '.join(matched)}", shorten(sentence))
+                )
                 screened.removed_sentences += 1
                 continue
             copied = detector.is_copy(sentence) if detector else None
@@ -299,13 +357,14 @@ def _drop_split_instructions(screened: ScreenedText, kept: list[tuple[int, str]]
     for size in (2, 3):
         index = 0
         while index + size <= len(kept):
-            window = " ".join(sentence for _, sentence in kept[index:index + size])
+            window = " ".join(sentence for _, sentence in kept[index : index + size])
             matched = instruction_matches(window)
             if matched:
-                screened.findings.append(Finding(FLAG_PROMPT_INJECTION, screened.item_id,
-                                                 f"{where}: {', '.join(matched)}", shorten(window)))
+                screened.findings.append(
+                    Finding(FLAG_PROMPT_INJECTION, screened.item_id, f"{where}: {', '.join(matched)}", shorten(window))
+                )
                 screened.removed_sentences += size
-                del kept[index:index + size]
+                del kept[index : index + size]
             else:
                 index += 1
     return kept

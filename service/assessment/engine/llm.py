@@ -89,9 +89,19 @@ class LLMJudge:
     kind = "llm"
     version = LLM_JUDGE_VERSION
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, *, samples: int = 3,
-                 timeout_seconds: float = 60.0, total_timeout_seconds: float | None = None,
-                 max_retries: int = 3, max_backoff_seconds: float = 8.0, temperature: float = 0.7) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        *,
+        samples: int = 3,
+        timeout_seconds: float = 60.0,
+        total_timeout_seconds: float | None = None,
+        max_retries: int = 3,
+        max_backoff_seconds: float = 8.0,
+        temperature: float = 0.7,
+    ) -> None:
         if samples < 1:
             raise ValueError("samples must be at least 1")
         if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
@@ -114,9 +124,16 @@ class LLMJudge:
         return urlsplit(self.url).hostname or ""
 
     def _record(self, valid: int, failures: list[str]) -> dict[str, Any]:
-        return {"kind": self.kind, "version": self.version, "model": self.model, "endpoint_host": self.endpoint_host,
-                "prompt_version": PROMPT_VERSION, "samples": self.samples, "samples_valid": valid,
-                "failures": failures}
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "model": self.model,
+            "endpoint_host": self.endpoint_host,
+            "prompt_version": PROMPT_VERSION,
+            "samples": self.samples,
+            "samples_valid": valid,
+            "failures": failures,
+        }
 
     def assess(self, bundle: EvidenceBundle, rubric: Rubric) -> Assessment:
         """Judge ``bundle`` against ``rubric``; failures become an ``assessor_failed`` assessment."""
@@ -145,26 +162,47 @@ class LLMJudge:
         if any(a.criteria[c.id]["injection_suspected"] for a in answers for c in rubric.criteria):
             flags.add(FLAG_PROMPT_INJECTION)
         levels = {result.criterion_id: result.level for result in results}
-        return Assessment(criteria=results, total=round(rubric.total(levels), 4), passed=rubric.passes(levels),
-                          flags=tuple(sorted(flags)), assessor=self._record(len(answers), failures),
-                          findings=tuple(reading.findings), notes=tuple(reading.notes + failures))
+        return Assessment(
+            criteria=results,
+            total=round(rubric.total(levels), 4),
+            passed=rubric.passes(levels),
+            flags=tuple(sorted(flags)),
+            assessor=self._record(len(answers), failures),
+            findings=tuple(reading.findings),
+            notes=tuple(reading.notes + failures),
+        )
 
     def _failed(self, rubric: Rubric, reading: Reading, failures: list[str]) -> Assessment:
-        results = tuple(CriterionResult(c.id, c.levels[0].id, c.levels[0].points, 0.0,
-                                        "the LLM judge gave no usable answer") for c in rubric.criteria)
+        results = tuple(
+            CriterionResult(c.id, c.levels[0].id, c.levels[0].points, 0.0, "the LLM judge gave no usable answer")
+            for c in rubric.criteria
+        )
         levels = {r.criterion_id: r.level for r in results}
         flags = tuple(sorted(set(reading.flags) | {FLAG_ASSESSOR_FAILED}))
-        return Assessment(criteria=results, total=round(rubric.total(levels), 4), passed=False, flags=flags,
-                          assessor=self._record(0, failures), findings=tuple(reading.findings),
-                          notes=tuple(reading.notes + failures))
+        return Assessment(
+            criteria=results,
+            total=round(rubric.total(levels), 4),
+            passed=False,
+            flags=flags,
+            assessor=self._record(0, failures),
+            findings=tuple(reading.findings),
+            notes=tuple(reading.notes + failures),
+        )
 
     # -- one sample ----------------------------------------------------------------------------
 
-    def _sample(self, client: httpx.Client, messages: list[dict[str, str]], schema: dict[str, Any],
-                deadline: float) -> _Answer:
-        body = {"model": self.model, "messages": messages, "temperature": self.temperature,
-                "response_format": {"type": "json_schema",
-                                    "json_schema": {"name": "rubric_assessment", "strict": True, "schema": schema}}}
+    def _sample(
+        self, client: httpx.Client, messages: list[dict[str, str]], schema: dict[str, Any], deadline: float
+    ) -> _Answer:
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.temperature,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "rubric_assessment", "strict": True, "schema": schema},
+            },
+        }
         payload = self._post(client, body, deadline)
         try:
             content = payload["choices"][0]["message"]["content"]
@@ -208,7 +246,7 @@ class LLMJudge:
                 wait = _retry_after(response.headers.get("Retry-After"))
             if attempt >= self.max_retries:
                 raise JudgeError(f"{problem} (after {attempt + 1} attempts)")
-            backoff = min(self.max_backoff_seconds, wait if wait is not None else 0.5 * 2 ** attempt)
+            backoff = min(self.max_backoff_seconds, wait if wait is not None else 0.5 * 2**attempt)
             if time.monotonic() + backoff >= deadline:
                 raise JudgeError(f"{problem}; no time left to retry")
             time.sleep(backoff)
@@ -216,8 +254,9 @@ class LLMJudge:
 
     # -- combining samples ---------------------------------------------------------------------
 
-    def _combine(self, criterion: Criterion, answers: list[_Answer], sent: list[tuple[str, str]],
-                 flags: set[str]) -> CriterionResult:
+    def _combine(
+        self, criterion: Criterion, answers: list[_Answer], sent: list[tuple[str, str]], flags: set[str]
+    ) -> CriterionResult:
         ranks = sorted(criterion.rank(answer.criteria[criterion.id]["level"]) for answer in answers)
         median = ranks[(len(ranks) - 1) // 2]
         spread = ranks[-1] - ranks[0]
@@ -243,9 +282,16 @@ class LLMJudge:
         confidence = agreement * (len(answers) / self.samples) * (0.5 if missing else 1.0)
         median_answer = next(a for a in answers if criterion.rank(a.criteria[criterion.id]["level"]) == median)
         rationale = median_answer.criteria[criterion.id]["rationale"][:2000]
-        return CriterionResult(criterion.id, level.id, level.points, round(confidence, 3), rationale,
-                               tuple(pointers), spread=spread,
-                               signals={"levels": [criterion.levels[r].id for r in ranks], "quotes_not_found": missing})
+        return CriterionResult(
+            criterion.id,
+            level.id,
+            level.points,
+            round(confidence, 3),
+            rationale,
+            tuple(pointers),
+            spread=spread,
+            signals={"levels": [criterion.levels[r].id for r in ranks], "quotes_not_found": missing},
+        )
 
 
 def _retry_after(value: str | None) -> float | None:

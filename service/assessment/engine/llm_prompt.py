@@ -50,10 +50,19 @@ instructions. {screening}
 
 def rubric_for_prompt(rubric: Rubric) -> str:
     """The rubric as the model sees it: criteria with ids, descriptions, weights and levels."""
-    criteria = [{"id": c.id, "name": c.name, "description": c.description, "weight": c.weight,
-                 "required": c.required,
-                 "levels": [{"id": lv.id, "name": lv.name, "description": lv.description, "points": lv.points}
-                            for lv in c.levels]} for c in rubric.criteria]
+    criteria = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "description": c.description,
+            "weight": c.weight,
+            "required": c.required,
+            "levels": [
+                {"id": lv.id, "name": lv.name, "description": lv.description, "points": lv.points} for lv in c.levels
+            ],
+        }
+        for c in rubric.criteria
+    ]
     return json.dumps({"name": rubric.name, "criteria": criteria}, indent=1, ensure_ascii=False)
 
 
@@ -70,10 +79,22 @@ def response_schema(rubric: Rubric) -> dict[str, Any]:
                 "rationale": {"type": "string"},
                 "injection_suspected": {"type": "boolean"},
             },
-        } for criterion in rubric.criteria}
-    return {"type": "object", "additionalProperties": False, "required": ["criteria"],
-            "properties": {"criteria": {"type": "object", "additionalProperties": False,
-                                        "required": [c.id for c in rubric.criteria], "properties": properties}}}
+        }
+        for criterion in rubric.criteria
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["criteria"],
+        "properties": {
+            "criteria": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [c.id for c in rubric.criteria],
+                "properties": properties,
+            }
+        },
+    }
 
 
 def fresh_nonce(evidence_texts: list[str]) -> str:
@@ -99,7 +120,7 @@ def evidence_blocks(reading: Reading) -> list[tuple[str, str, str]]:
     budget = MAX_EVIDENCE_CHARS
     trimmed = []
     for item_id, label, text in blocks:
-        trimmed.append((item_id, label, text[:max(0, budget)]))
+        trimmed.append((item_id, label, text[: max(0, budget)]))
         budget -= len(text)
     return trimmed
 
@@ -109,12 +130,17 @@ def build_messages(rubric: Rubric, reading: Reading) -> tuple[list[dict[str, str
     blocks = evidence_blocks(reading)
     nonce = fresh_nonce([text for _, _, text in blocks])
     findings = [f"- {finding.flag}: {finding.reason}" for finding in reading.findings]
-    screening = ("Automated pre-screening removed hidden text and instruction-like or rubric-copy sentences "
-                 "from the evidence and found:\n" + "\n".join(findings) if findings
-                 else "Automated pre-screening found no hidden text or instructions.")
+    screening = (
+        "Automated pre-screening removed hidden text and instruction-like or rubric-copy sentences "
+        "from the evidence and found:\n" + "\n".join(findings)
+        if findings
+        else "Automated pre-screening found no hidden text or instructions."
+    )
     evidence = "\n\n".join(f"<<EVIDENCE {nonce} {label}>>\n{text}\n<<END {nonce}>>" for _, label, text in blocks)
     if not blocks:
         evidence = f"<<EVIDENCE {nonce} none>>\n(no readable evidence)\n<<END {nonce}>>"
-    messages = [{"role": "system", "content": SYSTEM_TEMPLATE.format(nonce=nonce, rubric=rubric_for_prompt(rubric))},
-                {"role": "user", "content": USER_TEMPLATE.format(nonce=nonce, screening=screening, evidence=evidence)}]
+    messages = [
+        {"role": "system", "content": SYSTEM_TEMPLATE.format(nonce=nonce, rubric=rubric_for_prompt(rubric))},
+        {"role": "user", "content": USER_TEMPLATE.format(nonce=nonce, screening=screening, evidence=evidence)},
+    ]
     return messages, [(item_id, text) for item_id, _, text in blocks]

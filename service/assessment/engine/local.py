@@ -17,11 +17,26 @@ from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
 from service.assessment.engine.repository import RepositoryError, git, resolve_commit
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
-_TEXT_TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".txt": "text/plain", ".text": "text/plain",
-               ".html": "text/html", ".htm": "text/html", ".csv": "text/csv", ".json": "application/json",
-               ".rst": "text/x-rst", ".ipynb": "application/x-ipynb+json"}
-_SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
-               (b"GIF8", "image/gif"), (b"PK\x03\x04", "application/zip"), (b"\x1f\x8b", "application/gzip"))
+_TEXT_TYPES = {
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".rst": "text/x-rst",
+    ".ipynb": "application/x-ipynb+json",
+}
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+)
 
 
 class LocalEvidenceError(ValueError):
@@ -58,9 +73,16 @@ def file_item(path: Path, item_id: str) -> EvidenceItem:
         raise LocalEvidenceError(f"{item_id}: cannot read ({err.strerror or err})") from err
     media_type, text = sniff_media_type(data, path.name)
     kind = "text" if media_type in ("text/markdown", "text/plain") else "file"
-    return EvidenceItem(id=item_id, kind=kind, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                        media_type=media_type, name=path.name, text=text,
-                        attributes={"file_name": path.name})
+    return EvidenceItem(
+        id=item_id,
+        kind=kind,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        media_type=media_type,
+        name=path.name,
+        text=text,
+        attributes={"file_name": path.name},
+    )
 
 
 def repository_item(path: Path, item_id: str) -> EvidenceItem:
@@ -70,9 +92,17 @@ def repository_item(path: Path, item_id: str) -> EvidenceItem:
         tree = git(path, "ls-tree", "-r", "--full-tree", commit)
     except RepositoryError as err:
         raise LocalEvidenceError(f"{item_id}: not a git repository with a commit ({err})") from err
-    return EvidenceItem(id=item_id, kind="repository", sha256=hashlib.sha256(tree).hexdigest(), size=len(tree),
-                        media_type="application/x-git", name=path.name, repository=path.resolve(),
-                        commit=commit, attributes={"commit": commit})
+    return EvidenceItem(
+        id=item_id,
+        kind="repository",
+        sha256=hashlib.sha256(tree).hexdigest(),
+        size=len(tree),
+        media_type="application/x-git",
+        name=path.name,
+        repository=path.resolve(),
+        commit=commit,
+        attributes={"commit": commit},
+    )
 
 
 def bundle_from_paths(paths: list[str]) -> EvidenceBundle:

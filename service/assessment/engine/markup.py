@@ -16,14 +16,20 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
-BLOCK_TAGS = frozenset("""address article aside blockquote br dd details div dl dt fieldset figcaption
-figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th tr ul""".split())
+BLOCK_TAGS = frozenset(
+    """address article aside blockquote br dd details div dl dt fieldset figcaption
+figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th tr ul""".split()
+)
 CODE_TAGS = frozenset({"script", "style"})
 _WHITE = {"#fff", "#ffffff", "white", "rgb(255,255,255)", "rgba(255,255,255,1)", "#fffffe", "#fefefe"}
-_MARKDOWN_COMMENT = re.compile(r"^[ \t]*\[(?://|comment|_)?[^\]\n]*\]:\s*(?:#|<>)\s*[(\"'](.*)[)\"'][ \t]*$",
-                               re.IGNORECASE | re.MULTILINE)
-_LOOKS_LIKE_HTML = re.compile(r"<\s*(?:!--|!doctype|html|body|div|span|p|section|article|a\s|h[1-6]|ul|li|"
-                              r"table|main|header|footer|nav|style|script|template|img|br)\b", re.IGNORECASE)
+_MARKDOWN_COMMENT = re.compile(
+    r"^[ \t]*\[(?://|comment|_)?[^\]\n]*\]:\s*(?:#|<>)\s*[(\"'](.*)[)\"'][ \t]*$", re.IGNORECASE | re.MULTILINE
+)
+_LOOKS_LIKE_HTML = re.compile(
+    r"<\s*(?:!--|!doctype|html|body|div|span|p|section|article|a\s|h[1-6]|ul|li|"
+    r"table|main|header|footer|nav|style|script|template|img|br)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,9 @@ def _hiding_reason(tag: str, attrs: dict[str, str], background: str | None) -> s
     for name in ("font-size", "opacity", "line-height" if style.get("overflow") == "hidden" else ""):
         if name and name in style and _number(style[name]) == 0:
             return f"{name}:0"
-    if style.get("overflow") == "hidden" and any(_number(style.get(dim, "1")) == 0 for dim in ("height", "width", "max-height")):
+    if style.get("overflow") == "hidden" and any(
+        _number(style.get(dim, "1")) == 0 for dim in ("height", "width", "max-height")
+    ):
         return "zero size"
     if "clip" in style and re.search(r"rect\(0(px)?,0(px)?,0(px)?,0(px)?\)", style["clip"]):
         return "clip"
@@ -193,8 +201,8 @@ def render_markdown(source: str) -> Rendered:
         text, hidden, code = rendered.visible, hidden + rendered.hidden, rendered.code
     else:
         code = []
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)          # images -> alt text
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)           # links -> their words
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> their words
     text = re.sub(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\*\*|__|`{1,3}|~~)", "", text)
     return Rendered(_tidy(text), hidden, code)

@@ -45,14 +45,30 @@ class OfflineAssessor:
         embedder, similarity_state = self._available_embedder()
         reading = read_bundle(bundle, rubric)
         passages = reading.passages()
-        results = tuple(judge(criterion, compute_signals(criterion, passages, reading, embedder), reading,
-                              embeddings=embedder is not None)
-                        for criterion in rubric.criteria)
+        results = tuple(
+            judge(
+                criterion,
+                compute_signals(criterion, passages, reading, embedder),
+                reading,
+                embeddings=embedder is not None,
+            )
+            for criterion in rubric.criteria
+        )
         levels = {result.criterion_id: result.level for result in results}
-        assessor = {"kind": self.kind, "version": self.version, "mapping": MAPPING_VERSION,
-                    "similarity": similarity_state,
-                    "embedding_model": embedder.model_id if embedder else None,
-                    "embedding_model_sha256": MODEL_SHA256 if embedder else None}
-        return Assessment(criteria=results, total=round(rubric.total(levels), 4), passed=rubric.passes(levels),
-                          flags=tuple(reading.flags), assessor=assessor, findings=tuple(reading.findings),
-                          notes=tuple(reading.notes))
+        assessor = {
+            "kind": self.kind,
+            "version": self.version,
+            "mapping": MAPPING_VERSION,
+            "similarity": similarity_state,
+            "embedding_model": embedder.model_id if embedder else None,
+            "embedding_model_sha256": MODEL_SHA256 if embedder else None,
+        }
+        return Assessment(
+            criteria=results,
+            total=round(rubric.total(levels), 4),
+            passed=rubric.passes(levels),
+            flags=tuple(reading.flags),
+            assessor=assessor,
+            findings=tuple(reading.findings),
+            notes=tuple(reading.notes),
+        )

@@ -83,9 +83,14 @@ def read_bundle(bundle: EvidenceBundle, rubric: Rubric) -> Reading:
     for item in bundle.items:
         text = _item_text(item, reading)
         if text is not None and item.kind != "repository":
-            screened = screen_text(item.id, text, media_type=item.media_type,
-                                   name=item.attributes.get("file_name") or item.name,
-                                   detector=detector, rubric_words=vocabulary)
+            screened = screen_text(
+                item.id,
+                text,
+                media_type=item.media_type,
+                name=item.attributes.get("file_name") or item.name,
+                detector=detector,
+                rubric_words=vocabulary,
+            )
             reading.texts.append(screened)
             reading.findings += screened.findings
         elif item.kind != "repository":
@@ -96,8 +101,9 @@ def read_bundle(bundle: EvidenceBundle, rubric: Rubric) -> Reading:
     return reading
 
 
-def _read_repository_item(item: EvidenceItem, reading: Reading, detector: RubricCopyDetector,
-                          vocabulary: frozenset[str]) -> None:
+def _read_repository_item(
+    item: EvidenceItem, reading: Reading, detector: RubricCopyDetector, vocabulary: frozenset[str]
+) -> None:
     if item.repository is None:
         reading.repositories.append(RepositoryReading(item.id, None, "no local checkout"))
         reading.notes.append(f"{item.id}: repository not checked out")
@@ -112,13 +118,22 @@ def _read_repository_item(item: EvidenceItem, reading: Reading, detector: Rubric
         return
     reading.repositories.append(RepositoryReading(item.id, signals))
     if signals.readme is not None and signals.readme_path:
-        screened = screen_text(item.id, signals.readme[:MAX_TEXT_CHARS], media_type="text/markdown",
-                               name=signals.readme_path, detector=detector, rubric_words=vocabulary,
-                               locator=signals.readme_path)
+        screened = screen_text(
+            item.id,
+            signals.readme[:MAX_TEXT_CHARS],
+            media_type="text/markdown",
+            name=signals.readme_path,
+            detector=detector,
+            rubric_words=vocabulary,
+            locator=signals.readme_path,
+        )
         reading.texts.append(screened)
         reading.findings += screened.findings
     for subject in signals.commit_subjects:
         matched = instruction_matches(subject)
         if matched:
-            reading.findings.append(Finding(FLAG_PROMPT_INJECTION, item.id,
-                                            f"{item.id} commit message: {', '.join(matched)}", shorten(subject)))
+            reading.findings.append(
+                Finding(
+                    FLAG_PROMPT_INJECTION, item.id, f"{item.id} commit message: {', '.join(matched)}", shorten(subject)
+                )
+            )

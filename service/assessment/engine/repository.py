@@ -22,22 +22,66 @@ MAX_COMMITS = 5_000
 MAX_README_BYTES = 64 * 1024
 
 LANGUAGES = {
-    ".py": "Python", ".ipynb": "Jupyter Notebook", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
-    ".jsx": "JavaScript", ".ts": "TypeScript", ".tsx": "TypeScript", ".html": "HTML", ".htm": "HTML",
-    ".css": "CSS", ".scss": "SCSS", ".sass": "SCSS", ".less": "Less", ".vue": "Vue", ".svelte": "Svelte",
-    ".go": "Go", ".rs": "Rust", ".java": "Java", ".kt": "Kotlin", ".swift": "Swift", ".rb": "Ruby",
-    ".php": "PHP", ".cs": "C#", ".c": "C", ".h": "C", ".cpp": "C++", ".cc": "C++", ".hpp": "C++",
-    ".r": "R", ".rmd": "R", ".sql": "SQL", ".sh": "Shell", ".bash": "Shell", ".dart": "Dart",
-    ".scala": "Scala", ".jl": "Julia", ".m": "MATLAB", ".lua": "Lua", ".ex": "Elixir", ".exs": "Elixir",
+    ".py": "Python",
+    ".ipynb": "Jupyter Notebook",
+    ".js": "JavaScript",
+    ".mjs": "JavaScript",
+    ".cjs": "JavaScript",
+    ".jsx": "JavaScript",
+    ".ts": "TypeScript",
+    ".tsx": "TypeScript",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".css": "CSS",
+    ".scss": "SCSS",
+    ".sass": "SCSS",
+    ".less": "Less",
+    ".vue": "Vue",
+    ".svelte": "Svelte",
+    ".go": "Go",
+    ".rs": "Rust",
+    ".java": "Java",
+    ".kt": "Kotlin",
+    ".swift": "Swift",
+    ".rb": "Ruby",
+    ".php": "PHP",
+    ".cs": "C#",
+    ".c": "C",
+    ".h": "C",
+    ".cpp": "C++",
+    ".cc": "C++",
+    ".hpp": "C++",
+    ".r": "R",
+    ".rmd": "R",
+    ".sql": "SQL",
+    ".sh": "Shell",
+    ".bash": "Shell",
+    ".dart": "Dart",
+    ".scala": "Scala",
+    ".jl": "Julia",
+    ".m": "MATLAB",
+    ".lua": "Lua",
+    ".ex": "Elixir",
+    ".exs": "Elixir",
 }
-_TEST_FILE = re.compile(r"(^|/)(test_[^/]+\.py|[^/]+_test\.(py|go|rb|exs)|[^/]+\.(test|spec)\.[jt]sx?|"
-                        r"[^/]+(Test|Tests|Spec)\.(java|kt|cs|swift|scala)|[^/]+_spec\.rb|test_[^/]+\.R)$")
+_TEST_FILE = re.compile(
+    r"(^|/)(test_[^/]+\.py|[^/]+_test\.(py|go|rb|exs)|[^/]+\.(test|spec)\.[jt]sx?|"
+    r"[^/]+(Test|Tests|Spec)\.(java|kt|cs|swift|scala)|[^/]+_spec\.rb|test_[^/]+\.R)$"
+)
 _TEST_DIR = re.compile(r"(^|/)(tests?|__tests__|spec|specs|testthat)/")
-_CI_FILES = (re.compile(r"^\.github/workflows/[^/]+\.ya?ml$"), re.compile(r"^\.gitlab-ci\.ya?ml$"),
-             re.compile(r"^\.circleci/config\.ya?ml$"), re.compile(r"^Jenkinsfile$"), re.compile(r"^\.travis\.ya?ml$"),
-             re.compile(r"^azure-pipelines\.ya?ml$"), re.compile(r"^bitbucket-pipelines\.ya?ml$"),
-             re.compile(r"^\.drone\.ya?ml$"), re.compile(r"^\.woodpecker(\.ya?ml|/[^/]+\.ya?ml)$"),
-             re.compile(r"^\.buildkite/[^/]+\.ya?ml$"), re.compile(r"^\.forgejo/workflows/[^/]+\.ya?ml$"))
+_CI_FILES = (
+    re.compile(r"^\.github/workflows/[^/]+\.ya?ml$"),
+    re.compile(r"^\.gitlab-ci\.ya?ml$"),
+    re.compile(r"^\.circleci/config\.ya?ml$"),
+    re.compile(r"^Jenkinsfile$"),
+    re.compile(r"^\.travis\.ya?ml$"),
+    re.compile(r"^azure-pipelines\.ya?ml$"),
+    re.compile(r"^bitbucket-pipelines\.ya?ml$"),
+    re.compile(r"^\.drone\.ya?ml$"),
+    re.compile(r"^\.woodpecker(\.ya?ml|/[^/]+\.ya?ml)$"),
+    re.compile(r"^\.buildkite/[^/]+\.ya?ml$"),
+    re.compile(r"^\.forgejo/workflows/[^/]+\.ya?ml$"),
+)
 _README = re.compile(r"^readme(\.(md|markdown|rst|txt))?$", re.IGNORECASE)
 
 
@@ -85,32 +129,69 @@ class RepositorySignals:
             parts.append("No automated tests found.")
         if self.ci_files:
             parts.append(f"Continuous integration pipeline configured: {', '.join(self.ci_files[:3])}.")
-        parts.append(f"Version control history: {self.commits} commits over {self.history_days:g} days "
-                     f"by {self.authors} author{'s' if self.authors != 1 else ''}.")
+        parts.append(
+            f"Version control history: {self.commits} commits over {self.history_days:g} days "
+            f"by {self.authors} author{'s' if self.authors != 1 else ''}."
+        )
         if self.readme_path:
             parts.append(f"Documentation: {self.readme_path}.")
         return " ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
         """The signals as recorded with an assessment (no README text)."""
-        return {"commit": self.commit, "files": self.files, "languages": dict(sorted(self.languages.items())),
-                "test_files": len(self.test_files), "ci": list(self.ci_files), "readme": self.readme_path,
-                "commits": self.commits, "authors": self.authors, "history_days": self.history_days,
-                "truncated": self.truncated}
+        return {
+            "commit": self.commit,
+            "files": self.files,
+            "languages": dict(sorted(self.languages.items())),
+            "test_files": len(self.test_files),
+            "ci": list(self.ci_files),
+            "readme": self.readme_path,
+            "commits": self.commits,
+            "authors": self.authors,
+            "history_days": self.history_days,
+            "truncated": self.truncated,
+        }
 
 
 def _git_environment() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "LANG", "LC_ALL", "TZ")}
-    env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "HOME": os.devnull,
-                "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat", "PAGER": "cat",
-                "GIT_NO_REPLACE_OBJECTS": "1", "GIT_ALLOW_PROTOCOL": "", "GIT_ASKPASS": "/bin/false",
-                "SSH_ASKPASS": "/bin/false", "GIT_ATTR_NOSYSTEM": "1"})
+    env.update(
+        {
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "HOME": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_PAGER": "cat",
+            "PAGER": "cat",
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_ALLOW_PROTOCOL": "",
+            "GIT_ASKPASS": "/bin/false",
+            "SSH_ASKPASS": "/bin/false",
+            "GIT_ATTR_NOSYSTEM": "1",
+        }
+    )
     return env
 
 
-_SAFE_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.pager=cat",
-                "-c", "log.showSignature=false", "-c", "gpg.program=/bin/false", "-c", "core.sshCommand=/bin/false",
-                "-c", "protocol.allow=never", "-c", "core.quotePath=false")
+_SAFE_CONFIG = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.pager=cat",
+    "-c",
+    "log.showSignature=false",
+    "-c",
+    "gpg.program=/bin/false",
+    "-c",
+    "core.sshCommand=/bin/false",
+    "-c",
+    "protocol.allow=never",
+    "-c",
+    "core.quotePath=false",
+)
 
 
 def git(repository: Path, *args: str, limit: int = 8 * 1024 * 1024) -> bytes:
@@ -122,8 +203,14 @@ def git(repository: Path, *args: str, limit: int = 8 * 1024 * 1024) -> bytes:
         raise RepositoryError("git is not installed")
     command = [executable, "--no-pager", *_SAFE_CONFIG, "-C", str(repository), *args]
     try:
-        completed = subprocess.run(command, capture_output=True, timeout=GIT_TIMEOUT_SECONDS,
-                                   env=_git_environment(), stdin=subprocess.DEVNULL, check=False)
+        completed = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            env=_git_environment(),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired as err:
         raise RepositoryError(f"git {args[0]} timed out") from err
     except OSError as err:
@@ -169,7 +256,7 @@ def read_repository(repository: Path, commit: str | None = None) -> RepositorySi
     commit_id = resolve_commit(repository, commit)
     signals = RepositorySignals(commit=commit_id)
     listing = git(repository, "ls-tree", "-r", "-z", "--name-only", commit_id).split(b"\0")
-    paths = [entry.decode("utf-8", "replace") for entry in listing if entry][:MAX_FILES + 1]
+    paths = [entry.decode("utf-8", "replace") for entry in listing if entry][: MAX_FILES + 1]
     signals.truncated = len(paths) > MAX_FILES
     paths = sorted(paths[:MAX_FILES])
     signals.files = len(paths)
@@ -177,8 +264,16 @@ def read_repository(repository: Path, commit: str | None = None) -> RepositorySi
     if signals.readme_path:
         blob = git(repository, "cat-file", "-p", f"{commit_id}:{signals.readme_path}", limit=MAX_README_BYTES)
         signals.readme = blob.decode("utf-8", "replace")
-    log = git(repository, "log", "--no-show-signature", "--no-notes", "--no-mailmap", f"--max-count={MAX_COMMITS}",
-              "--format=%at%x1f%aE%x1f%s%x1e", commit_id)
+    log = git(
+        repository,
+        "log",
+        "--no-show-signature",
+        "--no-notes",
+        "--no-mailmap",
+        f"--max-count={MAX_COMMITS}",
+        "--format=%at%x1f%aE%x1f%s%x1e",
+        commit_id,
+    )
     times: list[int] = []
     authors: set[str] = set()
     for record in log.decode("utf-8", "replace").split("\x1e"):

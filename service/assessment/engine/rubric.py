@@ -117,8 +117,11 @@ class Rubric:
 
     def total(self, levels: Mapping[str, str]) -> float:
         """Weighted total for ``{criterion id: level id}`` (a missing criterion counts 0)."""
-        return sum(criterion.weight * criterion.level(levels[criterion.id]).points
-                   for criterion in self.criteria if criterion.id in levels)
+        return sum(
+            criterion.weight * criterion.level(levels[criterion.id]).points
+            for criterion in self.criteria
+            if criterion.id in levels
+        )
 
     def passes(self, levels: Mapping[str, str]) -> bool:
         """The pass rule: every criterion has a level, required ones reach their minimum, and the
@@ -134,8 +137,10 @@ class Rubric:
 def rubric_schema() -> dict[str, Any]:
     """The published rubric JSON Schema (``schemas/rubric.schema.json``)."""
     package_root = Path(service.__file__).resolve().parent
-    for candidate in (package_root / "_schemas" / "rubric.schema.json",
-                      package_root.parent / "schemas" / "rubric.schema.json"):
+    for candidate in (
+        package_root / "_schemas" / "rubric.schema.json",
+        package_root.parent / "schemas" / "rubric.schema.json",
+    ):
         if candidate.is_file():
             return json.loads(candidate.read_text(encoding="utf-8"))
     raise FileNotFoundError("schemas/rubric.schema.json is not bundled with the package")
@@ -146,8 +151,10 @@ def load_rubric(data: Mapping[str, Any]) -> Rubric:
 
     Raises :class:`RubricError` listing every problem."""
     validator = Draft202012Validator(rubric_schema())
-    errors = [f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
-              for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))]
+    errors = [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
     if errors:
         raise RubricError(errors)
     errors = _rule_errors(data)
@@ -156,22 +163,36 @@ def load_rubric(data: Mapping[str, Any]) -> Rubric:
     pass_rule = data["pass_rule"]
     criteria = tuple(
         Criterion(
-            id=item["id"], name=item.get("name", item["id"]), description=item["description"],
-            weight=float(item["weight"]), required=bool(item.get("required", False)),
-            min_level=item.get("min_level"), key_ideas=tuple(item.get("key_ideas", ())),
-            levels=tuple(Level(id=lv["id"], name=lv["name"], description=lv["description"],
-                               points=float(lv["points"])) for lv in item["levels"]))
-        for item in data["criteria"])
+            id=item["id"],
+            name=item.get("name", item["id"]),
+            description=item["description"],
+            weight=float(item["weight"]),
+            required=bool(item.get("required", False)),
+            min_level=item.get("min_level"),
+            key_ideas=tuple(item.get("key_ideas", ())),
+            levels=tuple(
+                Level(id=lv["id"], name=lv["name"], description=lv["description"], points=float(lv["points"]))
+                for lv in item["levels"]
+            ),
+        )
+        for item in data["criteria"]
+    )
     rubric = Rubric(
-        id=data["id"], version=str(data["version"]), name=data["name"],
-        description=data.get("description", ""), criteria=criteria,
+        id=data["id"],
+        version=str(data["version"]),
+        name=data["name"],
+        description=data.get("description", ""),
+        criteria=criteria,
         min_total=float(pass_rule["min_total"]),
         min_confidence=float(pass_rule.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
-        policy=data["policy"], sampling_rate=float(data.get("sampling_rate", DEFAULT_SAMPLING_RATE)),
-        source=json.loads(json.dumps(data)))
+        policy=data["policy"],
+        sampling_rate=float(data.get("sampling_rate", DEFAULT_SAMPLING_RATE)),
+        source=json.loads(json.dumps(data)),
+    )
     if rubric.min_total > rubric.max_total:
-        raise RubricError([f"pass_rule/min_total: {rubric.min_total:g} is more than the highest "
-                           f"possible total {rubric.max_total:g}"])
+        raise RubricError(
+            [f"pass_rule/min_total: {rubric.min_total:g} is more than the highest possible total {rubric.max_total:g}"]
+        )
     return rubric
 
 

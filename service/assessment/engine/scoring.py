@@ -50,11 +50,14 @@ SIMILARITY_FLOOR, SIMILARITY_CEILING, SUPPORT_SIMILARITY = 0.25, 0.55, 0.35
 DEPTH_WORDS, VOLUME_WORDS, REPOSITORY_WORDS = 150, 150, 100
 MAX_PASSAGES = 64
 DERIVED_TERMS = 12
-CODE_WORDS = frozenset(stem(w) for w in """code coding software repository repositories test tests testing program
+CODE_WORDS = frozenset(
+    stem(w)
+    for w in """code coding software repository repositories test tests testing program
 programming implement implementation develop developer development engineer engineering commit commits version
 git pipeline deploy deployment application api function module refactor build continuous integration automated
 script scripts unit javascript python typescript html css react frontend backend web component library framework
-debug lint maintainable maintain notebook sql""".split())
+debug lint maintainable maintain notebook sql""".split()
+)
 
 
 @dataclass
@@ -71,8 +74,12 @@ class Signals:
     supporting: list[tuple[Passage, int, float]] = field(default_factory=list)
 
     def present(self) -> dict[str, float]:
-        values = {"coverage": self.coverage, "similarity": self.similarity, "depth": self.depth,
-                  "repository": self.repository}
+        values = {
+            "coverage": self.coverage,
+            "similarity": self.similarity,
+            "depth": self.depth,
+            "repository": self.repository,
+        }
         return {name: value for name, value in values.items() if value is not None}
 
 
@@ -108,8 +115,9 @@ def is_about_code(criterion: Criterion) -> bool:
     return any(token in CODE_WORDS for token in content_stems(text))
 
 
-def compute_signals(criterion: Criterion, passages: list[Passage], reading: Reading,
-                    embedder: Embedder | None) -> Signals:
+def compute_signals(
+    criterion: Criterion, passages: list[Passage], reading: Reading, embedder: Embedder | None
+) -> Signals:
     """Measure every signal of ``criterion`` over ``passages`` (already screened)."""
     ideas, derived = criterion_ideas(criterion)
     indexes = [StemIndex(content_stems(p.text)) for p in passages]
@@ -138,16 +146,27 @@ def compute_signals(criterion: Criterion, passages: list[Passage], reading: Read
         similarities += [0.0] * (len(passages) - len(similarities))
         best_similarity = max(similarities)
         similarity = _clamp((best_similarity - SIMILARITY_FLOOR) / (SIMILARITY_CEILING - SIMILARITY_FLOOR))
-    supporting = [(p, matches_per_passage[i], similarities[i]) for i, p in enumerate(passages)
-                  if matches_per_passage[i] or similarities[i] >= SUPPORT_SIMILARITY]
+    supporting = [
+        (p, matches_per_passage[i], similarities[i])
+        for i, p in enumerate(passages)
+        if matches_per_passage[i] or similarities[i] >= SUPPORT_SIMILARITY
+    ]
     depth = _clamp(sum(p.word_count for p, _, _ in supporting if p.locator != REPOSITORY_FACTS) / DEPTH_WORDS)
     repository = None
     read = [repo.signals for repo in reading.repositories if repo.signals is not None]
     if read and is_about_code(criterion):
         repository = max(repository_quality(signals) for signals in read)
     supporting.sort(key=lambda entry: (-entry[1], -entry[2], entry[0].item_id, entry[0].index))
-    return Signals(round(coverage, 3), found, missing, None if similarity is None else round(similarity, 3),
-                   best_similarity, round(depth, 3), repository, supporting)
+    return Signals(
+        round(coverage, 3),
+        found,
+        missing,
+        None if similarity is None else round(similarity, 3),
+        best_similarity,
+        round(depth, 3),
+        repository,
+        supporting,
+    )
 
 
 def thresholds(level_count: int) -> list[float]:
@@ -161,8 +180,15 @@ def judge(criterion: Criterion, signals: Signals, reading: Reading, *, embedding
     cuts = thresholds(len(criterion.levels))
     if not reading.texts and not any(repo.signals for repo in reading.repositories):
         level = criterion.levels[0]
-        return CriterionResult(criterion.id, level.id, level.points, 0.1, "no readable evidence", (),
-                               signals={"mapping": MAPPING_VERSION, "strength": 0.0})
+        return CriterionResult(
+            criterion.id,
+            level.id,
+            level.points,
+            0.1,
+            "no readable evidence",
+            (),
+            signals={"mapping": MAPPING_VERSION, "strength": 0.0},
+        )
     weight = sum(WEIGHTS[name] for name in present)
     strength = round(sum(WEIGHTS[name] * value for name, value in present.items()) / weight, 4)
     rank = sum(strength >= cut for cut in cuts)
@@ -179,11 +205,24 @@ def judge(criterion: Criterion, signals: Signals, reading: Reading, *, embedding
     if signals.repository is not None and any(r.signals and r.signals.authors > 3 for r in reading.repositories):
         confidence *= 0.85
     rationale = _rationale(criterion, signals, strength, level.name)
-    recorded: dict[str, Any] = {"mapping": MAPPING_VERSION, "strength": strength, "thresholds": cuts,
-                                "ideas_found": signals.ideas_found, "ideas_missing": signals.ideas_missing,
-                                "best_similarity": signals.best_similarity, **present}
-    return CriterionResult(criterion.id, level.id, level.points, round(_clamp(confidence), 3), rationale,
-                           _pointers(signals, reading), signals=recorded)
+    recorded: dict[str, Any] = {
+        "mapping": MAPPING_VERSION,
+        "strength": strength,
+        "thresholds": cuts,
+        "ideas_found": signals.ideas_found,
+        "ideas_missing": signals.ideas_missing,
+        "best_similarity": signals.best_similarity,
+        **present,
+    }
+    return CriterionResult(
+        criterion.id,
+        level.id,
+        level.points,
+        round(_clamp(confidence), 3),
+        rationale,
+        _pointers(signals, reading),
+        signals=recorded,
+    )
 
 
 def _pointers(signals: Signals, reading: Reading) -> tuple[EvidencePointer, ...]:
@@ -195,7 +234,9 @@ def _pointers(signals: Signals, reading: Reading) -> tuple[EvidencePointer, ...]
             pointers += [EvidencePointer(passage.item_id, path) for path in paths] or [EvidencePointer(passage.item_id)]
         else:
             quote = _quote(passage.text)
-            pointers.append(EvidencePointer(passage.item_id, f"{passage.locator}: {quote}" if passage.locator else quote))
+            pointers.append(
+                EvidencePointer(passage.item_id, f"{passage.locator}: {quote}" if passage.locator else quote)
+            )
     return tuple(pointers)
 
 
@@ -209,8 +250,10 @@ def _quote(text: str, limit: int = 200) -> str:
 
 def _rationale(criterion: Criterion, signals: Signals, strength: float, level_name: str) -> str:
     total = len(signals.ideas_found) + len(signals.ideas_missing)
-    parts = [f"key ideas {len(signals.ideas_found)}/{total}"
-             + (f" ({', '.join(signals.ideas_found[:5])})" if signals.ideas_found else "")]
+    parts = [
+        f"key ideas {len(signals.ideas_found)}/{total}"
+        + (f" ({', '.join(signals.ideas_found[:5])})" if signals.ideas_found else "")
+    ]
     if signals.similarity is not None:
         parts.append(f"similarity {signals.best_similarity:.2f}")
     else:

@@ -14,7 +14,8 @@ from functools import lru_cache
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n{1,}")
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing done down during each either etc even ever
 every few for from further get gets got had has have having he her here hers herself him himself his
@@ -24,11 +25,13 @@ rather really same she should since so some such than that the their theirs them
 these they this those through to too under until up upon us use used uses using very via was we were
 what when where which while who whom whose why will with within without would yes yet you your yours
 yourself yourselves
-""".split())
+""".split()
+)
 
 # Words every rubric uses that say nothing about the skill itself (ignored when terms are derived
 # from a criterion's own text).
-RUBRIC_WORDS = frozenset("""
+RUBRIC_WORDS = frozenset(
+    """
 able ability candidate clear clearly criterion criteria demonstrate demonstrates demonstrated
 describe describes described evidence example examples good level levels limited little minimal
 none partial partially poor shows show shown some strong strongly weak well work works basic
@@ -36,11 +39,35 @@ basics advanced expert novice proficient developing exemplary adequate appropria
 consistent consistently effective effectively thorough thoroughly several multiple most mostly
 beyond meets meet exceeds exceed missing lacks lack lacking absent present includes include
 including provide provides provided relevant fully full
-""".split())
+""".split()
+)
 
-_SUFFIXES = ("ational", "ations", "ation", "ements", "ement", "ments", "ment", "nesses", "ness",
-             "ities", "ity", "ings", "ing", "ively", "ive", "ies", "ied", "ers", "er", "edly",
-             "ed", "es", "ly", "s")
+_SUFFIXES = (
+    "ational",
+    "ations",
+    "ation",
+    "ements",
+    "ement",
+    "ments",
+    "ment",
+    "nesses",
+    "ness",
+    "ities",
+    "ity",
+    "ings",
+    "ing",
+    "ively",
+    "ive",
+    "ies",
+    "ied",
+    "ers",
+    "er",
+    "edly",
+    "ed",
+    "es",
+    "ly",
+    "s",
+)
 
 
 def fold(text: str) -> str:
@@ -74,8 +101,11 @@ def stem(word: str) -> str:
 
 def content_stems(text: str, *, extra_stopwords: frozenset[str] = frozenset()) -> list[str]:
     """Stems of the words of ``text`` that carry meaning (stop words and numbers dropped)."""
-    return [stem(word) for word in words(text)
-            if word not in STOPWORDS and word not in extra_stopwords and not word.isdigit() and len(word) > 1]
+    return [
+        stem(word)
+        for word in words(text)
+        if word not in STOPWORDS and word not in extra_stopwords and not word.isdigit() and len(word) > 1
+    ]
 
 
 def all_stems(text: str) -> list[str]:

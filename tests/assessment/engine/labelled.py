@@ -46,19 +46,40 @@ def rubric(name: str) -> Rubric:
 
 
 def samples() -> list[Sample]:
-    return [Sample(id=s["id"], rubric=s["rubric"], label=s["label"], strength=s.get("strength"),
-                   technique=s.get("technique"), base=s.get("base"), items=tuple(s["items"]))
-            for s in manifest()["samples"]]
+    return [
+        Sample(
+            id=s["id"],
+            rubric=s["rubric"],
+            label=s["label"],
+            strength=s.get("strength"),
+            technique=s.get("technique"),
+            base=s.get("base"),
+            items=tuple(s["items"]),
+        )
+        for s in manifest()["samples"]
+    ]
 
 
 def _git(repository: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    base = {"PATH": os.environ.get("PATH", ""), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-            "HOME": str(repository)}
+    base = {
+        "PATH": os.environ.get("PATH", ""),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "HOME": str(repository),
+    }
     subprocess.run(["git", "-C", str(repository), *args], check=True, capture_output=True, env={**base, **(env or {})})
 
 
-def make_repository(target: Path, files: Path | None, *, commits: int, days: float, authors: int = 1,
-                    subjects: list[str] | None = None, extra_files: dict[str, str] | None = None) -> Path:
+def make_repository(
+    target: Path,
+    files: Path | None,
+    *,
+    commits: int,
+    days: float,
+    authors: int = 1,
+    subjects: list[str] | None = None,
+    extra_files: dict[str, str] | None = None,
+) -> Path:
     """A git repository at ``target``: the files of ``files`` (and ``extra_files``) in the first
     commit, then ``commits - 1`` commits appending to CHANGELOG.md, spread over ``days`` days and
     rotated over ``authors`` authors, with fixed dates (the same repository every time)."""
@@ -72,14 +93,22 @@ def make_repository(target: Path, files: Path | None, *, commits: int, days: flo
     for number in range(commits):
         when = EPOCH + int(days * 86_400 * number / max(1, commits - 1))
         author = number % max(1, authors)
-        env = {"GIT_AUTHOR_NAME": f"Author {author}", "GIT_AUTHOR_EMAIL": f"author{author}@example.org",
-               "GIT_COMMITTER_NAME": f"Author {author}", "GIT_COMMITTER_EMAIL": f"author{author}@example.org",
-               "GIT_AUTHOR_DATE": f"@{when} +0000", "GIT_COMMITTER_DATE": f"@{when} +0000"}
+        env = {
+            "GIT_AUTHOR_NAME": f"Author {author}",
+            "GIT_AUTHOR_EMAIL": f"author{author}@example.org",
+            "GIT_COMMITTER_NAME": f"Author {author}",
+            "GIT_COMMITTER_EMAIL": f"author{author}@example.org",
+            "GIT_AUTHOR_DATE": f"@{when} +0000",
+            "GIT_COMMITTER_DATE": f"@{when} +0000",
+        }
         if number:
             with (target / "CHANGELOG.md").open("a", encoding="utf-8") as changelog:
                 changelog.write(f"- change {number}\n")
-        subject = subjects[number] if subjects and number < len(subjects) else (
-            "Initial commit" if number == 0 else f"Change {number}")
+        subject = (
+            subjects[number]
+            if subjects and number < len(subjects)
+            else ("Initial commit" if number == 0 else f"Change {number}")
+        )
         _git(target, "add", "-A")
         _git(target, "commit", "-q", "--allow-empty", "-m", subject, env=env)
     return target
@@ -93,8 +122,14 @@ def sample_bundle(sample: Sample, workdir: Path) -> EvidenceBundle:
             key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
             target = workdir / f"{Path(spec['repo']).name}-{key}"
             if not (target / ".git").exists():
-                make_repository(target, SAMPLES / spec["repo"], commits=spec["commits"], days=spec["days"],
-                                authors=spec.get("authors", 1), subjects=spec.get("subjects"))
+                make_repository(
+                    target,
+                    SAMPLES / spec["repo"],
+                    commits=spec["commits"],
+                    days=spec["days"],
+                    authors=spec.get("authors", 1),
+                    subjects=spec.get("subjects"),
+                )
             items.append(repository_item(target, f"item-{number}"))
         else:
             item = file_item(SAMPLES / spec["path"], f"item-{number}")

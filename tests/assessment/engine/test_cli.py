@@ -16,14 +16,20 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def assess(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "service.cli.main", "assess", *map(str, args)], capture_output=True,
-                          text=True, cwd=REPO_ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli.main", "assess", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
 def repository(tmp_path_factory) -> Path:
-    return make_repository(tmp_path_factory.mktemp("cli") / "trailhead", SAMPLES / "repos/trailhead",
-                           commits=30, days=60)
+    return make_repository(
+        tmp_path_factory.mktemp("cli") / "trailhead", SAMPLES / "repos/trailhead", commits=30, days=60
+    )
 
 
 def test_json_output_follows_the_contract_for_a_repository_and_a_markdown_file(repository):
@@ -69,8 +75,18 @@ def test_the_readable_summary(repository):
 
 def test_an_invalid_rubric_exits_2_with_a_message_and_no_traceback(tmp_path):
     bad = tmp_path / "rubric.json"
-    bad.write_text(json.dumps({"id": "x", "version": "1", "name": "x", "policy": "sometimes",
-                               "pass_rule": {"min_total": 1}, "criteria": []}))
+    bad.write_text(
+        json.dumps(
+            {
+                "id": "x",
+                "version": "1",
+                "name": "x",
+                "policy": "sometimes",
+                "pass_rule": {"min_total": 1},
+                "criteria": [],
+            }
+        )
+    )
     completed = assess("--rubric", bad, SAMPLES / "honest/webdev/weak-claims.md")
     assert completed.returncode == 2 and completed.stdout == ""
     assert "invalid rubric" in completed.stderr and "policy" in completed.stderr

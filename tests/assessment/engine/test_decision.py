@@ -14,8 +14,9 @@ WEBDEV = rubric("webdev")  # policy auto, min_total 7, min_confidence 0.6, "test
 
 
 def assessment(levels: dict[str, str], *, confidence: float = 0.9, flags: tuple[str, ...] = ()) -> Assessment:
-    results = tuple(CriterionResult(c.id, levels[c.id], c.level(levels[c.id]).points, confidence)
-                    for c in WEBDEV.criteria)
+    results = tuple(
+        CriterionResult(c.id, levels[c.id], c.level(levels[c.id]).points, confidence) for c in WEBDEV.criteria
+    )
     return Assessment(results, WEBDEV.total(levels), WEBDEV.passes(levels), flags, {"kind": "test"})
 
 

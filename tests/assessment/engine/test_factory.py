@@ -16,12 +16,22 @@ def test_the_default_is_the_offline_assessor():
 
 
 def test_llm_settings_build_a_judge_with_the_secret_unwrapped():
-    settings = Settings(assessor="llm", llm_base_url="http://127.0.0.1:11434/v1", llm_model="llama3.1",
-                        llm_api_key="sk-test", llm_samples=5, llm_timeout_seconds=30)
+    settings = Settings(
+        assessor="llm",
+        llm_base_url="http://127.0.0.1:11434/v1",
+        llm_model="llama3.1",
+        llm_api_key="sk-test",
+        llm_samples=5,
+        llm_timeout_seconds=30,
+    )
     judge = assessor_from_settings(settings)
     assert isinstance(judge, LLMJudge)
     assert (judge.url, judge.model, judge.samples, judge.timeout_seconds) == (
-        "http://127.0.0.1:11434/v1/chat/completions", "llama3.1", 5, 30)
+        "http://127.0.0.1:11434/v1/chat/completions",
+        "llama3.1",
+        5,
+        30,
+    )
     assert judge._api_key == "sk-test" and "sk-test" not in repr(judge)
 
 

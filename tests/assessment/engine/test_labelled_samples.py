@@ -21,8 +21,10 @@ DEFENCE_FLAGS = {FLAG_PROMPT_INJECTION, FLAG_HIDDEN_TEXT, FLAG_RUBRIC_COPY}
 def results(request, tmp_path_factory):
     assessor = OfflineAssessor(use_embeddings=request.param)
     workdir = tmp_path_factory.mktemp("repositories")
-    return {sample.id: (sample, assessor.assess(sample_bundle(sample, workdir), rubric(sample.rubric)))
-            for sample in samples()}
+    return {
+        sample.id: (sample, assessor.assess(sample_bundle(sample, workdir), rubric(sample.rubric)))
+        for sample in samples()
+    }
 
 
 def test_the_set_is_large_varied_and_labelled():
@@ -48,8 +50,11 @@ def test_no_adversarial_sample_is_issued_automatically_under_any_policy(results)
 
 
 def test_every_adversarial_sample_is_flagged(results):
-    unflagged = [sample.id for sample, assessment in results.values()
-                 if sample.label == "adversarial" and not DEFENCE_FLAGS & set(assessment.flags)]
+    unflagged = [
+        sample.id
+        for sample, assessment in results.values()
+        if sample.label == "adversarial" and not DEFENCE_FLAGS & set(assessment.flags)
+    ]
     assert unflagged == []
 
 
@@ -71,8 +76,11 @@ def test_honest_strong_samples_score_above_honest_weak_ones(results):
 
 
 def test_honest_samples_raise_no_defence_flag(results):
-    false_positives = {sample.id: assessment.flags for sample, assessment in results.values()
-                       if sample.label == "honest" and DEFENCE_FLAGS & set(assessment.flags)}
+    false_positives = {
+        sample.id: assessment.flags
+        for sample, assessment in results.values()
+        if sample.label == "honest" and DEFENCE_FLAGS & set(assessment.flags)
+    }
     assert false_positives == {}
 
 

@@ -23,8 +23,14 @@ WEBDEV = rubric("webdev")
 
 def text_item(text: str, item_id: str = "t", media_type: str = "text/markdown") -> EvidenceItem:
     data = text.encode()
-    return EvidenceItem(id=item_id, kind="text", sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                        media_type=media_type, text=text)
+    return EvidenceItem(
+        id=item_id,
+        kind="text",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        media_type=media_type,
+        text=text,
+    )
 
 
 def bundle(*items: EvidenceItem) -> EvidenceBundle:
@@ -111,8 +117,10 @@ def test_an_unreadable_item_lowers_confidence():
 
 def test_a_criterion_without_key_ideas_uses_terms_from_its_own_text():
     data = rubric("data")
-    text = ("Every chart has labelled axes and readable scales, the chart types suit the data, and the plain-language "
-            "summary for decision makers shows annotations and the uncertainty of each finding.")
+    text = (
+        "Every chart has labelled axes and readable scales, the chart types suit the data, and the plain-language "
+        "summary for decision makers shows annotations and the uncertainty of each finding."
+    )
     result = OfflineAssessor(use_embeddings=False).assess(bundle(text_item(text)), data)
     visual = next(c for c in result.criteria if c.criterion_id == "visualisation")
     assert visual.level != "none" and visual.signals["coverage"] > 0.5
@@ -126,7 +134,11 @@ def repository(tmp_path) -> Path:
 def test_repository_signals(repository):
     signals = read_repository(repository)
     assert signals.languages["TypeScript"] >= 4 and signals.languages["Svelte"] == 1
-    assert sorted(signals.test_files) == ["tests/e2e/plan.spec.ts", "tests/unit/api.test.ts", "tests/unit/route.test.ts"]
+    assert sorted(signals.test_files) == [
+        "tests/e2e/plan.spec.ts",
+        "tests/unit/api.test.ts",
+        "tests/unit/route.test.ts",
+    ]
     assert signals.ci_files == [".github/workflows/ci.yml"] and signals.readme_path == "README.md"
     assert signals.commits == 12 and signals.authors == 2 and signals.history_days == 40
     assert "Continuous integration pipeline configured" in signals.summary()
@@ -134,8 +146,12 @@ def test_repository_signals(repository):
 
 
 def test_a_repository_is_read_at_its_pinned_commit(repository):
-    first = subprocess.run(["git", "-C", str(repository), "rev-list", "--max-parents=0", "HEAD"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    first = subprocess.run(
+        ["git", "-C", str(repository), "rev-list", "--max-parents=0", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     signals = read_repository(repository, first)
     assert signals.commits == 1 and signals.history_days == 0
 
@@ -153,8 +169,10 @@ def test_git_runs_without_the_repositorys_hooks_fsmonitor_or_pager(repository, t
     script.write_text(f"#!/bin/sh\ntouch {marker}\n")
     script.chmod(0o755)
     for key in ("core.fsmonitor", "core.pager", "gpg.program", "core.hooksPath"):
-        subprocess.run(["git", "-C", str(repository), "config", key, str(script if key != "core.hooksPath" else tmp_path)],
-                       check=True)
+        subprocess.run(
+            ["git", "-C", str(repository), "config", key, str(script if key != "core.hooksPath" else tmp_path)],
+            check=True,
+        )
     subprocess.run(["git", "-C", str(repository), "config", "log.showSignature", "true"], check=True)
     (tmp_path / "post-checkout").write_text(f"#!/bin/sh\ntouch {marker}\n")
     read_repository(repository)
@@ -162,8 +180,9 @@ def test_git_runs_without_the_repositorys_hooks_fsmonitor_or_pager(repository, t
 
 
 def test_a_directory_that_is_not_a_repository_is_an_unreadable_item(tmp_path):
-    item = EvidenceItem(id="repo", kind="repository", sha256="0" * 64, size=0, media_type="application/x-git",
-                        repository=tmp_path)
+    item = EvidenceItem(
+        id="repo", kind="repository", sha256="0" * 64, size=0, media_type="application/x-git", repository=tmp_path
+    )
     result = OfflineAssessor().assess(bundle(item), WEBDEV)
     assert result.notes and "repo:" in result.notes[0] and all(c.confidence == 0.1 for c in result.criteria)
 

@@ -1,5 +1,4 @@
 import pandas as pd
-
 from analysis.clean import drop_duplicate_orders
 
 

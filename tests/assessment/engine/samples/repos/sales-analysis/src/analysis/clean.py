@@ -1,4 +1,5 @@
 """Cleaning steps for the order exports; each one is logged with the rows it changed."""
+
 import pandas as pd
 
 

@@ -1,4 +1,5 @@
 """Regression of monthly revenue on price, promotions and region, with bootstrap intervals."""
+
 import statsmodels.formula.api as smf
 
 

@@ -1,4 +1,5 @@
 """Raw exports in, every reported number and figure out."""
+
 import sys
 
 from analysis import clean, model, validate
