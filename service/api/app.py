@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from service.accounts.security import TokenIssuer
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
+from service.core.clock import SystemClock
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
 from service.core.keystore import Keystore, load_kek
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.keystore = keystore
     app.state.mailer = mailer_from_settings(settings)
+    app.state.clock = SystemClock()
     app.state.tokens = TokenIssuer(
         secret=keystore.derive_secret("access-tokens"),
         issuer=settings.public_url,

@@ -80,6 +80,7 @@ IssuerManager = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin)]
 IssuingAccount = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin)]
 EarnerAccount = Annotated[Account, Authenticated(Role.earner)]
 IssuerStaff = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, Role.reviewer)]
+ReissuingAccount = Annotated[Account, Authenticated(Role.earner, Role.issuer_admin, Role.admin)]
 """Admins, and an issuer's admins and reviewers (routes still scope them to their issuer)."""
 
 

@@ -26,8 +26,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
-from service.accounts.models import Account, Role
-from service.api.auth import AnyAccount, Authenticated, EarnerAccount, Public
+from service.api.auth import AnyAccount, EarnerAccount, Public, ReissuingAccount
 from service.api.deps import SessionDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
@@ -56,7 +55,6 @@ public_router = APIRouter(tags=["public badge pages"])
 CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsed credential's id")]
 EndorsementId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsement's id")]
 RequestId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsement request's id")]
-ReissuingAccount = Annotated[Account, Authenticated(Role.earner, Role.issuer_admin, Role.admin)]
 
 
 @router.post(
