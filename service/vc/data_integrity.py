@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from .budget import Budget, unlimited
 from .did import KeyResolver
 from .errors import KeyError_, KeyResolutionError, ProofError, VCError
 from .jsonld import DEFAULT_LOADER, DocumentLoader, canonize, loaders_for
@@ -156,19 +157,47 @@ def verify_proofs(
     *,
     expected_controller: str | None = None,
     proof_purpose: str = "assertionMethod",
+    budget: Budget | None = None,
 ) -> list[ProofVerification]:
     """Verify every proof of ``document``; never raises for a bad proof, reports it instead.
 
-    ``expected_controller`` (the credential's issuer id) must control each verification method
-    (PITFALLS #11), and the controller document must list the method under ``proof_purpose``.
+    ``expected_controller`` (the credential's issuer id) must control each verification method (a
+    valid signature by a key nobody ties to the issuer proves nothing about the issuer), and the
+    controller document must list the method under ``proof_purpose``.
+
+    The work is bounded before it is done: more proofs than ``budget.limits.max_proofs`` fail
+    at once (``too_many_proofs``), each canonical form (the document per context variant, each
+    proof configuration) is computed at most once per call, and every canonicalization is charged
+    to ``budget`` (a :class:`~service.vc.budget.BudgetExceeded` fails the remaining proofs).
     """
     proofs = document.get("proof")
     if proofs is None:
         return []
     proofs = proofs if isinstance(proofs, list) else [proofs]
+    budget = budget or unlimited()
+    if len(proofs) > budget.limits.max_proofs:
+        reason = f"{len(proofs)} proofs; at most {budget.limits.max_proofs} are verified"
+        return [ProofVerification(0, "?", None, None, False, reason, "too_many_proofs")]
+    canonical: dict[tuple[str, int, bool], str] = {}
     return [
-        _verify_one(document, proofs, i, key_resolver, expected_controller, proof_purpose) for i in range(len(proofs))
+        _verify_one(document, proofs, i, key_resolver, expected_controller, proof_purpose, budget, canonical)
+        for i in range(len(proofs))
     ]
+
+
+def _canonical_once(
+    value: Mapping[str, Any],
+    loader: DocumentLoader,
+    utf16_order: bool,
+    budget: Budget,
+    memo: dict[tuple[str, int, bool], str],
+) -> str:
+    """``canonize(value)``, computed once per (value, loader, order) within one verification."""
+    key = (json.dumps(value, sort_keys=True, ensure_ascii=False), id(loader), utf16_order)
+    if key not in memo:
+        budget.charge(canonicalizations=1)
+        memo[key] = canonize(value, loader, utf16_order=utf16_order)
+    return memo[key]
 
 
 def _verify_one(
@@ -178,6 +207,8 @@ def _verify_one(
     key_resolver: KeyResolver,
     expected_controller: str | None,
     proof_purpose: str,
+    budget: Budget,
+    canonical: dict[tuple[str, int, bool], str],
 ) -> ProofVerification:
     proof = proofs[index]
     if not isinstance(proof, Mapping):
@@ -202,11 +233,12 @@ def _verify_one(
         return result(False, f"unsupported proof suite {suite or ptype!r}", "unsupported_cryptosuite")
     try:
         _check_proof_fields(proof, proof_purpose)
-        method = key_resolver.resolve(method_id)
+        method = key_resolver.resolve(proof["verificationMethod"])  # a string: _check_proof_fields checked it
         if expected_controller is not None and method.controller != expected_controller:
             return result(
                 False,
-                f"verification method {method_id} is controlled by {method.controller}, not the issuer {expected_controller}",
+                f"verification method {method_id} is controlled by {method.controller}, "
+                f"not the issuer {expected_controller}",
                 "controller_mismatch",
             )
         if proof_purpose not in method.purposes:
@@ -220,19 +252,29 @@ def _verify_one(
     except (VCError, KeyError_, KeyResolutionError) as err:
         return result(False, str(err), err.code)
 
+    config = {k: v for k, v in proof.items() if k != "proofValue"}
+    config["@context"] = unsecured.get("@context")
     last_error: VCError | None = None
-    # Code point order is RDFC-1.0; UTF-16 order is digitalbazaar's rdf-canonize (issue #52),
-    # which differs only for text beyond the BMP, so it is tried only then.
+    # Code point order is RDFC-1.0; UTF-16 order is digitalbazaar's rdf-canonize
+    # (https://github.com/digitalbazaar/rdf-canonize/issues/52), which differs only for text
+    # beyond the BMP, so it is tried only then.
     orders = (False, True) if _has_astral_characters(unsecured) else (False,)
     for loader in loaders_for(unsecured):
         for utf16_order in orders:
             try:
-                inputs = proof_inputs(unsecured, proof, loader, utf16_order=utf16_order)
+                canonical_config = _canonical_once(config, loader, utf16_order, budget, canonical)
+                canonical_document = _canonical_once(unsecured, loader, utf16_order, budget, canonical)
             except VCError as err:
                 last_error = err
+                if err.code == "verification_budget_exceeded":
+                    return result(False, str(err), err.code)
                 break
+            hash_data = (
+                hashlib.sha256(canonical_config.encode("utf-8")).digest()
+                + hashlib.sha256(canonical_document.encode("utf-8")).digest()
+            )
             try:
-                method.public_key.verify(signature, inputs.hash_data)
+                method.public_key.verify(signature, hash_data)
             except InvalidSignature:
                 last_error = ProofError("signature does not match the document", code="invalid_signature")
                 continue

@@ -51,12 +51,14 @@ class BundledContext:
 
 @cache
 def _urlmap() -> dict[str, Any]:
-    return json.loads((CONTEXTS_DIR / "urlmap.json").read_text(encoding="utf-8"))["contexts"]
+    contexts: dict[str, Any] = json.loads((CONTEXTS_DIR / "urlmap.json").read_text(encoding="utf-8"))["contexts"]
+    return contexts
 
 
 @cache
 def _read_context(file: str) -> dict[str, Any]:
-    return json.loads((CONTEXTS_DIR / file).read_text(encoding="utf-8"))
+    context: dict[str, Any] = json.loads((CONTEXTS_DIR / file).read_text(encoding="utf-8"))
+    return context
 
 
 def bundled_context_urls() -> tuple[str, ...]:
@@ -89,7 +91,7 @@ class DocumentLoader:
 
     overrides: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    _cache: LRUCache = field(default_factory=lambda: LRUCache(maxsize=256), repr=False)
+    _cache: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(maxsize=256), repr=False)
 
     def document(self, url: str) -> Mapping[str, Any]:
         """The JSON of the document at ``url``, or :class:`DocumentLoaderError`."""
@@ -141,13 +143,25 @@ DEFAULT_LOADER = DocumentLoader()
 
 
 def loaders_for(document: Mapping[str, Any]) -> Iterator[DocumentLoader]:
-    """The default loader, then one per alternate variant of a context the document uses."""
+    """The default loader, then one per alternate variant of a context the document uses.
+
+    Each variant is offered once however often its URL is repeated in ``@context``, and the
+    loaders are shared process-wide, so their processed contexts are cached across calls.
+    """
     yield DEFAULT_LOADER
     contexts = document.get("@context", [])
+    seen: set[str] = set()
     for url in contexts if isinstance(contexts, list) else [contexts]:
-        if isinstance(url, str):
+        if isinstance(url, str) and url not in seen:
+            seen.add(url)
             for variant in context_variants(url)[1:]:
-                yield DocumentLoader(overrides={url: variant.file})
+                yield _variant_loader(url, variant.file)
+
+
+@cache
+def _variant_loader(url: str, file: str) -> DocumentLoader:
+    """The loader that reads ``url`` from its alternate bundled ``file`` (one per pair)."""
+    return DocumentLoader(overrides={url: file})
 
 
 def _unwrap_jsonld_error(err: pyld.JsonLdError) -> VCError:
@@ -171,7 +185,7 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader | None = None) ->
         "processingMode": "json-ld-1.1",
     }
     try:
-        expanded = processor.expand(copy.deepcopy(dict(document)), options)
+        expanded: list[Any] = processor.expand(copy.deepcopy(dict(document)), options)
     except pyld.JsonLdError as err:
         raise _unwrap_jsonld_error(err) from err
     if dropped:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from . import data_integrity, jose, openbadges, revocation_list, status_list
 from .baking import extract_baked
+from .budget import DEFAULT_LIMITS, Budget, VerificationLimits, json_shape
 from .constants import CREDENTIALS_V1, CREDENTIALS_V2
 from .did import ChainedKeyResolver, DidKeyResolver, KeyResolver
 from .errors import VCError
@@ -42,18 +43,30 @@ def verify(
     key_resolver: KeyResolver | None = None,
     status_resolver: status_list.StatusListResolver | None = None,
     now: datetime | None = None,
+    limits: VerificationLimits = DEFAULT_LIMITS,
 ) -> VerificationReport:
     """Verify a credential given as a JSON object, JSON text, a compact VC-JWT, or badge image bytes.
 
     ``did:key`` methods always resolve offline; ``key_resolver`` adds the rest. Status entries are
     read through ``status_resolver``; without one, or when a list cannot be fetched, the status
     check is a warning, never a silent pass.
+
+    The work is bounded before it is done (``limits``): the input's size and depth, the number of
+    contexts (no URL twice), proofs, status entries and embedded endorsements are checked first,
+    and the whole verification, endorsements included, shares one CPU and canonicalization
+    :class:`~service.vc.budget.Budget`. Beyond a limit the report fails with the reason.
     """
     now = now or datetime.now(UTC)
     keys: KeyResolver = ChainedKeyResolver(DidKeyResolver(), key_resolver) if key_resolver else DidKeyResolver()
+    return _verify_source(source, keys, status_resolver, now, Budget(limits), nested=False)
+
+
+def _verify_source(
+    source: Any, keys: KeyResolver, statuses: Any, now: datetime, budget: Budget, *, nested: bool
+) -> VerificationReport:
     report = VerificationReport(format="unknown")
     try:
-        _verify_into(report, source, keys, status_resolver, now)
+        _verify_into(report, source, keys, statuses, now, budget, nested)
     except VCError as err:  # defensive: every step reports its own errors
         report.add("format", "failed", f"{err.code}: {err}")
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
@@ -61,7 +74,15 @@ def verify(
     return report
 
 
-def _verify_into(report: VerificationReport, source: Any, keys: KeyResolver, statuses: Any, now: datetime) -> None:
+def _verify_into(
+    report: VerificationReport,
+    source: Any,
+    keys: KeyResolver,
+    statuses: Any,
+    now: datetime,
+    budget: Budget,
+    nested: bool,
+) -> None:
     source = _decode_input(report, source)
     if source is None:
         return
@@ -75,16 +96,28 @@ def _verify_into(report: VerificationReport, source: Any, keys: KeyResolver, sta
         report.format = "json-ld" if report.format == "unknown" else report.format
         credential = source
         embedded_proof = True
+    if not _check_shape(report, credential, budget.limits):
+        return
     report.credential = dict(credential)
-    if not _check_context(report, credential):
+    if not _check_context(report, credential, budget.limits):
         return
     _check_schema(report, credential)
     if embedded_proof:
-        _check_proofs(report, credential, keys)
+        _check_proofs(report, credential, keys, budget)
     _check_dates(report, credential, now)
-    _check_status(report, credential, keys, statuses, now)
-    _check_endorsements(report, credential, keys, now)
+    _check_status(report, credential, keys, statuses, now, budget)
+    if not nested:  # an endorsement's own endorsements are not followed
+        _check_endorsements(report, credential, keys, now, budget)
     _note_assessment(report, credential)
+
+
+def _check_shape(report: VerificationReport, credential: Mapping[str, Any], limits: VerificationLimits) -> bool:
+    """Refuse, before any JSON-LD work, a credential too big or too deep to be a real one."""
+    problem = json_shape(credential, limits.max_json_values, limits.max_depth)
+    if problem is not None:
+        report.add("format", "failed", f"The credential is not processed: {problem}", code="input_too_large")
+        return False
+    return True
 
 
 def _decode_input(report: VerificationReport, source: Any) -> dict[str, Any] | str | None:
@@ -147,9 +180,18 @@ def _verify_jwt(report: VerificationReport, token: str, keys: KeyResolver, now: 
     return result.credential
 
 
-def _check_context(report: VerificationReport, credential: Mapping[str, Any]) -> bool:
+def _check_context(report: VerificationReport, credential: Mapping[str, Any], limits: VerificationLimits) -> bool:
     contexts = credential.get("@context")
     contexts = contexts if isinstance(contexts, list) else [contexts]
+    if len(contexts) > limits.max_contexts:
+        report.add("context", "failed", f"{len(contexts)} contexts; at most {limits.max_contexts} are processed")
+        return False
+    urls = [c for c in contexts if isinstance(c, str)]
+    repeated = sorted({url for url in urls if urls.count(url) > 1})
+    if repeated:
+        # JSON-LD 1.1 processes a repeated context again for nothing; no issuer needs it.
+        report.add("context", "failed", f"@context lists {repeated[0]!r:.200} more than once", code="duplicate_context")
+        return False
     if contexts[0] == CREDENTIALS_V2:
         report.add("context", "passed", "VCDM 2.0 credential")
         return True
@@ -192,8 +234,10 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
-def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver) -> None:
-    results = data_integrity.verify_proofs(credential, keys, expected_controller=issuer_id(credential))
+def _check_proofs(
+    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, budget: Budget
+) -> None:
+    results = data_integrity.verify_proofs(credential, keys, expected_controller=issuer_id(credential), budget=budget)
     if not results:
         report.add("proof", "failed", "The credential has no proof")
         return
@@ -258,14 +302,25 @@ def _check_dates(report: VerificationReport, credential: Mapping[str, Any], now:
 
 
 def _check_status(
-    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, statuses: Any, now: datetime
+    report: VerificationReport,
+    credential: Mapping[str, Any],
+    keys: KeyResolver,
+    statuses: Any,
+    now: datetime,
+    budget: Budget,
 ) -> None:
     entries = credential.get("credentialStatus")
     if entries is None:
         report.add("status", "skipped", "No credentialStatus: the issuer cannot revoke it")
         return
-    for entry in entries if isinstance(entries, list) else [entries]:
-        _check_status_entry(report, credential, entry, keys, statuses, now)
+    entries = entries if isinstance(entries, list) else [entries]
+    if len(entries) > budget.limits.max_status_entries:
+        report.add(
+            "status", "failed", f"{len(entries)} status entries; at most {budget.limits.max_status_entries} are checked"
+        )
+        return
+    for entry in entries:
+        _check_status_entry(report, credential, entry, keys, statuses, now, budget)
 
 
 def _check_status_entry(
@@ -275,6 +330,7 @@ def _check_status_entry(
     keys: KeyResolver,
     statuses: Any,
     now: datetime,
+    budget: Budget,
 ) -> None:
     if not isinstance(entry, Mapping):
         report.add("status", "failed", "credentialStatus entry is not an object")
@@ -291,7 +347,7 @@ def _check_status_entry(
     list_credential = _fetch_status_document(report, check_id, statuses, url, "Status list")
     if list_credential is None:
         return
-    problem = _status_list_problem(list_credential, credential, keys, now)
+    problem = _status_list_problem(list_credential, credential, keys, now, budget)
     if problem:
         report.add(check_id, "failed", f"Status list {url} is not trustworthy: {problem}")
         return
@@ -306,7 +362,7 @@ def _check_status_entry(
         report.add(check_id, "warning", f"Status message: {reading.message}")
     else:
         message = f": {reading.message}" if reading.message else ""
-        when, details = _status_date(statuses, url, reading.index, purpose, list_credential)
+        when, details = _status_date(statuses, reading.list_url, reading.index, purpose, list_credential)
         report.add(check_id, "failed", f"The issuer has {_past(purpose)} this credential{when}{message}", **details)
 
 
@@ -408,7 +464,7 @@ def _past(purpose: str) -> str:
 
 
 def _status_list_problem(
-    list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime
+    list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime, budget: Budget
 ) -> str | None:
     """Why a status list credential cannot be trusted (PITFALLS #12), or None."""
     if not isinstance(list_credential, Mapping):
@@ -416,7 +472,10 @@ def _status_list_problem(
     list_issuer = issuer_id(list_credential)
     if list_issuer != issuer_id(credential):
         return f"issued by {list_issuer}, not by the credential's issuer"
-    results = data_integrity.verify_proofs(list_credential, keys, expected_controller=list_issuer)
+    shape = json_shape(list_credential, budget.limits.max_json_values, budget.limits.max_depth)
+    if shape is not None:
+        return f"it is not processed: {shape}"
+    results = data_integrity.verify_proofs(list_credential, keys, expected_controller=list_issuer, budget=budget)
     if not any(r.verified for r in results):
         return "its proof does not verify: " + ("; ".join(r.reason for r in results) or "no proof")
     sub = VerificationReport(format="json-ld")
@@ -426,13 +485,23 @@ def _status_list_problem(
 
 
 def _check_endorsements(
-    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, now: datetime
+    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, now: datetime, budget: Budget
 ) -> None:
     endorsements = list(_embedded_endorsements(credential))
     if not endorsements:
         return
+    if len(endorsements) > budget.limits.max_endorsements:
+        report.add(
+            "endorsements",
+            "warning",
+            f"{len(endorsements)} embedded endorsements; at most {budget.limits.max_endorsements} are checked, "
+            "so none is",
+        )
+        return
     for i, (where, endorsement) in enumerate(endorsements):
-        sub = verify(endorsement, key_resolver=keys, now=now)
+        # The endorsements share the credential's budget (no endorsement buys more work), and
+        # their own embedded endorsements are not followed.
+        sub = _verify_source(endorsement, keys, None, now, budget, nested=True)
         if sub.verified:
             report.add(f"endorsements.{i}", "passed", f"Endorsement in {where} by {issuer_id(endorsement)} verifies")
         else:
@@ -464,7 +533,7 @@ def _note_assessment(report: VerificationReport, credential: Mapping[str, Any]) 
         )
 
 
-def _embedded_endorsements(credential: Mapping[str, Any]):
+def _embedded_endorsements(credential: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     def items(value: Any) -> list[Any]:
         return value if isinstance(value, list) else [value] if value else []
 

@@ -1,0 +1,104 @@
+"""Bounds on the work one verification may do, checked before the work is done.
+
+A credential is attacker-supplied input to ``POST /v1/verify``: a few kilobytes can ask for many
+proofs, many context variants, deep nesting or many embedded endorsements, each of which costs a
+JSON-LD expansion and an RDFC-1.0 canonicalization. :class:`VerificationLimits` caps the shape of
+the input (checked before anything is canonicalized) and :class:`Budget` caps the CPU time and the
+number of canonicalizations of one verification; running out is a failed check, never a hang.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import VCError
+
+
+class BudgetExceeded(VCError):
+    """The verification needed more work than its budget allows."""
+
+    code = "verification_budget_exceeded"
+
+
+@dataclass(frozen=True)
+class VerificationLimits:
+    """What one verification accepts before doing any expensive work.
+
+    The defaults are far above what any real Open Badges 3.0 credential needs (one or two proofs,
+    three or four contexts, a few hundred JSON values) and far below what costs seconds.
+    """
+
+    max_proofs: int = 4
+    max_contexts: int = 16
+    max_endorsements: int = 16
+    max_status_entries: int = 4
+    max_json_values: int = 20_000
+    max_depth: int = 48
+    cpu_seconds: float = 2.0
+    wall_seconds: float = 10.0
+    max_canonicalizations: int = 64
+
+
+DEFAULT_LIMITS = VerificationLimits()
+
+
+class Budget:
+    """CPU seconds (of the calling thread), wall seconds and canonicalizations left.
+
+    :meth:`charge` is called before each expensive step and raises :class:`BudgetExceeded` once
+    any of the three is spent. CPU time is the thread's own (``time.thread_time``), so a request
+    that waits for the GIL behind others is not cut short; the wall-clock cap is a backstop.
+    """
+
+    def __init__(
+        self,
+        limits: VerificationLimits = DEFAULT_LIMITS,
+        *,
+        cpu_clock: Callable[[], float] = time.thread_time,
+        wall_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits
+        self._cpu_clock, self._wall_clock = cpu_clock, wall_clock
+        self._cpu_start, self._wall_start = cpu_clock(), wall_clock()
+        self.canonicalizations = 0
+
+    def charge(self, canonicalizations: int = 0) -> None:
+        """Account for a step about to run; raises :class:`BudgetExceeded` if it may not."""
+        cpu = self._cpu_clock() - self._cpu_start
+        wall = self._wall_clock() - self._wall_start
+        if cpu > self.limits.cpu_seconds:
+            raise BudgetExceeded(f"Verification stopped after {cpu:.1f} s of CPU (limit {self.limits.cpu_seconds} s)")
+        if wall > self.limits.wall_seconds:
+            raise BudgetExceeded(f"Verification stopped after {wall:.1f} s (limit {self.limits.wall_seconds} s)")
+        if self.canonicalizations + canonicalizations > self.limits.max_canonicalizations:
+            raise BudgetExceeded(
+                f"Verification would need more than {self.limits.max_canonicalizations} canonicalizations"
+            )
+        self.canonicalizations += canonicalizations
+
+
+def unlimited() -> Budget:
+    """A budget that never runs out: for signing our own documents and for tests."""
+    return Budget(VerificationLimits(cpu_seconds=float("inf"), wall_seconds=float("inf"), max_canonicalizations=10**9))
+
+
+def json_shape(value: Any, max_values: int, max_depth: int) -> str | None:
+    """Why ``value`` is too big or too deep to process, or None. Iterative: deep input cannot
+    exhaust the stack, and it stops counting at the first limit crossed."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > max_values:
+            return f"it has more than {max_values} JSON values"
+        if depth > max_depth:
+            return f"it nests deeper than {max_depth} levels"
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return None
