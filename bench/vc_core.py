@@ -26,15 +26,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from service.vc import data_integrity, jose
+from service.vc.did import DidKeyResolver, DocumentKeyResolver, PublishedKey, build_did_document
+from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519
+from service.vc.verify import verify
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-
-from service.vc import data_integrity, jose  # noqa: E402
-from service.vc.did import DidKeyResolver, DocumentKeyResolver, PublishedKey, build_did_document  # noqa: E402
-from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519  # noqa: E402
-from service.vc.verify import verify  # noqa: E402
 
 CREDENTIAL = REPO / "tests" / "fixtures" / "standards" / "vectors" / "ob3-impl-guide" / "unsigned-credential.json"
 

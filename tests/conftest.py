@@ -114,7 +114,8 @@ def _truncate_all(url: str) -> None:
             r[0]
             for r in connection.execute(
                 sa.text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
                 )
             )
         ]

@@ -14,6 +14,17 @@ from service.audit.service import record
 from service.core.errors import BadRequest, Conflict
 
 EMAIL_VERIFICATION_TTL = timedelta(hours=48)
+ISSUER_ROLES = frozenset({Role.issuer_admin, Role.reviewer})
+"""Roles that act for one issuer: their accounts must name it."""
+
+
+class IssuerRequired(BadRequest):
+    """An issuer admin or reviewer account without the id of an existing issuer."""
+
+    code = "issuer_required"
+
+    def __init__(self, role: Role) -> None:
+        super().__init__(f"A {role} account needs the id of an existing issuer")
 
 
 def normalise_email(email: str) -> str:
@@ -44,13 +55,12 @@ def create_account(
 ) -> Account:
     """A new account; issuer admins and reviewers must belong to an issuer, others must not.
 
-    ``email_verified`` False (self-registration) leaves the address unproven: start the proof with
-    :func:`start_email_verification`."""
-    from service.issuers.models import Issuer
-
-    if role in (Role.issuer_admin, Role.reviewer):
-        if not issuer_id or session.get(Issuer, issuer_id) is None:
-            raise BadRequest(f"A {role} account needs the id of an existing issuer", code="issuer_required")
+    That the named issuer exists is the caller's check (accounts sit below issuers): raise
+    :class:`IssuerRequired` when it does not. ``email_verified`` False (self-registration) leaves
+    the address unproven: start the proof with :func:`start_email_verification`."""
+    if role in ISSUER_ROLES:
+        if not issuer_id:
+            raise IssuerRequired(role)
     elif issuer_id is not None:
         raise BadRequest(f"A {role} account does not belong to an issuer")
     if find_by_email(session, email) is not None:
@@ -85,6 +95,22 @@ def authenticate(session: Session, email: str, password: str) -> Account | None:
 
 def has_admin(session: Session) -> bool:
     return session.exec(select(Account.id).where(Account.role == Role.admin)).first() is not None
+
+
+def set_password(session: Session, account: Account, password: str, *, actor: Account | None = None) -> None:
+    """Replace the account's password (``skillcred admin reset-password``); records ``account.password_reset``
+    (the audit event names no password or hash)."""
+    account.password_hash = hash_password(password)
+    session.add(account)
+    session.flush()
+    record(
+        session,
+        action="account.password_reset",
+        object_type="account",
+        object_id=account.id,
+        actor=actor,
+        issuer_id=account.issuer_id,
+    )
 
 
 def _token_hash(token: str) -> str:

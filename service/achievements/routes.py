@@ -9,16 +9,16 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from service.accounts.models import Account, Role
-from service.achievements import service
+from service.achievements import service, views
 from service.achievements.schemas import AchievementCreate, AchievementView, RubricView
 from service.api.auth import AnyAccount, IssuerManager, IssuerStaff, Public, ensure_issuer_scope
-from service.api.deps import SessionDep
+from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
 from service.core.paging import Page
 
 router = APIRouter(prefix="/v1", tags=["achievements"])
-public_router = APIRouter(tags=["public"])
+public_router = APIRouter(tags=["achievements"])
 
 AchievementReader = IssuerStaff
 VersionQuery = Annotated[
@@ -49,7 +49,7 @@ def create_achievement(
     their name stays the same; credentials' results point at these ids. A `rubric` adds one
     result description per criterion; `esco_skills` adds one ESCO alignment per skill URI."""
     ensure_issuer_scope(account, issuer_id)
-    return service.create_achievement(session, issuer_id, body, actor=account)
+    return views.achievement_view(service.create_achievement(session, issuer_id, body, actor=account))
 
 
 @router.get(
@@ -69,9 +69,9 @@ def list_achievements(
     """An issuer's achievements at their current versions, newest first, paged (`X-Total-Count`,
     `Link`). Admins; the issuer's admins and reviewers."""
     ensure_issuer_scope(account, issuer_id)
-    items, total = service.list_achievements(session, issuer_id, page, tag=tag)
+    found, total = service.list_achievements(session, issuer_id, page, tag=tag)
     set_paging_headers(request, response, page, total)
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page(items=[views.achievement_view(f) for f in found], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get(
@@ -83,7 +83,7 @@ def get_achievement(
     """One achievement: its current version, or `?version=N`. Admins; the issuer's admins and
     reviewers."""
     _scoped(session, account, achievement_id)
-    return service.get_achievement(session, achievement_id, version)
+    return views.achievement_view(service.get_achievement(session, achievement_id, version))
 
 
 @router.put(
@@ -97,7 +97,7 @@ def update_achievement(
     """Replace an achievement's content (the same body as create): writes a new version and makes
     it current. Credentials already issued keep the version they were issued with."""
     _scoped(session, account, achievement_id)
-    return service.update_achievement(session, achievement_id, body, actor=account)
+    return views.achievement_view(service.update_achievement(session, achievement_id, body, actor=account))
 
 
 @router.get(
@@ -115,9 +115,9 @@ def list_versions(
 ) -> Page[AchievementView]:
     """Every version of an achievement, newest first, paged (`X-Total-Count`, `Link`)."""
     _scoped(session, account, achievement_id)
-    items, total = service.list_versions(session, achievement_id, page)
+    found, total = service.list_versions(session, achievement_id, page)
     set_paging_headers(request, response, page, total)
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page(items=[views.achievement_view(f) for f in found], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get(
@@ -135,7 +135,7 @@ def get_rubric(
     complete = account.role == Role.admin or (
         account.role in (Role.issuer_admin, Role.reviewer) and account.issuer_id == achievement.issuer_id
     )
-    return service.get_rubric(session, achievement_id, version, complete=complete)
+    return views.rubric_view(service.get_rubric_version(session, achievement_id, version), complete=complete)
 
 
 _OB_ACHIEVEMENT_EXAMPLE: dict[str, Any] = {
@@ -161,11 +161,9 @@ _OB_ACHIEVEMENT_EXAMPLE: dict[str, Any] = {
     },
 )
 def public_achievement(
-    achievement_id: str, request: Request, session: SessionDep, version: VersionQuery = None
+    achievement_id: str, session: SessionDep, settings: SettingsDep, version: VersionQuery = None
 ) -> JSONResponse:
     """The Open Badges 3.0 Achievement at this URL, so the achievement ids inside credentials
     resolve: the current version, or `?version=N` (the `version` a credential names). No login."""
-    achievement = service.find_achievement(session, achievement_id)
-    content = service.get_version(session, achievement_id, version or achievement.current_version)
-    document = service.ob_achievement_document(request.app.state.settings, achievement, content)
-    return JSONResponse(document)
+    found = service.get_achievement(session, achievement_id, version)
+    return JSONResponse(views.public_achievement_document(settings, found))

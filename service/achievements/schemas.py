@@ -172,7 +172,8 @@ class ResultDescriptionIn(_Input):
     """A result a credential of this achievement may carry (a grade, a rubric criterion...).
 
     Without an ``id`` a stable URN is made from the achievement and the name (case and spacing
-    ignored), so the same result keeps its id across versions. ``required_level`` names one of the ``rubric_criterion_levels``
+    ignored), so the same result keeps its id across versions. ``required_level`` names one of \
+the ``rubric_criterion_levels``
     by its ``id`` or its ``name``.
     """
 

@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, and_, cast
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.achievements.models import Achievement, AchievementVersion
 from service.achievements.result_descriptions import (
     InvalidAchievement,
     checked_rubric,
-    earner_view,
     merge_result_descriptions,
-    rubric_of,
     stable_urn,
 )
-from service.achievements.schemas import (
-    AchievementCreate,
-    AchievementView,
-    AlignmentIn,
-    ResultDescriptionIn,
-    RubricView,
-)
+from service.achievements.schemas import AchievementCreate, AlignmentIn, ResultDescriptionIn
 from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import Conflict, NotFound
@@ -39,10 +32,27 @@ from service.core.paging import PageParams, paginate
 from service.issuers.models import Issuer
 from service.skills.esco import esco_alignment, get_skill
 from service.vc import openbadges as ob
-from service.vc.constants import OB_V3P0_CONTEXT
-from service.vc.openbadges import _achievement as _achievement_json  # the builder's own serialiser
 
 NO_SUCH_ACHIEVEMENT = "No such achievement"  # the same words ensure_issuer_scope uses: nothing leaks
+
+
+@dataclass(frozen=True)
+class AchievementAtVersion:
+    """An achievement with one of its versions: what the reading and writing functions return
+    (:mod:`service.achievements.views` turns it into the API's ``AchievementView``)."""
+
+    achievement: Achievement
+    content: AchievementVersion
+
+    @property
+    def id(self) -> str:
+        """The achievement's id."""
+        return self.achievement.id
+
+    @property
+    def version(self) -> int:
+        """The number of the version held."""
+        return self.content.version
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -69,50 +79,50 @@ def get_version(session: Session, achievement_id: str, version: int) -> Achievem
     return row
 
 
-def get_achievement(session: Session, achievement_id: str, version: int | None = None) -> AchievementView:
-    """The achievement at ``version`` (its current version when None)."""
+def get_achievement(session: Session, achievement_id: str, version: int | None = None) -> AchievementAtVersion:
+    """The achievement at ``version`` (its current version when None), or :class:`NotFound`."""
     achievement = find_achievement(session, achievement_id)
     content = get_version(session, achievement_id, achievement.current_version if version is None else version)
-    return to_view(achievement, content)
+    return AchievementAtVersion(achievement, content)
 
 
 def list_achievements(
     session: Session, issuer_id: str, page: PageParams, *, tag: str | None = None
-) -> tuple[list[AchievementView], int]:
+) -> tuple[list[AchievementAtVersion], int]:
     """An issuer's achievements at their current versions, newest first; ``tag`` filters
-    (case-insensitive, whole tag). Returns (one page of views, total)."""
+    (case-insensitive, whole tag). Returns (one page, total)."""
     _ensure_issuer(session, issuer_id)
     statement = (
         select(Achievement, AchievementVersion)
         .join(
             AchievementVersion,
             and_(
-                AchievementVersion.achievement_id == Achievement.id,
-                AchievementVersion.version == Achievement.current_version,
+                col(AchievementVersion.achievement_id) == col(Achievement.id),
+                col(AchievementVersion.version) == col(Achievement.current_version),
             ),
         )
         .where(Achievement.issuer_id == issuer_id)
-        .order_by(Achievement.created_at.desc(), Achievement.id.desc())
+        .order_by(col(Achievement.created_at).desc(), col(Achievement.id).desc())
     )
     if tag is not None and tag.strip():
         # Tags are a JSON list; both databases store it as json.dumps text, so the quoted tag is a
         # whole-element match on SQLite and PostgreSQL alike (no dialect-specific JSON operators).
         needle = json.dumps(tag.strip())
         statement = statement.where(cast(AchievementVersion.tags, String).icontains(needle, autoescape=True))
-    rows, total = paginate(session, statement, page)  # type: ignore[arg-type]
-    return [to_view(achievement, content) for achievement, content in rows], total
+    rows, total = paginate(session, statement, page)
+    return [AchievementAtVersion(achievement, content) for achievement, content in rows], total
 
 
-def list_versions(session: Session, achievement_id: str, page: PageParams) -> tuple[list[AchievementView], int]:
-    """Every version of an achievement, newest first. Returns (one page of views, total)."""
+def list_versions(session: Session, achievement_id: str, page: PageParams) -> tuple[list[AchievementAtVersion], int]:
+    """Every version of an achievement, newest first. Returns (one page, total)."""
     achievement = find_achievement(session, achievement_id)
     statement = (
         select(AchievementVersion)
         .where(AchievementVersion.achievement_id == achievement_id)
-        .order_by(AchievementVersion.version.desc())
+        .order_by(col(AchievementVersion.version).desc())
     )
     rows, total = paginate(session, statement, page)
-    return [to_view(achievement, content) for content in rows], total
+    return [AchievementAtVersion(achievement, content) for content in rows], total
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -120,7 +130,7 @@ def list_versions(session: Session, achievement_id: str, page: PageParams) -> tu
 
 def create_achievement(
     session: Session, issuer_id: str, data: AchievementCreate, *, actor: Any = None
-) -> AchievementView:
+) -> AchievementAtVersion:
     """A new achievement of ``issuer_id`` with ``data`` as version 1."""
     _ensure_issuer(session, issuer_id)
     achievement = Achievement(issuer_id=issuer_id, current_version=1)
@@ -138,12 +148,12 @@ def create_achievement(
         issuer_id=issuer_id,
         after={"version": 1, "name": content.name},
     )
-    return to_view(achievement, content)
+    return AchievementAtVersion(achievement, content)
 
 
 def update_achievement(
     session: Session, achievement_id: str, data: AchievementCreate, *, actor: Any = None
-) -> AchievementView:
+) -> AchievementAtVersion:
     """Replace the achievement's content: writes version n+1 and makes it current.
 
     Earlier versions stay as they were. Two updates at once: one waits for the other (row lock
@@ -173,7 +183,7 @@ def update_achievement(
         before={"version": before.version, "name": before.name},
         after={"version": number, "name": content.name},
     )
-    return to_view(achievement, content)
+    return AchievementAtVersion(achievement, content)
 
 
 def _ensure_issuer(session: Session, issuer_id: str) -> None:
@@ -267,48 +277,16 @@ def _with_ids(achievement_id: str, descriptions: list[ResultDescriptionIn]) -> l
     return stored
 
 
-# --- views and Open Badges 3.0 -----------------------------------------------------------------
+# --- rubrics and Open Badges 3.0 ---------------------------------------------------------------
 
 
-def to_view(achievement: Achievement, content: AchievementVersion) -> AchievementView:
-    """The API view of one version of ``achievement``."""
-    return AchievementView(
-        id=achievement.id,
-        issuer_id=achievement.issuer_id,
-        version=content.version,
-        current_version=achievement.current_version,
-        name=content.name,
-        description=content.description,
-        criteria={"narrative": content.criteria_narrative, "id": content.criteria_id},
-        image=content.image,
-        achievement_type=content.achievement_type,
-        alignments=content.alignments,
-        result_descriptions=content.result_descriptions,
-        tags=content.tags,
-        validity_days=content.validity_days,
-        rubric=content.rubric,
-        created_at=achievement.created_at,
-        version_created_at=content.created_at,
-    )
-
-
-def get_rubric(session: Session, achievement_id: str, version: int | None = None, *, complete: bool) -> RubricView:
-    """The rubric of the achievement at ``version`` (its current version when None); without the
-    assessor's hints unless ``complete``. NotFound (code ``no_rubric``) when it has none."""
-    achievement = find_achievement(session, achievement_id)
-    content = get_version(session, achievement_id, achievement.current_version if version is None else version)
-    if content.rubric is None:
-        raise NotFound(f"Version {content.version} of the achievement has no rubric", code="no_rubric")
-    rubric = rubric_of(content)
-    assert rubric is not None
-    return RubricView(
-        achievement_id=achievement.id,
-        version=content.version,
-        rubric=dict(content.rubric) if complete else earner_view(content.rubric),
-        hash=rubric.hash,
-        max_total=rubric.max_total,
-        complete=complete,
-    )
+def get_rubric_version(session: Session, achievement_id: str, version: int | None = None) -> AchievementAtVersion:
+    """The achievement at ``version`` (its current version when None) when that version has a
+    rubric; :class:`NotFound` (code ``no_rubric``) when it has none."""
+    found = get_achievement(session, achievement_id, version)
+    if found.content.rubric is None:
+        raise NotFound(f"Version {found.version} of the achievement has no rubric", code="no_rubric")
+    return found
 
 
 def achievement_url(settings: Settings, achievement_id: str) -> str:
@@ -357,11 +335,3 @@ def ob_achievement(settings: Settings, achievement: Achievement, version: Achiev
         result_descriptions=tuple(_ob_result_description(r) for r in version.result_descriptions),
         tags=tuple(version.tags),
     )
-
-
-def ob_achievement_document(
-    settings: Settings, achievement: Achievement, version: AchievementVersion
-) -> dict[str, Any]:
-    """The Achievement as a standalone JSON-LD document: exactly the object credentials embed,
-    plus the OB 3.0 ``@context`` (which defines every term in it)."""
-    return {"@context": [OB_V3P0_CONTEXT], **_achievement_json(ob_achievement(settings, achievement, version))}

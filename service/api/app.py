@@ -9,9 +9,13 @@ from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from service.accounts.security import TokenIssuer
+from service.api import home
+from service.api.docs import install_api_docs
 from service.api.errors import install_error_handlers
+from service.api.gates import Gates
 from service.api.limits import BodySizeLimit
 from service.core.clock import SystemClock
 from service.core.config import Settings, get_settings
@@ -20,6 +24,7 @@ from service.core.keystore import Keystore, load_kek
 from service.core.mail import mailer_from_settings
 from service.evidence.intake import upload_body_limits as evidence_upload_limits
 from service.status.resigner import start_resigner
+from service.verification.service import Verifier
 
 log = logging.getLogger("skillcred")
 
@@ -49,12 +54,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Skill-credential validation: verifiable Open Badges 3.0 credentials from portfolio evidence.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN; service.api.docs serves them offline
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.keystore = keystore
     app.state.mailer = mailer_from_settings(settings)
     app.state.clock = SystemClock()
+    app.state.verifier = Verifier.online()
+    app.state.gates = Gates.from_settings(settings)
     app.state.tokens = TokenIssuer(
         secret=keystore.derive_secret("access-tokens"),
         issuer=settings.public_url,
@@ -70,7 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in _routers():
         app.include_router(router)
+    app.include_router(home.router)
+    if settings.api_docs_enabled:
+        install_api_docs(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """OpenAPI operation ids ``<tag>-<function name>`` (each router carries its domain's one tag)."""
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def _routers() -> list:
@@ -86,6 +104,7 @@ def _routers() -> list:
     from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
+    from service.web import routes as web
 
     return [
         health.router,
@@ -103,7 +122,7 @@ def _routers() -> list:
         # public URLs outside /v1: DID documents, JWKS, badge pages, status lists
         issuers.public_router,
         achievements.public_router,
-        credentials.public_router,
+        web.public_router,
         endorsements.public_router,
         status.public_router,
         verification.public_router,

@@ -34,8 +34,10 @@ from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import NotFound
 from service.core.keystore import Keystore
+from service.credentials.entry_points import issue_from_assessment
+from service.credentials.lifecycle import ensure_renewable
 from service.credentials.models import Credential
-from service.credentials.service import ensure_renewable, issue_credential, recipient_of
+from service.credentials.service import recipient_of
 from service.evidence import service as evidence
 from service.evidence.service import list_items as bundle_items
 from service.vc.skillcred import AssessmentStatement
@@ -105,7 +107,7 @@ def issue_for_assessment(
         assessed_at=assessment.assessed_at,
         reviewed_at=decided_at if human_reviewed else None,
     )
-    credential = issue_credential(
+    credential = issue_from_assessment(
         session,
         keystore,
         settings,
@@ -115,9 +117,9 @@ def issue_for_assessment(
         results=results,
         evidence=evidence.credential_evidence(settings, items),
         assessment=statement,
-        actor=None,
         authorised_by=authorised_by,
         replaces=old,
+        now=decided_at,
     )
     evidence.mark_bundle_issued(session, assessment.bundle_id, credential.id, actor=authorised_by)
     if old is not None:

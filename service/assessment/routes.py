@@ -6,19 +6,18 @@ to say how their skill was assessed.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
-from service.api.deps import SessionDep
+from service.api.deps import AssessorDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
+from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
-from service.assessment import service
-from service.assessment.engine.factory import assessor_from_settings
-from service.assessment.engine.result import Assessor
+from service.assessment import service, views
 from service.assessment.schemas import (
     AppealRequest,
     ApproveRequest,
@@ -37,42 +36,27 @@ public_router = APIRouter(tags=["assessments"])
 
 AssessmentId = Annotated[str, Path(min_length=1, max_length=36, description="The assessment's id")]
 ReviewerAccount = IssuerStaff
-_assessor_lock = threading.Lock()
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def get_assessor(request: Request) -> Assessor:
-    """The configured assessor (offline by default), built once per app: loading a model takes
-    a moment. Tests replace this dependency to script an assessor."""
-    with _assessor_lock:
-        assessor = getattr(request.app.state, "assessor", None)
-        if assessor is None:
-            assessor = request.app.state.assessor = assessor_from_settings(_settings(request))
-    return assessor
-
-
-AssessorDep = Annotated[Assessor, Depends(get_assessor)]
-
-
-def _out(request: Request, session: SessionDep, assessment_id: str, viewer: Account) -> AssessmentOut:
-    assessment, events = service.get_assessment(session, assessment_id, viewer=viewer)
-    return service.detail(session, _settings(request), assessment, events, viewer=viewer)
+def _detail(session: Session, settings: Settings, assessment_id: str, viewer: Account) -> AssessmentOut:
+    """The assessment as ``viewer`` may read it, shaped for the API."""
+    record = service.read_assessment(session, assessment_id, viewer=viewer)
+    return views.assessment_detail(record, viewer=viewer, public_url=settings.public_url)
 
 
 @router.post(
     "/assessments",
     response_model=AssessmentOut,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 422),
+    dependencies=[IssuingSlot],
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
 )
 def submit_assessment(
     body: AssessmentSubmit,
-    request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
     account: EarnerAccount,
     assessor: AssessorDep,
 ) -> AssessmentOut:
@@ -85,15 +69,15 @@ def submit_assessment(
     revoked or suspended): the credential issued from this assessment replaces it. Earners only."""
     assessment, _ = service.submit_assessment(
         session,
-        request.app.state.keystore,
-        _settings(request),
+        keystore,
+        settings,
         earner=account,
         bundle_id=body.bundle_id,
         renews=body.renews,
         assessor=assessor,
     )
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
-    return _out(request, session, assessment.id, account)
+    return _detail(session, settings, assessment.id, account)
 
 
 @router.get("/assessments", response_model=Page[AssessmentSummary], responses=error_responses(401, 422))
@@ -110,7 +94,9 @@ def list_assessments(
     reviewers and issuer admins their issuer's; admins all."""
     rows, total = service.list_assessments(session, page, viewer=account, state=state, achievement_id=achievement_id)
     set_paging_headers(request, response, page, total)
-    return Page(items=[service.summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[views.assessment_summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/review-queue", response_model=Page[AssessmentSummary], responses=error_responses(401, 403, 422))
@@ -130,18 +116,20 @@ def review_queue(
         session, page, viewer=account, achievement_id=achievement_id, issuer_id=issuer_id
     )
     set_paging_headers(request, response, page, total)
-    return Page(items=[service.summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[views.assessment_summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=error_responses(401, 404, 422))
 def get_assessment(
-    assessment_id: AssessmentId, request: Request, session: SessionDep, account: AnyAccount
+    assessment_id: AssessmentId, session: SessionDep, settings: SettingsDep, account: AnyAccount
 ) -> AssessmentOut:
     """One assessment: state, per-criterion levels (after any override) with the assessor's
     rationale, confidence and evidence pointers, the rubric and assessor, and its history.
     Issuer staff also see the evidence items with links to their content. 404 unless the caller
     is its earner or staff of its issuer (or an admin)."""
-    return _out(request, session, assessment_id, account)
+    return _detail(session, settings, assessment_id, account)
 
 
 @router.post(
@@ -150,22 +138,32 @@ def get_assessment(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def override_levels(
-    assessment_id: AssessmentId, body: OverrideRequest, request: Request, session: SessionDep, account: ReviewerAccount
+    assessment_id: AssessmentId,
+    body: OverrideRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: ReviewerAccount,
 ) -> AssessmentOut:
     """Change the level of one or more criteria, each with a reason; the total and the pass rule
     are recomputed and the assessment stays in the queue. 409 `not_pending` when it is not
     waiting for a review."""
     service.override_levels(session, assessment_id, body.overrides, reviewer=account)
-    return _out(request, session, assessment_id, account)
+    return _detail(session, settings, assessment_id, account)
 
 
 @router.post(
     "/assessments/{assessment_id}/approve",
     response_model=AssessmentOut,
-    responses=error_responses(401, 403, 404, 409, 422),
+    dependencies=[IssuingSlot],
+    responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 def approve_assessment(
-    assessment_id: AssessmentId, body: ApproveRequest, request: Request, session: SessionDep, account: ReviewerAccount
+    assessment_id: AssessmentId,
+    body: ApproveRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    account: ReviewerAccount,
 ) -> AssessmentOut:
     """Approve and issue the credential (in one transaction), after applying `overrides`.
     Levels below the rubric's pass rule are refused (409 `below_pass_rule`) unless
@@ -174,15 +172,15 @@ def approve_assessment(
     `same_reviewer`)."""
     service.approve(
         session,
-        request.app.state.keystore,
-        _settings(request),
+        keystore,
+        settings,
         assessment_id,
         reviewer=account,
         reason=body.reason,
         overrides=body.overrides,
         approve_below_pass_rule=body.approve_below_pass_rule,
     )
-    return _out(request, session, assessment_id, account)
+    return _detail(session, settings, assessment_id, account)
 
 
 @router.post(
@@ -191,13 +189,17 @@ def approve_assessment(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def reject_assessment(
-    assessment_id: AssessmentId, body: RejectRequest, request: Request, session: SessionDep, account: ReviewerAccount
+    assessment_id: AssessmentId,
+    body: RejectRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: ReviewerAccount,
 ) -> AssessmentOut:
     """Reject with a reason (the earner sees it), after recording `overrides`. The first
     decision wins (409 `not_pending` for the second); an appeal is decided by a different
     reviewer (403 `same_reviewer`)."""
     service.reject(session, assessment_id, reviewer=account, reason=body.reason, overrides=body.overrides)
-    return _out(request, session, assessment_id, account)
+    return _detail(session, settings, assessment_id, account)
 
 
 @router.post(
@@ -206,13 +208,13 @@ def reject_assessment(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def appeal_assessment(
-    assessment_id: AssessmentId, body: AppealRequest, request: Request, session: SessionDep, account: EarnerAccount
+    assessment_id: AssessmentId, body: AppealRequest, session: SessionDep, settings: SettingsDep, account: EarnerAccount
 ) -> AssessmentOut:
     """Appeal a rejection of your assessment, once, saying why: it goes back to the review queue
     and a reviewer other than the one who rejected it decides. 409 `not_rejected` or
     `already_appealed`."""
     service.appeal(session, assessment_id, earner=account, reason=body.reason)
-    return _out(request, session, assessment_id, account)
+    return _detail(session, settings, assessment_id, account)
 
 
 @public_router.get(

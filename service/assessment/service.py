@@ -1,8 +1,8 @@
-"""Assessments: reading, listing, the review queue, and the API views. No FastAPI, no commits.
+"""Assessments: reading, listing and the review queue. No FastAPI, no commits.
 
 Submitting is in :mod:`service.assessment.submission`, review decisions and appeals in
 :mod:`service.assessment.review`, issuing in :mod:`service.assessment.issuance`; they are
-re-exported here.
+re-exported here. The API views of what these return are in :mod:`service.assessment.views`.
 
 Who sees what: an earner sees their own assessments (outcome, levels, rationale, reasons); the
 reviewers and issuer admins of an assessment's issuer see it with its evidence and who decided;
@@ -11,7 +11,7 @@ admins see all. Anyone else gets 404, never 403, so nobody learns that an assess
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func
@@ -21,36 +21,42 @@ from service.accounts.models import Account, Role
 from service.assessment.issuance import bundle_items
 from service.assessment.models import Assessment, AssessmentEvent
 from service.assessment.review import NO_SUCH_ASSESSMENT, appeal, approve, override_levels, reject
-from service.assessment.schemas import (
-    AssessmentOut,
-    AssessmentSummary,
-    AssessorOut,
-    CriterionOut,
-    EventOut,
-    EvidenceItemOut,
-    EvidencePointerOut,
-    RubricOut,
-)
-from service.assessment.state import REVIEWABLE, can_appeal, events_of, latest, rubric_of_assessment
+from service.assessment.state import REVIEWABLE, events_of
 from service.assessment.submission import submit_assessment
-from service.core.config import Settings
 from service.core.errors import NotFound
 from service.core.paging import PageParams, paginate
+from service.evidence.models import EvidenceItemRecord
 
 __all__ = [
+    "AssessmentRecord",
     "appeal",
     "approve",
-    "detail",
     "get_assessment",
+    "is_staff",
     "list_assessments",
     "override_levels",
+    "read_assessment",
     "reject",
     "review_queue",
     "submit_assessment",
-    "summary",
 ]
 
 STAFF_ROLES = frozenset({Role.admin, Role.issuer_admin, Role.reviewer})
+
+
+def is_staff(viewer: Account) -> bool:
+    """Whether ``viewer`` reads assessments as issuer staff (evidence, who decided) or as an earner."""
+    return viewer.role in STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    """An assessment as one viewer may read it: its events, oldest first, and the evidence items
+    of its bundle when the viewer is issuer staff (empty for the earner)."""
+
+    assessment: Assessment
+    events: list[AssessmentEvent]
+    evidence: list[EvidenceItemRecord] = field(default_factory=list)
 
 
 def _latest_events() -> Any:
@@ -73,7 +79,7 @@ def _latest_events() -> Any:
 def _visible(statement: Any, viewer: Account) -> Any:
     if viewer.role == Role.admin:
         return statement
-    if viewer.role in STAFF_ROLES:
+    if is_staff(viewer):
         return statement.where(Assessment.issuer_id == viewer.issuer_id)
     return statement.where(Assessment.earner_id == viewer.id)
 
@@ -86,6 +92,14 @@ def get_assessment(
     if row is None:
         raise NotFound(NO_SUCH_ASSESSMENT)
     return row, events_of(session, row.id)
+
+
+def read_assessment(session: Session, assessment_id: str, *, viewer: Account) -> AssessmentRecord:
+    """The assessment with its events and, for issuer staff, its evidence items, if ``viewer`` may
+    see it (else :class:`NotFound`)."""
+    assessment, events = get_assessment(session, assessment_id, viewer=viewer)
+    evidence = bundle_items(session, assessment.bundle_id) if is_staff(viewer) else []
+    return AssessmentRecord(assessment, events, evidence)
 
 
 def list_assessments(
@@ -127,124 +141,3 @@ def review_queue(
         statement = statement.where(Assessment.issuer_id == issuer_id)
     rows, total = paginate(session, statement, params)
     return [(row[0], row[1]) for row in rows], total
-
-
-# --- views -------------------------------------------------------------------------------------
-
-
-def _credential_id(events: Sequence[AssessmentEvent]) -> str | None:
-    return next((e.credential_id for e in sorted(events, key=lambda e: -e.seq) if e.credential_id), None)
-
-
-def summary(assessment: Assessment, current: AssessmentEvent, credential_id: str | None = None) -> AssessmentSummary:
-    """The list view of an assessment, as of ``current`` (its latest event)."""
-    return AssessmentSummary(
-        id=assessment.id,
-        state=str(current.state),
-        achievement_id=assessment.achievement_id,
-        achievement_version=assessment.achievement_version,
-        issuer_id=assessment.issuer_id,
-        earner_id=assessment.earner_id,
-        bundle_id=assessment.bundle_id,
-        decision=assessment.decision,
-        flags=list(assessment.flags),
-        total=current.total,
-        passed=current.passed,
-        assessed_at=assessment.assessed_at,
-        updated_at=current.at,
-        credential_id=credential_id or current.credential_id,
-        renews_credential_id=assessment.renews_credential_id,
-    )
-
-
-def detail(
-    session: Session, settings: Settings, assessment: Assessment, events: list[AssessmentEvent], *, viewer: Account
-) -> AssessmentOut:
-    """The full view. Issuer staff also get the evidence items (with links to their content) and
-    who took each decision; the earner gets outcome, levels, rationale and reasons."""
-    current = latest(events)
-    staff = viewer.role in STAFF_ROLES
-    rubric = rubric_of_assessment(assessment)
-    criteria = []
-    for stored in assessment.criteria:
-        criterion_id = stored["criterion_id"]
-        level = current.levels.get(criterion_id, stored["level"])
-        try:
-            criterion = rubric.criterion(criterion_id)
-            name, level_name = criterion.name, criterion.level(level).name
-        except KeyError:
-            name, level_name = criterion_id, level
-        criteria.append(
-            CriterionOut(
-                criterion_id=criterion_id,
-                name=name,
-                level=level,
-                level_name=level_name,
-                assessed_level=stored["level"],
-                score=stored.get("score", 0.0),
-                confidence=stored.get("confidence", 0.0),
-                spread=stored.get("spread", 0),
-                rationale=stored.get("rationale", ""),
-                evidence=[EvidencePointerOut(**pointer) for pointer in stored.get("evidence", [])],
-            )
-        )
-    base = summary(assessment, current, _credential_id(events))
-    return AssessmentOut(
-        **base.model_dump(),
-        rubric=RubricOut(
-            id=assessment.rubric_id,
-            version=assessment.rubric_version,
-            name=assessment.rubric_name,
-            hash=assessment.rubric_hash,
-        ),
-        assessor=AssessorOut(
-            kind=assessment.assessor_kind,
-            version=assessment.assessor_version,
-            model=assessment.model,
-            endpoint_host=assessment.endpoint_host,
-            prompt_version=assessment.prompt_version,
-            details=assessment.assessor,
-        ),
-        sampled=assessment.sampled,
-        decision_reasons=list(assessment.decision_reasons),
-        findings=list(assessment.findings),
-        notes=list(assessment.notes),
-        max_total=rubric.max_total,
-        min_total=rubric.min_total,
-        criteria=criteria,
-        evidence_digests=dict(assessment.evidence_digests),
-        evidence=_evidence(session, settings, assessment) if staff else [],
-        events=[_event(event, staff) for event in events],
-        can_appeal=can_appeal(events) and viewer.id == assessment.earner_id,
-    )
-
-
-def _event(event: AssessmentEvent, staff: bool) -> EventOut:
-    return EventOut(
-        seq=event.seq,
-        kind=str(event.kind),
-        state=str(event.state),
-        at=event.at,
-        actor_id=event.actor_id if staff else None,
-        actor_role=event.actor_role if staff else None,
-        reason=event.reason,
-        overrides=list(event.overrides),
-        credential_id=event.credential_id,
-    )
-
-
-def _evidence(session: Session, settings: Settings, assessment: Assessment) -> list[EvidenceItemOut]:
-    return [
-        EvidenceItemOut(
-            id=item.id,
-            kind=item.kind,
-            name=item.name or item.file_name,
-            media_type=item.media_type,
-            size=item.size,
-            sha256=item.sha256,
-            url=item.url,
-            commit=item.commit,
-            content_url=f"{settings.public_url}/v1/evidence/bundles/{assessment.bundle_id}/items/{item.id}/content",
-        )
-        for item in bundle_items(session, assessment.bundle_id)
-    ]

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from service.accounts.models import Role
 from service.api.auth import IssuerManager
 from service.api.deps import SessionDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
-from service.audit import service
+from service.audit import service, views
 from service.audit.schemas import AuditEventOut
 from service.core.paging import Page
 
@@ -33,9 +34,15 @@ def list_audit_events(
     achievement change (and the lifecycle actions as they arrive). Admins read all of it (filter
     with `issuer_id`); an issuer admin reads their own issuer's events only."""
     events, total = service.list_events(
-        session, page, viewer=account, issuer_id=issuer_id, action=action, object_id=object_id
+        session,
+        page,
+        sees_every_issuer=account.role == Role.admin,
+        viewer_issuer_id=account.issuer_id,
+        issuer_id=issuer_id,
+        action=action,
+        object_id=object_id,
     )
     set_paging_headers(request, response, page, total)
     return Page[AuditEventOut](
-        items=[AuditEventOut.model_validate(e) for e in events], total=total, limit=page.limit, offset=page.offset
+        items=[views.audit_event_view(e) for e in events], total=total, limit=page.limit, offset=page.offset
     )

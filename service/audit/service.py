@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.accounts.models import Account, Role
 from service.audit.models import AuditEvent
 from service.core.paging import PageParams, paginate
 
@@ -41,16 +40,18 @@ def list_events(
     session: Session,
     params: PageParams,
     *,
-    viewer: Account,
+    sees_every_issuer: bool,
+    viewer_issuer_id: str | None,
     issuer_id: str | None = None,
     action: str | None = None,
     object_id: str | None = None,
 ) -> tuple[list[AuditEvent], int]:
-    """One page of events, newest first. Admins see every event (optionally one issuer's); an issuer
-    admin sees only their issuer's, whatever ``issuer_id`` they ask for."""
+    """One page of events, newest first. A viewer who ``sees_every_issuer`` (an admin) sees every
+    event, optionally one issuer's (``issuer_id``); any other viewer sees only the events of
+    ``viewer_issuer_id``, whatever ``issuer_id`` they ask for, and nothing without an issuer."""
     statement = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id))
-    if viewer.role != Role.admin:
-        issuer_id = viewer.issuer_id
+    if not sees_every_issuer:
+        issuer_id = viewer_issuer_id
         if issuer_id is None:
             return [], 0
     if issuer_id is not None:

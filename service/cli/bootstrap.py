@@ -109,3 +109,14 @@ def ensure_demo_data(engine: Engine, settings: Settings) -> dict[str, str] | Non
             actor=None,
         )
         return {"issuer_id": issuer.id, "did": issuer.did, "achievement_id": achievement.id}
+
+
+def admin_email(engine: Engine) -> str | None:
+    """The email of the oldest admin account (for the start-up banner), or None when there is none."""
+    from sqlmodel import col, select
+
+    from service.accounts.models import Account
+
+    with unit_of_work(engine) as session:
+        statement = select(Account.email).where(Account.role == Role.admin).order_by(col(Account.created_at))
+        return session.exec(statement).first()

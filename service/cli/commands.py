@@ -1,7 +1,8 @@
-"""Service commands behind the CLI: serve, migrate, openapi, dev set-up, key rotation."""
+"""Service commands behind the CLI: serve, migrate, openapi, and the start-up set-up with its banner."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import SecretStr
 
-from service.core.config import Settings, get_settings
+from service.core.config import Settings, get_settings, local_public_url
 from service.core.keystore import KeystoreError, load_kek
 
 
@@ -33,8 +34,14 @@ def openapi_yaml() -> str:
 
 
 def prepare(settings: Settings, *, announce: bool) -> None:
-    """Check the KEK, migrate, and create the bootstrap admin (and, in development, demo data)."""
-    from service.cli.bootstrap import ensure_admin, ensure_demo_data
+    """Check the KEK, migrate, check the issuers' DIDs against the public URL, and create the
+    bootstrap admin (and, in development, demo data).
+
+    Issuer DIDs made for another public URL are moved (``skillcred issuers move-dids``) in
+    development; otherwise start-up stops with a message that names that command.
+    """
+    from service.cli.admin import dids_to_move, move_issuer_dids, public_url_changed_message
+    from service.cli.bootstrap import admin_email, ensure_admin, ensure_demo_data
     from service.core.db import make_engine
 
     try:
@@ -50,28 +57,63 @@ def prepare(settings: Settings, *, announce: bool) -> None:
             update={"bootstrap_admin_email": email, "bootstrap_admin_password": SecretStr(generated)}
         )
     engine = make_engine(settings.database_url)
-    created = ensure_admin(engine, settings)
-    demo = ensure_demo_data(engine, settings) if settings.env == "development" else None
-    engine.dispose()
+    try:
+        moves = dids_to_move(engine, settings)
+        if moves and settings.env != "development":
+            raise SystemExit(public_url_changed_message(settings, moves))
+        if moves:
+            moves = move_issuer_dids(engine, settings)
+        created = ensure_admin(engine, settings)
+        demo = ensure_demo_data(engine, settings) if settings.env == "development" else None
+        admin = admin_email(engine)
+    finally:
+        engine.dispose()
     if announce:
-        print(f"SkillCred on {settings.public_url}  (database: {settings.database_url})")
-        if created and generated:
-            print(
-                f"  admin login: {created} / {generated}   (shown once; set SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD to choose it)"
-            )
-        elif created:
-            print(f"  admin created: {created}")
-        if demo:
-            print(f"  demo issuer {demo['issuer_id']} ({demo['did']}), achievement {demo['achievement_id']}")
-        sys.stdout.flush()
+        _banner(settings, created=created, generated=generated, admin=admin, demo=demo, moves=moves)
+
+
+def _banner(
+    settings: Settings,
+    *,
+    created: str | None,
+    generated: str | None,
+    admin: str | None,
+    demo: dict[str, str] | None,
+    moves: list[Any],
+) -> None:
+    """What a person starting the service needs: where it is, how to sign in, what changed."""
+    url = settings.public_url
+    print(f"SkillCred on {url}  (database: {settings.database_url})")
+    if settings.api_docs_enabled:
+        print(f"  API docs:      {url}/docs  (ReDoc: {url}/redoc)")
+    print(f"  verify API:    POST {url}/v1/verify")
+    print(f"  health check:  {url}/health")
+    for move in moves:
+        print(f"  issuer {move.issuer_id} moved to the public URL: {move.old_did} -> {move.new_did} (old DID kept)")
+    if created and generated:
+        print(f"  admin login: {created} / {generated}   (shown once; SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD chooses it)")
+    elif created:
+        print(f"  admin created: {created}")
+    print(f"  lost the admin password? skillcred admin reset-password {admin or 'EMAIL'}  (prints a new one)")
+    if demo:
+        print(f"  demo issuer {demo['issuer_id']} ({demo['did']}), achievement {demo['achievement_id']}")
+    sys.stdout.flush()
 
 
 def serve(host: str, port: int, workers: int, *, development: bool = False) -> None:
-    """Migrate, bootstrap, then serve with uvicorn (several workers need PostgreSQL to be safe)."""
+    """Migrate, bootstrap, then serve with uvicorn (several workers need PostgreSQL to be safe).
+
+    Without SKILLCRED_PUBLIC_URL the public URL is ``http://<host>:<port>`` (see
+    :func:`~service.core.config.local_public_url`); ``dev-serve`` runs with SKILLCRED_ENV=development.
+    Both are put in the environment, which the uvicorn workers build their settings from.
+    """
     import uvicorn
 
     settings = get_settings()
     if development:
-        settings = settings.model_copy(update={"env": "development"})
-    prepare(settings, announce=True)
+        os.environ["SKILLCRED_ENV"] = "development"
+    if "public_url" not in settings.model_fields_set:
+        os.environ["SKILLCRED_PUBLIC_URL"] = local_public_url(host, port)
+    get_settings.cache_clear()
+    prepare(get_settings(), announce=True)
     uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")

@@ -4,6 +4,13 @@ stand-alone credential tools (verify, sign, keys generate).
 Contract (scripts rely on it):
 
 - ``skillcred serve [--host H] [--port P] [--workers N]`` migrates, bootstraps and serves;
+  ``skillcred dev-serve`` (what ``make run`` runs) does the same with SKILLCRED_ENV=development.
+  Without SKILLCRED_PUBLIC_URL the public URL is ``http://<host>:<port>``; issuer DIDs made for
+  another public URL stop ``serve`` (run ``skillcred issuers move-dids``) and are moved by ``dev-serve``;
+- ``skillcred admin reset-password EMAIL`` prints a new random password for that account (exit 1
+  when no account has the email);
+- ``skillcred issuers move-dids`` moves every issuer's did:web to SKILLCRED_PUBLIC_URL, keeping the
+  old DIDs resolvable (see :mod:`service.issuers.did_moves`);
 
 - ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
 - ``skillcred evidence-sweep [--grace-seconds S]`` deletes evidence bytes no item refers to any more;
@@ -147,6 +154,37 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_reset_password(args: argparse.Namespace) -> int:
+    from service.cli.admin import reset_password_command
+    from service.core.config import get_settings
+    from service.core.errors import NotFound
+
+    try:
+        password = reset_password_command(get_settings(), args.email)
+    except NotFound as err:
+        print(f"skillcred: {err.detail}; nothing changed", file=sys.stderr)
+        return 1
+    print(password)
+    return 0
+
+
+def cmd_issuers_move_dids(args: argparse.Namespace) -> int:
+    from service.cli.admin import move_dids_command
+    from service.core.config import get_settings
+    from service.core.errors import ServiceError
+
+    settings = get_settings()
+    try:
+        moves = move_dids_command(settings)
+    except ServiceError as err:
+        print(f"skillcred: {err.code}: {err.detail}; nothing changed", file=sys.stderr)
+        return 1
+    for move in moves:
+        print(f"{move.issuer_id}: {move.old_did} -> {move.new_did}")
+    print(f"{len(moves)} issuer DID(s) moved to {settings.public_url}")
+    return 0
+
+
 def cmd_reminders(args: argparse.Namespace) -> int:
     from service.core.config import get_settings
     from service.credentials.commands import expiry_reminders_command
@@ -171,6 +209,32 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return run(args.rubric, args.evidence, as_json=args.json, use_embeddings=not args.no_embeddings)
 
 
+SERVE_HELP = (
+    "Without SKILLCRED_PUBLIC_URL the public URL (printed URLs, credential ids, the issuers' did:web) is "
+    "http://HOST:PORT, 127.0.0.1 for a wildcard host. When issuer DIDs were made for another public URL, "
+    "serve refuses to start and names `skillcred issuers move-dids`; dev-serve moves them itself."
+)
+
+MOVE_DIDS_HELP = """\
+A did:web names the host it lives on, so every issuer DID of this deployment is built from
+SKILLCRED_PUBLIC_URL. After that setting changes, run this command (with the new setting) once:
+
+- each issuer gets the DID the new URL implies: the issuer that held the old host DID
+  (did:web:<old host>) gets did:web:<new host> while no issuer holds it, every other issuer
+  did:web:<new host>:issuers:<id>; keys do not change;
+- each DID left behind is kept as an alias of its issuer, so credentials signed before the
+  move keep verifying: their issuer DID and proof kid (did:web:<old host>...#key-1) still
+  resolve in this service's verifier, /.well-known/did.json and /issuers/<id>/did.json
+  answer the old DID document when a request arrives under the old host name (keep it
+  pointing at this service so outside verifiers resolve it too), and the new DID document
+  lists the old DIDs under alsoKnownAs (the old one lists the new DID);
+- each move is audited as issuer.move_did, all in one transaction.
+
+Moving back to a former URL gives the issuers their former DIDs again. `skillcred serve`
+refuses to start while a move is pending; `skillcred dev-serve` makes it itself.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillcred", description="SkillCred: verifiable Open Badges 3.0 credentials.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,12 +243,33 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", "migrate, bootstrap and serve the API"),
         ("dev-serve", "serve for development (what `make run` does)"),
     ):
-        p = commands.add_parser(name, help=helptext)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8000)
+        p = commands.add_parser(name, help=helptext, description=helptext + ". " + SERVE_HELP)
+        p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         p.add_argument("--workers", type=int, default=1)
         p.set_defaults(func=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    admin = commands.add_parser("admin", help="operator commands on the configured database")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    p = admin_commands.add_parser(
+        "reset-password",
+        help="give an account a new random password and print it",
+        description="Give the account with this email a new random password and print it (the old one stops "
+        "working at once). Works on the database SKILLCRED_DATABASE_URL names; exit 1 when no account has the email.",
+    )
+    p.add_argument("email", metavar="EMAIL")
+    p.set_defaults(func=cmd_admin_reset_password)
+
+    issuers = commands.add_parser("issuers", help="issuer maintenance")
+    issuer_commands = issuers.add_subparsers(dest="issuers_command", required=True)
+    p = issuer_commands.add_parser(
+        "move-dids",
+        help="move every issuer's did:web to SKILLCRED_PUBLIC_URL after it changed",
+        description=MOVE_DIDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(func=cmd_issuers_move_dids)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(func=cmd_openapi)
 
     commands.add_parser(

@@ -20,7 +20,10 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///./var/skillcred.db"
     public_url: str = DEFAULT_PUBLIC_URL
-    """External base URL: credential ids, badge URLs and the issuers' did:web are built from it."""
+    """External base URL: credential ids, badge URLs and the issuers' did:web are built from it.
+    Unset, ``skillcred serve`` and ``dev-serve`` use ``http://<--host>:<--port>`` (127.0.0.1 for a
+    wildcard host). Changing it on an existing database needs ``skillcred issuers move-dids``, which
+    moves every issuer's did:web to the new URL (``serve`` refuses to start until then)."""
 
     kek: SecretStr | None = None
     """Key-encryption key (32 bytes, base64url) that encrypts issuers' private keys at rest."""
@@ -31,10 +34,34 @@ class Settings(BaseSettings):
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
 
+    api_docs: bool | None = None
+    """Serve the interactive API documentation: Swagger UI at ``/docs`` and ReDoc at ``/redoc``,
+    with their scripts and styles from the installed ``fastapi-offline`` package (no other host is
+    contacted). Unset: on in development and test, off in production (``SKILLCRED_API_DOCS=true``
+    turns them on there). ``/openapi.json`` is served either way."""
+
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
     page_size_max: int = 100
+
+    # --- overload: CPU-heavy work in flight per process, and how long a request waits for a slot ---
+    issuing_concurrency: int = Field(default=4, ge=1, le=64)
+    """Issuances (signing) in flight at once per worker process; more wait for a slot. Issuing is
+    CPU-bound: more threads signing at once only make each slower, and on SQLite slow the one
+    holding the write lock."""
+    verify_concurrency: int = Field(default=2, ge=1, le=64)
+    """Verifications of submitted credentials (``POST /v1/verify``) in flight per worker process."""
+    overload_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    """How long a request waits for an issuing or verification slot before it is answered
+    503 with ``Retry-After`` (never a hang)."""
+
+    # --- rate limits -----------------------------------------------------------------------------
+    redis_url: str | None = None
+    """Redis for the rate-limit counters (``redis://host:6379/0``), shared by every worker and
+    host; unset, each process counts on its own."""
+    rate_limits: bool = True
+    """Rate limits and login backoff on (429 with ``Retry-After`` and ``RateLimit`` headers)."""
 
     status_list_size: int = Field(default=131_072, ge=131_072, le=8 * 1_048_576)
     """Entries in each new status list (W3C Bitstring Status List: at least 131,072, for herd privacy)."""
@@ -129,6 +156,21 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """Whether ``/docs`` and ``/redoc`` are served (``api_docs``, default off in production only)."""
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
+
+def local_public_url(host: str, port: int) -> str:
+    """``http://<host>:<port>`` for a server bound to ``host``: a wildcard address (``0.0.0.0``,
+    ``::``) becomes ``127.0.0.1`` (reachable from this machine), an IPv6 address gets brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @lru_cache

@@ -4,13 +4,14 @@ services can use it; the HTTP side (query parameters, ``X-Total-Count``, ``Link`
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple, overload
 
 from pydantic import BaseModel
 from sqlmodel import Session, func, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 T = TypeVar("T")
+Columns = TypeVarTuple("Columns")
 
 
 class PageParams(BaseModel):
@@ -27,7 +28,19 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def paginate(session: Session, statement: SelectOfScalar, params: PageParams) -> tuple[list, int]:
+@overload
+def paginate(session: Session, statement: SelectOfScalar[T], params: PageParams) -> tuple[list[T], int]: ...
+
+
+@overload
+def paginate(
+    session: Session, statement: Select[*Columns], params: PageParams
+) -> tuple[list[tuple[*Columns]], int]: ...
+
+
+def paginate(
+    session: Session, statement: SelectOfScalar[Any] | Select[*tuple[Any, ...]], params: PageParams
+) -> tuple[list[Any], int]:
     """Run ``statement`` for one page; returns (rows, total). The statement must be ordered."""
     total = session.exec(select(func.count()).select_from(statement.order_by(None).subquery())).one()
     rows = list(session.exec(statement.limit(params.limit).offset(params.offset)))

@@ -52,7 +52,7 @@ def list_expiring(
         .where(Credential.issuer_id == issuer_id, *_expiring_between(now, now + timedelta(days=within_days)))
         .order_by(col(Credential.valid_until), col(Credential.id))
     )
-    rows, total = paginate(session, statement, params)  # type: ignore[arg-type]
+    rows, total = paginate(session, statement, params)
     return [(row[0], row[1]) for row in rows], total
 
 
@@ -67,7 +67,7 @@ def record_expiry_reminders(session: Session, settings: Settings, now: datetime)
     the database for the first one's rows and then skips them."""
     days = settings.expiry_reminder_days
     claimed = exists().where(
-        col(ExpiryReminder.credential_id) == col(Credential.id), ExpiryReminder.kind == EXPIRY_KIND
+        col(ExpiryReminder.credential_id) == col(Credential.id), col(ExpiryReminder.kind) == EXPIRY_KIND
     )
     due = session.exec(
         select(Credential)
@@ -112,4 +112,4 @@ def _claim(session: Session, credential: Credential, days: int, now: datetime) -
         .on_conflict_do_nothing(index_elements=["credential_id", "kind"])
     )
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here
-    return session.connection().execute(statement.returning(ExpiryReminder.credential_id)).first() is not None
+    return session.connection().execute(statement.returning(col(ExpiryReminder.credential_id))).first() is not None

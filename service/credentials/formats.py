@@ -18,8 +18,8 @@ import zlib
 from functools import cache
 from typing import Any
 
+from service.core.templates import render
 from service.vc.baking import bake_png, bake_svg
-from service.web import render
 
 JSONLD_MEDIA_TYPE = "application/vc+ld+json"
 JWT_MEDIA_TYPE = "application/vc+jwt"

@@ -21,12 +21,12 @@ No FastAPI here, and nothing commits.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from service.accounts.models import Account
 from service.core.config import Settings
 from service.credentials.models import Credential
-from service.credentials.schemas import CredentialOut
+from service.credentials.service import get_credential
 
 REFRESH_SERVICE_TYPE = "1EdTechCredentialRefresh"
 MAX_CHAIN_LENGTH = 1000
@@ -57,10 +57,12 @@ def replacement_chain(session: Session, credential: Credential) -> list[Credenti
     return chain
 
 
-class CredentialRefreshOut(BaseModel):
-    """The answer of the refresh service: the current version of the credential asked about."""
-
-    requested_id: str = Field(description="The credential the refresh was asked for")
-    replaced: bool = Field(description="True when a newer credential (a renewal or reissue) replaces it")
-    chain: list[str] = Field(description="Credential ids from the one asked about to the current one")
-    current: CredentialOut = Field(description="The current version, with its state and signed JSON-LD")
+def current_version(
+    session: Session, credential_id: str, *, viewer: Account
+) -> tuple[Credential, list[Credential], Credential]:
+    """What the refresh service answers ``viewer`` about ``credential_id``: that credential, its
+    :func:`replacement_chain` and the current version. :class:`~service.core.errors.NotFound`
+    unless ``viewer`` may see both the credential and its current version."""
+    requested = get_credential(session, credential_id, viewer=viewer)
+    chain = replacement_chain(session, requested)
+    return requested, chain, get_credential(session, chain[-1].id, viewer=viewer)

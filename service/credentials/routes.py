@@ -1,5 +1,5 @@
-"""Credential routes: issue, list and read under /v1; the public badge URL (``public_router``,
-in :mod:`service.credentials.public`).
+"""Credential routes: issue, list and read under /v1 (the public badge URL is in
+:mod:`service.web.routes`).
 
 Every format endpoint serves what was stored at issue time: the JSON-LD text byte for byte, the
 VC-JWT as signed, and badge images with that same JSON-LD text baked in.
@@ -12,40 +12,40 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from service.api.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
-from service.api.deps import SessionDep
+from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
+from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
-from service.core.config import Settings
-from service.core.models import utcnow
 from service.core.paging import Page
-from service.credentials import expiry, formats, refresh, service
-from service.credentials.public import public_router
+from service.credentials import entry_points, expiry, formats, refresh, service, views
 from service.credentials.schemas import (
     CredentialIssue,
     CredentialOut,
+    CredentialRefreshOut,
     CredentialRenew,
     CredentialSummary,
 )
-
-__all__ = ["public_router", "router"]
 
 router = APIRouter(prefix="/v1", tags=["credentials"])
 
 CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The credential's id")]
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 @router.post(
     "/credentials",
     response_model=CredentialOut,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 422),
+    dependencies=[IssuingSlot],
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
 )
 def issue_credential(
-    body: CredentialIssue, request: Request, response: Response, session: SessionDep, account: IssuingAccount
+    body: CredentialIssue,
+    response: Response,
+    session: SessionDep,
+    account: IssuingAccount,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    clock: ClockDep,
 ) -> CredentialOut:
     """Issue the current version of an achievement to a recipient: an email address (published
     only as a salted hash) or a DID. The credential is signed twice, with an embedded
@@ -53,34 +53,37 @@ def issue_credential(
 
     Issuer admins issue only their own issuer's achievements (another issuer's is 404).
     `url` is the public badge URL; `credential` the signed JSON-LD."""
-    settings = _settings(request)
-    credential = service.issue_credential(
+    credential = entry_points.issue_direct(
         session,
-        request.app.state.keystore,
+        keystore,
         settings,
+        actor=account,
         achievement_id=body.achievement_id,
         recipient=body.recipient.as_mapping(),
         valid_until=body.valid_until,
         evidence=body.evidence,
         results=body.results,
-        actor=account,
+        now=clock.now(),
     )
     response.headers["Location"] = f"/v1/credentials/{credential.id}"
-    return service.detail(settings, credential, service.recipient_of(session, credential))
+    return views.detail(settings, credential, service.recipient_of(session, credential))
 
 
 @router.post(
     "/credentials/{credential_id}/renew",
     response_model=CredentialOut,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 422),
+    dependencies=[IssuingSlot],
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
 )
 def renew_credential(
     credential_id: CredentialId,
-    request: Request,
     response: Response,
     session: SessionDep,
     account: IssuingAccount,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    clock: ClockDep,
     body: Annotated[CredentialRenew | None, Body()] = None,
 ) -> CredentialOut:
     """Renew a credential: issue a new one to the same recipient for the achievement's current
@@ -91,18 +94,18 @@ def renew_credential(
     length, else no expiry; `evidence` defaults to the old credential's. Admins, or the issuer's
     own admins (another issuer's credential is 404)."""
     body = body or CredentialRenew()
-    settings = _settings(request)
-    credential = service.renew_credential(
+    credential = entry_points.renew(
         session,
-        request.app.state.keystore,
+        keystore,
         settings,
         credential_id,
+        actor=account,
         valid_until=body.valid_until,
         evidence=body.evidence,
-        actor=account,
+        now=clock.now(),
     )
     response.headers["Location"] = f"/v1/credentials/{credential.id}"
-    return service.detail(settings, credential, service.recipient_of(session, credential))
+    return views.detail(settings, credential, service.recipient_of(session, credential))
 
 
 @router.get("/credentials", response_model=Page[CredentialSummary], responses=error_responses(401, 422))
@@ -111,6 +114,7 @@ def list_credentials(
     response: Response,
     session: SessionDep,
     account: AnyAccount,
+    settings: SettingsDep,
     page: PageDep,
     issuer_id: Annotated[str | None, Query(max_length=36)] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -122,24 +126,23 @@ def list_credentials(
         session, page, viewer=account, issuer_id=issuer_id, achievement_id=achievement_id, recipient=recipient
     )
     set_paging_headers(request, response, page, total)
-    settings = _settings(request)
     return Page(
-        items=[service.summary(settings, c, r) for c, r in rows], total=total, limit=page.limit, offset=page.offset
+        items=[views.summary(settings, c, r) for c, r in rows], total=total, limit=page.limit, offset=page.offset
     )
 
 
 @router.get("/credentials/{credential_id}", response_model=CredentialOut, responses=error_responses(401, 404, 422))
 def get_credential(
-    credential_id: CredentialId, request: Request, session: SessionDep, account: AnyAccount
+    credential_id: CredentialId, session: SessionDep, account: AnyAccount, settings: SettingsDep
 ) -> CredentialOut:
     """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
     credential = service.get_credential(session, credential_id, viewer=account)
-    return service.detail(_settings(request), credential, service.recipient_of(session, credential))
+    return views.detail(settings, credential, service.recipient_of(session, credential))
 
 
 @router.get(
     "/credentials/{credential_id}/refresh",
-    response_model=refresh.CredentialRefreshOut,
+    response_model=CredentialRefreshOut,
     responses={
         200: {
             "content": {formats.JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}},
@@ -151,11 +154,11 @@ def get_credential(
 )
 def refresh_credential(
     credential_id: CredentialId,
-    request: Request,
     session: SessionDep,
     account: AnyAccount,
+    settings: SettingsDep,
     accept: Annotated[str | None, Header(max_length=2000)] = None,
-) -> refresh.CredentialRefreshOut | Response:
+) -> CredentialRefreshOut | Response:
     """The refresh service every credential names (`refreshService`, type
     `1EdTechCredentialRefresh`): the current version of the credential for its holder, i.e. the
     newest credential in its replacement chain (renewals and reissues), with its state.
@@ -163,21 +166,13 @@ def refresh_credential(
     For the earner the credential was issued to (and the issuer's staff, admins); 404 for
     everyone else. `Accept: application/vc+ld+json` returns the current signed credential
     itself, byte for byte, with its id in `Content-Location` and its state in `X-Credential-State`."""
-    requested = service.get_credential(session, credential_id, viewer=account)
-    chain = refresh.replacement_chain(session, requested)
-    current = service.get_credential(session, chain[-1].id, viewer=account)
-    settings = _settings(request)
+    requested, chain, current = refresh.current_version(session, credential_id, viewer=account)
     if accept and formats.JSONLD_MEDIA_TYPE in accept.lower():
         response = Response(current.jsonld.encode("utf-8"), media_type=formats.JSONLD_MEDIA_TYPE)
         response.headers["Content-Location"] = service.credential_url(settings, current.id)
         response.headers["X-Credential-State"] = str(current.state)
         return response
-    return refresh.CredentialRefreshOut(
-        requested_id=requested.id,
-        replaced=current.id != requested.id,
-        chain=[c.id for c in chain],
-        current=service.detail(settings, current, service.recipient_of(session, current)),
-    )
+    return views.refresh_view(settings, requested, chain, current, service.recipient_of(session, current))
 
 
 @router.get(
@@ -191,17 +186,18 @@ def list_expiring(
     response: Response,
     session: SessionDep,
     account: IssuerManager,
+    settings: SettingsDep,
+    clock: ClockDep,
     page: PageDep,
     within_days: Annotated[int, Query(ge=1, le=3650, description="The window, in days from now")] = 30,
 ) -> Page[CredentialSummary]:
     """An issuer's active credentials whose `valid_until` falls within the next `within_days`
     days, soonest first, paged (`X-Total-Count`, `Link`). Admins, or the issuer's own admins."""
     ensure_issuer_scope(account, issuer_id)
-    rows, total = expiry.list_expiring(session, issuer_id, page, now=utcnow(), within_days=within_days)
+    rows, total = expiry.list_expiring(session, issuer_id, page, now=clock.now(), within_days=within_days)
     set_paging_headers(request, response, page, total)
-    settings = _settings(request)
     return Page(
-        items=[service.summary(settings, c, r) for c, r in rows], total=total, limit=page.limit, offset=page.offset
+        items=[views.summary(settings, c, r) for c, r in rows], total=total, limit=page.limit, offset=page.offset
     )
 
 

@@ -187,3 +187,12 @@ class CredentialOut(CredentialSummary):
     credential: dict[str, Any] = Field(
         description="The signed Open Badges 3.0 credential (the same JSON as GET .../jsonld)"
     )
+
+
+class CredentialRefreshOut(BaseModel):
+    """The answer of the refresh service: the current version of the credential asked about."""
+
+    requested_id: str = Field(description="The credential the refresh was asked for")
+    replaced: bool = Field(description="True when a newer credential (a renewal or reissue) replaces it")
+    chain: list[str] = Field(description="Credential ids from the one asked about to the current one")
+    current: CredentialOut = Field(description="The current version, with its state and signed JSON-LD")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
 from service.audit.service import record
@@ -29,8 +29,9 @@ from service.core.config import Settings
 from service.core.errors import Conflict, Forbidden
 from service.core.keystore import Keystore
 from service.core.models import utcnow
+from service.credentials.entry_points import reissue_with_endorsements
 from service.credentials.models import Credential, CredentialState
-from service.credentials.service import get_credential, issue_credential, recipient_of
+from service.credentials.service import get_credential, recipient_of
 from service.endorsements.models import Endorsement, EndorsementState
 from service.endorsements.service import accepted_endorsements, owns
 from service.vc import openbadges as ob
@@ -50,10 +51,10 @@ def endorsements_to_embed(session: Session, credential: Credential) -> list[dict
         session.exec(
             select(Endorsement.endorsement_uri).where(
                 Endorsement.state == EndorsementState.hidden,
-                Endorsement.endorsement_uri.in_([str(e.get("id")) for e in candidates]),
+                col(Endorsement.endorsement_uri).in_([str(e.get("id")) for e in candidates]),
             )
         )
-    )  # type: ignore[attr-defined]
+    )
     chosen: dict[str, dict[str, Any]] = {}
     for endorsement in candidates:
         uri = str(endorsement.get("id"))
@@ -89,7 +90,7 @@ def reissue_credential(
     module docstring). Raises :class:`NotFound` (also when ``actor`` may not see it),
     :class:`Forbidden` (a reviewer, or an earner's credential someone else holds), :class:`Conflict`
     (revoked, suspended or expired: renew an expired one instead) or
-    :class:`~service.credentials.service.InvalidCredentialRequest` (e.g. the achievement changed so
+    :class:`~service.credentials.errors.InvalidCredentialRequest` (e.g. the achievement changed so
     that the old results no longer fit it)."""
     old = get_credential(session, credential_id, viewer=actor)
     by_earner = owns(session, actor, old)
@@ -104,20 +105,18 @@ def reissue_credential(
     document = json.loads(old.jsonld)
     embedded = endorsements_to_embed(session, old)
     identity = recipient_of(session, old)
-    new = issue_credential(
+    new = reissue_with_endorsements(
         session,
         keystore,
         settings,
-        achievement_id=old.achievement_id,
+        old,
         recipient={"email": identity.email} if identity.kind == "email" else {"did": identity.did},
-        valid_until=old.valid_until,
         evidence=_stored_evidence(document),
         results=_stored_results(document),
-        actor=None if by_earner else actor,
-        authorised_by=actor if by_earner else None,
-        replaces=old,
         assessment=read_assessment(document),
         endorsements=embedded,
+        requested_by=actor,
+        now=utcnow(),
     )
     record(
         session,

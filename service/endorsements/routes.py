@@ -27,17 +27,18 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
 from service.api.auth import AnyAccount, EarnerAccount, Public, ReissuingAccount
-from service.api.deps import SessionDep
+from service.api.deps import ClockDep, EngineDep, KeystoreDep, MailerDep, SessionDep, SettingsDep, VerifierDep
 from service.api.errors import error_responses
+from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
 from service.core.db import unit_of_work
 from service.core.mail import deliver, endorsement_message
-from service.core.models import utcnow
 from service.core.paging import Page
 from service.credentials import service as credentials
+from service.credentials import views as credential_views
 from service.credentials.formats import JSONLD_MEDIA_TYPE
 from service.credentials.schemas import CredentialOut
-from service.endorsements import reissue, self_signed, service
+from service.endorsements import reissue, self_signed, service, views
 from service.endorsements.models import EndorsementState
 from service.endorsements.schemas import (
     ChallengeIn,
@@ -50,7 +51,7 @@ from service.endorsements.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["endorsements"])
-public_router = APIRouter(tags=["public badge pages"])
+public_router = APIRouter(tags=["endorsements"])
 
 CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsed credential's id")]
 EndorsementId = Annotated[str, Path(min_length=1, max_length=36, description="The endorsement's id")]
@@ -67,8 +68,10 @@ RequestId = Annotated[str, Path(min_length=1, max_length=36, description="The en
 def request_endorsement(
     credential_id: CredentialId,
     body: EndorsementRequestIn,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    mailer: MailerDep,
+    clock: ClockDep,
     background: BackgroundTasks,
 ) -> EndorsementRequestOut:
     """A client asks to endorse a credential (Flow A: the issuer signs on their behalf). Give your
@@ -77,10 +80,10 @@ def request_endorsement(
     with it within 48 hours (`POST /v1/endorsements/requests/{request_id}/confirm`).
 
     **Delivery:** the token is mailed to the address (SMTP, `SKILLCRED_SMTP_*`). Development and
-    test deployments also return it in `verification_token`; production never does. The endorsement will publish your name and a salted hash
-    of your address, never the address. One pending request per address per credential (409),
-    at most 20 pending per credential (429); the credential must be active (409)."""
-    settings = request.app.state.settings
+    test deployments also return it in `verification_token`; production never does. The endorsement
+    will publish your name and a salted hash of your address, never the address. One pending request
+    per address per credential (409), at most 20 pending per credential (429); the credential must
+    be active (409)."""
     pending, token = service.request_endorsement(
         session,
         settings,
@@ -89,18 +92,10 @@ def request_endorsement(
         name=body.name,
         statement=body.statement,
         engagement=None if body.engagement is None else body.engagement.to_engagement(),
-        now=utcnow(),
+        now=clock.now(),
     )
-    background.add_task(
-        deliver, request.app.state.mailer, endorsement_message(str(body.email), token, pending.id, settings.public_url)
-    )
-    return EndorsementRequestOut(
-        id=pending.id,
-        credential_id=pending.credential_id,
-        state=str(pending.state),
-        expires_at=pending.expires_at,
-        verification_token=None if settings.is_production else token,
-    )
+    background.add_task(deliver, mailer, endorsement_message(str(body.email), token, pending.id, settings.public_url))
+    return views.request_view(settings, pending, token)
 
 
 @router.post(
@@ -111,20 +106,23 @@ def request_endorsement(
     responses=error_responses(404, 409, 422, 429),
 )
 def confirm_endorsement(
-    request_id: RequestId, body: EndorsementConfirmIn, request: Request, session: SessionDep
+    request_id: RequestId,
+    body: EndorsementConfirmIn,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    clock: ClockDep,
 ) -> EndorsementOut:
     """Confirm an endorsement request with the token sent to the endorser's address: the
     credential's issuer signs the EndorsementCredential (eddsa-rdfc-2022) and it waits for the
     earner to accept it. Five attempts per request (then 429: ask again); 409 once expired."""
-    now = utcnow()
-    with unit_of_work(request.app.state.engine) as attempt_session:  # counted even if this fails
+    now = clock.now()
+    with unit_of_work(engine) as attempt_session:  # counted even if this fails
         attempt = service.spend_attempt(attempt_session, request_id, now)
     service.raise_unless_allowed(attempt)
-    settings = request.app.state.settings
-    endorsement = service.confirm_request(
-        session, request.app.state.keystore, settings, request_id, body.token, now=now
-    )
-    return service.view(settings, endorsement)
+    endorsement = service.confirm_request(session, keystore, settings, request_id, body.token, now=now)
+    return views.endorsement_view(settings, endorsement)
 
 
 @router.post(
@@ -135,22 +133,15 @@ def confirm_endorsement(
     responses=error_responses(404, 409, 422, 429),
 )
 def create_challenge(
-    credential_id: CredentialId, body: ChallengeIn, request: Request, session: SessionDep
+    credential_id: CredentialId, body: ChallengeIn, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> ChallengeOut:
     """A client who endorses with their own DID (Flow B) first gets a challenge: sign it as a
     compact JWS with a key of the DID — header `{"alg": "EdDSA" or "ES256", "kid": "<DID URL>"}`,
     payload `{"nonce": <nonce>, "aud": <audience>, "iss": <did>}` — and send it with the
     endorsement to `POST /v1/credentials/{credential_id}/endorsements/signed` within 10 minutes.
     A challenge is good for one submission."""
-    settings = request.app.state.settings
-    challenge = self_signed.create_challenge(session, settings, credential_id, body.did, now=utcnow())
-    return ChallengeOut(
-        id=challenge.id,
-        did=challenge.did,
-        nonce=challenge.nonce,
-        audience=credentials.credential_url(settings, challenge.credential_id),
-        expires_at=challenge.expires_at,
-    )
+    challenge = self_signed.create_challenge(session, settings, credential_id, body.did, now=clock.now())
+    return views.challenge_view(settings, challenge)
 
 
 @router.post(
@@ -161,7 +152,14 @@ def create_challenge(
     responses=error_responses(404, 409, 413, 422),
 )
 def submit_signed_endorsement(
-    credential_id: CredentialId, body: SignedEndorsementIn, request: Request, session: SessionDep
+    credential_id: CredentialId,
+    body: SignedEndorsementIn,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    verifier: VerifierDep,
+    clock: ClockDep,
 ) -> EndorsementOut:
     """Submit an EndorsementCredential signed by your own DID (Flow B), with the signed challenge.
     The challenge is used up by this call whatever its outcome. Accepted when the JWS proves
@@ -170,23 +168,23 @@ def submit_signed_endorsement(
     `{"id": <the credential's id URL>, "type": ["EndorsementSubject"], ...}`, and it verifies
     fully with an eddsa-rdfc-2022 proof by a key of the DID. It is stored as sent (send it as
     JSON text to have it kept byte for byte) and waits for the earner to accept it."""
-    now = utcnow()
-    with unit_of_work(request.app.state.engine) as challenge_session:  # single use, whatever follows
+    now = clock.now()
+    with unit_of_work(engine) as challenge_session:  # single use, whatever follows
         challenge = self_signed.spend_challenge(challenge_session, credential_id, body.challenge_id, now)
         if challenge is not None:
             challenge_session.expunge(challenge)
-    settings = request.app.state.settings
     endorsement = self_signed.submit_signed_endorsement(
         session,
         settings,
-        request.app.state.keystore,
+        keystore,
         credential_id,
         challenge,
+        verifier=verifier,
         proof=body.proof,
         endorsement=body.endorsement,
         now=now,
     )
-    return service.view(settings, endorsement)
+    return views.endorsement_view(settings, endorsement)
 
 
 @router.get(
@@ -199,6 +197,7 @@ def list_endorsements(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     account: AnyAccount,
     page: PageDep,
 ) -> Page[EndorsementOut]:
@@ -206,8 +205,7 @@ def list_endorsements(
     its earner, its issuer's staff and admins (404 for anyone else)."""
     rows, total = service.list_endorsements(session, credential_id, page, viewer=account)
     set_paging_headers(request, response, page, total)
-    settings = request.app.state.settings
-    return Page(items=[service.view(settings, row) for row in rows], total=total, limit=page.limit, offset=page.offset)
+    return Page(items=views.endorsement_views(settings, rows), total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post(
@@ -216,12 +214,12 @@ def list_endorsements(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def accept_endorsement(
-    endorsement_id: EndorsementId, request: Request, session: SessionDep, account: EarnerAccount
+    endorsement_id: EndorsementId, session: SessionDep, settings: SettingsDep, clock: ClockDep, account: EarnerAccount
 ) -> EndorsementOut:
     """The earner accepts an endorsement of their credential (pending or hidden): it becomes
     public (badge page, `GET /endorsements/{id}`) and is embedded by the next reissue."""
-    endorsement = service.decide(session, endorsement_id, EndorsementState.accepted, viewer=account, now=utcnow())
-    return service.view(request.app.state.settings, endorsement)
+    endorsement = service.decide(session, endorsement_id, EndorsementState.accepted, viewer=account, now=clock.now())
+    return views.endorsement_view(settings, endorsement)
 
 
 @router.post(
@@ -230,33 +228,37 @@ def accept_endorsement(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def hide_endorsement(
-    endorsement_id: EndorsementId, request: Request, session: SessionDep, account: EarnerAccount
+    endorsement_id: EndorsementId, session: SessionDep, settings: SettingsDep, clock: ClockDep, account: EarnerAccount
 ) -> EndorsementOut:
     """The earner hides an endorsement of their credential (pending or accepted): it is no longer
     public and no longer embedded by a reissue. It can be accepted again later."""
-    endorsement = service.decide(session, endorsement_id, EndorsementState.hidden, viewer=account, now=utcnow())
-    return service.view(request.app.state.settings, endorsement)
+    endorsement = service.decide(session, endorsement_id, EndorsementState.hidden, viewer=account, now=clock.now())
+    return views.endorsement_view(settings, endorsement)
 
 
 @router.post(
     "/credentials/{credential_id}/reissue",
     response_model=CredentialOut,
-    tags=["credentials"],
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 422),
+    dependencies=[IssuingSlot],
+    responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 def reissue_credential(
-    credential_id: CredentialId, request: Request, response: Response, session: SessionDep, account: ReissuingAccount
+    credential_id: CredentialId,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    account: ReissuingAccount,
 ) -> CredentialOut:
     """Reissue a credential with its accepted endorsements embedded (`endorsement`): a new
     credential replacing this one (`replaces_id`), with the same recipient, achievement,
     `validUntil`, evidence and results; the old one stays valid until its own end unless revoked.
     The earner may ask, as may admins and the issuer's admins; a revoked, suspended or expired
     credential is not reissued (409)."""
-    settings = request.app.state.settings
-    credential = reissue.reissue_credential(session, request.app.state.keystore, settings, credential_id, actor=account)
+    credential = reissue.reissue_credential(session, keystore, settings, credential_id, actor=account)
     response.headers["Location"] = f"/v1/credentials/{credential.id}"
-    return credentials.detail(settings, credential, credentials.recipient_of(session, credential))
+    return credential_views.detail(settings, credential, credentials.recipient_of(session, credential))
 
 
 @public_router.get(

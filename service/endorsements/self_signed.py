@@ -4,17 +4,21 @@
 :data:`CHALLENGE_TTL`, single use: :func:`spend_challenge` consumes it, in a transaction of its
 own, before anything is checked); :func:`submit_signed_endorsement` checks the signed challenge
 (:mod:`service.endorsements.challenge`), then the EndorsementCredential itself: its issuer is that
-DID, its subject the credential, and it verifies in full
-(:func:`service.verification.service.verify_in_session`) with an eddsa-rdfc-2022 proof. It is
+DID, its subject the credential, and it verifies in full with an eddsa-rdfc-2022 proof. It is
 stored as submitted and, like every endorsement, waits for the earner's decision.
+
+Checking needs a :class:`CredentialVerifier` (the app's
+:class:`~service.verification.service.Verifier`, passed in by the route): verification sits above
+endorsements, so this module only names what it needs of it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -27,12 +31,33 @@ from service.endorsements.challenge import ControlProofError, verify_control_pro
 from service.endorsements.credential import InvalidEndorsement, read_endorsement
 from service.endorsements.models import Endorsement, EndorsementChallenge, EndorsementKind
 from service.endorsements.service import InvalidEndorsementRequest, TooManyRequests, endorsable, store
-from service.verification.service import key_resolver, verify_in_session
+from service.vc.did import KeyResolver
+from service.vc.report import VerificationReport
 
 CHALLENGE_TTL = timedelta(minutes=10)
 MAX_OPEN_CHALLENGES = 50
 DID_METHODS = ("did:key:", "did:web:")
 NO_SUCH_CHALLENGE = "No such challenge"
+
+
+class CredentialVerifier(Protocol):
+    """Resolves keys and verifies credentials (did:key, this service's issuers, other did:web)."""
+
+    def key_resolver(self, session: Session, settings: Settings) -> KeyResolver:
+        """The key resolver verification uses."""
+        ...
+
+    def verify(
+        self,
+        session: Session,
+        settings: Settings,
+        source: Mapping[str, Any] | str | bytes,
+        *,
+        keystore: Keystore | None = None,
+        now: datetime | None = None,
+    ) -> VerificationReport:
+        """Verify ``source`` as of ``now``; never raises for bad input."""
+        ...
 
 
 def create_challenge(
@@ -96,6 +121,7 @@ def submit_signed_endorsement(
     credential_id: str,
     challenge: EndorsementChallenge | None,
     *,
+    verifier: CredentialVerifier,
     proof: str,
     endorsement: dict[str, Any] | str,
     now: datetime,
@@ -116,7 +142,7 @@ def submit_signed_endorsement(
             did=challenge.did,
             nonce=challenge.nonce,
             audience=audience,
-            key_resolver=key_resolver(session, settings),
+            key_resolver=verifier.key_resolver(session, settings),
         )
     except ControlProofError as err:
         raise InvalidEndorsementRequest(
@@ -136,7 +162,7 @@ def submit_signed_endorsement(
         raise InvalidEndorsementRequest(
             f"credentialSubject.id must be the endorsed credential, {audience}", code="subject_mismatch"
         )
-    report = verify_in_session(session, settings, document, keystore=keystore, now=now)
+    report = verifier.verify(session, settings, document, keystore=keystore, now=now)
     proof_check = report.check("proof")
     if not report.verified or proof_check is None or proof_check.outcome != "passed":
         problems = "; ".join(

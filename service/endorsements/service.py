@@ -59,7 +59,6 @@ from service.endorsements.models import (
     EndorsementState,
     RequestState,
 )
-from service.endorsements.schemas import EndorsementOut
 from service.issuers.service import active_signer, get_issuer
 from service.vc import data_integrity
 from service.vc import openbadges as ob
@@ -433,6 +432,14 @@ def public_endorsement(session: Session, endorsement_id: str) -> Endorsement:
     return endorsement
 
 
+def endorsements_by_uri(session: Session, uris: list[str]) -> dict[str, Endorsement]:
+    """The stored endorsements with these ``id`` URIs (any state), by URI."""
+    if not uris:
+        return {}
+    found = session.exec(select(Endorsement).where(col(Endorsement.endorsement_uri).in_(uris)))
+    return {row.endorsement_uri: row for row in found}
+
+
 def accepted_endorsements(session: Session, credential_id: str) -> list[Endorsement]:
     """A credential's accepted endorsements, oldest first."""
     return list(
@@ -441,21 +448,4 @@ def accepted_endorsements(session: Session, credential_id: str) -> list[Endorsem
             .where(Endorsement.credential_id == credential_id, Endorsement.state == EndorsementState.accepted)
             .order_by(col(Endorsement.issued_at), col(Endorsement.id))
         )
-    )
-
-
-def view(settings: Settings, endorsement: Endorsement) -> EndorsementOut:
-    """The API view of an endorsement, with the signed document parsed from the stored text."""
-    return EndorsementOut(
-        id=endorsement.id,
-        credential_id=endorsement.credential_id,
-        kind=str(endorsement.kind),
-        state=str(endorsement.state),
-        endorser_id=endorsement.endorser_id,
-        endorser_name=endorsement.endorser_name,
-        comment=endorsement.comment,
-        issued_at=endorsement.issued_at,
-        state_changed_at=endorsement.state_changed_at,
-        url=endorsement_url(settings, endorsement.id),
-        endorsement=json.loads(endorsement.jsonld),
     )

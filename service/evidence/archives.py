@@ -25,7 +25,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 from service.evidence.sniff import decode_text, is_zip_container, sniff
 
@@ -193,7 +193,7 @@ def _nested(name: str, head: bytes, limits: ArchiveLimits, depth: int) -> bool:
 
 
 def _read_member(
-    stream: BinaryIO,
+    stream: IO[bytes] | gzip.GzipFile,
     name: str,
     declared: int | None,
     budget: _Budget,
@@ -302,7 +302,7 @@ def _inspect_gzip(data: bytes, limits: ArchiveLimits, budget: _Budget, *, depth:
 
 
 def _inspect_tar(
-    stream: BinaryIO, limits: ArchiveLimits, budget: _Budget, *, depth: int, top: bool
+    stream: IO[bytes] | gzip.GzipFile, limits: ArchiveLimits, budget: _Budget, *, depth: int, top: bool
 ) -> list[ArchiveEntry]:
     """A tar stream whose bytes are already accounted for (they are the upload, or were counted
     when they were inflated)."""
@@ -359,7 +359,7 @@ def _members(data: bytes, max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
         yield "content", content
 
 
-def _tar_members(stream: BinaryIO, max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
+def _tar_members(stream: IO[bytes] | gzip.GzipFile, max_member_bytes: int) -> Iterator[tuple[str, bytes]]:
     with tarfile.open(fileobj=stream, mode="r|") as tar:
         for member in tar:
             if member.isfile() and member.size <= max_member_bytes:

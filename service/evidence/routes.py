@@ -3,37 +3,30 @@ an issued credential's evidence at ``/evidence/items/{item_id}``.
 
 Fetching a URL or cloning a repository happens while the request waits (bounded by the fetch and
 clone time budgets); these routes are plain ``def`` so FastAPI runs them in its thread pool.
-Stored bytes are served with a type that cannot run in a browser: images inline as themselves,
-everything else as a download, HTML and SVG as ``text/plain``, always with ``nosniff`` and a
-sandboxing Content-Security-Policy.
+Stored bytes are served with the type and headers :func:`service.evidence.views.content_headers`
+chooses, so a browser never runs them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
-from sqlmodel import Session
 
-from service.accounts.models import Account
 from service.achievements.schemas import Name
 from service.api.auth import AnyAccount, EarnerAccount, Public
-from service.api.deps import SessionDep
+from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
-from service.core.config import Settings
 from service.core.paging import Page
-from service.evidence import intake, service
+from service.evidence import intake, service, views
 from service.evidence.blobstore import BlobStore, get_blob_store
-from service.evidence.credential import digest_multibase
 from service.evidence.intake import EvidenceFetchers, EvidenceLimits
-from service.evidence.models import EvidenceBundleRecord, EvidenceItemRecord
+from service.evidence.models import EvidenceItemRecord
 from service.evidence.schemas import (
     BundleCreate,
     BundleSummary,
     BundleView,
-    ContactView,
     ItemIn,
     ItemView,
     RepositoryItemIn,
@@ -42,111 +35,32 @@ from service.evidence.schemas import (
 )
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
-public_router = APIRouter(tags=["public"])
+public_router = APIRouter(tags=["evidence"])
 
 Earner = EarnerAccount
 BundleId = Annotated[str, Path(min_length=1, max_length=36, description="The bundle's id")]
 ItemId = Annotated[str, Path(min_length=1, max_length=36, description="The item's id")]
-INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-AS_PLAIN_TEXT = frozenset({"text/html", "image/svg+xml", "application/xml", "text/markdown", "text/csv", "text/plain"})
 READ_CHUNK = 256 * 1024
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def evidence_blobs(request: Request) -> BlobStore:
+def evidence_blobs(settings: SettingsDep) -> BlobStore:
     """The blob store of the app's settings (a dependency, so tests can swap it)."""
-    return get_blob_store(_settings(request))
+    return get_blob_store(settings)
 
 
-def evidence_fetchers(request: Request) -> EvidenceFetchers:
+def evidence_fetchers(settings: SettingsDep) -> EvidenceFetchers:
     """The SSRF-safe URL fetcher and repository cloner (a dependency, so tests can swap them)."""
-    return EvidenceFetchers.from_settings(_settings(request))
+    return EvidenceFetchers.from_settings(settings)
 
 
 Blobs = Annotated[BlobStore, Depends(evidence_blobs)]
 Fetchers = Annotated[EvidenceFetchers, Depends(evidence_fetchers)]
 
 
-# --- views ------------------------------------------------------------------------------------
-
-
-def _content_url(item: EvidenceItemRecord) -> str:
-    return f"/v1/evidence/bundles/{item.bundle_id}/items/{item.id}/content"
-
-
-def item_view(item: EvidenceItemRecord, bundle: EvidenceBundleRecord, viewer: Account) -> ItemView:
-    contact = None
-    if item.kind == "testimonial" and service.can_see_contact(viewer, bundle):
-        contact = ContactView(email=item.contact_email, phone=item.contact_phone)
-    return ItemView(
-        id=item.id,
-        kind=item.kind,
-        name=item.name,
-        sha256=item.sha256,  # type: ignore[arg-type]
-        digest_multibase=digest_multibase(item.sha256),
-        size=item.size,
-        media_type=item.media_type,
-        declared_media_type=item.declared_media_type,
-        file_name=item.file_name,
-        url=item.url,
-        final_url=item.final_url,
-        http_status=item.http_status,
-        fetched_at=item.fetched_at,
-        commit=item.commit,
-        author_name=item.author_name,
-        contact=contact,
-        created_at=item.created_at,
-        content_url=_content_url(item),
-    )
-
-
-def _summary_fields(bundle: EvidenceBundleRecord, count: int, total: int) -> dict:
-    return dict(
-        id=bundle.id,
-        achievement_id=bundle.achievement_id,
-        issuer_id=bundle.issuer_id,
-        owner_id=bundle.owner_id,
-        title=bundle.title,
-        state=bundle.state,
-        item_count=count,
-        total_bytes=total,
-        created_at=bundle.created_at,
-        updated_at=bundle.updated_at,
-        locked_at=bundle.locked_at,
-        credential_id=bundle.credential_id,
-    )
-
-
-def bundle_view(session: Session, bundle: EvidenceBundleRecord, viewer: Account) -> BundleView:
-    items = service.list_items(session, bundle.id)
-    return BundleView(
-        **_summary_fields(bundle, len(items), sum(i.size for i in items)),
-        items=[item_view(i, bundle, viewer) for i in items],
-    )
-
-
 def content_response(item: EvidenceItemRecord, data: bytes, *, public: bool) -> Response:
-    """Stored bytes with a type, disposition and headers that keep a browser from running them."""
-    if item.media_type in INLINE_IMAGES:
-        media_type, disposition = item.media_type, "inline"
-    elif item.media_type in AS_PLAIN_TEXT:
-        media_type, disposition = "text/plain; charset=utf-8", "attachment"
-    else:
-        media_type, disposition = item.media_type, "attachment"
-    fallback = f"evidence-{item.id}"
-    name = item.file_name or fallback
-    response = Response(data, media_type=media_type)
-    response.headers["Content-Disposition"] = (
-        f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["ETag"] = f'"sha256-{item.sha256}"'
-    response.headers["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
-    return response
+    """Stored bytes with the type, disposition and headers that keep a browser from running them."""
+    media_type, headers = views.content_headers(item, public=public)
+    return Response(data, media_type=media_type, headers=headers)
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -163,7 +77,7 @@ def create_bundle(body: BundleCreate, response: Response, session: SessionDep, a
     for assessment, which locks it."""
     bundle = service.create_bundle(session, owner=account, achievement_id=body.achievement_id, title=body.title)
     response.headers["Location"] = f"/v1/evidence/bundles/{bundle.id}"
-    return bundle_view(session, bundle, account)
+    return views.bundle_view(bundle, [], show_contact=service.can_see_contact(account, bundle))
 
 
 @router.get("/bundles", response_model=Page[BundleSummary], responses=error_responses(401, 403, 422))
@@ -175,7 +89,7 @@ def list_bundles(
     totals = service.bundle_totals(session, [b.id for b in bundles])
     set_paging_headers(request, response, page, total)
     return Page[BundleSummary](
-        items=[BundleSummary(**_summary_fields(b, *totals.get(b.id, (0, 0)))) for b in bundles],
+        items=[views.bundle_summary(b, *totals.get(b.id, (0, 0))) for b in bundles],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -187,7 +101,8 @@ def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) ->
     """A bundle and its items: for its earner, the achievement's issuer's reviewers and admins, and
     admins. A testimonial's contact is shown to the earner and the issuer's staff only."""
     bundle = service.get_bundle(session, bundle_id, viewer=account)
-    return bundle_view(session, bundle, account)
+    items = service.list_items(session, bundle.id)
+    return views.bundle_view(bundle, items, show_contact=service.can_see_contact(account, bundle))
 
 
 @router.post(
@@ -199,9 +114,9 @@ def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) ->
 def add_item(
     bundle_id: BundleId,
     body: ItemIn,
-    request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     account: Earner,
     blobs: Blobs,
     fetchers: Fetchers,
@@ -211,7 +126,7 @@ def add_item(
     private, loopback or link-local address, within time and size caps; the bytes are stored
     content-addressed (SHA-256) and sniffed. Any failure is a 4xx with a stable code (`url_...`,
     `repository_...`, `archive_...`, `evidence_...`) and stores nothing."""
-    limits = EvidenceLimits.from_settings(_settings(request))
+    limits = EvidenceLimits.from_settings(settings)
     bundle = service.check_can_add(session, bundle_id, owner=account, limits=limits)
     if isinstance(body, UrlItemIn):
         prepared = intake.prepare_url(fetchers.urls, body.url, limits, name=body.name)
@@ -229,8 +144,8 @@ def add_item(
             name=body.name,
         )
     item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
-    response.headers["Location"] = _content_url(item)
-    return item_view(item, bundle, account)
+    response.headers["Location"] = views.content_url(item)
+    return views.item_view(item, show_contact=service.can_see_contact(account, bundle))
 
 
 def _read_upload(upload: UploadFile, limits: EvidenceLimits) -> bytes:
@@ -254,9 +169,9 @@ def _read_upload(upload: UploadFile, limits: EvidenceLimits) -> bytes:
 def upload_file(
     bundle_id: BundleId,
     file: Annotated[UploadFile, File(description="The file")],
-    request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     account: Earner,
     blobs: Blobs,
     name: Annotated[Name | None, Form(description="A title for the item")] = None,
@@ -266,13 +181,13 @@ def upload_file(
     text, and ZIP, tar or gzip archives that pass inspection (no absolute or `..` paths, no
     links, no zip bombs, nesting at most one level) are accepted; executables and unknown
     binaries are refused (415). Size and count limits per file and per bundle apply (413, 409)."""
-    limits = EvidenceLimits.from_settings(_settings(request))
+    limits = EvidenceLimits.from_settings(settings)
     bundle = service.check_can_add(session, bundle_id, owner=account, limits=limits)
     data = _read_upload(file, limits)
     prepared = intake.prepare_file(data, limits, file_name=file.filename, content_type=file.content_type, name=name)
     item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
-    response.headers["Location"] = _content_url(item)
-    return item_view(item, bundle, account)
+    response.headers["Location"] = views.content_url(item)
+    return views.item_view(item, show_contact=service.can_see_contact(account, bundle))
 
 
 @router.delete(

@@ -377,9 +377,9 @@ def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[
             built.append(
                 EvidenceItem(
                     id=item.id,
-                    kind=item.kind,
+                    kind=item.kind,  # type: ignore[arg-type]  # a str column holding one of EVIDENCE_KINDS
                     sha256=item.sha256,
-                    size=item.size,  # type: ignore[arg-type]
+                    size=item.size,
                     media_type=item.media_type,
                     name=item.name,
                     text=data.decode("utf-8") if is_textual(item) else None,

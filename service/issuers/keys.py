@@ -164,17 +164,3 @@ def published_key(key: SigningKey) -> PublishedKey:
 def jwk_entry(issuer: Issuer, key: SigningKey) -> dict[str, Any]:
     """A JWKS member: the public JWK with ``kid`` (verification method id), ``alg`` and ``use``."""
     return {**key.public_jwk, "kid": verification_method_id(issuer, key), "alg": key.algorithm, "use": "sig"}
-
-
-def key_summary(issuer: Issuer, key: SigningKey) -> dict[str, Any]:
-    """The public description of a key (the ``SigningKeyOut`` fields)."""
-    return {
-        "id": key.id,
-        "verification_method": verification_method_id(issuer, key),
-        "fragment": key.fragment,
-        "algorithm": key.algorithm,
-        "public_jwk": dict(key.public_jwk),
-        "active": key.retired_at is None,
-        "created_at": key.created_at,
-        "retired_at": key.retired_at,
-    }

@@ -37,3 +37,14 @@ class SigningKey(SQLModel, table=True):
     private_sealed: bytes = Field(sa_type=LargeBinary, nullable=False)
     created_at: datetime = created_field()
     retired_at: datetime | None = timestamp_field()
+
+
+class IssuerDidAlias(SQLModel, table=True):
+    """A did:web an issuer held before the public URL changed (``skillcred issuers move-dids``).
+
+    The DID document of an alias lists the same keys under the old DID, so credentials signed
+    before the move still resolve their issuer and ``kid``."""
+
+    did: str = Field(primary_key=True, max_length=512)
+    issuer_id: str = Field(foreign_key="issuer.id", index=True, max_length=36)
+    moved_at: datetime = created_field()

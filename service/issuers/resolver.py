@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.core.config import Settings
-from service.issuers.models import Issuer
+from service.issuers.did_moves import alias_document
+from service.issuers.models import Issuer, IssuerDidAlias
 from service.issuers.service import did_document
 from service.vc.did import VerificationMethod, did_web_from_url, methods_in_document
 from service.vc.errors import KeyResolutionError
@@ -37,14 +38,18 @@ class LocalKeyResolver:
         if did == self._base_did:
             return True
         rest = did.removeprefix(self._base_did + ":issuers:")
-        return rest != did and bool(rest) and ":" not in rest
+        if rest != did and bool(rest) and ":" not in rest:
+            return True
+        # a DID an issuer held before the public URL changed (skillcred issuers move-dids)
+        return did in self._documents or self._session.get(IssuerDidAlias, did) is not None
 
     def _document(self, did: str) -> dict[str, Any]:
         if did not in self._documents:
             issuer = self._session.exec(select(Issuer).where(Issuer.did == did)).first()
-            if issuer is None:
+            document = did_document(self._session, issuer) if issuer is not None else alias_document(self._session, did)
+            if document is None:
                 raise KeyResolutionError(f"{did} is not an issuer of this service")
-            self._documents[did] = did_document(self._session, issuer)
+            self._documents[did] = document
         return self._documents[did]
 
     def resolve(self, verification_method_id: str) -> VerificationMethod:

@@ -10,18 +10,16 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
-from service.api.deps import SessionDep
+from service.api.deps import KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
-from service.core.config import Settings
 from service.core.paging import Page
-from service.issuers import service
-from service.issuers.keys import issuer_keys, key_summary
+from service.issuers import did_moves, service, views
 from service.issuers.models import Issuer
 from service.issuers.schemas import IssuerCreate, IssuerOut, IssuerUpdate, JsonWebKeySet, SigningKeyOut
 
 router = APIRouter(prefix="/v1", tags=["issuers"])
-public_router = APIRouter(tags=["public documents"])
+public_router = APIRouter(tags=["issuers"])
 
 IssuerId = Annotated[str, Path(min_length=1, max_length=36, description="The issuer's id")]
 PUBLIC_CACHE = "public, max-age=300"
@@ -31,20 +29,6 @@ class DidJSONResponse(JSONResponse):
     """A DID document in its JSON representation."""
 
     media_type = "application/did+json"
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def _out(request: Request, issuer: Issuer) -> IssuerOut:
-    return IssuerOut.model_validate(
-        {**issuer.model_dump(), "did_document_url": service.did_document_url(_settings(request), issuer)}
-    )
-
-
-def _keys_out(session: Session, issuer: Issuer) -> list[SigningKeyOut]:
-    return [SigningKeyOut(**key_summary(issuer, key)) for key in issuer_keys(session, issuer.id)]
 
 
 def _scoped_issuer(session: Session, account: Account, issuer_id: str) -> Issuer:
@@ -73,42 +57,49 @@ def _did_response(document: dict[str, Any]) -> DidJSONResponse:
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 409, 422),
 )
-def create_issuer(body: IssuerCreate, request: Request, session: SessionDep, account: AdminAccount) -> IssuerOut:
+def create_issuer(
+    body: IssuerCreate, session: SessionDep, settings: SettingsDep, keystore: KeystoreDep, account: AdminAccount
+) -> IssuerOut:
     """Create an issuer (admins only) with its did:web and two signing keys: Ed25519 (`key-1`,
     eddsa-rdfc-2022 proofs and EdDSA VC-JWTs) and RSA 3072 (`rsa-1`, RS256 VC-JWTs). The first
     issuer of a deployment holds the host DID; later ones `did:web:<host>:issuers:<id>`."""
-    issuer = service.create_issuer(
-        session, request.app.state.keystore, _settings(request), **body.model_dump(), actor=account
-    )
-    return _out(request, issuer)
+    issuer = service.create_issuer(session, keystore, settings, **body.model_dump(), actor=account)
+    return views.issuer_view(settings, issuer)
 
 
 @router.get("/issuers", response_model=Page[IssuerOut], responses=error_responses(401, 403, 422))
 def list_issuers(
-    request: Request, response: Response, session: SessionDep, account: IssuerManager, params: PageDep
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: IssuerManager,
+    params: PageDep,
 ) -> Page[IssuerOut]:
     """List issuers, oldest first: all of them for an admin, their own for an issuer admin.
     Paged with `limit`/`offset`; `X-Total-Count` and `Link` headers describe the whole list."""
     issuers, total = service.list_issuers(session, params, viewer=account)
     set_paging_headers(request, response, params, total)
-    return Page(items=[_out(request, i) for i in issuers], total=total, limit=params.limit, offset=params.offset)
+    return Page(
+        items=[views.issuer_view(settings, i) for i in issuers], total=total, limit=params.limit, offset=params.offset
+    )
 
 
 @router.get("/issuers/{issuer_id}", response_model=IssuerOut, responses=error_responses(401, 403, 404, 422))
-def get_issuer(issuer_id: IssuerId, request: Request, session: SessionDep, account: IssuerManager) -> IssuerOut:
+def get_issuer(issuer_id: IssuerId, session: SessionDep, settings: SettingsDep, account: IssuerManager) -> IssuerOut:
     """One issuer's Profile and DID (an issuer admin sees only their own; others answer 404)."""
-    return _out(request, _scoped_issuer(session, account, issuer_id))
+    return views.issuer_view(settings, _scoped_issuer(session, account, issuer_id))
 
 
 @router.patch("/issuers/{issuer_id}", response_model=IssuerOut, responses=error_responses(400, 401, 403, 404, 422))
 def update_issuer(
-    issuer_id: IssuerId, body: IssuerUpdate, request: Request, session: SessionDep, account: IssuerManager
+    issuer_id: IssuerId, body: IssuerUpdate, session: SessionDep, settings: SettingsDep, account: IssuerManager
 ) -> IssuerOut:
     """Change an issuer's Profile: only the fields sent change; `null` clears email, image or
     description. The DID and keys do not change (rotate keys with `/keys/rotate`). Credentials
     already issued keep the Profile they were signed with."""
     issuer = _scoped_issuer(session, account, issuer_id)
-    return _out(request, service.update_issuer(session, issuer, actor=account, **body.changes()))
+    return views.issuer_view(settings, service.update_issuer(session, issuer, actor=account, **body.changes()))
 
 
 @router.get(
@@ -117,7 +108,8 @@ def update_issuer(
 def list_keys(issuer_id: IssuerId, session: SessionDep, account: IssuerManager) -> list[SigningKeyOut]:
     """The issuer's signing keys, oldest first: public JWK, verification method, created and
     retired dates. Private keys never leave the keystore."""
-    return _keys_out(session, _scoped_issuer(session, account, issuer_id))
+    issuer = _scoped_issuer(session, account, issuer_id)
+    return views.signing_key_views(issuer, service.issuer_keys(session, issuer.id))
 
 
 @router.post(
@@ -126,14 +118,14 @@ def list_keys(issuer_id: IssuerId, session: SessionDep, account: IssuerManager) 
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def rotate_keys(
-    issuer_id: IssuerId, request: Request, session: SessionDep, account: IssuerManager
+    issuer_id: IssuerId, session: SessionDep, keystore: KeystoreDep, account: IssuerManager
 ) -> list[SigningKeyOut]:
     """Retire the issuer's active keys and create new ones (`key-N+1`, `rsa-N+1`); answers every
     key, oldest first. New credentials are signed with the new keys; retired public keys stay in
     the DID document and the JWKS, so credentials signed before still verify."""
     issuer = _scoped_issuer(session, account, issuer_id)
-    service.rotate_keys(session, request.app.state.keystore, issuer, actor=account)
-    return _keys_out(session, issuer)
+    service.rotate_keys(session, keystore, issuer, actor=account)
+    return views.signing_key_views(issuer, service.issuer_keys(session, issuer.id))
 
 
 # --- public documents ---------------------------------------------------------------------------
@@ -163,9 +155,12 @@ def _json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     response_class=DidJSONResponse,
     responses={**_DID_DOCUMENT, **_json_errors(404)},
 )
-def host_did_document(request: Request, session: SessionDep) -> DidJSONResponse:
+def host_did_document(request: Request, session: SessionDep, settings: SettingsDep) -> DidJSONResponse:
     """The DID document of the issuer holding this service's host DID (`did:web:<host>`)."""
-    issuer = service.host_did_issuer(session, _settings(request))
+    moved = did_moves.alias_document_at(session, settings, str(request.base_url))  # reached under a former public URL
+    if moved is not None:
+        return _did_response(moved)
+    issuer = service.host_did_issuer(session, settings)
     return _did_response(service.did_document(session, issuer))
 
 
@@ -175,9 +170,15 @@ def host_did_document(request: Request, session: SessionDep) -> DidJSONResponse:
     response_class=DidJSONResponse,
     responses={**_DID_DOCUMENT, **_json_errors(404, 422)},
 )
-def issuer_did_document(issuer_id: IssuerId, request: Request, session: SessionDep) -> DidJSONResponse:
+def issuer_did_document(
+    issuer_id: IssuerId, request: Request, session: SessionDep, settings: SettingsDep
+) -> DidJSONResponse:
     """The DID document of `did:web:<host>:issuers:<issuer_id>`: every key, active and retired."""
-    issuer = service.path_did_issuer(session, _settings(request), issuer_id)
+    # reached under a former public URL: the DID this issuer held there
+    moved = did_moves.alias_document_at(session, settings, f"{request.base_url}issuers/{issuer_id}")
+    if moved is not None:
+        return _did_response(moved)
+    issuer = service.path_did_issuer(session, settings, issuer_id)
     return _did_response(service.did_document(session, issuer))
 
 

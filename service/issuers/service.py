@@ -38,7 +38,7 @@ from service.issuers.keys import (  # active_signer and rotate_keys are re-expor
     rotate_keys,
     verification_method_id,
 )
-from service.issuers.models import Issuer, SigningKey
+from service.issuers.models import Issuer, IssuerDidAlias, SigningKey
 from service.vc.did import build_did_document, did_web_document_url, did_web_from_url
 from service.vc.openbadges import IssuerProfile
 
@@ -50,6 +50,8 @@ __all__ = [
     "get_issuer",
     "host_did",
     "host_did_issuer",
+    "issuer_exists",
+    "issuer_keys",
     "issuer_profile",
     "jwks",
     "list_issuers",
@@ -132,6 +134,11 @@ def get_issuer(session: Session, issuer_id: str) -> Issuer:
     return issuer
 
 
+def issuer_exists(session: Session, issuer_id: str) -> bool:
+    """Whether an issuer with this id exists."""
+    return session.get(Issuer, issuer_id) is not None
+
+
 def list_issuers(session: Session, params: PageParams, *, viewer: Account) -> tuple[list[Issuer], int]:
     """One page of issuers, oldest first: all of them for an admin, otherwise the viewer's own."""
     statement = select(Issuer).order_by(col(Issuer.created_at), col(Issuer.id))
@@ -193,8 +200,16 @@ def issuer_profile(issuer: Issuer) -> IssuerProfile:
 
 
 def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
-    """The issuer's DID document: every key, active and retired, all under ``assertionMethod``."""
-    return build_did_document(issuer.did, [published_key(k) for k in issuer_keys(session, issuer.id)])
+    """The issuer's DID document: every key, active and retired, all under ``assertionMethod``;
+    the DIDs it held before a change of public URL (:mod:`service.issuers.did_moves`) under
+    ``alsoKnownAs``."""
+    previous = session.exec(
+        select(IssuerDidAlias.did)
+        .where(IssuerDidAlias.issuer_id == issuer.id)
+        .order_by(col(IssuerDidAlias.moved_at), col(IssuerDidAlias.did))
+    ).all()
+    keys = [published_key(k) for k in issuer_keys(session, issuer.id)]
+    return build_did_document(issuer.did, keys, also_known_as=previous)
 
 
 def host_did_issuer(session: Session, settings: Settings) -> Issuer:

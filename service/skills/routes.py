@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from service.api.auth import IssuerStaff
 from service.api.errors import error_responses
-from service.skills.schemas import SkillOut, SkillSearchResult
+from service.skills import views
+from service.skills.schemas import SkillSearchResult
 from service.skills.search import DEFAULT_LIMIT, MAX_LIMIT, search_skills
 
 router = APIRouter(prefix="/v1", tags=["skills"])
@@ -28,4 +29,4 @@ def search(
     alternative label, label prefix, alternative-label prefix, all words in the label, then
     words across the alternative labels; ties by shorter label, then alphabetically. Pass a
     result's `uri` in an achievement's `esco_skills`. ESCO is (c) European Union (see NOTICE)."""
-    return SkillSearchResult(query=q, items=[SkillOut.of(skill) for skill in search_skills(q, limit)])
+    return views.search_result_view(q, search_skills(q, limit))

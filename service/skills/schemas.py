@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from service.skills.esco import Skill
-
 
 class SkillOut(BaseModel):
     """One ESCO skill. ``code`` is the UUID that ends its URI (ESCO gives skills no other code);
@@ -17,17 +15,6 @@ class SkillOut(BaseModel):
     type: str | None = None
     code: str
     description: str
-
-    @classmethod
-    def of(cls, skill: Skill) -> SkillOut:
-        return cls(
-            uri=skill.uri,
-            label=skill.label,
-            alt_labels=list(skill.alt_labels),
-            type=skill.type,
-            code=skill.code,
-            description=skill.description,
-        )
 
 
 class SkillSearchResult(BaseModel):

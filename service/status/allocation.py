@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import Connection, Table, update
 from sqlmodel import Session, col, select
 
 from service.core.config import Settings
@@ -34,6 +34,7 @@ from service.vc.status_list import BitstringStatusList, build_status_entry
 MAX_DRAWS = 64
 """Random draws per list before it is treated as full (at 3/4 full, 64 misses: about 1e-8)."""
 MAX_LISTS_TRIED = 3
+_ENTRY_TABLE = StatusEntry.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
 
 
 class StatusListsExhausted(ServiceError):
@@ -44,10 +45,12 @@ class StatusListsExhausted(ServiceError):
 
 @dataclass(frozen=True)
 class Allocation:
-    """A credential's status entries (``credentialStatus``) and the lists they are in."""
+    """A credential's status entries (``credentialStatus``), the lists they are in and their
+    indexes, one per :class:`StatusPurpose` in that order."""
 
     entries: list[dict[str, Any]]
     list_ids: tuple[str, ...]
+    indexes: tuple[int, ...] = ()
 
 
 def status_list_url(settings: Settings, list_id: str) -> str:
@@ -56,20 +59,92 @@ def status_list_url(settings: Settings, list_id: str) -> str:
 
 
 def allocate(session: Session, settings: Settings, issuer_id: str, credential_id: str) -> Allocation:
-    """Claim a random revocation index and a random suspension index for ``credential_id``.
+    """Claim a random revocation index and a random suspension index for ``credential_id`` now.
 
-    Call :func:`record_allocation` at the end of the same transaction.
+    Call :func:`record_allocation` at the end of the same transaction. Issuing uses the split form
+    instead (:func:`plan`, sign, then :func:`claim`), so it signs before it writes.
     """
-    entries, list_ids = [], []
+    entries, list_ids, indexes = [], [], []
     for purpose in StatusPurpose:
         status_list, index = _claim_in_current_list(session, settings, issuer_id, purpose, credential_id)
-        entries.append(
-            build_status_entry(
-                list_credential_url=status_list_url(settings, status_list.id), index=index, purpose=purpose.value
-            )
-        )
+        entries.append(_entry(settings, status_list.id, index, purpose))
         list_ids.append(status_list.id)
-    return Allocation(entries=entries, list_ids=tuple(list_ids))
+        indexes.append(index)
+    return Allocation(entries=entries, list_ids=tuple(list_ids), indexes=tuple(indexes))
+
+
+def plan(session: Session, settings: Settings, issuer_id: str) -> Allocation:
+    """Pick, by reading only, a free random index in each of the issuer's current lists.
+
+    Nothing is claimed: :func:`claim` does that once the credential is signed, so on SQLite the
+    write lock is not held while it signs. The one write here is opening a list when the issuer
+    has none with room (its first credential, then once per ``capacity`` credentials).
+    """
+    return replan(session, settings, issuer_id, None, tuple(StatusPurpose))
+
+
+def replan(
+    session: Session,
+    settings: Settings,
+    issuer_id: str,
+    allocation: Allocation | None,
+    purposes: Sequence[StatusPurpose],
+) -> Allocation:
+    """``allocation`` with a new free index picked for each of ``purposes`` (all when None)."""
+    entries, list_ids, indexes = [], [], []
+    for position, purpose in enumerate(StatusPurpose):
+        if allocation is not None and purpose not in purposes:
+            entry, list_id, index = (
+                allocation.entries[position],
+                allocation.list_ids[position],
+                allocation.indexes[position],
+            )
+        else:
+            status_list, index = _free_index_in_current_list(session, settings, issuer_id, purpose)
+            entry, list_id = _entry(settings, status_list.id, index, purpose), status_list.id
+        entries.append(entry)
+        list_ids.append(list_id)
+        indexes.append(index)
+    return Allocation(entries=entries, list_ids=tuple(list_ids), indexes=tuple(indexes))
+
+
+def claim(
+    session: Session,
+    allocation: Allocation,
+    credential_id: str,
+    purposes: Sequence[StatusPurpose] = tuple(StatusPurpose),
+) -> tuple[StatusPurpose, ...]:
+    """Claim the indexes :func:`plan` picked for ``purposes``; returns those whose index another
+    issuance claimed in the meantime (nothing is written for them: :func:`replan` them, sign
+    again, and claim only them)."""
+    taken = []
+    for purpose, list_id, index in zip(StatusPurpose, allocation.list_ids, allocation.indexes, strict=True):
+        if purpose not in purposes:
+            continue
+        values = {"list_id": list_id, "status_index": index, "credential_id": credential_id, "value": 0}
+        if not _insert_unless_taken(session, _ENTRY_TABLE, ("list_id", "status_index"), values):
+            taken.append(purpose)
+    return tuple(taken)
+
+
+def _entry(settings: Settings, list_id: str, index: int, purpose: StatusPurpose) -> dict[str, Any]:
+    return build_status_entry(
+        list_credential_url=status_list_url(settings, list_id), index=index, purpose=purpose.value
+    )
+
+
+def _free_index_in_current_list(
+    session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose
+) -> tuple[StatusList, int]:
+    for _ in range(MAX_LISTS_TRIED):
+        status_list = _current_list(session, settings, issuer_id, purpose)
+        for _ in range(MAX_DRAWS):
+            index = secrets.randbelow(status_list.size)
+            if session.get(StatusEntry, (status_list.id, index)) is None:
+                return status_list, index
+        # fuller than its counter says (many concurrent issuers): close it and move on
+        _close(session, status_list)
+    raise StatusListsExhausted("No status list index could be allocated; try again", headers={"Retry-After": "1"})
 
 
 def record_allocation(session: Session, allocation: Allocation) -> None:
@@ -88,16 +163,21 @@ def _claim_in_current_list(
             index = secrets.randbelow(status_list.size)
             if _insert_unless_taken(
                 session,
-                StatusEntry.__table__,
+                _ENTRY_TABLE,
                 ("list_id", "status_index"),
                 {"list_id": status_list.id, "status_index": index, "credential_id": credential_id, "value": 0},
             ):
                 return status_list, index
         # fuller than its counter says (many concurrent issuers): close it and move on
-        session.connection().execute(
-            update(StatusList).where(col(StatusList.id) == status_list.id).values(allocated=StatusList.capacity)
-        )
-    raise StatusListsExhausted("No status list index could be allocated; try again")
+        _close(session, status_list)
+    raise StatusListsExhausted("No status list index could be allocated; try again", headers={"Retry-After": "1"})
+
+
+def _close(session: Session, status_list: StatusList) -> None:
+    """Mark a list full, so the next allocation opens the next one."""
+    session.connection().execute(
+        update(StatusList).where(col(StatusList.id) == status_list.id).values(allocated=StatusList.capacity)
+    )
 
 
 def _current_list(session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose) -> StatusList:
@@ -114,10 +194,8 @@ def _current_list(session: Session, settings: Settings, issuer_id: str, purpose:
             return latest
         list_id = new_id()
         size = BitstringStatusList(settings.status_list_size).length  # whole bytes
-        if _insert_unless_taken(
+        if _open_list(
             session,
-            StatusList.__table__,
-            ("issuer_id", "purpose", "sequence"),
             {
                 "id": list_id,
                 "issuer_id": issuer_id,
@@ -134,7 +212,26 @@ def _current_list(session: Session, settings: Settings, issuer_id: str, purpose:
             assert opened is not None
             return opened
         # another worker opened that list first (and has committed): use it
-    raise StatusListsExhausted("No status list could be opened; try again")
+    raise StatusListsExhausted("No status list could be opened; try again", headers={"Retry-After": "1"})
+
+
+def _open_list(session: Session, values: Mapping[str, Any]) -> bool:
+    """Insert a new list row unless another worker opened that list first; True when inserted.
+
+    On SQLite, while this transaction has not written yet, the row is written in a short
+    transaction of its own and committed at once: otherwise opening a list would be issuing's
+    first write and take SQLite's single write lock for the whole signing. A list left behind by
+    an issuance that fails later is simply empty, the next one to fill. Once the transaction
+    holds the lock (it wrote before), or on PostgreSQL, the row goes into the caller's transaction.
+    """
+    table = StatusList.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
+    unique = ("issuer_id", "purpose", "sequence")
+    connection = session.connection()
+    driver_connection = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite" and not getattr(driver_connection, "in_transaction", True):
+        with connection.engine.begin() as own:
+            return _insert_on(own, table, unique, values)
+    return _insert_unless_taken(session, table, unique, values)
 
 
 def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], values: Mapping[str, Any]) -> bool:
@@ -143,8 +240,12 @@ def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], va
     On PostgreSQL a conflicting row that another transaction has not yet committed makes this
     wait for that transaction, then insert (it rolled back) or do nothing (it committed).
     """
+    return _insert_on(session.connection(), table, unique, values)
+
+
+def _insert_on(connection: Connection, table: Any, unique: Sequence[str], values: Mapping[str, Any]) -> bool:
     assert isinstance(table, Table)
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -157,4 +258,4 @@ def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], va
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(*table.primary_key.columns)
     )
-    return session.connection().execute(statement).first() is not None
+    return connection.execute(statement).first() is not None

@@ -7,8 +7,9 @@ credential revoked a second ago already fails in this service's verifier, while 
 copy keeps to its re-signing interval. Any other URL goes to the ``fallback`` resolver (HTTPS for
 other issuers' lists) or, without one, is reported unavailable: a warning, never a silent pass.
 
-It also knows WHEN a status of its own lists was set (:meth:`LocalStatusListResolver.status_changed_at`),
-so the verification report dates a revocation or suspension; for other lists it cannot.
+It also knows WHEN a status of its own lists was set (:meth:`LocalStatusListResolver.status_changed_at`,
+from the audit log, whose revoke and suspend events carry the change's time), so the verification
+report dates a revocation or suspension; for other lists it cannot.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from service.audit.models import AuditEvent
 from service.core.config import Settings
 from service.core.errors import ServiceError
 from service.core.keystore import Keystore, KeystoreError
-from service.credentials.models import Credential
 from service.status.models import StatusEntry, StatusList
 from service.status.publish import current_list_credential
 from service.vc.errors import VCError
@@ -32,7 +32,6 @@ from service.vc.status_list import StatusListResolver, StatusListUnavailable
 
 _LIST_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
 _STATUS_ACTIONS = {"revocation": "credential.revoke", "suspension": "credential.suspend"}
-_STATES = {"revocation": "revoked", "suspension": "suspended"}
 
 
 class LocalStatusListResolver:
@@ -77,9 +76,10 @@ class LocalStatusListResolver:
         """When the credential at ``index`` of this service's list ``list_url`` was last revoked
         or suspended (``purpose``), from the service's own records; None for other lists.
 
-        The credential's ``status_changed_at`` when its state is that purpose's, else (a
-        suspended credential later revoked still has its suspension bit) the latest audit event
-        of that change."""
+        The time of the latest audit event of that change (``credential.revoke`` or
+        ``credential.suspend``; :mod:`service.credentials.lifecycle` dates it with the
+        credential's ``status_changed_at``). A suspended credential later revoked still has its
+        suspension bit, dated by its last suspension."""
         list_id = self.list_id(list_url)
         action = _STATUS_ACTIONS.get(purpose)
         if list_id is None or action is None:
@@ -87,13 +87,6 @@ class LocalStatusListResolver:
         entry = self._session.get(StatusEntry, (list_id, index))
         if entry is None:
             return None
-        credential = self._session.get(Credential, entry.credential_id)
-        if (
-            credential is not None
-            and credential.status_changed_at is not None
-            and str(credential.state) == _STATES[purpose]
-        ):
-            return credential.status_changed_at
         return self._session.exec(
             select(AuditEvent.at)
             .where(AuditEvent.action == action, AuditEvent.object_id == entry.credential_id)

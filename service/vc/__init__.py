@@ -26,7 +26,7 @@ from .errors import VCError
 from .jose import sign_vc_jwt, verify_vc_jwt
 from .jsonld import canonize
 from .keys import LocalSigner, Signer, did_key_signer, generate_ed25519
-from .openbadges import build_achievement_credential, hashed_email_identity, validate_credential
+from .openbadges import build_achievement, build_achievement_credential, hashed_email_identity, validate_credential
 from .report import Check, VerificationReport
 from .status_list import BitstringStatusList, MappedStatusListResolver, StatusListResolver
 from .verify import verify
@@ -48,6 +48,7 @@ __all__ = [
     "VerificationReport",
     "bake_png",
     "bake_svg",
+    "build_achievement",
     "build_achievement_credential",
     "build_did_document",
     "canonize",

@@ -40,7 +40,7 @@ SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 BakedCredential = dict[str, Any] | str
 """A credential as baked: a JSON object (embedded proof) or a compact JWS string (VC-JWT)."""
 
-_CREDENTIAL_TAG = "{%s}credential" % OB3_SVG_NAMESPACE
+_CREDENTIAL_TAG = f"{{{OB3_SVG_NAMESPACE}}}credential"
 _OB3_NAMESPACE_BYTES = OB3_SVG_NAMESPACE.encode()
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -283,7 +283,7 @@ def bake_svg(svg: str | bytes, credential: BakedCredential) -> str:
     source = _svg_text(svg)
     positions = _ElementPositions()
     _parse_svg(source, positions)
-    if positions.root is None or positions.root[0] != "{%s}svg" % SVG_NAMESPACE:
+    if positions.root is None or positions.root[0] != f"{{{SVG_NAMESPACE}}}svg":
         raise BakingError("the document's root element is not <svg>", code="not_an_image")
     raw = source.encode("utf-8")
     root_tag = _START_TAG.match(raw, positions.root[1])
@@ -360,7 +360,7 @@ def _svg_credential_text(svg: str | bytes) -> str:
     if not isinstance(svg, (str, bytes)):
         raise BakingError("an SVG is text or bytes", code="not_an_image")
     root = _parse_svg(svg)
-    if root.tag != "{%s}svg" % SVG_NAMESPACE:
+    if root.tag != f"{{{SVG_NAMESPACE}}}svg":
         raise BakingError("the document's root element is not <svg>", code="not_an_image")
     found = list(root.iter(_CREDENTIAL_TAG))
     if not found:
@@ -369,7 +369,7 @@ def _svg_credential_text(svg: str | bytes) -> str:
         raise BakingError("the SVG holds more than one credential element", code="malformed_image")
     element = found[0]
     body = element.text or ""
-    verify = element.get("verify")
+    verify: str | None = element.get("verify")
     if verify is not None:
         if body.strip() or len(element):
             raise BakingError(

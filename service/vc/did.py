@@ -1,7 +1,10 @@
 """DIDs and key resolution: ``did:key`` offline, ``did:web`` documents, and the KeyResolver Protocol.
 
-A key is trusted only through resolution (PITFALLS #10): a verification method id is dereferenced
-to the controller document that lists it, never decoded from the look of its URL. The core does no
+A key is trusted only through resolution: a verification method id is dereferenced to the
+controller document that lists it, never decoded from the look of its URL (Controlled Identifiers
+1.0, section 3.3 Retrieve Verification Method, https://www.w3.org/TR/cid-1.0/#retrieve-verification-method).
+An https URL whose fragment happens to look like a Multikey (``https://issuer.example/keys#z6Mk...``)
+is not a key, or anyone could sign as that issuer; ``did:key`` is self-describing. The core does no
 I/O: :class:`DocumentKeyResolver` works over documents someone else fetched (the service reads its
 own database; the CLI reads ``--resolve URL=PATH`` files), and :class:`DidKeyResolver` needs none.
 """
@@ -180,7 +183,11 @@ def did_web_from_url(url: str) -> str:
 
 
 def did_web_document_url(did: str, *, scheme: str = "https") -> str:
-    """Where a ``did:web`` DID document lives (PITFALLS #14: split on ``:`` then percent-decode).
+    """Where a ``did:web`` DID document lives.
+
+    The method-specific id is split on ``:`` first, then each part is percent-decoded, so a port
+    survives (``did:web:127.0.0.1%3A8000:issuers:abc`` -> ``127.0.0.1:8000/issuers/abc/did.json``;
+    did:web method, Read (Resolve), https://w3c-ccg.github.io/did-method-web/#read-resolve).
 
     ``scheme="http"`` is for local development only (``did:web:127.0.0.1%3A8000``).
     """
@@ -205,11 +212,15 @@ class PublishedKey:
 def build_did_document(did: str, keys: Iterable[PublishedKey], *, also_known_as: Iterable[str] = ()) -> dict[str, Any]:
     """A DID document for an issuer: Ed25519/P-256 keys as Multikey, RSA keys as JsonWebKey.
 
-    The DID v1 context comes first and every id is absolute (PITFALLS #14), so the JavaScript
-    verifiers accept it. Retired keys belong here too (listed without new uses elsewhere) so old
+    The DID v1 context comes first (DID Core 1.0 requires ``https://www.w3.org/ns/did/v1`` as the
+    first ``@context`` URI, https://www.w3.org/TR/did-core/#json-ld; digitalbazaar's verifier
+    otherwise tries to frame the document with a context it will not fetch) and every id is
+    absolute (it compares ``assertionMethod`` entries with the verification method id as strings),
+    so the JavaScript verifiers accept it. Retired keys belong here too (listed without new uses elsewhere) so old
     credentials still verify.
     """
-    methods, relationships = [], {rel: [] for rel in VERIFICATION_RELATIONSHIPS}
+    methods: list[dict[str, Any]] = []
+    relationships: dict[str, list[str]] = {rel: [] for rel in VERIFICATION_RELATIONSHIPS}
     for key in keys:
         method_id = f"{did}#{key.fragment}"
         method: dict[str, Any] = {"id": method_id, "controller": did}

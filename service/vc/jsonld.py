@@ -5,12 +5,19 @@ under ``contexts/`` (see ``contexts/urlmap.json`` and ``contexts/SOURCES.md``) a
 other URL with :class:`~service.vc.errors.DocumentLoaderError`. pyld's global default loader is
 replaced on import as well, so no code path in the process can fetch a context.
 
-Expansion runs in *safe mode* like the JavaScript data-integrity libraries (PITFALLS #3, #13): a
-term the contexts do not define, or an IRI that is relative, is an error rather than something
-silently left out of the signature. The RDF is canonicalized with :mod:`service.vc.rdfc10`.
+Expansion runs in *safe mode* like the JavaScript data-integrity libraries (jsonld.js ``safe: true``,
+https://github.com/digitalbazaar/jsonld.js#safe-mode): a term the contexts do not define, or an
+IRI that is relative, is an error rather than something silently left out of the signature. VC
+Data Integrity 1.0 requires exactly that ("Securing Data Losslessly",
+https://www.w3.org/TR/vc-data-integrity/#securing-data-losslessly). pyld has no safe mode: it drops
+undefined terms silently and resolves relative IRIs against a made-up base, so dropped properties
+are caught with its ``on_property_dropped`` hook, expansion runs with ``base=None``, and a walk over
+the expanded form refuses every relative IRI (a relative ``@type`` value never reaches the hook).
+The RDF is canonicalized with :mod:`service.vc.rdfc10`.
 
-Processed contexts are cached per loader (pyld caches them across calls only for loader results
-tagged ``static``; PITFALLS #6), so a verification does not re-process the VC and OB contexts.
+Processed contexts are cached per loader: pyld's ``ContextResolver`` reuses a processed remote
+context across calls only when the loader tagged the document ``static``
+(``pyld/context_resolver.py``), so a verification does not re-process the VC and OB contexts.
 """
 
 from __future__ import annotations
@@ -69,8 +76,10 @@ def bundled_context_urls() -> tuple[str, ...]:
 def context_variants(url: str) -> tuple[BundledContext, ...]:
     """The bundled copies of ``url``: the published file first, then later edits of it.
 
-    1EdTech edited ``context-3.0.3.json`` in place (PITFALLS #7); a credential signed under
-    either variant must verify, so the verifier may retry with the alternates.
+    1EdTech edited ``context-3.0.3.json`` in place, without a new version, adding ``jti`` and
+    ``endorsementJwt`` (https://github.com/1EdTech/openbadges-specification/issues/639); a
+    credential signed under either variant must verify, so the verifier may retry with the
+    alternates.
     """
     entry = _urlmap().get(url)
     if entry is None:
@@ -237,12 +246,19 @@ def _relative(path: str, iri: Any) -> JsonLdSafeModeError:
 def to_quads(document: Mapping[str, Any], loader: DocumentLoader | None = None) -> list[ox.Quad]:
     """The RDF dataset of ``document`` (safe mode) as pyoxigraph quads."""
     expanded = expand(document, loader)
-    # pyld's to_rdf() would expand the document a second time; these are its remaining steps
-    # (pyld 2.x/3.x), run on the expanded form we already checked.
+    # pyld's public to_rdf() expands its input again (it takes no expanded form), which costs about
+    # 0.5 ms more per canonicalization; these are its remaining steps, run on the expanded form we
+    # already checked. _create_node_map and _graph_to_rdf are private, so pyproject.toml pins pyld
+    # to the releases they were read and tested in: 3.2 and 3.3 have the same code for both; 3.0
+    # and 3.1 write integers >= 10^21 as xsd:integer where JSON-LD 1.1 wants xsd:double; 2.x has no
+    # on_property_dropped hook for safe mode. tests/vc/test_pyld_pin.py fails outside that range.
     processor = pyld.JsonLdProcessor()
     options = {
+        # Keep @direction as an i18n datatype, as jsonld.js does; without it the direction is lost
+        # and signatures differ (JSON-LD 1.1 API, Object to RDF Conversion,
+        # https://www.w3.org/TR/json-ld11-api/#object-to-rdf-conversion).
         "rdfDirection": "i18n-datatype",
-        "produceGeneralizedRdf": False,  # PITFALLS #5
+        "produceGeneralizedRdf": False,
         "processingMode": "json-ld-1.1",
     }
     issuer = IdentifierIssuer("_:b")

@@ -76,7 +76,8 @@ def credential_in(payload: dict[str, Any]) -> dict[str, Any]:
     if "@context" in payload:
         return {name: value for name, value in payload.items() if name not in JWT_CLAIM_NAMES}
     if isinstance(payload.get("vc"), dict):
-        return payload["vc"]
+        credential: dict[str, Any] = payload["vc"]
+        return credential
     message = "The JWT payload holds no credential (no @context, no vc claim)"
     raise JwtError(message, code="malformed_credential")
 

@@ -103,6 +103,7 @@ def jwk_to_public_key(jwk: Any) -> PublicKey:
     if _PRIVATE_JWK_MEMBERS & jwk.keys():
         raise KeyError_("A public JWK must not carry private or symmetric key members", code="malformed_key")
     kty, text = jwk.get("kty"), json.dumps(jwk)
+    key: object  # PyJWT's from_jwk returns a private or a public key; only a public one is accepted below
     try:
         if kty == "OKP" and jwk.get("crv") == "Ed25519":
             key = OKPAlgorithm.from_jwk(text)

@@ -14,11 +14,11 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from service.vc.constants import CREDENTIALS_V2, OB_V3P0_CONTEXT, OB_V3P0_EXTENSIONS
-from service.vc.errors import VCError
+from service.vc.dates import CredentialBuildError, format_datetime
 from service.vc.schema_validation import (
     PURL_SCHEMA_BASE,
     SchemaReport,
@@ -35,12 +35,6 @@ ENDORSEMENT_CREDENTIAL_TYPE = "EndorsementCredential"
 
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 _IDENTITY_HASH = re.compile(r"(sha256|md5)\$([0-9A-Fa-f]+)")
-
-
-class CredentialBuildError(VCError):
-    """The builder's inputs cannot make a conforming credential (e.g. no recipient, relative id)."""
-
-    code = "invalid_credential_input"
 
 
 @dataclass(frozen=True)
@@ -189,21 +183,6 @@ def identity_matches(identity_object: Mapping[str, Any], email: str) -> bool:
     return any(hmac.compare_digest(expected, _identity_hash(c, salt, algorithm)) for c in candidates)
 
 
-def format_datetime(value: datetime | str, field: str = "date") -> str:
-    """Normalise an aware datetime or an ISO 8601 string with a zone to ``YYYY-MM-DDTHH:MM:SSZ``
-    (UTC, whole seconds). A value without a time zone is refused: it would be ambiguous."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as error:
-            raise CredentialBuildError(f"{field}: not an ISO 8601 date-time: {value!r}") from error
-    if not isinstance(value, datetime):
-        raise CredentialBuildError(f"{field}: expected a datetime or ISO 8601 string")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise CredentialBuildError(f"{field}: a time zone is required (use UTC)")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _uri(value: str, field: str) -> str:
     """Ids must be absolute: a relative IRI is resolved differently by each JSON-LD processor."""
     if not isinstance(value, str) or _ABSOLUTE_URI.fullmatch(value) is None:
@@ -285,7 +264,10 @@ def _result_description(description: ResultDescription, field: str) -> dict[str,
     )
 
 
-def _achievement(achievement: Achievement) -> dict[str, Any]:
+def build_achievement(achievement: Achievement) -> dict[str, Any]:
+    """The OB 3.0 ``Achievement`` JSON object for ``achievement``: exactly what a credential embeds
+    as ``credentialSubject.achievement`` (no ``@context``; add one to publish it on its own).
+    Raises :class:`CredentialBuildError` on inputs that cannot make a conforming Achievement."""
     field = "credentialSubject.achievement"
     if achievement.criteria_narrative is None and achievement.criteria_id is None:
         raise CredentialBuildError(f"{field}.criteria: give a narrative, a criteria id, or both")
@@ -435,7 +417,7 @@ def build_achievement_credential(
         id=None if recipient_did is None else _uri(recipient_did, "credentialSubject.id"),
         type=["AchievementSubject"],
         identifier=_identifiers(recipient_identity),
-        achievement=_achievement(achievement),
+        achievement=build_achievement(achievement),
         result=_results(results, achievement),
         assessment=None if assessment is None else assessment.to_json(),
     )
@@ -492,6 +474,7 @@ __all__ = [
     "ResultDescription",
     "RubricCriterionLevel",
     "SchemaReport",
+    "build_achievement",
     "build_achievement_credential",
     "format_datetime",
     "hashed_email_identity",

@@ -139,7 +139,8 @@ def _hash_function(name: str) -> Callable[[str], str]:
         raise CanonicalizationError(f"unsupported hash algorithm {name!r} (supported: {supported})") from None
 
     def hexdigest(data: str) -> str:
-        return constructor(data.encode("utf-8")).hexdigest()
+        digest: str = constructor(data.encode("utf-8")).hexdigest()
+        return digest
 
     return hexdigest
 

@@ -10,12 +10,18 @@ normalised *copy* and reports each deviation as a warning, not an error:
 
 * JSON-LD reading: a single value where the schema wants an array (``"type": "Profile"``, one
   ``proof`` object) is wrapped; a one-element array where the schema wants a single value is
-  unwrapped. JSON-LD gives both forms the same meaning (PITFALLS #8).
+  unwrapped. JSON-LD gives both forms the same meaning: expansion puts every value in an array
+  (JSON-LD 1.1 API, Expansion, https://www.w3.org/TR/json-ld11-api/#expansion), and credentials
+  from other issuers (DCC's, digitalbazaar's) carry ``proof``, ``type`` and ``@context`` entries as
+  single values.
 * VCDM 1.1 Open Badges 3.0 (``https://www.w3.org/2018/credentials/v1`` first): the vendored schema
   pins ``@context[0]`` to the VCDM 2.0 URL and requires ``validFrom``. The OB 3.0 spec says these
   credentials use ``issuanceDate``/``expirationDate`` for the same rules, so the copy gets the v2
   context URL, ``issuanceDate`` as ``validFrom`` and ``expirationDate`` as ``validUntil``; errors on
-  the mapped fields are reported under their VCDM 1.1 names (PITFALLS #9).
+  the mapped fields are reported under their VCDM 1.1 names. Such credentials are still issued
+  and must verify, with a warning (VCDM 1.1 ``issuanceDate``,
+  https://www.w3.org/TR/vc-data-model-1.1/#issuance-date; VCDM 2.0 validity period,
+  https://www.w3.org/TR/vc-data-model-2.0/#validity-period).
 
 A ``credentialStatus`` set (VCDM 2.0) is valid when each member is a valid CredentialStatus.
 """
@@ -30,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft201909Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
@@ -230,7 +236,7 @@ def _shape_fix(error: ValidationError) -> str | None:
     """'wrap' or 'unwrap' when ``error`` is only a single-value-versus-array difference."""
     if error.validator != "type":
         return None
-    expected = error.validator_value
+    expected: Any = error.validator_value  # jsonschema types it Any | Unset; a "type" error always has one
     expected_types = [expected] if isinstance(expected, str) else list(expected)
     if "array" in expected_types and not isinstance(error.instance, list):
         return "wrap"
@@ -305,30 +311,29 @@ def _describe(error: ValidationError) -> list[str]:
     path = tuple(error.absolute_path)
     where = json_path(path)
     kind = error.validator
+    # jsonschema types both as ``Any | Unset``; every error its validators raise carries them.
+    value: Any = error.validator_value
+    instance: Any = error.instance
     if kind in ("oneOf", "anyOf"):
         branch = _closest_branch(error)
         if branch:
             return [message for sub_error in branch for message in _describe(sub_error)]
-        return [f"{where}: {_json_type(error.instance)} value matches none of the allowed forms"]
+        return [f"{where}: {_json_type(instance)} value matches none of the allowed forms"]
     if kind == "required":
-        return [
-            f"{json_path((*path, name))}: required property is missing"
-            for name in error.validator_value
-            if name not in error.instance
-        ]
+        return [f"{json_path((*path, name))}: required property is missing" for name in value if name not in instance]
     if kind == "type":
-        return [f"{where}: expected {error.validator_value}, got {_json_type(error.instance)}"]
+        return [f"{where}: expected {value}, got {_json_type(instance)}"]
     if kind == "contains":
-        wanted = error.validator_value.get("enum", error.validator_value)
+        wanted = value.get("enum", value)
         return [f"{where}: must contain {_short(wanted)}"]
     if kind == "enum":
-        return [f"{where}: {_short(error.instance)} is not one of {_short(error.validator_value)}"]
+        return [f"{where}: {_short(instance)} is not one of {_short(value)}"]
     if kind == "format":
-        return [f"{where}: {_short(error.instance)} is not a valid {error.validator_value}"]
+        return [f"{where}: {_short(instance)} is not a valid {value}"]
     if kind == "pattern":
-        return [f"{where}: {_short(error.instance)} does not match {error.validator_value!r}"]
+        return [f"{where}: {_short(instance)} does not match {value!r}"]
     if kind == "minItems":
-        return [f"{where}: expected at least {error.validator_value} item(s), got {len(error.instance)}"]
+        return [f"{where}: expected at least {value} item(s), got {len(instance)}"]
     if kind == "additionalProperties":
         return [f"{where}: {error.message}"]
     detail = error.message if len(error.message) <= 200 else error.message[:197] + "..."
@@ -345,7 +350,7 @@ def _rename_paths(message: str, renames: Mapping[str, str]) -> str:
 
 @cache
 def _status_validator(kind: str) -> Draft201909Validator:
-    schema_id = _validator(kind).schema["$id"]
+    schema_id = cast(Mapping[str, Any], _validator(kind).schema)["$id"]
     return Draft201909Validator(
         {"$ref": f"{schema_id}#/$defs/CredentialStatus"}, registry=schema_registry(), format_checker=_format_checker()
     )
@@ -419,7 +424,9 @@ def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
             *_recipient_rule(kind, document),
         ]
     )
-    return SchemaReport(errors=messages, warnings=_unique(warnings), schema_id=validator.schema["$id"])
+    return SchemaReport(
+        errors=messages, warnings=_unique(warnings), schema_id=cast(Mapping[str, Any], validator.schema)["$id"]
+    )
 
 
 def validate_credential_strict(doc: Mapping[str, Any]) -> SchemaReport:

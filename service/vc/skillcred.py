@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .dates import format_datetime
 from .jsonld import CONTEXTS_DIR
 
 SKILLCRED_V1 = "https://w3id.org/skillcred/v1"
@@ -62,8 +63,6 @@ class AssessmentStatement:
 
     def to_json(self) -> dict[str, Any]:
         """The ``credentialSubject.assessment`` object (dates as ``YYYY-MM-DDTHH:MM:SSZ``)."""
-        from .openbadges import format_datetime  # openbadges imports this module
-
         rubric: dict[str, Any] = {"type": RUBRIC_TYPE, "rubricId": self.rubric_id}
         if self.rubric_name:
             rubric["name"] = self.rubric_name
@@ -90,7 +89,8 @@ def read_assessment(credential: Mapping[str, Any]) -> AssessmentStatement | None
     for item in subjects:
         statement = item.get("assessment") if isinstance(item, Mapping) else None
         if isinstance(statement, Mapping) and _is_type(statement, ASSESSMENT_TYPE):
-            rubric = statement.get("rubric") if isinstance(statement.get("rubric"), Mapping) else {}
+            rubric_value = statement.get("rubric")
+            rubric = rubric_value if isinstance(rubric_value, Mapping) else {}
             kind, version = statement.get("assessorKind"), statement.get("assessorVersion")
             if not isinstance(kind, str) or not isinstance(version, str):
                 return None

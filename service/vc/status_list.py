@@ -20,7 +20,7 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from service.vc.errors import StatusListError
 
@@ -70,7 +70,7 @@ def _is_non_negative_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_url(value: object) -> bool:
+def _is_url(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _ABSOLUTE_URL.fullmatch(value) is not None
 
 
@@ -409,7 +409,7 @@ def _list_subject(list_credential: object, list_url: str) -> Mapping[str, Any]:
     return subject
 
 
-def read_status(entry: dict[str, Any], list_credential: dict[str, Any]) -> StatusReading:
+def read_status(entry: Mapping[str, Any], list_credential: Mapping[str, Any]) -> StatusReading:
     """Validate a ``BitstringStatusListEntry`` against its list credential and read the status.
 
     Follows the spec's Validate Algorithm from the status purpose check on: it validates the entry,

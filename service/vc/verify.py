@@ -234,9 +234,7 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
-def _check_proofs(
-    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, budget: Budget
-) -> None:
+def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, budget: Budget) -> None:
     results = data_integrity.verify_proofs(credential, keys, expected_controller=issuer_id(credential), budget=budget)
     if not results:
         report.add("proof", "failed", "The credential has no proof")
@@ -466,7 +464,13 @@ def _past(purpose: str) -> str:
 def _status_list_problem(
     list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime, budget: Budget
 ) -> str | None:
-    """Why a status list credential cannot be trusted (PITFALLS #12), or None."""
+    """Why a status list credential cannot be trusted, or None.
+
+    A status list is a credential too: its own proof and issuer are verified before any bit is
+    read (Bitstring Status List v1.0, section 3.2 Validate Algorithm,
+    https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm), so a list whose bits were
+    edited after signing cannot clear a revocation.
+    """
     if not isinstance(list_credential, Mapping):
         return "it is not a JSON object"
     list_issuer = issuer_id(list_credential)

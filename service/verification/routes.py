@@ -30,9 +30,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from service.api.auth import Public
+from service.api.deps import ClockDep, EngineDep, KeystoreDep, SettingsDep, VerifierDep
 from service.api.errors import error_responses
+from service.api.gates import VerifyingSlot
 from service.core.errors import ServiceError, UnsupportedMediaType
-from service.verification.service import verify_with_engine
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 public_router = APIRouter(tags=["verification"])
@@ -115,12 +116,19 @@ async def _credential_bytes(request: Request) -> bytes:
 
 @router.post(
     "/verify",
-    dependencies=[Public],
+    dependencies=[Public, VerifyingSlot],
     response_model=VerificationReportOut,
-    responses=error_responses(400, 413, 415, 422),
+    responses=error_responses(400, 413, 415, 422, 503),
     openapi_extra=REQUEST_BODY,
 )
-async def verify_credential(request: Request) -> JSONResponse:
+async def verify_credential(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    verifier: VerifierDep,
+    clock: ClockDep,
+) -> JSONResponse:
     """Verify a credential from any issuer: its format, JSON-LD context, Open Badges 3.0 schema,
     proof or JWT signature, the issuer's key, and its dates. This service's own `did:web` issuers
     resolve from its database and `did:key` offline; another service's `did:web` DID document is
@@ -128,11 +136,6 @@ async def verify_credential(request: Request) -> JSONResponse:
     this service's own host is never fetched). A key that cannot be resolved fails the
     `issuer_key` check, which says why. Answers 200 with the report whatever the verdict."""
     data = await _credential_bytes(request)
-    report = await run_in_threadpool(
-        verify_with_engine,
-        request.app.state.engine,
-        request.app.state.settings,
-        data,
-        keystore=request.app.state.keystore,
-    )
+    now = clock.now()
+    report = await run_in_threadpool(verifier.verify_with_engine, engine, settings, data, keystore=keystore, now=now)
     return JSONResponse(report.to_dict())

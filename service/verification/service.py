@@ -3,22 +3,26 @@
 Keys: ``did:key`` offline, this deployment's own ``did:web`` issuers from the database
 (:class:`~service.issuers.resolver.LocalKeyResolver`, the same DID documents the public routes
 serve), then another service's ``did:web`` fetched over HTTPS by
-``service.net.did_web.RemoteDidWebResolver`` (size caps, private addresses refused, cached for
-five minutes) when that module is installed. A ``did:web`` on this deployment's own host (that of
-``settings.public_url``) is never fetched: the service does not make HTTP requests to itself.
+:class:`~service.net.did_web.RemoteDidWebResolver` (size caps, private addresses refused, cached
+for five minutes). A ``did:web`` on this deployment's own host (that of ``settings.public_url``)
+is never fetched: the service does not make HTTP requests to itself.
 
 Status lists: this deployment's own (``{public_url}/status/{id}``) are read from the database
 with their bits as they are now (:class:`~service.status.resolver.LocalStatusListResolver`), so a
 revocation fails verification at once. Other issuers' lists go to
-``service.net.status.RemoteStatusListResolver`` (HTTPS, size caps, private addresses refused,
-cached per ``ttl``) when that module is installed; without it they are reported unavailable, a
-warning in the report.
+:class:`~service.net.status.RemoteStatusListResolver` (HTTPS, size caps, private addresses
+refused, cached per ``ttl``); without a remote resolver they are reported unavailable, a warning
+in the report.
+
+The remote resolvers hold caches, so the app makes one :class:`Verifier` when it starts
+(``app.state.verifier``, read by routes through ``VerifierDep``) and every request shares it.
+Tests replace it on the app, e.g. ``app.state.verifier = Verifier(remote_keys=...)``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,30 +33,14 @@ from sqlmodel import Session
 from service.core.config import Settings
 from service.core.keystore import Keystore, load_kek
 from service.issuers.resolver import LocalKeyResolver
+from service.net.did_web import RemoteDidWebResolver
+from service.net.status import RemoteStatusListResolver
 from service.status.resolver import LocalStatusListResolver
 from service.vc.did import ChainedKeyResolver, DidKeyResolver, KeyResolver, VerificationMethod
 from service.vc.errors import KeyResolutionError
 from service.vc.report import VerificationReport
 from service.vc.status_list import StatusListResolver
 from service.vc.verify import verify
-
-_remote_lock = threading.Lock()
-_remote: list[StatusListResolver | None] = []
-_remote_keys: list[KeyResolver | None] = []
-
-
-def remote_key_resolver() -> KeyResolver | None:
-    """The process-wide resolver for other services' did:web keys (one, so its cache is shared),
-    or None when ``service.net.did_web`` is not part of this build."""
-    with _remote_lock:
-        if not _remote_keys:
-            try:
-                from service.net.did_web import RemoteDidWebResolver
-            except ImportError:
-                _remote_keys.append(None)
-            else:
-                _remote_keys.append(RemoteDidWebResolver())
-        return _remote_keys[0]
 
 
 def _did_web_host(did: str) -> str | None:
@@ -83,48 +71,84 @@ class ForeignDidWebResolver:
             raise KeyResolutionError(f"{did} is on this service's own host; its document is not fetched")
 
     def resolve(self, verification_method_id: str) -> VerificationMethod:
+        """The verification method, fetched by the remote resolver unless it is on our own host."""
         self._refuse_own_host(verification_method_id)
         return self._remote.resolve(verification_method_id)
 
     def methods_of(self, controller: str) -> list[VerificationMethod]:
+        """The controller's verification methods, fetched unless it is on our own host."""
         self._refuse_own_host(controller)
         return self._remote.methods_of(controller)
 
 
-def key_resolver(session: Session, settings: Settings) -> KeyResolver:
-    """did:key offline, this deployment's did:web issuers from ``session``, then other services'
-    did:web documents over HTTPS (never this deployment's host)."""
-    resolvers: list[KeyResolver] = [DidKeyResolver(), LocalKeyResolver(session, settings)]
-    remote = remote_key_resolver()
-    if remote is not None:
-        resolvers.append(ForeignDidWebResolver(remote, settings))
-    return ChainedKeyResolver(*resolvers)
+@dataclass(frozen=True)
+class Verifier:
+    """Verifies credentials, resolving other services' keys and status lists through
+    ``remote_keys`` and ``remote_status`` (None: not resolved; a foreign did:web then fails the
+    ``issuer_key`` check, a foreign status list is a warning). One per app, so their caches are
+    shared by every request; :meth:`online` builds the HTTPS ones."""
 
+    remote_keys: KeyResolver | None = None
+    remote_status: StatusListResolver | None = None
 
-def remote_status_resolver() -> StatusListResolver | None:
-    """The process-wide resolver for other services' status lists (one, so its ``ttl`` cache is
-    shared), or None when ``service.net.status`` is not part of this build."""
-    with _remote_lock:
-        if not _remote:
-            try:
-                from service.net.status import RemoteStatusListResolver
-            except ImportError:
-                _remote.append(None)
-            else:
-                _remote.append(RemoteStatusListResolver())
-        return _remote[0]
+    @classmethod
+    def online(cls) -> Verifier:
+        """A verifier that fetches other services' did:web documents and status lists over HTTPS
+        (SSRF-safe, size-capped, cached)."""
+        return cls(remote_keys=RemoteDidWebResolver(), remote_status=RemoteStatusListResolver())
 
+    def key_resolver(self, session: Session, settings: Settings) -> KeyResolver:
+        """did:key offline, this deployment's did:web issuers from ``session``, then other services'
+        did:web documents through :attr:`remote_keys` (never this deployment's host)."""
+        resolvers: list[KeyResolver] = [DidKeyResolver(), LocalKeyResolver(session, settings)]
+        if self.remote_keys is not None:
+            resolvers.append(ForeignDidWebResolver(self.remote_keys, settings))
+        return ChainedKeyResolver(*resolvers)
 
-def status_resolver(session: Session, settings: Settings, keystore: Keystore | None = None) -> LocalStatusListResolver:
-    """This deployment's lists from ``session``, other services' through :func:`remote_status_resolver`.
+    def status_resolver(
+        self, session: Session, settings: Settings, keystore: Keystore | None = None
+    ) -> LocalStatusListResolver:
+        """This deployment's lists from ``session``, other services' through :attr:`remote_status`.
 
-    ``keystore`` signs a list that changed since its last signature; without one it is opened
-    from the settings' KEK, and only if such a list is met.
-    """
-    factory: Callable[[], Keystore] = (
-        (lambda: keystore) if keystore is not None else (lambda: Keystore(load_kek(settings)))
-    )
-    return LocalStatusListResolver(session, settings, factory, fallback=remote_status_resolver())
+        ``keystore`` signs a list that changed since its last signature; without one it is opened
+        from the settings' KEK, and only if such a list is met.
+        """
+        factory: Callable[[], Keystore] = (
+            (lambda: keystore) if keystore is not None else (lambda: Keystore(load_kek(settings)))
+        )
+        return LocalStatusListResolver(session, settings, factory, fallback=self.remote_status)
+
+    def verify(
+        self,
+        session: Session,
+        settings: Settings,
+        source: Mapping[str, Any] | str | bytes,
+        *,
+        keystore: Keystore | None = None,
+        now: datetime | None = None,
+    ) -> VerificationReport:
+        """Verify ``source`` (JSON-LD, a compact VC-JWT or baked image bytes) as of ``now`` (the
+        present when None); never raises for bad input."""
+        return verify(
+            source,
+            key_resolver=self.key_resolver(session, settings),
+            status_resolver=self.status_resolver(session, settings, keystore),
+            now=now,
+        )
+
+    def verify_with_engine(
+        self,
+        engine: Engine,
+        settings: Settings,
+        source: Mapping[str, Any] | str | bytes,
+        *,
+        keystore: Keystore | None = None,
+        now: datetime | None = None,
+    ) -> VerificationReport:
+        """Like :meth:`verify` with a read-only session of its own, opened and closed here (so it
+        can run in a worker thread: the session never crosses threads)."""
+        with Session(engine) as session:
+            return self.verify(session, settings, source, keystore=keystore, now=now)
 
 
 def verify_in_session(
@@ -135,24 +159,6 @@ def verify_in_session(
     keystore: Keystore | None = None,
     now: datetime | None = None,
 ) -> VerificationReport:
-    """Verify ``source`` (JSON-LD, a compact VC-JWT or baked image bytes); never raises for bad input."""
-    return verify(
-        source,
-        key_resolver=key_resolver(session, settings),
-        status_resolver=status_resolver(session, settings, keystore),
-        now=now,
-    )
-
-
-def verify_with_engine(
-    engine: Engine,
-    settings: Settings,
-    source: Mapping[str, Any] | str | bytes,
-    *,
-    keystore: Keystore | None = None,
-    now: datetime | None = None,
-) -> VerificationReport:
-    """Like :func:`verify_in_session` with a read-only session of its own, opened and closed here
-    (so it can run in a worker thread: the session never crosses threads)."""
-    with Session(engine) as session:
-        return verify_in_session(session, settings, source, keystore=keystore, now=now)
+    """A one-off verification outside a request (scripts, tests): :meth:`Verifier.verify` with
+    remote resolvers of its own. Requests use the app's shared :class:`Verifier` instead."""
+    return Verifier.online().verify(session, settings, source, keystore=keystore, now=now)

@@ -1,4 +1,4 @@
-"""What the public badge page shows of a credential's endorsements. No FastAPI here.
+"""What the public badge page shows of a credential's endorsements.
 
 Two sources, each endorsement once: the endorsements the signed credential itself embeds (a
 reissued credential: what was signed is what is shown), then the earner's accepted endorsements
@@ -12,13 +12,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from service.core.errors import NotFound
 from service.credentials.models import Credential
 from service.endorsements.credential import InvalidEndorsement, read_endorsement
 from service.endorsements.models import Endorsement, EndorsementKind, EndorsementState
-from service.endorsements.service import accepted_endorsements
-from service.issuers.models import Issuer
+from service.endorsements.service import accepted_endorsements, endorsements_by_uri
+from service.issuers.service import get_issuer
 
 
 def _date(value: str) -> str:
@@ -34,24 +35,26 @@ def _signed_by(row: Endorsement | None, endorser_id: str, issuer_name: str) -> s
     return f"signed with their own key ({endorser_id})"
 
 
-def page_endorsements(session: Session, credential: Credential, document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The endorsements to show on ``credential``'s page: endorser name, comment, date, how it
-    was signed, and the relative link to the signed endorsement when it is public."""
-    issuer = session.get(Issuer, credential.issuer_id)
-    issuer_name = issuer.name if issuer is not None else "the issuer"
+def _issuer_name(session: Session, credential: Credential) -> str:
+    try:
+        return get_issuer(session, credential.issuer_id).name
+    except NotFound:
+        return "the issuer"
+
+
+def _embedded(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The endorsements the signed credential carries (``endorsement``), as sent."""
     embedded = document.get("endorsement")
-    documents = [e for e in embedded if isinstance(e, dict)] if isinstance(embedded, list) else []
-    uris = [str(e.get("id")) for e in documents]
-    rows = (
-        {
-            row.endorsement_uri: row
-            for row in session.exec(select(Endorsement).where(col(Endorsement.endorsement_uri).in_(uris)))
-        }
-        if uris
-        else {}
-    )
+    return [e for e in embedded if isinstance(e, dict)] if isinstance(embedded, list) else []
+
+
+def _embedded_views(
+    session: Session, documents: list[dict[str, Any]], issuer_name: str, seen: set[str]
+) -> list[dict[str, Any]]:
+    """The embedded endorsements to show (readable ones, each once), adding their URIs to ``seen``;
+    linked when the earner has accepted the stored copy (it is public)."""
+    rows = endorsements_by_uri(session, [str(e.get("id")) for e in documents])
     shown: list[dict[str, Any]] = []
-    seen: set[str] = set()
     for endorsement in documents:
         try:
             facts = read_endorsement(endorsement)
@@ -71,6 +74,12 @@ def page_endorsements(session: Session, credential: Credential, document: dict[s
                 "url": f"../endorsements/{row.id}" if public and row else None,
             }
         )
+    return shown
+
+
+def _accepted_views(session: Session, credential: Credential, issuer_name: str, seen: set[str]) -> list[dict[str, Any]]:
+    """The credential's accepted endorsements not in ``seen`` (not embedded), oldest first."""
+    shown: list[dict[str, Any]] = []
     for row in accepted_endorsements(session, credential.id):
         if row.endorsement_uri in seen:
             continue
@@ -86,3 +95,12 @@ def page_endorsements(session: Session, credential: Credential, document: dict[s
             }
         )
     return shown
+
+
+def page_endorsements(session: Session, credential: Credential, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The endorsements to show on ``credential``'s page: endorser name, comment, date, how it
+    was signed, and the relative link to the signed endorsement when it is public."""
+    issuer_name = _issuer_name(session, credential)
+    seen: set[str] = set()
+    embedded = _embedded_views(session, _embedded(document), issuer_name, seen)
+    return embedded + _accepted_views(session, credential, issuer_name, seen)

@@ -42,3 +42,16 @@ def test_earners_can_register_themselves(client):
     response = client.post("/v1/auth/register", json={"email": "Freelancer@Example.com", "password": "long-password-1"})
     assert response.status_code == 201
     assert response.json()["email"] == "freelancer@example.com" and response.json()["role"] == "earner"
+
+
+def test_issuer_staff_accounts_need_an_existing_issuer(api, client):
+    """Reviewers and issuer admins name an issuer that exists: 400 ``issuer_required`` otherwise."""
+    for role in ("issuer_admin", "reviewer"):
+        for issuer_id in (None, "00000000-0000-4000-8000-000000000000"):
+            body = {"email": f"{role}-{issuer_id}@example.com", "password": "a-long-enough-password", "role": role}
+            response = client.post("/v1/accounts", json=body | {"issuer_id": issuer_id}, headers=api.admin)
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == "issuer_required"
+    body = {"email": "earner-with-issuer@example.com", "password": "a-long-enough-password", "role": "earner"}
+    response = client.post("/v1/accounts", json=body | {"issuer_id": api.create_issuer()["id"]}, headers=api.admin)
+    assert response.status_code == 400 and response.json()["error"] == "bad_request"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from service.core.db import unit_of_work
-from service.credentials.service import issue_credential
+from service.credentials.issuing import IssueRequest, Recipient, issue
 from service.vc import openbadges as ob
 from tests.achievements.conftest import MINIMAL
 from tests.credentials.helpers import assert_error
@@ -101,13 +102,12 @@ def test_the_public_achievement_and_an_issued_credential_carry_the_esco_alignmen
     assert client.get(f"/achievements/{created['id']}").json()["alignment"] == [expected]
 
     with unit_of_work(app.state.engine) as session:
-        row = issue_credential(
+        row = issue(
             session,
             app.state.keystore,
             settings,
-            achievement_id=created["id"],
-            recipient={"email": "ada@example.org"},
-            actor=None,
+            IssueRequest(achievement_id=created["id"], recipient=Recipient(email="ada@example.org")),
+            now=datetime.now(UTC),
         )
         credential = json.loads(row.jsonld)
     assert credential["credentialSubject"]["achievement"]["alignment"] == [expected]
@@ -125,13 +125,12 @@ def test_the_badge_page_lists_the_skills_with_links(app, api, client, settings, 
         alignments=[{"target_name": "Testing <basics>", "target_url": "https://framework.example/testing"}],
     )
     with unit_of_work(app.state.engine) as session:
-        row = issue_credential(
+        row = issue(
             session,
             app.state.keystore,
             settings,
-            achievement_id=created["id"],
-            recipient={"email": "ada@example.org"},
-            actor=None,
+            IssueRequest(achievement_id=created["id"], recipient=Recipient(email="ada@example.org")),
+            now=datetime.now(UTC),
         )
         credential_id = row.id
     page = client.get(f"/credentials/{credential_id}", headers={"Accept": "text/html"}).text

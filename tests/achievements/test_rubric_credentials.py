@@ -4,13 +4,15 @@ rubric's result descriptions; it passes the 1EdTech schema, signs, and verifies.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from service.achievements.result_descriptions import result_description_id, rubric_level_id, rubric_of, rubric_results
 from service.core.db import unit_of_work
+from service.credentials.errors import InvalidCredentialRequest
+from service.credentials.issuing import IssueRequest, Recipient, issue
 from service.credentials.schemas import ResultIn
-from service.credentials.service import InvalidCredentialRequest, issue_credential
 from service.vc import openbadges as ob
 from tests.achievements.conftest import rubric
 
@@ -19,14 +21,12 @@ EARNER = {"email": "ada@example.org"}
 
 def _issue(app, settings, achievement_id, results):
     with unit_of_work(app.state.engine) as session:
-        credential = issue_credential(
+        credential = issue(
             session,
             app.state.keystore,
             settings,
-            achievement_id=achievement_id,
-            recipient=EARNER,
-            results=results,
-            actor=None,
+            IssueRequest(achievement_id=achievement_id, recipient=Recipient.parse(EARNER), results=results),
+            now=datetime.now(UTC),
         )
         return json.loads(credential.jsonld)
 

@@ -102,9 +102,10 @@ def test_updating_an_unknown_achievement_is_404(api, client):
 
 
 def test_simultaneous_updates_never_share_a_version_number(app, api, new_issuer):
-    """Each update gets its own number or a 409 (``version_conflict``), never a half-write."""
-    import threading
-
+    """Three writers update while a fourth one's update is not yet committed: each gets its own
+    number or a 409 (``version_conflict``), never a half-write. PostgreSQL: they queue on the
+    first one's row lock and each writes the next number. SQLite: they read version 1 before the
+    first one commits and queue for the write lock; their version 2 is then refused."""
     from sqlmodel import select
 
     from service.achievements import service
@@ -112,31 +113,41 @@ def test_simultaneous_updates_never_share_a_version_number(app, api, new_issuer)
     from service.achievements.schemas import AchievementCreate
     from service.core.db import unit_of_work
     from service.core.errors import Conflict
+    from tests.concurrency import Contender, Gate, Worker, started, wait_until_queued
 
     achievement_id = api.create_achievement(new_issuer())["id"]
-    writers = 4
-    barrier = threading.Barrier(writers)
-    outcomes: list[int | str] = []
+    first_updated = Gate("the first update, not committed")
+    others_ready = Gate("the other writers' transactions", hold=False)
 
-    def update(n: int) -> None:
-        barrier.wait()
+    def update(n: int) -> int | str:
         try:
             with unit_of_work(app.state.engine) as session:
+                if n > 0:
+                    others_ready.arrive(Contender(session))
                 view = service.update_achievement(
                     session, achievement_id, AchievementCreate(**MINIMAL | {"name": f"Writer {n}"})
                 )
-            outcomes.append(view.version)
+                if n == 0:
+                    first_updated.arrive(Contender(session))  # held here until the others are queued
+            return view.version
         except Conflict:
-            outcomes.append("conflict")
+            return "conflict"
 
-    threads = [threading.Thread(target=update, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    (first,) = started(Worker(update, 0, name="writer 0"))
+    [holder] = first_updated.wait_for_arrivals(1)
+    others = started(*(Worker(update, n, name=f"writer {n}") for n in (1, 2, 3)))
+    waiters = others_ready.wait_for_arrivals(3)
+    wait_until_queued(holder, *waiters)
+    first_updated.open()
+    outcomes = [first.outcome(), *(writer.outcome() for writer in others)]
+    for contender in (holder, *waiters):
+        contender.close()
 
+    if holder.dialect == "postgresql":
+        assert outcomes[0] == 2 and sorted(outcomes[1:]) == [3, 4, 5]
+    else:
+        assert outcomes == [2, "conflict", "conflict", "conflict"]
     written = sorted(v for v in outcomes if v != "conflict")
-    assert len(outcomes) == writers and written == list(range(2, 2 + len(written)))
     with unit_of_work(app.state.engine) as session:
         stored = sorted(
             session.exec(select(AchievementVersion.version).where(AchievementVersion.achievement_id == achievement_id))

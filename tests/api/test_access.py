@@ -96,6 +96,11 @@ ACCESS = {
     ("GET", "/credentials/{credential_id}/badge.png"): PUBLIC,
     ("GET", "/credentials/{credential_id}/badge.svg"): PUBLIC,
     ("GET", "/status/{list_id}"): PUBLIC,
+    # the home page and the interactive API docs (service/api/home.py, service/api/docs.py)
+    ("GET", "/"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
 }
 
 

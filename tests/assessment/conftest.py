@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.assessment.routes import get_assessor
+from service.api.deps import get_assessor
 from service.core.config import Settings
 from tests.assessment.helpers import Cast, ScriptedAssessor, make_cast, rubric
 

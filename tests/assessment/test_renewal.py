@@ -41,7 +41,7 @@ def test_a_renewal_under_review_replaces_the_credential_when_approved(cast, app)
 
 def _submit_for_review(cast, app, *, renews: str) -> dict:
     # a flagged assessment goes to review whatever the policy
-    from service.assessment.routes import get_assessor
+    from service.api.deps import get_assessor
 
     assessor = app.dependency_overrides[get_assessor]()
     assessor.flags = ("hidden_text",)

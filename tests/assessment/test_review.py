@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, row_counts, rubric
@@ -176,37 +174,50 @@ def test_a_decided_assessment_cannot_be_decided_again(cast, app):
     assert row_counts(app) == before
 
 
-def test_concurrent_reviewers_the_first_decision_wins(cast, app):
-    for _ in range(3):
-        assessment = cast.submitted()
-        barrier = threading.Barrier(2)
-        statuses: dict[str, int] = {}
+@pytest.mark.parametrize("first, second", [("approve", "reject"), ("reject", "approve")])
+def test_concurrent_reviewers_the_first_decision_wins(cast, app, monkeypatch, first, second):
+    """The second reviewer decides while the first one's decision is in flight. PostgreSQL: the
+    second waits for the first one's lock on the assessment, then reads the decision. SQLite: both
+    read "pending" before either writes; the second one's event is refused by the unique seq."""
+    from service.assessment import review
+    from tests.concurrency import Contender, Gate, Worker, started, wait_until_queued
 
-        def decide(name, headers, action, body):
-            barrier.wait()
-            response = cast.client.post(f"/v1/assessments/{assessment['id']}/{action}", json=body, headers=headers)
-            statuses[name] = response.status_code
+    assessment = cast.submitted()
+    bodies = {"approve": {}, "reject": {"reason": "No."}}
+    read = Gate("the decider has read the events")
+    read_events = review.events_of
 
-        threads = [
-            threading.Thread(target=decide, args=("approve", cast.reviewer, "approve", {})),
-            threading.Thread(target=decide, args=("reject", cast.second_reviewer, "reject", {"reason": "No."})),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    def events_read(session, assessment_id):
+        events = read_events(session, assessment_id)
+        read.arrive(Contender(session))  # on PostgreSQL the assessment row is locked by now
+        return events
 
-        assert sorted(statuses.values()) == [200, 409], statuses
-        final = cast.get(assessment["id"])
-        assert [e["kind"] for e in final["events"]] == [
-            "submitted",
-            "approved" if statuses["approve"] == 200 else "rejected",
-        ]
-        assert (final["credential_id"] is not None) == (statuses["approve"] == 200)
-    issued = sum(
-        1 for a in cast.client.get("/v1/assessments", headers=cast.earner).json()["items"] if a["credential_id"]
-    )
-    assert row_counts(app)["Credential"] == issued
+    def decide(action: str, headers: dict[str, str]):
+        return cast.client.post(f"/v1/assessments/{assessment['id']}/{action}", json=bodies[action], headers=headers)
+
+    monkeypatch.setattr(review, "events_of", events_read)
+    (winner,) = started(Worker(decide, first, cast.reviewer, name=first))
+    [holder] = read.wait_for_arrivals(1)
+    (loser,) = started(Worker(decide, second, cast.second_reviewer, name=second))
+    if holder.dialect == "postgresql":
+        wait_until_queued(holder, count=1)  # the second decider waits for the row lock
+    else:
+        read.wait_for_arrivals(2)  # the second decider read "pending" too: a stale read
+    read.open(1)
+    won = winner.outcome()
+    read.open()
+    lost = loser.outcome()
+    monkeypatch.undo()
+    for contender in read.arrivals:
+        contender.close()
+
+    assert won.status_code == 200, won.text
+    assert lost.status_code == 409 and lost.json()["error"] == "not_pending", lost.text
+    assert len(read.arrivals) == 2
+    final = cast.get(assessment["id"])
+    assert [e["kind"] for e in final["events"]] == ["submitted", "approved" if first == "approve" else "rejected"]
+    assert (final["credential_id"] is not None) == (first == "approve")
+    assert row_counts(app)["Credential"] == (1 if first == "approve" else 0)
 
 
 def test_the_database_refuses_a_second_decision_made_on_a_stale_read(cast, app, monkeypatch):

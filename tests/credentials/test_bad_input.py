@@ -147,12 +147,12 @@ def test_a_huge_body_is_413(post, achievement):
 
 
 def test_a_failure_after_the_rows_were_written_rolls_everything_back(app, api, achievement, monkeypatch):
-    from service.credentials import service
+    from service.credentials import issuing
 
     def audit_fails(*args, **kwargs):
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr(service, "record", audit_fails)
+    monkeypatch.setattr(issuing, "record", audit_fails)
     before = row_counts(app)
 
     response = api.client.post(

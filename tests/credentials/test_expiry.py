@@ -5,11 +5,10 @@ passed it fails verification with the ``valid_until`` check named."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 from sqlmodel import Session
 
-from service.verification import service as verification_service
+from service.core.clock import FixedClock
 from service.verification.service import verify_in_session
 from tests.credentials.helpers import assert_error
 
@@ -86,18 +85,17 @@ def test_an_expired_credential_fails_verification_on_valid_until(app, api, issue
     # (two days on, the status lists' own short-lived signatures have lapsed too)
 
 
-def test_an_expired_credential_fails_post_verify_on_valid_until(api, issuer):
+def test_an_expired_credential_fails_post_verify_on_valid_until(app, api, issuer):
     achievement = api.create_achievement(issuer["id"], validity_days=1)
     issued = api.issue(achievement["id"])
     credential = api.client.get(f"/v1/credentials/{issued['id']}/jsonld", headers=api.admin).content
 
-    # the verify API checks against the present: ask it while the credential is already expired
-    real = verification_service.verify
-    future = datetime.now(UTC) + timedelta(days=2)
-    with mock.patch.object(verification_service, "verify", lambda *a, **k: real(*a, **{**k, "now": future})):
-        report = api.client.post(
-            "/v1/verify", content=credential, headers={"Content-Type": "application/vc+ld+json"}
-        ).json()
+    # the verify API checks against the app's clock: two days on, the credential has expired
+    app.state.clock = FixedClock(datetime.now(UTC) + timedelta(days=2))
+
+    report = api.client.post(
+        "/v1/verify", content=credential, headers={"Content-Type": "application/vc+ld+json"}
+    ).json()
 
     assert report["verified"] is False
     reasons = {c["id"]: c["reason"] for c in report["checks"] if c["outcome"] == "failed"}

@@ -16,7 +16,6 @@ from sqlmodel import Session
 from service.endorsements.credential import endorser_email_matches
 from service.endorsements.models import EndorsementRequest
 from service.vc import openbadges as ob
-from service.verification.service import verify_in_session
 from tests.credentials.helpers import assert_error, audit_events
 from tests.endorsements.conftest import ask, confirm, endorse_by_email, register_earner
 from tests.status.helpers import change
@@ -53,7 +52,7 @@ def test_the_endorsement_conforms_to_the_1edtech_schema_and_verifies(app, api, c
 
     assert ob.validate_credential_strict({k: v for k, v in document.items() if k != "proof"}).valid
     with Session(app.state.engine) as session:
-        report = verify_in_session(session, app.state.settings, document, keystore=app.state.keystore)
+        report = app.state.verifier.verify(session, app.state.settings, document, keystore=app.state.keystore)
     assert report.verified, report.to_text()
     assert report.check("schema").outcome == "passed" and report.check("proof").outcome == "passed"
 

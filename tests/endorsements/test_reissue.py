@@ -13,7 +13,6 @@ from sqlmodel import Session
 from service.issuers.models import Issuer
 from service.issuers.service import active_signer
 from service.vc import data_integrity
-from service.verification.service import verify_in_session
 from tests.credentials.helpers import assert_error, audit_events, stored_credential
 from tests.endorsements.conftest import decide, endorse_by_email, endorse_with_did, register_earner
 from tests.status.helpers import change
@@ -25,7 +24,7 @@ def reissue(api, credential_id: str, headers: dict):
 
 def _verify(app, document):
     with Session(app.state.engine) as session:
-        return verify_in_session(session, app.state.settings, document, keystore=app.state.keystore)
+        return app.state.verifier.verify(session, app.state.settings, document, keystore=app.state.keystore)
 
 
 @pytest.fixture

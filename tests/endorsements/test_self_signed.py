@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -19,7 +20,6 @@ from sqlmodel import Session
 from service.endorsements.models import Endorsement, EndorsementChallenge
 from service.vc.did import DocumentKeyResolver, PublishedKey, build_did_document
 from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519
-from service.verification import service as verification_service
 from tests.credentials.helpers import assert_error, audit_events
 from tests.endorsements.conftest import Client, challenge, endorse_with_did, submit
 
@@ -210,7 +210,7 @@ def test_only_did_key_and_did_web_endorsers(api, credential):
     assert_error(response, 422)
 
 
-def test_a_did_web_client_is_resolved_through_the_remote_resolver(api, credential, monkeypatch):
+def test_a_did_web_client_is_resolved_through_the_remote_resolver(app, api, credential):
     """did:web documents come from the SSRF-safe resolver (here replaced by a fixed document):
     the challenge may be signed by an ES256 key listed under authentication, the endorsement by an
     Ed25519 key under assertionMethod."""
@@ -225,7 +225,7 @@ def test_a_did_web_client_is_resolved_through_the_remote_resolver(api, credentia
             PublishedKey("key-2", p256_key.public_key(), ("authentication",)),
         ],
     )
-    monkeypatch.setattr(verification_service, "_remote_keys", [DocumentKeyResolver({did: document})])
+    app.state.verifier = replace(app.state.verifier, remote_keys=DocumentKeyResolver({did: document}))
     endorser = Client(LocalSigner(ed_key, f"{did}#key-1"))
     issued = challenge(api, credential["id"], did)
     es256 = Client(LocalSigner(p256_key, f"{did}#key-2"))

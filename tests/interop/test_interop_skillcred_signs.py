@@ -158,15 +158,18 @@ def unchanged(credential: dict[str, Any]) -> None:
 
 
 # (badge options, change to the built badge, text the canonical N-Quads must contain)
-PITFALLS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], None], str]] = {
-    "control-characters": (  # PITFALLS #2: ECHAR for \b \t \n \f \r, UCHAR for the other C0 and DEL
+INTEROP_EDGE_CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], None], str]] = {
+    # RDFC-1.0 canonical N-Quads: ECHAR for \b \t \n \f \r, UCHAR for the other C0 controls and DEL
+    # (https://www.w3.org/TR/rdf-canon/#serialization); pyld leaves them unescaped
+    "control-characters": (
         {"narrative": f"Tab\there; all C0 controls: {CONTROLS} end"},
         unchanged,
         r'"Tab\there; all C0 controls: \u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n'
         r"\u000B\f\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019"
         r'\u001A\u001B\u001C\u001D\u001E\u001F\u007F end"',
     ),
-    "language-and-direction": (  # PITFALLS #5: rdfDirection i18n-datatype, as jsonld.js
+    # rdfDirection i18n-datatype, as jsonld.js (https://www.w3.org/TR/json-ld11-api/#object-to-rdf-conversion)
+    "language-and-direction": (
         {},
         in_language_and_direction,
         '"شهادة اللحام"^^<https://www.w3.org/ns/i18n#ar_rtl>',
@@ -176,12 +179,12 @@ PITFALLS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], None], str]
         unchanged,
         '"溶接の基礎 — 용접 기초 — Schweißen für Anfänger 🎓🔥"',
     ),
-    "ob-context-3.0.2": (  # PITFALLS #7: 3.0.2 maps `achievement` to a different IRI than 3.0.3
+    "ob-context-3.0.2": (  # OB context 3.0.2 maps `achievement` to a different IRI than 3.0.3
         {},
         under_ob_3_0_2,
         "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievement-0>",
     ),
-    "vcdm-1.1": (  # PITFALLS #9
+    "vcdm-1.1": (  # OB 3.0 on VCDM 1.1 (credentials/v1, issuanceDate) is still issued and must verify
         {},
         as_vcdm_1_1,
         "<https://www.w3.org/2018/credentials#issuanceDate>",
@@ -190,7 +193,7 @@ PITFALLS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], None], str]
 
 
 def pitfall_badge(case: str) -> dict[str, Any]:
-    options, change, _ = PITFALLS[case]
+    options, change, _ = INTEROP_EDGE_CASES[case]
     credential = badge(**options)
     change(credential)
     return credential
@@ -237,13 +240,13 @@ def test_a_did_web_issuer_verifies_in_js_through_the_did_document_skillcred_publ
     assert_js_verifies(node_vc.verify(signed, resolve={WEB_DID: did_json}))
 
 
-# --- the pitfalls that silently break interop -----------------------------------------------
+# --- the edge cases that silently break interop -------------------------------------------
 
 
-@pytest.mark.parametrize("case", PITFALLS)
+@pytest.mark.parametrize("case", INTEROP_EDGE_CASES)
 def test_a_pitfall_credential_skillcred_signs_verifies_in_js(node_vc: NodeVC, case: str) -> None:
     unsigned = pitfall_badge(case)
-    assert PITFALLS[case][2] in canonize(unsigned)  # the feature really reaches the signed N-Quads
+    assert INTEROP_EDGE_CASES[case][2] in canonize(unsigned)  # the feature really reaches the signed N-Quads
     signed = sign(unsigned)
     assert_js_verifies(node_vc.verify(signed))
     assert_js_signs_the_same(node_vc, unsigned, signed)

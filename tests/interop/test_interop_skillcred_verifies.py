@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from node_verifier import NodeVC
 from test_interop_skillcred_signs import (
+    INTEROP_EDGE_CASES,
     ISSUER_DID,
     ISSUER_KEY_FILE,
     OTHER_DID,
     OTHER_KEY_FILE,
-    PITFALLS,
     STATUS_INDEX,
     STATUS_LIST_URL,
     WEB_DID,
@@ -112,7 +112,7 @@ def test_skillcred_rejects_a_js_signed_badge_whose_key_is_not_the_issuers(node_v
     assert f"controlled by {OTHER_DID}, not the issuer {ISSUER_DID}" in report.check("proof").reason
 
 
-@pytest.mark.parametrize("case", PITFALLS)
+@pytest.mark.parametrize("case", INTEROP_EDGE_CASES)
 def test_skillcred_verifies_the_proof_of_a_js_signed_pitfall_credential(node_vc: NodeVC, case: str) -> None:
     report = verify(node_vc.sign(pitfall_badge(case), ISSUER_KEY_FILE))
     assert outcomes(report)["proof"] == "passed", report.to_text()

@@ -186,7 +186,8 @@ def test_a_did_web_issuer_verifies_through_its_mapped_did_document(
 def test_a_did_document_with_relative_method_ids_does_not_resolve(
     node_vc: NodeVC, vector_key: dict[str, str], vector_key_file: Path, tmp_path: Path
 ) -> None:
-    # did-io matches verification method ids exactly (PITFALLS #14: use absolute ids)
+    # did-io compares verification method ids with assertionMethod entries as strings, so a
+    # relative id ("#key-1") in the DID document never matches the absolute one in the proof
     did = "did:web:issuer.example"
     unsigned = {**load_json(EDDSA_VECTORS / "unsigned.json"), "issuer": did}
     signed = node_vc.sign(unsigned, vector_key_file, verification_method=f"{did}#key-1")

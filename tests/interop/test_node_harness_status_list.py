@@ -1,7 +1,9 @@
 """The independent JavaScript verifier on the W3C Bitstring Status List examples.
 
-Status lists are credentials too (PITFALLS #12): dbvc verifies the list's own proof and
-issuer before it trusts a bit, and a set revocation bit fails the credential.
+Status lists are credentials too (Bitstring Status List v1.0, section 3.2 Validate Algorithm:
+"dereference the statusListCredential URL, and ensure that all proofs verify successfully",
+https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm): dbvc verifies the list's own
+proof and issuer before it trusts a bit, and a set revocation bit fails the credential.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def test_js_verifies_credentials_signed_before_and_after_a_rotation_through_the_
         stored = load_issuer(db, issuer["id"])
         unsigned = unsigned_badge(stored)
 
-        def sign() -> dict:
+        def sign(stored=stored, unsigned=unsigned) -> dict:
             with db() as session:
                 signer = active_signer(session, app.state.keystore, stored, "EdDSA")
             return data_integrity.sign(unsigned, signer, proof_as_list=True)

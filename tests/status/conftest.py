@@ -1,23 +1,23 @@
 """Fixtures for the status list tests.
 
-The background re-signer is off here (tests drive re-signing through reads and a fake clock)
-except where a test turns it on; ``status_settings`` overrides other settings per test with
-``@pytest.mark.parametrize("status_settings", [{...}])``.
+The background re-signer is off here (tests drive re-signing through reads and the app's clock,
+stopped by the ``clock`` fixture) except where a test turns it on; ``status_settings`` overrides
+other settings per test with ``@pytest.mark.parametrize("status_settings", [{...}])``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlmodel import Session
 
+from service.core.clock import FixedClock
 from service.core.config import Settings
 from service.core.db import unit_of_work
-from service.status import publish, routes
 
 
 @pytest.fixture
@@ -51,22 +51,9 @@ def db(app) -> Callable[[], AbstractContextManager[Session]]:
     return lambda: unit_of_work(app.state.engine)
 
 
-class Clock:
-    """A settable "now" for the status list code (publishing and the status route)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(publish, "utcnow", fake)
-    monkeypatch.setattr(routes, "utcnow", fake)
-    return fake
+def clock(app) -> FixedClock:
+    """The app's clock, stopped at the present: ``clock.advance(timedelta(...))`` moves it."""
+    fixed = FixedClock(datetime.now(UTC))
+    app.state.clock = fixed
+    return fixed

@@ -1,11 +1,13 @@
 """Under concurrency no index is handed out twice and only one worker opens the next list
-(on SQLite and, with SKILLCRED_TEST_POSTGRES_URL, PostgreSQL)."""
+(on SQLite and, with SKILLCRED_TEST_POSTGRES_URL, PostgreSQL).
+
+Each race is forced and shown to have happened (see :mod:`tests.concurrency`): workers meet at
+their first write, or one waits for another's uncommitted claim."""
 
 from __future__ import annotations
 
 import secrets
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,9 +15,12 @@ from service.core.config import Settings
 from service.core.db import unit_of_work
 from service.status import allocation
 from service.status.allocation import allocate, record_allocation
+from service.status.models import StatusList
+from tests.concurrency import WRITE, Contender, Gate, Statements, Worker, started, wait_until_queued
 from tests.status.helpers import all_entries, all_lists, entries
 
 CLIENTS, PER_CLIENT = 8, 25
+OPEN_LIST = f"INSERT INTO {StatusList.__tablename__} "
 
 
 def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, achievement):
@@ -31,8 +36,11 @@ def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, 
             issued.append(response.json())
         return issued
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        issued = [credential for batch in pool.map(issue_many, range(CLIENTS)) for credential in batch]
+    # every client's first issuance waits before its first write until all of them are in flight
+    with Statements(app.state.engine, WRITE.pattern, rendezvous=CLIENTS) as writes:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            issued = [credential for batch in pool.map(issue_many, range(CLIENTS)) for credential in batch]
+    assert writes.met
 
     total = CLIENTS * PER_CLIENT
     assert len({credential["id"] for credential in issued}) == total
@@ -56,62 +64,65 @@ class DrawsPerThread:
         return script.pop(0) if script else secrets.randbelow(bound)
 
 
-def _run(*workers: threading.Thread) -> None:
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-        assert not worker.is_alive()
-
-
 def test_two_transactions_drawing_the_same_index_cannot_both_have_it(app, api, achievement, issuer, monkeypatch):
+    """B draws A's indexes while A's transaction is still open: B's claim of 500 waits for A to
+    end, then finds it taken, and so does its claim of 501."""
     owner = api.issue(achievement["id"])["id"]  # entries need an existing credential
-    monkeypatch.setattr(allocation, "secrets", DrawsPerThread({"a": [500, 501], "b": [500, 600, 501, 601]}))
+    draws = DrawsPerThread({"a": [500, 501], "b": [500, 600, 501, 601]})
+    monkeypatch.setattr(allocation, "secrets", draws)
     settings: Settings = app.state.settings
-    a_has_claimed = threading.Event()
-    results: dict[str, Any] = {}
+    a_claimed, b_ready = Gate("A has claimed, uncommitted"), Gate("B's transaction", hold=False)
 
-    def worker_a() -> None:
+    def worker_a() -> allocation.Allocation:
         with unit_of_work(app.state.engine) as session:
             claimed = allocate(session, settings, issuer["id"], owner)
             record_allocation(session, claimed)
-            a_has_claimed.set()
-            time.sleep(0.5)  # B draws 500 and 501 while this transaction still holds them
-            results["a"] = claimed
+            a_claimed.arrive(Contender(session))  # held here, transaction open, until B is queued
+        return claimed
 
-    def worker_b() -> None:
-        assert a_has_claimed.wait(10)
+    def worker_b() -> allocation.Allocation:
         with unit_of_work(app.state.engine) as session:
+            b_ready.arrive(Contender(session))
             claimed = allocate(session, settings, issuer["id"], owner)
             record_allocation(session, claimed)
-            results["b"] = claimed
+        return claimed
 
-    _run(threading.Thread(target=worker_a, name="a"), threading.Thread(target=worker_b, name="b"))
+    (a,) = started(Worker(worker_a, name="a"))
+    [holder] = a_claimed.wait_for_arrivals(1)
+    (b,) = started(Worker(worker_b, name="b"))
+    [waiter] = b_ready.wait_for_arrivals(1)
+    wait_until_queued(holder, waiter)  # B's claim of 500 waits for A's transaction
+    a_claimed.open()
+    results = {"a": a.outcome(), "b": b.outcome()}
+    holder.close(), waiter.close()
 
     def indexes(name: str) -> list[int]:
         return [int(entry["statusListIndex"]) for entry in results[name].entries]
 
+    assert draws.scripts == {"a": [], "b": []}  # B drew 500 and 501 and was refused both
     assert indexes("a") == [500, 501]
     assert indexes("b") == [600, 601]
     assert len(all_entries(app)) == 2 + 4
 
 
-def test_workers_opening_an_issuers_first_list_at_once_share_one_list(app, api, achievement, monkeypatch):
+def test_workers_opening_an_issuers_first_list_at_once_share_one_list(app, api, achievement):
+    """All four workers find the issuer has no list and try to open one (they meet at that
+    insert); one opens each list and the others wait for it, then use it."""
     owner = api.issue(achievement["id"])["id"]
     newcomer = api.create_issuer("Newcomer Academy")
     settings: Settings = app.state.settings
-    start = threading.Barrier(4)
-    results: list[Any] = []
 
-    def worker() -> None:
-        start.wait(10)
+    def worker() -> allocation.Allocation:
         with unit_of_work(app.state.engine) as session:
             claimed = allocate(session, settings, newcomer["id"], owner)
             record_allocation(session, claimed)
-        results.append(claimed)
+        return claimed
 
-    _run(*(threading.Thread(target=worker) for _ in range(4)))
+    with Statements(app.state.engine, OPEN_LIST, rendezvous=4) as opening:
+        results = [w.outcome() for w in started(*(Worker(worker, name=f"w{n}") for n in range(4)))]
+    assert opening.met and len(opening.counts()) == 4  # all four tried to open the first list
 
     theirs = [s for s in all_lists(app) if s.issuer_id == newcomer["id"]]
     assert sorted((s.purpose, s.sequence, s.allocated) for s in theirs) == [("revocation", 1, 4), ("suspension", 1, 4)]
-    assert len({(lid, e["statusListIndex"]) for r in results for lid, e in zip(r.list_ids, r.entries)}) == 8
+    claimed = {(lid, e["statusListIndex"]) for r in results for lid, e in zip(r.list_ids, r.entries, strict=True)}
+    assert len(claimed) == 8

@@ -4,16 +4,17 @@ signatures for one interval."""
 
 from __future__ import annotations
 
-import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from service.accounts.models import Account, Role
+from service.credentials.lifecycle import StatusAction, change_status
 from service.status import publish
 from service.status.models import StatusList
-from service.status.service import StatusAction, change_status
+from tests.concurrency import Contender, Gate, Worker, started, wait_until_queued
 from tests.status.helpers import bit, change, entries, served_list, stored_list
 
 INTERVAL = 300
@@ -36,18 +37,18 @@ def test_changes_within_the_interval_are_batched_into_one_new_signature(app, api
     first = served_list(api.client, revocation[0])
     signed_at = stored_list(app, revocation[0].list_id).signed_at
 
-    clock.advance(10)
+    clock.advance(timedelta(seconds=10))
     change(api, credentials[0]["id"], "revoke")
-    clock.advance(10)
+    clock.advance(timedelta(seconds=10))
     change(api, credentials[1]["id"], "revoke")
-    clock.advance(10)
+    clock.advance(timedelta(seconds=10))
     batched = served_list(api.client, revocation[0])
 
     assert batched.headers["etag"] == first.headers["etag"]  # not re-signed yet
     assert bit(batched.json(), revocation[0].index) == 0
     assert stored_list(app, revocation[0].list_id).signed_at == signed_at
 
-    clock.advance(INTERVAL - 30)  # the interval since the last signature has passed
+    clock.advance(timedelta(seconds=INTERVAL - 30))  # the interval since the last signature has passed
     published = served_list(api.client, revocation[0])
     again = served_list(api.client, revocation[0])
 
@@ -56,12 +57,12 @@ def test_changes_within_the_interval_are_batched_into_one_new_signature(app, api
     document = published.json()
     assert [bit(document, e.index) for e in revocation] == [1, 1, 0]
     row = stored_list(app, revocation[0].list_id)
-    assert row.signed_at == clock.now and row.signed_version == row.version == 2
+    assert row.signed_at == clock.now() and row.signed_version == row.version == 2
 
 
 def test_a_change_after_a_quiet_spell_is_published_on_the_next_read(app, api, credentials, revocation, clock):
     first = served_list(api.client, revocation[0])
-    clock.advance(3 * INTERVAL)
+    clock.advance(timedelta(seconds=3 * INTERVAL))
 
     change(api, credentials[2]["id"], "revoke")
     published = served_list(api.client, revocation[0])
@@ -72,9 +73,9 @@ def test_a_change_after_a_quiet_spell_is_published_on_the_next_read(app, api, cr
 
 def test_an_unchanged_list_is_re_signed_after_the_interval_so_it_never_expires(app, api, revocation, clock):
     first = served_list(api.client, revocation[0]).json()
-    clock.advance(INTERVAL - 1)
+    clock.advance(timedelta(seconds=INTERVAL - 1))
     assert served_list(api.client, revocation[0]).json() == first
-    clock.advance(1)
+    clock.advance(timedelta(seconds=1))
 
     renewed = served_list(api.client, revocation[0]).json()
 
@@ -88,24 +89,24 @@ def test_the_background_round_re_signs_changed_lists_whose_interval_passed(app, 
     change(api, credentials[0]["id"], "revoke")
     engine, keystore, settings = app.state.engine, app.state.keystore, app.state.settings
 
-    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now) == (0, 0)  # too soon
-    assert publish.seconds_until_next_due(engine, settings, now=clock.now) == pytest.approx(INTERVAL, abs=1)
-    clock.advance(INTERVAL)
-    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now) == (1, 0)
-    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now) == (0, 0)  # done
+    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (0, 0)  # too soon
+    assert publish.seconds_until_next_due(engine, settings, now=clock.now()) == pytest.approx(INTERVAL, abs=1)
+    clock.advance(timedelta(seconds=INTERVAL))
+    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (1, 0)
+    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (0, 0)  # done
 
     row = stored_list(app, revocation[0].list_id)
-    assert row.signed_version == row.version and row.signed_at == clock.now
-    assert publish.seconds_until_next_due(engine, settings, now=clock.now) is None
+    assert row.signed_version == row.version and row.signed_at == clock.now()
+    assert publish.seconds_until_next_due(engine, settings, now=clock.now()) is None
     assert bit(served_list(api.client, revocation[0]).json(), revocation[0].index) == 1
 
 
 def test_the_background_round_leaves_unchanged_lists_alone(app, api, revocation, clock):
     served_list(api.client, revocation[0])
     suspension_never_read = 1  # the suspension list was never signed: it is signed on its first round
-    clock.advance(10 * INTERVAL)
+    clock.advance(timedelta(seconds=10 * INTERVAL))
 
-    assert publish.resign_due_lists(app.state.engine, app.state.keystore, app.state.settings, now=clock.now) == (
+    assert publish.resign_due_lists(app.state.engine, app.state.keystore, app.state.settings, now=clock.now()) == (
         suspension_never_read,
         0,
     )
@@ -114,16 +115,16 @@ def test_the_background_round_leaves_unchanged_lists_alone(app, api, revocation,
 def test_two_workers_re_signing_at_once_store_one_signature(app, api, credentials, revocation, clock, db):
     served_list(api.client, revocation[0])
     change(api, credentials[0]["id"], "revoke")
-    clock.advance(INTERVAL)
+    clock.advance(timedelta(seconds=INTERVAL))
     keystore, settings = app.state.keystore, app.state.settings
 
     # worker A has read the list and is signing when worker B re-signs and commits
     with db() as session_a:
         row = session_a.get(StatusList, revocation[0].list_id)
-        assert row is not None and publish.is_due(row, settings, clock.now)
+        assert row is not None and publish.is_due(row, settings, clock.now())
         with db() as session_b:
-            won = publish.resign(session_b, keystore, settings, row.id, now=clock.now)
-        lost = publish.resign(session_a, keystore, settings, row.id, now=clock.now)
+            won = publish.resign(session_b, keystore, settings, row.id, now=clock.now())
+        lost = publish.resign(session_a, keystore, settings, row.id, now=clock.now())
 
     assert won is not None and won.signed_now
     assert lost is not None and not lost.signed_now  # B's signature was already there: A stores nothing
@@ -158,39 +159,53 @@ def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(
     app, api, credentials, revocation, clock, db, monkeypatch
 ):
     served_list(api.client, revocation[0])
-    clock.advance(INTERVAL)
+    clock.advance(timedelta(seconds=INTERVAL))
     admin = _admin(app)
     sign = publish.sign_list_credential
-    racer: list[threading.Thread] = []
+    racer: list[Worker] = []
+    signer: list[Contender] = []
+    racer_ready = Gate("the revocation's transaction", hold=False)
 
-    def revoke_while_signing(*args, **kwargs):
-        signed = sign(*args, **kwargs)
+    def revoke() -> None:
+        with db() as session:
+            racer_ready.arrive(Contender(session))
+            change_status(
+                session,
+                app.state.settings,
+                credentials[1]["id"],
+                StatusAction.revoke,
+                reason="Racing the re-signer",
+                actor=admin,
+                now=clock.now(),
+            )
 
-        def revoke() -> None:
-            with db() as session:
-                change_status(
-                    session,
-                    app.state.settings,
-                    credentials[1]["id"],
-                    StatusAction.revoke,
-                    reason="Racing the re-signer",
-                    actor=admin,
-                )
-
-        racer.append(threading.Thread(target=revoke))
-        racer[0].start()
-        racer[0].join(timeout=1)  # SQLite: it commits now; PostgreSQL: it waits for the row lock
+    def revoke_while_signing(session, *args, **kwargs):
+        signed = sign(session, *args, **kwargs)
+        signer.append(Contender(session))  # PostgreSQL: it holds the list row (FOR UPDATE)
+        racer.extend(started(Worker(revoke, name="revoke")))
+        [waiter] = racer_ready.wait_for_arrivals(1)
+        if signer[0].dialect == "postgresql":
+            wait_until_queued(signer[0], waiter)  # the revocation waits for the re-signer's row lock
+        else:
+            racer[0].outcome()  # SQLite reads take no lock: the revocation commits while the list is signed
         return signed
 
     monkeypatch.setattr(publish, "sign_list_credential", revoke_while_signing)
     with db() as session:
-        publish.resign(session, app.state.keystore, app.state.settings, revocation[0].list_id, now=clock.now)
-    racer[0].join(timeout=10)
+        published = publish.resign(
+            session, app.state.keystore, app.state.settings, revocation[0].list_id, now=clock.now()
+        )
+    racer[0].outcome()
+    for contender in (*signer, *racer_ready.arrivals):
+        contender.close()
 
+    # PostgreSQL: the signature is stored and the queued revocation lands after it; SQLite: the
+    # revocation landed first, so storing the signature (made without it) was refused
+    assert published is not None and published.signed_now == (signer[0].dialect == "postgresql")
     row = stored_list(app, revocation[0].list_id)
     assert row.version == 1 and publish.is_dirty(row)  # so it will be re-signed with the revocation
     monkeypatch.setattr(publish, "sign_list_credential", sign)
-    clock.advance(INTERVAL)
+    clock.advance(timedelta(seconds=INTERVAL))
     assert bit(served_list(api.client, revocation[0]).json(), revocation[1].index) == 1
 
 

@@ -99,7 +99,7 @@ def test_caches_may_keep_the_list_for_what_is_left_of_the_interval(api, issued, 
     entry = entries(issued["credential"])["revocation"]
 
     assert served_list(api.client, entry).headers["cache-control"] == "public, max-age=300"
-    clock.advance(100)
+    clock.advance(timedelta(seconds=100))
     assert served_list(api.client, entry).headers["cache-control"] == "public, max-age=200"
 
 
@@ -117,7 +117,7 @@ def test_a_revoked_bit_is_published_once_the_list_is_re_signed(api, issued, cloc
     served_list(api.client, entry)
     assert change(api, issued["id"], "revoke").status_code == 200
 
-    clock.advance(300)
+    clock.advance(timedelta(seconds=300))
     document = served_list(api.client, entry).json()
 
     assert bit(document, entry.index) == 1

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete
 from service.status.models import StatusEntry
 from service.status.resolver import LocalStatusListResolver
 from service.vc.status_list import MappedStatusListResolver, StatusListUnavailable
-from service.verification.service import remote_status_resolver, status_resolver, verify_in_session
+from service.verification.service import verify_in_session
 from tests.conftest import PUBLIC_URL
 from tests.credentials.helpers import audit_events
 from tests.status.helpers import bit, change, entries, served_list
@@ -91,7 +91,7 @@ def test_an_unknown_list_of_this_service_is_a_warning_not_a_pass(app, issued):
 
     with Session(app.state.engine) as session:
         with pytest.raises(StatusListUnavailable, match="no status list"):
-            status_resolver(session, app.state.settings, app.state.keystore).resolve(missing)
+            app.state.verifier.status_resolver(session, app.state.settings, app.state.keystore).resolve(missing)
         report = verify_in_session(session, app.state.settings, credential, keystore=app.state.keystore)
 
     # (the edited credential's proof fails too; the status check still says what it found)
@@ -142,9 +142,8 @@ def test_other_services_lists_go_to_the_fallback_resolver(app):
 def test_the_verification_service_fetches_other_services_lists_with_one_shared_remote_resolver(app):
     from service.net.status import RemoteStatusListResolver
 
-    remote = remote_status_resolver()
+    remote = app.state.verifier.remote_status
 
-    assert isinstance(remote, RemoteStatusListResolver)
-    assert remote_status_resolver() is remote  # one ttl cache per process
+    assert isinstance(remote, RemoteStatusListResolver)  # one ttl cache per app, shared by its requests
     with Session(app.state.engine) as session:
-        assert status_resolver(session, app.state.settings).fallback is remote
+        assert app.state.verifier.status_resolver(session, app.state.settings).fallback is remote

@@ -212,7 +212,7 @@ def test_svg_round_trip(credential: dict | str) -> None:
 def test_svg_jws_goes_in_the_verify_attribute_of_the_first_child() -> None:
     root = fromstring(bake_svg(SVG, JWS).encode())
     first = root[0]
-    assert first.tag == "{%s}credential" % OB3
+    assert first.tag == f"{{{OB3}}}credential"
     assert first.get("verify") == JWS and not (first.text or "").strip()
 
 

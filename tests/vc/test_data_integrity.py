@@ -120,7 +120,8 @@ def test_ob3_signed_vector_verifies_when_its_https_key_is_resolved_through_its_c
 
 
 def test_an_https_key_url_that_merely_looks_like_a_multikey_is_not_trusted():
-    # PITFALLS #10: without the controller document, https://issuer/keys#z6Mk... is not a key.
+    # Without the controller document, https://issuer/keys#z6Mk... is not a key: a key is trusted
+    # only through resolution (https://www.w3.org/TR/cid-1.0/#retrieve-verification-method).
     signed = load_json(OB3_IMPL_GUIDE / "signed-credential.json")
     [result] = data_integrity.verify_proofs(signed, DidKeyResolver())
     assert not result.verified and result.code == "key_resolution_failed"

@@ -1,4 +1,12 @@
-"""The offline document loader and safe-mode expansion (PITFALLS #1-#7, #13)."""
+"""The offline document loader and safe-mode expansion.
+
+What pyld does on its own, and these tests hold the wrapper to: it drops undefined terms silently
+and resolves relative IRIs against a made-up base (safe mode must refuse both, as VC Data
+Integrity 1.0 "Securing Data Losslessly" requires); it loses ``@direction`` unless
+``rdfDirection="i18n-datatype"`` is passed; its N-Quads escaping is not RDFC-1.0's; it caches
+processed contexts across calls only for ``static`` loader results; and 1EdTech's OB 3.0.3 context
+exists in two editions.
+"""
 
 import hashlib
 import json
@@ -82,7 +90,8 @@ def test_relative_iris_are_an_error():
 
 
 def test_relative_type_is_an_error():
-    # PITFALLS #3: OB's 1EdTechJsonSchemaValidator2019 is defined in neither VC v2 nor OB 3.0.3.
+    # OB's 1EdTechJsonSchemaValidator2019 is defined in neither VC v2 nor OB 3.0.3; pyld would
+    # yield an extra triple for it where jsonld.js in safe mode raises an error.
     credential = simple_credential()
     credential["credentialSchema"] = [
         {"id": "https://example.com/schema.json", "type": "1EdTechJsonSchemaValidator2019"}

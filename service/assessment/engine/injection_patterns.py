@@ -131,7 +131,8 @@ INSTRUCTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "demand_pass",
-            r"\bauto[- ]?(?:approve|issue|pass)\b|\bset\s+(?:all|every|each)\s+(?:the\s+)?(?:criteria|criterion|levels?|scores?)\b",
+            r"\bauto[- ]?(?:approve|issue|pass)\b"
+            r"|\bset\s+(?:all|every|each)\s+(?:the\s+)?(?:criteria|criterion|levels?|scores?)\b",
         ),
         ("fake_output", r"\binjection_suspected\b"),
         (

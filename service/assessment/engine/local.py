@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
+from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem, EvidenceKind
 from service.assessment.engine.repository import RepositoryError, git, resolve_commit
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -72,7 +72,7 @@ def file_item(path: Path, item_id: str) -> EvidenceItem:
     except OSError as err:
         raise LocalEvidenceError(f"{item_id}: cannot read ({err.strerror or err})") from err
     media_type, text = sniff_media_type(data, path.name)
-    kind = "text" if media_type in ("text/markdown", "text/plain") else "file"
+    kind: EvidenceKind = "text" if media_type in ("text/markdown", "text/plain") else "file"
     return EvidenceItem(
         id=item_id,
         kind=kind,

@@ -9,6 +9,7 @@ whose points never decrease, a ``min_level`` that names a level) and returns an 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -206,7 +207,7 @@ def _rule_errors(data: Mapping[str, Any]) -> list[str]:
         if len(set(level_ids)) != len(level_ids):
             errors.append(f"criteria/{index}/levels: level ids must be unique")
         points = [level["points"] for level in item["levels"]]
-        if any(later < earlier for earlier, later in zip(points, points[1:])):
+        if any(later < earlier for earlier, later in itertools.pairwise(points)):
             errors.append(f"criteria/{index}/levels: levels run from lowest to highest; points must not decrease")
         if item.get("min_level") is not None and item["min_level"] not in level_ids:
             errors.append(f"criteria/{index}/min_level: {item['min_level']!r} is not one of its levels")

@@ -122,7 +122,8 @@ def compute_signals(
     ideas, derived = criterion_ideas(criterion)
     indexes = [StemIndex(content_stems(p.text)) for p in passages]
     credits: list[float] = []
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     matches_per_passage = [0] * len(passages)
     for label, stems in ideas:
         best = 0.0

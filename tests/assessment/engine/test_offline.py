@@ -112,7 +112,7 @@ def test_an_unreadable_item_lowers_confidence():
     image = EvidenceItem(id="photo", kind="file", sha256="0" * 64, size=10, media_type="image/png")
     alone = OfflineAssessor().assess(bundle(text_item(STRONG)), WEBDEV)
     mixed = OfflineAssessor().assess(bundle(text_item(STRONG), image), WEBDEV)
-    assert all(m.confidence < a.confidence for m, a in zip(mixed.criteria, alone.criteria))
+    assert all(m.confidence < a.confidence for m, a in zip(mixed.criteria, alone.criteria, strict=True))
 
 
 def test_a_criterion_without_key_ideas_uses_terms_from_its_own_text():

@@ -1,0 +1,104 @@
+"""Evidence rows as API responses: the one place a bundle or an item becomes an API shape, and
+where stored bytes get the type and headers they are served with.
+
+Stored bytes are served with a type that cannot run in a browser: images inline as themselves,
+everything else as a download, HTML and SVG as ``text/plain``, always with ``nosniff`` and a
+sandboxing Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from service.evidence.credential import digest_multibase
+from service.evidence.models import EvidenceBundleRecord, EvidenceItemRecord
+from service.evidence.schemas import BundleSummary, BundleView, ContactView, ItemView
+
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+AS_PLAIN_TEXT = frozenset({"text/html", "image/svg+xml", "application/xml", "text/markdown", "text/csv", "text/plain"})
+
+
+def content_url(item: EvidenceItemRecord) -> str:
+    """Where the item's stored bytes are served to those who may see its bundle."""
+    return f"/v1/evidence/bundles/{item.bundle_id}/items/{item.id}/content"
+
+
+def item_view(item: EvidenceItemRecord, *, show_contact: bool) -> ItemView:
+    """One stored item; a testimonial's contact only when ``show_contact`` (personal data)."""
+    contact = None
+    if item.kind == "testimonial" and show_contact:
+        contact = ContactView(email=item.contact_email, phone=item.contact_phone)
+    return ItemView(
+        id=item.id,
+        kind=item.kind,
+        name=item.name,
+        sha256=item.sha256,
+        digest_multibase=digest_multibase(item.sha256),
+        size=item.size,
+        media_type=item.media_type,
+        declared_media_type=item.declared_media_type,
+        file_name=item.file_name,
+        url=item.url,
+        final_url=item.final_url,
+        http_status=item.http_status,
+        fetched_at=item.fetched_at,
+        commit=item.commit,
+        author_name=item.author_name,
+        contact=contact,
+        created_at=item.created_at,
+        content_url=content_url(item),
+    )
+
+
+def _summary_fields(bundle: EvidenceBundleRecord, item_count: int, total_bytes: int) -> dict[str, Any]:
+    return dict(
+        id=bundle.id,
+        achievement_id=bundle.achievement_id,
+        issuer_id=bundle.issuer_id,
+        owner_id=bundle.owner_id,
+        title=bundle.title,
+        state=bundle.state,
+        item_count=item_count,
+        total_bytes=total_bytes,
+        created_at=bundle.created_at,
+        updated_at=bundle.updated_at,
+        locked_at=bundle.locked_at,
+        credential_id=bundle.credential_id,
+    )
+
+
+def bundle_summary(bundle: EvidenceBundleRecord, item_count: int, total_bytes: int) -> BundleSummary:
+    """A bundle without its items: how many it holds and how many bytes they store."""
+    return BundleSummary(**_summary_fields(bundle, item_count, total_bytes))
+
+
+def bundle_view(bundle: EvidenceBundleRecord, items: Sequence[EvidenceItemRecord], *, show_contact: bool) -> BundleView:
+    """A bundle with its items in the order given (the order they were added)."""
+    return BundleView(
+        **_summary_fields(bundle, len(items), sum(item.size for item in items)),
+        items=[item_view(item, show_contact=show_contact) for item in items],
+    )
+
+
+def content_headers(item: EvidenceItemRecord, *, public: bool) -> tuple[str, dict[str, str]]:
+    """The media type and headers stored bytes are served with, chosen so a browser never runs
+    them: images inline, everything else as a download, markup as ``text/plain``."""
+    if item.media_type in INLINE_IMAGES:
+        media_type, disposition = item.media_type, "inline"
+    elif item.media_type in AS_PLAIN_TEXT:
+        media_type, disposition = "text/plain; charset=utf-8", "attachment"
+    else:
+        media_type, disposition = item.media_type, "attachment"
+    fallback = f"evidence-{item.id}"
+    name = item.file_name or fallback
+    headers = {
+        # RFC 6266 section 4.3: a plain fallback filename, then the UTF-8 one (RFC 8187 encoding)
+        "Content-Disposition": f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "ETag": f'"sha256-{item.sha256}"',
+        "Cache-Control": "public, max-age=3600" if public else "private, no-store",
+    }
+    return media_type, headers

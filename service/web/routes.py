@@ -1,0 +1,125 @@
+"""The public badge URL: ``GET /credentials/{id}`` for people and machines, and its badge images.
+
+One URL, two audiences (content negotiation on ``Accept``, :mod:`service.web.negotiation`):
+
+- ``text/html`` (and ``*/*``, what browsers and plain ``curl`` send, or no ``Accept``): an HTML
+  page showing the achievement, the issuer, the recipient, the dates, the state, the result of
+  verifying the stored credential right now and the accepted endorsements
+  (:mod:`service.web.badge_page`);
+- ``application/vc+ld+json``, ``application/ld+json`` or ``application/json``: the stored,
+  signed JSON-LD, byte for byte, with the Content-Type asked for.
+
+Anything else gets 406. An unknown id is 404: an HTML page for HTML, the error shape otherwise.
+The page needs no JavaScript and loads nothing from elsewhere (a Content-Security-Policy says so).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+from fastapi.responses import HTMLResponse
+
+from service.api.auth import Public
+from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep, VerifierDep
+from service.api.errors import error_responses
+from service.core.errors import NotAcceptable, NotFound
+from service.credentials import formats
+from service.credentials.service import get_credential
+from service.web.badge_page import render_badge_page, render_not_found_page
+from service.web.negotiation import HTML, JSON_TYPES, OFFERS, negotiate
+
+public_router = APIRouter(tags=["credentials"])
+
+CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The credential's id")]
+PAGE_POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _page_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _signed_document(jsonld: str, media_type: str) -> Response:
+    response = Response(jsonld.encode("utf-8"), media_type=media_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _image(content: bytes, media_type: str, credential_id: str, extension: str) -> Response:
+    response = Response(content, media_type=media_type)
+    response.headers["Content-Disposition"] = f'inline; filename="badge-{credential_id}.{extension}"'
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@public_router.get(
+    "/credentials/{credential_id}",
+    dependencies=[Public],
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "The badge page (HTML) or the signed credential (JSON-LD)",
+            "content": {HTML: {}, **{t: {"schema": {"type": "object"}} for t in JSON_TYPES}},
+        },
+        **error_responses(404, 406),
+    },
+)
+def badge_page(
+    credential_id: CredentialId,
+    session: SessionDep,
+    settings: SettingsDep,
+    keystore: KeystoreDep,
+    verifier: VerifierDep,
+    clock: ClockDep,
+    accept: Annotated[str | None, Header(max_length=2000)] = None,
+) -> Response:
+    """The public badge URL (the credential's ``id``): an HTML page for people, the signed
+    credential for `Accept: application/vc+ld+json` (or `application/ld+json`, `application/json`),
+    byte for byte as issued. The page verifies the credential live and shows every check."""
+    chosen = negotiate(accept)
+    if chosen is None:
+        raise NotAcceptable(f"Offered: {', '.join(OFFERS)}")
+    try:
+        credential = get_credential(session, credential_id)
+    except NotFound:
+        if chosen == HTML:
+            return _page_headers(HTMLResponse(render_not_found_page(), status_code=404))
+        raise
+    if chosen != HTML:
+        return _signed_document(credential.jsonld, chosen)
+    page = render_badge_page(session, settings, keystore, verifier, credential, now=clock.now())
+    return _page_headers(HTMLResponse(page))
+
+
+@public_router.get(
+    "/credentials/{credential_id}/badge.png",
+    dependencies=[Public],
+    response_class=Response,
+    responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(404)},
+)
+def badge_png(credential_id: CredentialId, session: SessionDep) -> Response:
+    """The badge as a PNG image with the signed credential baked in (OB 3.0 baking)."""
+    credential = get_credential(session, credential_id)
+    return _image(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
+
+
+@public_router.get(
+    "/credentials/{credential_id}/badge.svg",
+    dependencies=[Public],
+    response_class=Response,
+    responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(404)},
+)
+def badge_svg(credential_id: CredentialId, session: SessionDep) -> Response:
+    """The badge as an SVG image showing the achievement, with the signed credential baked in."""
+    credential = get_credential(session, credential_id)
+    return _image(formats.baked_svg(credential.jsonld), formats.SVG_MEDIA_TYPE, credential.id, "svg")
