@@ -11,7 +11,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.core.db import is_database_busy
 from service.core.errors import ServiceError
+
+#: What a client is told to wait when the database is busy or unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 log = logging.getLogger("skillcred")
 
@@ -35,6 +39,7 @@ _STATUS_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
+    503: "service_unavailable",
 }
 
 
@@ -60,8 +65,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status_code, headers=headers)
+        headers = dict(exc.headers)
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -77,5 +84,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_busy(exc):
+            log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+            return JSONResponse(
+                error_body("service_unavailable", "The database is busy; try again in a moment"),
+                status_code=503,
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            )
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(error_body("internal_error", "An unexpected error occurred"), status_code=500)

@@ -10,9 +10,17 @@ class ServiceError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, *, code: str | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = dict(headers or {})
         if code:
             self.code = code
         if status_code:
@@ -49,3 +57,15 @@ class PayloadTooLarge(ServiceError):
 
 class UnsupportedMediaType(ServiceError):
     status_code, code = 415, "unsupported_media_type"
+
+
+class TooManyRequests(ServiceError):
+    """A rate limit or a login backoff refused the request; ``Retry-After`` says when to retry."""
+
+    status_code, code = 429, "too_many_requests"
+
+
+class ServiceUnavailable(ServiceError):
+    """The service cannot take the request now (database busy, too much work in flight)."""
+
+    status_code, code = 503, "service_unavailable"
