@@ -1,0 +1,161 @@
+"""Rate limits and login backoff, counted in Redis when configured, in process otherwise.
+
+The counting is the `limits` library's (sliding-window counters; the same storage backs several
+web frameworks' limiters); this module only names the policies and speaks HTTP:
+
+- a refused request is ``429 too_many_requests`` with ``Retry-After`` (RFC 9110 section 10.2.3);
+- every limited response carries the ``RateLimit-Policy`` and ``RateLimit`` fields of
+  draft-ietf-httpapi-ratelimit-headers-10 (``"<policy>";q=<quota>;w=<window>`` and
+  ``"<policy>";r=<remaining>;t=<seconds to reset>``).
+
+With ``SKILLCRED_REDIS_URL`` set, every worker and host shares the counters; without it each
+process counts alone (fine for one process, the embedded default). If Redis cannot be reached
+the request is let through and the failure logged: an outage of the limiter's store must not
+become an outage of the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from typing import cast
+
+from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from service.core.errors import TooManyRequests
+
+log = logging.getLogger("skillcred.ratelimit")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """``limit`` requests per ``window`` seconds for one key (an IP address, an account...)."""
+
+    name: str
+    limit: int
+    window: int
+
+    def header_policy(self) -> str:
+        return f'"{self.name}";q={self.limit};w={self.window}'
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one counted request."""
+
+    policy: Policy
+    allowed: bool
+    remaining: int
+    reset_after: int
+
+    def headers(self) -> dict[str, str]:
+        """The RateLimit fields, plus ``Retry-After`` when refused."""
+        headers = {
+            "RateLimit-Policy": self.policy.header_policy(),
+            "RateLimit": f'"{self.policy.name}";r={self.remaining};t={self.reset_after}',
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, self.reset_after))
+        return headers
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """After ``free_failures`` failures within ``memory`` seconds, each further failure locks the
+    key for twice as long as the last, from ``first_lock`` up to ``max_lock`` seconds."""
+
+    free_failures: int = 5
+    first_lock: int = 2
+    max_lock: int = 900
+    memory: int = 3600
+
+    def lock_seconds(self, failures: int) -> int:
+        if failures < self.free_failures:
+            return 0
+        return int(min(self.max_lock, self.first_lock * 2 ** (failures - self.free_failures)))
+
+
+class RateLimiter:
+    """Counts requests per policy and key in ``storage_uri`` (``memory://`` or ``redis://...``).
+
+    ``namespace`` separates deployments (and test runs) sharing one Redis.
+    """
+
+    def __init__(self, storage_uri: str = "memory://", *, namespace: str | None = None) -> None:
+        self.namespace = namespace or f"skillcred-{uuid.uuid4().hex[:8]}"
+        self._storage: Storage
+        if storage_uri.startswith("memory://"):
+            self._storage = MemoryStorage()
+        else:
+            # limits returns an asyncio storage only for "async+..." URIs; every other scheme is synchronous.
+            storage = storage_from_string(storage_uri, key_prefix=self.namespace, wrap_exceptions=True)
+            self._storage = cast(Storage, storage)
+        self._windows = SlidingWindowCounterRateLimiter(self._storage)
+
+    def hit(self, policy: Policy, key: str) -> Decision:
+        """Count one request of ``key`` against ``policy``."""
+        item = RateLimitItemPerSecond(policy.limit, policy.window)
+        scope = (self.namespace, policy.name, key)
+        try:
+            allowed = self._windows.hit(item, *scope)
+            stats = self._windows.get_window_stats(item, *scope)
+        except StorageError as err:
+            log.warning("rate-limit store unavailable, request let through: %s", err)
+            return Decision(policy, True, policy.limit, policy.window)
+        reset_after = max(0, math.ceil(stats.reset_time - time.time()))
+        return Decision(policy, allowed, max(0, stats.remaining), reset_after)
+
+    def check(self, policy: Policy, key: str) -> Decision:
+        """:meth:`hit`, raising :class:`TooManyRequests` (with the headers) when refused."""
+        decision = self.hit(policy, key)
+        if not decision.allowed:
+            raise TooManyRequests(
+                f"Too many requests; try again in {max(1, decision.reset_after)} s", headers=decision.headers()
+            )
+        return decision
+
+    # --- backoff after failures (logins) -------------------------------------------------------
+
+    def _key(self, kind: str, key: str) -> str:
+        return f"{self.namespace}/{kind}/{key}"
+
+    def locked_for(self, key: str) -> int:
+        """Seconds ``key`` must still wait after its last failures (0: it may try now)."""
+        try:
+            if self._storage.get(self._key("lock", key)) <= 0:
+                return 0
+            return max(1, math.ceil(self._storage.get_expiry(self._key("lock", key)) - time.time()))
+        except StorageError as err:
+            log.warning("rate-limit store unavailable, backoff not checked: %s", err)
+            return 0
+
+    def record_failure(self, key: str, backoff: Backoff) -> int:
+        """Count a failure of ``key``; returns the seconds it is now locked for (0: not locked)."""
+        try:
+            failures = self._storage.incr(self._key("failures", key), backoff.memory)
+            seconds = backoff.lock_seconds(failures)
+            if seconds:
+                self._storage.clear(self._key("lock", key))
+                self._storage.incr(self._key("lock", key), seconds)
+            return seconds
+        except StorageError as err:
+            log.warning("rate-limit store unavailable, failure not counted: %s", err)
+            return 0
+
+    def record_success(self, key: str) -> None:
+        """Forget ``key``'s failures (a successful login)."""
+        try:
+            self._storage.clear(self._key("failures", key))
+            self._storage.clear(self._key("lock", key))
+        except StorageError as err:
+            log.warning("rate-limit store unavailable: %s", err)
+
+    def reset(self) -> None:
+        """Forget every counter (tests)."""
+        self._storage.reset()
