@@ -37,3 +37,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+openapi: $(STAMP)
+	$(BIN)/skillcred openapi > openapi.yaml

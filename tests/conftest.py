@@ -32,6 +32,25 @@ PUBLIC_URL = "https://skillcred.example"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@skillcred.example", "admin-password-for-tests"
 
 
+REDIS_URL = os.environ.get("SKILLCRED_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE_REDIS = os.environ.get("SKILLCRED_REQUIRE_REDIS") == "1"
+
+
+def redis_url_or_skip() -> str:
+    """The test Redis, or skip (a failure when ``SKILLCRED_REQUIRE_REDIS=1``, as in ``.ci/run``)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=0.5):
+            return REDIS_URL
+    except OSError:
+        if REQUIRE_REDIS:
+            pytest.fail(f"SKILLCRED_REQUIRE_REDIS=1 but Redis at {REDIS_URL} is not reachable")
+        pytest.skip(f"Redis at {REDIS_URL} is not reachable (.ci/run starts it)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError("SKILLCRED_REQUIRE_POSTGRES=1 but SKILLCRED_TEST_POSTGRES_URL is not set")

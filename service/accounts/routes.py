@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, status
+from fastapi import APIRouter, BackgroundTasks, Form, Request, status
 from sqlmodel import Session
 
 from service.accounts import service, views
@@ -21,6 +21,8 @@ from service.accounts.schemas import (
 from service.api.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
 from service.api.deps import MailerDep, SessionDep, SettingsDep, TokensDep
 from service.api.errors import error_responses
+from service.api.ratelimit import LOGIN_BACKOFF, LOGIN_PER_ADDRESS, REGISTRATION_PER_ADDRESS, TOKEN_ATTEMPTS_PER_ADDRESS
+from service.api.throttle import Throttle, record_failure, record_success, refuse_while_locked
 from service.core.config import Settings
 from service.core.errors import Forbidden, Unauthorized
 from service.core.mail import Mailer, deliver, verification_message
@@ -29,17 +31,31 @@ from service.issuers import service as issuers
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=TokenResponse, dependencies=[Public], responses=error_responses(401, 422))
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    dependencies=[Public, Throttle(LOGIN_PER_ADDRESS)],
+    responses=error_responses(401, 422, 429),
+)
 def issue_token(
+    request: Request,
     session: SessionDep,
     tokens: TokensDep,
     username: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenResponse:
-    """OAuth 2.0 password flow: exchange an email and password for a short-lived access token."""
+    """OAuth 2.0 password flow: exchange an email and password for a short-lived access token.
+
+    Sign-ins are limited per client address, and after five wrong passwords for one email the
+    next attempt must wait 2 s, then 4, 8 ... up to 15 minutes (429 with `Retry-After`), whether
+    or not the account exists and whatever the password."""
+    login = f"login:{service.normalise_email(username)}"
+    refuse_while_locked(request, login)
     account = service.authenticate(session, username, password)
     if account is None:
+        record_failure(request, login, LOGIN_BACKOFF)
         raise Unauthorized("Wrong email or password", code="invalid_credentials")
+    record_success(request, login)
     return views.token_view(tokens.issue(account.id, str(account.role)), tokens.ttl)
 
 
@@ -47,8 +63,8 @@ def issue_token(
     "/auth/register",
     response_model=RegistrationOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Public],
-    responses=error_responses(409, 422),
+    dependencies=[Public, Throttle(REGISTRATION_PER_ADDRESS)],
+    responses=error_responses(409, 422, 429),
 )
 def register_earner(
     body: EarnerRegistration,
@@ -68,14 +84,22 @@ def register_earner(
 
 
 @router.post(
-    "/auth/verify-email", response_model=AccountOut, dependencies=[Public], responses=error_responses(400, 422)
+    "/auth/verify-email",
+    response_model=AccountOut,
+    dependencies=[Public, Throttle(TOKEN_ATTEMPTS_PER_ADDRESS)],
+    responses=error_responses(400, 422, 429),
 )
 def verify_email(body: EmailVerificationIn, session: SessionDep) -> AccountOut:
     """Redeem an email verification token: the account proves it controls its address."""
     return views.account_view(service.verify_email(session, body.token))
 
 
-@router.post("/auth/verify-email/resend", response_model=EmailVerificationOut, responses=error_responses(401, 409))
+@router.post(
+    "/auth/verify-email/resend",
+    response_model=EmailVerificationOut,
+    dependencies=[Throttle(TOKEN_ATTEMPTS_PER_ADDRESS)],
+    responses=error_responses(401, 409, 429),
+)
 def resend_verification(
     session: SessionDep, settings: SettingsDep, mailer: MailerDep, account: AnyAccount, background: BackgroundTasks
 ) -> EmailVerificationOut:

@@ -28,7 +28,24 @@ class IssuerRequired(BadRequest):
 
 
 def normalise_email(email: str) -> str:
+    """The address as stored: trimmed and lower-cased."""
     return email.strip().lower()
+
+
+#: Providers whose mailboxes ignore dots in the local part (``a.da@gmail.com`` is ``ada@gmail.com``).
+DOT_BLIND_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to, for telling people apart (not for sending): lower-cased,
+    without a ``+tag`` (``ada+x@example.org`` reaches ``ada@example.org`` at most providers) and,
+    at providers that ignore them, without dots in the local part."""
+    local, _, domain = normalise_email(email).rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in DOT_BLIND_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
 
 
 def proven_email(account: Account) -> str | None:

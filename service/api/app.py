@@ -17,6 +17,8 @@ from service.api.docs import install_api_docs
 from service.api.errors import install_error_handlers
 from service.api.gates import Gates
 from service.api.limits import BodySizeLimit
+from service.api.ratelimit import PUBLIC_PER_ADDRESS, RateLimiter
+from service.api.throttle import RateLimitHeaders, Throttle
 from service.core.clock import SystemClock
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
@@ -65,12 +67,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = SystemClock()
     app.state.verifier = Verifier.online()
     app.state.gates = Gates.from_settings(settings)
+    app.state.rate_limiter = (
+        RateLimiter(settings.redis_url or "memory://", namespace=settings.rate_limit_namespace)
+        if settings.rate_limits
+        else None
+    )
     app.state.tokens = TokenIssuer(
         secret=keystore.derive_secret("access-tokens"),
         issuer=settings.public_url,
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
     )
     install_error_handlers(app)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -80,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in _routers():
         app.include_router(router)
+    for router in _public_routers():
+        # anyone may read these, so each client address gets a generous share, not the machine
+        app.include_router(router, dependencies=[Throttle(PUBLIC_PER_ADDRESS)])
     app.include_router(home.router)
     if settings.api_docs_enabled:
         install_api_docs(app)
@@ -104,7 +115,6 @@ def _routers() -> list:
     from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
-    from service.web import routes as web
 
     return [
         health.router,
@@ -119,7 +129,21 @@ def _routers() -> list:
         audit.router,
         evidence.router,
         assessment.router,
-        # public URLs outside /v1: DID documents, JWKS, badge pages, status lists
+    ]
+
+
+def _public_routers() -> list:
+    """The public URLs outside /v1: DID documents, JWKS, badge pages, status lists, evidence."""
+    from service.achievements import routes as achievements
+    from service.assessment import routes as assessment
+    from service.endorsements import routes as endorsements
+    from service.evidence import routes as evidence
+    from service.issuers import routes as issuers
+    from service.status import routes as status
+    from service.verification import routes as verification
+    from service.web import routes as web
+
+    return [
         issuers.public_router,
         achievements.public_router,
         web.public_router,

@@ -159,3 +159,23 @@ class RateLimiter:
     def reset(self) -> None:
         """Forget every counter (tests)."""
         self._storage.reset()
+
+
+# --- the service's policies ----------------------------------------------------------------------
+
+#: Sign-in attempts per client address (any account), and per account the backoff below.
+LOGIN_PER_ADDRESS = Policy("login", limit=30, window=60)
+#: After 5 wrong passwords an account waits 2 s, then 4, 8 ... up to 15 minutes, per failure.
+LOGIN_BACKOFF = Backoff(free_failures=5, first_lock=2, max_lock=900, memory=3600)
+#: Self-registrations per client address.
+REGISTRATION_PER_ADDRESS = Policy("registration", limit=10, window=3600)
+#: One-time token redemptions and re-sends (email verification, endorsement confirmation).
+TOKEN_ATTEMPTS_PER_ADDRESS = Policy("token", limit=20, window=600)
+#: Credential verifications of submitted documents (POST /v1/verify) per client address.
+VERIFY_PER_ADDRESS = Policy("verify", limit=60, window=60)
+#: Public documents and pages (badge pages, images, DID documents, status lists) per client address.
+PUBLIC_PER_ADDRESS = Policy("public", limit=600, window=60)
+#: Endorsement requests per client address, and per endorser address (junk cannot exhaust a
+#: credential's pending slots from one address, nor mail one address over and over).
+ENDORSEMENT_REQUESTS_PER_ADDRESS = Policy("endorsement-request", limit=10, window=3600)
+ENDORSEMENT_REQUESTS_PER_ENDORSER = Policy("endorsement-request-to", limit=3, window=86_400)

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     host; unset, each process counts on its own."""
     rate_limits: bool = True
     """Rate limits and login backoff on (429 with ``Retry-After`` and ``RateLimit`` headers)."""
+    rate_limit_namespace: str = "skillcred"
+    """Prefix of this deployment's counters in Redis (deployments sharing one Redis differ)."""
 
     status_list_size: int = Field(default=131_072, ge=131_072, le=8 * 1_048_576)
     """Entries in each new status list (W3C Bitstring Status List: at least 131,072, for herd privacy)."""

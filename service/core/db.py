@@ -50,18 +50,16 @@ def make_engine(url: str) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        if not in_memory:
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         # One connection per request thread (FastAPI's pool runs 40): never "QueuePool limit reached"
-        # while threads remain; past that, a quick 503 (pool_timeout) instead of a 30 s wait.
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False},
-            hide_parameters=True,
-            pool_size=20,
-            max_overflow=30,
-            pool_timeout=POOL_TIMEOUT_SECONDS,
+        # while threads remain; past that, a quick 503 (pool_timeout) instead of a 30 s wait. An
+        # in-memory database keeps SQLAlchemy's one-connection-per-thread pool.
+        pooling: dict[str, Any] = (
+            {} if in_memory else {"pool_size": 20, "max_overflow": 30, "pool_timeout": POOL_TIMEOUT_SECONDS}
         )
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(

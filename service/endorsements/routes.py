@@ -26,11 +26,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
+from service.accounts.service import mailbox
 from service.api.auth import AnyAccount, EarnerAccount, Public, ReissuingAccount
 from service.api.deps import ClockDep, EngineDep, KeystoreDep, MailerDep, SessionDep, SettingsDep, VerifierDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
+from service.api.ratelimit import (
+    ENDORSEMENT_REQUESTS_PER_ADDRESS,
+    ENDORSEMENT_REQUESTS_PER_ENDORSER,
+    TOKEN_ATTEMPTS_PER_ADDRESS,
+)
+from service.api.throttle import Throttle, count
 from service.core.db import unit_of_work
 from service.core.mail import deliver, endorsement_message
 from service.core.paging import Page
@@ -60,12 +67,13 @@ RequestId = Annotated[str, Path(min_length=1, max_length=36, description="The en
 
 @router.post(
     "/credentials/{credential_id}/endorsements/requests",
-    dependencies=[Public],
+    dependencies=[Public, Throttle(ENDORSEMENT_REQUESTS_PER_ADDRESS)],
     response_model=EndorsementRequestOut,
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(404, 409, 413, 422, 429),
 )
 def request_endorsement(
+    request: Request,
     credential_id: CredentialId,
     body: EndorsementRequestIn,
     session: SessionDep,
@@ -83,7 +91,9 @@ def request_endorsement(
     test deployments also return it in `verification_token`; production never does. The endorsement
     will publish your name and a salted hash of your address, never the address. One pending request
     per address per credential (409), at most 20 pending per credential (429); the credential must
-    be active (409)."""
+    be active (409). Requests are limited per client address (10 an hour) and per endorser
+    address (3 a day), so junk cannot flood an address with mail (429 with `Retry-After`)."""
+    count(request, ENDORSEMENT_REQUESTS_PER_ENDORSER, mailbox(str(body.email)))
     pending, token = service.request_endorsement(
         session,
         settings,
@@ -100,7 +110,7 @@ def request_endorsement(
 
 @router.post(
     "/endorsements/requests/{request_id}/confirm",
-    dependencies=[Public],
+    dependencies=[Public, Throttle(TOKEN_ATTEMPTS_PER_ADDRESS)],
     response_model=EndorsementOut,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(404, 409, 422, 429),

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from service.accounts.models import Account, Role
-from service.accounts.service import normalise_email, proven_email
+from service.accounts.service import mailbox, normalise_email, proven_email
 from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -138,10 +138,12 @@ def request_endorsement(
     credential = endorsable(session, credential_id, now)
     address = normalise_email(email)
     identity = recipient_of(session, credential)
-    if identity.kind == "email" and identity.email == address:
+    # compared as mailboxes: "ada+client@example.org" is still Ada endorsing herself, and one
+    # mailbox holds one pending request per credential whatever tags it adds
+    if identity.kind == "email" and identity.email is not None and mailbox(identity.email) == mailbox(address):
         raise InvalidEndorsementRequest("The credential's earner cannot endorse it", code="self_endorsement")
     _close_expired_requests(session, credential.id, now)
-    open_key = _sha256(f"{credential.id}\n{address}")
+    open_key = _sha256(f"{credential.id}\n{mailbox(address)}")
     if session.exec(select(EndorsementRequest.id).where(EndorsementRequest.open_key == open_key)).first():
         raise Conflict(
             "A request from this address to endorse this credential is already waiting for confirmation",

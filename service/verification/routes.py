@@ -33,6 +33,8 @@ from service.api.auth import Public
 from service.api.deps import ClockDep, EngineDep, KeystoreDep, SettingsDep, VerifierDep
 from service.api.errors import error_responses
 from service.api.gates import VerifyingSlot
+from service.api.ratelimit import VERIFY_PER_ADDRESS
+from service.api.throttle import Throttle
 from service.core.errors import ServiceError, UnsupportedMediaType
 
 router = APIRouter(prefix="/v1", tags=["verification"])
@@ -116,9 +118,9 @@ async def _credential_bytes(request: Request) -> bytes:
 
 @router.post(
     "/verify",
-    dependencies=[Public, VerifyingSlot],
+    dependencies=[Public, Throttle(VERIFY_PER_ADDRESS), VerifyingSlot],
     response_model=VerificationReportOut,
-    responses=error_responses(400, 413, 415, 422, 503),
+    responses=error_responses(400, 413, 415, 422, 429, 503),
     openapi_extra=REQUEST_BODY,
 )
 async def verify_credential(

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
 
 from service.api.ratelimit import Backoff, Policy, RateLimiter
 from service.core.errors import TooManyRequests
+from tests.conftest import redis_url_or_skip
 
 POLICY = Policy("test", limit=3, window=60)
-
-
-def _redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=["memory", "redis"])
 def limiter(request) -> RateLimiter:
     if request.param == "memory":
         return RateLimiter("memory://")
-    if not _redis_is_up():
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI starts it)")
-    return RateLimiter("redis://127.0.0.1:6379", namespace=f"test-{uuid.uuid4().hex}")
+    redis_url = redis_url_or_skip()
+    return RateLimiter(redis_url, namespace=f"test-{uuid.uuid4().hex}")
 
 
 def test_requests_within_the_limit_pass_and_count_down(limiter):
@@ -62,11 +53,10 @@ def test_keys_and_policies_count_separately(limiter):
 
 
 def test_two_limiters_on_one_redis_share_their_counts():
-    if not _redis_is_up():
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI starts it)")
+    redis_url = redis_url_or_skip()
     namespace = f"test-{uuid.uuid4().hex}"
-    first = RateLimiter("redis://127.0.0.1:6379", namespace=namespace)
-    second = RateLimiter("redis://127.0.0.1:6379", namespace=namespace)
+    first = RateLimiter(redis_url, namespace=namespace)
+    second = RateLimiter(redis_url, namespace=namespace)
 
     for _ in range(3):
         first.hit(POLICY, "203.0.113.7")

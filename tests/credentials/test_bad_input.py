@@ -163,4 +163,8 @@ def test_a_failure_after_the_rows_were_written_rolls_everything_back(app, api, a
 
     body = assert_error(response, 500, "internal_error")
     assert "audit" not in body["detail"]
-    assert row_counts(app) == before
+    after = row_counts(app)
+    # The issuer's first credential opens its two status lists in a transaction of their own (so
+    # issuing does not hold SQLite's write lock while it signs); they stay, empty, the next to fill.
+    assert after.pop("StatusList") in (before.pop("StatusList"), 2)
+    assert after == before

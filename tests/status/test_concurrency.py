@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from service.api.gates import Gates
 from service.core.config import Settings
 from service.core.db import unit_of_work
 from service.status import allocation
@@ -23,7 +24,10 @@ CLIENTS, PER_CLIENT = 8, 25
 OPEN_LIST = f"INSERT INTO {StatusList.__tablename__} "
 
 
-def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, achievement):
+def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, achievement, settings):
+    # the issuing gate lets 4 sign at once by default: open it to all clients, so all are in flight
+    app.state.gates = Gates.from_settings(settings.model_copy(update={"issuing_concurrency": CLIENTS}))
+
     def issue_many(_: int) -> list[dict[str, Any]]:
         issued = []
         for _ in range(PER_CLIENT):
