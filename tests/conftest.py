@@ -13,6 +13,7 @@ import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,8 @@ from service.core.migrations import upgrade
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 from fastapi.testclient import TestClient  # noqa: E402
+
+from tests import figures  # noqa: E402
 
 POSTGRES_URL = os.environ.get("SKILLCRED_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("SKILLCRED_REQUIRE_POSTGRES") == "1"
@@ -54,6 +57,27 @@ def redis_url_or_skip() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError("SKILLCRED_REQUIRE_POSTGRES=1 but SKILLCRED_TEST_POSTGRES_URL is not set")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller (or a run without xdist)
+        figures.reset()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """A passed test marked ``attack`` is an attack tried (and refused). Counted where every report
+    arrives: the xdist controller (workers send theirs there), or the only process."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if report.when == "call" and report.passed and "attack" in report.keywords:
+        figures.record("attacks tried", 1)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What the suite measured: attacks, fuzzed inputs, load, faults, and credentials lost."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    totals = figures.totals()
+    terminalreporter.section("SkillCred figures")
+    for figure in figures.FIGURES:
+        terminalreporter.write_line(f"{figure:>22}: {totals[figure]:,}")
 
 
 def _worker() -> str:

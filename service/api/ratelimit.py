@@ -1,6 +1,6 @@
 """Rate limits and login backoff, counted in Redis when configured, in process otherwise.
 
-The counting is the `limits` library's (sliding-window counters; the same storage backs several
+The counting is the `limits` library's (exact moving windows; the same storage backs several
 web frameworks' limiters); this module only names the policies and speaks HTTP:
 
 - a refused request is ``429 too_many_requests`` with ``Retry-After`` (RFC 9110 section 10.2.3);
@@ -26,7 +26,7 @@ from typing import cast
 from limits import RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 from service.core.errors import TooManyRequests
 
@@ -96,7 +96,7 @@ class RateLimiter:
             # limits returns an asyncio storage only for "async+..." URIs; every other scheme is synchronous.
             storage = storage_from_string(storage_uri, key_prefix=self.namespace, wrap_exceptions=True)
             self._storage = cast(Storage, storage)
-        self._windows = SlidingWindowCounterRateLimiter(self._storage)
+        self._windows = MovingWindowRateLimiter(self._storage)
 
     def hit(self, policy: Policy, key: str) -> Decision:
         """Count one request of ``key`` against ``policy``."""

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests import figures
 from tests.api.test_server_e2e import free_port
 from tests.conftest import TEST_KEK
 
@@ -127,8 +128,10 @@ def test_a_burst_of_issuances_on_sqlite_gets_no_500_and_loses_nothing(sqlite_ser
     assert set(statuses) <= {201, 503}, timings
     assert all("retry-after" in headers for status, headers, _, _ in results if status == 503)
     issued = {credential_id for status, _, _, credential_id in results if status == 201}
-    assert len(issued) >= BURST * 0.9, timings  # two cores sign 50 credentials in about two seconds
     credentials, entry_counts, audited = _stored(database_url)
+    figures.record("requests under load", BURST)
+    figures.record("credentials lost", len(issued - credentials))
+    assert len(issued) >= BURST * 0.9, timings  # two cores sign 50 credentials in about two seconds
     assert credentials == issued  # nothing acknowledged is lost, nothing refused is half-written
     assert entry_counts == {credential_id: 2 for credential_id in issued}
     assert audited == issued
@@ -151,5 +154,7 @@ def test_beyond_capacity_requests_get_a_quick_503_with_retry_after(sqlite_server
     assert max(seconds for _, seconds in refused) < 5, "a refusal should be quick, not a hang"
     issued = {credential_id for status, _, _, credential_id in results if status == 201}
     credentials, entry_counts, _ = _stored(database_url)
+    figures.record("requests under load", BURST)
+    figures.record("credentials lost", len(issued - credentials))
     assert credentials == issued
     assert entry_counts == {credential_id: 2 for credential_id in issued}

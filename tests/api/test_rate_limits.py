@@ -20,6 +20,8 @@ from service.api.ratelimit import (
 )
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, redis_url_or_skip
 
+pytestmark = pytest.mark.attack
+
 
 def _token(client: TestClient, email: str, password: str):
     return client.post("/v1/auth/token", data={"username": email, "password": password})

@@ -16,6 +16,8 @@ from service.vc import data_integrity, jsonld
 from service.vc.budget import Budget, BudgetExceeded, VerificationLimits, json_shape
 from service.vc.verify import verify
 
+pytestmark = pytest.mark.attack
+
 
 @pytest.fixture
 def canonicalizations(monkeypatch) -> list[str]:

@@ -18,6 +18,8 @@ from service.vc.keys import LocalSigner, generate_ed25519
 from service.vc.multikey import public_key_to_jwk
 from tests.credentials.helpers import MEDIA_TYPES, did_document
 
+pytestmark = pytest.mark.attack
+
 NOT_PUBLISHED = "signed by a key the issuer does not publish"
 
 
