@@ -197,6 +197,8 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader | None = None) ->
         expanded: list[Any] = processor.expand(copy.deepcopy(dict(document)), options)
     except pyld.JsonLdError as err:
         raise _unwrap_jsonld_error(err) from err
+    except OverflowError as err:  # pyld compares numbers as doubles: an integer beyond their range
+        raise JsonLdSafeModeError("A number is beyond the range of a double", code="jsonld_invalid") from err
     if dropped:
         raise JsonLdSafeModeError(
             "Terms not defined by the document's @context would not be signed: "
@@ -230,6 +232,15 @@ def _refuse_relative_iris(node: Any, path: str = "$") -> None:
         elif key.startswith("@"):
             if not is_value:
                 _refuse_relative_iris(value, f"{path}.{key}")
+        elif key.startswith("_:"):
+            # RDF has no blank-node predicates, so JSON-LD's toRdf drops such a property: it would
+            # verify without being signed (the JSON-LD 1.1 API's "Deserialize JSON-LD to RDF"
+            # algorithm skips them, https://www.w3.org/TR/json-ld11-api/#deserialize-json-ld-to-rdf-algorithm;
+            # jsonld.js safe mode refuses them as well)
+            raise JsonLdSafeModeError(
+                f"Blank node property {key!r} at {path}: RDF has no blank node predicates, so it would not be signed",
+                code="jsonld_blank_node_property",
+            )
         elif not _is_absolute_or_blank(key):
             raise _relative(path, key)
         else:

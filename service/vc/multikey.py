@@ -32,9 +32,14 @@ def multibase_decode(value: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
         raise KeyError_(f"Not a multibase base58btc value: {value!r:.60}", code="malformed_multibase")
     try:
-        return base58.b58decode(value[1:])
+        data = base58.b58decode(value[1:])
     except ValueError as err:
         raise KeyError_(f"Invalid base58btc: {err}", code="malformed_multibase") from err
+    # base58.b58decode ignores surrounding whitespace: only the one spelling of the bytes counts,
+    # so a signature cannot be written a second way
+    if multibase_encode(data) != value:
+        raise KeyError_("Not the canonical base58btc spelling of its bytes", code="malformed_multibase")
+    return data
 
 
 def public_key_to_multikey(key: PublicKey) -> str:

@@ -203,6 +203,12 @@ def _image(image: str | Image | None, field: str) -> dict[str, Any] | None:
     return _compact(id=_uri(image.id, f"{field}.id"), type="Image", caption=image.caption)
 
 
+def build_profile(profile: IssuerProfile, field: str = "issuer") -> dict[str, Any]:
+    """The OB 3.0 ``Profile`` object for ``profile``, exactly as a credential's ``issuer`` carries
+    it (``field`` names it in errors)."""
+    return _profile(profile, field)
+
+
 def _profile(profile: IssuerProfile, field: str) -> dict[str, Any]:
     return _compact(
         id=_uri(profile.id, f"{field}.id"),
@@ -476,6 +482,7 @@ __all__ = [
     "SchemaReport",
     "build_achievement",
     "build_achievement_credential",
+    "build_profile",
     "format_datetime",
     "hashed_email_identity",
     "identity_matches",

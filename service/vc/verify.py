@@ -69,7 +69,8 @@ def _verify_source(
         _verify_into(report, source, keys, statuses, now, budget, nested)
     except VCError as err:  # defensive: every step reports its own errors
         report.add("format", "failed", f"{err.code}: {err}")
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
+    except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError, RecursionError) as err:
+        # defensive too: no input may turn into an unhandled exception (a 500 over HTTP)
         report.add("format", "failed", f"The input could not be processed: {type(err).__name__}")
     return report
 
@@ -107,7 +108,7 @@ def _verify_into(
     _check_dates(report, credential, now)
     _check_status(report, credential, keys, statuses, now, budget)
     if not nested:  # an endorsement's own endorsements are not followed
-        _check_endorsements(report, credential, keys, now, budget)
+        _check_endorsements(report, credential, keys, statuses, now, budget)
     _note_assessment(report, credential)
 
 
@@ -146,6 +147,9 @@ def _decode_input(report: VerificationReport, source: Any) -> dict[str, Any] | s
     if not isinstance(source, str):
         report.add("format", "failed", f"Unsupported input type {type(source).__name__}")
         return None
+    if len(source) > MAX_INPUT_BYTES:
+        report.add("format", "failed", f"Input is larger than {MAX_INPUT_BYTES} characters")
+        return None
     text = source.strip().lstrip("\ufeff")
     if text.startswith("{"):
         try:
@@ -182,7 +186,7 @@ def _verify_jwt(report: VerificationReport, token: str, keys: KeyResolver, now: 
 
 def _check_context(report: VerificationReport, credential: Mapping[str, Any], limits: VerificationLimits) -> bool:
     contexts = credential.get("@context")
-    contexts = contexts if isinstance(contexts, list) else [contexts]
+    contexts = contexts if isinstance(contexts, list) and contexts else [contexts]
     if len(contexts) > limits.max_contexts:
         report.add("context", "failed", f"{len(contexts)} contexts; at most {limits.max_contexts} are processed")
         return False
@@ -334,7 +338,7 @@ def _check_status_entry(
         report.add("status", "failed", "credentialStatus entry is not an object")
         return
     if revocation_list.is_revocation_list_entry(entry):
-        _check_1edtech_revocation(report, credential, entry, statuses)
+        _check_1edtech_revocation(report, credential, entry, statuses, budget)
         return
     purpose = str(entry.get("statusPurpose", "unknown"))
     check_id = f"status.{purpose}"
@@ -342,7 +346,7 @@ def _check_status_entry(
         report.add(check_id, "warning", f"Status type {entry.get('type')!r} is not supported; status unknown")
         return
     url = entry.get("statusListCredential")
-    list_credential = _fetch_status_document(report, check_id, statuses, url, "Status list")
+    list_credential = _fetch_status_document(report, check_id, statuses, url, "Status list", budget)
     if list_credential is None:
         return
     problem = _status_list_problem(list_credential, credential, keys, now, budget)
@@ -365,7 +369,11 @@ def _check_status_entry(
 
 
 def _check_1edtech_revocation(
-    report: VerificationReport, credential: Mapping[str, Any], entry: Mapping[str, Any], statuses: Any
+    report: VerificationReport,
+    credential: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    statuses: Any,
+    budget: Budget,
 ) -> None:
     """OB 3.0's ``1EdTechRevocationList``: listed -> failed, not listed -> passed, unreachable -> warning."""
     check_id = "status.revocation"
@@ -382,7 +390,7 @@ def _check_1edtech_revocation(
             f"The credential has no id, so the 1EdTech revocation list {url} cannot name it; status unknown",
         )
         return
-    document = _fetch_status_document(report, check_id, statuses, url, "1EdTech revocation list")
+    document = _fetch_status_document(report, check_id, statuses, url, "1EdTech revocation list", budget)
     if document is None:
         return
     try:
@@ -403,11 +411,19 @@ def _check_1edtech_revocation(
         report.add(check_id, "passed", f"Not revoked (not listed in the 1EdTech revocation list {url})")
 
 
-def _fetch_status_document(report: VerificationReport, check_id: str, statuses: Any, url: Any, what: str) -> Any:
+def _fetch_status_document(
+    report: VerificationReport, check_id: str, statuses: Any, url: Any, what: str, budget: Budget
+) -> Any:
     """The list document at ``url``, or None after recording a warning: a list that cannot be
-    fetched leaves the status unknown, never silently passed."""
+    fetched leaves the status unknown, never silently passed. At most
+    ``budget.limits.max_status_documents`` lists are read per verification, endorsements included."""
     if statuses is None:
         report.add(check_id, "warning", f"{what} {url} was not checked: no status list resolver")
+        return None
+    try:
+        budget.charge_status_document()
+    except VCError as err:
+        report.add(check_id, "failed", f"{what} {url} was not read: {err}")
         return None
     try:
         document = statuses.resolve(url)
@@ -489,7 +505,12 @@ def _status_list_problem(
 
 
 def _check_endorsements(
-    report: VerificationReport, credential: Mapping[str, Any], keys: KeyResolver, now: datetime, budget: Budget
+    report: VerificationReport,
+    credential: Mapping[str, Any],
+    keys: KeyResolver,
+    statuses: Any,
+    now: datetime,
+    budget: Budget,
 ) -> None:
     endorsements = list(_embedded_endorsements(credential))
     if not endorsements:
@@ -505,7 +526,7 @@ def _check_endorsements(
     for i, (where, endorsement) in enumerate(endorsements):
         # The endorsements share the credential's budget (no endorsement buys more work), and
         # their own embedded endorsements are not followed.
-        sub = _verify_source(endorsement, keys, None, now, budget, nested=True)
+        sub = _verify_source(endorsement, keys, statuses, now, budget, nested=True)
         if sub.verified:
             report.add(f"endorsements.{i}", "passed", f"Endorsement in {where} by {issuer_id(endorsement)} verifies")
         else:

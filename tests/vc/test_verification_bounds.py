@@ -168,3 +168,32 @@ def _did_key_resolver():
     from service.vc.did import DidKeyResolver
 
     return DidKeyResolver()
+
+
+def test_at_most_the_limit_of_status_lists_are_read_per_verification(signed_credential):
+    """Status lists may be remote: each read is a request, so a credential (and its embedded
+    endorsements together) gets a fixed number of them."""
+    asked: list[str] = []
+
+    class CountingResolver:
+        def resolve(self, url):
+            asked.append(url)
+            return None  # unreachable: the status stays unknown (a warning)
+
+    entries = [
+        {
+            "id": f"https://lists.example/{n}#1",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "1",
+            "statusListCredential": f"https://lists.example/{n}",
+        }
+        for n in range(3)
+    ]
+    credential = {**signed_credential, "credentialStatus": entries}
+
+    report = verify(credential, status_resolver=CountingResolver(), limits=VerificationLimits(max_status_documents=2))
+
+    assert asked == ["https://lists.example/0", "https://lists.example/1"]
+    refused = [c for c in report.checks if c.outcome == "failed" and "was not read" in c.reason]
+    assert len(refused) == 1 and not report.verified
