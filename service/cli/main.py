@@ -13,7 +13,8 @@ Contract (scripts rely on it):
   old DIDs resolvable (see :mod:`service.issuers.did_moves`);
 
 - ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
-- ``skillcred evidence-sweep [--grace-seconds S]`` deletes evidence bytes no item refers to any more;
+- ``skillcred evidence-sweep [--grace-seconds S] [--expire-after-days D]`` deletes never-submitted
+  bundles untouched for D days, then evidence bytes no item refers to any more;
 - ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
 - ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
 - ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT;
@@ -196,9 +197,12 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 
 def cmd_evidence_sweep(args: argparse.Namespace) -> int:
     from service.core.config import get_settings
-    from service.evidence.commands import sweep_command
+    from service.evidence.commands import expire_command, sweep_command
 
-    removed = sweep_command(get_settings(), grace_seconds=args.grace_seconds)
+    settings = get_settings()
+    expired = expire_command(settings, days=args.expire_after_days)
+    print(f"{len(expired)} never-submitted evidence bundle(s) expired")
+    removed = sweep_command(settings, grace_seconds=args.grace_seconds)
     print(f"{len(removed)} unreferenced evidence blob(s) removed")
     return 0
 
@@ -280,11 +284,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "evidence-sweep",
-        help="delete stored evidence bytes no item refers to "
-        "(deleted items); run it periodically, e.g. daily from cron",
+        help="delete never-submitted evidence bundles left untouched, then stored evidence bytes no item "
+        "refers to (deleted items); run it periodically, e.g. daily from cron",
     )
     p.add_argument(
         "--grace-seconds", type=float, default=3600.0, help="spare blobs stored more recently than this (default 3600)"
+    )
+    p.add_argument(
+        "--expire-after-days",
+        type=int,
+        default=None,
+        help="first delete bundles never submitted and untouched this many days, with their items "
+        "(default SKILLCRED_EVIDENCE_UNSUBMITTED_BUNDLE_DAYS; 0: none)",
     )
     p.set_defaults(func=cmd_evidence_sweep)
 

@@ -48,12 +48,15 @@ def upload_body_limits(settings: Settings) -> tuple[tuple[str, int], ...]:
 
 @dataclass(frozen=True)
 class EvidenceLimits:
-    """How much one item and one bundle may hold, and how far an archive may expand."""
+    """How much one item, one bundle and one account may hold, and how far an archive may expand."""
 
     max_file_bytes: int = 10 * 1024 * 1024
     max_items: int = 20
     max_bundle_bytes: int = 50 * 1024 * 1024
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+    account_max_bytes: int = 250 * 1024 * 1024
+    account_max_open_bundles: int = 20
+    account_max_items_per_day: int = 100
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceLimits:
@@ -66,6 +69,9 @@ class EvidenceLimits:
                 max_total_bytes=settings.evidence_archive_max_uncompressed_bytes,
                 max_ratio=settings.evidence_archive_max_ratio,
             ),
+            account_max_bytes=settings.evidence_account_max_bytes,
+            account_max_open_bundles=settings.evidence_account_max_open_bundles,
+            account_max_items_per_day=settings.evidence_account_max_items_per_day,
         )
 
 
@@ -122,6 +128,22 @@ def file_too_large(limits: EvidenceLimits) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"An evidence item may hold at most {limits.max_file_bytes} bytes", code="evidence_file_too_large"
     )
+
+
+@dataclass(frozen=True)
+class Room:
+    """How many bytes one more item may hold: the item limit, or less when the bundle or the
+    account has less room left; ``refusal`` is the error for an item larger than ``max_bytes``
+    (``evidence_file_too_large``, ``evidence_bundle_too_large`` or ``evidence_quota_exceeded``).
+    A fetch or an upload is cut off at ``max_bytes``, so no more is read than could be stored."""
+
+    max_bytes: int
+    refusal: ServiceError
+
+    @classmethod
+    def of_item(cls, limits: EvidenceLimits) -> Room:
+        """Room for an item when only the item limit applies."""
+        return cls(limits.max_file_bytes, file_too_large(limits))
 
 
 def checked_content(data: bytes, limits: EvidenceLimits, *, file_name: str | None = None) -> str:
@@ -214,11 +236,18 @@ def prepare_file(
     )
 
 
-def prepare_url(fetcher: SafeFetcher, url: str, limits: EvidenceLimits, *, name: str | None) -> PreparedItem:
-    """Fetch ``url`` now (SSRF-safe, capped) and keep its body as the item."""
+def prepare_url(
+    fetcher: SafeFetcher, url: str, limits: EvidenceLimits, *, name: str | None, room: Room | None = None
+) -> PreparedItem:
+    """Fetch ``url`` now (SSRF-safe, capped at the item limit or the ``room`` left, whichever is
+    smaller) and keep its body as the item."""
+    room = room or Room.of_item(limits)
+    cap = min(room.max_bytes, limits.max_file_bytes)
     try:
-        result = fetcher.fetch(url, max_bytes=limits.max_file_bytes)
+        result = fetcher.fetch(url, max_bytes=cap)
     except FetchError as err:
+        if err.code == "too_large" and cap < limits.max_file_bytes:
+            raise room.refusal from None  # it would fit an item, but not what is left of the bundle or account
         raise ServiceError(f"The URL could not be fetched: {err}", code=f"url_{err.code}", status_code=422) from None
     media_type = checked_content(result.content, limits, file_name=result.url.rsplit("/", 1)[-1])
     return PreparedItem(

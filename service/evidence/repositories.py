@@ -173,7 +173,7 @@ class RepositoryFetcher:
         addresses = self._resolve(target, deadline)
         blocked = [a for a in addresses if not is_allowed_address(a, self._allowed_networks)]
         if blocked:
-            raise BlockedAddress(f"{target.host} resolves to {blocked[0]}, which is not a public address", url=url)
+            raise BlockedAddress(f"{target.host} is not an allowed host", url=url)  # no address (issue 9)
         work = Path(tempfile.mkdtemp(prefix="skillcred-clone-"))
         try:
             return self._fetch_into(work, target, addresses, commit, deadline)

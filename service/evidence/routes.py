@@ -5,6 +5,11 @@ Fetching a URL or cloning a repository happens while the request waits (bounded 
 clone time budgets); these routes are plain ``def`` so FastAPI runs them in its thread pool.
 Stored bytes are served with the type and headers :func:`service.evidence.views.content_headers`
 chooses, so a browser never runs them.
+
+Writes need a verified email address and stay within the account's quotas (see
+:mod:`service.evidence.service`), checked before anything is fetched, cloned or read; URL fetches
+and repository clones are also rate-limited per account (``evidence_account_fetches_per_hour``,
+counted before the fetch, failed ones included).
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from service.api.auth import AnyAccount, EarnerAccount, Public
 from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
+from service.api.ratelimit import Policy
+from service.api.throttle import count
 from service.core.paging import Page
 from service.evidence import intake, service, views
 from service.evidence.blobstore import BlobStore, get_blob_store
-from service.evidence.intake import EvidenceFetchers, EvidenceLimits
+from service.evidence.intake import EvidenceFetchers, EvidenceLimits, Room
 from service.evidence.models import EvidenceItemRecord
 from service.evidence.schemas import (
     BundleCreate,
@@ -41,6 +48,7 @@ Earner = EarnerAccount
 BundleId = Annotated[str, Path(min_length=1, max_length=36, description="The bundle's id")]
 ItemId = Annotated[str, Path(min_length=1, max_length=36, description="The item's id")]
 READ_CHUNK = 256 * 1024
+FETCH_WINDOW_SECONDS = 3600
 
 
 def evidence_blobs(settings: SettingsDep) -> BlobStore:
@@ -66,16 +74,35 @@ def content_response(item: EvidenceItemRecord, data: bytes, *, public: bool) -> 
 # --- routes -----------------------------------------------------------------------------------
 
 
+def count_fetch(request: Request, settings: SettingsDep, account_id: str) -> None:
+    """Count one URL fetch or repository clone of the account against its hourly allowance
+    (429 with ``Retry-After`` when it is used up); the ``RateLimit`` fields go on the response."""
+    policy = Policy("evidence-fetch", limit=settings.evidence_account_fetches_per_hour, window=FETCH_WINDOW_SECONDS)
+    decision = count(request, policy, account_id)
+    if decision is not None:
+        request.state.rate_limit_headers = decision.headers()
+
+
 @router.post(
     "/bundles",
     response_model=BundleView,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
-def create_bundle(body: BundleCreate, response: Response, session: SessionDep, account: Earner) -> BundleView:
-    """Start a bundle of evidence for an achievement (earners). Add items to it, then submit it
-    for assessment, which locks it."""
-    bundle = service.create_bundle(session, owner=account, achievement_id=body.achievement_id, title=body.title)
+def create_bundle(
+    body: BundleCreate, response: Response, session: SessionDep, settings: SettingsDep, account: Earner
+) -> BundleView:
+    """Start a bundle of evidence for an achievement (earners with a verified email address,
+    else 403 `email_unverified`). Add items to it, then submit it for assessment, which locks it.
+    An account has at most `SKILLCRED_EVIDENCE_ACCOUNT_MAX_OPEN_BUNDLES` open bundles (409
+    `evidence_quota_exceeded`)."""
+    bundle = service.create_bundle(
+        session,
+        owner=account,
+        achievement_id=body.achievement_id,
+        title=body.title,
+        limits=EvidenceLimits.from_settings(settings),
+    )
     response.headers["Location"] = f"/v1/evidence/bundles/{bundle.id}"
     return views.bundle_view(bundle, [], show_contact=service.can_see_contact(account, bundle))
 
@@ -109,11 +136,12 @@ def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) ->
     "/bundles/{bundle_id}/items",
     response_model=ItemView,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
 )
 def add_item(
     bundle_id: BundleId,
     body: ItemIn,
+    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -125,12 +153,17 @@ def add_item(
     `/files` upload). A URL is fetched and a repository cloned now, over https, never from a
     private, loopback or link-local address, within time and size caps; the bytes are stored
     content-addressed (SHA-256) and sniffed. Any failure is a 4xx with a stable code (`url_...`,
-    `repository_...`, `archive_...`, `evidence_...`) and stores nothing."""
+    `repository_...`, `archive_...`, `evidence_...`) and stores nothing. A verified email address
+    is required (403 `email_unverified`) and the account's quotas apply (`evidence_quota_exceeded`:
+    413 stored bytes, 429 items per day); both are checked before anything is fetched or cloned,
+    and fetches and clones are rate-limited per account (429)."""
     limits = EvidenceLimits.from_settings(settings)
-    bundle = service.check_can_add(session, bundle_id, owner=account, limits=limits)
+    bundle, room = service.admit(session, bundle_id, owner=account, limits=limits)
     if isinstance(body, UrlItemIn):
-        prepared = intake.prepare_url(fetchers.urls, body.url, limits, name=body.name)
+        count_fetch(request, settings, account.id)
+        prepared = intake.prepare_url(fetchers.urls, body.url, limits, name=body.name, room=room)
     elif isinstance(body, RepositoryItemIn):
+        count_fetch(request, settings, account.id)
         prepared = intake.prepare_repository(fetchers.repositories, body.url, body.commit, limits, name=body.name)
     elif isinstance(body, TextItemIn):
         prepared = intake.prepare_text(body.text, limits, name=body.name)
@@ -148,15 +181,16 @@ def add_item(
     return views.item_view(item, show_contact=service.can_see_contact(account, bundle))
 
 
-def _read_upload(upload: UploadFile, limits: EvidenceLimits) -> bytes:
-    """The upload's bytes, read in chunks and refused as soon as they pass the file limit."""
-    if upload.size is not None and upload.size > limits.max_file_bytes:
-        raise intake.file_too_large(limits)
+def _read_upload(upload: UploadFile, room: Room) -> bytes:
+    """The upload's bytes, read in chunks and refused as soon as they pass the room left (the
+    file limit, or less when the bundle or the account is nearly full)."""
+    if upload.size is not None and upload.size > room.max_bytes:
+        raise room.refusal
     data = bytearray()
     while chunk := upload.file.read(READ_CHUNK):
         data += chunk
-        if len(data) > limits.max_file_bytes:
-            raise intake.file_too_large(limits)
+        if len(data) > room.max_bytes:
+            raise room.refusal
     return bytes(data)
 
 
@@ -164,7 +198,7 @@ def _read_upload(upload: UploadFile, limits: EvidenceLimits) -> bytes:
     "/bundles/{bundle_id}/files",
     response_model=ItemView,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
 )
 def upload_file(
     bundle_id: BundleId,
@@ -180,10 +214,12 @@ def upload_file(
     sniffed from the bytes (the Content-Type sent is recorded, not trusted): PDF, images, UTF-8
     text, and ZIP, tar or gzip archives that pass inspection (no absolute or `..` paths, no
     links, no zip bombs, nesting at most one level) are accepted; executables and unknown
-    binaries are refused (415). Size and count limits per file and per bundle apply (413, 409)."""
+    binaries are refused (415). Size and count limits per file and per bundle apply (413, 409), and
+    so do a verified email address (403 `email_unverified`) and the account's quotas
+    (`evidence_quota_exceeded`: 413 stored bytes, 429 items per day)."""
     limits = EvidenceLimits.from_settings(settings)
-    bundle = service.check_can_add(session, bundle_id, owner=account, limits=limits)
-    data = _read_upload(file, limits)
+    bundle, room = service.admit(session, bundle_id, owner=account, limits=limits)
+    data = _read_upload(file, room)
     prepared = intake.prepare_file(data, limits, file_name=file.filename, content_type=file.content_type, name=name)
     item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
     response.headers["Location"] = views.content_url(item)

@@ -6,10 +6,23 @@ the reviewers and issuer admins of its achievement's issuer, and to admins. Ever
 "not found", in the same words as for a bundle that does not exist. A testimonial's contact is
 shown to the earner and the issuer's reviewers and admins only (:func:`can_see_contact`).
 
+Who may write: only an account whose email address is verified creates bundles and adds items
+(``403 email_unverified``), so a throwaway registration can neither store bytes nor make the
+service fetch or clone anything (issue 9, item 5).
+
+Quotas per account, besides the limits per item and per bundle: stored bytes over all its bundles
+(``413 evidence_quota_exceeded``), open bundles (``409 evidence_quota_exceeded``) and items added
+in any 24 hours, counted from the audit log so deleting items does not reset it (``429
+evidence_quota_exceeded`` with ``Retry-After``). They are checked twice: before anything is
+fetched, cloned or read (:func:`admit`, which also caps how many bytes a fetch or an upload may
+bring, :class:`~service.evidence.intake.Room`), and again exactly while the addition is written,
+serialised per account (:func:`_serialise_account`), so parallel requests never overshoot them.
+
 Storage order, so a refusal stores nothing: every check (fetch, clone, sniff, archive inspection,
-size and count limits under a row lock on the bundle) happens before the bytes go to the blob
-store and the row is added. A blob whose row never commits (or whose item is deleted) is removed
-by :func:`sweep_unreferenced_blobs` once it is older than a grace period.
+size and count limits and quotas under the account's and the bundle's locks) happens before the
+bytes go to the blob store and the row is added. A blob whose row never commits (or whose item is
+deleted) is removed by :func:`sweep_unreferenced_blobs` once it is older than a grace period.
+Bundles never submitted and untouched for long are deleted by :func:`expire_bundle`.
 
 The assessment domain calls :func:`lock_bundle`, :func:`open_bundle`, :func:`mark_bundle_issued`
 and :func:`credential_evidence`.
@@ -17,28 +30,32 @@ and :func:`credential_evidence`.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from service.accounts.models import Account, Role
 from service.achievements.service import find_achievement
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
+from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.core.config import Settings
-from service.core.errors import Conflict, NotFound, PayloadTooLarge
+from service.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests
 from service.core.models import utcnow
 from service.core.paging import PageParams, paginate
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.credential import credential_evidence_entries
-from service.evidence.intake import EvidenceLimits, PreparedItem
+from service.evidence.intake import EvidenceLimits, PreparedItem, Room, file_too_large
 from service.evidence.models import BundleState, EvidenceBundleRecord, EvidenceItemRecord
 from service.evidence.repositories import checkout_bundle
 from service.evidence.sniff import TEXT_TYPES
@@ -46,6 +63,9 @@ from service.evidence.sniff import TEXT_TYPES
 NO_SUCH_BUNDLE = "No such evidence bundle"
 NO_SUCH_ITEM = "No such evidence item"
 TEXT_KINDS = frozenset({"text", "testimonial"})
+QUOTA_EXCEEDED = "evidence_quota_exceeded"
+ITEM_ADDED = "evidence.item.add"
+DAY = timedelta(days=1)
 _STAFF = frozenset({Role.reviewer, Role.issuer_admin})
 
 
@@ -68,7 +88,12 @@ def can_see_contact(account: Account, bundle: EvidenceBundleRecord) -> bool:
 
 
 def _find(session: Session, bundle_id: str, *, for_update: bool = False) -> EvidenceBundleRecord:
-    bundle = session.get(EvidenceBundleRecord, bundle_id, with_for_update=True if for_update else None)
+    bundle = session.get(
+        EvidenceBundleRecord,
+        bundle_id,
+        with_for_update=True if for_update else None,
+        populate_existing=for_update,  # locked: read it afresh, not as this session saw it before
+    )
     if bundle is None:
         raise NotFound(NO_SUCH_BUNDLE)
     return bundle
@@ -89,19 +114,146 @@ def _ensure_open(bundle: EvidenceBundleRecord) -> None:
         )
 
 
+# --- who may write, and how much ---------------------------------------------------------------
+
+
+def require_verified(account: Account) -> None:
+    """Refuse (403 ``email_unverified``, the code submission uses too) an account whose email
+    address is not verified: it may not store evidence or make the service fetch or clone."""
+    if not account.email_verified:
+        raise Forbidden(
+            "Verify your email address (POST /v1/auth/verify-email) before adding evidence",
+            code="email_unverified",
+        )
+
+
+def _serialise_account(session: Session, owner: Account) -> None:
+    """Make this transaction the only one changing ``owner``'s evidence until it ends, so a quota
+    check and the write it allows cannot interleave with another request's. PostgreSQL: the
+    account row is locked ``FOR NO KEY UPDATE``, which rows referring to the account (an
+    assessment being recorded, say) do not wait for, so no lock cycle with them can form. SQLite
+    ignores it; there every caller writes before it counts anything, which takes SQLite's single,
+    database-wide write lock. Lock order: the account, then the bundle."""
+    session.exec(select(Account.id).where(Account.id == owner.id).with_for_update(key_share=True)).first()
+
+
+def _claim_bundle(session: Session, bundle_id: str, owner: Account) -> EvidenceBundleRecord:
+    """``owner``'s bundle, locked for this transaction and read afresh: the UPDATE of its
+    ``updated_at`` takes the row lock (PostgreSQL) or the write lock (SQLite) first."""
+    session.exec(
+        update(EvidenceBundleRecord)
+        .where(col(EvidenceBundleRecord.id) == bundle_id, col(EvidenceBundleRecord.owner_id) == owner.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _owned(session, bundle_id, owner, for_update=True)
+
+
+def account_bytes(session: Session, owner: Account) -> int:
+    """Bytes stored for ``owner``: the sizes of the items in all their bundles (duplicates too)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(EvidenceItemRecord.size), 0))
+        .join(EvidenceBundleRecord, col(EvidenceBundleRecord.id) == col(EvidenceItemRecord.bundle_id))
+        .where(EvidenceBundleRecord.owner_id == owner.id)
+    ).one()
+    return int(total)
+
+
+def _open_bundles(session: Session, owner: Account) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(EvidenceBundleRecord)
+            .where(EvidenceBundleRecord.owner_id == owner.id, EvidenceBundleRecord.state == BundleState.open.value)
+        ).one()
+    )
+
+
+def _check_daily_items(session: Session, owner: Account, limits: EvidenceLimits) -> None:
+    """429 once ``owner`` added ``account_max_items_per_day`` items in the last 24 hours (from the
+    audit log, so items deleted since still count); ``Retry-After`` is when the oldest leaves."""
+    now = utcnow()
+    added, oldest = session.exec(
+        select(func.count(), func.min(AuditEvent.at)).where(
+            AuditEvent.actor_id == owner.id, AuditEvent.action == ITEM_ADDED, col(AuditEvent.at) > now - DAY
+        )
+    ).one()
+    if added < limits.account_max_items_per_day:
+        return
+    oldest = _aware(oldest) if oldest is not None else now
+    retry = max(1, math.ceil((oldest + DAY - now).total_seconds()))
+    raise TooManyRequests(
+        f"An account adds at most {limits.account_max_items_per_day} evidence items in 24 hours; "
+        f"try again in {retry} s",
+        code=QUOTA_EXCEEDED,
+        headers={"Retry-After": str(retry)},
+    )
+
+
+def _aware(moment: datetime | str) -> datetime:
+    """An aggregate's timestamp as timezone-aware UTC (SQLite hands ``min()`` back as text)."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def _account_full(limits: EvidenceLimits, used: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"An account stores at most {limits.account_max_bytes} bytes of evidence ({used} stored); "
+        "remove items you no longer need",
+        code=QUOTA_EXCEEDED,
+    )
+
+
+def _bundle_full(limits: EvidenceLimits) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"A bundle holds at most {limits.max_bundle_bytes} bytes; this item does not fit",
+        code="evidence_bundle_too_large",
+    )
+
+
+def _room(limits: EvidenceLimits, bundle_bytes: int, used: int) -> Room:
+    """The :class:`Room` for one more item, given the bundle's and the account's stored bytes."""
+    rooms = [
+        Room(limits.max_file_bytes, file_too_large(limits)),
+        Room(limits.max_bundle_bytes - bundle_bytes, _bundle_full(limits)),
+        Room(limits.account_max_bytes - used, _account_full(limits, used)),
+    ]
+    return min(rooms, key=lambda room: room.max_bytes)
+
+
+def _check_bundle_count(limits: EvidenceLimits, count: int) -> None:
+    if count >= limits.max_items:
+        raise Conflict(f"A bundle holds at most {limits.max_items} items", code="evidence_bundle_full")
+
+
 # --- bundles ----------------------------------------------------------------------------------
 
 
 def create_bundle(
-    session: Session, *, owner: Account, achievement_id: str, title: str | None = None
+    session: Session,
+    *,
+    owner: Account,
+    achievement_id: str,
+    title: str | None = None,
+    limits: EvidenceLimits | None = None,
 ) -> EvidenceBundleRecord:
-    """A new, open, empty bundle of ``owner``'s evidence for an achievement."""
+    """A new, open, empty bundle of ``owner``'s evidence for an achievement: for a verified
+    account with fewer than ``account_max_open_bundles`` open bundles (409 otherwise)."""
+    limits = limits or EvidenceLimits()
+    require_verified(owner)
     achievement = find_achievement(session, achievement_id)
+    _serialise_account(session, owner)
     bundle = EvidenceBundleRecord(
         owner_id=owner.id, achievement_id=achievement.id, issuer_id=achievement.issuer_id, title=title
     )
     session.add(bundle)
-    session.flush()
+    session.flush()  # written before counting (SQLite's write lock); the refusal below rolls it back
+    if _open_bundles(session, owner) > limits.account_max_open_bundles:
+        raise Conflict(
+            f"An account has at most {limits.account_max_open_bundles} open evidence bundles; "
+            "submit or finish one first",
+            code=QUOTA_EXCEEDED,
+        )
     record(
         session,
         action="evidence.bundle.create",
@@ -158,14 +310,27 @@ def bundle_totals(session: Session, bundle_ids: Sequence[str]) -> dict[str, tupl
 # --- items ------------------------------------------------------------------------------------
 
 
-def check_can_add(session: Session, bundle_id: str, *, owner: Account, limits: EvidenceLimits) -> EvidenceBundleRecord:
-    """Refuse early (before fetching or cloning anything) when ``owner`` cannot add to the bundle."""
+def admit(
+    session: Session, bundle_id: str, *, owner: Account, limits: EvidenceLimits
+) -> tuple[EvidenceBundleRecord, Room]:
+    """Refuse early, before anything is fetched, cloned or read, when ``owner`` cannot add to the
+    bundle (unverified, not theirs, locked, full, a quota used up); else the bundle and the
+    :class:`Room` one more item has. :func:`add_item` checks all of it again, exactly."""
+    require_verified(owner)
     bundle = _owned(session, bundle_id, owner)
     _ensure_open(bundle)
-    count, _total = bundle_totals(session, [bundle.id]).get(bundle.id, (0, 0))
-    if count >= limits.max_items:
-        raise Conflict(f"A bundle holds at most {limits.max_items} items", code="evidence_bundle_full")
-    return bundle
+    count, total = bundle_totals(session, [bundle.id]).get(bundle.id, (0, 0))
+    _check_bundle_count(limits, count)
+    _check_daily_items(session, owner, limits)
+    room = _room(limits, total, account_bytes(session, owner))
+    if room.max_bytes <= 0:
+        raise room.refusal
+    return bundle, room
+
+
+def check_can_add(session: Session, bundle_id: str, *, owner: Account, limits: EvidenceLimits) -> EvidenceBundleRecord:
+    """:func:`admit`, for callers that need only the bundle."""
+    return admit(session, bundle_id, owner=owner, limits=limits)[0]
 
 
 def add_item(
@@ -177,22 +342,24 @@ def add_item(
     owner: Account,
     limits: EvidenceLimits,
 ) -> EvidenceItemRecord:
-    """Store a prepared item in ``owner``'s open bundle, within the bundle's limits.
+    """Store a prepared item in ``owner``'s open bundle, within the bundle's limits and the
+    account's quotas.
 
-    The bundle row is locked while the limits are checked, so two concurrent additions cannot
-    both squeeze past them. The bytes reach the blob store only after every check passed.
+    The account and the bundle are locked (:func:`_serialise_account`, :func:`_claim_bundle`)
+    before the limits are counted, so concurrent additions, to one bundle or to several of the
+    account's, cannot together go past them. The bytes reach the blob store only after every
+    check passed.
     """
-    bundle = _owned(session, bundle_id, owner, for_update=True)
+    require_verified(owner)
+    _serialise_account(session, owner)
+    bundle = _claim_bundle(session, bundle_id, owner)
     _ensure_open(bundle)
     count, total = bundle_totals(session, [bundle.id]).get(bundle.id, (0, 0))
-    if count >= limits.max_items:
-        raise Conflict(f"A bundle holds at most {limits.max_items} items", code="evidence_bundle_full")
-    if total + len(prepared.data) > limits.max_bundle_bytes:
-        raise PayloadTooLarge(
-            f"A bundle holds at most {limits.max_bundle_bytes} bytes; this item "
-            f"({len(prepared.data)} bytes) does not fit",
-            code="evidence_bundle_too_large",
-        )
+    _check_bundle_count(limits, count)
+    _check_daily_items(session, owner, limits)
+    room = _room(limits, total, account_bytes(session, owner))
+    if len(prepared.data) > room.max_bytes:
+        raise room.refusal
     last = session.exec(
         select(func.max(EvidenceItemRecord.position)).where(EvidenceItemRecord.bundle_id == bundle.id)
     ).one()
@@ -222,7 +389,7 @@ def add_item(
     session.flush()
     record(
         session,
-        action="evidence.item.add",
+        action=ITEM_ADDED,
         object_type="evidence_item",
         object_id=item.id,
         actor=owner,
@@ -419,3 +586,63 @@ def sweep_unreferenced_blobs(
             blobs.delete(digest)
             removed.append(digest)
     return removed
+
+
+def unsubmitted_bundles(session: Session, *, untouched_since: datetime) -> list[str]:
+    """Ids of the bundles never submitted for assessment (still open) whose items have not
+    changed since ``untouched_since``, oldest first."""
+    return list(
+        session.exec(
+            select(EvidenceBundleRecord.id)
+            .where(
+                EvidenceBundleRecord.state == BundleState.open.value,
+                col(EvidenceBundleRecord.updated_at) < untouched_since,
+            )
+            .order_by(col(EvidenceBundleRecord.updated_at), col(EvidenceBundleRecord.id))
+        )
+    )
+
+
+def expire_bundle(session: Session, bundle_id: str, *, untouched_since: datetime) -> bool:
+    """Delete a bundle and its items if it is still open and untouched since ``untouched_since``;
+    whether it was. Its bytes go with the next :func:`sweep_unreferenced_blobs`.
+
+    The bundle is claimed with a conditional UPDATE, which takes its row lock (PostgreSQL, which
+    evaluates the condition again once it holds the lock) or the write lock (SQLite): an item
+    being added at the same moment either lands first, and the bundle is spared, or finds the
+    bundle gone (404). A submitted bundle is never touched (assessments refer to it).
+    """
+    claimed = session.exec(
+        update(EvidenceBundleRecord)
+        .where(
+            col(EvidenceBundleRecord.id) == bundle_id,
+            col(EvidenceBundleRecord.state) == BundleState.open.value,
+            col(EvidenceBundleRecord.updated_at) < untouched_since,
+        )
+        .values(state=BundleState.open.value)
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed.rowcount:
+        return False
+    bundle = _find(session, bundle_id, for_update=True)
+    items = list_items(session, bundle_id)
+    for item in items:
+        session.delete(item)
+    session.flush()  # the items first: they refer to the bundle
+    session.delete(bundle)
+    session.flush()
+    record(
+        session,
+        action="evidence.bundle.expire",
+        object_type="evidence_bundle",
+        object_id=bundle_id,
+        issuer_id=bundle.issuer_id,
+        before={
+            "owner_id": bundle.owner_id,
+            "achievement_id": bundle.achievement_id,
+            "items": len(items),
+            "bytes": sum(item.size for item in items),
+            "updated_at": bundle.updated_at.isoformat(),
+        },
+    )
+    return True
