@@ -27,11 +27,13 @@ class EndorsementKind(StrEnum):
 
 class EndorsementState(StrEnum):
     """The earner's decision: ``pending`` -> ``accepted`` | ``hidden``; either may later become
-    the other. Only accepted endorsements are public."""
+    the other. Only accepted endorsements are public. The issuer's admins may revoke one in any
+    state: ``revoked`` is final (its status bit is set when it has a status entry)."""
 
     pending = "pending"
     accepted = "accepted"
     hidden = "hidden"
+    revoked = "revoked"
 
 
 class RequestState(StrEnum):

@@ -8,9 +8,9 @@ earner (or the issuer's staff) asks for a *reissue*: a new credential, issued li
 same recipient, ``validUntil``, evidence, results and assessment statement, for the achievement's
 current version (as a renewal is; results that no longer fit it make the reissue fail), and with
 ``endorsement`` = the old credential's accepted endorsements plus those it already embedded
-(except any the earner has since hidden). Embedded endorsements keep their own subject (the
-credential they were written about) and their own proofs; the verification report checks each
-one as ``endorsements.<n>``.
+(except any the earner has since hidden or the issuer has revoked). Embedded endorsements keep
+their own subject (the credential they were written about) and their own proofs; the
+verification report checks each one as ``endorsements.<n>``.
 
 Who may reissue: the earner the credential was issued to (the service then issues it, on their
 request: the audit names them), an admin, or an issuer admin of the credential's issuer.
@@ -42,7 +42,8 @@ REISSUING_ROLES = frozenset({Role.admin, Role.issuer_admin})
 
 def endorsements_to_embed(session: Session, credential: Credential) -> list[dict[str, Any]]:
     """The signed endorsements a reissue of ``credential`` embeds: those it already embeds, unless
-    the earner has hidden them since, then its accepted ones; each endorsement once (by ``id``)."""
+    the earner has hidden them or the issuer revoked them since, then its accepted ones; each
+    endorsement once (by ``id``)."""
     document = json.loads(credential.jsonld)
     embedded = document.get("endorsement")
     candidates = [e for e in embedded if isinstance(e, dict)] if isinstance(embedded, list) else []
@@ -50,7 +51,7 @@ def endorsements_to_embed(session: Session, credential: Credential) -> list[dict
     hidden = set(
         session.exec(
             select(Endorsement.endorsement_uri).where(
-                Endorsement.state == EndorsementState.hidden,
+                col(Endorsement.state).in_([EndorsementState.hidden, EndorsementState.revoked]),
                 col(Endorsement.endorsement_uri).in_([str(e.get("id")) for e in candidates]),
             )
         )

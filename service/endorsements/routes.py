@@ -6,7 +6,7 @@ A. Signed by the issuer on the client's behalf:
    1. ``POST /v1/credentials/{id}/endorsements/requests`` with email, name, statement and optional
       engagement: a one-time token goes to the email (see the delivery note on that route);
    2. ``POST /v1/endorsements/requests/{request_id}/confirm`` with the token: the endorsement is
-      issued, ``pending`` the earner's decision.
+      issued, ``pending`` the earner's decision (the response has its state, not the document).
 
 B. Signed by the client's own DID (did:key, or did:web fetched over the SSRF-safe resolver):
    1. ``POST /v1/credentials/{id}/endorsements/challenges`` with the DID: a nonce to sign;
@@ -17,7 +17,8 @@ B. Signed by the client's own DID (did:key, or did:web fetched over the SSRF-saf
 Then the earner lists (``GET /v1/credentials/{id}/endorsements``) and accepts or hides each
 (``POST /v1/endorsements/{id}/accept`` | ``/hide``); accepted ones are public at
 ``GET /endorsements/{id}`` and on the badge page, and ``POST /v1/credentials/{id}/reissue``
-embeds them in a new credential.
+embeds them in a new credential. The signed document is released only once accepted. The issuer's
+admins may revoke any endorsement of their credentials (``POST /v1/endorsements/{id}/revoke``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
 from service.accounts.service import mailbox
-from service.api.auth import AnyAccount, EarnerAccount, Public, ReissuingAccount
+from service.api.auth import AnyAccount, EarnerAccount, IssuerManager, Public, ReissuingAccount
 from service.api.deps import ClockDep, EngineDep, KeystoreDep, MailerDep, SessionDep, SettingsDep, VerifierDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
@@ -54,6 +55,7 @@ from service.endorsements.schemas import (
     EndorsementOut,
     EndorsementRequestIn,
     EndorsementRequestOut,
+    EndorsementRevokeIn,
     SignedEndorsementIn,
 )
 
@@ -125,8 +127,11 @@ def confirm_endorsement(
     clock: ClockDep,
 ) -> EndorsementOut:
     """Confirm an endorsement request with the token sent to the endorser's address: the
-    credential's issuer signs the EndorsementCredential (eddsa-rdfc-2022) and it waits for the
-    earner to accept it. Five attempts per request (then 429: ask again); 409 once expired."""
+    credential's issuer signs the EndorsementCredential (eddsa-rdfc-2022; `issuer` is the issuer's
+    own Profile, you are `credentialSubject.endorser`; it has an entry in the issuer's revocation
+    list) and it waits for the earner to accept it. The response gives the endorsement's id and
+    state but not the signed document: that is released once the earner accepts it, at
+    `GET /endorsements/{id}`. Five attempts per request (then 429: ask again); 409 once expired."""
     now = clock.now()
     with unit_of_work(engine) as attempt_session:  # counted even if this fails
         attempt = service.spend_attempt(attempt_session, request_id, now)
@@ -211,8 +216,9 @@ def list_endorsements(
     account: AnyAccount,
     page: PageDep,
 ) -> Page[EndorsementOut]:
-    """A credential's endorsements in every state (pending, accepted, hidden), newest first, for
-    its earner, its issuer's staff and admins (404 for anyone else)."""
+    """A credential's endorsements in every state (pending, accepted, hidden, revoked), newest
+    first, for its earner, its issuer's staff and admins (404 for anyone else). `endorsement` (the
+    signed document) is given for accepted ones only."""
     rows, total = service.list_endorsements(session, credential_id, page, viewer=account)
     set_paging_headers(request, response, page, total)
     return Page(items=views.endorsement_views(settings, rows), total=total, limit=page.limit, offset=page.offset)
@@ -227,7 +233,8 @@ def accept_endorsement(
     endorsement_id: EndorsementId, session: SessionDep, settings: SettingsDep, clock: ClockDep, account: EarnerAccount
 ) -> EndorsementOut:
     """The earner accepts an endorsement of their credential (pending or hidden): it becomes
-    public (badge page, `GET /endorsements/{id}`) and is embedded by the next reissue."""
+    public (badge page, `GET /endorsements/{id}`), the response carries the signed document, and
+    it is embedded by the next reissue. A revoked endorsement cannot be accepted (409)."""
     endorsement = service.decide(session, endorsement_id, EndorsementState.accepted, viewer=account, now=clock.now())
     return views.endorsement_view(settings, endorsement)
 
@@ -243,6 +250,29 @@ def hide_endorsement(
     """The earner hides an endorsement of their credential (pending or accepted): it is no longer
     public and no longer embedded by a reissue. It can be accepted again later."""
     endorsement = service.decide(session, endorsement_id, EndorsementState.hidden, viewer=account, now=clock.now())
+    return views.endorsement_view(settings, endorsement)
+
+
+@router.post(
+    "/endorsements/{endorsement_id}/revoke",
+    response_model=EndorsementOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def revoke_endorsement(
+    endorsement_id: EndorsementId,
+    body: EndorsementRevokeIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    account: IssuerManager,
+) -> EndorsementOut:
+    """The issuer withdraws an endorsement of one of its credentials, whatever its state, for
+    good: it is no longer public (`GET /endorsements/{id}` 404), no longer on the badge page and no
+    longer embedded by a reissue; one the issuer signed has its bit set in the issuer's revocation
+    list, so it fails verification here at once and everywhere once the list is re-signed. The
+    reason goes to the audit log. Admins, and issuer admins for their own issuer's credentials
+    (another issuer's endorsement is 404); 409 if already revoked."""
+    endorsement = service.revoke(session, settings, endorsement_id, reason=body.reason, actor=account, now=clock.now())
     return views.endorsement_view(settings, endorsement)
 
 
@@ -285,7 +315,7 @@ def reissue_credential(
 )
 def get_endorsement(endorsement_id: EndorsementId, session: SessionDep) -> Response:
     """An accepted endorsement: the signed EndorsementCredential as stored, byte for byte
-    (`application/vc+ld+json`). Pending and hidden endorsements are not public (404)."""
+    (`application/vc+ld+json`). Pending, hidden and revoked endorsements are not public (404)."""
     endorsement = service.public_endorsement(session, endorsement_id)
     response = Response(endorsement.jsonld.encode("utf-8"), media_type=JSONLD_MEDIA_TYPE)
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -7,16 +7,43 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from service.achievements.schemas import Name, Narrative
 from service.credentials.schemas import Did
-from service.endorsements.credential import Engagement
+from service.endorsements.credential import MAX_ENDORSER_NAME, Engagement, endorser_name_problem
+from service.status.schemas import Reason
 
 MAX_ENDORSEMENT_CHARS = 256 * 1024
 """A submitted EndorsementCredential's size cap (its JSON text)."""
 
 ShortLabel = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _endorser_name(value: str) -> str:
+    problem = endorser_name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+EndorserName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ENDORSER_NAME),
+    AfterValidator(_endorser_name),
+]
+"""A person's or organisation's name: no control or format characters (bidi overrides,
+zero-width), not a DID or a URL. It is published as the endorser's self-described name, never as
+the issuer's."""
 
 
 class _Input(BaseModel):
@@ -53,7 +80,11 @@ class EndorsementRequestIn(_Input):
         description="The endorser's address: a one-time token is sent there to confirm it; "
         "the endorsement publishes only its salted hash"
     )
-    name: Name = Field(description="The endorser's name, as the endorsement shows it")
+    name: EndorserName = Field(
+        description="The endorser's name, as the endorsement shows it: in `credentialSubject.endorser`, "
+        "labelled as the name they gave (never in `issuer`, which is the issuer's own Profile). No control "
+        "or format characters, not a DID or URL, not the issuer's own name"
+    )
     statement: Narrative = Field(description="What the endorser says about the earner's work")
     engagement: EngagementIn | None = None
 
@@ -122,11 +153,23 @@ class EndorsementOut(BaseModel):
         description="issuer_signed (the issuer signed for a client whose email it "
         "confirmed) or self_signed (signed by the client's own DID)"
     )
-    state: str = Field(description="pending, accepted or hidden (the earner decides)")
+    state: str = Field(
+        description="pending, accepted or hidden (the earner decides), or revoked (by the issuer's admins: final)"
+    )
     endorser_id: str
     endorser_name: str
     comment: str
     issued_at: datetime
     state_changed_at: datetime | None = None
     url: str = Field(description="The public URL of the signed endorsement (once accepted)")
-    endorsement: dict[str, Any] = Field(description="The signed EndorsementCredential")
+    endorsement: dict[str, Any] | None = Field(
+        default=None,
+        description="The signed EndorsementCredential, only while the endorsement is accepted: it is "
+        "released once the earner accepts it, never before (null while pending, hidden or revoked)",
+    )
+
+
+class EndorsementRevokeIn(_Input):
+    """Why the issuer revokes an endorsement (kept in the audit log)."""
+
+    reason: Reason

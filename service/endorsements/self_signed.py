@@ -4,7 +4,9 @@
 :data:`CHALLENGE_TTL`, single use: :func:`spend_challenge` consumes it, in a transaction of its
 own, before anything is checked); :func:`submit_signed_endorsement` checks the signed challenge
 (:mod:`service.endorsements.challenge`), then the EndorsementCredential itself: its issuer is that
-DID, its subject the credential, and it verifies in full with an eddsa-rdfc-2022 proof. It is
+DID, its subject the credential (with no ``credentialSubject.endorser``: that property is for
+endorsements an issuer signs on a client's behalf), and it verifies in full with an
+eddsa-rdfc-2022 proof. It is
 stored as submitted and, like every endorsement, waits for the earner's decision.
 
 Checking needs a :class:`CredentialVerifier` (the app's
@@ -28,7 +30,7 @@ from service.core.errors import Conflict, NotFound
 from service.core.keystore import Keystore
 from service.credentials.service import credential_url
 from service.endorsements.challenge import ControlProofError, verify_control_proof
-from service.endorsements.credential import InvalidEndorsement, read_endorsement
+from service.endorsements.credential import ENDORSER_PROPERTY, InvalidEndorsement, describes_endorser, read_endorsement
 from service.endorsements.models import Endorsement, EndorsementChallenge, EndorsementKind
 from service.endorsements.service import InvalidEndorsementRequest, TooManyRequests, endorsable, store
 from service.vc.did import KeyResolver
@@ -153,6 +155,14 @@ def submit_signed_endorsement(
         facts = read_endorsement(document)
     except InvalidEndorsement as err:
         raise InvalidEndorsementRequest(str(err), code="invalid_endorsement") from err
+    if describes_endorser(document):
+        # the property says "the issuer signed for this person"; a self-signed endorsement's
+        # endorser is its issuer (issue 9, item 4)
+        raise InvalidEndorsementRequest(
+            f"credentialSubject.{ENDORSER_PROPERTY} is for endorsements an issuer signs on a client's behalf; "
+            "yours is described by its issuer",
+            code="invalid_endorsement",
+        )
     if facts.endorser_id != challenge.did:
         raise InvalidEndorsementRequest(
             f"The endorsement's issuer is {facts.endorser_id}, not the DID whose control was proven ({challenge.did})",

@@ -6,8 +6,10 @@ Two ways to endorse (see :mod:`service.endorsements.credential` for the document
 A. **Signed by the issuer on the client's behalf.** :func:`request_endorsement` records the
    client's name, statement and engagement and a one-time token for their email address (only its
    SHA-256 is stored); :func:`confirm_request` checks the token and issues an EndorsementCredential
-   signed by the credential's issuer (eddsa-rdfc-2022), its endorser Profile carrying the client's
-   name and the salted hash of the confirmed address. Abuse limits: one pending request per
+   signed by the credential's issuer (eddsa-rdfc-2022): its ``issuer`` is the issuer's own Profile,
+   the client is described in ``credentialSubject.endorser`` (the name they gave and the salted
+   hash of the confirmed address), and it has an entry in the issuer's revocation list, so the
+   issuer's admins can revoke it (:func:`revoke`). Abuse limits: one pending request per
    address per credential (a unique key in the database), at most
    :data:`MAX_PENDING_REQUESTS` pending per credential, tokens valid :data:`TOKEN_TTL`, and
    :data:`MAX_ATTEMPTS` confirmation attempts per request (counted in a transaction of their own,
@@ -19,7 +21,8 @@ B. **Signed by the client's own DID**: see :mod:`service.endorsements.self_signe
 
 Either way the endorsement starts ``pending``; the earner (the account the credential was issued
 to) accepts or hides it (:func:`decide`). Accepted endorsements are public and can be embedded in
-a reissued credential (:mod:`service.endorsements.reissue`). Every step writes an audit event.
+a reissued credential (:mod:`service.endorsements.reissue`); the signed document is released (in
+any response) only once accepted, never to the requester before. Every step writes an audit event.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ from service.credentials.models import Credential, CredentialState
 from service.credentials.service import credential_url, get_credential, recipient_of
 from service.endorsements.credential import (
     Engagement,
+    InvalidEndorsement,
     build_issuer_signed_endorsement,
     endorsement_comment,
+    endorser_name_problem,
     read_endorsement,
 )
 from service.endorsements.models import (
@@ -59,7 +64,18 @@ from service.endorsements.models import (
     EndorsementState,
     RequestState,
 )
-from service.issuers.service import active_signer, get_issuer
+from service.issuers.models import Issuer
+from service.issuers.service import active_signer, get_issuer, issuer_profile
+from service.status.allocation import (
+    Allocation,
+    StatusListsExhausted,
+    claim,
+    plan,
+    record_allocation,
+    replan,
+)
+from service.status.models import StatusPurpose
+from service.status.service import endorsement_entry, entry_url, set_entry
 from service.vc import data_integrity
 from service.vc import openbadges as ob
 from service.vc.errors import VCError
@@ -67,6 +83,10 @@ from service.vc.errors import VCError
 TOKEN_TTL = timedelta(hours=48)
 MAX_ATTEMPTS = 5
 MAX_PENDING_REQUESTS = 20
+MAX_SIGNING_ROUNDS = 4
+"""Signing rounds before giving up (a round repeats only when another issuance claimed the
+picked status index between planning and claiming)."""
+REVOKING_ROLES = frozenset({Role.admin, Role.issuer_admin})
 NO_SUCH_ENDORSEMENT = "No such endorsement"
 NO_SUCH_REQUEST = "No such endorsement request"
 
@@ -136,6 +156,7 @@ def request_endorsement(
     this address is already pending), :class:`TooManyRequests` (too many pending for the
     credential) or :class:`InvalidEndorsementRequest` (the earner endorsing themselves)."""
     credential = endorsable(session, credential_id, now)
+    _check_endorser_name(name, get_issuer(session, credential.issuer_id))
     address = normalise_email(email)
     identity = recipient_of(session, credential)
     # compared as mailboxes: "ada+client@example.org" is still Ada endorsing herself, and one
@@ -189,6 +210,12 @@ def request_endorsement(
         },
     )
     return endorsement_request, token
+
+
+def _check_endorser_name(name: str, issuer: Issuer) -> None:
+    problem = endorser_name_problem(name, issuer.name)
+    if problem is not None:
+        raise InvalidEndorsementRequest(f"name: {problem}", code="invalid_endorser_name")
 
 
 class Attempt(StrEnum):
@@ -254,9 +281,10 @@ def raise_unless_allowed(attempt: Attempt) -> None:
 def confirm_request(
     session: Session, keystore: Keystore, settings: Settings, request_id: str, token: str, *, now: datetime
 ) -> Endorsement:
-    """Check ``token`` and issue the endorsement, signed by the credential's issuer. Call
-    :func:`spend_attempt` first (in its own transaction). Raises :class:`NotFound`,
-    :class:`Conflict` or :class:`InvalidEndorsementRequest` (``invalid_token``)."""
+    """Check ``token`` and issue the endorsement, signed by the credential's issuer, with an entry
+    in the issuer's revocation list. Call :func:`spend_attempt` first (in its own transaction).
+    Raises :class:`NotFound`, :class:`Conflict` or :class:`InvalidEndorsementRequest`
+    (``invalid_token``, ``invalid_endorser_name``)."""
     pending = session.get(EndorsementRequest, request_id)
     if pending is None or pending.state != RequestState.pending or pending.email is None:
         raise NotFound(NO_SUCH_REQUEST)
@@ -265,25 +293,41 @@ def confirm_request(
         raise InvalidEndorsementRequest(f"Wrong token ({left} attempt(s) left)", code="invalid_token")
     credential = endorsable(session, pending.credential_id, now)
     issuer = get_issuer(session, credential.issuer_id)
+    _check_endorser_name(pending.endorser_name, issuer)  # the issuer may have been renamed since
     document = json.loads(credential.jsonld)
     achievement = document.get("credentialSubject", {}).get("achievement", {})
     endorsement_id = new_id()
-    unsigned = build_issuer_signed_endorsement(
-        endorsement_id=endorsement_url(settings, endorsement_id),
-        issuer_did=issuer.did,
-        issuer_name=issuer.name,
-        endorser_name=pending.endorser_name,
-        endorser_email=pending.email,
-        subject_id=credential_url(settings, credential.id),
-        achievement_name=str(achievement.get("name") or document.get("name") or "Open Badge"),
-        comment=endorsement_comment(pending.statement, Engagement.from_json(pending.engagement)),
-        valid_from=now,
-    )
-    try:
+    salt = secrets.token_hex(16)
+
+    def signed_with(allocation: Allocation) -> dict[str, Any]:
+        unsigned = build_issuer_signed_endorsement(
+            endorsement_id=endorsement_url(settings, endorsement_id),
+            issuer=issuer_profile(issuer),
+            endorser_name=pending.endorser_name,
+            endorser_email=str(pending.email),
+            subject_id=credential_url(settings, credential.id),
+            achievement_name=str(achievement.get("name") or document.get("name") or "Open Badge"),
+            comment=endorsement_comment(pending.statement, Engagement.from_json(pending.engagement)),
+            valid_from=now,
+            status_entry=allocation.entries[0],
+            salt=salt,
+        )
         ob.validate_credential_strict(unsigned)
-        signed = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"), proof_as_list=True)
-    except VCError as err:
-        raise InvalidEndorsementRequest(f"The endorsement cannot be issued: {err}") from err
+        return data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"), proof_as_list=True)
+
+    # as issuing does: pick the index by reading, sign, then claim it (the first write)
+    revocation = (StatusPurpose.revocation,)
+    allocation = plan(session, settings, issuer.id)
+    for _ in range(MAX_SIGNING_ROUNDS):
+        try:
+            signed = signed_with(allocation)
+        except (VCError, InvalidEndorsement) as err:
+            raise InvalidEndorsementRequest(f"The endorsement cannot be issued: {err}") from err
+        if not claim(session, allocation, credential.id, revocation, endorsement_id=endorsement_id):
+            break
+        allocation = replan(session, settings, issuer.id, allocation, revocation)
+    else:
+        raise StatusListsExhausted("No status list index could be claimed; try again", headers={"Retry-After": "1"})
     endorsement = store(
         session,
         credential,
@@ -298,6 +342,8 @@ def confirm_request(
     pending.email = pending.open_key = None
     session.add(pending)
     session.flush()
+    # last (it locks the list row until the commit): count the one index claimed
+    record_allocation(session, Allocation(entries=allocation.entries[:1], list_ids=allocation.list_ids[:1]))
     return endorsement
 
 
@@ -384,6 +430,8 @@ def decide(
     if not owns(session, viewer, credential):
         raise Forbidden("Only the credential's earner accepts or hides its endorsements")
     before = EndorsementState(endorsement.state)
+    if before == EndorsementState.revoked:
+        raise Conflict("The issuer revoked this endorsement; it can no longer be accepted", code="endorsement_revoked")
     if before not in TRANSITIONS[to]:
         raise Conflict(f"The endorsement is already {before}", code=f"endorsement_already_{before}")
     moved = (
@@ -412,6 +460,53 @@ def decide(
     return endorsement
 
 
+def revoke(
+    session: Session, settings: Settings, endorsement_id: str, *, reason: str, actor: Account, now: datetime
+) -> Endorsement:
+    """The issuer withdraws an endorsement of one of its credentials, in any state, for good: it
+    is no longer public, shown or embedded by a reissue, and when the issuer signed it (with a
+    status entry) its bit in the issuer's revocation list is set, so it fails verification.
+    Admins, and issuer admins of the endorsed credential's issuer (anyone else: :class:`NotFound`
+    or :class:`Forbidden`); :class:`Conflict` when it is already revoked."""
+    if actor.role not in REVOKING_ROLES:
+        raise Forbidden("Only admins and the issuer's admins revoke endorsements")
+    endorsement = session.get(Endorsement, endorsement_id)
+    if endorsement is None or (actor.role != Role.admin and actor.issuer_id != endorsement.issuer_id):
+        raise NotFound(NO_SUCH_ENDORSEMENT)
+    before = EndorsementState(endorsement.state)
+    if before == EndorsementState.revoked:
+        raise Conflict("The endorsement is already revoked", code="endorsement_already_revoked")
+    moved = (
+        session.connection()
+        .execute(
+            update(Endorsement)
+            .where(col(Endorsement.id) == endorsement.id, col(Endorsement.state) == before)
+            .values(state=EndorsementState.revoked, state_changed_at=now)
+        )
+        .rowcount
+    )
+    if moved != 1:
+        raise Conflict("The endorsement changed at the same moment; reload it", code="concurrent_change")
+    entry = endorsement_entry(session, endorsement.id, StatusPurpose.revocation)
+    if entry is not None:
+        set_entry(session, entry.list_id, entry.status_index, 1, now)
+    session.refresh(endorsement)
+    after: dict[str, object] = {"state": str(EndorsementState.revoked), "reason": reason}
+    if entry is not None:
+        after["status_entry"] = entry_url(settings, entry)
+    record(
+        session,
+        action="endorsement.revoke",
+        object_type="endorsement",
+        object_id=endorsement.id,
+        actor=actor,
+        issuer_id=endorsement.issuer_id,
+        before={"state": str(before)},
+        after=after,
+    )
+    return endorsement
+
+
 def list_endorsements(
     session: Session, credential_id: str, params: PageParams, *, viewer: Account
 ) -> tuple[list[Endorsement], int]:
@@ -427,7 +522,7 @@ def list_endorsements(
 
 
 def public_endorsement(session: Session, endorsement_id: str) -> Endorsement:
-    """An accepted endorsement (pending and hidden ones are not public: :class:`NotFound`)."""
+    """An accepted endorsement (pending, hidden and revoked ones are not public: :class:`NotFound`)."""
     endorsement = session.get(Endorsement, endorsement_id)
     if endorsement is None or endorsement.state != EndorsementState.accepted:
         raise NotFound(NO_SUCH_ENDORSEMENT)

@@ -8,13 +8,14 @@ from collections.abc import Iterable
 
 from service.core.config import Settings
 from service.credentials.service import credential_url
-from service.endorsements.models import Endorsement, EndorsementChallenge, EndorsementRequest
+from service.endorsements.models import Endorsement, EndorsementChallenge, EndorsementRequest, EndorsementState
 from service.endorsements.schemas import ChallengeOut, EndorsementOut, EndorsementRequestOut
 from service.endorsements.service import endorsement_url
 
 
 def endorsement_view(settings: Settings, endorsement: Endorsement) -> EndorsementOut:
-    """The API view of an endorsement, with the signed document parsed from the stored text."""
+    """The API view of an endorsement; the signed document (parsed from the stored text) only while
+    it is accepted: it is released once the earner accepts it, never to the requester before."""
     return EndorsementOut(
         id=endorsement.id,
         credential_id=endorsement.credential_id,
@@ -26,7 +27,7 @@ def endorsement_view(settings: Settings, endorsement: Endorsement) -> Endorsemen
         issued_at=endorsement.issued_at,
         state_changed_at=endorsement.state_changed_at,
         url=endorsement_url(settings, endorsement.id),
-        endorsement=json.loads(endorsement.jsonld),
+        endorsement=json.loads(endorsement.jsonld) if endorsement.state == EndorsementState.accepted else None,
     )
 
 

@@ -113,15 +113,24 @@ def claim(
     allocation: Allocation,
     credential_id: str,
     purposes: Sequence[StatusPurpose] = tuple(StatusPurpose),
+    *,
+    endorsement_id: str | None = None,
 ) -> tuple[StatusPurpose, ...]:
     """Claim the indexes :func:`plan` picked for ``purposes``; returns those whose index another
     issuance claimed in the meantime (nothing is written for them: :func:`replan` them, sign
-    again, and claim only them)."""
+    again, and claim only them). With ``endorsement_id`` the entries are that endorsement's (of
+    credential ``credential_id``), not the credential's."""
     taken = []
     for purpose, list_id, index in zip(StatusPurpose, allocation.list_ids, allocation.indexes, strict=True):
         if purpose not in purposes:
             continue
-        values = {"list_id": list_id, "status_index": index, "credential_id": credential_id, "value": 0}
+        values = {
+            "list_id": list_id,
+            "status_index": index,
+            "credential_id": credential_id,
+            "value": 0,
+            "endorsement_id": endorsement_id,
+        }
         if not _insert_unless_taken(session, _ENTRY_TABLE, ("list_id", "status_index"), values):
             taken.append(purpose)
     return tuple(taken)

@@ -72,3 +72,6 @@ class StatusEntry(SQLModel, table=True):
         )
     )
     value: int = 0
+    endorsement_id: str | None = Field(default=None, index=True, max_length=36)
+    """Set when the entry is an issuer-signed endorsement's (``credential_id`` is then the endorsed
+    credential's): it belongs to the endorsement, never to the credential (issue 9, item 4)."""

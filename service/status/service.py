@@ -22,12 +22,27 @@ from service.status.models import StatusEntry, StatusList, StatusPurpose
 def credential_entry(session: Session, credential_id: str, purpose: StatusPurpose) -> StatusEntry | None:
     """Credential ``credential_id``'s entry in its ``purpose`` list.
 
-    None for a credential issued before status lists existed (it has no entry to change).
+    None for a credential issued before status lists existed (it has no entry to change). The
+    entries of the credential's endorsements are not the credential's.
     """
     return session.exec(
         select(StatusEntry)
         .join(StatusList, col(StatusList.id) == col(StatusEntry.list_id))
-        .where(StatusEntry.credential_id == credential_id, StatusList.purpose == purpose.value)
+        .where(
+            StatusEntry.credential_id == credential_id,
+            col(StatusEntry.endorsement_id).is_(None),
+            StatusList.purpose == purpose.value,
+        )
+    ).first()
+
+
+def endorsement_entry(session: Session, endorsement_id: str, purpose: StatusPurpose) -> StatusEntry | None:
+    """An issuer-signed endorsement's entry in its ``purpose`` list (None: it has none, e.g. one
+    signed before endorsements had status entries, or one the endorser signed themselves)."""
+    return session.exec(
+        select(StatusEntry)
+        .join(StatusList, col(StatusList.id) == col(StatusEntry.list_id))
+        .where(StatusEntry.endorsement_id == endorsement_id, StatusList.purpose == purpose.value)
     ).first()
 
 

@@ -3,7 +3,13 @@
 Two sources, each endorsement once: the endorsements the signed credential itself embeds (a
 reissued credential: what was signed is what is shown), then the earner's accepted endorsements
 of this credential that it does not embed yet. Pending and hidden endorsements are never shown
-(an embedded one is part of the signed credential, so it is shown whatever its state since).
+(an embedded one is part of the signed credential, so it is shown whatever the earner decided
+since), and revoked ones never, embedded or not: the issuer withdrew them.
+
+An endorsement the issuer signed on a client's behalf names the client as the endorser (from
+``credentialSubject.endorser``, or, in those signed before December 2026, from the ``issuer``
+Profile, where SkillCred then put the client's name) and says what was checked: the client's
+email address, not their name.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ def _date(value: str) -> str:
         return value
 
 
-def _signed_by(row: Endorsement | None, endorser_id: str, issuer_name: str) -> str:
-    if row is not None and row.kind == EndorsementKind.issuer_signed:
-        return f"email address confirmed; signed on their behalf by {issuer_name}"
+def _signed_by(row: Endorsement | None, endorser_id: str, issuer_name: str, *, on_behalf: bool = False) -> str:
+    if on_behalf or (row is not None and row.kind == EndorsementKind.issuer_signed):
+        return f"name as they gave it; email address confirmed and signed on their behalf by {issuer_name}"
     return f"signed with their own key ({endorser_id})"
 
 
@@ -64,13 +70,15 @@ def _embedded_views(
             continue
         seen.add(facts.uri)
         row = rows.get(facts.uri)
+        if row is not None and row.state == EndorsementState.revoked:
+            continue
         public = row is not None and row.state == EndorsementState.accepted
         shown.append(
             {
                 "name": facts.endorser_name,
                 "comment": facts.comment,
                 "date": _date(facts.valid_from),
-                "signed_by": _signed_by(row, facts.endorser_id, issuer_name),
+                "signed_by": _signed_by(row, facts.endorser_id, issuer_name, on_behalf=facts.on_behalf),
                 "url": f"../endorsements/{row.id}" if public and row else None,
             }
         )
@@ -98,8 +106,9 @@ def _accepted_views(session: Session, credential: Credential, issuer_name: str, 
 
 
 def page_endorsements(session: Session, credential: Credential, document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The endorsements to show on ``credential``'s page: endorser name, comment, date, how it
-    was signed, and the relative link to the signed endorsement when it is public."""
+    """The endorsements to show on ``credential``'s page (never a revoked one): endorser name,
+    comment, date, how it was signed, and the relative link to the signed endorsement when it is
+    public."""
     issuer_name = _issuer_name(session, credential)
     seen: set[str] = set()
     embedded = _embedded_views(session, _embedded(document), issuer_name, seen)

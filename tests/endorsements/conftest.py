@@ -152,3 +152,16 @@ def endorse_with_did(api, credential: dict[str, Any], client: Client, **kwargs: 
 
 def decide(api, endorsement_id: str, decision: str, headers: dict[str, str]):
     return api.client.post(f"/v1/endorsements/{endorsement_id}/{decision}", headers=headers)
+
+
+def accept(api, endorsement: dict[str, Any], earner: Earner) -> dict[str, Any]:
+    """The earner accepts an endorsement; returns it as accepted, with its signed document."""
+    response = decide(api, endorsement["id"], "accept", earner.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["endorsement"] is not None
+    return response.json()
+
+
+def revoke(api, endorsement_id: str, headers: dict[str, str], reason: str = "The endorser withdrew it"):
+    """POST /v1/endorsements/{id}/revoke (the raw response)."""
+    return api.client.post(f"/v1/endorsements/{endorsement_id}/revoke", json={"reason": reason}, headers=headers)

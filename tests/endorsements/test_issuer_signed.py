@@ -2,8 +2,10 @@
 
 The client asks with their address, name, statement and engagement; SkillCred records a one-time
 token for the address (returned only outside production: no mail is sent yet); confirming with it
-issues an OB 3.0 EndorsementCredential signed by the credential's issuer, whose endorser Profile
-carries the client's name and a salted hash of the address, never the address itself.
+issues an OB 3.0 EndorsementCredential signed by the credential's issuer. Its ``issuer`` is the
+issuer's own Profile; the client is ``credentialSubject.endorser``, with the name they gave and a
+salted hash of the address, never the address itself. The signed document is released once the
+earner accepts it.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from service.endorsements.credential import endorser_email_matches
 from service.endorsements.models import EndorsementRequest
 from service.vc import openbadges as ob
 from tests.credentials.helpers import assert_error, audit_events
-from tests.endorsements.conftest import ask, confirm, endorse_by_email, register_earner
+from tests.endorsements.conftest import accept, ask, confirm, endorse_by_email, register_earner
 from tests.status.helpers import change
 
 
-def test_a_confirmed_request_issues_an_endorsement_signed_by_the_issuer(app, api, issuer, credential):
+def test_a_confirmed_request_issues_an_endorsement_signed_by_the_issuer(app, api, issuer, credential, earner):
     asked = ask(api, credential["id"])
     assert asked.status_code == 202, asked.text
     assert asked.json()["state"] == "pending" and asked.json()["verification_token"]
@@ -32,23 +34,30 @@ def test_a_confirmed_request_issues_an_endorsement_signed_by_the_issuer(app, api
     body = endorsement.json()
     assert body["kind"] == "issuer_signed" and body["state"] == "pending"
     assert body["endorser_name"] == "Grace Client" and body["endorser_id"] == issuer["did"]
-    document = body["endorsement"]
+    assert body["endorsement"] is None  # not released before the earner accepts it
+    document = accept(api, body, earner)["endorsement"]
     assert document["type"] == ["VerifiableCredential", "EndorsementCredential"]
     assert document["id"] == body["url"] == f"https://skillcred.example/endorsements/{body['id']}"
-    assert document["credentialSubject"] == {
+    assert document["@context"][-1] == "https://w3id.org/skillcred/v1"
+    subject = dict(document["credentialSubject"])
+    endorser = subject.pop("endorser")
+    assert subject == {
         "id": credential["url"],
         "type": ["EndorsementSubject"],
         "endorsementComment": "Ada rebuilt our checkout with a thorough test suite.\n\nEngagement: project "
         "Checkout rewrite; 2026-01-05 to 2026-03-20; platform contract UPW-12345",
     }
-    assert document["issuer"]["name"] == "Grace Client"
-    assert "Acme Academy confirmed their email address" in document["issuer"]["description"]
+    assert endorser["type"] == "SkillCredEndorser" and endorser["name"] == "Grace Client"
+    assert endorser["confirmation"] == "email"
+    assert "Acme Academy confirmed only that they control the email address" in endorser["description"]
+    assert document["issuer"] == credential["credential"]["issuer"]  # the issuer's own Profile
+    assert document["credentialStatus"]["statusPurpose"] == "revocation"
     assert document["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
     assert document["proof"][0]["verificationMethod"].startswith(issuer["did"] + "#")
 
 
-def test_the_endorsement_conforms_to_the_1edtech_schema_and_verifies(app, api, credential):
-    document = endorse_by_email(api, credential["id"])["endorsement"]
+def test_the_endorsement_conforms_to_the_1edtech_schema_and_verifies(app, api, credential, earner):
+    document = accept(api, endorse_by_email(api, credential["id"]), earner)["endorsement"]
 
     assert ob.validate_credential_strict({k: v for k, v in document.items() if k != "proof"}).valid
     with Session(app.state.engine) as session:
@@ -57,12 +66,14 @@ def test_the_endorsement_conforms_to_the_1edtech_schema_and_verifies(app, api, c
     assert report.check("schema").outcome == "passed" and report.check("proof").outcome == "passed"
 
 
-def test_the_address_is_published_only_as_a_salted_hash(api, credential):
-    document = endorse_by_email(api, credential["id"], email="Grace@Client.example")["endorsement"]
+def test_the_address_is_published_only_as_a_salted_hash(api, credential, earner):
+    endorsement = endorse_by_email(api, credential["id"], email="Grace@Client.example")
+    document = accept(api, endorsement, earner)["endorsement"]
 
     text = json.dumps(document).lower()
     assert "grace@client.example" not in text
-    identifier = document["issuer"]["otherIdentifier"][0]
+    identifier = document["credentialSubject"]["endorser"]["otherIdentifier"][0]
+    assert "otherIdentifier" not in document["issuer"]
     assert identifier["identifierType"] == "ext:hashedEmailAddress"
     assert identifier["identifier"].startswith("sha256$") and ";salt=" in identifier["identifier"]
     assert endorser_email_matches(document, "grace@client.example")

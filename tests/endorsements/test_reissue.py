@@ -14,7 +14,7 @@ from service.issuers.models import Issuer
 from service.issuers.service import active_signer
 from service.vc import data_integrity
 from tests.credentials.helpers import assert_error, audit_events, stored_credential
-from tests.endorsements.conftest import decide, endorse_by_email, endorse_with_did, register_earner
+from tests.endorsements.conftest import accept, decide, endorse_by_email, endorse_with_did, register_earner
 from tests.status.helpers import change
 
 
@@ -30,11 +30,10 @@ def _verify(app, document):
 @pytest.fixture
 def endorsed(api, credential, earner, client_key) -> dict:
     """The credential with two accepted endorsements (one of each kind) and a hidden one."""
-    by_email = endorse_by_email(api, credential["id"])
-    by_did = endorse_with_did(api, credential, client_key)
+    by_email = accept(api, endorse_by_email(api, credential["id"]), earner)
+    by_did = accept(api, endorse_with_did(api, credential, client_key), earner)
     hidden = endorse_by_email(api, credential["id"], email="nope@client.example", name="Hidden Client")
-    for endorsement, decision in ((by_email, "accept"), (by_did, "accept"), (hidden, "hide")):
-        assert decide(api, endorsement["id"], decision, earner.headers).status_code == 200
+    assert decide(api, hidden["id"], "hide", earner.headers).status_code == 200
     return {"by_email": by_email, "by_did": by_did, "hidden": hidden}
 
 
@@ -145,8 +144,11 @@ def test_a_revoked_or_suspended_credential_is_not_reissued(api, credential, earn
     assert_error(reissue(api, credential["id"], earner.headers), 409, "credential_revoked")
 
 
-def test_without_endorsements_a_reissue_is_a_plain_replacement(app, api, credential, earner):
-    new = reissue(api, credential["id"], earner.headers).json()
+def test_a_reissue_that_would_change_no_endorsement_is_refused(app, api, credential, earner):
+    """Issue 9: reissuing without limit made a new valid credential each time; a reissue must
+    change the embedded endorsements."""
+    before = len(audit_events(app, "credential.issue"))
 
-    assert "endorsement" not in new["credential"]
-    assert _verify(app, stored_credential(app, new["id"]).jsonld).verified
+    assert_error(reissue(api, credential["id"], earner.headers), 409, "nothing_to_reissue")
+
+    assert len(audit_events(app, "credential.issue")) == before

@@ -21,7 +21,7 @@ from service.endorsements.models import Endorsement, EndorsementChallenge
 from service.vc.did import DocumentKeyResolver, PublishedKey, build_did_document
 from service.vc.keys import LocalSigner, did_key_signer, generate_ed25519
 from tests.credentials.helpers import assert_error, audit_events
-from tests.endorsements.conftest import Client, challenge, endorse_with_did, submit
+from tests.endorsements.conftest import Client, accept, challenge, endorse_with_did, submit
 
 
 def _proof(client: Client, issued: dict, **payload_changes):
@@ -41,16 +41,39 @@ def test_a_client_with_a_did_key_endorses_with_their_own_signature(app, api, cre
     body = response.json()
     assert body["kind"] == "self_signed" and body["state"] == "pending"
     assert body["endorser_id"] == client_key.did and body["endorser_name"] == "Linus Client"
-    assert body["endorsement"] == endorsement
+    assert body["endorsement"] is None  # released once the earner accepts it
     with Session(app.state.engine) as session:
         assert session.get(Endorsement, body["id"]).jsonld == text  # kept byte for byte
     events = audit_events(app, "endorsement.issue")
     assert [e.after["kind"] for e in events] == ["self_signed"]
 
 
-def test_an_endorsement_sent_as_an_object_is_accepted_too(api, credential, client_key):
-    body = endorse_with_did(api, credential, client_key)
+def test_an_endorsement_sent_as_an_object_is_accepted_too(api, credential, client_key, earner):
+    body = accept(api, endorse_with_did(api, credential, client_key), earner)
     assert body["endorsement"]["issuer"]["id"] == client_key.did
+
+
+def test_an_endorsement_that_names_an_endorser_of_its_own_is_refused(app, api, credential, client_key):
+    """``credentialSubject.endorser`` says an issuer signed for someone it describes; a DID that
+    signs for itself is described by its issuer, so it may not name another endorser there."""
+    issued = challenge(api, credential["id"], client_key.did)
+    subject = {
+        "id": credential["url"],
+        "type": ["EndorsementSubject"],
+        "endorsementComment": "Great.",
+        "endorser": {"type": "SkillCredEndorser", "name": "Harvard University Registrar", "confirmation": "email"},
+    }
+    signed = client_key.endorsement(
+        credential["url"],
+        credentialSubject=subject,
+        **{"@context": [*client_key.endorsement(credential["url"])["@context"], "https://w3id.org/skillcred/v1"]},
+    )
+
+    refused = submit(api, credential["id"], issued["id"], _proof(client_key, issued), signed)
+
+    assert_error(refused, 422, "invalid_endorsement")
+    assert "credentialSubject.endorser" in refused.json()["detail"]
+    assert audit_events(app, "endorsement.issue") == []
 
 
 def test_a_challenge_is_good_for_one_submission_only(api, credential, client_key):
