@@ -72,7 +72,9 @@ class Api:
     def issue(
         self, achievement_id: str, recipient: dict | None = None, headers: dict | None = None, **extra: Any
     ) -> dict[str, Any]:
-        body = {"achievement_id": achievement_id, "recipient": recipient or {"email": "earner@example.com"}, **extra}
+        # a fresh recipient unless one is given: one holds one active credential per achievement
+        recipient = recipient or {"email": f"earner{next(_counter)}@example.com"}
+        body = {"achievement_id": achievement_id, "recipient": recipient, **extra}
         response = self.client.post("/v1/credentials", json=body, headers=headers or self.admin)
         assert response.status_code == 201, response.text
         return response.json()

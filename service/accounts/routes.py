@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request, status
@@ -64,7 +65,7 @@ def issue_token(
     response_model=RegistrationOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Public, Throttle(REGISTRATION_PER_ADDRESS)],
-    responses=error_responses(409, 422, 429),
+    responses=error_responses(422, 429),
 )
 def register_earner(
     body: EarnerRegistration,
@@ -75,12 +76,20 @@ def register_earner(
 ) -> RegistrationOut:
     """A freelancer creates their own earner account. Its email address is unverified until the
     verification token mailed to it is redeemed; until then the account sees no credential issued
-    to it and cannot submit evidence."""
-    account = service.create_account(
-        session, email=body.email, password=body.password, role=Role.earner, email_verified=False
-    )
-    token = _send_verification(session, settings, mailer, background, account)
-    return views.registration_view(account, _shown(settings, token))
+    to it and cannot submit evidence.
+
+    The answer does not say whether the address already had an account: when it has one, nothing
+    is created and its owner is mailed a notice instead. A never-verified account for the address
+    is replaced (its token stops working). A weak password is 422 `weak_password`."""
+    ttl = timedelta(hours=settings.unverified_account_hours)
+    created = service.register_earner(session, email=body.email, password=body.password, ttl=ttl)
+    email = service.normalise_email(body.email)
+    if created is None:
+        background.add_task(deliver, mailer, service.existing_account_message(email, settings.public_url))
+        return views.registration_view(email, None)
+    account, token = created
+    background.add_task(deliver, mailer, verification_message(account.email, token, settings.public_url))
+    return views.registration_view(email, _shown(settings, token))
 
 
 @router.post(
@@ -112,13 +121,17 @@ def _send_verification(
     session: Session, settings: Settings, mailer: Mailer | None, background: BackgroundTasks, account: Account
 ) -> str:
     """A new token for ``account``, mailed after the response (the request never waits for mail)."""
-    token = service.start_email_verification(session, account)
+    token = service.start_email_verification(session, account, ttl=timedelta(hours=settings.unverified_account_hours))
     background.add_task(deliver, mailer, verification_message(account.email, token, settings.public_url))
     return token
 
 
 def _shown(settings: Settings, token: str) -> str | None:
-    """The verification token to return in the response: never in production (only mailed)."""
+    """The verification token to return in the response: never in production (only mailed).
+
+    Outside production the token shows that an account was created (none is for an address that
+    already has one), which lets development and tests finish a registration without a mailbox;
+    production answers every registration alike."""
     return None if settings.is_production else token
 
 
@@ -136,7 +149,8 @@ def me(account: AnyAccount) -> AccountOut:
 )
 def create_account(body: AccountCreate, session: SessionDep, account: IssuerManager) -> AccountOut:
     """Create an account. Admins create any role; issuer admins create reviewers and issuer
-    admins for their own issuer only."""
+    admins for their own issuer only. A never-verified self-registered account for the address is
+    replaced; any other is 409 `email_taken`. A weak password is 422 `weak_password`."""
     if account.role == Role.issuer_admin:
         if body.role not in (Role.reviewer, Role.issuer_admin):
             raise Forbidden("Issuer admins may only create reviewers and issuer admins")

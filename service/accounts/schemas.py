@@ -42,15 +42,23 @@ class AccountOut(BaseModel):
     created_at: datetime
 
 
-class RegistrationOut(AccountOut):
-    """The new earner account. Credentials issued to its email address become visible once the
-    address is verified (``POST /v1/auth/verify-email``)."""
+class RegistrationOut(BaseModel):
+    """A registration was taken: a verification token is on its way to the address, unless the
+    address already has an account (its owner is mailed a notice instead; the answer is the same).
+    Credentials issued to the address become visible once it is verified
+    (``POST /v1/auth/verify-email``)."""
+
+    email: str = Field(description="The address as stored: trimmed and lower-cased.")
+    detail: str = Field(
+        default="Check your email: a verification token was sent to this address.",
+        description="The same text for every registration.",
+    )
 
     verification_token: str | None = Field(
         default=None,
         description=(
             "The email verification token, mailed to the address. Development and test deployments "
-            "also return it here; production never does."
+            "also return it here when an account was created; production never does."
         ),
     )
 

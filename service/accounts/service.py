@@ -6,14 +6,22 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.accounts.models import Account, Role
+from service.accounts.passwords import check_new_password
 from service.accounts.security import hash_password, verify_password
 from service.audit.service import record
 from service.core.errors import BadRequest, Conflict
+from service.core.mail import Message
 
 EMAIL_VERIFICATION_TTL = timedelta(hours=48)
+"""The default lifetime of a verification token, and of a never-verified account after it
+(``SKILLCRED_UNVERIFIED_ACCOUNT_HOURS``)."""
+REPLACED_DOMAIN = "replaced.invalid"
+"""Where a replaced never-verified account that other rows still name is parked: ``.invalid`` is
+reserved and never delivers (RFC 2606 section 2), so the row frees the real address."""
 ISSUER_ROLES = frozenset({Role.issuer_admin, Role.reviewer})
 """Roles that act for one issuer: their accounts must name it."""
 
@@ -74,14 +82,22 @@ def create_account(
 
     That the named issuer exists is the caller's check (accounts sit below issuers): raise
     :class:`IssuerRequired` when it does not. ``email_verified`` False (self-registration) leaves
-    the address unproven: start the proof with :func:`start_email_verification`."""
+    the address unproven: start the proof with :func:`start_email_verification`.
+
+    A never-verified account for the same address (:func:`is_replaceable`) is replaced; any other
+    is :class:`Conflict` ``email_taken`` (also when a simultaneous request wins the address: the
+    transaction is then rolled back). The password must pass
+    :func:`~service.accounts.passwords.check_new_password` (422 ``weak_password``)."""
     if role in ISSUER_ROLES:
         if not issuer_id:
             raise IssuerRequired(role)
     elif issuer_id is not None:
         raise BadRequest(f"A {role} account does not belong to an issuer")
-    if find_by_email(session, email) is not None:
+    check_new_password(password, email=normalise_email(email))
+    existing = find_by_email(session, email)
+    if existing is not None and not is_replaceable(existing):
         raise Conflict("An account with this email already exists", code="email_taken")
+    replaced = None if existing is None else _park_unverified(session, existing)
     account = Account(
         email=normalise_email(email),
         password_hash=hash_password(password),
@@ -90,7 +106,11 @@ def create_account(
         email_verified_at=datetime.now(UTC) if email_verified else None,
     )
     session.add(account)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # another request created an account for this address meanwhile
+        session.rollback()  # the failed flush ended the transaction; nothing of it was kept
+        raise Conflict("An account with this email already exists", code="email_taken") from None
     record(
         session,
         action="account.create",
@@ -100,14 +120,93 @@ def create_account(
         issuer_id=issuer_id,
         after={"email": account.email, "role": str(role)},
     )
+    if replaced is not None:
+        record(
+            session,
+            action="account.replace_unverified",
+            object_type="account",
+            object_id=replaced,
+            actor=actor,
+            before={"email": account.email, "email_verified": False},
+            after={"email": f"{replaced}@{REPLACED_DOMAIN}", "disabled": True, "replaced_by": account.id},
+        )
     return account
 
 
+def is_replaceable(account: Account) -> bool:
+    """Whether a new account for ``account``'s address replaces it: a self-registered earner
+    account that never proved its address (issue 9: a never-verified registration must not squat
+    an address; only the mailbox owner can redeem the new account's token)."""
+    return account.role == Role.earner and not account.email_verified
+
+
+def is_expired(account: Account, *, now: datetime | None = None) -> bool:
+    """Whether ``account`` is a never-verified account whose latest verification token has
+    expired: it can no longer sign in (the address owner registers again)."""
+    if account.email_verified:
+        return False
+    expires = account.email_verification_expires
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    return expires is None or expires <= (now or datetime.now(UTC))
+
+
+def _park_unverified(session: Session, account: Account) -> str:
+    """Take a never-verified account out of the way of a new one for its address: disable it and
+    move it to ``<id>@replaced.invalid``, so its verification token and access tokens stop working
+    and its address is free. The row stays (audit events, and any evidence it stored before
+    evidence needed a verified address, still name it; nothing can use it). Returns its id."""
+    account.email = f"{account.id}@{REPLACED_DOMAIN}"
+    account.disabled = True
+    account.email_verification_hash = None
+    account.email_verification_expires = None
+    session.add(account)
+    session.flush()
+    return account.id
+
+
+def register_earner(
+    session: Session, *, email: str, password: str, ttl: timedelta = EMAIL_VERIFICATION_TTL
+) -> tuple[Account, str] | None:
+    """A self-registration: a new unverified earner account and its verification token, or None
+    when the address already has an account that is not replaceable (the caller answers the same
+    either way and mails the owner :func:`existing_account_message`). A weak password is refused
+    first (:class:`~service.accounts.passwords.WeakPassword`), whoever owns the address."""
+    check_new_password(password, email=normalise_email(email))
+    existing = find_by_email(session, email)
+    if existing is None or is_replaceable(existing):
+        try:
+            account = create_account(session, email=email, password=password, role=Role.earner, email_verified=False)
+        except Conflict:  # created by a simultaneous request: answer as for an existing account
+            return None
+        return account, start_email_verification(session, account, ttl=ttl)
+    hash_password(password)  # the same argon2 work as a new account, so timing does not tell
+    return None
+
+
+def existing_account_message(to: str, public_url: str) -> Message:
+    """The notice mailed to an address that already has an account when someone registers it."""
+    return Message(
+        to=to,
+        subject="Someone tried to register your SkillCred address",
+        body=(
+            "Someone (hopefully you) tried to register a SkillCred account with this address, which "
+            "already has one. Nothing was changed.\n\n"
+            f"If it was you, sign in at {public_url} with your password (an administrator can reset it "
+            "with `skillcred admin reset-password`).\n"
+            "If it was not you, ignore this message.\n"
+        ),
+    )
+
+
 def authenticate(session: Session, email: str, password: str) -> Account | None:
-    """The account for these credentials, or None (same work whether or not the email exists)."""
+    """The account for these credentials, or None (same work whether or not the email exists).
+    A disabled account, or a never-verified one past its expiry (:func:`is_expired`), is None."""
     account = find_by_email(session, email)
     ok = verify_password(account.password_hash if account else None, password)
-    return account if ok and account is not None and not account.disabled else None
+    if not ok or account is None or account.disabled or is_expired(account):
+        return None
+    return account
 
 
 def has_admin(session: Session) -> bool:
@@ -116,7 +215,9 @@ def has_admin(session: Session) -> bool:
 
 def set_password(session: Session, account: Account, password: str, *, actor: Account | None = None) -> None:
     """Replace the account's password (``skillcred admin reset-password``); records ``account.password_reset``
-    (the audit event names no password or hash)."""
+    (the audit event names no password or hash). A weak password is
+    :class:`~service.accounts.passwords.WeakPassword` and changes nothing."""
+    check_new_password(password, email=account.email)
     account.password_hash = hash_password(password)
     session.add(account)
     session.flush()
@@ -134,14 +235,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_email_verification(session: Session, account: Account) -> str:
+def start_email_verification(session: Session, account: Account, *, ttl: timedelta = EMAIL_VERIFICATION_TTL) -> str:
     """A new one-time token proving ``account`` controls its email address (replaces any earlier
-    one; valid 48 hours). Only its hash is stored; the caller delivers the token."""
+    one; valid ``ttl``, which also extends the unverified account's life). Only its hash is
+    stored; the caller delivers the token."""
     if account.email_verified:
         raise Conflict("This email address is already verified", code="email_already_verified")
     token = secrets.token_urlsafe(32)
     account.email_verification_hash = _token_hash(token)
-    account.email_verification_expires = datetime.now(UTC) + EMAIL_VERIFICATION_TTL
+    account.email_verification_expires = datetime.now(UTC) + ttl
     session.add(account)
     session.flush()
     record(

@@ -13,9 +13,10 @@ def account_view(account: Account) -> AccountOut:
     return AccountOut.model_validate(account)
 
 
-def registration_view(account: Account, verification_token: str | None) -> RegistrationOut:
-    """A new earner account, with its verification token where the deployment may show it."""
-    return RegistrationOut(**account_view(account).model_dump(), verification_token=verification_token)
+def registration_view(email: str, verification_token: str | None) -> RegistrationOut:
+    """The answer to a registration, the same whether or not the address had an account, with the
+    verification token where the deployment may show it."""
+    return RegistrationOut(email=email, verification_token=verification_token)
 
 
 def verification_view(verification_token: str | None) -> EmailVerificationOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -17,6 +18,9 @@ class Achievement(SQLModel, table=True):
     id: str = id_field()
     issuer_id: str = Field(foreign_key="issuer.id", index=True, max_length=36)
     current_version: int = 1
+    allow_multiple_active: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    """Whether an earner may hold more than one active credential for this achievement at once.
+    False (the default): one per recipient, enforced by ``credential.active_key``'s unique index."""
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
 

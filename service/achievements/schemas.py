@@ -236,6 +236,15 @@ class AchievementCreate(_Input):
             "422 `invalid_rubric`, listing every problem."
         ),
     )
+    allow_multiple_active: bool = Field(
+        default=False,
+        description=(
+            "Whether one recipient may hold several active credentials for this achievement at once. "
+            "False (the default): issuing another while one is active (not revoked; suspended counts, "
+            "expired does not) is 409 `credential_exists`; renew or reissue the one they hold instead. "
+            "Applies to the achievement, not a version: a `PUT` sets it anew (omitted: false)."
+        ),
+    )
     esco_skills: Annotated[
         list[EscoSkillUri],
         Field(
@@ -319,6 +328,8 @@ class AchievementView(BaseModel):
     tags: list[str] = []
     validity_days: int | None = None
     """Days from issue to expiry of credentials issued with this version (None: no expiry)."""
+    allow_multiple_active: bool = False
+    """Whether one recipient may hold several active credentials for the achievement (not per version)."""
     rubric: dict[str, Any] | None = None
     """The rubric evidence is judged by (``schemas/rubric.schema.json``), as given; None: none."""
     created_at: datetime

@@ -133,7 +133,7 @@ def create_achievement(
 ) -> AchievementAtVersion:
     """A new achievement of ``issuer_id`` with ``data`` as version 1."""
     _ensure_issuer(session, issuer_id)
-    achievement = Achievement(issuer_id=issuer_id, current_version=1)
+    achievement = Achievement(issuer_id=issuer_id, current_version=1, allow_multiple_active=data.allow_multiple_active)
     content = _version_row(achievement.id, 1, data)
     session.add(achievement)
     session.flush()  # the achievement row first: the version's foreign key points at it
@@ -165,6 +165,7 @@ def update_achievement(
     content = _version_row(achievement.id, number, data)
     session.add(content)
     achievement.current_version = number
+    achievement.allow_multiple_active = data.allow_multiple_active
     achievement.updated_at = utcnow()
     session.add(achievement)
     try:

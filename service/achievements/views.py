@@ -30,6 +30,7 @@ def achievement_view(found: AchievementAtVersion) -> AchievementView:
         result_descriptions=content.result_descriptions,
         tags=content.tags,
         validity_days=content.validity_days,
+        allow_multiple_active=achievement.allow_multiple_active,
         rubric=content.rubric,
         created_at=achievement.created_at,
         version_created_at=content.created_at,

@@ -18,6 +18,7 @@ from service.api.errors import install_error_handlers
 from service.api.gates import Gates
 from service.api.limits import BodySizeLimit
 from service.api.ratelimit import PUBLIC_PER_ADDRESS, RateLimiter
+from service.api.security_headers import SecurityHeaders
 from service.api.throttle import RateLimitHeaders, Throttle
 from service.core.clock import SystemClock
 from service.core.config import Settings, get_settings
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_paths=UPLOAD_PATHS,
         pattern_limits=evidence_upload_limits(settings),
     )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, refusals too
     for router in _routers():
         app.include_router(router)
     for router in _public_routers():

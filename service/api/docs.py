@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.api.auth import Public
+from service.api.security_headers import inline_hashes, page_policy
 
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
@@ -41,9 +42,12 @@ def install_api_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
     app.mount(ASSETS_URL, StaticFiles(directory=assets_directory()), name="api-docs-assets")
 
-    @app.get(DOCS_URL, dependencies=[Public], include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+    # Each page is rendered once, from fixed settings (nothing from the request), so its own
+    # Content-Security-Policy can allow exactly its inline start-up script by hash. Swagger UI and
+    # ReDoc add inline styles as they run, so these pages (only) allow inline styles; ReDoc's
+    # search runs in a worker made from a blob: URL.
+    swagger = with_policy(
+        get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{app.title} API (Swagger UI)",
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
@@ -51,18 +55,46 @@ def install_api_docs(app: FastAPI) -> None:
             swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
             oauth2_redirect_url=OAUTH2_REDIRECT_URL,
             swagger_ui_parameters={"validatorUrl": None},  # no badge image from validator.swagger.io
-        )
-
-    @app.get(OAUTH2_REDIRECT_URL, dependencies=[Public], include_in_schema=False)
-    def swagger_ui_oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get(REDOC_URL, dependencies=[Public], include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        ),
+        inline_styles=True,
+    )
+    oauth2_redirect = with_policy(get_swagger_ui_oauth2_redirect_html())
+    redoc_page = with_policy(
+        get_redoc_html(
             openapi_url=openapi_url,
             title=f"{app.title} API (ReDoc)",
             redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
             with_google_fonts=False,
-        )
+        ),
+        inline_styles=True,
+        workers=("blob:",),
+    )
+
+    @app.get(DOCS_URL, dependencies=[Public], include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(*swagger)
+
+    @app.get(OAUTH2_REDIRECT_URL, dependencies=[Public], include_in_schema=False)
+    def swagger_ui_oauth2_redirect() -> HTMLResponse:
+        return HTMLResponse(*oauth2_redirect)
+
+    @app.get(REDOC_URL, dependencies=[Public], include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(*redoc_page)
+
+
+def with_policy(
+    page: HTMLResponse, *, inline_styles: bool = False, workers: tuple[str, ...] = ()
+) -> tuple[str, int, dict[str, str]]:
+    """``page``'s HTML, status and a Content-Security-Policy allowing this origin, its own inline
+    scripts (by SHA-256) and its inline styles (by hash, or any with ``inline_styles``); each
+    request gets a fresh response made of them."""
+    html = bytes(page.body).decode()
+    policy = page_policy(
+        scripts=inline_hashes(html, "script"),
+        styles=inline_hashes(html, "style"),
+        inline_styles=inline_styles,
+        workers=workers,
+    )
+    return html, page.status_code, {"Content-Security-Policy": policy}

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     turns them on there). ``/openapi.json`` is served either way."""
 
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    unverified_account_hours: int = Field(default=48, ge=1, le=720)
+    """A self-registered account whose address is not verified expires this many hours after its
+    latest verification token was mailed (the token's own lifetime): it can no longer sign in, and
+    until it is verified a new registration or an admin-created account for the address replaces it."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
     page_size_max: int = 100
@@ -105,6 +109,17 @@ class Settings(BaseSettings):
     """Largest total uncompressed size of an uploaded archive (zip-bomb guard)."""
     evidence_archive_max_ratio: int = Field(default=100, ge=2, le=100_000)
     """Largest compression ratio of an uploaded archive above 1 MiB uncompressed (zip-bomb guard)."""
+    evidence_account_max_bytes: int = Field(default=250 * 1_048_576, ge=1024, le=1024 * 1024 * 1_048_576)
+    """Stored evidence bytes per account, all its bundles together (submitted and issued ones too)."""
+    evidence_account_max_open_bundles: int = Field(default=20, ge=1, le=10_000)
+    """Evidence bundles an account may have open (not yet submitted for assessment) at once."""
+    evidence_account_max_items_per_day: int = Field(default=100, ge=1, le=100_000)
+    """Evidence items an account may add in any 24 hours (items deleted since still count)."""
+    evidence_account_fetches_per_hour: int = Field(default=30, ge=1, le=10_000)
+    """URL fetches and repository clones an account may start per hour, failed ones included."""
+    evidence_unsubmitted_bundle_days: int = Field(default=90, ge=0, le=3650)
+    """``skillcred evidence-sweep`` deletes bundles never submitted for assessment and untouched for
+    this many days, with their items (0: never)."""
 
     # --- assessment engine (service/assessment/engine): which assessor judges evidence ----------------
     assessor: Literal["offline", "llm"] = "offline"

@@ -10,27 +10,39 @@ Each one checks who asks and what for, describes the credential as an
 - :func:`reissue_with_endorsements`: a credential reissued with its endorsements embedded.
 
 A new way of issuing (bulk, a platform API) is a new entry point here, not a new flag.
+
+One active credential per recipient and achievement (issue 9), unless the achievement allows
+more (``allow_multiple_active``): every entry point claims the recipient's slot
+(:func:`claim_active_slot`) and the database keeps it unique (``credential.active_key``), so
+parallel requests cannot get past it: 409 ``credential_exists``. A renewal or a reissue takes over
+the slot of the credential it replaces, which stays valid until its own end but is *superseded*:
+it cannot be renewed or reissued again (409 ``credential_replaced``; renew or reissue its
+replacement). A reissue must change the embedded endorsements (409 ``nothing_to_reissue``), so
+reissues are bounded by the endorsements accepted. An expired credential does not hold the slot
+against a new issuance; a revoked one never does; a suspended one does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
 from service.achievements.models import Achievement
 from service.achievements.service import NO_SUCH_ACHIEVEMENT, get_version
 from service.audit.service import record
 from service.core.config import Settings
-from service.core.errors import Forbidden, NotFound
+from service.core.errors import Conflict, Forbidden, NotFound
 from service.core.keystore import Keystore
+from service.credentials.errors import CredentialExists
 from service.credentials.issuing import EvidenceItem, IssueRequest, Recipient, issue
 from service.credentials.lifecycle import ensure_renewable
-from service.credentials.models import Credential
+from service.credentials.models import Credential, CredentialState
 from service.credentials.schemas import EvidenceIn, ResultIn
 from service.credentials.service import NO_SUCH_CREDENTIAL, recipient_of
 from service.vc import openbadges as ob
@@ -64,13 +76,15 @@ def issue_direct(
     achievement = session.get(Achievement, achievement_id)
     if achievement is None or (actor.role != Role.admin and actor.issuer_id != achievement.issuer_id):
         raise NotFound(NO_SUCH_ACHIEVEMENT)
+    who = Recipient.parse(recipient)
     request = IssueRequest(
         achievement_id=achievement.id,
-        recipient=Recipient.parse(recipient),
+        recipient=who,
         valid_until=valid_until,
         evidence=evidence,
         results=results,
         authorised_by=actor,
+        active_key=claim_active_slot(session, achievement, who, replaces=None, now=now),
     )
     return issue(session, keystore, settings, request, now=now)
 
@@ -109,14 +123,15 @@ def renew(
     if valid_until is None and current.validity_days is None and old.valid_until is not None:
         valid_until = now + (old.valid_until - old.valid_from)
     identity = recipient_of(session, old)
-    recipient = {"email": identity.email} if identity.kind == "email" else {"did": identity.did}
+    who = Recipient.parse({"email": identity.email} if identity.kind == "email" else {"did": identity.did})
     request = IssueRequest(
         achievement_id=achievement.id,
-        recipient=Recipient.parse(recipient),
+        recipient=who,
         valid_until=valid_until,
         evidence=evidence if evidence is not None else _stored_evidence(old),
         replaces_id=old.id,
         authorised_by=actor,
+        active_key=claim_active_slot(session, achievement, who, replaces=old, now=now),
     )
     renewed = issue(session, keystore, settings, request, now=now)
     record(
@@ -155,17 +170,24 @@ def issue_from_assessment(
 
     ``authorised_by``: the reviewer whose approval issues it (None: the policy issued it
     automatically); the caller checked their role. ``replaces``: the earner's credential this
-    one renews. Raises :class:`NotFound` or :class:`~service.credentials.errors.InvalidCredentialRequest`.
+    one renews. Raises :class:`NotFound`, :class:`~service.credentials.errors.CredentialExists`
+    (the earner already holds one), :class:`Conflict` ``credential_replaced`` or
+    :class:`~service.credentials.errors.InvalidCredentialRequest`.
     """
+    achievement = session.get(Achievement, achievement_id)
+    if achievement is None:
+        raise NotFound(NO_SUCH_ACHIEVEMENT)
+    who = Recipient.parse(recipient)
     request = IssueRequest(
         achievement_id=achievement_id,
-        recipient=Recipient.parse(recipient),
+        recipient=who,
         valid_until=valid_until,
         evidence=evidence,
         results=results,
         assessment=assessment,
         replaces_id=None if replaces is None else replaces.id,
         authorised_by=authorised_by,
+        active_key=claim_active_slot(session, achievement, who, replaces=replaces, now=now),
     )
     return issue(session, keystore, settings, request, now=now)
 
@@ -189,11 +211,24 @@ def reissue_with_endorsements(
     carries), replacing ``old``.
 
     ``requested_by``: the earner or the issuer's staff; the caller checked they may ask.
-    Raises :class:`NotFound` or :class:`~service.credentials.errors.InvalidCredentialRequest`.
+    Raises :class:`NotFound`, :class:`Conflict` (``nothing_to_reissue`` when the endorsements are
+    those ``old`` already embeds; ``credential_replaced``) or
+    :class:`~service.credentials.errors.InvalidCredentialRequest`.
     """
+    embedded = json.loads(old.jsonld).get("endorsement")
+    before = {str(e.get("id")) for e in embedded if isinstance(e, dict)} if isinstance(embedded, list) else set()
+    if {str(e.get("id")) for e in endorsements} == before:
+        raise Conflict(
+            "The credential already embeds exactly these endorsements: a reissue would change nothing",
+            code="nothing_to_reissue",
+        )
+    achievement = session.get(Achievement, old.achievement_id)
+    if achievement is None:
+        raise NotFound(NO_SUCH_ACHIEVEMENT)
+    who = Recipient.parse(recipient)
     request = IssueRequest(
         achievement_id=old.achievement_id,
-        recipient=Recipient.parse(recipient),
+        recipient=who,
         valid_until=old.valid_until,
         evidence=evidence,
         results=results,
@@ -201,8 +236,59 @@ def reissue_with_endorsements(
         endorsements=endorsements,
         replaces_id=old.id,
         authorised_by=requested_by,
+        active_key=claim_active_slot(session, achievement, who, replaces=old, now=now),
     )
     return issue(session, keystore, settings, request, now=now)
+
+
+def active_key(achievement: Achievement, recipient: Recipient) -> str | None:
+    """The key of ``recipient``'s one active credential for ``achievement`` (sha256 hex of both),
+    or None when the achievement allows several. An email counts as normalised (lower-cased)."""
+    if achievement.allow_multiple_active:
+        return None
+    who = f"email:{recipient.email}" if recipient.email is not None else f"did:{recipient.did}"
+    return hashlib.sha256(f"{achievement.id}\n{who}".encode()).hexdigest()
+
+
+def claim_active_slot(
+    session: Session, achievement: Achievement, recipient: Recipient, *, replaces: Credential | None, now: datetime
+) -> str | None:
+    """Check that a new credential for ``recipient`` may be issued and return its ``active_key``.
+
+    ``replaces`` (a renewal or reissue) must not have been replaced already (409
+    ``credential_replaced``). The credential holding the slot now gives it up when it is the one
+    replaced or has expired; any other unrevoked holder is :class:`CredentialExists` (409). The
+    unique index settles requests that pass this check at the same time."""
+    if replaces is not None:
+        successor = session.exec(select(Credential.id).where(Credential.replaces_id == replaces.id)).first()
+        if successor is not None:
+            raise Conflict(
+                f"This credential was already replaced by {successor}; renew or reissue that one",
+                code="credential_replaced",
+            )
+    key = active_key(achievement, recipient)
+    if key is None:
+        return None
+    holders = session.exec(
+        select(Credential).where(Credential.active_key == key, col(Credential.state) != CredentialState.revoked)
+    ).all()
+    for holder in holders:
+        if holder.id != getattr(replaces, "id", None) and not _expired(holder, now):
+            raise CredentialExists(
+                f"The recipient already holds an active credential for this achievement ({holder.id}); renew or "
+                "reissue it, or revoke it first (the achievement does not allow more than one)"
+            )
+        holder.active_key = None  # superseded by its replacement, or expired: the slot is free
+        session.add(holder)
+    session.flush()
+    return key
+
+
+def _expired(credential: Credential, now: datetime) -> bool:
+    until = credential.valid_until
+    if until is None:
+        return False
+    return (until if until.tzinfo else until.replace(tzinfo=UTC)) <= now
 
 
 def _iso(moment: datetime | None) -> str | None:

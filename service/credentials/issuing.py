@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service.accounts.models import Account
@@ -39,7 +40,7 @@ from service.core.config import Settings
 from service.core.errors import NotFound
 from service.core.keystore import Keystore
 from service.core.models import new_id
-from service.credentials.errors import InvalidCredentialRequest
+from service.credentials.errors import CredentialExists, InvalidCredentialRequest
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import EvidenceIn, ResultIn, is_did
@@ -98,6 +99,9 @@ class IssueRequest:
     endorsements: Sequence[Mapping[str, Any]] = ()
     replaces_id: str | None = None
     authorised_by: Account | None = None
+    active_key: str | None = None
+    """Stored as ``credential.active_key``: the entry point's claim on the recipient's one active
+    credential for the achievement (None: the achievement allows several)."""
 
 
 @dataclass(frozen=True)
@@ -254,9 +258,15 @@ def persist(session: Session, signed: SignedCredential) -> Credential:
         state=CredentialState.active,
         issued_by=getattr(request.authorised_by, "id", None),
         replaces_id=request.replaces_id,
+        active_key=request.active_key,
     )
     session.add(credential)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as err:  # a simultaneous issuance took the recipient's one active credential
+        if "active_key" not in str(err.orig):
+            raise
+        raise CredentialExists() from None
     record(
         session,
         action="credential.issue",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from service.core.models import created_field, id_field, timestamp_field
@@ -28,8 +28,18 @@ class RecipientIdentity(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
+ACTIVE_KEY_INDEX = "uq_credential_active_key"
+NOT_REVOKED = text("state != 'revoked'")
+
+
 class Credential(SQLModel, table=True):
     """One issued OpenBadgeCredential. ``jsonld`` is the signed text, served byte for byte."""
+
+    __table_args__ = (
+        # one unrevoked credential per key: an earner's one active credential for an achievement,
+        # enforced by the database so parallel issuances cannot get past it (issue 9)
+        Index(ACTIVE_KEY_INDEX, "active_key", unique=True, sqlite_where=NOT_REVOKED, postgresql_where=NOT_REVOKED),
+    )
 
     id: str = id_field()
     issuer_id: str = Field(foreign_key="issuer.id", index=True, max_length=36)
@@ -50,3 +60,7 @@ class Credential(SQLModel, table=True):
     issued_by: str | None = Field(default=None, foreign_key="account.id", max_length=36)
     replaces_id: str | None = Field(default=None, foreign_key="credential.id", index=True, max_length=36)
     """The credential this one renews (that one stays valid until its own end unless revoked)."""
+    active_key: str | None = Field(default=None, max_length=64)
+    """sha256 hex of the achievement and the recipient while this credential is that recipient's
+    one active credential for an achievement that allows one (:mod:`service.credentials.entry_points`);
+    None once a renewal or reissue replaced it, or when the achievement allows several."""

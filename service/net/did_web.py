@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from service.net.errors import FetchError
+from service.net.errors import FetchError, public_reason
 from service.net.fetch import SafeFetcher
 from service.vc.did import DocumentKeyResolver, VerificationMethod, did_web_document_url
 from service.vc.errors import KeyResolutionError
@@ -124,7 +124,7 @@ class RemoteDidWebResolver:
             result = self._fetcher.fetch(url, accept=DID_ACCEPT, max_bytes=self._max_bytes)
         except FetchError as err:
             raise KeyResolutionError(
-                f"The DID document of {did} could not be fetched from {url} ({err.code}: {err})"
+                f"The DID document of {did} could not be fetched from {url} ({public_reason(err)})"
             ) from None
         try:
             document = json.loads(result.content)

@@ -71,3 +71,15 @@ class HttpError(FetchError):
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
         super().__init__(message, url=url)
         self.status = status
+
+
+NOT_ALLOWED_OR_UNREACHABLE = "the host is not allowed or could not be reached"
+
+
+def public_reason(err: FetchError) -> str:
+    """Why a fetch failed, in words fit for an anonymous client: a refused host and one that does
+    not resolve or answer get the same words, so no answer tells which names resolve to internal
+    addresses (issue 9: a DNS oracle through ``POST /v1/verify``). The log keeps the detail."""
+    if isinstance(err, BlockedAddress | Unreachable):
+        return NOT_ALLOWED_OR_UNREACHABLE
+    return f"{err.code}: {err}"

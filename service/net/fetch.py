@@ -28,6 +28,7 @@ fetch past ``timeout``. No proxy settings from the environment are used.
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import time
@@ -67,6 +68,8 @@ Resolver = Callable[..., list[tuple[Any, ...]]]
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+
+log = logging.getLogger("skillcred.net")
 
 
 @dataclass(frozen=True)
@@ -146,10 +149,9 @@ class SafeFetcher:
             addresses = self._resolve(target, deadline)
             blocked = [a for a in addresses if not is_allowed_address(a, self._allowed_networks)]
             if blocked:
-                raise BlockedAddress(
-                    f"{target.host} resolves to {blocked[0]}, which is not a public address",
-                    url=current,
-                )
+                # the address stays in the log: a client told it could map internal names (issue 9)
+                log.info("refused %s: %s resolves to non-public %s", current, target.host, blocked[0])
+                raise BlockedAddress(f"{target.host} is not an allowed host", url=current)
             result = self._request(target, addresses, accept, limit, deadline)
             if result.status not in REDIRECT_STATUSES:
                 if not 200 <= result.status < 300:
@@ -231,7 +233,8 @@ class SafeFetcher:
         except httpcore.TimeoutException:
             raise FetchTimeout(f"fetching {target.url} took longer than {self.timeout} s", url=target.url) from None
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as err:
-            raise Unreachable(f"{target.url}: {_describe(err)}", url=target.url) from None
+            log.info("could not fetch %s: %s", target.url, err)
+            raise Unreachable(f"{target.url} could not be reached: {_describe(err)}", url=target.url) from None
         return FetchResult(
             url=target.url,
             status=response.status,
@@ -277,7 +280,8 @@ def resolve_once(resolver: Resolver, host: str, port: int, timeout: float, *, ur
     except TimeoutError:
         raise FetchTimeout(f"resolving {host} took too long", url=url) from None
     except (OSError, UnicodeError) as err:
-        raise Unreachable(f"{host} does not resolve: {err}", url=url) from None
+        log.info("could not resolve %s: %s", host, err)
+        raise Unreachable(f"{host} could not be reached", url=url) from None
     finally:
         executor.shutdown(wait=False)
     addresses: list[IPAddress] = []
@@ -287,7 +291,7 @@ def resolve_once(resolver: Resolver, host: str, port: int, timeout: float, *, ur
             if address not in addresses:
                 addresses.append(address)
     if not addresses:
-        raise Unreachable(f"{host} has no IPv4 or IPv6 address", url=url)
+        raise Unreachable(f"{host} could not be reached", url=url)
     return addresses
 
 
@@ -325,10 +329,15 @@ def _read_body(response: httpcore.Response, headers: Mapping[str, str], limit: i
 
 
 def _describe(err: Exception) -> str:
+    """What went wrong, in words that name no address (the log has the detail)."""
     cause = err.__cause__ or err.__context__
     if isinstance(cause, ssl.SSLError):
-        return f"TLS handshake failed ({cause})"
-    return str(err) or type(err).__name__
+        return f"TLS handshake failed ({cause.reason or type(cause).__name__})"
+    if isinstance(err, httpcore.ConnectError):
+        return "the connection failed"
+    if isinstance(err, httpcore.ProtocolError):
+        return "the server broke the HTTP protocol"
+    return type(err).__name__
 
 
 def _budget(deadline: float, timeout: float | None, exc: type[Exception]) -> float:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from service.net.errors import FetchError
+from service.net.errors import FetchError, public_reason
 from service.net.fetch import SafeFetcher
 from service.vc.status_list import StatusListUnavailable
 
@@ -99,7 +99,7 @@ class RemoteStatusListResolver:
         try:
             result = self._fetcher.fetch(url, accept=STATUS_LIST_ACCEPT, max_bytes=self._max_bytes)
         except FetchError as err:
-            raise StatusListUnavailable(f"{url} could not be fetched ({err.code}: {err})") from None
+            raise StatusListUnavailable(f"{url} could not be fetched ({public_reason(err)})") from None
         try:
             document = json.loads(result.content)
         except (ValueError, RecursionError) as err:

@@ -41,7 +41,9 @@ def test_tokens_for_another_audience_issuer_or_expired_are_refused(app, client):
 def test_earners_can_register_themselves(client):
     response = client.post("/v1/auth/register", json={"email": "Freelancer@Example.com", "password": "long-password-1"})
     assert response.status_code == 201
-    assert response.json()["email"] == "freelancer@example.com" and response.json()["role"] == "earner"
+    assert response.json()["email"] == "freelancer@example.com"
+    me = client.get("/v1/me", headers=api_login(client, "freelancer@example.com", "long-password-1")).json()
+    assert me["role"] == "earner" and me["email_verified"] is False
 
 
 def test_issuer_staff_accounts_need_an_existing_issuer(api, client):
@@ -55,3 +57,9 @@ def test_issuer_staff_accounts_need_an_existing_issuer(api, client):
     body = {"email": "earner-with-issuer@example.com", "password": "a-long-enough-password", "role": "earner"}
     response = client.post("/v1/accounts", json=body | {"issuer_id": api.create_issuer()["id"]}, headers=api.admin)
     assert response.status_code == 400 and response.json()["error"] == "bad_request"
+
+
+def api_login(client, email: str, password: str) -> dict[str, str]:
+    response = client.post("/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -15,7 +15,8 @@ def _register(client, email):
 
 def test_a_new_registration_is_unverified_and_a_test_deployment_returns_the_token(client):
     body = _register(client, "new@example.org")
-    assert body["email_verified"] is False
+    me = client.get("/v1/me", headers=_login(client, "new@example.org")).json()
+    assert me["email_verified"] is False
     assert isinstance(body["verification_token"], str) and len(body["verification_token"]) >= 32
 
 
@@ -68,3 +69,9 @@ def test_production_never_returns_the_token(app, client):
     app.state.settings = app.state.settings.model_copy(update={"env": "production"})
     assert _register(client, "prod@example.org")["verification_token"] is None
     assert ADMIN_EMAIL  # the bootstrap admin is unaffected
+
+
+def _login(client, email):
+    response = client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

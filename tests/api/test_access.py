@@ -85,6 +85,7 @@ ACCESS = {
     ("GET", "/v1/credentials/{credential_id}/endorsements"): ANY,
     ("POST", "/v1/endorsements/{endorsement_id}/accept"): frozenset({Role.earner}),
     ("POST", "/v1/endorsements/{endorsement_id}/hide"): frozenset({Role.earner}),
+    ("POST", "/v1/endorsements/{endorsement_id}/revoke"): MANAGERS,
     ("POST", "/v1/credentials/{credential_id}/reissue"): frozenset({Role.earner, Role.issuer_admin, Role.admin}),
     ("GET", "/v1/credentials/{credential_id}/refresh"): ANY,
     ("GET", "/endorsements/{endorsement_id}"): PUBLIC,

@@ -57,7 +57,8 @@ def test_an_email_recipient_is_published_only_as_a_salted_hash_kept_server_side(
     assert issued["recipient"] == {"type": "email", "email": "ada.lovelace@example.org", "did": None}
 
 
-def test_every_credential_gets_a_fresh_salt_even_for_the_same_email(app, api, achievement):
+def test_every_credential_gets_a_fresh_salt_even_for_the_same_email(app, api, issuer):
+    achievement = api.create_achievement(issuer["id"], allow_multiple_active=True)
     first = api.issue(achievement["id"], {"email": "ada@example.org"})
     second = api.issue(achievement["id"], {"email": "ada@example.org"})
 
@@ -82,7 +83,7 @@ def test_valid_from_is_now_to_the_second_and_valid_until_is_optional(api, achiev
     before = datetime.now(UTC).replace(microsecond=0)
     open_ended = api.issue(achievement["id"])
     until = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0)
-    expiring = api.issue(achievement["id"], valid_until=until.isoformat())
+    expiring = api.issue(achievement["id"], {"email": "expiring@example.org"}, valid_until=until.isoformat())
 
     valid_from = datetime.fromisoformat(open_ended["credential"]["validFrom"])
     assert open_ended["credential"]["validFrom"].endswith("Z")
@@ -157,7 +158,7 @@ def test_credentials_keep_the_achievement_version_they_were_issued_with(app, api
     }
     response = api.client.put(f"/v1/achievements/{achievement['id']}", json=update, headers=api.admin)
     assert response.status_code == 200, response.text
-    second = api.issue(achievement["id"])
+    second = api.issue(achievement["id"], {"email": "second@example.org"})
 
     assert (first["achievement_version"], second["achievement_version"]) == (1, 2)
     assert first["credential"]["credentialSubject"]["achievement"]["name"] == "Python testing"

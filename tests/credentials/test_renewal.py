@@ -81,7 +81,7 @@ def test_the_renewal_uses_the_achievements_current_version(api, achievement, old
 
 def test_the_evidence_is_carried_over_unless_new_evidence_is_given(api, old):
     carried = _renew(api, old["id"]).json()
-    fresh = _renew(api, old["id"], {"evidence": [{"name": "Fresh work sample"}]}).json()
+    fresh = _renew(api, carried["id"], {"evidence": [{"name": "Fresh work sample"}]}).json()
 
     assert [e["name"] for e in carried["credential"]["evidence"]] == ["Tested project"]
     assert carried["credential"]["evidence"][0]["id"] == EVIDENCE[0]["id"]
@@ -93,7 +93,8 @@ def test_validity_comes_from_the_request_then_the_achievement_then_the_old_perio
     renewed = _renew(api, explicit["id"], {"valid_until": "2099-01-01T00:00:00Z"}).json()
     assert renewed["credential"]["validUntil"] == "2099-01-01T00:00:00Z"
 
-    same_period = _renew(api, explicit["id"]).json()["credential"]
+    another = api.issue(achievement["id"], {"email": "another@example.org"}, valid_until=_in_days(10))
+    same_period = _renew(api, another["id"]).json()["credential"]
     period = _parse(same_period["validUntil"]) - _parse(same_period["validFrom"])
     assert timedelta(days=10) - timedelta(seconds=5) <= period <= timedelta(days=10) + timedelta(seconds=1)
 

@@ -154,7 +154,7 @@ def test_a_did_web_on_a_private_address_is_refused_by_the_default_fetcher(tls_se
     private_did = f"did:web:127.0.0.1%3A{tls_server.port}"
     tls_server.routes["/.well-known/did.json"] = respond_json(document(private_did, key))
 
-    with pytest.raises(KeyResolutionError, match="blocked_address"):
+    with pytest.raises(KeyResolutionError, match="not allowed or could not be reached"):
         RemoteDidWebResolver().resolve(f"{private_did}#key-1")
     assert tls_server.requests == []
 

@@ -219,14 +219,16 @@ def test_the_default_fetcher_refuses_non_public_address_literals_without_connect
 
 def test_a_host_name_that_resolves_to_a_private_address_is_refused():
     fetcher = SafeFetcher(resolver=fixed_resolver({"internal.example": ["10.1.2.3"]}))
-    with pytest.raises(BlockedAddress, match="10.1.2.3"):
+    with pytest.raises(BlockedAddress, match="internal.example is not an allowed host") as caught:
         fetcher.fetch("https://internal.example/status/1")
+    assert "10.1.2.3" not in str(caught.value)  # the message never says what the name resolved to
 
 
 def test_one_private_address_among_public_ones_is_enough_to_refuse():
     resolver = fixed_resolver({"mixed.example": ["93.184.215.14", "2606:4700::1111", "127.0.0.1"]})
-    with pytest.raises(BlockedAddress, match="127.0.0.1"):
+    with pytest.raises(BlockedAddress) as caught:
         SafeFetcher(resolver=resolver).fetch("https://mixed.example/")
+    assert "127.0.0.1" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

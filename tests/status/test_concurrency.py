@@ -28,13 +28,14 @@ def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, 
     # the issuing gate lets 4 sign at once by default: open it to all clients, so all are in flight
     app.state.gates = Gates.from_settings(settings.model_copy(update={"issuing_concurrency": CLIENTS}))
 
-    def issue_many(_: int) -> list[dict[str, Any]]:
+    def issue_many(client: int) -> list[dict[str, Any]]:
         issued = []
-        for _ in range(PER_CLIENT):
+        for n in range(PER_CLIENT):
+            recipient = {"email": f"ada.{client}.{n}@example.org"}  # one active credential per recipient
             response = api.client.post(
                 "/v1/credentials",
                 headers=api.admin,
-                json={"achievement_id": achievement["id"], "recipient": {"email": "ada@example.org"}},
+                json={"achievement_id": achievement["id"], "recipient": recipient},
             )
             assert response.status_code == 201, response.text
             issued.append(response.json())
