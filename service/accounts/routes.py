@@ -88,7 +88,11 @@ def register_earner(
         background.add_task(deliver, mailer, service.existing_account_message(email, settings.public_url))
         return views.registration_view(email, None)
     account, token = created
-    background.add_task(deliver, mailer, verification_message(account.email, token, settings.public_url))
+    background.add_task(
+        deliver,
+        mailer,
+        verification_message(account.email, token, settings.public_url, valid_hours=settings.unverified_account_hours),
+    )
     return views.registration_view(email, _shown(settings, token))
 
 
@@ -122,7 +126,11 @@ def _send_verification(
 ) -> str:
     """A new token for ``account``, mailed after the response (the request never waits for mail)."""
     token = service.start_email_verification(session, account, ttl=timedelta(hours=settings.unverified_account_hours))
-    background.add_task(deliver, mailer, verification_message(account.email, token, settings.public_url))
+    background.add_task(
+        deliver,
+        mailer,
+        verification_message(account.email, token, settings.public_url, valid_hours=settings.unverified_account_hours),
+    )
     return token
 
 

@@ -11,6 +11,7 @@ import yaml
 from pydantic import SecretStr
 
 from service.core.config import Settings, get_settings, local_public_url
+from service.core.errors import ServiceError
 from service.core.keystore import KeystoreError, load_kek
 
 
@@ -63,7 +64,10 @@ def prepare(settings: Settings, *, announce: bool) -> None:
             raise SystemExit(public_url_changed_message(settings, moves))
         if moves:
             moves = move_issuer_dids(engine, settings)
-        created = ensure_admin(engine, settings)
+        try:
+            created = ensure_admin(engine, settings)
+        except ServiceError as err:  # e.g. a bootstrap password on the list of common passwords
+            raise SystemExit(f"skillcred: SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD is refused: {err.detail}") from None
         demo = ensure_demo_data(engine, settings) if settings.env == "development" else None
         admin = admin_email(engine)
     finally:

@@ -127,15 +127,16 @@ def deliver(mailer: Mailer | None, message: Message) -> bool:
     return True
 
 
-def verification_message(to: str, token: str, public_url: str) -> Message:
-    """The earner's email-verification message."""
+def verification_message(to: str, token: str, public_url: str, *, valid_hours: int = 48) -> Message:
+    """The earner's email-verification message; the token is good for ``valid_hours``."""
     return Message(
         to=to,
         subject="Verify your SkillCred email address",
         body=(
             "Someone (hopefully you) registered a SkillCred account with this address.\n\n"
             f"Your verification token: {token}\n\n"
-            f'Redeem it with POST {public_url}/v1/auth/verify-email {{"token": "<token>"}} within 48 hours.\n'
+            f"Redeem it with POST {public_url}/v1/auth/verify-email "
+            f'{{"token": "<token>"}} within {valid_hours} hours.\n'
             "If it was not you, ignore this message: the account cannot see anything issued to you.\n"
         ),
     )
