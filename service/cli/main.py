@@ -15,6 +15,9 @@ Contract (scripts rely on it):
 - ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
 - ``skillcred evidence-sweep [--grace-seconds S] [--expire-after-days D]`` deletes never-submitted
   bundles untouched for D days, then evidence bytes no item refers to any more;
+- ``skillcred backup PATH`` writes one consistent archive of the database and its evidence blobs
+  (never the KEK); ``skillcred restore PATH`` restores it into an empty database (exit 2 when refused;
+  see :mod:`service.cli.backup`);
 - ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
 - ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
 - ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT;
@@ -207,6 +210,36 @@ def cmd_evidence_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from service.cli.backup import BackupError, backup
+    from service.core.config import get_settings
+
+    try:
+        report = backup(get_settings(), args.path)
+    except BackupError as err:
+        print(f"skillcred: {err}", file=sys.stderr)
+        return 2
+    for digest in report.missing_blobs:
+        print(f"warning: evidence blob {digest} is referenced but missing from the blob store", file=sys.stderr)
+    print(report.summary())
+    print(f"backup written to {args.path} (the KEK is not in it: keep SKILLCRED_KEK safe separately)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from service.cli.backup import BackupError, restore
+    from service.core.config import get_settings
+
+    try:
+        report = restore(get_settings(), args.path)
+    except BackupError as err:
+        print(f"skillcred: {err}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    print("restored; run `skillcred migrate` (or serve) to bring the database to this code's revision")
+    return 0
+
+
 def cmd_assess(args: argparse.Namespace) -> int:
     from service.cli.assess import run
 
@@ -298,6 +331,23 @@ def build_parser() -> argparse.ArgumentParser:
         "(default SKILLCRED_EVIDENCE_UNSUBMITTED_BUNDLE_DAYS; 0: none)",
     )
     p.set_defaults(func=cmd_evidence_sweep)
+
+    p = commands.add_parser(
+        "backup",
+        help="write one consistent archive (.tar.gz) of the database and the evidence blobs it refers to",
+        description="Every table is read in one read-only transaction. The archive holds password hashes and "
+        "sealed issuer keys (mode 0600) but never the KEK: restoring needs the same SKILLCRED_KEK to sign again.",
+    )
+    p.add_argument("path", metavar="PATH")
+    p.set_defaults(func=cmd_backup)
+    p = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty database (SQLite or PostgreSQL) and the blob store",
+        description="Refuses (exit 2, nothing changed) a non-empty database, a blob that does not match its "
+        "name, or a backup newer than this code; migrates the database to the backup's revision first.",
+    )
+    p.add_argument("path", metavar="PATH")
+    p.set_defaults(func=cmd_restore)
 
     p = commands.add_parser("verify", help="verify a credential (JSON-LD, VC-JWT, baked PNG/SVG)")
     p.add_argument("file")
