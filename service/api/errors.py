@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.db import is_database_busy
@@ -82,14 +83,26 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
+    def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse(
+            error_body("service_unavailable", "The database is busy; try again in a moment"),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+    # Database errors get their own handler: Starlette re-raises whatever reaches the catch-all
+    # `Exception` handler after sending its response, and uvicorn then logs a traceback and closes
+    # the keep-alive connection, so a client's next request on it failed while the database was away.
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if is_database_busy(exc):
+            return _database_busy(request, exc)
+        raise exc
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if is_database_busy(exc):
-            log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-            return JSONResponse(
-                error_body("service_unavailable", "The database is busy; try again in a moment"),
-                status_code=503,
-                headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-            )
+            return _database_busy(request, exc)
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(error_body("internal_error", "An unexpected error occurred"), status_code=500)

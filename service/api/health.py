@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from service.api.auth import Public
+from service.api.deps import EngineDep
 
 router = APIRouter(tags=["health"])
 
@@ -18,11 +19,15 @@ def health() -> dict[str, str]:
 
 
 @router.get("/ready", dependencies=[Public], responses={503: {"description": "database unreachable"}})
-def ready(request: Request) -> JSONResponse:
-    """The database answers; 503 with the error shape when it does not."""
+def ready(engine: EngineDep) -> JSONResponse:
+    """The database answers; 503 with the error shape and ``Retry-After`` when it does not."""
     try:
-        with request.app.state.engine.connect() as connection:
+        with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:
-        return JSONResponse({"error": "not_ready", "detail": "The database is unreachable"}, status_code=503)
+        return JSONResponse(
+            {"error": "not_ready", "detail": "The database is unreachable"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
     return JSONResponse({"status": "ready"})
