@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from service.core.validation import Iri, clean_text, http_url
+from service.core.validation import CLEAN_TEXT, Iri, http_url
 
 # OB 3.0 enumerations (1EdTech AchievementCredential JSON Schema); each also allows `ext:Name`.
 ACHIEVEMENT_TYPES = frozenset(
@@ -116,17 +116,13 @@ def _number_as_text(value: Any) -> Any:
     return value
 
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_text)
-]
-ShortText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(clean_text)]
-Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(clean_text)]
-Narrative = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(clean_text)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CLEAN_TEXT]
+ShortText = Annotated[str, Field(min_length=1, max_length=1000), CLEAN_TEXT]
+Text = Annotated[str, Field(min_length=1, max_length=4000), CLEAN_TEXT]
+Narrative = Annotated[str, Field(min_length=1, max_length=10_000), CLEAN_TEXT]
 Url = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
-Value = Annotated[
-    str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200), AfterValidator(clean_text)
-]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(clean_text)]
+Value = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200), CLEAN_TEXT]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), CLEAN_TEXT]
 EscoSkillUri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -152,7 +148,7 @@ class AlignmentIn(_Input):
 
     target_name: Name
     target_url: Url
-    target_code: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)] | None = None
+    target_code: Annotated[str, Field(min_length=1, max_length=200), CLEAN_TEXT] | None = None
     target_framework: Name | None = None
     target_type: Annotated[str, Field(max_length=64), _vocabulary(ALIGNMENT_TARGET_TYPES)] | None = None
     target_description: Text | None = None
@@ -164,7 +160,7 @@ class RubricLevelIn(_Input):
     id: Iri | None = None
     name: Name
     description: Text | None = None
-    level: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)] | None = None
+    level: Annotated[str, Field(min_length=1, max_length=200), CLEAN_TEXT] | None = None
     points: Value | None = None
 
 

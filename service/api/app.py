@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from service.accounts.security import TokenIssuer
 from service.api import home
 from service.api.docs import install_api_docs
-from service.api.errors import install_error_handlers
+from service.api.errors import document_error_bodies, install_error_handlers
 from service.api.gates import Gates
 from service.api.limits import BodySizeLimit
 from service.api.ratelimit import PUBLIC_PER_ADDRESS, RateLimiter
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
     )
     install_error_handlers(app)
+    document_error_bodies(app)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(
         BodySizeLimit,

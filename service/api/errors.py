@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,6 +54,62 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": _STATUS_CODES.get(s, "error")} for s in statuses}
 
 
+#: What a 400 for an unreadable body says in openapi.yaml.
+_UNPARSEABLE_BODY = "bad_request: the body cannot be parsed (malformed JSON, form or multipart data)"
+
+
+def document_error_bodies(app: FastAPI) -> None:
+    """Make openapi.yaml describe the errors actually sent.
+
+    Every 422 is rendered as ``ErrorBody`` (FastAPI's default schema has an array ``detail``), and
+    every operation with a body documents the 400 Starlette sends when the body cannot be parsed.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = generate()
+        _rewrite_error_responses(spec)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _rewrite_error_responses(spec: dict[str, Any]) -> None:
+    def error_content() -> dict[str, Any]:
+        return {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            invalid = responses.get("422")
+            if invalid is not None and "HTTPValidationError" in str(invalid.get("content", "")):
+                responses["422"] = {"description": _STATUS_CODES[422], "content": error_content()}
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = {"description": _UNPARSEABLE_BODY, "content": error_content()}
+            operation["responses"] = dict(sorted(responses.items()))
+    schemas = spec.get("components", {}).get("schemas", {})
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())
+    if "HTTPValidationError" not in str(spec.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI document gives this path (a FastAPI route knows only its own)."""
+    app = request.app
+    table: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(f"^{pattern}$"), ", ".join(sorted(m.upper() for m in operations))))
+        app.state.allowed_methods = table
+    path = request.url.path
+    return next((methods for pattern, methods in table if pattern.match(path)), None)
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:10]:
@@ -79,9 +136,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) else code
-        return JSONResponse(
-            error_body(code, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # RFC 9110 section 15.5.6: Allow lists the methods the resource supports, not one route's.
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = allowed
+        return JSONResponse(error_body(code, detail), status_code=exc.status_code, headers=headers or None)
 
     def _database_busy(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)

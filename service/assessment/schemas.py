@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from service.core.validation import clean_text
+from service.core.validation import CLEAN_TEXT
 
 MAX_OVERRIDES = 50
 
 Id = Annotated[str, Field(min_length=1, max_length=36)]
-Reason = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(clean_text)]
+Reason = Annotated[str, Field(min_length=1, max_length=4000), CLEAN_TEXT]
 RubricRef = Annotated[str, Field(min_length=1, max_length=64)]
 
 

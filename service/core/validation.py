@@ -8,11 +8,13 @@ canonicalizer uses), so whatever the API stores can later be signed: a value JSO
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import pyoxigraph
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic_core import core_schema
 
 _URN = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+", re.IGNORECASE)
 # C0 controls other than tab, newline and carriage return, and DEL: no business in badge text,
@@ -56,6 +58,28 @@ def clean_text(value: str) -> str:
         raise ValueError("not valid Unicode text (lone surrogate)") from None
     return value
 
+
+#: ``clean_text``'s refusal as an ECMA-262 pattern, so the OpenAPI document says what is refused.
+NO_CONTROL_CHARACTERS = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+
+
+@dataclass(frozen=True)
+class _CleanText:
+    """``AfterValidator(clean_text)`` that also documents the refusal in the JSON schema."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(clean_text, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        json_schema = handler(schema)
+        json_schema["pattern"] = NO_CONTROL_CHARACTERS
+        return json_schema
+
+
+CLEAN_TEXT = _CleanText()
+"""Annotation for text fields: no control characters (``clean_text``), documented as a pattern."""
 
 HttpUrlText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048), AfterValidator(http_url)

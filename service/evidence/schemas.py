@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from service.achievements.schemas import Name
-from service.core.validation import HttpUrlText, clean_text
+from service.core.validation import CLEAN_TEXT, HttpUrlText
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_STATEMENT_CHARS = 20_000
@@ -29,8 +29,8 @@ def _phone(value: str) -> str:
 
 
 Phone = Annotated[str, Field(min_length=5, max_length=40), AfterValidator(_phone)]
-Statement = Annotated[str, Field(min_length=1, max_length=MAX_STATEMENT_CHARS), AfterValidator(clean_text)]
-NarrativeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(clean_text)]
+Statement = Annotated[str, Field(min_length=1, max_length=MAX_STATEMENT_CHARS), CLEAN_TEXT]
+NarrativeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), CLEAN_TEXT]
 Identifier = Annotated[str, Field(min_length=1, max_length=36)]
 
 

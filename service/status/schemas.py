@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from service.core.validation import clean_text
+from service.core.validation import CLEAN_TEXT
 
 MAX_REASON_LENGTH = 500
 
 Reason = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON_LENGTH),
-    AfterValidator(clean_text),
+    CLEAN_TEXT,
 ]
 
 
