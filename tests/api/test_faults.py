@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,11 +28,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tests import figures
-from tests.api.test_server_e2e import free_port
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, TEST_KEK
+from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
+from tests.serve import ADMIN, running_server
 from tests.tcp_proxy import TcpProxy
 
-ADMIN = ("ops@skillcred.example", "a-long-admin-password")
 CLIENTS = 4
 
 
@@ -103,48 +101,13 @@ def server(postgres_schema: str, tmp_path: Path) -> Iterator[Server]:
     assert POSTGRES_URL
     target = make_url(POSTGRES_URL)
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "SKILLCRED_ENV": "production",
-        "SKILLCRED_DATABASE_URL": _schema_url(postgres_schema, "127.0.0.1", proxy.port),
-        "SKILLCRED_PUBLIC_URL": base,
-        "SKILLCRED_KEK": TEST_KEK,
-        "SKILLCRED_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
-        "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-        "SKILLCRED_BLOB_DIR": str(tmp_path / "blobs"),
-        # every client is 127.0.0.1: the per-address limits would answer 429 to the load itself
-        "SKILLCRED_RATE_LIMITS": "false",
-    }
-    env.pop("SKILLCRED_REDIS_URL", None)
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
+    # every client is 127.0.0.1: the per-address limits would answer 429 to the load itself
+    settings = {"SKILLCRED_RATE_LIMITS": "false", "SKILLCRED_REDIS_URL": ""}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("server did not start:\n" + log.read_text())
-            time.sleep(0.2)
-        yield Server(base, process, proxy, _schema_url(postgres_schema), log)
+        database_url = _schema_url(postgres_schema, "127.0.0.1", proxy.port)
+        with running_server(database_url, tmp_path, settings=settings) as running:
+            yield Server(running.base, running.process, proxy, _schema_url(postgres_schema), running.log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
         proxy.close()
 
 

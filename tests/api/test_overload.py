@@ -9,9 +9,6 @@ milliseconds, and a request that still cannot get the database in time is told t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests import figures
-from tests.api.test_server_e2e import free_port
-from tests.conftest import TEST_KEK
+from tests.serve import ADMIN, running_server
 
-ADMIN = ("ops@skillcred.example", "a-long-admin-password")
 BURST = 50
 
 
@@ -38,43 +33,9 @@ def server_settings() -> dict[str, str]:
 @pytest.fixture
 def sqlite_server(tmp_path: Path, server_settings: dict[str, str]) -> Iterator[tuple[str, str]]:
     """``skillcred serve`` with two workers on a SQLite file: (base URL, database URL)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     database_url = f"sqlite:///{tmp_path / 'skillcred.db'}"
-    env = os.environ | {
-        "SKILLCRED_ENV": "production",
-        "SKILLCRED_DATABASE_URL": database_url,
-        "SKILLCRED_PUBLIC_URL": base,
-        "SKILLCRED_KEK": TEST_KEK,
-        "SKILLCRED_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
-        "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-        "SKILLCRED_BLOB_DIR": str(tmp_path / "blobs"),
-        **server_settings,
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=tmp_path,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("server did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
-        yield base, database_url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with running_server(database_url, tmp_path, settings=server_settings) as running:
+        yield running.base, database_url
 
 
 def _burst(base: str) -> list[tuple[int, dict[str, str], float, str | None]]:

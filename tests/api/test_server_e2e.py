@@ -9,66 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from service.vc.did import did_web_document_url
-from tests.conftest import TEST_KEK
 from tests.interop.node_verifier import NodeVC, ensure_node_modules
+from tests.serve import ADMIN, free_port, running_server
 
 pytestmark = pytest.mark.interop
-
-ADMIN = ("ops@skillcred.example", "a-long-admin-password")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "SKILLCRED_ENV": "production",
-        "SKILLCRED_DATABASE_URL": database_url,
-        "SKILLCRED_PUBLIC_URL": base,
-        "SKILLCRED_KEK": TEST_KEK,
-        "SKILLCRED_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
-        "SKILLCRED_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli.main", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=tmp_path,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("server did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with running_server(database_url, tmp_path) as running:
+        yield running.base
 
 
 def test_a_credential_issued_by_the_running_server_verifies_independently(server, tmp_path):

@@ -3,7 +3,6 @@ local relay), and a mail failure never fails the request."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 
 import pytest
@@ -12,6 +11,7 @@ from aiosmtpd.controller import Controller
 from service.core.config import Settings
 from service.core.mail import Message, OutboxMailer, SmtpMailer, deliver, mailer_from_settings
 from tests.net.local_server import make_tls_contexts
+from tests.serve import free_port
 
 
 class Inbox:
@@ -23,18 +23,12 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(tmp_path):
     servers = []
 
     def start(*, tls: bool) -> tuple[Inbox, int, ssl.SSLContext | None]:
-        inbox, port = Inbox(), _free_port()
+        inbox, port = Inbox(), free_port()
         server_context, client_context = make_tls_contexts(tmp_path, "localhost") if tls else (None, None)
         controller = Controller(
             inbox, hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=tls
@@ -75,7 +69,7 @@ def test_a_local_relay_without_tls(smtp_server):
 
 
 def test_an_unreachable_server_is_logged_not_raised():
-    mailer = SmtpMailer("127.0.0.1", _free_port(), "no-reply@skillcred.test", security="none")
+    mailer = SmtpMailer("127.0.0.1", free_port(), "no-reply@skillcred.test", security="none")
     assert deliver(mailer, Message("ada@example.org", "Hello", "body")) is False
 
 
@@ -96,7 +90,7 @@ def test_registration_mails_the_verification_token(app, client):
 
 
 def test_a_failing_mail_server_does_not_fail_registration(app, client):
-    app.state.mailer = SmtpMailer("127.0.0.1", _free_port(), "no-reply@skillcred.test", security="none")
+    app.state.mailer = SmtpMailer("127.0.0.1", free_port(), "no-reply@skillcred.test", security="none")
     response = client.post(
         "/v1/auth/register", json={"email": "down@example.org", "password": "a-long-enough-password"}
     )

@@ -27,8 +27,9 @@ Figures: :data:`FUZZED` counts the examples each property ran in this process; a
 module their sum is added to the suite's "inputs fuzzed" figure (:func:`tests.figures.record`),
 which ``make test`` prints.
 
-Bugs the fuzzing found and that are still open are pinned by the ``xfail(strict=True)`` tests at
-the end; :func:`open_bug` keeps their inputs out of the properties until they are fixed.
+The bugs this fuzzing found (an empty @context, numbers beyond a double, blank-node properties, a
+non-canonical proofValue, unbounded text, quadratic canonicalization) are fixed; each has a
+regression test at the end of this module.
 """
 
 from __future__ import annotations
@@ -252,15 +253,6 @@ def _walk(value: Any) -> Iterator[tuple[Any, Any]]:
             stack.extend((None, child) for child in item)
 
 
-def open_bug(document: Any) -> str | None:
-    """Which open bug ``document`` would hit, or None. Inputs that do are kept out of the
-    properties until the bug is fixed, with an xfail(strict=True) test pinning it. None is open:
-    every bug found so far (an empty @context, numbers beyond a double, blank-node properties, a
-    non-canonical proofValue, unbounded text, quadratic canonicalization) is fixed and has a
-    regression test at the end of this module."""
-    return None
-
-
 # --- 1. no input raises ------------------------------------------------------------------------
 
 
@@ -268,7 +260,6 @@ def open_bug(document: Any) -> str | None:
 @given(value=fs.json_values())
 def test_any_json_value_as_object_text_or_bytes_gets_a_report_and_does_not_verify(value):
     FUZZED["random_json"] += 1
-    assume(open_bug(value) is None)
     for source in (value, json.dumps(value), json.dumps(value).encode()):
         report = bounded_verify(source)
         assert not report.verified
@@ -330,7 +321,6 @@ def credential_shaped(draw: st.DrawFn) -> dict[str, Any]:
 @given(document=credential_shaped())
 def test_random_values_in_a_credential_frame_get_a_report_and_do_not_verify(document):
     FUZZED["credential_shaped"] += 1
-    assume(open_bug(document) is None)
     assert not bounded_verify(document).verified
 
 
@@ -412,7 +402,6 @@ def test_a_mutation_that_changes_the_meaning_never_verifies(corpus, data):
     FUZZED["meaning_changing_mutations"] += 1
     signed = data.draw(st.sampled_from([corpus.plain, corpus.rich]), label="signed")
     mutation = data.draw(fs.meaning_changing(signed, corpus.foreign_proofs, corpus.endorsements), label="mutation")
-    assume(open_bug(mutation.document) is None)
 
     report = bounded_verify(mutation.document)
 
@@ -440,7 +429,6 @@ def test_an_edit_that_verifies_carries_exactly_the_signed_meaning(corpus, data):
     FUZZED["unknown_mutations"] += 1
     signed = data.draw(st.sampled_from([corpus.plain, corpus.rich]), label="signed")
     mutation = data.draw(fs.meaning_unknown(signed, corpus.foreign_proofs), label="mutation")
-    assume(open_bug(mutation.document) is None)
 
     report = bounded_verify(mutation.document)
 
