@@ -84,6 +84,39 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def application_name() -> str:
+    """The PostgreSQL ``application_name`` of this test process's sessions (its leak check's key)."""
+    return f"skillcred-test-{_worker()}-{os.getpid()}"
+
+
+def idle_in_transaction(url: str, name: str, older_than_seconds: float = 1.0) -> list[tuple[str, float, str]]:
+    """Sessions of ``name`` idle in a transaction for longer than ``older_than_seconds``:
+    (state, seconds, last query). A session that outlives its request or job shows up here."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT state, EXTRACT(EPOCH FROM now() - state_change)::float, left(query, 200)"
+                    " FROM pg_stat_activity WHERE application_name = :name AND state LIKE 'idle in transaction%'"
+                    " AND now() - state_change > make_interval(secs => :older)"
+                ),
+                {"name": name, "older": older_than_seconds},
+            ).all()
+    finally:
+        engine.dispose()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_outlives_its_request() -> Iterator[None]:
+    """After this process's tests: none of its PostgreSQL sessions is left idle in a transaction."""
+    yield
+    if POSTGRES_URL:
+        leaked = idle_in_transaction(POSTGRES_URL, application_name())
+        assert not leaked, f"sessions left idle in a transaction: {leaked}"
+
+
 KEYS = Path(__file__).resolve().parent / "fixtures" / "keys"
 
 
@@ -142,7 +175,7 @@ def postgres_schema_url() -> Iterator[str]:
     except sa.exc.OperationalError as err:
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {err}")
     separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}&application_name={application_name()}"
     upgrade(url)
     yield url
     with admin.begin() as connection:

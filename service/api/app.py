@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
+import anyio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -22,7 +23,7 @@ from service.api.security_headers import SecurityHeaders
 from service.api.throttle import RateLimitHeaders, Throttle
 from service.core.clock import SystemClock
 from service.core.config import Settings, get_settings
-from service.core.db import make_engine
+from service.core.db import DatabaseLimits, make_engine
 from service.core.keystore import Keystore, load_kek
 from service.core.mail import mailer_from_settings
 from service.evidence.intake import upload_body_limits as evidence_upload_limits
@@ -38,10 +39,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. Fails fast (before serving) on a bad KEK configuration."""
     settings = settings or get_settings()
     keystore = Keystore(load_kek(settings))
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, DatabaseLimits.for_workers(settings.request_threads, settings.issuing_concurrency)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the pool is sized for this many request threads (DatabaseLimits.for_workers)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         resigner = start_resigner(engine, keystore, settings) if settings.status_list_background_resign else None
         try:
             yield

@@ -41,7 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from alembic import command
 from service.core.config import Settings
-from service.core.db import make_engine, metadata
+from service.core.db import DatabaseLimits, make_engine, metadata
 from service.core.migrations import alembic_config
 from service.evidence.blobstore import check_digest, get_blob_store, sha256_hex
 from service.tables import import_all_models
@@ -169,7 +169,7 @@ def backup(settings: Settings, path: Path | str) -> BackupReport:
     tables = _tables()
     head = _script().get_current_head()
     target = Path(path)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, DatabaseLimits.for_maintenance())
     blobs = get_blob_store(settings)
     with tempfile.TemporaryDirectory(dir=target.parent if target.parent.exists() else None) as work:
         spool = Path(work)
@@ -358,7 +358,7 @@ def restore(settings: Settings, path: Path | str) -> BackupReport:
         for digest in digests:  # verify every blob before anything changes
             if sha256_hex(_blob_bytes(archive, digest)) != digest:
                 raise BackupError(f"blob {digest} in the archive does not match its name; nothing restored")
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, DatabaseLimits.for_maintenance())
         try:
             occupied = _non_empty_tables(engine)
             if occupied:

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     page_size_max: int = 100
 
     # --- overload: CPU-heavy work in flight per process, and how long a request waits for a slot ---
+    request_threads: int = Field(default=40, ge=4, le=256)
+    """Threads per worker process that run request handlers (AnyIO's default thread limiter). The
+    database pool holds one connection per thread plus a few for side transactions
+    (:class:`service.core.db.DatabaseLimits`), so on PostgreSQL a deployment needs
+    ``workers x (request_threads + issuing_concurrency + 2)`` connections at most."""
     issuing_concurrency: int = Field(default=4, ge=1, le=64)
     """Issuances (signing) in flight at once per worker process; more wait for a slot. Issuing is
     CPU-bound: more threads signing at once only make each slower, and on SQLite slow the one

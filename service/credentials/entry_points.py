@@ -40,7 +40,7 @@ from service.core.config import Settings
 from service.core.errors import Conflict, Forbidden, NotFound
 from service.core.keystore import Keystore
 from service.credentials.errors import CredentialExists
-from service.credentials.issuing import EvidenceItem, IssueRequest, Recipient, issue
+from service.credentials.issuing import ActiveSlot, EvidenceItem, IssueRequest, Recipient, issue
 from service.credentials.lifecycle import ensure_renewable
 from service.credentials.models import Credential, CredentialState
 from service.credentials.schemas import EvidenceIn, ResultIn
@@ -84,7 +84,7 @@ def issue_direct(
         evidence=evidence,
         results=results,
         authorised_by=actor,
-        active_key=claim_active_slot(session, achievement, who, replaces=None, now=now),
+        active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now),
     )
     return issue(session, keystore, settings, request, now=now)
 
@@ -131,7 +131,7 @@ def renew(
         evidence=evidence if evidence is not None else _stored_evidence(old),
         replaces_id=old.id,
         authorised_by=actor,
-        active_key=claim_active_slot(session, achievement, who, replaces=old, now=now),
+        active_slot=claim_active_slot(session, achievement, who, replaces=old, now=now),
     )
     renewed = issue(session, keystore, settings, request, now=now)
     record(
@@ -187,7 +187,7 @@ def issue_from_assessment(
         assessment=assessment,
         replaces_id=None if replaces is None else replaces.id,
         authorised_by=authorised_by,
-        active_key=claim_active_slot(session, achievement, who, replaces=replaces, now=now),
+        active_slot=claim_active_slot(session, achievement, who, replaces=replaces, now=now),
     )
     return issue(session, keystore, settings, request, now=now)
 
@@ -236,7 +236,7 @@ def reissue_with_endorsements(
         endorsements=endorsements,
         replaces_id=old.id,
         authorised_by=requested_by,
-        active_key=claim_active_slot(session, achievement, who, replaces=old, now=now),
+        active_slot=claim_active_slot(session, achievement, who, replaces=old, now=now),
     )
     return issue(session, keystore, settings, request, now=now)
 
@@ -252,13 +252,14 @@ def active_key(achievement: Achievement, recipient: Recipient) -> str | None:
 
 def claim_active_slot(
     session: Session, achievement: Achievement, recipient: Recipient, *, replaces: Credential | None, now: datetime
-) -> str | None:
-    """Check that a new credential for ``recipient`` may be issued and return its ``active_key``.
+) -> ActiveSlot:
+    """Check that a new credential for ``recipient`` may be issued and claim its slot.
 
     ``replaces`` (a renewal or reissue) must not have been replaced already (409
     ``credential_replaced``). The credential holding the slot now gives it up when it is the one
-    replaced or has expired; any other unrevoked holder is :class:`CredentialExists` (409). The
-    unique index settles requests that pass this check at the same time."""
+    replaced or has expired; any other unrevoked holder is :class:`CredentialExists` (409). Reads
+    only: the holders give the slot up in :func:`~service.credentials.issuing.persist`, after
+    the signing, and the unique index settles requests that pass this check at the same time."""
     if replaces is not None:
         successor = session.exec(select(Credential.id).where(Credential.replaces_id == replaces.id)).first()
         if successor is not None:
@@ -268,7 +269,7 @@ def claim_active_slot(
             )
     key = active_key(achievement, recipient)
     if key is None:
-        return None
+        return ActiveSlot()
     holders = session.exec(
         select(Credential).where(Credential.active_key == key, col(Credential.state) != CredentialState.revoked)
     ).all()
@@ -278,10 +279,8 @@ def claim_active_slot(
                 f"The recipient already holds an active credential for this achievement ({holder.id}); renew or "
                 "reissue it, or revoke it first (the achievement does not allow more than one)"
             )
-        holder.active_key = None  # superseded by its replacement, or expired: the slot is free
-        session.add(holder)
-    session.flush()
-    return key
+    # each remaining holder is superseded by its replacement, or has expired: the slot is free
+    return ActiveSlot(key=key, released=tuple(holder.id for holder in holders))
 
 
 def _expired(credential: Credential, now: datetime) -> bool:

@@ -12,7 +12,7 @@ session:
    ``credentialStatus`` entries and signs it twice, an embedded eddsa-rdfc-2022 proof and an
    RS256 VC-JWT of the same unsigned credential (:func:`sign`), then claims the indexes;
 3. :func:`persist` stores the signed JSON-LD text verbatim, the recipient identity, the
-   ``credential.issue`` audit event and the allocation count.
+   ``credential.issue`` audit event.
 
 The caller's session commits all of it or none of it. Claiming the indexes is the first write: on
 SQLite it takes the database's write lock, held until the commit, so it comes after every check
@@ -24,12 +24,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.accounts.models import Account
 from service.accounts.service import normalise_email
@@ -47,7 +48,7 @@ from service.credentials.schemas import EvidenceIn, ResultIn, is_did
 from service.credentials.service import credential_url
 from service.issuers.models import Issuer
 from service.issuers.service import active_signer, get_issuer, issuer_profile
-from service.status.allocation import Allocation, StatusListsExhausted, claim, plan, record_allocation, replan
+from service.status.allocation import Allocation, StatusListsExhausted, claim, plan, replan
 from service.status.models import StatusPurpose
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob
@@ -78,6 +79,21 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class ActiveSlot:
+    """The recipient's one active credential for an achievement, as an entry point claimed it.
+
+    ``key`` is stored as the new credential's ``active_key`` (None: the achievement allows
+    several); ``released`` are the credentials that give the slot up (the one renewed or
+    reissued, or an expired holder). :func:`persist` clears theirs just before it stores the new
+    one, after the signing: on SQLite the database's write lock is not taken while signing, and
+    on PostgreSQL no credential row is held meanwhile. The unique index on ``active_key``
+    settles two issuances that claimed the same slot at once (409)."""
+
+    key: str | None = None
+    released: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class IssueRequest:
     """What to issue: the current version of achievement ``achievement_id`` to ``recipient``.
 
@@ -99,9 +115,8 @@ class IssueRequest:
     endorsements: Sequence[Mapping[str, Any]] = ()
     replaces_id: str | None = None
     authorised_by: Account | None = None
-    active_key: str | None = None
-    """Stored as ``credential.active_key``: the entry point's claim on the recipient's one active
-    credential for the achievement (None: the achievement allows several)."""
+    active_slot: ActiveSlot = field(default_factory=lambda: ActiveSlot())
+    """The entry point's claim on the recipient's one active credential for the achievement."""
 
 
 @dataclass(frozen=True)
@@ -238,8 +253,8 @@ def sign(
 
 def persist(session: Session, signed: SignedCredential) -> Credential:
     """Store a signed credential in the caller's transaction: the recipient identity, the
-    credential row (the JSON-LD text verbatim), the ``credential.issue`` audit event and, last
-    (it locks the list rows until the commit), the allocation count."""
+    credential row (the JSON-LD text verbatim) and the ``credential.issue`` audit event. No
+    status list row is written (:mod:`service.status.allocation` counts in side transactions)."""
     prepared = signed.prepared
     request = prepared.request
     identity = _recipient_identity(session, request.recipient)
@@ -258,8 +273,12 @@ def persist(session: Session, signed: SignedCredential) -> Credential:
         state=CredentialState.active,
         issued_by=getattr(request.authorised_by, "id", None),
         replaces_id=request.replaces_id,
-        active_key=request.active_key,
+        active_key=request.active_slot.key,
     )
+    if request.active_slot.released:
+        session.connection().execute(
+            update(Credential).where(col(Credential.id).in_(request.active_slot.released)).values(active_key=None)
+        )
     session.add(credential)
     try:
         session.flush()
@@ -284,7 +303,6 @@ def persist(session: Session, signed: SignedCredential) -> Credential:
             "credential_status": [entry["id"] for entry in signed.allocation.entries],
         },
     )
-    record_allocation(session, signed.allocation)
     return credential
 
 

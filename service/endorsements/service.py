@@ -71,7 +71,6 @@ from service.status.allocation import (
     StatusListsExhausted,
     claim,
     plan,
-    record_allocation,
     replan,
 )
 from service.status.models import StatusPurpose
@@ -342,8 +341,6 @@ def confirm_request(
     pending.email = pending.open_key = None
     session.add(pending)
     session.flush()
-    # last (it locks the list row until the commit): count the one index claimed
-    record_allocation(session, Allocation(entries=allocation.entries[:1], list_ids=allocation.list_ids[:1]))
     return endorsement
 
 

@@ -5,20 +5,28 @@ suspension list, in the transaction that issues it. Uniqueness is the database's
 primary key is (list, index), and an index is claimed with ``INSERT ... ON CONFLICT DO NOTHING``
 (PostgreSQL and SQLite alike), so two workers drawing the same index cannot both get it; the
 loser sees "nothing inserted" and draws again. That needs no SAVEPOINT: the statement never
-fails, so the PostgreSQL transaction is never aborted, and pysqlite's SAVEPOINT handling (which
-commits on the outermost RELEASE unless the engine emits BEGIN itself) never comes into play.
+fails, so the PostgreSQL transaction is never aborted.
 
-When a list has handed out ``capacity`` indexes the next one opens, numbered by ``sequence``;
-the unique (issuer, purpose, sequence) constraint lets exactly one of several racing workers
-open it and the others use theirs. The ``allocated`` counter is bumped by
-:func:`record_allocation` at the very end of the issuing transaction, so the list row is locked
-only for the moment before the commit, not while the credential is being signed.
+An issuing transaction never writes (so never locks) a status list row. The list's
+``allocated`` counter, which decides when the next list opens, is not bumped per credential: a
+process reserves a block of :data:`RESERVATION_BLOCK` indexes of a list in a short transaction of
+its own (:class:`Reservations`) and hands them out from memory, like a database sequence with a
+cache. So concurrent issuers never queue on one row, and no transaction holds a list row while
+it signs, waits for another connection or for its client. A block's unused rest is lost when
+the process stops or a transaction rolls back: the list then opens its successor a little
+before ``capacity`` indexes are in use, which costs nothing (indexes are never reused either way).
+
+When a list's reservations reach ``capacity`` the next one opens, numbered by ``sequence``; the
+unique (issuer, purpose, sequence) constraint lets exactly one of several racing workers open it
+and the others use theirs. Opening is also a short side transaction, committed at once.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +42,8 @@ from service.vc.status_list import BitstringStatusList, build_status_entry
 MAX_DRAWS = 64
 """Random draws per list before it is treated as full (at 3/4 full, 64 misses: about 1e-8)."""
 MAX_LISTS_TRIED = 3
+RESERVATION_BLOCK = 32
+"""Indexes of a list a process reserves at once (one short side transaction per block)."""
 _ENTRY_TABLE = StatusEntry.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
 
 
@@ -53,32 +63,54 @@ class Allocation:
     indexes: tuple[int, ...] = ()
 
 
+class Reservations:
+    """This process's reserved, not yet handed out, index counts per list (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._left: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, list_id: str) -> bool:
+        """Use one reserved index of ``list_id``; False when none is left (reserve a block)."""
+        with self._lock:
+            left = self._left.get(list_id, 0)
+            if left <= 0:
+                return False
+            self._left[list_id] = left - 1
+            return True
+
+    def has_left(self, list_id: str) -> bool:
+        """Whether this process still holds reserved indexes of ``list_id``."""
+        with self._lock:
+            return self._left.get(list_id, 0) > 0
+
+    def add(self, list_id: str, count: int) -> None:
+        """Record ``count`` more reserved indexes of ``list_id``."""
+        with self._lock:
+            self._left[list_id] = self._left.get(list_id, 0) + count
+
+    def forget(self, list_id: str) -> None:
+        """Drop what is left of ``list_id``'s reservation (the list is closed)."""
+        with self._lock:
+            self._left.pop(list_id, None)
+
+
+RESERVATIONS = Reservations()
+"""The process's reservations; a list's blocks are counted in its row's ``allocated``."""
+
+
 def status_list_url(settings: Settings, list_id: str) -> str:
     """The public URL of a list credential (``statusListCredential``), which is also its ``id``."""
     return f"{settings.public_url}/status/{list_id}"
-
-
-def allocate(session: Session, settings: Settings, issuer_id: str, credential_id: str) -> Allocation:
-    """Claim a random revocation index and a random suspension index for ``credential_id`` now.
-
-    Call :func:`record_allocation` at the end of the same transaction. Issuing uses the split form
-    instead (:func:`plan`, sign, then :func:`claim`), so it signs before it writes.
-    """
-    entries, list_ids, indexes = [], [], []
-    for purpose in StatusPurpose:
-        status_list, index = _claim_in_current_list(session, settings, issuer_id, purpose, credential_id)
-        entries.append(_entry(settings, status_list.id, index, purpose))
-        list_ids.append(status_list.id)
-        indexes.append(index)
-    return Allocation(entries=entries, list_ids=tuple(list_ids), indexes=tuple(indexes))
 
 
 def plan(session: Session, settings: Settings, issuer_id: str) -> Allocation:
     """Pick, by reading only, a free random index in each of the issuer's current lists.
 
     Nothing is claimed: :func:`claim` does that once the credential is signed, so on SQLite the
-    write lock is not held while it signs. The one write here is opening a list when the issuer
-    has none with room (its first credential, then once per ``capacity`` credentials).
+    write lock is not held while it signs. The writes here are side transactions, committed at
+    once: reserving a block of a list's indexes (once per :data:`RESERVATION_BLOCK` credentials
+    per process) and opening a list when the issuer has none with room.
     """
     return replan(session, settings, issuer_id, None, tuple(StatusPurpose))
 
@@ -147,50 +179,68 @@ def _free_index_in_current_list(
 ) -> tuple[StatusList, int]:
     for _ in range(MAX_LISTS_TRIED):
         status_list = _current_list(session, settings, issuer_id, purpose)
+        if not RESERVATIONS.take(status_list.id):
+            granted = _reserve_block(session, status_list.id)
+            if granted == 0:
+                continue  # its last block went to another process: the next round opens the next list
+            RESERVATIONS.add(status_list.id, granted - 1)
         for _ in range(MAX_DRAWS):
             index = secrets.randbelow(status_list.size)
             if session.get(StatusEntry, (status_list.id, index)) is None:
                 return status_list, index
-        # fuller than its counter says (many concurrent issuers): close it and move on
+        # fuller than its counter says (indexes drawn past a crash's lost blocks): close it, move on
         _close(session, status_list)
     raise StatusListsExhausted("No status list index could be allocated; try again", headers={"Retry-After": "1"})
 
 
-def record_allocation(session: Session, allocation: Allocation) -> None:
-    """Count the allocation in its lists (last thing before the commit: it locks the list rows)."""
-    session.connection().execute(
-        update(StatusList).where(col(StatusList.id).in_(allocation.list_ids)).values(allocated=StatusList.allocated + 1)
-    )
+def _reserve_block(session: Session, list_id: str) -> int:
+    """Reserve up to :data:`RESERVATION_BLOCK` indexes of list ``list_id`` for this process, in a
+    side transaction; the number granted (0: the list is full)."""
+    with _side_transaction(session) as connection:
+        row = connection.execute(
+            update(StatusList)
+            .where(col(StatusList.id) == list_id, col(StatusList.allocated) < col(StatusList.capacity))
+            .values(allocated=StatusList.allocated + RESERVATION_BLOCK)
+            .returning(col(StatusList.allocated), col(StatusList.capacity))
+        ).first()
+    if row is None:
+        return 0
+    allocated, capacity = row
+    return RESERVATION_BLOCK - max(0, allocated - capacity)
 
 
-def _claim_in_current_list(
-    session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose, credential_id: str
-) -> tuple[StatusList, int]:
-    for _ in range(MAX_LISTS_TRIED):
-        status_list = _current_list(session, settings, issuer_id, purpose)
-        for _ in range(MAX_DRAWS):
-            index = secrets.randbelow(status_list.size)
-            if _insert_unless_taken(
-                session,
-                _ENTRY_TABLE,
-                ("list_id", "status_index"),
-                {"list_id": status_list.id, "status_index": index, "credential_id": credential_id, "value": 0},
-            ):
-                return status_list, index
-        # fuller than its counter says (many concurrent issuers): close it and move on
-        _close(session, status_list)
-    raise StatusListsExhausted("No status list index could be allocated; try again", headers={"Retry-After": "1"})
+@contextmanager
+def _side_transaction(session: Session) -> Iterator[Connection]:
+    """A connection for a short write to a status list row, committed on leaving the block.
+
+    Its own transaction, from the engine's pool (which holds room for one per issuing slot,
+    :class:`service.core.db.DatabaseLimits`): the issuing transaction then never holds a list
+    row, so issuers never queue on one another's signatures. The exception is SQLite once the
+    issuing transaction has written (it holds the database's one write lock): a second
+    transaction could only wait for it, so the write joins the caller's transaction (there is
+    no row lock order to get wrong with one writer at a time).
+    """
+    connection = session.connection()
+    driver_connection = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite" and getattr(driver_connection, "in_transaction", False):
+        yield connection
+        return
+    with connection.engine.begin() as own:
+        yield own
 
 
 def _close(session: Session, status_list: StatusList) -> None:
-    """Mark a list full, so the next allocation opens the next one."""
-    session.connection().execute(
-        update(StatusList).where(col(StatusList.id) == status_list.id).values(allocated=StatusList.capacity)
-    )
+    """Mark a list full, so the next allocation opens the next one (a side transaction)."""
+    with _side_transaction(session) as connection:
+        connection.execute(
+            update(StatusList).where(col(StatusList.id) == status_list.id).values(allocated=StatusList.capacity)
+        )
+    RESERVATIONS.forget(status_list.id)
 
 
 def _current_list(session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose) -> StatusList:
-    """The issuer's newest list for ``purpose`` if it has room, else a newly opened one."""
+    """The issuer's newest list for ``purpose`` if it has room (unreserved indexes, or some this
+    process reserved), else a newly opened one."""
     for _ in range(MAX_LISTS_TRIED):
         latest = session.exec(
             select(StatusList)
@@ -199,7 +249,7 @@ def _current_list(session: Session, settings: Settings, issuer_id: str, purpose:
             .limit(1)
             .execution_options(populate_existing=True)
         ).first()
-        if latest is not None and latest.allocated < latest.capacity:
+        if latest is not None and (latest.allocated < latest.capacity or RESERVATIONS.has_left(latest.id)):
             return latest
         list_id = new_id()
         size = BitstringStatusList(settings.status_list_size).length  # whole bytes
@@ -227,20 +277,15 @@ def _current_list(session: Session, settings: Settings, issuer_id: str, purpose:
 def _open_list(session: Session, values: Mapping[str, Any]) -> bool:
     """Insert a new list row unless another worker opened that list first; True when inserted.
 
-    On SQLite, while this transaction has not written yet, the row is written in a short
-    transaction of its own and committed at once: otherwise opening a list would be issuing's
-    first write and take SQLite's single write lock for the whole signing. A list left behind by
-    an issuance that fails later is simply empty, the next one to fill. Once the transaction
-    holds the lock (it wrote before), or on PostgreSQL, the row goes into the caller's transaction.
+    A side transaction (:func:`_side_transaction`), committed at once: on PostgreSQL a row another
+    transaction inserted and has not committed makes a conflicting insert wait for that whole
+    transaction, which would queue every issuer behind the one signing the list's first
+    credential. A list left behind by an issuance that fails later is simply empty, the next one
+    to fill.
     """
     table = StatusList.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
-    unique = ("issuer_id", "purpose", "sequence")
-    connection = session.connection()
-    driver_connection = connection.connection.driver_connection
-    if connection.dialect.name == "sqlite" and not getattr(driver_connection, "in_transaction", True):
-        with connection.engine.begin() as own:
-            return _insert_on(own, table, unique, values)
-    return _insert_unless_taken(session, table, unique, values)
+    with _side_transaction(session) as connection:
+        return _insert_on(connection, table, ("issuer_id", "purpose", "sequence"), values)
 
 
 def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], values: Mapping[str, Any]) -> bool:

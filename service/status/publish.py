@@ -1,21 +1,26 @@
-"""Publishing a status list: its ``BitstringStatusListCredential``, signed and re-signed in batches.
+"""Publishing a status list: its ``BitstringStatusListCredential``, signed by one job, read by all.
 
 No FastAPI here, and nothing commits.
 
 The rule, with I = ``status_list_resign_interval_seconds``:
 
-- a list is signed when first asked for, then stored and served byte for byte with an ETag;
-- a stored signature older than I is replaced on the next read, or by the background re-signer
-  (:mod:`service.status.resigner`) once the list has changed: so changes are batched (at most one
-  signature per I) and published within I;
+- the background re-signer (:mod:`service.status.resigner`) re-signs every list whose stored
+  signature is older than I (or that has none), each in a short transaction of its own: changes
+  are batched (at most one signature per list per I) and published within I, and an unchanged
+  list is refreshed before its ``validUntil``;
+- a reader (``GET /status/{id}``, this service's own verifier) serves the stored copy byte for
+  byte. It signs only a list that has never been signed, or whose copy the re-signer let run
+  out (:func:`is_overdue`), and then in a side transaction: no reader ever holds a list row
+  while it signs, and an unchanged list is never re-signed because it is read;
 - the credential says ``ttl`` = I, ``validFrom`` = when it was signed (less a minute, for
   verifiers' clock skew) and ``validUntil`` = I plus a margin (I, at least a minute) after the
-  signing, so a copy served or cached within the rules never expires in a verifier's hands.
+  signing, so a copy served or cached within the rules never expires in a verifier's hands, and
+  a replayed old copy stops verifying at most 2I after its signing.
 
-Several workers may try to re-sign one list at once: the row is locked (``SELECT ... FOR
-UPDATE`` on PostgreSQL) and the due-check repeated under the lock, and the new signature is
-stored only if neither the list's ``version`` nor its ``signed_at`` moved meanwhile (which also
-covers SQLite, where the lock does not exist). A signature that loses that race is not stored.
+No row is locked while signing. Several re-signers (one per worker) may sign one list at once:
+the new signature is stored only if neither the list's ``version`` nor its ``signed_at`` moved
+meanwhile (an optimistic check in the ``UPDATE``), so the loser's signature is dropped and a
+change that lands during the signing leaves the list due for the next round.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,10 +79,25 @@ def is_dirty(status_list: StatusList) -> bool:
 
 
 def is_due(status_list: StatusList, settings: Settings, now: datetime) -> bool:
-    """True when the stored signature may (and should) be replaced: none yet, or older than I."""
+    """True when the re-signer should replace the stored signature: none yet, or older than I."""
     if status_list.credential_text is None or status_list.signed_at is None:
         return True
     return now - status_list.signed_at >= interval(settings)
+
+
+def validity(settings: Settings) -> timedelta:
+    """How long after its signing a list credential is valid (``validUntil``): I plus a margin."""
+    every = interval(settings)
+    return every + max(every, MIN_VALIDITY_MARGIN)
+
+
+def is_overdue(status_list: StatusList, settings: Settings, now: datetime) -> bool:
+    """True when a reader must sign the list itself: it was never signed, or the re-signer (due
+    at I) has not replaced it halfway through its margin, so the copy is about to expire."""
+    if status_list.credential_text is None or status_list.signed_at is None:
+        return True
+    every = interval(settings)
+    return now - status_list.signed_at >= every + max(every, MIN_VALIDITY_MARGIN) / 2
 
 
 def etag_of(text: str) -> str:
@@ -109,14 +130,13 @@ def sign_list_credential(
     for index in set_indexes(session, status_list.id):
         bits.set(index, 1)
     signed_at = now.replace(microsecond=0)
-    every = interval(settings)
     unsigned = build_status_list_credential(
         list_id=status_list_url(settings, status_list.id),
         issuer=issuer.did,
         status_purpose=status_list.purpose,
         encoded_list=bits.encode(),
         valid_from=_timestamp(signed_at - CLOCK_SKEW_ALLOWANCE),
-        valid_until=_timestamp(signed_at + every + max(every, MIN_VALIDITY_MARGIN)),
+        valid_until=_timestamp(signed_at + validity(settings)),
         ttl_ms=settings.status_list_resign_interval_seconds * 1000,
     )
     return data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"))
@@ -128,12 +148,6 @@ def _published(status_list: StatusList) -> PublishedList | None:
     return PublishedList(status_list.credential_text, status_list.etag, status_list.signed_at)
 
 
-def _locked(session: Session, list_id: str) -> StatusList | None:
-    return session.exec(
-        select(StatusList).where(StatusList.id == list_id).with_for_update().execution_options(populate_existing=True)
-    ).first()
-
-
 def resign(
     session: Session,
     keystore: Keystore,
@@ -141,18 +155,19 @@ def resign(
     list_id: str,
     *,
     now: datetime | None = None,
-    only_dirty: bool = False,
+    when: Callable[[StatusList, Settings, datetime], bool] = is_due,
 ) -> PublishedList | None:
-    """Re-sign and store the list if it is due (and, with ``only_dirty``, changed).
+    """Sign the list and store the signature if ``when`` says so (by default: :func:`is_due`).
 
-    Returns what should be served now (None for an unknown list).
+    No row is locked while signing: the ``UPDATE`` that stores it checks that neither ``version``
+    nor ``signed_at`` moved meanwhile. Returns what should be served now (None for an unknown list).
     """
     now = now or utcnow()
-    status_list = _locked(session, list_id)
+    status_list = _fresh(session, list_id)
     if status_list is None:
         return None
     current = _published(status_list)
-    if not is_due(status_list, settings, now) or (only_dirty and not is_dirty(status_list)):
+    if not when(status_list, settings, now):
         return current
     version, previous = status_list.version, status_list.signed_at
     text = json.dumps(sign_list_credential(session, keystore, settings, status_list, now), ensure_ascii=False)
@@ -169,30 +184,46 @@ def resign(
     )
     if stored == 1:
         return fresh
-    status_list = session.exec(
-        select(StatusList).where(StatusList.id == list_id).execution_options(populate_existing=True)
-    ).one()
-    theirs = _published(status_list)
-    if theirs is not None and status_list.signed_at != previous:
+    status_list = _fresh(session, list_id)
+    theirs = None if status_list is None else _published(status_list)
+    if theirs is not None and status_list is not None and status_list.signed_at != previous:
         return theirs  # another worker re-signed it meanwhile: serve (and keep) its copy
-    # a change landed while signing (SQLite, where FOR UPDATE is a no-op): ours is still newer
-    # than the stored copy, so serve it; the list stays due and dirty for the next read or round
+    # a change landed while signing: ours is still newer than the stored copy, so serve it; the
+    # list stays due and dirty for the next round
     return PublishedList(text, fresh.etag, now)
+
+
+def _fresh(session: Session, list_id: str) -> StatusList | None:
+    return session.exec(
+        select(StatusList).where(StatusList.id == list_id).execution_options(populate_existing=True)
+    ).first()
+
+
+_READ_SIGNING = threading.Lock()
+"""One reader per process signs an overdue list at a time (the others then find it stored)."""
+
+
+def _sign_for_reader(
+    engine: Engine, keystore: Keystore, settings: Settings, list_id: str, now: datetime
+) -> PublishedList | None:
+    """Sign an overdue list for a reader, in a side transaction committed at once."""
+    with _READ_SIGNING, unit_of_work(engine) as own:
+        return resign(own, keystore, settings, list_id, now=now, when=is_overdue)
 
 
 def published_list(
     session: Session, keystore: Keystore, settings: Settings, list_id: str, *, now: datetime | None = None
 ) -> PublishedList | None:
-    """The list credential to serve at ``/status/{list_id}`` (None: no such list).
-
-    The stored one while it is younger than I; otherwise re-signed first (lazily, on read).
-    """
+    """The list credential to serve at ``/status/{list_id}`` (None: no such list): the stored
+    one, signed on the spot only when it is overdue (:func:`is_overdue`)."""
     now = now or utcnow()
     status_list = session.get(StatusList, list_id)
     if status_list is None:
         return None
-    if is_due(status_list, settings, now):
-        return resign(session, keystore, settings, list_id, now=now)
+    if is_overdue(status_list, settings, now):
+        if status_list.credential_text is not None:
+            log.warning("status list %s was not re-signed in time; signing it for a reader", list_id)
+        return _sign_for_reader(session.get_bind(), keystore, settings, list_id, now)  # type: ignore[arg-type]
     return _published(status_list)
 
 
@@ -204,35 +235,36 @@ def current_list_credential(
     *,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The list credential reflecting the list's bits right now, for this service's own verifier.
-
-    The stored one when it is up to date; otherwise one signed on the spot and NOT stored (the
-    published copy keeps its batching), so a revocation fails verification here at once.
-    ``keystore`` is called only when a signature is needed.
-    """
+    """The list credential this service's own verifier checks: the published one (signed on the
+    spot only when overdue, like :func:`published_list`). A change it does not show yet is
+    read from the entry itself (:class:`service.status.resolver.LocalStatusListResolver`)."""
     now = now or utcnow()
-    if status_list.credential_text is not None and not is_dirty(status_list) and not is_due(status_list, settings, now):
-        document: dict[str, Any] = json.loads(status_list.credential_text)
-        return document
-    return sign_list_credential(session, keystore(), settings, status_list, now)
+    published = _published(status_list)
+    if published is None or is_overdue(status_list, settings, now):
+        published = _sign_for_reader(session.get_bind(), keystore(), settings, status_list.id, now)  # type: ignore[arg-type]
+    assert published is not None  # the list exists: it was just read
+    document: dict[str, Any] = json.loads(published.text)
+    return document
 
 
 def resign_due_lists(
     engine: Engine, keystore: Keystore, settings: Settings, *, now: datetime | None = None
 ) -> tuple[int, int]:
-    """Re-sign every changed list whose signature is older than I, each in its own transaction.
+    """Re-sign every list whose signature is older than I (or that has none), each in its own
+    short transaction: changed lists so the change is published, unchanged ones so they never
+    expire.
 
     Returns (re-signed, failed); a list that fails (say, its issuer has no active key) is logged
     and left for the next round.
     """
     now = now or utcnow()
     with Session(engine) as session:
-        due = list(session.exec(select(StatusList.id).where(*_due_and_dirty(settings, now))))
+        due = list(session.exec(select(StatusList.id).where(_due(settings, now))))
     done = failed = 0
     for list_id in due:
         try:
             with unit_of_work(engine) as session:
-                result = resign(session, keystore, settings, list_id, now=now, only_dirty=True)
+                result = resign(session, keystore, settings, list_id, now=now)
             if result is not None and result.signed_now:
                 done += 1
         except Exception:  # keep going: one issuer's problem must not stall the others
@@ -242,14 +274,11 @@ def resign_due_lists(
 
 
 def seconds_until_next_due(engine: Engine, settings: Settings, *, now: datetime | None = None) -> float | None:
-    """How long until the next changed list may be re-signed (0: now; None: no changed list)."""
+    """How long until the next list falls due (0: now; None: there is no list)."""
     now = now or utcnow()
-    dirty = _due_and_dirty(settings, None)
     with Session(engine) as session:
-        never_signed = session.exec(
-            select(StatusList.id).where(*dirty, col(StatusList.signed_at).is_(None)).limit(1)
-        ).first()
-        oldest = session.exec(select(func.min(StatusList.signed_at)).where(*dirty)).one()
+        never_signed = session.exec(select(StatusList.id).where(col(StatusList.signed_at).is_(None)).limit(1)).first()
+        oldest = session.exec(select(func.min(StatusList.signed_at))).one()
     if never_signed is not None:
         return 0.0
     if oldest is None:
@@ -257,12 +286,5 @@ def seconds_until_next_due(engine: Engine, settings: Settings, *, now: datetime 
     return max(0.0, (oldest + interval(settings) - now).total_seconds())
 
 
-def _due_and_dirty(settings: Settings, now: datetime | None) -> list[Any]:
-    conditions: list[Any] = [
-        or_(col(StatusList.signed_version).is_(None), col(StatusList.signed_version) != col(StatusList.version))
-    ]
-    if now is not None:
-        conditions.append(
-            or_(col(StatusList.signed_at).is_(None), col(StatusList.signed_at) <= now - interval(settings))
-        )
-    return conditions
+def _due(settings: Settings, now: datetime) -> Any:
+    return or_(col(StatusList.signed_at).is_(None), col(StatusList.signed_at) <= now - interval(settings))

@@ -1,17 +1,22 @@
 """The background re-signer: every worker process runs one, started by the app's lifespan.
 
-It re-signs changed lists whose signature is older than the interval I, so a change is published
-within I even if nobody reads the list. It sleeps until the next changed list falls due, but never
-longer than I/2 (capped at a minute), so a list that changes after a round is still picked up
-within I. Work runs in a thread (signing is CPU and database work); several workers are safe
-(see :mod:`service.status.publish`).
+It re-signs every list whose signature is older than the interval I, so a change is published
+within I and an unchanged list never expires, whoever reads it. It sleeps until the next list
+falls due, but never longer than I/2 (capped at a minute). Work runs in a thread (signing is CPU
+and database work). On PostgreSQL one worker at a time runs a round (a session advisory lock,
+tried and never waited for, per schema): the others skip it, so however many workers run, a
+due list is signed once. Were two rounds to meet anyway (SQLite, several processes), only one
+signature is stored (see :mod:`service.status.publish`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from service.core.config import Settings
@@ -29,10 +34,37 @@ def poll_seconds(settings: Settings) -> float:
     return max(MIN_SLEEP_SECONDS, min(settings.status_list_resign_interval_seconds / 2, MAX_POLL_SECONDS))
 
 
+_LOCK_KEY = "hashtext(current_schema() || :name)"
+_LOCK_NAME = {"name": "/skillcred-status-resigner"}
+
+
+@contextmanager
+def one_round_at_a_time(engine: Engine) -> Iterator[bool]:
+    """True inside the block when this process may run a round now: on PostgreSQL, when it got
+    the re-signer's advisory lock (held on a connection of its own, outside any transaction,
+    until the block ends); elsewhere always."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as connection:
+        got = bool(connection.execute(text(f"SELECT pg_try_advisory_lock({_LOCK_KEY})"), _LOCK_NAME).scalar())
+        connection.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                connection.execute(text(f"SELECT pg_advisory_unlock({_LOCK_KEY})"), _LOCK_NAME)
+                connection.commit()
+
+
 def resign_round(engine: Engine, keystore: Keystore, settings: Settings) -> float:
-    """One round: re-sign what is due; return how long to sleep before the next round."""
+    """One round: re-sign what is due (unless another worker's round is running); return how
+    long to sleep before the next round."""
     poll = poll_seconds(settings)
-    _, failed = resign_due_lists(engine, keystore, settings)
+    with one_round_at_a_time(engine) as mine:
+        if not mine:
+            return poll
+        _, failed = resign_due_lists(engine, keystore, settings)
     if failed:
         return poll  # do not hammer a list that cannot be signed
     wait = seconds_until_next_due(engine, settings)

@@ -1,10 +1,11 @@
 """A :class:`~service.vc.status_list.StatusListResolver` over this deployment's own status lists.
 
-``{public_url}/status/{id}`` is read from the database, never over HTTP, and answered with a list
-credential that reflects the bits as they are NOW: the stored signature when it is current, else
-one signed on the spot (see :func:`service.status.publish.current_list_credential`). So a
-credential revoked a second ago already fails in this service's verifier, while the published
-copy keeps to its re-signing interval. Any other URL goes to the ``fallback`` resolver (HTTPS for
+``{public_url}/status/{id}`` is read from the database, never over HTTP: the published list
+credential (:func:`service.status.publish.current_list_credential`), whose proof the pipeline
+checks as any verifier would, and, through :meth:`LocalStatusListResolver.current_status`, the
+entry's value as it is NOW. So a credential revoked a second ago already fails in this service's
+verifier, while the published copy keeps to its re-signing interval and no verification ever
+signs a list. Any other URL goes to the ``fallback`` resolver (HTTPS for
 other issuers' lists) or, without one, is reported unavailable: a warning, never a silent pass.
 
 It also knows WHEN a status of its own lists was set (:meth:`LocalStatusListResolver.status_changed_at`,
@@ -37,8 +38,9 @@ _STATUS_ACTIONS = {"revocation": "credential.revoke", "suspension": "credential.
 class LocalStatusListResolver:
     """Resolves this service's status list URLs from ``session``; others through ``fallback``.
 
-    ``keystore`` is called (once) only when a list has to be signed on the spot. Answers are
-    cached for the resolver's lifetime: make one per verification.
+    ``keystore`` is called (once) only when a list has to be signed on the spot (it never was, or
+    the re-signer let it run out). Answers are cached for the resolver's lifetime: make one per
+    verification.
     """
 
     def __init__(
@@ -92,6 +94,15 @@ class LocalStatusListResolver:
             .where(AuditEvent.action == action, AuditEvent.object_id == entry.credential_id)
             .order_by(col(AuditEvent.at).desc())
         ).first()
+
+    def current_status(self, list_url: str, index: int) -> int | None:
+        """The value of entry ``index`` of this service's list ``list_url`` now (1: set), from the
+        database; None for other services' lists and unknown entries."""
+        list_id = self.list_id(list_url)
+        if list_id is None:
+            return None
+        entry = self._session.get(StatusEntry, (list_id, index))
+        return None if entry is None else entry.value
 
     def resolve(self, url: str) -> dict[str, Any]:
         """The list credential at ``url``, or :class:`StatusListUnavailable`."""

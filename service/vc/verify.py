@@ -8,6 +8,7 @@ what failed and why. The resolvers are where I/O lives (the service's database, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -358,6 +359,7 @@ def _check_status_entry(
     except VCError as err:
         report.add(check_id, "failed", f"{err.code}: {err}")
         return
+    reading = _with_current_value(statuses, reading, purpose)
     if not reading.is_set:
         report.add(check_id, "passed", f"Not {_past(purpose)} (index {reading.index} of {url})")
     elif purpose == "message":
@@ -433,6 +435,27 @@ def _fetch_status_document(
     if document is None:
         report.add(check_id, "warning", f"{what} {url} could not be fetched; status unknown")
     return document
+
+
+class CurrentStatus(Protocol):
+    """Optionally implemented by a status list resolver that holds the current value of its own
+    lists' entries (the issuing service's database). A change its published list does not show
+    yet (lists are re-signed in batches, within their ``ttl``) then counts at once, both ways."""
+
+    def current_status(self, list_url: str, index: int) -> int | None:
+        """The entry's value now (0: not set), or None when the resolver does not know it."""
+        ...
+
+
+def _with_current_value(statuses: Any, reading: status_list.StatusReading, purpose: str) -> status_list.StatusReading:
+    """``reading`` with its bit replaced by the resolver's current value, when it has one."""
+    current = getattr(statuses, "current_status", None)
+    if purpose == "message" or not callable(current):
+        return reading
+    value = current(reading.list_url, reading.index)
+    if not isinstance(value, int) or (value != 0) == reading.is_set:
+        return reading
+    return dataclasses.replace(reading, value=value, is_set=value != 0)
 
 
 class StatusChangeDates(Protocol):

@@ -146,8 +146,10 @@ class Verifier:
         now: datetime | None = None,
     ) -> VerificationReport:
         """Like :meth:`verify` with a read-only session of its own, opened and closed here (so it
-        can run in a worker thread: the session never crosses threads)."""
-        with Session(engine) as session:
+        can run in a worker thread: the session never crosses threads). Its reads autocommit:
+        no transaction stays open while the pipeline computes or fetches other issuers' keys
+        and lists over the network."""
+        with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
             return self.verify(session, settings, source, keystore=keystore, now=now)
 
 

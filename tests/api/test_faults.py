@@ -28,11 +28,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from tests import figures
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES
+from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, idle_in_transaction
 from tests.serve import ADMIN, running_server
 from tests.tcp_proxy import TcpProxy
 
 CLIENTS = 4
+SERVER_NAME = f"skillcred-faults-{os.getpid()}"
+"""The server's PostgreSQL ``application_name``: its sessions, for the leak check."""
 
 
 @dataclass
@@ -104,7 +106,7 @@ def server(postgres_schema: str, tmp_path: Path) -> Iterator[Server]:
     # every client is 127.0.0.1: the per-address limits would answer 429 to the load itself
     settings = {"SKILLCRED_RATE_LIMITS": "false", "SKILLCRED_REDIS_URL": ""}
     try:
-        database_url = _schema_url(postgres_schema, "127.0.0.1", proxy.port)
+        database_url = f"{_schema_url(postgres_schema, '127.0.0.1', proxy.port)}&application_name={SERVER_NAME}"
         with running_server(database_url, tmp_path, settings=settings) as running:
             yield Server(running.base, running.process, proxy, _schema_url(postgres_schema), running.log)
     finally:
@@ -249,6 +251,7 @@ def test_a_mixed_workload_on_postgresql_gets_no_500_and_loses_nothing(server):
         done = [o for o in outcomes if o.kind == kind]
         assert done and sum(o.status in (200, 201) for o in done) >= len(done) * 0.8, kind
     _assert_whole_and_nothing_lost(server, outcomes)
+    assert idle_in_transaction(server.database_url, SERVER_NAME) == []  # no session outlived its request
 
 
 def test_while_postgresql_is_away_clients_get_503_and_the_service_recovers_by_itself(server):

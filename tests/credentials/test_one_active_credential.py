@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
+from service.credentials import issuing
 from service.credentials.errors import CredentialExists
-from service.credentials.issuing import IssueRequest, Recipient, issue
+from service.credentials.issuing import ActiveSlot, IssueRequest, Recipient, issue
 from service.credentials.models import Credential
 from service.status.models import StatusEntry
 from tests.credentials.helpers import assert_error, stored_credential
@@ -152,9 +153,37 @@ def test_the_database_refuses_a_second_holder_even_past_the_checks(app, api, ach
     assert key is not None
     with Session(app.state.engine) as session:
         request = IssueRequest(
-            achievement_id=achievement["id"], recipient=Recipient(email=ADA["email"]), active_key=key
+            achievement_id=achievement["id"], recipient=Recipient(email=ADA["email"]), active_slot=ActiveSlot(key=key)
         )
         with pytest.raises(CredentialExists):
             issue(session, app.state.keystore, app.state.settings, request, now=datetime.now(UTC))
         session.rollback()
     assert _counts(app)[0] == 1
+
+
+def _has_written(session: Session) -> bool:
+    """Whether the session's transaction has written anything yet (on SQLite: holds the lock)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return bool(connection.connection.driver_connection.in_transaction)
+    return connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None
+
+
+def test_a_renewal_writes_nothing_until_its_credential_is_signed(app, api, achievement, monkeypatch):
+    """The old credential gives up its slot after the signing, not before: on SQLite the first
+    write takes the database's one write lock until the commit, so signing first keeps every
+    other writer from waiting on a renewal's signatures."""
+    old = api.issue(achievement["id"], ADA)
+    written_while_signing: list[bool] = []
+    real_sign = issuing.sign
+
+    def watching_sign(session, *args, **kwargs):
+        written_while_signing.append(_has_written(session))
+        return real_sign(session, *args, **kwargs)
+
+    monkeypatch.setattr(issuing, "sign", watching_sign)
+    renewed = _renew(api, old["id"])
+
+    assert renewed.status_code == 201, renewed.text
+    assert written_while_signing == [False]
+    assert stored_credential(app, old["id"]).active_key is None  # it gave the slot up, at the end

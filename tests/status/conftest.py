@@ -1,7 +1,7 @@
 """Fixtures for the status list tests.
 
-The background re-signer is off here (tests drive re-signing through reads and the app's clock,
-stopped by the ``clock`` fixture) except where a test turns it on; ``status_settings`` overrides
+The background re-signer is off here (tests run its rounds themselves, ``resigner_round``, with the
+app's clock stopped by the ``clock`` fixture) except where a test turns it on; ``status_settings`` overrides
 other settings per test with ``@pytest.mark.parametrize("status_settings", [{...}])``.
 """
 

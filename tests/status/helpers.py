@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from service.core.config import Settings
+from service.status import publish
+from service.status.allocation import Allocation, claim, plan, replan
 from service.status.models import StatusEntry, StatusList
 from service.vc.status_list import BitstringStatusList
 
@@ -80,3 +83,26 @@ def all_entries(app: Any) -> list[StatusEntry]:
         for row in rows:
             session.expunge(row)
         return rows
+
+
+def allocate_now(session: Session, settings: Settings, issuer_id: str, credential_id: str) -> Allocation:
+    """Pick and claim a credential's two indexes at once, as issuing does around its signing."""
+    allocation = plan(session, settings, issuer_id)
+    unclaimed = claim(session, allocation, credential_id)
+    while unclaimed:
+        allocation = replan(session, settings, issuer_id, allocation, unclaimed)
+        unclaimed = claim(session, allocation, credential_id, unclaimed)
+    return allocation
+
+
+def entries_per_list(app: Any) -> dict[str, int]:
+    """How many indexes each list has handed out (its entries), by list id."""
+    counts: dict[str, int] = {}
+    for entry in all_entries(app):
+        counts[entry.list_id] = counts.get(entry.list_id, 0) + 1
+    return counts
+
+
+def resigner_round(app: Any, now: Any = None) -> tuple[int, int]:
+    """One round of the background re-signer, as its job runs it: (re-signed, failed)."""
+    return publish.resign_due_lists(app.state.engine, app.state.keystore, app.state.settings, now=now)

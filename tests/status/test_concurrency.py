@@ -15,10 +15,10 @@ from service.api.gates import Gates
 from service.core.config import Settings
 from service.core.db import unit_of_work
 from service.status import allocation
-from service.status.allocation import allocate, record_allocation
+from service.status.allocation import RESERVATION_BLOCK
 from service.status.models import StatusList
 from tests.concurrency import WRITE, Contender, Gate, Statements, Worker, started, wait_until_queued
-from tests.status.helpers import all_entries, all_lists, entries
+from tests.status.helpers import all_entries, all_lists, allocate_now, entries, entries_per_list
 
 CLIENTS, PER_CLIENT = 8, 25
 OPEN_LIST = f"INSERT INTO {StatusList.__tablename__} "
@@ -55,7 +55,10 @@ def test_many_concurrent_issuances_get_distinct_indexes_and_no_errors(app, api, 
     assert sorted((r.list_id, r.status_index) for r in rows) == sorted(claimed)
     assert {r.credential_id for r in rows} == {c["id"] for c in issued}
     lists = all_lists(app)
-    assert [(s.purpose, s.sequence, s.allocated) for s in lists] == [("revocation", 1, total), ("suspension", 1, total)]
+    assert [(s.purpose, s.sequence) for s in lists] == [("revocation", 1), ("suspension", 1)]
+    assert [entries_per_list(app)[s.id] for s in lists] == [total, total]
+    # reserved in blocks: at least what was handed out, and no more than one spare block per client
+    assert all(total <= s.allocated <= total + CLIENTS * RESERVATION_BLOCK for s in lists)
 
 
 class DrawsPerThread:
@@ -70,26 +73,24 @@ class DrawsPerThread:
 
 
 def test_two_transactions_drawing_the_same_index_cannot_both_have_it(app, api, achievement, issuer, monkeypatch):
-    """B draws A's indexes while A's transaction is still open: B's claim of 500 waits for A to
-    end, then finds it taken, and so does its claim of 501."""
+    """B picks A's indexes while A's transaction is still open: B's claim of 500 waits for A to
+    end, then finds it taken, and so does its claim of 501; B picks again and gets 600 and 601."""
     owner = api.issue(achievement["id"])["id"]  # entries need an existing credential
-    draws = DrawsPerThread({"a": [500, 501], "b": [500, 600, 501, 601]})
+    draws = DrawsPerThread({"a": [500, 501], "b": [500, 501, 600, 601]})
     monkeypatch.setattr(allocation, "secrets", draws)
     settings: Settings = app.state.settings
     a_claimed, b_ready = Gate("A has claimed, uncommitted"), Gate("B's transaction", hold=False)
 
     def worker_a() -> allocation.Allocation:
         with unit_of_work(app.state.engine) as session:
-            claimed = allocate(session, settings, issuer["id"], owner)
-            record_allocation(session, claimed)
+            claimed = allocate_now(session, settings, issuer["id"], owner)
             a_claimed.arrive(Contender(session))  # held here, transaction open, until B is queued
         return claimed
 
     def worker_b() -> allocation.Allocation:
         with unit_of_work(app.state.engine) as session:
             b_ready.arrive(Contender(session))
-            claimed = allocate(session, settings, issuer["id"], owner)
-            record_allocation(session, claimed)
+            claimed = allocate_now(session, settings, issuer["id"], owner)
         return claimed
 
     (a,) = started(Worker(worker_a, name="a"))
@@ -119,8 +120,7 @@ def test_workers_opening_an_issuers_first_list_at_once_share_one_list(app, api, 
 
     def worker() -> allocation.Allocation:
         with unit_of_work(app.state.engine) as session:
-            claimed = allocate(session, settings, newcomer["id"], owner)
-            record_allocation(session, claimed)
+            claimed = allocate_now(session, settings, newcomer["id"], owner)
         return claimed
 
     with Statements(app.state.engine, OPEN_LIST, rendezvous=4) as opening:
@@ -128,6 +128,7 @@ def test_workers_opening_an_issuers_first_list_at_once_share_one_list(app, api, 
     assert opening.met and len(opening.counts()) == 4  # all four tried to open the first list
 
     theirs = [s for s in all_lists(app) if s.issuer_id == newcomer["id"]]
-    assert sorted((s.purpose, s.sequence, s.allocated) for s in theirs) == [("revocation", 1, 4), ("suspension", 1, 4)]
+    assert sorted((s.purpose, s.sequence) for s in theirs) == [("revocation", 1), ("suspension", 1)]
+    assert [entries_per_list(app)[s.id] for s in theirs] == [4, 4]
     claimed = {(lid, e["statusListIndex"]) for r in results for lid, e in zip(r.list_ids, r.entries, strict=True)}
     assert len(claimed) == 8

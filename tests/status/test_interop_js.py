@@ -18,7 +18,7 @@ import pytest
 from service.vc.status_list import BitstringStatusList
 from tests.credentials.helpers import resolve_map
 from tests.interop.node_verifier import NodeResult, NodeVC, ensure_node_modules
-from tests.status.helpers import Entry, change, entries, served_list
+from tests.status.helpers import Entry, change, entries, resigner_round, served_list
 
 pytestmark = [
     pytest.mark.interop,
@@ -46,9 +46,10 @@ def js_verify(api, issuer, node_vc, tmp_path):
 
 
 def wait_for_republication(api, entry: Entry, etag: str) -> None:
-    """Read the list until a new signature is published (the interval is 1 s)."""
+    """Run the re-signer's rounds until it publishes a new signature (the interval is 1 s)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
+        resigner_round(api.client.app)
         if served_list(api.client, entry).headers["etag"] != etag:
             return
         time.sleep(0.2)

@@ -1,6 +1,7 @@
-"""Re-signing: changes are batched (at most one new signature per interval) and published within
-the interval, lazily on read and by the background re-signer; several workers never store two
-signatures for one interval."""
+"""Re-signing: one job, the background re-signer, re-signs every list once per interval, so
+changes are batched (at most one new signature per interval) and published within it, and an
+unchanged list never expires. Reading a list never re-signs it (only a list the re-signer let run
+out is signed by its reader). Several workers never store two signatures for one interval."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from service.accounts.models import Account, Role
 from service.credentials.lifecycle import StatusAction, change_status
 from service.status import publish
 from service.status.models import StatusList
-from tests.concurrency import Contender, Gate, Worker, started, wait_until_queued
-from tests.status.helpers import bit, change, entries, served_list, stored_list
+from tests.concurrency import Contender, Gate, Worker, started
+from tests.status.helpers import bit, change, entries, resigner_round, served_list, stored_list
 
 INTERVAL = 300
 
@@ -49,6 +50,8 @@ def test_changes_within_the_interval_are_batched_into_one_new_signature(app, api
     assert stored_list(app, revocation[0].list_id).signed_at == signed_at
 
     clock.advance(timedelta(seconds=INTERVAL - 30))  # the interval since the last signature has passed
+    assert served_list(api.client, revocation[0]).headers["etag"] == first.headers["etag"]  # reads never re-sign
+    resigner_round(app, now=clock.now())
     published = served_list(api.client, revocation[0])
     again = served_list(api.client, revocation[0])
 
@@ -60,30 +63,45 @@ def test_changes_within_the_interval_are_batched_into_one_new_signature(app, api
     assert row.signed_at == clock.now() and row.signed_version == row.version == 2
 
 
-def test_a_change_after_a_quiet_spell_is_published_on_the_next_read(app, api, credentials, revocation, clock):
+def test_a_list_the_re_signer_let_run_out_is_signed_by_its_reader_with_the_current_bits(
+    app, api, credentials, revocation, clock
+):
     first = served_list(api.client, revocation[0])
-    clock.advance(timedelta(seconds=3 * INTERVAL))
+    clock.advance(timedelta(seconds=3 * INTERVAL))  # no re-signer ran: the copy is about to expire
 
     change(api, credentials[2]["id"], "revoke")
     published = served_list(api.client, revocation[0])
 
     assert published.headers["etag"] != first.headers["etag"]
     assert bit(published.json(), revocation[2].index) == 1
+    assert published.json()["validUntil"] > first.json()["validUntil"]
 
 
-def test_an_unchanged_list_is_re_signed_after_the_interval_so_it_never_expires(app, api, revocation, clock):
+def test_reading_an_unchanged_list_many_times_never_re_signs_it(app, api, revocation, clock):
+    first = served_list(api.client, revocation[0])
+    for _ in range(4):
+        clock.advance(timedelta(seconds=INTERVAL // 3))  # at the end past the interval, within the margin
+        assert served_list(api.client, revocation[0]).headers["etag"] == first.headers["etag"]
+    assert stored_list(app, revocation[0].list_id).signed_at == clock.now() - timedelta(seconds=4 * (INTERVAL // 3))
+
+
+def test_an_unchanged_list_is_re_signed_by_the_re_signer_after_the_interval_so_it_never_expires(
+    app, api, revocation, clock
+):
     first = served_list(api.client, revocation[0]).json()
     clock.advance(timedelta(seconds=INTERVAL - 1))
-    assert served_list(api.client, revocation[0]).json() == first
+    resigner_round(app, now=clock.now())
+    assert served_list(api.client, revocation[0]).json() == first  # not yet due
     clock.advance(timedelta(seconds=1))
 
+    resigner_round(app, now=clock.now())
     renewed = served_list(api.client, revocation[0]).json()
 
     assert renewed["validUntil"] > first["validUntil"]
     assert renewed["credentialSubject"]["encodedList"] == first["credentialSubject"]["encodedList"]
 
 
-def test_the_background_round_re_signs_changed_lists_whose_interval_passed(app, api, credentials, revocation, clock):
+def test_the_background_round_re_signs_every_list_whose_interval_passed(app, api, credentials, revocation, clock):
     served_list(api.client, revocation[0])
     served_list(api.client, entries(credentials[0]["credential"])["suspension"])  # both lists signed
     change(api, credentials[0]["id"], "revoke")
@@ -92,24 +110,21 @@ def test_the_background_round_re_signs_changed_lists_whose_interval_passed(app, 
     assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (0, 0)  # too soon
     assert publish.seconds_until_next_due(engine, settings, now=clock.now()) == pytest.approx(INTERVAL, abs=1)
     clock.advance(timedelta(seconds=INTERVAL))
-    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (1, 0)
+    both_lists = 2  # the changed revocation list, and the unchanged suspension list before it expires
+    assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (both_lists, 0)
     assert publish.resign_due_lists(engine, keystore, settings, now=clock.now()) == (0, 0)  # done
 
     row = stored_list(app, revocation[0].list_id)
     assert row.signed_version == row.version and row.signed_at == clock.now()
-    assert publish.seconds_until_next_due(engine, settings, now=clock.now()) is None
+    assert publish.seconds_until_next_due(engine, settings, now=clock.now()) == pytest.approx(INTERVAL, abs=1)
     assert bit(served_list(api.client, revocation[0]).json(), revocation[0].index) == 1
 
 
-def test_the_background_round_leaves_unchanged_lists_alone(app, api, revocation, clock):
+def test_the_background_round_signs_a_list_nobody_has_read_yet(app, api, revocation, clock):
     served_list(api.client, revocation[0])
-    suspension_never_read = 1  # the suspension list was never signed: it is signed on its first round
-    clock.advance(timedelta(seconds=10 * INTERVAL))
+    suspension_never_read = 1  # the suspension list was never signed: it is signed on the first round
 
-    assert publish.resign_due_lists(app.state.engine, app.state.keystore, app.state.settings, now=clock.now()) == (
-        suspension_never_read,
-        0,
-    )
+    assert resigner_round(app, now=clock.now()) == (suspension_never_read, 0)
 
 
 def test_two_workers_re_signing_at_once_store_one_signature(app, api, credentials, revocation, clock, db):
@@ -155,7 +170,7 @@ def test_the_background_re_signer_publishes_a_change_within_the_interval_unasked
     assert row.credential_text is not None and '"ttl": 1000' in row.credential_text
 
 
-def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(
+def test_a_change_that_lands_while_the_list_is_being_signed_neither_waits_nor_is_lost(
     app, api, credentials, revocation, clock, db, monkeypatch
 ):
     served_list(api.client, revocation[0])
@@ -163,7 +178,6 @@ def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(
     admin = _admin(app)
     sign = publish.sign_list_credential
     racer: list[Worker] = []
-    signer: list[Contender] = []
     racer_ready = Gate("the revocation's transaction", hold=False)
 
     def revoke() -> None:
@@ -181,13 +195,9 @@ def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(
 
     def revoke_while_signing(session, *args, **kwargs):
         signed = sign(session, *args, **kwargs)
-        signer.append(Contender(session))  # PostgreSQL: it holds the list row (FOR UPDATE)
         racer.extend(started(Worker(revoke, name="revoke")))
-        [waiter] = racer_ready.wait_for_arrivals(1)
-        if signer[0].dialect == "postgresql":
-            wait_until_queued(signer[0], waiter)  # the revocation waits for the re-signer's row lock
-        else:
-            racer[0].outcome()  # SQLite reads take no lock: the revocation commits while the list is signed
+        racer_ready.wait_for_arrivals(1)
+        racer[0].outcome()  # the re-signer holds no list row: the revocation commits meanwhile
         return signed
 
     monkeypatch.setattr(publish, "sign_list_credential", revoke_while_signing)
@@ -195,17 +205,16 @@ def test_a_change_that_lands_while_the_list_is_being_signed_is_never_lost(
         published = publish.resign(
             session, app.state.keystore, app.state.settings, revocation[0].list_id, now=clock.now()
         )
-    racer[0].outcome()
-    for contender in (*signer, *racer_ready.arrivals):
+    for contender in racer_ready.arrivals:
         contender.close()
 
-    # PostgreSQL: the signature is stored and the queued revocation lands after it; SQLite: the
-    # revocation landed first, so storing the signature (made without it) was refused
-    assert published is not None and published.signed_now == (signer[0].dialect == "postgresql")
+    # storing the signature (made without the revocation) is refused; the list stays dirty
+    assert published is not None and not published.signed_now
     row = stored_list(app, revocation[0].list_id)
     assert row.version == 1 and publish.is_dirty(row)  # so it will be re-signed with the revocation
     monkeypatch.setattr(publish, "sign_list_credential", sign)
     clock.advance(timedelta(seconds=INTERVAL))
+    resigner_round(app, now=clock.now())
     assert bit(served_list(api.client, revocation[0]).json(), revocation[1].index) == 1
 
 

@@ -1,12 +1,14 @@
 """Verification reads this service's own lists from the database as they are now: a revoked or
 suspended credential fails at once (in POST /v1/verify and on the public page), even while the
-published list is still within its batching interval."""
+published list is still within its batching interval. It checks the published list's proof as
+any verifier would, and reads the entry's current value beside it: it never signs a list."""
 
 from __future__ import annotations
 
 import pytest
 from sqlmodel import Session, col, delete
 
+from service.status import publish
 from service.status.models import StatusEntry
 from service.status.resolver import LocalStatusListResolver
 from service.vc.status_list import MappedStatusListResolver, StatusListUnavailable
@@ -49,10 +51,25 @@ def test_a_revoked_credential_fails_verification_at_once(api, issued):
     assert report["by_id"]["status.revocation"]["outcome"] == "failed"
     assert "revoked" in report["by_id"]["status.revocation"]["reason"]
     assert report["by_id"]["status.suspension"]["outcome"] == "passed"
-    # the published copy keeps to its interval: the verifier signed a current one for itself
+    # the published copy keeps to its interval: the verifier read the entry's value itself
     published_now = served_list(api.client, revocation)
     assert published_now.headers["etag"] == published_before.headers["etag"]
     assert bit(published_now.json(), revocation.index) == 0
+
+
+def test_verifying_while_a_list_awaits_re_signing_never_signs_it(api, issued, monkeypatch):
+    served_list(api.client, entries(issued["credential"])["revocation"])
+    served_list(api.client, entries(issued["credential"])["suspension"])  # both published
+    change(api, issued["id"], "suspend", "Under review")
+
+    def no_signing(*args, **kwargs):
+        raise AssertionError("a verification signed a status list")
+
+    monkeypatch.setattr(publish, "sign_list_credential", no_signing)
+    reports = [_verify(api, issued) for _ in range(3)]
+
+    assert [r["by_id"]["status.suspension"]["outcome"] for r in reports] == ["failed"] * 3
+    assert [r["by_id"]["status.revocation"]["outcome"] for r in reports] == ["passed"] * 3
 
 
 def test_suspension_fails_verification_and_unsuspension_restores_it(api, issued):
