@@ -20,6 +20,9 @@ Contract (scripts rely on it):
   see :mod:`service.cli.backup`);
 - ``skillcred verify FILE [--json] [--resolve URL=PATH ...]`` exits 0 only when verified;
 - ``skillcred keys generate --out KEYFILE`` writes an Ed25519 key file (mode 0600), prints its did:key;
+- ``skillcred keys compromise --issuer ID --key KEY --reason TEXT [--since WHEN]`` reports an issuer key
+  compromised and lists what it signed; ``skillcred keys affected --issuer ID --key KEY [--json]`` lists
+  that again (exit 1 for an unknown issuer or key, or a refused report: nothing changed);
 - ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT;
 - ``skillcred assess --rubric RUBRIC.json EVIDENCE... [--json]`` assesses local evidence offline
   (see :mod:`service.cli.assess`; exit 2 for an invalid rubric or evidence).
@@ -155,6 +158,61 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     except ServiceError as err:
         print(f"{err.code}: {err.detail}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _parse_moment(value: str) -> Any:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 date and time") from None
+
+
+def _print_signed(records: Sequence[Any]) -> None:
+    for record in records:
+        forms = ",".join(record.formats)
+        print(f"{record.kind} {record.id} {forms} issued {record.issued_at:%Y-%m-%dT%H:%M:%SZ} {record.state}")
+
+
+def cmd_keys_compromise(args: argparse.Namespace) -> int:
+    from service.cli.keys import compromise_key_command
+    from service.core.config import get_settings
+    from service.core.errors import ServiceError
+    from service.core.keystore import KeystoreError
+
+    try:
+        summary = compromise_key_command(get_settings(), args.issuer, args.key, reason=args.reason, since=args.since)
+    except ServiceError as err:
+        print(f"skillcred: {err.code}: {err.detail}; nothing changed", file=sys.stderr)
+        return 1
+    except KeystoreError as err:
+        print(f"skillcred: {err}; nothing changed", file=sys.stderr)
+        return 1
+    print(f"{summary.method} reported compromised since {summary.compromised_at}: nothing it signed verifies any more")
+    if summary.replacement:
+        print(f"new active key: {summary.replacement}")
+    print(f"status lists signed again with the active key: {summary.status_lists_resigned}")
+    print(f"{len(summary.signed)} credential(s) and endorsement(s) it signed, to reissue:")
+    _print_signed(summary.signed)
+    return 0
+
+
+def cmd_keys_affected(args: argparse.Namespace) -> int:
+    from service.cli.keys import affected_command
+    from service.core.config import get_settings
+    from service.core.errors import ServiceError
+
+    try:
+        records = affected_command(get_settings(), args.issuer, args.key)
+    except ServiceError as err:
+        print(f"skillcred: {err.code}: {err.detail}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([{**vars(r), "issued_at": r.issued_at.isoformat()} for r in records], indent=2))
+    else:
+        _print_signed(records)
     return 0
 
 
@@ -369,6 +427,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = keys.add_parser("rotate", help="retire an issuer's signing keys and create new ones")
     p.add_argument("--issuer", required=True, help="issuer id")
     p.set_defaults(func=cmd_keys_rotate)
+    p = keys.add_parser(
+        "compromise",
+        help="report an issuer key compromised: nothing it signed verifies any more",
+        description="Record that an issuer key (active or retired) is known or suspected compromised. From then "
+        "on every credential, endorsement and status list it signed fails verification (key_compromised), "
+        "whatever dates it carries; the DID document lists it as revoked under no relationship; an active key "
+        "is replaced by a new one. Prints what the key signed, to reissue. Exit 1 (nothing changed) for an "
+        "unknown issuer or key, a future --since, or a key already reported.",
+    )
+    p.add_argument("--issuer", required=True, help="issuer id")
+    p.add_argument("--key", required=True, help="the key's id or fragment (key-1, rsa-2 ...)")
+    p.add_argument("--reason", required=True, help="why, in a sentence (shown in verification reports)")
+    p.add_argument(
+        "--since", type=_parse_moment, default=None, help="from when, ISO 8601 with a time zone (default: now)"
+    )
+    p.set_defaults(func=cmd_keys_compromise)
+    p = keys.add_parser("affected", help="list the credentials and endorsements an issuer key signed")
+    p.add_argument("--issuer", required=True, help="issuer id")
+    p.add_argument("--key", required=True, help="the key's id or fragment (key-1, rsa-2 ...)")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=cmd_keys_affected)
 
     p = commands.add_parser("assess", help="assess local evidence against a rubric, offline")
     p.add_argument("--rubric", required=True, help="rubric JSON (schemas/rubric.schema.json)")

@@ -103,6 +103,16 @@ def move_dids(session: Session, settings: Settings, *, actor: Any = None) -> lis
     return moves
 
 
+def dids_of(session: Session, issuer: Issuer) -> list[str]:
+    """Every DID the issuer holds or held: its current DID first, then those it left behind."""
+    aliases = session.exec(
+        select(IssuerDidAlias.did)
+        .where(IssuerDidAlias.issuer_id == issuer.id)
+        .order_by(col(IssuerDidAlias.moved_at), col(IssuerDidAlias.did))
+    ).all()
+    return [issuer.did, *aliases]
+
+
 def alias_document(session: Session, did: str) -> dict[str, Any] | None:
     """The DID document of a DID an issuer held before a move (its keys under that DID, with
     ``alsoKnownAs`` naming the current DID), or None when ``did`` is no such alias."""

@@ -5,7 +5,10 @@ EdDSA VC-JWTs; fragments ``key-1``, ``key-2`` ...) and RSA 3072 (``RS256``, the 
 conformance algorithm for VC-JWTs; fragments ``rsa-1`` ...). Private parts exist in memory only
 while a key is made (then sealed by the keystore) or while a :class:`Signer` signs with it.
 Rotation retires keys without deleting them: retired public keys stay in the DID document and the
-JWKS so credentials signed before the rotation still verify.
+JWKS so credentials signed before the rotation still verify. A key reported compromised
+(:func:`mark_compromised`) is retired too if it was active, never signs again, and is published
+as revoked: listed in the DID document with its ``revoked`` date under no relationship, and no
+longer in the JWKS, so nothing it signed verifies any more.
 
 No FastAPI here, and nothing commits.
 """
@@ -13,6 +16,7 @@ No FastAPI here, and nothing commits.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -20,9 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.audit.service import record
-from service.core.errors import Conflict
+from service.core.errors import Conflict, NotFound, ServiceError
 from service.core.keystore import Keystore
 from service.core.models import new_id, utcnow
+from service.core.validation import clean_text
 from service.issuers.models import Issuer, SigningKey
 from service.vc.did import PublishedKey
 from service.vc.keys import Signer
@@ -42,6 +47,31 @@ class NoActiveKey(Conflict):
     """The issuer has no active key for an algorithm (rotate its keys to make one)."""
 
     code = "no_active_key"
+
+
+class ActiveKeyCompromised(Conflict):
+    """The issuer's newest unretired key of an algorithm was reported compromised: it signs nothing."""
+
+    code = "active_key_compromised"
+
+
+class KeyAlreadyCompromised(Conflict):
+    """The key was already reported compromised (the first report stands)."""
+
+    code = "key_already_compromised"
+
+
+class InvalidCompromiseReport(ServiceError):
+    """A compromise report the service cannot record: a moment in the future, without a time
+    zone, or a reason that is empty, too long or holds control characters."""
+
+    status_code, code = 422, "invalid_compromise_report"
+
+
+MAX_COMPROMISE_REASON = 500
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
+"""A reported moment this little ahead of the service's clock is taken as "now" (the reporter's
+clock may run a little fast); later than that it is refused as a moment in the future."""
 
 
 def generate_private_key(algorithm: Algorithm) -> PrivateKey:
@@ -135,7 +165,8 @@ def rotate_keys(session: Session, keystore: Keystore, issuer: Issuer, *, actor: 
 
 
 def active_key(session: Session, issuer: Issuer, algorithm: Algorithm) -> SigningKey:
-    """The issuer's current key for ``algorithm``; :class:`NoActiveKey` when it has none."""
+    """The issuer's current key for ``algorithm``; :class:`NoActiveKey` when it has none and
+    :class:`ActiveKeyCompromised` when it was reported compromised (it signs nothing more)."""
     key = session.exec(
         select(SigningKey)
         .where(
@@ -145,6 +176,11 @@ def active_key(session: Session, issuer: Issuer, algorithm: Algorithm) -> Signin
     ).first()
     if key is None:
         raise NoActiveKey(f"Issuer {issuer.id} has no active {algorithm} key; rotate its keys")
+    if key.compromised_at is not None:
+        raise ActiveKeyCompromised(
+            f"Issuer {issuer.id}'s active {algorithm} key {key.fragment} was reported compromised and signs "
+            "nothing more; rotate its keys to make a new one"
+        )
     return key
 
 
@@ -156,11 +192,115 @@ def active_signer(session: Session, keystore: Keystore, issuer: Issuer, algorith
 
 def published_key(key: SigningKey) -> PublishedKey:
     """How a key appears in the DID document: active keys also authenticate, retired ones only
-    keep asserting (so credentials they signed still verify)."""
+    keep asserting (so credentials they signed still verify), and a compromised one is listed as
+    ``revoked`` from its compromise under no relationship (so nothing it signed verifies)."""
+    public_key = jwk_to_public_key(key.public_jwk)
+    if key.compromised_at is not None:
+        return PublishedKey(key.fragment, public_key, (), revoked=xsd_timestamp(key.compromised_at))
     purposes = ACTIVE_PURPOSES if key.retired_at is None else RETIRED_PURPOSES
-    return PublishedKey(key.fragment, jwk_to_public_key(key.public_jwk), purposes)
+    return PublishedKey(key.fragment, public_key, purposes)
+
+
+def xsd_timestamp(moment: datetime) -> str:
+    """An XML Schema dateTimeStamp in UTC, to the second: ``2026-12-06T09:30:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def jwk_entry(issuer: Issuer, key: SigningKey) -> dict[str, Any]:
     """A JWKS member: the public JWK with ``kid`` (verification method id), ``alg`` and ``use``."""
     return {**key.public_jwk, "kid": verification_method_id(issuer, key), "alg": key.algorithm, "use": "sig"}
+
+
+# --- compromise --------------------------------------------------------------------------------
+
+
+def find_key(session: Session, issuer: Issuer, key_ref: str) -> SigningKey:
+    """One of the issuer's keys by its id or its fragment (``key-1``); :class:`NotFound` otherwise
+    (a key of another issuer included)."""
+    key = session.exec(
+        select(SigningKey).where(
+            SigningKey.issuer_id == issuer.id, (col(SigningKey.id) == key_ref) | (col(SigningKey.fragment) == key_ref)
+        )
+    ).first()
+    if key is None:
+        raise NotFound(f"Issuer {issuer.id} has no key {key_ref!r:.80}")
+    return key
+
+
+def _checked_report(compromised_at: datetime, reason: str, now: datetime) -> str:
+    if compromised_at.tzinfo is None:
+        raise InvalidCompromiseReport("compromised_at needs a time zone (e.g. 2026-12-06T09:30:00Z)")
+    if compromised_at > now + CLOCK_SKEW_ALLOWANCE:
+        raise InvalidCompromiseReport(
+            f"compromised_at {xsd_timestamp(compromised_at)} is in the future; report a compromise once it is "
+            "known or suspected, from the moment it began"
+        )
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_COMPROMISE_REASON:
+        raise InvalidCompromiseReport(f"The reason must be 1 to {MAX_COMPROMISE_REASON} characters")
+    try:
+        return clean_text(reason)
+    except ValueError as err:
+        raise InvalidCompromiseReport(f"The reason is refused: {err}") from None
+
+
+def mark_compromised(
+    session: Session,
+    keystore: Keystore,
+    issuer: Issuer,
+    key: SigningKey,
+    *,
+    compromised_at: datetime,
+    reason: str,
+    now: datetime,
+    actor: Any,
+) -> SigningKey | None:
+    """Record that ``key`` is known or suspected compromised since ``compromised_at``.
+
+    From then on the key signs nothing (:func:`active_key` refuses it) and is published as
+    revoked (:func:`published_key`). An active key is retired at ``now`` and replaced by a new key
+    of its algorithm (the next fragment), which is returned; for a retired key None is returned.
+    Refused, changing nothing: a moment in the future or without a time zone, an empty reason
+    (:class:`InvalidCompromiseReport`, 422), a key already reported (:class:`KeyAlreadyCompromised`,
+    409). The issuer row is locked first, as :func:`rotate_keys` does. Records
+    ``issuer.key.compromise``.
+    """
+    reason = _checked_report(compromised_at, reason, now)
+    compromised_at = min(compromised_at, now)
+    session.exec(select(Issuer).where(Issuer.id == issuer.id).with_for_update()).one()
+    keys = issuer_keys(session, issuer.id, refresh=True)
+    key = next(k for k in keys if k.id == key.id)
+    if key.compromised_at is not None:
+        raise KeyAlreadyCompromised(
+            f"Key {key.fragment} was already reported compromised on {xsd_timestamp(key.compromised_at)}"
+        )
+    was_active = key.retired_at is None
+    key.compromised_at, key.compromise_reason = compromised_at, reason
+    replacement = None
+    if was_active:
+        key.retired_at = now
+        algorithm: Algorithm = "RS256" if key.algorithm == "RS256" else "EdDSA"
+        replacement = new_signing_key(keystore, issuer.id, algorithm, next_fragment(keys, algorithm))
+        session.add(replacement)
+    session.add(key)
+    try:
+        session.flush()
+    except IntegrityError as err:  # SQLite ignores FOR UPDATE: a simultaneous rotation took the name
+        raise Conflict(
+            "The issuer's keys were being changed at the same moment; try again", code="concurrent_rotation"
+        ) from err
+    record(
+        session,
+        action="issuer.key.compromise",
+        object_type="signing_key",
+        object_id=key.id,
+        actor=actor,
+        issuer_id=issuer.id,
+        before={"verification_method": verification_method_id(issuer, key), "active": was_active},
+        after={
+            "compromised_at": xsd_timestamp(compromised_at),
+            "reason": reason,
+            "replacement": verification_method_id(issuer, replacement) if replacement else None,
+        },
+    )
+    return replacement

@@ -25,7 +25,10 @@ class Issuer(SQLModel, table=True):
 
 
 class SigningKey(SQLModel, table=True):
-    """One issuer key. The private part is sealed by the keystore; retired keys stay published."""
+    """One issuer key. The private part is sealed by the keystore; retired keys stay published.
+
+    A key reported compromised (``compromised_at`` set) never signs again and is published as
+    revoked: nothing it signed verifies any more, whatever dates it carries."""
 
     __table_args__ = (UniqueConstraint("issuer_id", "fragment"),)
 
@@ -37,6 +40,10 @@ class SigningKey(SQLModel, table=True):
     private_sealed: bytes = Field(sa_type=LargeBinary, nullable=False)
     created_at: datetime = created_field()
     retired_at: datetime | None = timestamp_field()
+    compromised_at: datetime | None = timestamp_field()
+    """From when the key is known or suspected to be compromised (the issuer's word)."""
+    compromise_reason: str | None = Field(default=None, max_length=500)
+    """Why, as the issuer reported it (shown to the issuer's staff and in this service's verifier)."""
 
 
 class IssuerDidAlias(SQLModel, table=True):

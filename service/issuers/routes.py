@@ -10,18 +10,30 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
-from service.api.deps import KeystoreDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
 from service.core.paging import Page
+from service.endorsements.signed_by_key import page_of, signed_by_key
 from service.issuers import did_moves, service, views
 from service.issuers.models import Issuer
-from service.issuers.schemas import IssuerCreate, IssuerOut, IssuerUpdate, JsonWebKeySet, SigningKeyOut
+from service.issuers.schemas import (
+    IssuerCreate,
+    IssuerOut,
+    IssuerUpdate,
+    JsonWebKeySet,
+    KeyCompromiseIn,
+    KeyCompromiseOut,
+    SignedByKeyOut,
+    SigningKeyOut,
+)
+from service.verification.compromise import report_compromised_key
 
 router = APIRouter(prefix="/v1", tags=["issuers"])
 public_router = APIRouter(tags=["issuers"])
 
 IssuerId = Annotated[str, Path(min_length=1, max_length=36, description="The issuer's id")]
+KeyRef = Annotated[str, Path(min_length=1, max_length=64, description="The key's id, or its fragment (`key-1`)")]
 PUBLIC_CACHE = "public, max-age=300"
 
 
@@ -126,6 +138,78 @@ def rotate_keys(
     issuer = _scoped_issuer(session, account, issuer_id)
     service.rotate_keys(session, keystore, issuer, actor=account)
     return views.signing_key_views(issuer, service.issuer_keys(session, issuer.id))
+
+
+def _affected_path(issuer: Issuer, key_id: str) -> str:
+    return f"/v1/issuers/{issuer.id}/keys/{key_id}/affected-credentials"
+
+
+@router.post(
+    "/issuers/{issuer_id}/keys/{key_id}/compromise",
+    response_model=KeyCompromiseOut,
+    responses=error_responses(400, 401, 403, 404, 409, 422),
+)
+def report_key_compromised(
+    issuer_id: IssuerId,
+    key_id: KeyRef,
+    body: KeyCompromiseIn,
+    session: SessionDep,
+    keystore: KeystoreDep,
+    clock: ClockDep,
+    account: IssuerManager,
+) -> KeyCompromiseOut:
+    """Report one of the issuer's keys (active or retired) known or suspected compromised since
+    `compromised_at` (default now; never in the future), with a reason. From then on nothing the
+    key signed verifies, whatever its dates say (a thief can backdate): this service's verifier
+    fails its `issuer_key` check with `key_compromised`, and the DID document lists the key as
+    `revoked` under no relationship (and the JWKS drops it), so other verifiers stop trusting it.
+    An active key is retired and replaced by a new key of its algorithm; the status lists it
+    signed are signed again with the new key. List what it signed (to reissue) at
+    `affected_credentials`. A key already reported answers 409; audited as `issuer.key.compromise`.
+    A `compromised_at` in the future is 422 `invalid_compromise_report`."""
+    issuer = _scoped_issuer(session, account, issuer_id)
+    now = clock.now()
+    outcome = report_compromised_key(
+        session,
+        keystore,
+        issuer,
+        key_id,
+        compromised_at=body.compromised_at or now,
+        reason=body.reason,
+        now=now,
+        actor=account,
+    )
+    return KeyCompromiseOut(
+        key=views.signing_key_view(issuer, outcome.key),
+        replacement=views.signing_key_view(issuer, outcome.replacement) if outcome.replacement else None,
+        status_lists_resigned=outcome.status_lists_resigned,
+        affected_credentials=_affected_path(issuer, outcome.key.id),
+    )
+
+
+@router.get(
+    "/issuers/{issuer_id}/keys/{key_id}/affected-credentials",
+    response_model=Page[SignedByKeyOut],
+    responses=error_responses(401, 403, 404, 422),
+)
+def affected_credentials(
+    issuer_id: IssuerId,
+    key_id: KeyRef,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: IssuerManager,
+    params: PageDep,
+) -> Page[SignedByKeyOut]:
+    """The credentials and issuer-signed endorsements this service stores that the key signed
+    (any key, typically one reported compromised, so the issuer can reissue them), oldest first,
+    with the signed forms the key signed (`json-ld` for Ed25519 keys, `vc-jwt` for RSA keys).
+    Paged with `limit`/`offset`; `X-Total-Count` and `Link` headers describe the whole list."""
+    issuer = _scoped_issuer(session, account, issuer_id)
+    records, total = page_of(signed_by_key(session, issuer, service.find_key(session, issuer, key_id)), params)
+    set_paging_headers(request, response, params, total)
+    items = [SignedByKeyOut.model_validate(record, from_attributes=True) for record in records]
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 
 
 # --- public documents ---------------------------------------------------------------------------

@@ -10,19 +10,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
-    StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
-from service.core.validation import HttpUrlText
+from service.core.validation import TRIMMED_TEXT, DateTimeText, Email, HttpUrlText
 
-IssuerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Email = Annotated[EmailStr, StringConstraints(max_length=320)]
+# Lengths are of the text as sent (the OpenAPI document's maxLength); surrounding whitespace is
+# then dropped.
+IssuerName = Annotated[str, Field(max_length=200), TRIMMED_TEXT]
+Description = Annotated[str, Field(max_length=4000), AfterValidator(str.strip)]
 
 
 class IssuerCreate(BaseModel):
@@ -42,8 +43,9 @@ class IssuerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: IssuerName | None = None
-    url: HttpUrlText | None = None
+    # name and url may be left out but not cleared: null is refused, and the schema says so
+    name: IssuerName | SkipJsonSchema[None] = None
+    url: HttpUrlText | SkipJsonSchema[None] = None
     email: Email | None = None
     image: HttpUrlText | None = None
     description: Description | None = None
@@ -88,9 +90,62 @@ class SigningKeyOut(BaseModel):
     active: bool
     created_at: datetime
     retired_at: datetime | None
+    compromised_at: datetime | None = Field(
+        description="From when the issuer reported the key known or suspected compromised (null: it was not); "
+        "nothing it signed verifies any more"
+    )
+    compromise_reason: str | None = Field(description="Why, as the issuer reported it")
 
 
 class JsonWebKeySet(BaseModel):
     """An RFC 7517 JWK Set: public keys only, ``kid`` = the verification method id."""
 
     keys: list[dict[str, Any]]
+
+
+CompromiseReason = Annotated[str, Field(max_length=500), TRIMMED_TEXT]
+
+
+class KeyCompromiseIn(BaseModel):
+    """A report that one of the issuer's keys is known or suspected compromised."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    compromised_at: DateTimeText | None = Field(
+        default=None,
+        description="From when the key is known or suspected compromised (with a time zone; not in the future). "
+        "Default: now. Whatever it says, nothing the key signed verifies any more: a thief can backdate.",
+    )
+    reason: CompromiseReason = Field(
+        description="Why, in a sentence: shown to the issuer's staff and in the verification report of every "
+        "credential the key signed (public: the badge page and POST /v1/verify show it)"
+    )
+
+
+class KeyCompromiseOut(BaseModel):
+    """The key as now recorded, the key that replaced it (when it was active), and where to list
+    what it signed."""
+
+    key: SigningKeyOut
+    replacement: SigningKeyOut | None = Field(
+        description="The new active key of the same algorithm (null when the compromised key was already retired)"
+    )
+    status_lists_resigned: int = Field(
+        description="The issuer's status lists the key had signed: they are signed again with the active key"
+    )
+    affected_credentials: str = Field(
+        description="The path of the report of the credentials and endorsements the key signed (to reissue them)"
+    )
+
+
+class SignedByKeyOut(BaseModel):
+    """A credential or endorsement a key signed, stored by this service."""
+
+    kind: Literal["credential", "endorsement"]
+    id: str = Field(description="The credential's or the endorsement's id")
+    credential_id: str = Field(description="The credential itself, or the credential the endorsement is about")
+    formats: list[Literal["json-ld", "vc-jwt"]] = Field(
+        description="The signed forms the key signed: the JSON-LD proof (Ed25519 keys), the VC-JWT (RSA keys)"
+    )
+    issued_at: datetime
+    state: str = Field(description="The credential's state (active, suspended, revoked) or the endorsement's")

@@ -29,11 +29,13 @@ from service.core.errors import BadRequest, Conflict, NotFound
 from service.core.keystore import Keystore
 from service.core.models import utcnow
 from service.core.paging import PageParams, paginate
-from service.issuers.keys import (  # active_signer and rotate_keys are re-exported for other domains
+from service.issuers.keys import (  # active_signer, rotate_keys... are re-exported for other domains
     active_signer,
+    find_key,
     initial_keys,
     issuer_keys,
     jwk_entry,
+    mark_compromised,
     published_key,
     rotate_keys,
     verification_method_id,
@@ -47,6 +49,7 @@ __all__ = [
     "create_issuer",
     "did_document",
     "did_document_url",
+    "find_key",
     "get_issuer",
     "host_did",
     "host_did_issuer",
@@ -55,6 +58,7 @@ __all__ = [
     "issuer_profile",
     "jwks",
     "list_issuers",
+    "mark_compromised",
     "path_did",
     "path_did_issuer",
     "rotate_keys",
@@ -200,9 +204,9 @@ def issuer_profile(issuer: Issuer) -> IssuerProfile:
 
 
 def did_document(session: Session, issuer: Issuer) -> dict[str, Any]:
-    """The issuer's DID document: every key, active and retired, all under ``assertionMethod``;
-    the DIDs it held before a change of public URL (:mod:`service.issuers.did_moves`) under
-    ``alsoKnownAs``."""
+    """The issuer's DID document: every key, active and retired, under ``assertionMethod``, except
+    keys reported compromised (listed with their ``revoked`` date under no relationship); the DIDs
+    it held before a change of public URL (:mod:`service.issuers.did_moves`) under ``alsoKnownAs``."""
     previous = session.exec(
         select(IssuerDidAlias.did)
         .where(IssuerDidAlias.issuer_id == issuer.id)
@@ -236,10 +240,13 @@ def path_did_issuer(session: Session, settings: Settings, issuer_id: str) -> Iss
 
 
 def jwks(session: Session) -> dict[str, Any]:
-    """An RFC 7517 JWK Set of every issuer's public keys, active and retired."""
+    """An RFC 7517 JWK Set of every issuer's public keys, active and retired, except those reported
+    compromised (a JWK has no way to say "revoked", so a verifier that trusts the set must not
+    find them there)."""
     rows = session.exec(
         select(Issuer, SigningKey)
         .join(SigningKey, col(SigningKey.issuer_id) == col(Issuer.id))
+        .where(col(SigningKey.compromised_at).is_(None))
         .order_by(col(Issuer.created_at), col(Issuer.id), col(SigningKey.created_at), col(SigningKey.fragment))
     )
     return {"keys": [jwk_entry(issuer, key) for issuer, key in rows]}

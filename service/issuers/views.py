@@ -28,6 +28,8 @@ def signing_key_view(issuer: Issuer, key: SigningKey) -> SigningKeyOut:
         active=key.retired_at is None,
         created_at=key.created_at,
         retired_at=key.retired_at,
+        compromised_at=key.compromised_at,
+        compromise_reason=key.compromise_reason,
     )
 
 

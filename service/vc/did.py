@@ -41,6 +41,12 @@ class VerificationMethod:
 
     ``purposes`` holds the verification relationships (``assertionMethod`` ...) under which the
     controller document lists this method; a credential proof needs ``assertionMethod``.
+
+    ``revoked`` is the method's ``revoked`` value when its controller document has one (Controlled
+    Identifiers 1.0, section 2.2 Verification Methods: the dateTimeStamp from which the method
+    MUST NOT be used); such a method serves no relationship, whatever the document lists it
+    under. ``revocation_reason`` is why, when the resolver knows (this service's own issuers: the
+    reason given when the key was reported compromised); controller documents do not say.
     """
 
     id: str
@@ -48,6 +54,8 @@ class VerificationMethod:
     controller: str
     public_key: PublicKey
     purposes: frozenset[str] = field(default_factory=frozenset)
+    revoked: str | None = None
+    revocation_reason: str | None = None
 
 
 @runtime_checkable
@@ -102,13 +110,16 @@ def methods_in_document(document: Mapping[str, Any]) -> list[VerificationMethod]
                 purposes.setdefault(absolute, set()).add(relationship)
     result = []
     for method_id, method in objects.items():
+        revoked = method.get("revoked")
         result.append(
             VerificationMethod(
                 id=method_id,
                 type=str(method.get("type", "")),
                 controller=str(method.get("controller", doc_id)),
                 public_key=method_public_key(method),
-                purposes=frozenset(purposes.get(method_id, ())),
+                # a revoked method MUST NOT be used (CID 1.0, section 2.2): no relationship holds
+                purposes=frozenset() if revoked is not None else frozenset(purposes.get(method_id, ())),
+                revoked=None if revoked is None else str(revoked)[:64],
             )
         )
     return result
@@ -202,11 +213,16 @@ def did_web_document_url(did: str, *, scheme: str = "https") -> str:
 
 @dataclass(frozen=True)
 class PublishedKey:
-    """A key to publish in a DID document: its fragment, public key, and relationships."""
+    """A key to publish in a DID document: its fragment, public key, and relationships.
+
+    ``revoked`` (an XML Schema dateTimeStamp) publishes the method as revoked from that moment
+    (Controlled Identifiers 1.0, section 2.2 Verification Methods); a revoked key is listed under
+    no relationship."""
 
     fragment: str
     public_key: PublicKey
     purposes: tuple[str, ...] = ("assertionMethod", "authentication")
+    revoked: str | None = None
 
 
 def build_did_document(did: str, keys: Iterable[PublishedKey], *, also_known_as: Iterable[str] = ()) -> dict[str, Any]:
@@ -217,7 +233,7 @@ def build_did_document(did: str, keys: Iterable[PublishedKey], *, also_known_as:
     otherwise tries to frame the document with a context it will not fetch) and every id is
     absolute (it compares ``assertionMethod`` entries with the verification method id as strings),
     so the JavaScript verifiers accept it. Retired keys belong here too (listed without new uses elsewhere) so old
-    credentials still verify.
+    credentials still verify; a revoked key stays listed with its ``revoked`` date, under no relationship.
     """
     methods: list[dict[str, Any]] = []
     relationships: dict[str, list[str]] = {rel: [] for rel in VERIFICATION_RELATIONSHIPS}
@@ -228,8 +244,10 @@ def build_did_document(did: str, keys: Iterable[PublishedKey], *, also_known_as:
             method |= {"type": "Multikey", "publicKeyMultibase": public_key_to_multikey(key.public_key)}
         except KeyError_:
             method |= {"type": "JsonWebKey", "publicKeyJwk": public_key_to_jwk(key.public_key)}
+        if key.revoked is not None:
+            method["revoked"] = key.revoked
         methods.append(method)
-        for purpose in key.purposes:
+        for purpose in () if key.revoked is not None else key.purposes:
             relationships[purpose].append(method_id)
     document: dict[str, Any] = {"@context": [DID_V1, MULTIKEY_V1], "id": did}
     if also_known_as:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from . import data_integrity, jose, openbadges, revocation_list, status_list
 from .baking import extract_baked
 from .budget import DEFAULT_LIMITS, Budget, VerificationLimits, json_shape
 from .constants import CREDENTIALS_V1, CREDENTIALS_V2
-from .did import ChainedKeyResolver, DidKeyResolver, KeyResolver
+from .did import ChainedKeyResolver, DidKeyResolver, KeyResolver, VerificationMethod
 from .errors import VCError
 from .report import VerificationReport
 from .skillcred import describe, read_assessment
@@ -58,7 +58,7 @@ def verify(
     :class:`~service.vc.budget.Budget`. Beyond a limit the report fails with the reason.
     """
     now = now or datetime.now(UTC)
-    keys: KeyResolver = ChainedKeyResolver(DidKeyResolver(), key_resolver) if key_resolver else DidKeyResolver()
+    keys = _ResolvedOnce(ChainedKeyResolver(DidKeyResolver(), key_resolver) if key_resolver else DidKeyResolver())
     return _verify_source(source, keys, status_resolver, now, Budget(limits), nested=False)
 
 
@@ -176,13 +176,75 @@ def _verify_jwt(report: VerificationReport, token: str, keys: KeyResolver, now: 
         result = jose.verify_vc_jwt(token, keys, now=now)
     except VCError as err:
         check_id = "issuer_key" if err.code in _KEY_CODES else "jwt"
-        report.add(check_id, "failed", f"{err.code}: {err}")
+        compromised = _compromised_keys(keys, [_jwt_key_id(token)]) if check_id == "issuer_key" else []
+        report.add(check_id, "failed", "; ".join(compromised) or f"{err.code}: {err}")
         return None
     report.add("jwt", "passed", f"{result.algorithm} signature valid; JWT claims match the credential")
     if result.warnings:
         report.add("jwt", "warning", "; ".join(result.warnings))
-    report.add("issuer_key", "passed", f"Key {result.verification_method} belongs to the issuer")
+    compromised = _compromised_keys(keys, [result.verification_method])
+    if compromised:
+        report.add("issuer_key", "failed", "; ".join(compromised))
+    else:
+        report.add("issuer_key", "passed", f"Key {result.verification_method} belongs to the issuer")
     return result.credential
+
+
+class _ResolvedOnce:
+    """The pipeline's key resolver: each verification method is resolved once per verification
+    (the issuer-key check reads the method a proof names again, to see whether it is revoked)."""
+
+    def __init__(self, resolver: KeyResolver) -> None:
+        self._resolver = resolver
+        self._methods: dict[str, VerificationMethod | VCError] = {}
+
+    def resolve(self, verification_method_id: str) -> VerificationMethod:
+        if verification_method_id not in self._methods:
+            try:
+                self._methods[verification_method_id] = self._resolver.resolve(verification_method_id)
+            except VCError as err:
+                self._methods[verification_method_id] = err
+        found = self._methods[verification_method_id]
+        if isinstance(found, VCError):
+            raise found
+        return found
+
+    def methods_of(self, controller: str) -> list[VerificationMethod]:
+        return self._resolver.methods_of(controller)
+
+
+def _jwt_key_id(token: str) -> str | None:
+    """The verification method a VC-JWT's ``kid`` names (a ``#fragment`` is relative to ``iss``)."""
+    try:
+        header, payload = jose.decode_vc_jwt_unverified(token)
+    except VCError:
+        return None
+    kid, iss = header.get("kid"), payload.get("iss")
+    if isinstance(kid, str) and kid.startswith("#") and isinstance(iss, str):
+        return iss.split("#", 1)[0] + kid
+    return kid if isinstance(kid, str) else None
+
+
+def _compromised_keys(keys: KeyResolver, method_ids: Iterable[str | None]) -> list[str]:
+    """A ``key_compromised`` reason for each method named whose controller marks it ``revoked``.
+
+    Controlled Identifiers 1.0 (section 2.2, ``revoked``) refuses proofs made at or after the
+    revocation; a signature's own dates (``created``, ``validFrom``, ``iat``) are written by
+    whoever holds the key, so a thief can backdate them: every signature is refused.
+    """
+    reasons = []
+    for method_id in dict.fromkeys(m for m in method_ids if m):
+        try:
+            method = keys.resolve(method_id)
+        except VCError:
+            continue
+        if method.revoked is not None:
+            why = f" ({method.revocation_reason})" if method.revocation_reason else ""
+            reasons.append(
+                f"key_compromised: signed by a key the issuer reported compromised on {method.revoked}{why}: "
+                f"{method_id} is not trusted for anything it signed, whatever dates it carries"
+            )
+    return reasons
 
 
 def _check_context(report: VerificationReport, credential: Mapping[str, Any], limits: VerificationLimits) -> bool:
@@ -251,10 +313,11 @@ def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], key
             for r in results
         ]
     }
+    compromised = _compromised_keys(keys, [r.verification_method for r in results])
     if not valid:
         key_failures = [r for r in results if r.code in _KEY_CODES]
-        if key_failures:
-            report.add("issuer_key", "failed", "; ".join(r.reason for r in key_failures))
+        if compromised or key_failures:
+            report.add("issuer_key", "failed", "; ".join(compromised or [r.reason for r in key_failures]))
         report.add("proof", "failed", "; ".join(f"{r.suite}: {r.reason}" for r in results), **details)
         return
     best = next((r for r in valid if not r.deprecated), valid[0])
@@ -268,6 +331,9 @@ def _check_proofs(report: VerificationReport, credential: Mapping[str, Any], key
         )
     else:
         report.add("proof", "passed", f"{best.reason}{others}", **details)
+    if compromised:  # even one proof by a compromised key: the credential carries its signature
+        report.add("issuer_key", "failed", "; ".join(compromised))
+        return
     report.add(
         "issuer_key",
         "passed",

@@ -68,20 +68,18 @@ class VerificationReportOut(BaseModel):
 
 
 def _body_schema(kind: str) -> dict[str, Any]:
-    return {
-        "schema": {"type": "string", "format": "binary"}
-        if kind == "binary"
-        else {"type": "string"}
-        if kind == "text"
-        else {"type": "object"}
-    }
+    # Any body is read: what it holds is sniffed, not taken from the Content-Type, and a body that
+    # is not a credential is a report with a failed check (200), so no schema can refuse one.
+    return {"schema": {"type": "string", "format": "binary"} if kind == "binary" else {}}
 
 
 REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "description": "The credential: JSON-LD, a compact VC-JWT, a baked badge image, or a "
-        "multipart upload of any of them in the field `file`.",
+        "multipart upload of any of them in the field `file`. Any body under these types is read "
+        "(its form is sniffed, whatever the Content-Type says) and answered with a report: one that "
+        "is not a credential fails the `format` check.",
         "content": {
             **{t: _body_schema("json") for t in sorted(JSON_TYPES)},
             **{t: _body_schema("text") for t in sorted(JWT_TYPES)},
