@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +39,16 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    database_url: str, folder: Path, *, workers: int = 2, settings: Mapping[str, str] | None = None
+    database_url: str,
+    folder: Path,
+    *,
+    workers: int = 2,
+    settings: Mapping[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[RunningServer]:
     """``skillcred serve --workers N`` on ``database_url``, working in ``folder``; ``settings``
-    adds or overrides ``SKILLCRED_*`` variables."""
+    adds or overrides ``SKILLCRED_*`` variables; ``preexec_fn`` runs in the server's process
+    before it starts (a resource limit, say)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -63,6 +69,7 @@ def running_server(
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=folder,
+            preexec_fn=preexec_fn,
         )
     try:
         deadline = time.monotonic() + 60

@@ -4,11 +4,14 @@
 the same five methods). :class:`LocalBlobStore` keeps each blob in a sharded folder
 (``ab/cd/abcd...``), written to a temporary file in the same file system, flushed, then renamed
 into place, so a reader never sees half a blob and a crash leaves at most a stray temporary file.
-The same bytes stored twice are one blob. No FastAPI and no database here.
+The same bytes stored twice are one blob. When the file system has no room (full, over quota, or
+past the process's file size limit) :meth:`LocalBlobStore.put` removes what it wrote and raises
+:class:`NoRoomForBlob`. No FastAPI and no database here.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -32,6 +35,16 @@ class BlobCorrupted(RuntimeError):
     """A stored blob's bytes no longer hash to its name (disk corruption or tampering)."""
 
 
+class NoRoomForBlob(OSError):
+    """The store's file system has no room for the bytes (ENOSPC, EDQUOT or EFBIG); nothing of
+    them was left behind. An ``OSError`` with the original ``errno``."""
+
+
+NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""The errors that mean "no room": the disk is full, the quota is used up, or the file would
+pass the process's size limit (``RLIMIT_FSIZE``)."""
+
+
 def sha256_hex(data: bytes) -> str:
     """The lower-case hex SHA-256 of ``data``: a blob's name."""
     return hashlib.sha256(data).hexdigest()
@@ -49,7 +62,8 @@ class BlobStore(Protocol):
     """Where evidence bytes live, addressed by their SHA-256 (lower-case hex)."""
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` (once, however often it is put) and return its digest."""
+        """Store ``data`` (once, however often it is put) and return its digest;
+        :class:`NoRoomForBlob` when there is no room for it (nothing of it is left behind)."""
         ...
 
     def get(self, digest: str) -> bytes:
@@ -96,18 +110,22 @@ class LocalBlobStore:
             # Refresh its time: a sweep spares blobs put recently (their row may be on its way).
             os.utime(path)
             return digest
-        self._ensure_root()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self._tmp, prefix=digest[:8] + "-")
+        temporary: str | None = None
         try:
+            self._ensure_root()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self._tmp, prefix=digest[:8] + "-")
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(temporary, 0o640)
             os.replace(temporary, path)  # atomic: readers see all of it or nothing
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+        except BaseException as err:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+            if isinstance(err, OSError) and err.errno in NO_ROOM_ERRNOS:
+                raise NoRoomForBlob(err.errno, f"no room for blob {digest}: {err.strerror}") from err
             raise
         return digest
 

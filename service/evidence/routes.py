@@ -136,7 +136,7 @@ def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) ->
     "/bundles/{bundle_id}/items",
     response_model=ItemView,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429, 507),
 )
 def add_item(
     bundle_id: BundleId,
@@ -156,7 +156,10 @@ def add_item(
     `repository_...`, `archive_...`, `evidence_...`) and stores nothing. A verified email address
     is required (403 `email_unverified`) and the account's quotas apply (`evidence_quota_exceeded`:
     413 stored bytes, 429 items per day); both are checked before anything is fetched or cloned,
-    and fetches and clones are rate-limited per account (429)."""
+    and fetches and clones are rate-limited per account (429). When the evidence store's disk has
+    no room for the bytes: 507 `evidence_storage_full`, nothing stored; try again later. Whether a
+    well-formed URL answers is known only by trying: a host that does not resolve or answer is 422
+    `url_unreachable` (`repository_unreachable`)."""
     limits = EvidenceLimits.from_settings(settings)
     bundle, room = service.admit(session, bundle_id, owner=account, limits=limits)
     if isinstance(body, UrlItemIn):
@@ -198,7 +201,7 @@ def _read_upload(upload: UploadFile, room: Room) -> bytes:
     "/bundles/{bundle_id}/files",
     response_model=ItemView,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429),
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429, 507),
 )
 def upload_file(
     bundle_id: BundleId,
@@ -216,7 +219,8 @@ def upload_file(
     links, no zip bombs, nesting at most one level) are accepted; executables and unknown
     binaries are refused (415). Size and count limits per file and per bundle apply (413, 409), and
     so do a verified email address (403 `email_unverified`) and the account's quotas
-    (`evidence_quota_exceeded`: 413 stored bytes, 429 items per day)."""
+    (`evidence_quota_exceeded`: 413 stored bytes, 429 items per day). When the evidence store's
+    disk has no room for the bytes: 507 `evidence_storage_full`, nothing stored; try again later."""
     limits = EvidenceLimits.from_settings(settings)
     bundle, room = service.admit(session, bundle_id, owner=account, limits=limits)
     data = _read_upload(file, room)

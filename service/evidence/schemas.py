@@ -12,14 +12,37 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from service.achievements.schemas import Name
-from service.core.validation import CLEAN_TEXT, HttpUrlText
+from service.core.validation import (
+    CLEAN_TEXT,
+    DNS_NAME_PATTERN,
+    IPV6_PATTERN,
+    IRI_PATH_AND_TAIL,
+    IRI_REFUSED_PATTERN,
+    PORT_PATTERN,
+    Email,
+    any_of_set,
+    http_iri,
+    rule,
+)
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_STATEMENT_CHARS = 20_000
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{3,38}[0-9]")
+_HTTPS_HOST = f"^[Hh][Tt][Tt][Pp][Ss]://(?:{DNS_NAME_PATTERN}|\\[{IPV6_PATTERN}\\])(?::{PORT_PATTERN})?"
+#: What the SSRF-safe fetcher takes: https, a DNS name or an IP address (no user:password@), a
+#: valid port, an IRI path, query and fragment. (An address it must not reach is then refused.)
+FETCHABLE_URL_PATTERN = f"{_HTTPS_HOST}{IRI_PATH_AND_TAIL}$"
+#: What the repository cloner takes: the same without query or fragment, and a path of plain URL
+#: characters that is more than slashes.
+REPOSITORY_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]://(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63})*\.?"
+    f"|\\[{IPV6_PATTERN}\\])(?::{PORT_PATTERN})?"
+    r"/+[A-Za-z0-9._~!$&'()*+,;=:@%-][A-Za-z0-9._~!$&'()*+,;=:@/%-]*$"
+)
+COMMIT_PATTERN = "^(?:[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$"
 
 
 def _phone(value: str) -> str:
@@ -28,7 +51,24 @@ def _phone(value: str) -> str:
     return value
 
 
-Phone = Annotated[str, Field(min_length=5, max_length=40), AfterValidator(_phone)]
+def _checked_when_fetched(value: str) -> str:
+    """The URL fetcher and the repository cloner check these rules before they reach the network
+    (422 ``url_bad_scheme``, ``url_bad_url``, ``repository_bad_url``...): a deployment's tests may
+    let them reach plain http on loopback, which the schema's patterns, production's rules, do not."""
+    return value
+
+
+Phone = Annotated[str, Field(min_length=5, max_length=40), rule(_phone, pattern=f"^{_PHONE.pattern}$")]
+FetchableUrl = Annotated[
+    str,
+    Field(min_length=1, max_length=2048),
+    AfterValidator(http_iri),
+    rule(_checked_when_fetched, pattern=FETCHABLE_URL_PATTERN, **{"not": {"pattern": IRI_REFUSED_PATTERN}}),
+]
+RepositoryUrl = Annotated[
+    str, Field(min_length=1, max_length=2048), rule(_checked_when_fetched, pattern=REPOSITORY_URL_PATTERN)
+]
+Commit = Annotated[str, Field(min_length=40, max_length=64), rule(_checked_when_fetched, pattern=COMMIT_PATTERN)]
 Statement = Annotated[str, Field(min_length=1, max_length=MAX_STATEMENT_CHARS), CLEAN_TEXT]
 NarrativeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), CLEAN_TEXT]
 Identifier = Annotated[str, Field(min_length=1, max_length=36)]
@@ -50,7 +90,7 @@ class UrlItemIn(_Input):
     private, loopback and link-local addresses are refused after DNS resolution)."""
 
     kind: Literal["url"]
-    url: HttpUrlText
+    url: FetchableUrl
     name: Name | None = None
 
 
@@ -59,8 +99,8 @@ class RepositoryItemIn(_Input):
     its history up to that commit kept as a git bundle."""
 
     kind: Literal["repository"]
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
-    commit: Annotated[str, Field(min_length=40, max_length=64)]
+    url: RepositoryUrl
+    commit: Commit
     name: Name | None = None
 
 
@@ -76,10 +116,12 @@ class ClientTestimonialIn(_Input):
     """A client's statement about the work, with their name and a way to contact them (an email,
     a phone number or both). The contact is never published."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra=any_of_set("contact_email", "contact_phone"))
+
     kind: Literal["testimonial"]
     statement: Statement
     author_name: Name
-    contact_email: Annotated[EmailStr, Field(max_length=320)] | None = None
+    contact_email: Email | None = None
     contact_phone: Phone | None = None
     name: Name | None = None
 

@@ -20,9 +20,12 @@ serialised per account (:func:`_serialise_account`), so parallel requests never 
 
 Storage order, so a refusal stores nothing: every check (fetch, clone, sniff, archive inspection,
 size and count limits and quotas under the account's and the bundle's locks) happens before the
-bytes go to the blob store and the row is added. A blob whose row never commits (or whose item is
-deleted) is removed by :func:`sweep_unreferenced_blobs` once it is older than a grace period.
-Bundles never submitted and untouched for long are deleted by :func:`expire_bundle`.
+bytes go to the blob store and the row is added. When the blob store's disk has no room, the
+addition is refused with ``507 evidence_storage_full`` (:class:`EvidenceStorageFull`): the store
+removed what it wrote, no row is added, and earlier evidence is untouched. A blob whose row
+never commits (or whose item is deleted) is removed by :func:`sweep_unreferenced_blobs` once it
+is older than a grace period. Bundles never submitted and untouched for long are deleted by
+:func:`expire_bundle`.
 
 The assessment domain calls :func:`lock_bundle`, :func:`open_bundle`, :func:`mark_bundle_issued`
 and :func:`credential_evidence`.
@@ -30,6 +33,7 @@ and :func:`credential_evidence`.
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import tempfile
@@ -50,15 +54,17 @@ from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
 from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.core.config import Settings
-from service.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests
+from service.core.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceError, TooManyRequests
 from service.core.models import utcnow
 from service.core.paging import PageParams, paginate
-from service.evidence.blobstore import BlobStore, get_blob_store
+from service.evidence.blobstore import BlobStore, NoRoomForBlob, get_blob_store
 from service.evidence.credential import credential_evidence_entries
 from service.evidence.intake import EvidenceLimits, PreparedItem, Room, file_too_large
 from service.evidence.models import BundleState, EvidenceBundleRecord, EvidenceItemRecord
 from service.evidence.repositories import checkout_bundle
 from service.evidence.sniff import TEXT_TYPES
+
+log = logging.getLogger("skillcred.evidence")
 
 NO_SUCH_BUNDLE = "No such evidence bundle"
 NO_SUCH_ITEM = "No such evidence item"
@@ -67,6 +73,13 @@ QUOTA_EXCEEDED = "evidence_quota_exceeded"
 ITEM_ADDED = "evidence.item.add"
 DAY = timedelta(days=1)
 _STAFF = frozenset({Role.reviewer, Role.issuer_admin})
+
+
+class EvidenceStorageFull(ServiceError):
+    """The blob store has no room for an item's bytes: 507 Insufficient Storage (RFC 4918
+    section 11.5), an operator's problem that clears once space is freed."""
+
+    status_code, code = 507, "evidence_storage_full"
 
 
 # --- who may see what -------------------------------------------------------------------------
@@ -363,7 +376,13 @@ def add_item(
     last = session.exec(
         select(func.max(EvidenceItemRecord.position)).where(EvidenceItemRecord.bundle_id == bundle.id)
     ).one()
-    digest = blobs.put(prepared.data)
+    try:
+        digest = blobs.put(prepared.data)
+    except NoRoomForBlob as err:
+        log.error("evidence blob store is out of room: %s", err)
+        raise EvidenceStorageFull(
+            "The evidence store has no room for these bytes; nothing was stored. Try again later."
+        ) from err
     item = EvidenceItemRecord(
         bundle_id=bundle.id,
         position=(last or 0) + 1,
