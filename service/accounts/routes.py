@@ -103,7 +103,8 @@ def register_earner(
     responses=error_responses(400, 422, 429),
 )
 def verify_email(body: EmailVerificationIn, session: SessionDep) -> AccountOut:
-    """Redeem an email verification token: the account proves it controls its address."""
+    """Redeem an email verification token: the account proves it controls its address. A token
+    that was never issued, is used or has expired is 400 `invalid_verification_token`."""
     return views.account_view(service.verify_email(session, body.token))
 
 
@@ -157,8 +158,10 @@ def me(account: AnyAccount) -> AccountOut:
 )
 def create_account(body: AccountCreate, session: SessionDep, account: IssuerManager) -> AccountOut:
     """Create an account. Admins create any role; issuer admins create reviewers and issuer
-    admins for their own issuer only. A never-verified self-registered account for the address is
-    replaced; any other is 409 `email_taken`. A weak password is 422 `weak_password`."""
+    admins for their own issuer only. An issuer admin or reviewer names its issuer in `issuer_id`
+    (400 `issuer_required` when it is missing or names no issuer); other roles name none (400).
+    A never-verified self-registered account for the address is replaced; any other is 409
+    `email_taken`. A weak password (see `password`) is 422 `weak_password`."""
     if account.role == Role.issuer_admin:
         if body.role not in (Role.reviewer, Role.issuer_admin):
             raise Forbidden("Issuer admins may only create reviewers and issuer admins")

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.models import Role
+from service.core.validation import Email
+
+PASSWORD_RULE = (
+    "12 to 256 characters, not only whitespace, not the email address, not a common or breached "
+    "password, and not easy to guess (a dictionary word, name, date, keyboard pattern or repetition, "
+    "as zxcvbn estimates): 422 `weak_password` otherwise"
+)
+#: Issuer admins and reviewers act for one issuer and name it; admins and earners name none
+#: (the service's rule, 400 `issuer_required` / `bad_request`, written into the schema).
+_ISSUER_ROLE_RULE: dict[str, Any] = {
+    "if": {"properties": {"role": {"enum": [Role.issuer_admin.value, Role.reviewer.value]}}, "required": ["role"]},
+    "then": {"required": ["issuer_id"], "properties": {"issuer_id": {"type": "string", "minLength": 1}}},
+    "else": {"properties": {"issuer_id": {"type": "null"}}},
+}
 
 
 class TokenResponse(BaseModel):
@@ -16,10 +31,13 @@ class TokenResponse(BaseModel):
 
 
 class AccountCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A new account. ``issuer_id`` names the issuer of an issuer admin or reviewer (an issuer
+    that does not exist is 400 `issuer_required`) and is absent or null for other roles."""
 
-    email: EmailStr
-    password: str = Field(min_length=12, max_length=256)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ISSUER_ROLE_RULE)
+
+    email: Email
+    password: str = Field(min_length=12, max_length=256, description=PASSWORD_RULE)
     role: Role
     issuer_id: str | None = Field(default=None, max_length=36)
 
@@ -27,8 +45,8 @@ class AccountCreate(BaseModel):
 class EarnerRegistration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
-    password: str = Field(min_length=12, max_length=256)
+    email: Email
+    password: str = Field(min_length=12, max_length=256, description=PASSWORD_RULE)
 
 
 class AccountOut(BaseModel):

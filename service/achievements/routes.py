@@ -47,7 +47,13 @@ def create_achievement(
     The minimal body is `{"name", "description", "criteria": {"narrative"}}`. Result descriptions
     and rubric levels without an `id` get a stable `urn:uuid:` id, kept across versions while
     their name stays the same; credentials' results point at these ids. A `rubric` adds one
-    result description per criterion; `esco_skills` adds one ESCO alignment per skill URI."""
+    result description per criterion; `esco_skills` adds one ESCO alignment per skill URI.
+
+    Rules the schema cannot express answer 422 with their own code: `invalid_achievement` (a
+    `required_level` or `required_value` naming no level or allowed value of its result
+    description, a rubric level name or an id given twice), `invalid_rubric` (a rubric that breaks
+    `schemas/rubric.schema.json`, every problem listed), `rubric_conflict` (a result description
+    sharing a criterion's name or id) and `unknown_esco_skill`."""
     ensure_issuer_scope(account, issuer_id)
     return views.achievement_view(service.create_achievement(session, issuer_id, body, actor=account))
 
@@ -95,7 +101,13 @@ def update_achievement(
     achievement_id: str, body: AchievementCreate, session: SessionDep, account: IssuerManager
 ) -> AchievementView:
     """Replace an achievement's content (the same body as create): writes a new version and makes
-    it current. Credentials already issued keep the version they were issued with."""
+    it current. Credentials already issued keep the version they were issued with.
+
+    Rules the schema cannot express answer 422 with their own code: `invalid_achievement` (a
+    `required_level` or `required_value` naming no level or allowed value of its result
+    description, a rubric level name or an id given twice), `invalid_rubric` (a rubric that breaks
+    `schemas/rubric.schema.json`, every problem listed), `rubric_conflict` (a result description
+    sharing a criterion's name or id) and `unknown_esco_skill`."""
     _scoped(session, account, achievement_id)
     return views.achievement_view(service.update_achievement(session, achievement_id, body, actor=account))
 

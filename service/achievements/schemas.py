@@ -7,21 +7,32 @@ absolute ids, http(s) URLs), so whatever is stored can later be issued and signe
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
-from service.core.validation import CLEAN_TEXT, Iri, http_url
+from service.core.validation import (
+    CLEAN_TEXT,
+    JSON_INTEGER,
+    NO_CONTROL_CHARACTERS,
+    TRIMMED_TEXT,
+    HttpUrlText,
+    Iri,
+    JsonBool,
+    any_of_set,
+    rule,
+    rule_error,
+)
 
 # OB 3.0 enumerations (1EdTech AchievementCredential JSON Schema); each also allows `ext:Name`.
 ACHIEVEMENT_TYPES = frozenset(
@@ -99,31 +110,56 @@ _EXTENSION = re.compile(r"ext:[A-Za-z0-9._-]{1,60}")
 
 
 def _vocabulary(allowed: frozenset[str]) -> Any:
+    """One of ``allowed`` or an extension ``ext:Name``, documented as a pattern."""
+
     def check(value: str) -> str:
         if value in allowed or _EXTENSION.fullmatch(value):
             return value
         raise ValueError(f"must be one of {', '.join(sorted(allowed))}, or an extension ext:Name")
 
-    return AfterValidator(check)
+    names = "|".join(re.escape(name) for name in sorted(allowed))
+    return rule(check, pattern=f"^(?:{names}|ext:[A-Za-z0-9._-]{{1,60}})$")
+
+
+MAX_NUMBER = 1e15
+"""The largest magnitude a point or value may be sent as a JSON number (text may say more)."""
 
 
 def _number_as_text(value: Any) -> Any:
-    """OB 3.0 carries points and values as strings; accept JSON numbers too (not booleans)."""
+    """OB 3.0 carries points and values as strings; accept JSON numbers too (not booleans), finite
+    and at most ``MAX_NUMBER`` in magnitude."""
     if isinstance(value, bool):
         raise ValueError("expected a string or a number")
     if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            raise ValueError(f"a number must be finite and at most {MAX_NUMBER:.0e} in magnitude")
         return str(value)
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CLEAN_TEXT]
+Name = Annotated[str, Field(max_length=200), TRIMMED_TEXT]
 ShortText = Annotated[str, Field(min_length=1, max_length=1000), CLEAN_TEXT]
 Text = Annotated[str, Field(min_length=1, max_length=4000), CLEAN_TEXT]
 Narrative = Annotated[str, Field(min_length=1, max_length=10_000), CLEAN_TEXT]
-Url = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
-Value = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200), CLEAN_TEXT]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), CLEAN_TEXT]
-EscoSkillUri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Url = HttpUrlText
+Value = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    Field(min_length=1, max_length=200),
+    CLEAN_TEXT,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_CONTROL_CHARACTERS},
+                {"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER},
+            ]
+        }
+    ),
+]
+"""A point or value: text, or a JSON number (kept as its decimal text)."""
+Tag = Annotated[str, Field(max_length=64), TRIMMED_TEXT]
+EscoSkillUri = Annotated[str, Field(min_length=1, max_length=200)]
+"""An ESCO skill's concept URI; whether it names a skill is looked up (422 ``unknown_esco_skill``)."""
 
 
 class _Input(BaseModel):
@@ -132,6 +168,8 @@ class _Input(BaseModel):
 
 class Criteria(_Input):
     """How the achievement is earned: a narrative (Markdown), a URL of a criteria page, or both."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=any_of_set("narrative", "id"))
 
     narrative: Narrative | None = None
     id: Url | None = None
@@ -188,12 +226,14 @@ the ``rubric_criterion_levels``
         if self.required_level is not None:
             names = {lv.id for lv in self.rubric_criterion_levels} | {lv.name for lv in self.rubric_criterion_levels}
             if self.required_level not in names:
-                raise ValueError("required_level must be the id or name of one of its rubric_criterion_levels")
+                raise rule_error(
+                    "invalid_achievement", "required_level must be the id or name of one of its rubric_criterion_levels"
+                )
         if self.required_value is not None and self.allowed_values and self.required_value not in self.allowed_values:
-            raise ValueError("required_value must be one of allowed_values")
+            raise rule_error("invalid_achievement", "required_value must be one of allowed_values")
         level_names = [lv.name for lv in self.rubric_criterion_levels]
         if len(set(level_names)) != len(level_names):
-            raise ValueError("rubric_criterion_levels need distinct names")
+            raise rule_error("invalid_achievement", "rubric_criterion_levels need distinct names")
         return self
 
 
@@ -219,6 +259,7 @@ class AchievementCreate(_Input):
                     "issue request gives its own `valid_until`; omit for credentials that do not expire"
                 ),
             ),
+            JSON_INTEGER,
         ]
         | None
     ) = None
@@ -232,7 +273,7 @@ class AchievementCreate(_Input):
             "422 `invalid_rubric`, listing every problem."
         ),
     )
-    allow_multiple_active: bool = Field(
+    allow_multiple_active: JsonBool = Field(
         default=False,
         description=(
             "Whether one recipient may hold several active credentials for this achievement at once. "
@@ -258,7 +299,7 @@ class AchievementCreate(_Input):
         given = [r.id for r in self.result_descriptions if r.id]
         given += [lv.id for r in self.result_descriptions for lv in r.rubric_criterion_levels if lv.id]
         if len(set(given)) != len(given):
-            raise ValueError("result description and rubric level ids must be distinct")
+            raise rule_error("invalid_achievement", "result description and rubric level ids must be distinct")
         self.tags = list(dict.fromkeys(self.tags))
         return self
 

@@ -10,11 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.db import is_database_busy
 from service.core.errors import ServiceError
+from service.core.validation import RULE_ERROR_PREFIX
 
 #: What a client is told to wait when the database is busy or unreachable.
 DATABASE_RETRY_AFTER_SECONDS = 2
@@ -42,6 +43,7 @@ _STATUS_CODES = {
     422: "validation_error",
     429: "too_many_requests",
     503: "service_unavailable",
+    507: "insufficient_storage",
 }
 
 
@@ -49,9 +51,19 @@ def error_body(code: str, detail: str) -> dict[str, str]:
     return {"error": code, "detail": detail}
 
 
+ERROR_BODY_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def error_content() -> dict[str, Any]:
+    """An error response's ``content``: ``ErrorBody`` as JSON (whatever the route's own media type)."""
+    return {"application/json": {"schema": dict(ERROR_BODY_REF)}}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries for a route, so its error statuses reach openapi.yaml."""
-    return {s: {"model": ErrorBody, "description": _STATUS_CODES.get(s, "error")} for s in statuses}
+    """``responses=`` entries for a route, so its error statuses reach openapi.yaml. The content
+    is spelled out (not ``model=``): FastAPI would document a model under the route's own media
+    type, ``text/html`` for a page, where the error is JSON."""
+    return {s: {"description": _STATUS_CODES.get(s, "error"), "content": error_content()} for s in statuses}
 
 
 #: What a 400 for an unreadable body says in openapi.yaml.
@@ -77,9 +89,6 @@ def document_error_bodies(app: FastAPI) -> None:
 
 
 def _rewrite_error_responses(spec: dict[str, Any]) -> None:
-    def error_content() -> dict[str, Any]:
-        return {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
@@ -110,6 +119,15 @@ def _allowed_methods(request: Request) -> str | None:
     return next((methods for pattern, methods in table if pattern.match(path)), None)
 
 
+def _validation_code(exc: RequestValidationError) -> str:
+    """``validation_error``, or the code of the rule that refused the request when only rules the
+    JSON Schema cannot express did (:func:`service.core.validation.rule_error`)."""
+    kinds = [str(err.get("type", "")) for err in exc.errors()]
+    if kinds and all(kind.startswith(RULE_ERROR_PREFIX) for kind in kinds):
+        return kinds[0].removeprefix(RULE_ERROR_PREFIX)
+    return "validation_error"
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:10]:
@@ -130,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("validation_error", _validation_message(exc)), status_code=422)
+        return JSONResponse(error_body(_validation_code(exc), _validation_message(exc)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -152,6 +170,11 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
 
+    # PostgreSQL text cannot hold NUL (U+0000), and its drivers refuse such a parameter before
+    # sending it: a NUL in an id, a filter or a sign-in name is the client's mistake, not ours.
+    def _nul_in_text(exc: SQLAlchemyError) -> bool:
+        return isinstance(exc, DataError) and "NUL (0x00)" in str(getattr(exc, "orig", exc))
+
     # Database errors get their own handler: Starlette re-raises whatever reaches the catch-all
     # `Exception` handler after sending its response, and uvicorn then logs a traceback and closes
     # the keep-alive connection, so a client's next request on it failed while the database was away.
@@ -159,6 +182,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
         if is_database_busy(exc):
             return _database_busy(request, exc)
+        if _nul_in_text(exc):
+            detail = "Text may not contain NUL (U+0000) characters"
+            return JSONResponse(error_body("validation_error", detail), status_code=422)
         raise exc
 
     @app.exception_handler(Exception)

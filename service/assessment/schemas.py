@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.core.validation import CLEAN_TEXT
+from service.core.validation import CLEAN_TEXT, JsonBool
 
 MAX_OVERRIDES = 50
 
@@ -54,7 +54,7 @@ class ApproveRequest(_Input):
 
     reason: Reason | None = None
     overrides: Annotated[list[LevelOverride], Field(max_length=MAX_OVERRIDES)] = []
-    approve_below_pass_rule: bool = False
+    approve_below_pass_rule: JsonBool = False
 
 
 class RejectRequest(_Input):

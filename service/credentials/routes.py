@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from service.api.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
@@ -29,6 +29,8 @@ from service.credentials.schemas import (
 router = APIRouter(prefix="/v1", tags=["credentials"])
 
 CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The credential's id")]
+#: The recipient filter's rule (``service.list_credentials``): a DID, or an email address.
+RECIPIENT_FILTER_PATTERN = "^did:|@"
 
 
 @router.post(
@@ -52,7 +54,9 @@ def issue_credential(
     eddsa-rdfc-2022 proof and as an RS256 VC-JWT, by the issuer's active keys.
 
     Issuer admins issue only their own issuer's achievements (another issuer's is 404).
-    `url` is the public badge URL; `credential` the signed JSON-LD."""
+    `url` is the public badge URL; `credential` the signed JSON-LD. What the schema cannot say is
+    422 `invalid_credential_request`: a `valid_until` not in the future, a result naming no result
+    description or level of the achievement, a value outside its allowed values."""
     credential = entry_points.issue_direct(
         session,
         keystore,
@@ -92,7 +96,8 @@ def renew_credential(
 
     `valid_until` defaults to the achievement's validity period, else the old credential's period
     length, else no expiry; `evidence` defaults to the old credential's. Admins, or the issuer's
-    own admins (another issuer's credential is 404)."""
+    own admins (another issuer's credential is 404). A `valid_until` not in the future is 422
+    `invalid_credential_request`."""
     body = body or CredentialRenew()
     credential = entry_points.renew(
         session,
@@ -118,7 +123,15 @@ def list_credentials(
     page: PageDep,
     issuer_id: Annotated[str | None, Query(max_length=36)] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
-    recipient: Annotated[str | None, Query(max_length=2048, description="An email address or a DID")] = None,
+    recipient: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            pattern=RECIPIENT_FILTER_PATTERN,
+            description="An email address (anything with an `@`, compared trimmed and lower-cased) or a DID "
+            "(starts with `did:`, compared as written)",
+        ),
+    ] = None,
 ) -> Page[CredentialSummary]:
     """Credentials, newest first, filtered by issuer, achievement and recipient. Admins see all;
     issuer admins and reviewers their issuer's; earners those issued to their account's email."""
@@ -154,10 +167,10 @@ def get_credential(
 )
 def refresh_credential(
     credential_id: CredentialId,
+    request: Request,
     session: SessionDep,
     account: AnyAccount,
     settings: SettingsDep,
-    accept: Annotated[str | None, Header(max_length=2000)] = None,
 ) -> CredentialRefreshOut | Response:
     """The refresh service every credential names (`refreshService`, type
     `1EdTechCredentialRefresh`): the current version of the credential for its holder, i.e. the
@@ -165,9 +178,11 @@ def refresh_credential(
 
     For the earner the credential was issued to (and the issuer's staff, admins); 404 for
     everyone else. `Accept: application/vc+ld+json` returns the current signed credential
-    itself, byte for byte, with its id in `Content-Location` and its state in `X-Credential-State`."""
+    itself, byte for byte, with its id in `Content-Location` and its state in `X-Credential-State`
+    (the `Accept` header is content negotiation, described by the response's media types)."""
     requested, chain, current = refresh.current_version(session, credential_id, viewer=account)
-    if accept and formats.JSONLD_MEDIA_TYPE in accept.lower():
+    accept = request.headers.get("accept", "")
+    if formats.JSONLD_MEDIA_TYPE in accept.lower():
         response = Response(current.jsonld.encode("utf-8"), media_type=formats.JSONLD_MEDIA_TYPE)
         response.headers["Content-Location"] = service.credential_url(settings, current.id)
         response.headers["X-Credential-State"] = str(current.state)

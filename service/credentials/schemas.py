@@ -12,11 +12,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     model_validator,
 )
@@ -24,7 +21,7 @@ from pydantic import (
 # the achievements' text types: bounded, no control characters (PostgreSQL cannot store NUL, the
 # SVG badge's XML cannot carry the others), ids that are http(s) URLs or URNs
 from service.achievements.schemas import Name, Narrative, Text, Value
-from service.core.validation import Iri
+from service.core.validation import DateTimeText, Email, Iri, any_of_set, one_of_set, rule
 
 MAX_EVIDENCE = 20
 MAX_RESULTS = 50
@@ -49,7 +46,8 @@ def _did(value: str) -> str:
     return value
 
 
-Did = Annotated[str, Field(min_length=8, max_length=2048), AfterValidator(_did)]
+Did = Annotated[str, Field(min_length=8, max_length=2048), rule(_did, pattern=f"^{DID_PATTERN.pattern}$")]
+"""A DID (``is_did``), documented by its pattern."""
 EvidenceId = Iri
 Reference = Annotated[str, Field(min_length=1, max_length=2048)]
 """The id or name of a result description or rubric level of the achievement."""
@@ -66,7 +64,9 @@ class RecipientIn(_Input):
     the address itself stays on the server. A DID becomes ``credentialSubject.id``.
     """
 
-    email: Annotated[EmailStr, Field(max_length=320)] | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_of_set("email", "did"))
+
+    email: Email | None = None
     did: Did | None = None
 
     @model_validator(mode="after")
@@ -82,6 +82,10 @@ class RecipientIn(_Input):
 class EvidenceIn(_Input):
     """Something that supports the award: a portfolio item, a report, an assessment record."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=any_of_set("id", "name", "description", "narrative", "genre", "audience")
+    )
+
     id: EvidenceId | None = None
     name: Name | None = None
     description: Text | None = None
@@ -92,7 +96,7 @@ class EvidenceIn(_Input):
     @model_validator(mode="after")
     def _not_empty(self) -> EvidenceIn:
         if all(getattr(self, name) is None for name in type(self).model_fields):
-            raise ValueError("evidence needs at least one of id, name, description, narrative")
+            raise ValueError("evidence needs at least one of id, name, description, narrative, genre, audience")
         return self
 
 
@@ -114,7 +118,7 @@ class CredentialIssue(_Input):
 
     achievement_id: Annotated[str, Field(min_length=1, max_length=36)]
     recipient: RecipientIn
-    valid_until: AwareDatetime | None = Field(
+    valid_until: DateTimeText | None = Field(
         default=None, description="When the credential expires (with a time zone; must be in the future)"
     )
     evidence: Annotated[list[EvidenceIn], Field(max_length=MAX_EVIDENCE)] = []
@@ -125,7 +129,7 @@ class CredentialRenew(_Input):
     """Renew a credential: a new credential of the achievement's current version to the same
     recipient. Every field is optional."""
 
-    valid_until: AwareDatetime | None = Field(
+    valid_until: DateTimeText | None = Field(
         default=None,
         description="When the new credential expires (with a time zone; in the future). "
         "Default: the achievement's validity period, else the old credential's period length, else never",

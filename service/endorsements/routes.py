@@ -94,7 +94,10 @@ def request_endorsement(
     will publish your name and a salted hash of your address, never the address. One pending request
     per address per credential (409), at most 20 pending per credential (429); the credential must
     be active (409). Requests are limited per client address (10 an hour) and per endorser
-    address (3 a day), so junk cannot flood an address with mail (429 with `Retry-After`)."""
+    address (3 a day), so junk cannot flood an address with mail (429 with `Retry-After`).
+
+    A name that is a DID or a URL as people read it (or the issuer's own name) is 422
+    `invalid_endorser_name`; an engagement that ends before it starts is 422 `dates_out_of_order`."""
     count(request, ENDORSEMENT_REQUESTS_PER_ENDORSER, mailbox(str(body.email)))
     pending, token = service.request_endorsement(
         session,

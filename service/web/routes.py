@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.api.auth import Public
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep, VerifierDep
-from service.api.errors import error_responses
+from service.api.errors import error_content, error_responses
 from service.core.errors import NotAcceptable, NotFound
 from service.credentials import formats
 from service.credentials.service import get_credential
@@ -68,25 +68,39 @@ def _image(content: bytes, media_type: str, credential_id: str, extension: str) 
     response_class=HTMLResponse,
     responses={
         200: {
-            "description": "The badge page (HTML) or the signed credential (JSON-LD)",
-            "content": {HTML: {}, **{t: {"schema": {"type": "object"}} for t in JSON_TYPES}},
+            "description": "The badge page (HTML) or the signed credential (JSON-LD), as `Accept` asks",
+            "content": {
+                HTML: {"schema": {"type": "string"}},
+                **{media_type: {"schema": {"type": "object"}} for media_type in JSON_TYPES},
+            },
         },
-        **error_responses(404, 406),
+        404: {
+            "description": "not_found: a page saying so when `Accept` asks for HTML, the error otherwise",
+            "content": {HTML: {"schema": {"type": "string"}}, **error_content()},
+        },
+        406: {
+            "description": "not_acceptable: `Accept` takes none of " + ", ".join(OFFERS),
+            "content": error_content(),
+        },
     },
 )
 def badge_page(
     credential_id: CredentialId,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     keystore: KeystoreDep,
     verifier: VerifierDep,
     clock: ClockDep,
-    accept: Annotated[str | None, Header(max_length=2000)] = None,
 ) -> Response:
     """The public badge URL (the credential's ``id``): an HTML page for people, the signed
     credential for `Accept: application/vc+ld+json` (or `application/ld+json`, `application/json`),
-    byte for byte as issued. The page verifies the credential live and shows every check."""
-    chosen = negotiate(accept)
+    byte for byte as issued. The page verifies the credential live and shows every check.
+
+    What is sent is negotiated on the `Accept` header (RFC 9110 section 12.5.1), which OpenAPI
+    describes by the media types of each response, not as a parameter: no `Accept`, `*/*` or
+    `text/html` gets the page; an `Accept` that takes none of them is 406."""
+    chosen = negotiate(request.headers.get("accept"))
     if chosen is None:
         raise NotAcceptable(f"Offered: {', '.join(OFFERS)}")
     try:

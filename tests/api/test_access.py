@@ -35,6 +35,8 @@ ACCESS = {
     ("PATCH", "/v1/issuers/{issuer_id}"): MANAGERS,
     ("GET", "/v1/issuers/{issuer_id}/keys"): MANAGERS,
     ("POST", "/v1/issuers/{issuer_id}/keys/rotate"): MANAGERS,
+    ("POST", "/v1/issuers/{issuer_id}/keys/{key_id}/compromise"): MANAGERS,
+    ("GET", "/v1/issuers/{issuer_id}/keys/{key_id}/affected-credentials"): MANAGERS,
     ("POST", "/v1/issuers/{issuer_id}/achievements"): MANAGERS,
     ("GET", "/v1/issuers/{issuer_id}/achievements"): ISSUER_STAFF,
     ("GET", "/v1/issuers/{issuer_id}/expiring"): MANAGERS,
