@@ -235,14 +235,15 @@ def current_list_credential(
     *,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The list credential this service's own verifier checks: the published one (signed on the
-    spot only when overdue, like :func:`published_list`). A change it does not show yet is
-    read from the entry itself (:class:`service.status.resolver.LocalStatusListResolver`)."""
+    """The list credential this service's own verifier checks: the published one. Only when it
+    is overdue (never signed yet, or run out) is one signed on the spot, and not stored: a
+    verification writes nothing (it may run inside a transaction that holds SQLite's write
+    lock). A change the published list does not show yet is read from the entry itself
+    (:class:`service.status.resolver.LocalStatusListResolver`)."""
     now = now or utcnow()
     published = _published(status_list)
     if published is None or is_overdue(status_list, settings, now):
-        published = _sign_for_reader(session.get_bind(), keystore(), settings, status_list.id, now)  # type: ignore[arg-type]
-    assert published is not None  # the list exists: it was just read
+        return sign_list_credential(session, keystore(), settings, status_list, now)
     document: dict[str, Any] = json.loads(published.text)
     return document
 
