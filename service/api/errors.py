@@ -68,13 +68,17 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 #: What a 400 for an unreadable body says in openapi.yaml.
 _UNPARSEABLE_BODY = "bad_request: the body cannot be parsed (malformed JSON, form or multipart data)"
+#: What a 413 says in openapi.yaml: the body limit (``service.api.limits``) is in bytes, which no
+#: JSON Schema keyword can bound (a string's maxLength counts characters, not their escapes).
+_BODY_TOO_LARGE = "payload_too_large: the body is over the service's size limit for this route"
 
 
 def document_error_bodies(app: FastAPI) -> None:
     """Make openapi.yaml describe the errors actually sent.
 
     Every 422 is rendered as ``ErrorBody`` (FastAPI's default schema has an array ``detail``), and
-    every operation with a body documents the 400 Starlette sends when the body cannot be parsed.
+    every operation with a body documents the 400 Starlette sends when the body cannot be parsed
+    and the 413 the body limit sends.
     """
     generate = app.openapi
 
@@ -97,6 +101,8 @@ def _rewrite_error_responses(spec: dict[str, Any]) -> None:
                 responses["422"] = {"description": _STATUS_CODES[422], "content": error_content()}
             if "requestBody" in operation and "400" not in responses:
                 responses["400"] = {"description": _UNPARSEABLE_BODY, "content": error_content()}
+            if "requestBody" in operation and "413" not in responses:
+                responses["413"] = {"description": _BODY_TOO_LARGE, "content": error_content()}
             operation["responses"] = dict(sorted(responses.items()))
     schemas = spec.get("components", {}).get("schemas", {})
     schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())

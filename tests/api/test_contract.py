@@ -92,11 +92,21 @@ DOCUMENTED_REFUSALS: dict[tuple[str, str], set[tuple[int, str]]] = {
 }
 
 
+#: The body limit is in bytes, which no JSON Schema keyword bounds (a string's maxLength counts
+#: characters, and a JSON escape takes up to twelve bytes for one): every operation with a body
+#: documents the 413 (``service.api.errors``), and a schema-valid body over the limit gets it.
+BODY_LIMIT_REFUSAL = (413, "payload_too_large")
+REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
+
 @schemathesis.check
 def documented_refusals_or_positive_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | None:
     """``positive_data_acceptance``, except for the answers ``DOCUMENTED_REFUSALS`` lists for
-    this operation (a schema-valid request refused by a rule the schema cannot express)."""
+    this operation (a schema-valid request refused by a rule the schema cannot express), and
+    ``BODY_LIMIT_REFUSAL`` for a body over the limit."""
     refusals = DOCUMENTED_REFUSALS.get((case.method.upper(), case.operation.path), set())
+    if case.body is not None:
+        refusals = refusals | {BODY_LIMIT_REFUSAL}
     if refusals:
         try:
             code = response.json().get("error")
@@ -135,8 +145,12 @@ def run_contract(
             # patterns, minutes of work: only in the longer run
             "phases": {"coverage": {"enabled": LONG_RUN}},
             "generation": {"max-examples": EXAMPLES, "deterministic": True, "database": "none"},
-            # replaced, for every operation, by documented_refusals_or_positive_data_acceptance
-            "checks": {"positive_data_acceptance": {"enabled": False}},
+            "checks": {
+                # replaced, for every operation, by documented_refusals_or_positive_data_acceptance
+                "positive_data_acceptance": {"enabled": False},
+                # schemathesis's refusals, and 413: a body over the size limit is refused too
+                "negative_data_rejection": {"expected-statuses": REFUSALS},
+            },
             "suppress-health-check": ["all"],
         }
     )
