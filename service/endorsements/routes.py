@@ -97,7 +97,8 @@ def request_endorsement(
     address (3 a day), so junk cannot flood an address with mail (429 with `Retry-After`).
 
     A name that is a DID or a URL as people read it (or the issuer's own name) is 422
-    `invalid_endorser_name`; an engagement that ends before it starts is 422 `dates_out_of_order`."""
+    `invalid_endorser_name`; an engagement that ends before it starts is 422 `dates_out_of_order`;
+    the earner's own address is 422 `self_endorsement`."""
     count(request, ENDORSEMENT_REQUESTS_PER_ENDORSER, mailbox(str(body.email)))
     pending, token = service.request_endorsement(
         session,
@@ -134,7 +135,8 @@ def confirm_endorsement(
     own Profile, you are `credentialSubject.endorser`; it has an entry in the issuer's revocation
     list) and it waits for the earner to accept it. The response gives the endorsement's id and
     state but not the signed document: that is released once the earner accepts it, at
-    `GET /endorsements/{id}`. Five attempts per request (then 429: ask again); 409 once expired."""
+    `GET /endorsements/{id}`. A token other than the one sent is 422 `invalid_token`; five
+    attempts per request (then 429: ask again); 409 once expired."""
     now = clock.now()
     with unit_of_work(engine) as attempt_session:  # counted even if this fails
         attempt = service.spend_attempt(attempt_session, request_id, now)
@@ -185,7 +187,12 @@ def submit_signed_endorsement(
     endorsement's `issuer` is that DID, its `credentialSubject` is
     `{"id": <the credential's id URL>, "type": ["EndorsementSubject"], ...}`, and it verifies
     fully with an eddsa-rdfc-2022 proof by a key of the DID. It is stored as sent (send it as
-    JSON text to have it kept byte for byte) and waits for the earner to accept it."""
+    JSON text to have it kept byte for byte) and waits for the earner to accept it.
+
+    What no schema can check answers 422 with its code: `invalid_control_proof` (the JWS does not
+    prove control of the DID), `invalid_endorsement` (not an EndorsementCredential),
+    `endorser_mismatch` (its issuer is not the DID), `subject_mismatch` (it endorses another
+    credential) and `endorsement_not_verified` (its proof fails)."""
     now = clock.now()
     with unit_of_work(engine) as challenge_session:  # single use, whatever follows
         challenge = self_signed.spend_challenge(challenge_session, credential_id, body.challenge_id, now)

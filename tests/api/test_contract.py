@@ -45,6 +45,7 @@ from service.evidence.repositories import RepositoryFetcher
 from service.evidence.routes import evidence_fetchers
 from service.net.fetch import SafeFetcher
 from service.verification.service import Verifier
+from tests import figures
 from tests.api_client import Api
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PUBLIC_URL, TEST_KEK
 
@@ -80,13 +81,27 @@ DOCUMENTED_REFUSALS: dict[tuple[str, str], set[tuple[int, str]]] = {
     # a credential's results must name the achievement's result descriptions; valid_until is in the future
     ("POST", "/v1/credentials"): {(422, "invalid_credential_request")},
     ("POST", "/v1/credentials/{credential_id}/renew"): {(422, "invalid_credential_request")},
-    # a name read as people read it (NFKC, case-folded) is not a DID or URL; dates in order
+    # a name read as people read it (NFKC, case-folded) is not a DID or URL; dates in order; the
+    # endorser is not the earner
     ("POST", "/v1/credentials/{credential_id}/endorsements/requests"): {
         (422, "invalid_endorser_name"),
         (422, "dates_out_of_order"),
+        (422, "self_endorsement"),
     },
     # a well-formed URL or repository must also exist and answer (the run reaches no network)
     ("POST", "/v1/evidence/bundles/{bundle_id}/items"): {(422, "url_unreachable"), (422, "repository_unreachable")},
+    # a one-time token must be the one mailed; a signature must verify
+    ("POST", "/v1/endorsements/requests/{request_id}/confirm"): {(422, "invalid_token")},
+    ("POST", "/v1/credentials/{credential_id}/endorsements/signed"): {
+        (422, code)
+        for code in (
+            "invalid_control_proof",
+            "invalid_endorsement",
+            "endorser_mismatch",
+            "subject_mismatch",
+            "endorsement_not_verified",
+        )
+    },
     # a compromise is reported as of now or earlier, never a moment in the future
     ("POST", "/v1/issuers/{issuer_id}/keys/{key_id}/compromise"): {(422, "invalid_compromise_report")},
 }
@@ -240,6 +255,7 @@ def test_every_operation_keeps_the_contract(signed_in: tuple[Any, dict[str, str]
     app, headers = signed_in
     run = run_contract(app, headers)
     print(run.summary())
+    figures.record("inputs fuzzed", run.cases)
     assert run.cases > 0
     assert not run.failures and not run.errors, run.summary()
 
