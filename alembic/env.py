@@ -21,10 +21,17 @@ def _database_url() -> str:
     return get_settings().database_url
 
 
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate and ``alembic check`` compare only SkillCred's tables: procrastinate's job
+    queue tables (PostgreSQL) are its own, created from its SQL by a migration."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=_ours,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTER TABLE via batch mode
         compare_type=True,
     )

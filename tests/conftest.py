@@ -223,6 +223,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         bootstrap_admin_email=ADMIN_EMAIL,
         bootstrap_admin_password=ADMIN_PASSWORD,
         blob_dir=tmp_path / "blobs",
+        # no worker inside test apps unless a test asks for one (the `jobs` fixtures of the tests
+        # that run jobs): jobs would otherwise run behind the back of tests that drive them
+        jobs_in_process=False,
     )
 
 

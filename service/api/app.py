@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import anyio
@@ -27,7 +26,8 @@ from service.core.db import DatabaseLimits, make_engine
 from service.core.keystore import Keystore, load_kek
 from service.core.mail import mailer_from_settings
 from service.evidence.intake import upload_body_limits as evidence_upload_limits
-from service.status.resigner import start_resigner
+from service.jobs.context import JobServices
+from service.jobs.runner import InProcessWorker
 from service.verification.service import Verifier
 
 log = logging.getLogger("skillcred")
@@ -39,22 +39,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. Fails fast (before serving) on a bad KEK configuration."""
     settings = settings or get_settings()
     keystore = Keystore(load_kek(settings))
+    job_threads = settings.worker_concurrency if settings.jobs_in_process else 0
     engine = make_engine(
-        settings.database_url, DatabaseLimits.for_workers(settings.request_threads, settings.issuing_concurrency)
+        settings.database_url,
+        DatabaseLimits.for_workers(settings.request_threads + job_threads, settings.issuing_concurrency),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the pool is sized for this many request threads (DatabaseLimits.for_workers)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
-        resigner = start_resigner(engine, keystore, settings) if settings.status_list_background_resign else None
+        worker = _in_process_worker(app) if settings.jobs_in_process else None
+        app.state.worker = worker
+        if worker is not None:
+            await worker.start()
         try:
             yield
         finally:
-            if resigner is not None:
-                resigner.cancel()
-                with suppress(asyncio.CancelledError):
-                    await resigner
+            if worker is not None:
+                await worker.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -103,6 +106,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.api_docs_enabled:
         install_api_docs(app)
     return app
+
+
+def _in_process_worker(app: FastAPI) -> InProcessWorker:
+    from service.worker import RECOVERIES, build_job_app
+
+    state = app.state
+    services = JobServices(state.engine, state.keystore, state.settings, state.mailer, state.clock)
+    return InProcessWorker(
+        build_job_app, services, concurrency=state.settings.worker_concurrency, recoveries=RECOVERIES
+    )
 
 
 def operation_id(route: APIRoute) -> str:

@@ -12,6 +12,7 @@ Contract (scripts rely on it):
 - ``skillcred issuers move-dids`` moves every issuer's did:web to SKILLCRED_PUBLIC_URL, keeping the
   old DIDs resolvable (see :mod:`service.issuers.did_moves`);
 
+- ``skillcred worker`` and ``skillcred jobs``: see :mod:`service.cli.worker`;
 - ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
 - ``skillcred evidence-sweep [--grace-seconds S] [--expire-after-days D]`` deletes never-submitted
   bundles untouched for D days, then evidence bytes no item refers to any more;
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from service.cli import worker
 from service.vc import data_integrity, jose
 from service.vc.did import DocumentKeyResolver
 from service.vc.errors import VCError
@@ -344,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workers", type=int, default=1)
         p.set_defaults(func=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    worker.add_parsers(commands)
 
     admin = commands.add_parser("admin", help="operator commands on the configured database")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)

@@ -83,7 +83,15 @@ class Settings(BaseSettings):
     """A changed status list is re-signed at most once per interval and always within it; it is
     also the list's ``ttl`` and the most a cache may keep it."""
     status_list_background_resign: bool = True
-    """Run the re-signer in each worker (off only in tests that drive re-signing themselves)."""
+    """The periodic job re-signs lists older than the interval (off only in tests that drive
+    re-signing themselves)."""
+
+    # --- jobs (service/jobs): the procrastinate queue ------------------------------------------
+    jobs_in_process: bool = True
+    """Run a job worker inside each ``skillcred serve`` process. On SQLite it must (the queue lives
+    in the process); on PostgreSQL, turn it off once ``skillcred worker`` processes run."""
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    """Jobs a worker runs at once (``skillcred worker --concurrency`` overrides it)."""
 
     expiry_reminder_days: int = Field(default=30, ge=1, le=3650)
     """An expiry reminder event is recorded this many days before a credential's ``validUntil``

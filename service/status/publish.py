@@ -1,26 +1,30 @@
-"""Publishing a status list: its ``BitstringStatusListCredential``, signed by one job, read by all.
+"""Publishing a status list: its ``BitstringStatusListCredential``, signed by jobs, read by all.
 
 No FastAPI here, and nothing commits.
 
 The rule, with I = ``status_list_resign_interval_seconds``:
 
-- the background re-signer (:mod:`service.status.resigner`) re-signs every list whose stored
-  signature is older than I (or that has none), each in a short transaction of its own: changes
-  are batched (at most one signature per list per I) and published within I, and an unchanged
-  list is refreshed before its ``validUntil``;
+- a change (revocation, suspension, reinstatement) asks, in its own transaction, for a job that
+  signs the list about a second later (:mod:`service.status.jobs`): a burst of changes is
+  published with one signature, within seconds;
+- a periodic job re-signs every list whose stored signature is older than I (or that has none),
+  each in a short transaction of its own, so an unchanged list is refreshed before its
+  ``validUntil``;
 - a reader (``GET /status/{id}``, this service's own verifier) serves the stored copy byte for
-  byte. It signs only a list that has never been signed, or whose copy the re-signer let run
-  out (:func:`is_overdue`), and then in a side transaction: no reader ever holds a list row
-  while it signs, and an unchanged list is never re-signed because it is read;
+  byte. It signs only a list that has never been signed, whose copy the re-signer let run out
+  (:func:`is_overdue`), or whose change the job has not published a few seconds on
+  (:func:`is_stale`: a worker is down or behind), and then in a side transaction: no reader
+  ever holds a list row while it signs, and an unchanged list is never re-signed because it is
+  read;
 - the credential says ``ttl`` = I, ``validFrom`` = when it was signed (less a minute, for
   verifiers' clock skew) and ``validUntil`` = I plus a margin (I, at least a minute) after the
   signing, so a copy served or cached within the rules never expires in a verifier's hands, and
   a replayed old copy stops verifying at most 2I after its signing.
 
-No row is locked while signing. Several re-signers (one per worker) may sign one list at once:
-the new signature is stored only if neither the list's ``version`` nor its ``signed_at`` moved
-meanwhile (an optimistic check in the ``UPDATE``), so the loser's signature is dropped and a
-change that lands during the signing leaves the list due for the next round.
+No row is locked while signing. Several signers may sign one list at once: the new signature is
+stored only if neither the list's ``version`` nor its ``signed_at`` moved meanwhile (an
+optimistic check in the ``UPDATE``), so the loser's signature is dropped and a change that lands
+during the signing leaves the list dirty for the next job.
 """
 
 from __future__ import annotations
@@ -83,6 +87,25 @@ def is_due(status_list: StatusList, settings: Settings, now: datetime) -> bool:
     if status_list.credential_text is None or status_list.signed_at is None:
         return True
     return now - status_list.signed_at >= interval(settings)
+
+
+def is_dirty_or_due(status_list: StatusList, settings: Settings, now: datetime) -> bool:
+    """True when the change job should sign the list: it changed since its stored signature, or
+    the signature is due anyway (:func:`is_due`)."""
+    return is_dirty(status_list) or is_due(status_list, settings, now)
+
+
+STALE_AFTER = timedelta(seconds=3)
+"""How long a change may wait for its job (about a second) before a reader signs the list."""
+
+
+def is_stale(status_list: StatusList, settings: Settings, now: datetime) -> bool:
+    """True when a reader must sign the list itself: it is overdue (:func:`is_overdue`), or it
+    changed more than :data:`STALE_AFTER` ago and no job has published the change yet."""
+    if is_overdue(status_list, settings, now):
+        return True
+    changed = status_list.changed_at
+    return is_dirty(status_list) and changed is not None and now - changed >= STALE_AFTER
 
 
 def validity(settings: Settings) -> timedelta:
@@ -206,21 +229,21 @@ _READ_SIGNING = threading.Lock()
 def _sign_for_reader(
     engine: Engine, keystore: Keystore, settings: Settings, list_id: str, now: datetime
 ) -> PublishedList | None:
-    """Sign an overdue list for a reader, in a side transaction committed at once."""
+    """Sign a stale list for a reader, in a side transaction committed at once."""
     with _READ_SIGNING, unit_of_work(engine) as own:
-        return resign(own, keystore, settings, list_id, now=now, when=is_overdue)
+        return resign(own, keystore, settings, list_id, now=now, when=is_stale)
 
 
 def published_list(
     session: Session, keystore: Keystore, settings: Settings, list_id: str, *, now: datetime | None = None
 ) -> PublishedList | None:
     """The list credential to serve at ``/status/{list_id}`` (None: no such list): the stored
-    one, signed on the spot only when it is overdue (:func:`is_overdue`)."""
+    one, signed on the spot only when it is stale (:func:`is_stale`)."""
     now = now or utcnow()
     status_list = session.get(StatusList, list_id)
     if status_list is None:
         return None
-    if is_overdue(status_list, settings, now):
+    if is_stale(status_list, settings, now):
         if status_list.credential_text is not None:
             log.warning("status list %s was not re-signed in time; signing it for a reader", list_id)
         return _sign_for_reader(session.get_bind(), keystore, settings, list_id, now)  # type: ignore[arg-type]

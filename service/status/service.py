@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from service.core.config import Settings
 from service.status.allocation import status_list_url
+from service.status.jobs import publish_change
 from service.status.models import StatusEntry, StatusList, StatusPurpose
 
 
@@ -48,7 +49,8 @@ def endorsement_entry(session: Session, endorsement_id: str, purpose: StatusPurp
 
 def set_entry(session: Session, list_id: str, status_index: int, value: int, now: datetime) -> None:
     """Set entry ``status_index`` of list ``list_id`` to ``value`` (1: revoked or suspended, 0:
-    not) and mark the list changed at ``now``, in the caller's transaction."""
+    not) and mark the list changed at ``now``, in the caller's transaction, which also asks for
+    the list to be re-signed within seconds (:func:`service.status.jobs.publish_change`)."""
     connection = session.connection()
     connection.execute(
         update(StatusEntry)
@@ -58,6 +60,7 @@ def set_entry(session: Session, list_id: str, status_index: int, value: int, now
     connection.execute(
         update(StatusList).where(col(StatusList.id) == list_id).values(version=StatusList.version + 1, changed_at=now)
     )
+    publish_change(session, list_id)
 
 
 def entry_url(settings: Settings, entry: StatusEntry) -> str:

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from service.api.gates import Gates
 from service.status import publish
 from service.status.models import StatusList
-from service.status.resigner import one_round_at_a_time
 from service.status.resolver import LocalStatusListResolver
 from tests.conftest import POSTGRES_URL
 from tests.status.helpers import change, entries
@@ -122,14 +121,6 @@ def test_the_re_signer_holds_no_list_row_while_it_signs(app, api, achievement, m
             {"id": revocation.list_id},
         ).one()
     assert (version, signed_version) == (1, None)  # the signature without it was not stored
-
-
-def test_one_worker_at_a_time_runs_a_re_signing_round_and_the_others_skip_it(app):
-    engine = app.state.engine
-    with one_round_at_a_time(engine) as first, one_round_at_a_time(engine) as second:
-        assert (first, second) == (True, False)  # the second worker does not wait: it skips
-    with one_round_at_a_time(engine) as later:
-        assert later  # released with the round
 
 
 def test_a_verification_keeps_no_transaction_open_while_it_works(app, api, achievement, monkeypatch):
