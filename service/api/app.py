@@ -39,10 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. Fails fast (before serving) on a bad KEK configuration."""
     settings = settings or get_settings()
     keystore = Keystore(load_kek(settings))
-    job_threads = settings.worker_concurrency if settings.jobs_in_process else 0
+    # in-process jobs share the request threads' pool: a job that finds it busy waits like a
+    # request, then fails and is retried (PostgreSQL's default 100 connections must cover two
+    # serving processes)
     engine = make_engine(
-        settings.database_url,
-        DatabaseLimits.for_workers(settings.request_threads + job_threads, settings.issuing_concurrency),
+        settings.database_url, DatabaseLimits.for_workers(settings.request_threads, settings.issuing_concurrency)
     )
 
     @asynccontextmanager

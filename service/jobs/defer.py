@@ -93,6 +93,7 @@ def defer(session: Session, request: JobRequest) -> None:
     if bind.dialect.name == "postgresql":
         _defer_on_connection(session, request)
     else:
+        session.connection()  # begin the transaction, so its rollback (which drops the job) is seen
         session.info.setdefault(_PENDING, []).append(request)
 
 
@@ -129,9 +130,12 @@ def _hand_over_after_commit(session: Session) -> None:
     queue.submit(requests)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
+    # every rollback of the session's transaction, whether or not it had reached the database;
+    # a savepoint's rollback leaves the outer transaction's jobs alone
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
 
 
 def submit_on_loop(app: procrastinate.App, loop: asyncio.AbstractEventLoop, requests: list[JobRequest]) -> None:

@@ -115,7 +115,7 @@ class InProcessWorker:
 
     async def start(self) -> None:
         settings = self._services.settings
-        connector = connector_for(settings.database_url, pool_size=self._concurrency + 2)
+        connector = connector_for(settings.database_url, pool_size=2)  # queue queries only
         app = self._build_app(connector)
         await app.open_async()
         self._app = app
