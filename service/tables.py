@@ -12,6 +12,8 @@ def import_all_models() -> None:
     import service.credentials.models
     import service.credentials.reminder_models
     import service.endorsements.models
+    import service.events.models
     import service.evidence.models
     import service.issuers.models
-    import service.status.models  # noqa: F401
+    import service.status.models
+    import service.webhooks.models  # noqa: F401

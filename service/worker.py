@@ -15,6 +15,7 @@ from service.evidence import jobs as evidence_jobs
 from service.jobs import housekeeping
 from service.jobs.runner import Recovery
 from service.status import jobs as status_jobs
+from service.webhooks import jobs as webhooks_jobs
 
 BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "jobs": housekeeping.blueprint,
@@ -22,11 +23,12 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "credentials": credentials_jobs.blueprint,
     "endorsements": endorsements_jobs.blueprint,
     "evidence": evidence_jobs.blueprint,
+    "webhooks": webhooks_jobs.blueprint,
 }
 """Each domain's tasks, under its namespace: task ``resign_list`` of ``status`` is
 ``status:resign_list``."""
 
-RECOVERIES: tuple[Recovery, ...] = ()
+RECOVERIES: tuple[Recovery, ...] = (webhooks_jobs.recover,)
 """Each domain's hook that re-defers the jobs its unfinished rows still need (SQLite)."""
 
 

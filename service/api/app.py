@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # anyone may read these, so each client address gets a generous share, not the machine
         app.include_router(router, dependencies=[Throttle(PUBLIC_PER_ADDRESS)])
     app.include_router(home.router)
+    from service.webhooks.routes import event_docs  # the events' payloads, in OpenAPI `webhooks`
+
+    app.webhooks.include_router(event_docs)
     if settings.api_docs_enabled:
         install_api_docs(app)
     return app
@@ -137,6 +140,7 @@ def _routers() -> list:
     from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
+    from service.webhooks import routes as webhooks
 
     return [
         health.router,
@@ -151,6 +155,7 @@ def _routers() -> list:
         audit.router,
         evidence.router,
         assessment.router,
+        webhooks.router,
     ]
 
 

@@ -158,6 +158,23 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "SkillCred <no-reply@skillcred.local>"
 
+    # --- webhooks (service/webhooks): signed deliveries of events to subscribers' URLs --------------
+    webhooks_allow_private: bool = False
+    """Development and tests only: webhook URLs may be plain ``http`` and loopback addresses
+    (127.0.0.0/8, ::1). Refused with ``env=production``."""
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """Time budget of one delivery attempt: resolving, connecting, sending and reading the answer."""
+    webhooks_retry_schedule_seconds: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    """Delays before each retry of a failed delivery (each spread by up to a quarter by jitter);
+    after the last retry fails the delivery is ``failed`` and its subscription disabled. The
+    default spans more than 24 hours. JSON list in ``SKILLCRED_WEBHOOKS_RETRY_SCHEDULE_SECONDS``."""
+
+    @model_validator(mode="after")
+    def _webhooks_private_targets_not_in_production(self) -> Settings:
+        if self.webhooks_allow_private and self.is_production:
+            raise ValueError("SKILLCRED_WEBHOOKS_ALLOW_PRIVATE is for development and tests; production refuses it")
+        return self
+
     @model_validator(mode="after")
     def _llm_assessor_is_configured(self) -> Settings:
         if self.assessor == "llm" and not (self.llm_base_url and self.llm_model):

@@ -23,6 +23,7 @@ from service.core.errors import NotFound
 from service.core.paging import PageParams, paginate
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.reminder_models import ExpiryReminder
+from service.events.service import emit
 from service.issuers.models import Issuer
 
 EXPIRY_REMINDER = "credential.expiry_reminder"
@@ -88,6 +89,16 @@ def record_expiry_reminders(session: Session, settings: Settings, now: datetime)
             after={
                 "valid_until": credential.valid_until.isoformat().replace("+00:00", "Z"),
                 "reminder_days": days,
+                "days_left": (credential.valid_until - now).days,
+            },
+        )
+        emit(
+            session,
+            issuer_id=credential.issuer_id,
+            type="credential.expiring",
+            data={
+                "credential_id": credential.id,
+                "valid_until": credential.valid_until,
                 "days_left": (credential.valid_until - now).days,
             },
         )

@@ -46,6 +46,7 @@ from service.credentials.models import Credential, CredentialState, RecipientIde
 from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import EvidenceIn, ResultIn, is_did
 from service.credentials.service import credential_url
+from service.events.service import emit
 from service.issuers.models import Issuer
 from service.issuers.service import active_signer, get_issuer, issuer_profile
 from service.status.allocation import Allocation, StatusListsExhausted, claim, plan, replan
@@ -301,6 +302,19 @@ def persist(session: Session, signed: SignedCredential) -> Credential:
             "valid_until": signed.document.get("validUntil"),
             "replaces_id": credential.replaces_id,
             "credential_status": [entry["id"] for entry in signed.allocation.entries],
+        },
+    )
+    emit(
+        session,
+        issuer_id=credential.issuer_id,
+        type="credential.issued",
+        data={
+            "credential_id": credential.id,
+            "achievement_id": credential.achievement_id,
+            "achievement_version": credential.achievement_version,
+            "issued_at": credential.issued_at,
+            "valid_until": credential.valid_until,
+            "replaces_id": credential.replaces_id,
         },
     )
     return credential

@@ -37,6 +37,7 @@ from service.core.config import Settings
 from service.core.errors import Conflict, Forbidden, NotFound
 from service.credentials.models import Credential, CredentialState
 from service.credentials.service import NO_SUCH_CREDENTIAL
+from service.events.service import emit
 from service.status.models import StatusPurpose
 from service.status.service import credential_entry, entry_url, set_entry
 
@@ -47,6 +48,14 @@ class StatusAction(StrEnum):
     revoke = "revoke"
     suspend = "suspend"
     unsuspend = "unsuspend"
+
+
+EVENT_TYPES = {
+    StatusAction.revoke: "credential.revoked",
+    StatusAction.suspend: "credential.suspended",
+    StatusAction.unsuspend: "credential.unsuspended",
+}
+"""The event (:mod:`service.events`) each action emits."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,12 @@ def change_status(
         after=after,
     )
     event.at = now  # the same instant as status_changed_at: the resolver dates the change from it
+    emit(
+        session,
+        issuer_id=credential.issuer_id,
+        type=EVENT_TYPES[action],
+        data={"credential_id": credential.id, "state": str(transition.to), "reason": reason, "changed_at": now},
+    )
     return credential
 
 

@@ -64,6 +64,7 @@ from service.endorsements.models import (
     EndorsementState,
     RequestState,
 )
+from service.events.service import emit
 from service.issuers.models import Issuer
 from service.issuers.service import active_signer, get_issuer, issuer_profile
 from service.status.allocation import (
@@ -388,6 +389,17 @@ def store(
             "endorser_name": endorsement.endorser_name,
             "endorsement_uri": endorsement.endorsement_uri,
             "state": str(endorsement.state),
+        },
+    )
+    emit(
+        session,
+        issuer_id=credential.issuer_id,
+        type="endorsement.received",
+        data={
+            "endorsement_id": endorsement.id,
+            "credential_id": credential.id,
+            "kind": str(kind),
+            "endorser_name": endorsement.endorser_name,
         },
     )
     return endorsement

@@ -1,14 +1,71 @@
-"""Emitting events. No FastAPI here, and nothing commits."""
+"""Emitting events. No FastAPI here, and nothing commits.
+
+:func:`emit` writes the event row in the caller's transaction and, in the same transaction, asks
+for the ``webhooks:fan_out`` job of its issuer that makes its deliveries: a rolled-back change leaves neither,
+a committed one always has both (on SQLite, the in-process worker's recovery re-defers the
+fan-out of events whose ``dispatched_at`` is still empty).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from service.core.models import utcnow
+from service.events.models import Event
+from service.jobs.defer import JobRequest, defer
+
+EVENT_TYPES: tuple[str, ...] = (
+    "credential.issued",
+    "credential.revoked",
+    "credential.suspended",
+    "credential.unsuspended",
+    "credential.expiring",
+    "assessment.completed",
+    "assessment.needs_review",
+    "endorsement.received",
+    "bulk.completed",
+)
+"""Every event type, in the order the documentation lists them."""
+
+FAN_OUT_TASK = "webhooks:fan_out"
+QUEUE = "webhooks"
+
+
+def fan_out_request(issuer_id: str) -> JobRequest:
+    """The job that makes the deliveries of every event of ``issuer_id`` not yet fanned out. Its
+    queueing lock coalesces a burst (a bulk issuance emits one event per credential): while one
+    waits, further events add no job, and the one that runs takes them all."""
+    lock = f"webhooks-fan-out:{issuer_id}"
+    return JobRequest(FAN_OUT_TASK, {"issuer_id": issuer_id}, queueing_lock=lock, queue=QUEUE)
+
 
 def emit(session: Session, *, issuer_id: str, type: str, data: dict[str, Any]) -> None:
     """Record event ``type`` (e.g. ``credential.issued``) of issuer ``issuer_id`` with its JSON
-    ``data``, in ``session``'s transaction; its deliveries are made by a job after the commit."""
-    # written by the webhooks work (issue 12): the outbox row and the fan-out job
-    return None
+    ``data``, in ``session``'s transaction; its deliveries are made by a job after the commit.
+
+    Raises ``ValueError`` for a type not in :data:`EVENT_TYPES` (a programming error)."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    event = Event(issuer_id=issuer_id, type=type, data=jsonable(data), occurred_at=utcnow())
+    session.add(event)
+    session.flush()
+    defer(session, fan_out_request(issuer_id))
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with datetimes as RFC 3339 UTC text (``...Z``), so the stored data is JSON."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def payload(event: Event) -> dict[str, Any]:
+    """The event as delivered (Standard Webhooks): ``{"id", "type", "timestamp", "data"}``."""
+    return {"id": event.id, "type": event.type, "timestamp": jsonable(event.occurred_at), "data": event.data}

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("skillcred.jobs")
 
 _PENDING = "skillcred.pending_jobs"
+_LOCKS = "skillcred.queueing_locks"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ def defer(session: Session, request: JobRequest) -> None:
 
     A request whose ``queueing_lock`` is already waiting in the queue adds nothing (the waiting
     job will do the work). Raises nothing else of procrastinate's."""
+    if request.queueing_lock is not None:
+        asked = session.info.setdefault(_LOCKS, set())
+        if request.queueing_lock in asked:
+            return  # this transaction already asked for it: one job does the work
+        asked.add(request.queueing_lock)
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         _defer_on_connection(session, request)
@@ -115,6 +121,7 @@ def _defer_on_connection(session: Session, request: JobRequest) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _hand_over_after_commit(session: Session) -> None:
+    session.info.pop(_LOCKS, None)
     requests = session.info.pop(_PENDING, None)
     if not requests:
         return
@@ -136,6 +143,7 @@ def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     # a savepoint's rollback leaves the outer transaction's jobs alone
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
+        session.info.pop(_LOCKS, None)
 
 
 def submit_on_loop(app: procrastinate.App, loop: asyncio.AbstractEventLoop, requests: list[JobRequest]) -> None:

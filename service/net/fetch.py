@@ -163,6 +163,34 @@ class SafeFetcher:
             current = urljoin(current, location)
         raise TooManyRedirects(f"{url} redirects more than {self.max_redirects} times", url=current)
 
+    def post(
+        self,
+        url: str,
+        content: bytes,
+        *,
+        headers: Mapping[str, str],
+        content_type: str = "application/json",
+        max_bytes: int = 4096,
+    ) -> FetchResult:
+        """POST ``content`` to ``url`` once, with the same vetting and pinning as :meth:`fetch`.
+
+        Redirects are not followed, and any status is returned (the caller judges it): only the
+        transport can fail, with ``bad_url``, ``bad_scheme``, ``blocked_address``,
+        ``unreachable`` or ``timeout``. The answer's body is read up to ``max_bytes`` and the rest
+        ignored (it is never decoded)."""
+        deadline = time.monotonic() + self.timeout
+        target = self._parse(url)
+        addresses = self._resolve(target, deadline)
+        blocked = [a for a in addresses if not is_allowed_address(a, self._allowed_networks)]
+        if blocked:
+            log.info("refused %s: %s resolves to non-public %s", url, target.host, blocked[0])
+            raise BlockedAddress(f"{target.host} is not an allowed host", url=url)
+        extra = [(name, value) for name, value in headers.items()]
+        extra += [("Content-Type", content_type), ("Content-Length", str(len(content)))]
+        return self._request(
+            target, addresses, "*/*", max_bytes, deadline, method="POST", content=content, extra_headers=extra
+        )
+
     # --- one hop ------------------------------------------------------------------------------
 
     def _parse(self, url: object) -> _Target:
@@ -200,7 +228,16 @@ class SafeFetcher:
         return resolve_once(self._resolver, target.host, target.port, remaining, url=target.url)
 
     def _request(
-        self, target: _Target, addresses: list[IPAddress], accept: str, limit: int, deadline: float
+        self,
+        target: _Target,
+        addresses: list[IPAddress],
+        accept: str,
+        limit: int,
+        deadline: float,
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
+        extra_headers: Iterable[tuple[str, str]] = (),
     ) -> FetchResult:
         backend = _PinnedBackend(target.host, addresses, deadline)
         budget = max(deadline - time.monotonic(), 0.001)
@@ -210,6 +247,7 @@ class SafeFetcher:
             (b"Accept-Encoding", b"identity"),
             (b"User-Agent", USER_AGENT.encode("ascii")),
         ]
+        headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in extra_headers]
         url = httpcore.URL(
             scheme=target.scheme.encode("ascii"),
             host=target.host.encode("ascii"),
@@ -222,11 +260,15 @@ class SafeFetcher:
                 httpcore.ConnectionPool(
                     ssl_context=self._ssl_context, network_backend=backend, max_connections=1, retries=0
                 ) as pool,
-                pool.stream("GET", url, headers=headers, extensions={"timeout": timeouts}) as response,
+                pool.stream(
+                    method, url, headers=headers, content=content, extensions={"timeout": timeouts}
+                ) as response,
             ):
                 header_map = _header_map(response.headers)
                 body = b""
-                if response.status not in REDIRECT_STATUSES:
+                if method != "GET":
+                    body = _read_head(response, limit)
+                elif response.status not in REDIRECT_STATUSES:
                     body = _read_body(response, header_map, limit, target.url)
         except FetchError:
             raise
@@ -301,6 +343,16 @@ def _header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
+
+
+def _read_head(response: httpcore.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body as sent (no decoding); the rest is not read."""
+    body = bytearray()
+    for chunk in response.iter_stream():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
 
 
 def _read_body(response: httpcore.Response, headers: Mapping[str, str], limit: int, url: str) -> bytes:

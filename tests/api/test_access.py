@@ -99,6 +99,13 @@ ACCESS = {
     ("GET", "/credentials/{credential_id}/badge.png"): PUBLIC,
     ("GET", "/credentials/{credential_id}/badge.svg"): PUBLIC,
     ("GET", "/status/{list_id}"): PUBLIC,
+    # webhooks: an issuer's admins manage their issuer's, admins any (scoped in the service)
+    ("POST", "/v1/webhooks"): MANAGERS,
+    ("GET", "/v1/webhooks"): MANAGERS,
+    ("DELETE", "/v1/webhooks/{webhook_id}"): MANAGERS,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): MANAGERS,
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): MANAGERS,
+    ("POST", "/v1/webhooks/{webhook_id}/secret/rotate"): MANAGERS,
     # the home page and the interactive API docs (service/api/home.py, service/api/docs.py)
     ("GET", "/"): PUBLIC,
     ("GET", "/docs"): PUBLIC,

@@ -103,3 +103,20 @@ def test_on_postgres_a_burst_with_one_queueing_lock_leaves_one_waiting_job_and_t
         ("status:resign_list", "status-list:a", "todo"),
         ("status:resign_list", "status-list:c", "todo"),
     ]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_transaction_asking_twice_under_one_queueing_lock_asks_once(engine):
+    queue = RecordingQueue()
+    attach_local_queue(engine, queue)
+    try:
+        with Session(engine) as session:
+            defer(session, _resign("a"))
+            defer(session, _resign("a"))
+            defer(session, _resign("b"))
+            session.commit()
+            defer(session, _resign("a"))  # a new transaction asks again
+            session.commit()
+        assert [r.kwargs["list_id"] for r in queue.received] == ["a", "b", "a"]
+    finally:
+        detach_local_queue(engine, queue)
