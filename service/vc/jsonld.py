@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -96,11 +97,23 @@ class DocumentLoader:
     adds documents by URL (tests, or a caller with its own vetted contexts). Every other URL
     raises :class:`DocumentLoaderError`. Each loader owns its processed-context cache, so two
     loaders that serve different bytes for the same URL never share processed results.
+
+    The cache is per thread: pyld's caches (``cachetools.LRUCache``, here and inside each of its
+    ``ResolvedContext`` entries) are not thread-safe, and even a read reorders them, so two
+    threads signing at once could break one another's lookup ("OrderedDict mutated during
+    iteration"). A thread warms its own copy on its first use.
     """
 
     overrides: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    _cache: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(maxsize=256), repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def _cache(self) -> LRUCache[str, Any]:
+        cache: LRUCache[str, Any] | None = getattr(self._local, "cache", None)
+        if cache is None:
+            cache = self._local.cache = LRUCache(maxsize=256)
+        return cache
 
     def document(self, url: str) -> Mapping[str, Any]:
         """The JSON of the document at ``url``, or :class:`DocumentLoaderError`."""
