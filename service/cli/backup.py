@@ -63,12 +63,16 @@ class BackupReport:
     rows: dict[str, int] = field(default_factory=dict)
     blobs: int = 0
     missing_blobs: list[str] = field(default_factory=list)
+    jobs_requeued: int = 0
+    """Restore on PostgreSQL: jobs queued again for the restored rows' unfinished work."""
 
     def summary(self) -> str:
         """One line per table with rows, then totals."""
         lines = [f"{name}: {count}" for name, count in self.rows.items()]
         lines.append(f"{sum(self.rows.values())} row(s) in {len(self.rows)} table(s), {self.blobs} blob(s)")
         lines.append(f"alembic revision {self.revision}")
+        if self.jobs_requeued:
+            lines.append(f"{self.jobs_requeued} job(s) queued again for unfinished work")
         return "\n".join(lines)
 
 
@@ -380,9 +384,30 @@ def restore(settings: Settings, path: Path | str) -> BackupReport:
                     connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
                 for entry in manifest["tables"]:
                     report.rows[entry["name"]] = _insert_table(connection, archive, entry)
+            if engine.dialect.name == "postgresql" and revision == _script().get_current_head():
+                report.jobs_requeued = _requeue_unfinished_work(engine, settings)
         finally:
             engine.dispose()
     return report
+
+
+def _requeue_unfinished_work(engine: Engine, settings: Settings) -> int:
+    """The job queue is not in the archive (its jobs are triggers, not data): on PostgreSQL the
+    work the restored rows still need (a pending webhook delivery, an unfinished bulk chunk or
+    assessment) is queued again, as an in-process worker does on SQLite when it starts."""
+    from service.core.clock import SystemClock
+    from service.core.db import unit_of_work
+    from service.core.keystore import Keystore, load_kek
+    from service.jobs.context import JobServices
+    from service.jobs.defer import defer
+    from service.worker import RECOVERIES
+
+    services = JobServices(engine, Keystore(load_kek(settings)), settings, None, SystemClock())
+    requests = [request for recovery in RECOVERIES for request in recovery(services)]
+    with unit_of_work(engine) as session:
+        for request in requests:
+            defer(session, request)
+    return len(requests)
 
 
 def _blob_bytes(archive: tarfile.TarFile, digest: str) -> bytes:

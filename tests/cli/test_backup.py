@@ -115,7 +115,12 @@ def row_counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            names = [n for n in sa.inspect(connection).get_table_names() if n != "alembic_version"]
+            # the job queue is not data: a restore queues unfinished work again instead
+            names = [
+                n
+                for n in sa.inspect(connection).get_table_names()
+                if n != "alembic_version" and not n.startswith("procrastinate_")
+            ]
             return {n: connection.execute(sa.text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
     finally:
         engine.dispose()
