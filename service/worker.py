@@ -9,6 +9,7 @@ from typing import Any
 
 import procrastinate
 
+from service.assessment import jobs as assessment_jobs
 from service.credentials import jobs as credentials_jobs
 from service.endorsements import jobs as endorsements_jobs
 from service.evidence import jobs as evidence_jobs
@@ -24,11 +25,15 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "endorsements": endorsements_jobs.blueprint,
     "evidence": evidence_jobs.blueprint,
     "webhooks": webhooks_jobs.blueprint,
+    "assessment": assessment_jobs.blueprint,
 }
 """Each domain's tasks, under its namespace: task ``resign_list`` of ``status`` is
 ``status:resign_list``."""
 
-RECOVERIES: tuple[Recovery, ...] = (webhooks_jobs.recover,)
+RECOVERIES: tuple[Recovery, ...] = (
+    assessment_jobs.recover,
+    webhooks_jobs.recover,
+)
 """Each domain's hook that re-defers the jobs its unfinished rows still need (SQLite)."""
 
 

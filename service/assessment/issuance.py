@@ -34,7 +34,8 @@ from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import NotFound
 from service.core.keystore import Keystore
-from service.credentials.entry_points import issue_from_assessment
+from service.credentials.entry_points import claim_active_slot, issue_from_assessment
+from service.credentials.issuing import Recipient
 from service.credentials.lifecycle import ensure_renewable
 from service.credentials.models import Credential
 from service.credentials.service import recipient_of
@@ -63,6 +64,16 @@ def renewable_credential(session: Session, earner: Account, credential_id: str, 
         )
     ensure_renewable(credential)
     return credential
+
+
+def ensure_slot_free(
+    session: Session, earner: Account, achievement: Achievement, renews: Credential | None, now: datetime
+) -> None:
+    """Refuse, before anything is assessed, a submission whose credential could not be issued:
+    the earner already holds an active credential for the achievement (409 ``credential_exists``,
+    unless the achievement allows several, or ``renews`` is that one). Reads only: issuing
+    checks again (the database keeps the slot unique)."""
+    claim_active_slot(session, achievement, Recipient.parse({"email": earner.email}), replaces=renews, now=now)
 
 
 def issue_for_assessment(

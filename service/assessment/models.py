@@ -1,15 +1,18 @@
 """Assessment tables. Both are append-only: the database refuses UPDATE and DELETE on them
-(triggers, migration ``e71de0ce0004``), so what an assessor said and every decision a person
-took stay exactly as recorded.
+(triggers, migrations ``e71de0ce0004`` and ``a55e5a000004``: the one exception is the assessor's
+result filling in a queued assessment, once), so what an assessor said and every decision a
+person took stay exactly as recorded.
 
-- :class:`Assessment`: one submission of an evidence bundle, judged once by an assessor. It holds
+- :class:`Assessment`: one submission of an evidence bundle, judged once by an assessor (in the
+  job ``assessment:run``: the row is written at submission and its result filled in once). It holds
   everything needed to know later how the judgement was made: the evidence digests, the rubric
   (its JSON, id, version and hash), the assessor (kind, version; model, endpoint host and prompt
   version for an LLM), each criterion's level, score, confidence, spread, rationale and evidence
   pointers, the flags and the automatic decision.
 - :class:`AssessmentEvent`: what happened next, one row per event, numbered per assessment
   (``seq`` 1 is the submission). Each row carries the state the assessment is in after it, so the
-  current state is the state of the highest ``seq``. ``(assessment_id, seq)`` is unique: two
+  current state is the state of the highest ``seq``: ``queued`` (submitted), ``running``
+  (started), then the decision (``assessed``). ``(assessment_id, seq)`` is unique: two
   reviewers deciding at once both try to write the same next number and only the first succeeds.
 """
 
@@ -27,6 +30,8 @@ from service.core.models import created_field, id_field, json_field
 class AssessmentState(StrEnum):
     """Where an assessment stands (the state of its latest event)."""
 
+    queued = "queued"  # submitted; the assessor has not started (job ``assessment:run`` waits)
+    running = "running"  # the assessor is at work
     pending_review = "pending_review"  # in the review queue
     appealed = "appealed"  # rejected, appealed by the earner: back in the queue
     issued = "issued"  # a credential was issued (automatically or on approval)
@@ -36,15 +41,25 @@ class AssessmentState(StrEnum):
 class EventKind(StrEnum):
     """What an :class:`AssessmentEvent` records."""
 
-    submitted = "submitted"  # the assessor ran; the automatic decision
+    submitted = "submitted"  # the earner submitted the bundle (state ``queued``)
+    started = "started"  # the assessment job started the assessor (state ``running``)
+    assessed = "assessed"  # the assessor ran; the automatic decision
+    failed = "failed"  # the automatic assessment failed after its retries: sent to review
     overridden = "overridden"  # a reviewer changed levels (the assessment stays in the queue)
     approved = "approved"  # a reviewer approved: the credential was issued
     rejected = "rejected"  # a reviewer rejected, with a reason
     appealed = "appealed"  # the earner appealed a rejection (once)
 
 
+PENDING = "pending"
+"""``Assessment.decision`` while the assessor has not decided (the row is written at submission
+with the evidence digests and the rubric; the assessor's result fills it in once, after which the
+database refuses any change: migration ``a55e5a000004``)."""
+
+
 class Assessment(SQLModel, table=True):
-    """One assessor run over one evidence bundle against one rubric. Never changed."""
+    """One assessor run over one evidence bundle against one rubric. Written at submission; its
+    result columns are filled in once, when the assessor has decided; never changed after that."""
 
     __table_args__ = (UniqueConstraint("bundle_id"),)
 
@@ -85,7 +100,8 @@ class Assessment(SQLModel, table=True):
     notes: list = json_field(list)
     """What the assessor could not read or had to cut."""
     decision: str = Field(max_length=16)
-    """The automatic decision: ``auto_issue``, ``review`` or ``reject``."""
+    """The automatic decision: ``auto_issue``, ``review`` or ``reject`` (``pending`` until the
+    assessor has run)."""
     decision_reasons: list = json_field(list)
     """Why the policy decided so (e.g. ``flagged: prompt_injection``)."""
     sampled: bool = False

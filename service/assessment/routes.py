@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
-from service.api.deps import AssessorDep, KeystoreDep, SessionDep, SettingsDep
+from service.api.deps import KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
@@ -47,7 +47,7 @@ def _detail(session: Session, settings: Settings, assessment_id: str, viewer: Ac
 @router.post(
     "/assessments",
     response_model=AssessmentOut,
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     dependencies=[IssuingSlot],
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
 )
@@ -56,26 +56,19 @@ def submit_assessment(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    keystore: KeystoreDep,
     account: EarnerAccount,
-    assessor: AssessorDep,
 ) -> AssessmentOut:
-    """Submit one of your evidence bundles: it is locked, assessed against its achievement's
-    current rubric by the configured assessor, and decided by the rubric's policy. `state` says
-    what happened: `issued` (the credential is issued at once: `credential_id`), `pending_review`
-    (a reviewer decides) or `rejected` (you may resubmit with a new bundle, or appeal once).
+    """Submit one of your evidence bundles for assessment: it is locked and queued, and the answer
+    comes at once (202, `state` `queued`, `Location` the assessment). The configured assessor
+    then judges it against its achievement's current rubric, in the background: follow it with
+    GET on `Location`, whose `state` goes `queued` -> `running` -> the decision: `issued` (the
+    credential is issued: `credential_id`), `pending_review` (a reviewer decides; also when the
+    automatic assessment failed, with the reason) or `rejected` (you may resubmit with a new
+    bundle, or appeal once).
 
     `renews` names one of your credentials for the same achievement (active or expired, not
     revoked or suspended): the credential issued from this assessment replaces it. Earners only."""
-    assessment, _ = service.submit_assessment(
-        session,
-        keystore,
-        settings,
-        earner=account,
-        bundle_id=body.bundle_id,
-        renews=body.renews,
-        assessor=assessor,
-    )
+    assessment, _ = service.submit_assessment(session, earner=account, bundle_id=body.bundle_id, renews=body.renews)
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
     return _detail(session, settings, assessment.id, account)
 
@@ -87,7 +80,7 @@ def list_assessments(
     session: SessionDep,
     account: AnyAccount,
     page: PageDep,
-    state: Annotated[str | None, Query(pattern="^(pending_review|appealed|issued|rejected)$")] = None,
+    state: Annotated[str | None, Query(pattern="^(queued|running|pending_review|appealed|issued|rejected)$")] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[AssessmentSummary]:
     """Assessments, newest first, filtered by state and achievement. Earners see their own;

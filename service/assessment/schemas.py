@@ -154,7 +154,8 @@ class AssessmentSummary(BaseModel):
     earner_id: str
     bundle_id: str
     decision: str
-    """The automatic decision: ``auto_issue``, ``review`` or ``reject``."""
+    """The automatic decision: ``auto_issue``, ``review`` or ``reject`` (``pending`` while the
+    assessment is ``queued`` or ``running``)."""
     flags: list[str]
     total: float
     passed: bool

@@ -1,8 +1,10 @@
 """Assessments: reading, listing and the review queue. No FastAPI, no commits.
 
-Submitting is in :mod:`service.assessment.submission`, review decisions and appeals in
-:mod:`service.assessment.review`, issuing in :mod:`service.assessment.issuance`; they are
-re-exported here. The API views of what these return are in :mod:`service.assessment.views`.
+Submitting (lock and queue) is in :mod:`service.assessment.submission`, the assessor's run (the
+job ``assessment:run``) in :mod:`service.assessment.jobs` and :mod:`service.assessment.running`,
+review decisions and appeals in :mod:`service.assessment.review`, issuing in
+:mod:`service.assessment.issuance`; submitting and reviewing are re-exported here. The API
+views of what these return are in :mod:`service.assessment.views`.
 
 Who sees what: an earner sees their own assessments (outcome, levels, rationale, reasons); the
 reviewers and issuer admins of an assessment's issuer see it with its evidence and who decided;

@@ -106,9 +106,9 @@ def ensure_reviewable(event: AssessmentEvent) -> None:
 
 
 def last_rejection(events: Sequence[AssessmentEvent]) -> AssessmentEvent | None:
-    """The most recent rejection (a reviewer's, or the automatic one at submission)."""
+    """The most recent rejection (a reviewer's, or the automatic one of the assessor's run)."""
     rejections = [
-        e for e in events if e.state == AssessmentState.rejected and e.kind in (EventKind.rejected, EventKind.submitted)
+        e for e in events if e.state == AssessmentState.rejected and e.kind in (EventKind.rejected, EventKind.assessed)
     ]
     return max(rejections, key=lambda e: e.seq) if rejections else None
 

@@ -1,19 +1,16 @@
-"""Submitting an evidence bundle: assess it, decide, and record it all in one transaction.
+"""Submitting an evidence bundle: lock it and queue its assessment, in one short transaction.
 
-The assessor may take seconds (an LLM judge certainly does), so it runs *before* anything is
-written: on SQLite the first write takes the database's write lock until commit, and nobody else
-should wait on a model. Then, in the write phase, the bundle is locked (the first write), the
-state is checked again under that lock (the bundle's items are still the ones assessed, and no
-other submission of it got there first), and the assessment, its first event, the audit rows and,
-when the policy decides ``auto_issue``, the credential (with its status entries and audit rows)
-are written. The caller's session commits all of it, or none of it.
+The assessor may take seconds (an LLM judge certainly does), so it does not run here: the bundle
+is locked (the first write; its items cannot change after it), the state is checked again under
+that lock (no other submission of it got there first), and the assessment (decision ``pending``,
+with the digests of the bundle's items and the rubric that will judge them), its first event
+(state ``queued``), the audit row and the job ``assessment:run`` are written. The caller's session
+commits all of it, or none of it; the job (:mod:`service.assessment.running`) does the rest.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,40 +20,33 @@ from service.accounts.models import Account
 from service.achievements.models import Achievement
 from service.achievements.result_descriptions import rubric_of
 from service.achievements.service import get_version
-from service.assessment.engine.decision import DecisionOutcome, decide, explain
-from service.assessment.engine.result import Assessment as AssessorResult
-from service.assessment.engine.result import Assessor
 from service.assessment.engine.rubric import Rubric
 from service.assessment.errors import InvalidAssessmentRequest
-from service.assessment.issuance import bundle_items, issue_for_assessment, renewable_credential
-from service.assessment.models import Assessment, AssessmentEvent, AssessmentState, EventKind
+from service.assessment.issuance import bundle_items, ensure_slot_free, renewable_credential
+from service.assessment.jobs import defer_run
+from service.assessment.models import PENDING, Assessment, AssessmentEvent, AssessmentState, EventKind
 from service.audit.service import record
-from service.core.config import Settings
 from service.core.errors import Conflict, Forbidden, NotFound
-from service.core.keystore import Keystore
 from service.evidence import service as evidence
 from service.evidence.models import EvidenceBundleRecord
 
 NO_SUCH_BUNDLE = "No such evidence bundle"
-_random = secrets.SystemRandom()
 
 
 def submit_assessment(
     session: Session,
-    keystore: Keystore,
-    settings: Settings,
     *,
     earner: Account,
     bundle_id: str,
-    assessor: Assessor,
     renews: str | None = None,
 ) -> tuple[Assessment, AssessmentEvent]:
-    """Assess the earner's bundle against its achievement's current rubric and record the result.
+    """Lock the earner's bundle and queue its assessment against its achievement's current rubric.
 
-    Returns the assessment and its first event (whose ``state`` is ``issued``, ``pending_review``
-    or ``rejected``). Raises :class:`NotFound` (not the earner's bundle, or credential to renew),
-    :class:`Conflict` (``already_submitted``, ``evidence_bundle_empty``, ``bundle_changed``, a
-    revoked or suspended credential to renew) or :class:`InvalidAssessmentRequest` (``no_rubric``,
+    Returns the assessment (decision ``pending``) and its first event (state ``queued``); the job
+    ``assessment:run``, deferred in this transaction, runs the assessor and decides. Raises
+    :class:`NotFound` (not the earner's bundle, or credential to renew), :class:`Conflict`
+    (``already_submitted``, ``evidence_bundle_empty``, ``credential_exists``, a revoked or
+    suspended credential to renew) or :class:`InvalidAssessmentRequest` (``no_rubric``,
     ``renews_other_achievement``)."""
     bundle = session.get(EvidenceBundleRecord, bundle_id)
     if bundle is None or bundle.owner_id != earner.id:
@@ -74,55 +64,27 @@ def submit_assessment(
         raise NotFound("No such achievement")
     version = get_version(session, achievement.id, achievement.current_version)
     rubric = _rubric(version)
-    if renews is not None:
-        renewable_credential(session, earner, renews, achievement.id)
+    renewing = None if renews is None else renewable_credential(session, earner, renews, achievement.id)
+    ensure_slot_free(session, earner, achievement, renewing, datetime.now(UTC))
 
-    with evidence.open_bundle(session, evidence.get_blob_store(settings), bundle.id) as evidence_bundle:
-        result = assessor.assess(evidence_bundle, rubric)
-        digests = dict(evidence_bundle.digests)
-    outcome, sampled = _decide(result, rubric)
-    decision = outcome.decision
-
-    # --- the write phase: lock, check again, record ---------------------------------------------
-    evidence.lock_bundle(session, bundle.id, actor=earner)
+    evidence.lock_bundle(session, bundle.id, actor=earner)  # the first write: nothing changes it now
     _ensure_not_submitted(session, bundle, locked=True)
-    if _current_digests(session, bundle.id) != digests:
-        raise Conflict("The bundle changed while it was being assessed; submit it again", code="bundle_changed")
     now = datetime.now(UTC)
-    assessment = _assessment_row(
-        earner, bundle, achievement.id, version.version, rubric, result, digests, outcome, sampled, renews, now
-    )
+    assessment = _queued_row(earner, bundle, achievement.id, version.version, rubric, renews, now)
+    assessment.evidence_digests = _current_digests(session, bundle.id)
     session.add(assessment)
     session.flush()
-    credential_id = None
-    if decision == "auto_issue":
-        credential = issue_for_assessment(
-            session,
-            keystore,
-            settings,
-            assessment,
-            rubric,
-            result.levels(),
-            human_reviewed=False,
-            decided_at=now,
-            authorised_by=None,
-        )
-        credential_id = credential.id
-    state = {"auto_issue": AssessmentState.issued, "reject": AssessmentState.rejected}.get(
-        decision, AssessmentState.pending_review
-    )
     event = AssessmentEvent(
         assessment_id=assessment.id,
         seq=1,
         kind=EventKind.submitted,
-        state=state,
+        state=AssessmentState.queued,
         actor_id=earner.id,
         actor_role=str(earner.role),
         at=now,
-        levels=result.levels(),
-        total=result.total,
-        passed=result.passed,
-        credential_id=credential_id,
+        levels={},
+        total=0.0,
+        passed=False,
     )
     session.add(event)
     session.flush()
@@ -136,17 +98,12 @@ def submit_assessment(
         after={
             "bundle_id": bundle.id,
             "achievement_id": achievement.id,
-            "decision": decision,
-            "state": str(state),
-            "sampled": sampled,
-            "flags": list(result.flags),
-            "assessor": f"{assessment.assessor_kind} {assessment.assessor_version}",
+            "state": str(AssessmentState.queued),
             "rubric": f"{rubric.id} {rubric.version} {rubric.hash}",
-            "total": result.total,
-            "credential_id": credential_id,
             "renews": renews,
         },
     )
+    defer_run(session, assessment.id)
     return assessment, event
 
 
@@ -158,14 +115,6 @@ def _rubric(version: Any) -> Rubric:
             code="no_rubric",
         )
     return rubric
-
-
-def _decide(result: AssessorResult, rubric: Rubric) -> tuple[DecisionOutcome, bool]:
-    """The policy's decision with its reasons (sampling drawn from the system's CSPRNG), and
-    whether the draw is what sent it to review."""
-    outcome = explain(result, rubric, sample=_random.random())
-    unsampled = decide(result, rubric, sample=None)
-    return outcome, outcome.decision == "review" and unsampled != "review"
 
 
 def _ensure_not_submitted(session: Session, bundle: EvidenceBundleRecord, *, locked: bool = False) -> None:
@@ -183,40 +132,16 @@ def _current_digests(session: Session, bundle_id: str) -> dict[str, str]:
     return {item.id: item.sha256 for item in bundle_items(session, bundle_id)}
 
 
-def _json(value: Any) -> Any:
-    """Plain JSON (an assessor's signals may hold tuples or other non-JSON values)."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def _assessment_row(
+def _queued_row(
     earner: Account,
     bundle: EvidenceBundleRecord,
     achievement_id: str,
     version: int,
     rubric: Rubric,
-    result: AssessorResult,
-    digests: dict[str, str],
-    outcome: DecisionOutcome,
-    sampled: bool,
     renews: str | None,
     now: datetime,
 ) -> Assessment:
-    info = dict(result.assessor)
-    kind, assessor_version = str(info.pop("kind", "unknown")), str(info.pop("version", "unknown"))
-    model, host, prompt = info.pop("model", None), info.pop("endpoint_host", None), info.pop("prompt_version", None)
-    criteria = [
-        {
-            "criterion_id": c.criterion_id,
-            "level": c.level,
-            "score": c.score,
-            "confidence": c.confidence,
-            "spread": c.spread,
-            "rationale": c.rationale,
-            "evidence": [{"item_id": p.item_id, "locator": p.locator} for p in c.evidence],
-            "signals": _json(dict(c.signals)),
-        }
-        for c in result.criteria
-    ]
+    """The assessment as submitted: what is judged and by which rubric; no result yet."""
     return Assessment(
         earner_id=earner.id,
         bundle_id=bundle.id,
@@ -224,26 +149,15 @@ def _assessment_row(
         achievement_version=version,
         issuer_id=bundle.issuer_id,
         renews_credential_id=renews,
-        evidence_digests=digests,
-        rubric=_json(dict(rubric.source)),
+        rubric=json.loads(json.dumps(dict(rubric.source), default=str)),
         rubric_id=rubric.id,
         rubric_version=rubric.version,
         rubric_name=rubric.name,
         rubric_hash=rubric.hash,
-        assessor_kind=kind[:32],
-        assessor_version=assessor_version[:64],
-        model=None if model is None else str(model)[:200],
-        endpoint_host=None if host is None else str(host)[:255],
-        prompt_version=None if prompt is None else str(prompt)[:64],
-        assessor=_json(info),
-        criteria=criteria,
-        total=result.total,
-        passed=result.passed,
-        flags=list(result.flags),
-        findings=[_json(dataclasses.asdict(finding)) for finding in getattr(result, "findings", ())],
-        notes=[str(note) for note in getattr(result, "notes", ())],
-        decision=outcome.decision,
-        decision_reasons=list(outcome.reasons),
-        sampled=sampled,
+        assessor_kind=PENDING,
+        assessor_version="",
+        total=0.0,
+        passed=False,
+        decision=PENDING,
         assessed_at=now,
     )

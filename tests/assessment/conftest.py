@@ -1,5 +1,6 @@
 """Fixtures for the assessment tests: evidence in a per-test blob folder, a scripted assessor in
-place of the configured one (``assessor``), and a cast of accounts around an achievement whose
+place of the configured one (``assessor``, for the request and the job alike), assessments run by
+the app's in-process worker (``jobs_in_process``), and a cast of accounts around an achievement whose
 rubric is ``rubric_json`` (parametrise it to change the policy)."""
 
 from __future__ import annotations
@@ -7,15 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from procrastinate import RetryStrategy
 
 from service.api.deps import get_assessor
+from service.assessment import jobs
 from service.core.config import Settings
-from tests.assessment.helpers import Cast, ScriptedAssessor, make_cast, rubric
+from tests.assessment.helpers import RETRY_ATTEMPTS, Cast, ScriptedAssessor, make_cast, rubric
 
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path) -> Settings:
-    return settings.model_copy(update={"blob_dir": tmp_path / "blobs", "status_list_background_resign": False})
+    return settings.model_copy(
+        update={"blob_dir": tmp_path / "blobs", "status_list_background_resign": False, "jobs_in_process": True}
+    )
 
 
 @pytest.fixture
@@ -24,9 +29,11 @@ def assessor() -> ScriptedAssessor:
 
 
 @pytest.fixture
-def app(app, assessor):
+def app(app, assessor, monkeypatch):
     if assessor is not None:  # None: the app's configured assessor
         app.dependency_overrides[get_assessor] = lambda: assessor
+        monkeypatch.setattr(jobs, "assessor_for", lambda services: assessor)
+    monkeypatch.setattr(jobs, "RETRY", RetryStrategy(max_attempts=RETRY_ATTEMPTS - 1))  # retry at once
     yield app
     app.dependency_overrides.pop(get_assessor, None)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from service.api.deps import get_assessor
+from service.assessment import jobs
 from service.assessment.engine.bundle import EvidenceBundle
 from service.assessment.engine.result import Assessment as AssessorResult
 from service.assessment.engine.result import CriterionResult, EvidencePointer
@@ -18,6 +21,7 @@ from service.assessment.models import Assessment, AssessmentEvent
 from service.audit.models import AuditEvent
 from service.credentials.models import Credential
 from service.evidence.models import EvidenceBundleRecord
+from service.jobs.context import JobServices
 from service.status.models import StatusEntry
 from tests.api_client import Api
 
@@ -119,6 +123,7 @@ class Cast:
     second_reviewer: dict[str, str]
     issuer_admin: dict[str, str]
     outsider_reviewer: dict[str, str]
+    app: Any = None
 
     @property
     def client(self) -> TestClient:
@@ -152,14 +157,28 @@ class Cast:
         return response.json()
 
     def submit(
-        self, bundle_id: str, *, renews: str | None = None, as_: dict[str, str] | None = None, expect: int = 201
+        self,
+        bundle_id: str,
+        *,
+        renews: str | None = None,
+        as_: dict[str, str] | None = None,
+        expect: int = 202,
+        wait: bool = True,
     ) -> dict[str, Any]:
+        """Submit the bundle; unless told not to ``wait``, the assessment once decided."""
         body: dict[str, Any] = {"bundle_id": bundle_id}
         if renews is not None:
             body["renews"] = renews
         response = self.client.post("/v1/assessments", json=body, headers=as_ or self.earner)
         assert response.status_code == expect, response.text
-        return response.json()
+        if expect != 202 or not wait:
+            return response.json()
+        assert response.headers["Location"] == f"/v1/assessments/{response.json()['id']}"
+        return self.decided(response.json()["id"], as_=as_)
+
+    def decided(self, assessment_id: str, *, as_: dict[str, str] | None = None) -> dict[str, Any]:
+        """The assessment once its job has decided it (see :func:`wait_decided`)."""
+        return wait_decided(self.app, self.client, assessment_id, as_ or self.earner)
 
     def submitted(self, **kwargs: Any) -> dict[str, Any]:
         """A new bundle, submitted."""
@@ -207,6 +226,7 @@ def make_cast(api: Api, app: Any, rubric_json: dict[str, Any] | None) -> Cast:
         second_reviewer=api.create_account("reviewer", issuer["id"]),
         issuer_admin=api.create_account("issuer_admin", issuer["id"]),
         outsider_reviewer=api.create_account("reviewer", other_issuer["id"]),
+        app=app,
     )
 
 
@@ -253,3 +273,42 @@ def audit_actions(app: Any, object_id: str) -> list[str]:
             e.action
             for e in session.exec(select(AuditEvent).where(AuditEvent.object_id == object_id).order_by(AuditEvent.at))
         ]
+
+
+UNDECIDED = ("queued", "running")
+ASSESSED = ("submitted", "started", "assessed")
+"""The events of an assessment its job has decided: queued, running, decided."""
+RETRY_ATTEMPTS = 2
+"""How many times the tests' assessment job runs before it gives up (``conftest``: no waiting)."""
+DEADLINE_SECONDS = 30.0
+
+
+def services_of_app(app: Any) -> JobServices:
+    """The :class:`JobServices` a worker of ``app`` gets."""
+    state = app.state
+    return JobServices(state.engine, state.keystore, state.settings, state.mailer, state.clock)
+
+
+def run_inline(app: Any, assessment_id: str) -> None:
+    """Run ``assessment:run`` for ``assessment_id`` in this thread (a test app without a worker),
+    with the assessor the app is scripted with (``get_assessor`` override), else the job's."""
+    services = services_of_app(app)
+    override = app.dependency_overrides.get(get_assessor)
+    jobs.run_assessment(services, assessment_id, override() if override else jobs.assessor_for(services))
+
+
+def wait_decided(
+    app: Any, client: TestClient, assessment_id: str, headers: dict[str, str], deadline: float = DEADLINE_SECONDS
+) -> dict[str, Any]:
+    """Poll GET /v1/assessments/{id} until the assessment leaves ``queued``/``running`` (its job
+    runs in the app's worker; without one, it is run here first). Fails after ``deadline`` s."""
+    if app is not None and getattr(app.state, "worker", None) is None:
+        run_inline(app, assessment_id)
+    give_up = time.monotonic() + deadline
+    while True:
+        response = client.get(f"/v1/assessments/{assessment_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        if response.json()["state"] not in UNDECIDED:
+            return response.json()
+        assert time.monotonic() < give_up, f"assessment {assessment_id} still {response.json()['state']}"
+        time.sleep(0.05)

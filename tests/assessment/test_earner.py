@@ -81,9 +81,17 @@ def test_an_appeal_goes_back_to_the_queue_and_a_different_reviewer_decides_it(ca
 
     approved = cast.act(rejected["id"], "approve", {"reason": "Appeal upheld."}, as_=cast.second_reviewer)
     assert approved["state"] == "issued" and approved["credential_id"]
-    assert [e["kind"] for e in approved["events"]] == ["submitted", "rejected", "appealed", "approved"]
+    assert [e["kind"] for e in approved["events"]] == [
+        "submitted",
+        "started",
+        "assessed",
+        "rejected",
+        "appealed",
+        "approved",
+    ]
     assert audit_actions(app, rejected["id"]) == [
         "assessment.submit",
+        "assessment.assess",
         "assessment.reject",
         "assessment.appeal",
         "assessment.approve",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, row_counts, rubric
+from tests.assessment.helpers import ASSESSED, BORDERLINE, FAILING, audit_actions, row_counts, rubric
 from tests.credentials.helpers import assert_error
 
 pytestmark = pytest.mark.parametrize("rubric_json", [rubric("review")])
@@ -80,7 +80,7 @@ def test_approving_issues_the_credential_with_the_reviewer_recorded(cast, app):
     credential = cast.client.get(f"/v1/credentials/{approved['credential_id']}", headers=cast.api.admin).json()
     assert credential["issued_by"] == event["actor_id"]
     assert credential["credential"]["credentialSubject"]["assessment"]["humanReviewed"] is True
-    assert audit_actions(app, assessment["id"]) == ["assessment.submit", "assessment.approve"]
+    assert audit_actions(app, assessment["id"]) == ["assessment.submit", "assessment.assess", "assessment.approve"]
     assert queue(cast, cast.reviewer).json()["total"] == 0
 
 
@@ -215,7 +215,10 @@ def test_concurrent_reviewers_the_first_decision_wins(cast, app, monkeypatch, fi
     assert lost.status_code == 409 and lost.json()["error"] == "not_pending", lost.text
     assert len(read.arrivals) == 2
     final = cast.get(assessment["id"])
-    assert [e["kind"] for e in final["events"]] == ["submitted", "approved" if first == "approve" else "rejected"]
+    assert [e["kind"] for e in final["events"]] == [
+        *ASSESSED,
+        "approved" if first == "approve" else "rejected",
+    ]
     assert (final["credential_id"] is not None) == (first == "approve")
     assert row_counts(app)["Credential"] == (1 if first == "approve" else 0)
 
@@ -254,5 +257,5 @@ def test_the_database_refuses_a_second_decision_made_on_a_stale_read(cast, app, 
     assert refused.value.code == "not_pending"
     monkeypatch.undo()
     final = cast.get(assessment["id"])
-    assert [e["kind"] for e in final["events"]] == ["submitted", "rejected"] and final["credential_id"] is None
+    assert [e["kind"] for e in final["events"]] == [*ASSESSED, "rejected"] and final["credential_id"] is None
     assert row_counts(app)["Credential"] == 0

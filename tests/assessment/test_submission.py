@@ -1,4 +1,5 @@
-"""Submitting a bundle: assess, decide by the rubric's policy, record it all in one transaction."""
+"""Submitting a bundle: locked and queued at once; the job assesses it, decides by the rubric's
+policy and records the decision (and any credential) in one transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from sqlmodel import Session, select
 from service.assessment.engine.result import FLAG_PROMPT_INJECTION
 from service.assessment.models import Assessment, AssessmentEvent
 from service.credentials.models import Credential
-from tests.assessment.helpers import BORDERLINE, FAILING, audit_actions, bundle_row, row_counts, rubric
+from tests.assessment.helpers import (
+    BORDERLINE,
+    FAILING,
+    RETRY_ATTEMPTS,
+    audit_actions,
+    bundle_row,
+    row_counts,
+    rubric,
+)
 from tests.credentials.helpers import assert_error
 
 
@@ -18,7 +27,11 @@ def test_a_confident_passing_assessment_under_policy_auto_issues_the_credential_
 
     assert assessment["state"] == "issued" and assessment["decision"] == "auto_issue"
     assert assessment["credential_id"] and assessment["passed"] is True and assessment["total"] == 5
-    assert [e["kind"] for e in assessment["events"]] == ["submitted"]
+    assert [(e["kind"], e["state"]) for e in assessment["events"]] == [
+        ("submitted", "queued"),
+        ("started", "running"),
+        ("assessed", "issued"),
+    ]
     credential = cast.client.get(f"/v1/credentials/{assessment['credential_id']}", headers=cast.earner).json()
     assert credential["recipient"]["email"] == cast.earner_email
     stored = bundle_row(app, bundle["id"])
@@ -27,7 +40,7 @@ def test_a_confident_passing_assessment_under_policy_auto_issues_the_credential_
         item["id"]
         for item in cast.client.get(f"/v1/evidence/bundles/{bundle['id']}", headers=cast.earner).json()["items"]
     ]
-    assert audit_actions(app, assessment["id"]) == ["assessment.submit"]
+    assert audit_actions(app, assessment["id"]) == ["assessment.submit", "assessment.assess"]
     assert "credential.issue" in audit_actions(app, assessment["credential_id"])
 
 
@@ -128,7 +141,9 @@ def test_bad_input_is_a_clear_error(cast):
     assert_error(response, 404, "not_found")
 
 
-def test_a_failure_while_issuing_writes_nothing(cast, app, monkeypatch):
+def test_a_failure_while_issuing_writes_nothing_and_after_the_retries_a_reviewer_decides(
+    cast, app, assessor, monkeypatch
+):
     from service.vc import data_integrity
     from service.vc.errors import VCError
 
@@ -136,58 +151,71 @@ def test_a_failure_while_issuing_writes_nothing(cast, app, monkeypatch):
         raise VCError("signing refused for the test")
 
     bundle = cast.bundle()
-    before = row_counts(app)
     monkeypatch.setattr(data_integrity, "sign", refuse)
-    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
-    assert_error(response, 422, "invalid_credential_request")
+    assessment = cast.submit(bundle["id"])
 
-    assert row_counts(app) == before
+    assert assessment["state"] == "pending_review" and assessment["credential_id"] is None
+    assert [e["kind"] for e in assessment["events"]] == ["submitted", "started", "failed"]
+    reason = assessment["events"][-1]["reason"]
+    assert "automatic assessment failed" in reason and "signing refused" in reason
+    assert assessment["decision_reasons"] == [reason]
+    assert len(assessor.calls) == RETRY_ATTEMPTS  # tried, retried, then handed to a person
+    assert row_counts(app)["Credential"] == 0
     stored = bundle_row(app, bundle["id"])
-    assert stored.state == "open" and stored.credential_id is None
-    monkeypatch.undo()
-    assert cast.submit(bundle["id"])["state"] == "issued"  # and it can be submitted again
+    assert stored.state == "locked" and stored.credential_id is None
+    assert "assessment.fail" in audit_actions(app, assessment["id"])
 
 
-def test_an_unexpected_failure_after_the_credential_writes_nothing_either(cast, app, monkeypatch):
-    from service.assessment import submission
+def test_an_unexpected_failure_after_the_credential_writes_no_credential(cast, app, monkeypatch):
+    from service.assessment import running
 
-    bundle = cast.bundle()
-    before = row_counts(app)
+    real = running.issue_for_assessment
 
-    def boom(*args, **kwargs):
+    def issue_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr(submission, "record", boom)
-    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
-    assert response.status_code == 500 and "Traceback" not in response.text
-    assert row_counts(app) == before
-    assert bundle_row(app, bundle["id"]).state == "open"
-
-
-def test_no_write_lock_is_held_while_assessing_and_a_change_meanwhile_is_caught(cast, app, assessor):
-    """The assessor runs before the first write: another request can write meanwhile (on SQLite it
-    would otherwise wait for the lock and fail). Here it adds an item to the very bundle being
-    assessed; the write phase sees the bundle is no longer what was assessed and records nothing."""
-    bundle = cast.bundle()
-    real = assessor.assess
-
-    def add_an_item_meanwhile(evidence_bundle, rubric_):
-        cast.add_text(bundle["id"], "Added while the assessor was running.")
-        return real(evidence_bundle, rubric_)
-
-    assessor.assess = add_an_item_meanwhile
+    monkeypatch.setattr(running, "issue_for_assessment", issue_then_fail)
     before = row_counts(app)
-    response = cast.client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=cast.earner)
-    assert_error(response, 409, "bundle_changed")
-    assert {k: v for k, v in row_counts(app).items() if k != "AuditEvent"} == {
-        k: v for k, v in before.items() if k != "AuditEvent"
-    }
+    assessment = cast.submitted()
+
+    assert assessment["state"] == "pending_review" and assessment["credential_id"] is None
+    assert "RuntimeError" in assessment["events"][-1]["reason"]
+    assert "unavailable" not in assessment["events"][-1]["reason"]  # no internals for the earner
+    after = row_counts(app)
+    assert after["Credential"] == before["Credential"] and after["StatusEntry"] == before["StatusEntry"]
 
 
-def test_the_assessment_and_its_first_event_are_both_stored(cast, app):
+def test_the_bundle_is_locked_at_submission_so_the_assessor_judges_what_was_submitted(cast, app, assessor):
+    bundle = cast.bundle()
+    queued = cast.submit(bundle["id"], wait=False)
+    assert queued["state"] in ("queued", "running", "issued")
+    response = cast.client.post(
+        f"/v1/evidence/bundles/{bundle['id']}/items",
+        headers=cast.earner,
+        json={"kind": "text", "text": "Added after submitting.", "name": "Late"},
+    )
+    assert response.status_code == 409, response.text
+    assessment = cast.decided(queued["id"])
+    assert assessment["state"] == "issued"
+    assert [i.id for i in assessor.calls[0].items] == list(queued["evidence_digests"])
+
+
+def test_the_assessment_and_its_events_are_all_stored(cast, app):
     assessment = cast.submitted()
     with Session(app.state.engine) as session:
-        events = list(session.exec(select(AssessmentEvent).where(AssessmentEvent.assessment_id == assessment["id"])))
+        events = list(
+            session.exec(
+                select(AssessmentEvent)
+                .where(AssessmentEvent.assessment_id == assessment["id"])
+                .order_by(AssessmentEvent.seq)
+            )
+        )
         credential = session.get(Credential, assessment["credential_id"])
-    assert [(e.seq, e.kind, e.state) for e in events] == [(1, "submitted", "issued")]
-    assert events[0].credential_id == credential.id and events[0].actor_id is not None
+    assert [(e.seq, e.kind, e.state) for e in events] == [
+        (1, "submitted", "queued"),
+        (2, "started", "running"),
+        (3, "assessed", "issued"),
+    ]
+    assert events[2].credential_id == credential.id and events[0].actor_id is not None
+    assert events[1].actor_id is None and events[2].actor_id is None  # the service's own steps

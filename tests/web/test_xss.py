@@ -28,7 +28,7 @@ from service.api.deps import get_assessor
 from service.core.templates import TEMPLATES
 from service.vc.keys import did_key_signer, generate_ed25519
 from tests.api_client import Api
-from tests.assessment.helpers import ScriptedAssessor, create_achievement_with_rubric, rubric
+from tests.assessment.helpers import ScriptedAssessor, create_achievement_with_rubric, rubric, wait_decided
 from tests.endorsements.conftest import Client, accept, challenge, endorse_by_email, register_earner, submit
 
 pytestmark = pytest.mark.attack
@@ -308,8 +308,8 @@ def test_rubric_and_bundle_texts_cannot_inject_markup_through_an_assessed_creden
         assert upload.status_code == 201, upload.text
         assert upload.json()["file_name"] == FILE_NAME
         assessment = client.post("/v1/assessments", json={"bundle_id": bundle["id"]}, headers=earner.headers)
-        assert assessment.status_code == 201, assessment.text
-        credential_id = assessment.json()["credential_id"]
+        assert assessment.status_code == 202, assessment.text
+        credential_id = wait_decided(app, client, assessment.json()["id"], earner.headers)["credential_id"]
         assert credential_id, assessment.json()
     finally:
         app.dependency_overrides.pop(get_assessor, None)
