@@ -9,6 +9,7 @@ def import_all_models() -> None:
     import service.achievements.models
     import service.assessment.models
     import service.audit.models
+    import service.bulk.models
     import service.credentials.models
     import service.credentials.reminder_models
     import service.endorsements.models

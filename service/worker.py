@@ -10,6 +10,7 @@ from typing import Any
 import procrastinate
 
 from service.assessment import jobs as assessment_jobs
+from service.bulk import jobs as bulk_jobs
 from service.credentials import jobs as credentials_jobs
 from service.endorsements import jobs as endorsements_jobs
 from service.evidence import jobs as evidence_jobs
@@ -25,6 +26,7 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "endorsements": endorsements_jobs.blueprint,
     "evidence": evidence_jobs.blueprint,
     "webhooks": webhooks_jobs.blueprint,
+    "bulk": bulk_jobs.blueprint,
     "assessment": assessment_jobs.blueprint,
 }
 """Each domain's tasks, under its namespace: task ``resign_list`` of ``status`` is
@@ -32,6 +34,7 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
 
 RECOVERIES: tuple[Recovery, ...] = (
     assessment_jobs.recover,
+    bulk_jobs.recover,
     webhooks_jobs.recover,
 )
 """Each domain's hook that re-defers the jobs its unfinished rows still need (SQLite)."""

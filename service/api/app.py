@@ -20,6 +20,7 @@ from service.api.limits import BodySizeLimit
 from service.api.ratelimit import PUBLIC_PER_ADDRESS, RateLimiter
 from service.api.security_headers import SecurityHeaders
 from service.api.throttle import RateLimitHeaders, Throttle
+from service.bulk.parsing import body_limits as bulk_body_limits
 from service.core.clock import SystemClock
 from service.core.config import Settings, get_settings
 from service.core.db import DatabaseLimits, make_engine
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.max_body_bytes,
         upload_limit=settings.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
-        pattern_limits=evidence_upload_limits(settings),
+        pattern_limits=(*evidence_upload_limits(settings), *bulk_body_limits()),
     )
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, refusals too
     for router in _routers():
@@ -133,6 +134,7 @@ def _routers() -> list:
     from service.api import health
     from service.assessment import routes as assessment
     from service.audit import routes as audit
+    from service.bulk import routes as bulk
     from service.credentials import routes as credentials
     from service.endorsements import routes as endorsements
     from service.evidence import routes as evidence
@@ -155,6 +157,7 @@ def _routers() -> list:
         audit.router,
         evidence.router,
         assessment.router,
+        bulk.router,
         webhooks.router,
     ]
 

@@ -47,6 +47,10 @@ ACCESS = {
     ("GET", "/v1/achievements/{achievement_id}/rubric"): ANY,
     ("GET", "/v1/skills"): ISSUER_STAFF,
     ("POST", "/v1/credentials"): MANAGERS,
+    # bulk issuance: issuer admins for their issuer, admins for all (scoped in the service)
+    ("POST", "/v1/bulk/credentials"): MANAGERS,
+    ("GET", "/v1/jobs/{job_id}"): MANAGERS,
+    ("GET", "/v1/jobs/{job_id}/results"): MANAGERS,
     # earners see their own credentials, issuer staff their issuer's: scoped in the service
     ("GET", "/v1/credentials"): ANY,
     ("GET", "/v1/credentials/{credential_id}"): ANY,

@@ -1,0 +1,172 @@
+"""Issuing a bulk job's rows: a chunk at a time, :data:`BATCH_SIZE` rows per transaction.
+
+Each batch reads its pending rows, signs every credential first (no write yet: on SQLite the
+database's write lock is not held while signing), then in the same transaction claims the status
+indexes, stores the credentials and marks the rows ``issued`` with their credential ids. A worker
+killed mid-chunk loses at most the batch it was signing: its rows are still pending, and the
+chunk, run again, skips the rows already issued. No row is issued twice, none is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from service.accounts.models import Account
+from service.achievements.models import Achievement
+from service.bulk.models import BulkExternalId, BulkJob, BulkRow, BulkRowState
+from service.bulk.service import finish_if_done, mark_started
+from service.core.config import Settings
+from service.core.db import unit_of_work
+from service.core.errors import ServiceError
+from service.core.keystore import Keystore
+from service.credentials.entry_points import claim_active_slot
+from service.credentials.issuing import IssueRequest, Recipient, SignedCredential, persist, prepare, sign
+from service.credentials.schemas import EvidenceIn, ResultIn
+from service.status.allocation import StatusListsExhausted, claim, plan, replan
+from service.status.models import StatusPurpose
+
+
+class RowTaken(RuntimeError):
+    """Another run of the chunk handled a row of this batch first: this batch rolls back."""
+
+
+BATCH_SIZE = 50
+"""Rows signed, then stored, per transaction."""
+MAX_SIGNING_ROUNDS = 4
+
+
+def run_chunk(
+    engine: Engine, keystore: Keystore, settings: Settings, clock: Callable[[], datetime], job_id: str, chunk: int
+) -> int:
+    """Issue the pending rows of chunk ``chunk`` of job ``job_id``; the number of rows handled.
+    The chunk that leaves no pending row in the job finishes it."""
+    with unit_of_work(engine) as session:
+        mark_started(session, job_id, now=clock())
+        job = session.get(BulkJob, job_id)
+        chunk_size = job.chunk_size if job is not None else 0
+        created_by = job.created_by if job is not None else None
+    if not chunk_size:
+        return 0
+    low, high = chunk * chunk_size, (chunk + 1) * chunk_size
+    handled = 0
+    while True:
+        with unit_of_work(engine) as session:
+            rows = session.exec(
+                select(BulkRow)
+                .where(
+                    BulkRow.job_id == job_id,
+                    col(BulkRow.seq) >= low,
+                    col(BulkRow.seq) < high,
+                    BulkRow.state == BulkRowState.pending,
+                )
+                .order_by(col(BulkRow.seq))
+                .limit(BATCH_SIZE)
+                # PostgreSQL: a second run of the same chunk (a worker thought dead) takes other rows
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                break
+            actor = session.get(Account, created_by) if created_by else None
+            _issue_batch(session, keystore, settings, rows, actor, now=clock())
+            handled += len(rows)
+    with unit_of_work(engine) as session:
+        finish_if_done(session, job_id, now=clock())
+    return handled
+
+
+def _issue_batch(
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    rows: Sequence[BulkRow],
+    actor: Account | None,
+    *,
+    now: datetime,
+) -> None:
+    signed: list[tuple[BulkRow, SignedCredential]] = []
+    outcome: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        existing = _issued_before(session, row)
+        if existing is not None:
+            outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": existing}
+            continue
+        try:
+            signed.append((row, _sign(session, keystore, settings, row, actor, now=now)))
+        except ServiceError as err:
+            if err.status_code >= 500:  # the service's trouble, not the row's (no index now): retry
+                raise
+            outcome[row.seq] = {"state": BulkRowState.failed, "error": err.detail[:1000]}
+    # the writes: status indexes, credentials and row states, committed together
+    for row, credential in signed:
+        stored = persist(session, _claim(session, keystore, settings, credential))
+        outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": stored.id}
+        if row.external_id is not None:
+            # a concurrent file with the same external id: the primary key refuses the second,
+            # the batch rolls back and its re-run reports the first one's credential
+            session.add(BulkExternalId(issuer_id=row.issuer_id, external_id=row.external_id, credential_id=stored.id))
+    session.flush()
+    for row in rows:
+        values = outcome[row.seq]
+        marked = session.execute(
+            update(BulkRow)
+            .where(
+                col(BulkRow.job_id) == row.job_id,
+                col(BulkRow.seq) == row.seq,
+                col(BulkRow.state) == BulkRowState.pending,
+            )
+            .values(**values)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            raise RowTaken(f"row {row.line} of job {row.job_id} was handled meanwhile; the batch is run again")
+        session.expunge(row)
+
+
+def _issued_before(session: Session, row: BulkRow) -> str | None:
+    """The credential an earlier row of the issuer with the same external id got (idempotence)."""
+    if row.external_id is None:
+        return None
+    known = session.get(BulkExternalId, (row.issuer_id, row.external_id))
+    return None if known is None else known.credential_id
+
+
+def _sign(
+    session: Session, keystore: Keystore, settings: Settings, row: BulkRow, actor: Account | None, *, now: datetime
+) -> SignedCredential:
+    achievement = session.get(Achievement, row.achievement_id)
+    if achievement is None:
+        raise ServiceError("The achievement no longer exists", code="not_found", status_code=404)
+    who = Recipient.parse({"email": row.recipient_email} if row.recipient_email else {"did": row.recipient_did})
+    extra = row.extra or {}
+    request = IssueRequest(
+        achievement_id=achievement.id,
+        recipient=who,
+        valid_until=row.valid_until,
+        results=[ResultIn.model_validate(r) for r in extra.get("results", [])],
+        evidence=[EvidenceIn.model_validate(e) for e in extra.get("evidence", [])],
+        authorised_by=actor,
+        active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now),
+    )
+    prepared = prepare(session, settings, request, now=now)
+    return sign(session, keystore, settings, prepared, plan(session, settings, prepared.issuer.id))
+
+
+def _claim(session: Session, keystore: Keystore, settings: Settings, signed: SignedCredential) -> SignedCredential:
+    """Claim the signed credential's indexes; one another issuance took meanwhile is picked again
+    and the credential signed again (as :func:`~service.credentials.issuing.build_and_sign` does)."""
+    prepared, allocation = signed.prepared, signed.allocation
+    unclaimed = claim(session, allocation, prepared.credential_id, tuple(StatusPurpose))
+    for _ in range(MAX_SIGNING_ROUNDS):
+        if not unclaimed:
+            return signed
+        allocation = replan(session, settings, prepared.issuer.id, allocation, unclaimed)
+        signed = sign(session, keystore, settings, prepared, allocation)
+        unclaimed = claim(session, allocation, prepared.credential_id, unclaimed)
+    if not unclaimed:
+        return signed
+    raise StatusListsExhausted("No status list index could be claimed; try again", headers={"Retry-After": "1"})
