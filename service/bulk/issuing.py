@@ -28,8 +28,10 @@ from service.core.keystore import Keystore
 from service.credentials.entry_points import claim_active_slot
 from service.credentials.issuing import IssueRequest, Recipient, SignedCredential, persist, prepare, sign
 from service.credentials.schemas import EvidenceIn, ResultIn
+from service.issuers.service import active_signer
 from service.status.allocation import StatusListsExhausted, claim, plan, replan
 from service.status.models import StatusPurpose
+from service.vc.keys import Signer
 
 
 class RowTaken(RuntimeError):
@@ -91,13 +93,14 @@ def _issue_batch(
 ) -> None:
     signed: list[tuple[BulkRow, SignedCredential]] = []
     outcome: dict[int, dict[str, Any]] = {}
+    signers: dict[str, dict[str, Signer]] = {}  # by issuer: each key is looked up once per batch
     for row in rows:
         existing = _issued_before(session, row)
         if existing is not None:
             outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": existing}
             continue
         try:
-            signed.append((row, _sign(session, keystore, settings, row, actor, now=now)))
+            signed.append((row, _sign(session, keystore, settings, row, actor, signers, now=now)))
         except ServiceError as err:
             if err.status_code >= 500:  # the service's trouble, not the row's (no index now): retry
                 raise
@@ -136,7 +139,14 @@ def _issued_before(session: Session, row: BulkRow) -> str | None:
 
 
 def _sign(
-    session: Session, keystore: Keystore, settings: Settings, row: BulkRow, actor: Account | None, *, now: datetime
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    row: BulkRow,
+    actor: Account | None,
+    signers: dict[str, dict[str, Signer]],
+    *,
+    now: datetime,
 ) -> SignedCredential:
     achievement = session.get(Achievement, row.achievement_id)
     if achievement is None:
@@ -153,7 +163,11 @@ def _sign(
         active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now),
     )
     prepared = prepare(session, settings, request, now=now)
-    return sign(session, keystore, settings, prepared, plan(session, settings, prepared.issuer.id))
+    issuer = prepared.issuer
+    if issuer.id not in signers:
+        signers[issuer.id] = {alg: active_signer(session, keystore, issuer, alg) for alg in ("EdDSA", "RS256")}
+    allocation = plan(session, settings, issuer.id)
+    return sign(session, keystore, settings, prepared, allocation, signers=signers[issuer.id])
 
 
 def _claim(session: Session, keystore: Keystore, settings: Settings, signed: SignedCredential) -> SignedCredential:

@@ -54,6 +54,7 @@ from service.status.models import StatusPurpose
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob
 from service.vc.errors import VCError
+from service.vc.keys import Signer
 from service.vc.skillcred import AssessmentStatement
 
 EvidenceItem = EvidenceIn | ob.Evidence | Mapping[str, Any]
@@ -217,11 +218,21 @@ def build_and_sign(
 
 
 def sign(
-    session: Session, keystore: Keystore, settings: Settings, prepared: PreparedCredential, allocation: Allocation
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    prepared: PreparedCredential,
+    allocation: Allocation,
+    *,
+    signers: Mapping[str, Signer] | None = None,
 ) -> SignedCredential:
     """Build the AchievementCredential with ``allocation``'s status entries, check it against the
     OB 3.0 schema and sign it with the issuer's active keys: an eddsa-rdfc-2022 proof and an
-    RS256 VC-JWT. A value the builder or a signer refuses is :class:`InvalidCredentialRequest`."""
+    RS256 VC-JWT. A value the builder or a signer refuses is :class:`InvalidCredentialRequest`.
+
+    ``signers`` (by algorithm, ``EdDSA`` and ``RS256``) are the issuer's active signers when the
+    caller already holds them (a batch signs many credentials of one issuer); else they are
+    looked up."""
     request, issuer = prepared.request, prepared.issuer
     who = request.recipient
     try:
@@ -245,8 +256,9 @@ def sign(
         unsigned["credentialStatus"] = allocation.entries
         ob.validate_credential_strict(unsigned)
         # signing can still refuse a value (JSON-LD safe mode: it would not really be signed)
-        document = data_integrity.sign(unsigned, active_signer(session, keystore, issuer, "EdDSA"), proof_as_list=True)
-        vc_jwt = jose.sign_vc_jwt(unsigned, active_signer(session, keystore, issuer, "RS256"))
+        signers = signers or {alg: active_signer(session, keystore, issuer, alg) for alg in ("EdDSA", "RS256")}
+        document = data_integrity.sign(unsigned, signers["EdDSA"], proof_as_list=True)
+        vc_jwt = jose.sign_vc_jwt(unsigned, signers["RS256"])
     except VCError as err:
         raise InvalidCredentialRequest(f"The credential cannot be issued: {err}") from err
     return SignedCredential(prepared=prepared, allocation=allocation, document=document, vc_jwt=vc_jwt)

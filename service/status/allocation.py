@@ -68,7 +68,23 @@ class Reservations:
 
     def __init__(self) -> None:
         self._left: dict[str, int] = {}
+        self._current: dict[tuple[str, StatusPurpose], tuple[str, int]] = {}
         self._lock = threading.Lock()
+
+    def take_current(self, issuer_id: str, purpose: StatusPurpose) -> tuple[str, int] | None:
+        """Use one reserved index of the list this process last drew from for the issuer's
+        ``purpose``: its (id, size), without reading the list row (None: reserve or look up)."""
+        with self._lock:
+            current = self._current.get((issuer_id, purpose))
+            if current is None or self._left.get(current[0], 0) <= 0:
+                return None
+            self._left[current[0]] -= 1
+            return current
+
+    def remember(self, issuer_id: str, purpose: StatusPurpose, list_id: str, size: int) -> None:
+        """The list this process draws from for the issuer's ``purpose`` (see :meth:`take_current`)."""
+        with self._lock:
+            self._current[(issuer_id, purpose)] = (list_id, size)
 
     def take(self, list_id: str) -> bool:
         """Use one reserved index of ``list_id``; False when none is left (reserve a block)."""
@@ -93,6 +109,8 @@ class Reservations:
         """Drop what is left of ``list_id``'s reservation (the list is closed)."""
         with self._lock:
             self._left.pop(list_id, None)
+            for key in [key for key, (current, _) in self._current.items() if current == list_id]:
+                del self._current[key]
 
 
 RESERVATIONS = Reservations()
@@ -132,8 +150,8 @@ def replan(
                 allocation.indexes[position],
             )
         else:
-            status_list, index = _free_index_in_current_list(session, settings, issuer_id, purpose)
-            entry, list_id = _entry(settings, status_list.id, index, purpose), status_list.id
+            list_id, index = _free_index_in_current_list(session, settings, issuer_id, purpose)
+            entry = _entry(settings, list_id, index, purpose)
         entries.append(entry)
         list_ids.append(list_id)
         indexes.append(index)
@@ -176,7 +194,17 @@ def _entry(settings: Settings, list_id: str, index: int, purpose: StatusPurpose)
 
 def _free_index_in_current_list(
     session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose
-) -> tuple[StatusList, int]:
+) -> tuple[str, int]:
+    """A free random index of the issuer's current list for ``purpose``: (list id, index). While
+    this process holds reserved indexes of the list it last drew from, the list row is not read."""
+    current = RESERVATIONS.take_current(issuer_id, purpose)
+    if current is not None:
+        list_id, size = current
+        for _ in range(MAX_DRAWS):
+            index = secrets.randbelow(size)
+            if session.get(StatusEntry, (list_id, index)) is None:
+                return list_id, index
+        _close(session, list_id)  # fuller than its counter says: as below
     for _ in range(MAX_LISTS_TRIED):
         status_list = _current_list(session, settings, issuer_id, purpose)
         if not RESERVATIONS.take(status_list.id):
@@ -184,12 +212,13 @@ def _free_index_in_current_list(
             if granted == 0:
                 continue  # its last block went to another process: the next round opens the next list
             RESERVATIONS.add(status_list.id, granted - 1)
+        RESERVATIONS.remember(issuer_id, purpose, status_list.id, status_list.size)
         for _ in range(MAX_DRAWS):
             index = secrets.randbelow(status_list.size)
             if session.get(StatusEntry, (status_list.id, index)) is None:
-                return status_list, index
+                return status_list.id, index
         # fuller than its counter says (indexes drawn past a crash's lost blocks): close it, move on
-        _close(session, status_list)
+        _close(session, status_list.id)
     raise StatusListsExhausted("No status list index could be allocated; try again", headers={"Retry-After": "1"})
 
 
@@ -229,13 +258,12 @@ def _side_transaction(session: Session) -> Iterator[Connection]:
         yield own
 
 
-def _close(session: Session, status_list: StatusList) -> None:
+def _close(session: Session, list_id: str) -> None:
     """Mark a list full, so the next allocation opens the next one (a side transaction)."""
     with _side_transaction(session) as connection:
-        connection.execute(
-            update(StatusList).where(col(StatusList.id) == status_list.id).values(allocated=StatusList.capacity)
-        )
-    RESERVATIONS.forget(status_list.id)
+        full = update(StatusList).where(col(StatusList.id) == list_id).values(allocated=StatusList.capacity)
+        connection.execute(full)
+    RESERVATIONS.forget(list_id)
 
 
 def _current_list(session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose) -> StatusList:

@@ -230,11 +230,11 @@ def test_a_row_the_signer_refuses_fails_alone_and_the_others_are_issued(app, api
 
     real_sign, calls = issuing.sign, []
 
-    def refusing_sign(session, keystore, settings, prepared, allocation):
+    def refusing_sign(session, keystore, settings, prepared, allocation, **options):
         calls.append(prepared.request.recipient.email)
         if prepared.request.recipient.email == "refused@example.com":
             raise InvalidCredentialRequest("The credential cannot be issued: JSON-LD processing failed")
-        return real_sign(session, keystore, settings, prepared, allocation)
+        return real_sign(session, keystore, settings, prepared, allocation, **options)
 
     monkeypatch.setattr(issuing, "sign", refusing_sign)
     _, achievement = _setup(api)
