@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -89,7 +89,11 @@ def defer(session: Session, request: JobRequest) -> None:
     """Ask for the job ``request`` describes, as part of ``session``'s transaction.
 
     A request whose ``queueing_lock`` is already waiting in the queue adds nothing (the waiting
-    job will do the work). Raises nothing else of procrastinate's."""
+    job will do the work). Raises nothing else of procrastinate's.
+
+    A waiting job may start before the caller commits and so miss its change: a coalesced job
+    must read its work when it runs, and a periodic job must pick up what it missed (as the
+    status lists' stale read and the webhooks' sweep do)."""
     if request.queueing_lock is not None:
         asked = session.info.setdefault(_LOCKS, set())
         if request.queueing_lock in asked:
@@ -103,9 +107,14 @@ def defer(session: Session, request: JobRequest) -> None:
         session.info.setdefault(_PENDING, []).append(request)
 
 
+_WAITING = text("SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo' LIMIT 1")
+
+
 def _defer_on_connection(session: Session, request: JobRequest) -> None:
-    # a duplicate queueing lock is a unique violation: a savepoint keeps it from aborting the
-    # caller's transaction
+    if request.queueing_lock is not None and session.execute(_WAITING, {"lock": request.queueing_lock}).first():
+        return  # one waits already (the common case in a burst): one read, no failed insert
+    # a duplicate queueing lock is a unique violation (another transaction deferred it since):
+    # a savepoint keeps it from aborting the caller's transaction
     savepoint = session.begin_nested()
     try:
         driver_connection = session.connection().connection.driver_connection

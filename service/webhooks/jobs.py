@@ -59,6 +59,26 @@ def fan_out(context: Any, issuer_id: str) -> None:
         log.info("issuer %s: %d webhook deliveries", issuer_id, made)
 
 
+STRAGGLER_AFTER = timedelta(seconds=30)
+
+
+def sweep_undispatched(context: Any, timestamp: int) -> None:
+    """Every minute: fan out the events no fan-out job took (one coalesced job can start just
+    before the transaction of a later event commits, and so miss it)."""
+    services = services_of(context)
+    cutoff = services.clock.now() - STRAGGLER_AFTER
+    with unit_of_work(services.engine) as session:
+        issuers = session.exec(
+            select(Event.issuer_id)
+            .where(col(Event.dispatched_at).is_(None), col(Event.occurred_at) <= cutoff)
+            .distinct()
+            .limit(RECOVERY_LIMIT)
+        ).all()
+    for issuer_id in issuers:
+        log.info("events of issuer %s waited for their fan-out: sweeping", issuer_id)
+        fan_out(context, issuer_id)
+
+
 def deliver(context: Any, delivery_id: str, manual: bool = False) -> None:
     """Make one attempt of delivery ``delivery_id`` (``manual``: asked for by a person)."""
     outcome = delivery.attempt(services_of(context), delivery_id, manual=manual)
@@ -96,4 +116,7 @@ def blueprint() -> Blueprint:
     # delivery schedule is the domain's, in the delivery row
     tasks.task(name="fan_out", pass_context=True, queue=QUEUE, retry=RetryStrategy(max_attempts=5, wait=2))(fan_out)
     tasks.task(name="deliver", pass_context=True, queue=QUEUE, retry=RetryStrategy(max_attempts=3, wait=5))(deliver)
+    tasks.periodic(cron="* * * * *", periodic_id="sweep")(
+        tasks.task(name="sweep_undispatched", pass_context=True, queue=QUEUE, lock="webhooks-sweep")(sweep_undispatched)
+    )
     return tasks

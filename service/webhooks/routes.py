@@ -34,12 +34,13 @@ router = APIRouter(prefix="/v1", tags=["webhooks"])
     "/webhooks",
     status_code=201,
     response_model=SubscriptionCreated,
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 def create_webhook(
     body: SubscriptionIn, session: SessionDep, settings: SettingsDep, keystore: KeystoreDep, account: IssuerManager
 ) -> SubscriptionCreated:
-    """Subscribe a URL (https) to an issuer's events. The answer holds the signing secret
+    """Subscribe a URL (https, to a public address) to an issuer's events; any other URL is 422
+    `bad_webhook_url`, and an admin who names no issuer 422 `issuer_required`. The answer holds the signing secret
     (`whsec_...`): it is shown this once only. Every delivery is signed with it (Standard
     Webhooks headers `webhook-id`, `webhook-timestamp`, `webhook-signature`); see docs/webhooks.md."""
     subscription, secret = service.create_subscription(

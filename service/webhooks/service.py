@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from service.accounts.models import Account, Role
 from service.audit.service import record
 from service.core.config import Settings
-from service.core.errors import BadRequest, Conflict, NotFound
+from service.core.errors import Conflict, NotFound, ServiceError
 from service.core.keystore import Keystore
 from service.core.paging import PageParams, paginate
 from service.events.models import Event
@@ -38,6 +38,10 @@ DELIVER_TASK = "webhooks:deliver"
 NO_SUCH_WEBHOOK = "No such webhook"
 
 
+def _bad_url(message: str) -> ServiceError:
+    return ServiceError(message, code="bad_webhook_url", status_code=422)
+
+
 def check_url(settings: Settings, url: str) -> str:
     """``url`` if it may receive webhooks: ``https`` (``http`` only with
     ``webhooks_allow_private``), a host, no credentials, and not an IP literal outside the
@@ -46,22 +50,24 @@ def check_url(settings: Settings, url: str) -> str:
         parts, _port = split_url(url)
         scheme = parts.scheme.lower()
         if scheme != "https" and not (scheme == "http" and settings.webhooks_allow_private):
-            raise BadRequest("The webhook URL must be https", code="bad_webhook_url")
+            raise _bad_url("The webhook URL must be https")
         if "@" in parts.netloc or not parts.hostname:
-            raise BadRequest("The webhook URL needs a host and no user:password@", code="bad_webhook_url")
+            raise _bad_url("The webhook URL needs a host and no user:password@")
         host, literal = url_host(parts.hostname, url)
     except FetchError as err:
-        raise BadRequest(f"Not a usable webhook URL: {err}", code="bad_webhook_url") from None
+        raise _bad_url(f"Not a usable webhook URL: {err}") from None
     if literal is not None and not is_public_address(literal):
         if not (settings.webhooks_allow_private and ip_address(literal).is_loopback):
-            raise BadRequest("The webhook URL points at a private address", code="bad_webhook_url")
+            raise _bad_url("The webhook URL points at a private address")
     return url
 
 
 def _issuer_for(session: Session, account: Account, issuer_id: str | None) -> str:
     if account.role == Role.admin:
         if issuer_id is None:
-            raise BadRequest("Name the issuer (issuer_id) whose events the webhook receives", code="issuer_required")
+            raise ServiceError(
+                "Name the issuer (issuer_id) whose events the webhook receives", code="issuer_required", status_code=422
+            )
     elif issuer_id is not None and issuer_id != account.issuer_id:
         raise NotFound("No such issuer")
     else:
@@ -222,6 +228,8 @@ def fan_out(session: Session, event_id: str, now: datetime) -> list[str]:
         select(WebhookSubscription).where(
             WebhookSubscription.issuer_id == event.issuer_id,
             WebhookSubscription.state == SubscriptionState.active,
+            # a subscription receives what happened since it was made, never earlier events
+            col(WebhookSubscription.created_at) <= event.occurred_at,
         )
     ).all()
     made = []

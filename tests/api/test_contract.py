@@ -90,6 +90,9 @@ DOCUMENTED_REFUSALS: dict[tuple[str, str], set[tuple[int, str]]] = {
     },
     # a well-formed URL or repository must also exist and answer (the run reaches no network)
     ("POST", "/v1/evidence/bundles/{bundle_id}/items"): {(422, "url_unreachable"), (422, "repository_unreachable")},
+    # a webhook URL must be https to a public address (a string schema cannot say so), and an
+    # admin names the issuer whose events it receives
+    ("POST", "/v1/webhooks"): {(422, "bad_webhook_url"), (422, "issuer_required")},
     # a one-time token must be the one mailed; a signature must verify
     ("POST", "/v1/endorsements/requests/{request_id}/confirm"): {(422, "invalid_token")},
     ("POST", "/v1/credentials/{credential_id}/endorsements/signed"): {

@@ -90,7 +90,7 @@ def test_a_confident_fail_is_rejected_automatically(cast, assessor):
 def test_sampling_sends_a_share_of_automatic_decisions_to_review(cast, assessor):
     assessor.levels = dict(BORDERLINE)
     assessment = cast.submitted()
-    assert assessment["state"] == "pending_review" and assessment["sampled"] is True
+    assert assessment["state"] == "pending_review" and assessment["sampled"] is True, assessment
 
 
 @pytest.mark.parametrize("rubric_json", [rubric("auto_with_sampling", sampling_rate=0.0)])
