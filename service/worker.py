@@ -35,6 +35,7 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
 RECOVERIES: tuple[Recovery, ...] = (
     assessment_jobs.recover,
     bulk_jobs.recover,
+    evidence_jobs.recover,
     webhooks_jobs.recover,
 )
 """Each domain's hook that re-defers the jobs its unfinished rows still need (SQLite)."""

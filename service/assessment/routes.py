@@ -67,7 +67,11 @@ def submit_assessment(
     bundle, or appeal once).
 
     `renews` names one of your credentials for the same achievement (active or expired, not
-    revoked or suspended): the credential issued from this assessment replaces it. Earners only."""
+    revoked or suspended): the credential issued from this assessment replaces it. Earners only.
+
+    409 `evidence_not_ready` while an item of the bundle is still being fetched (URL or
+    repository), `evidence_failed` when one could not be (remove or replace it), and
+    `credential_exists` when you already hold an active credential for the achievement (renew it)."""
     assessment, _ = service.submit_assessment(session, earner=account, bundle_id=body.bundle_id, renews=body.renews)
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
     return _detail(session, settings, assessment.id, account)

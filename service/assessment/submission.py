@@ -69,6 +69,7 @@ def submit_assessment(
 
     evidence.lock_bundle(session, bundle.id, actor=earner)  # the first write: nothing changes it now
     _ensure_not_submitted(session, bundle, locked=True)
+    evidence.ensure_items_ready(session, bundle.id)  # under the lock: no item can be added meanwhile
     now = datetime.now(UTC)
     assessment = _queued_row(earner, bundle, achievement.id, version.version, rubric, renews, now)
     assessment.evidence_digests = _current_digests(session, bundle.id)

@@ -13,7 +13,7 @@ from service.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from service.api.errors import error_body, error_responses
 from service.bulk import parsing, service, views
 from service.bulk.schemas import JobOut
-from service.core.errors import BadRequest, UnsupportedMediaType
+from service.core.errors import ServiceError, UnsupportedMediaType
 
 router = APIRouter(prefix="/v1", tags=["bulk"])
 
@@ -42,7 +42,7 @@ async def _raw_body(request: Request) -> bytes:
     "/bulk/credentials",
     response_model=JobOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(400, 401, 403, 413, 415, 422),
+    responses=error_responses(401, 403, 413, 415, 422),
     openapi_extra=_BODY_DOC,
 )
 def submit_bulk_issuance(
@@ -59,7 +59,8 @@ def submit_bulk_issuance(
     `evidence` as `POST /v1/credentials` takes them). Up to 100,000 rows, of one issuer's
     achievements (issuer admins: their own issuer's).
 
-    Every row is checked before anything is stored: any invalid row is 422 `invalid_rows` with
+    A file that cannot be read as either (not UTF-8, no header row, a line that is not JSON) is
+    422 `invalid_file`. Every row is checked before anything is stored: any invalid row is 422 `invalid_rows` with
     `rows: [{"row", "error"}]` (row numbers as in the file; a CSV header is row 1). Accepted, the
     answer is 202 with the job (`Location: /v1/jobs/{job_id}`); workers issue the rows.
     `external_id` is unique per issuer: a row whose id was already issued (by this or an earlier
@@ -70,7 +71,7 @@ def submit_bulk_issuance(
     try:
         parsed = parsing.parse(body, kind)
     except parsing.FileError as err:
-        raise BadRequest(f"The file cannot be read: {err}", code="invalid_file") from None
+        raise ServiceError(f"The file cannot be read: {err}", code="invalid_file", status_code=422) from None
     now = clock.now()
     try:
         job = service.submit(session, settings, account, parsed, now=now)

@@ -5,6 +5,11 @@ returns a :class:`PreparedItem` (the bytes plus what the item row records) or ra
 :class:`~service.core.errors.ServiceError` with a stable code. The service stores a prepared item only
 after it also fits the bundle's limits, so a refusal leaves no blob and no row behind.
 
+URLs and repositories are fetched by the job ``evidence:fetch_item``, not while a request waits:
+the request refuses only what needs no network (:func:`check_url`, :func:`check_repository`)
+and records a :func:`pending_url` / :func:`pending_repository` item; the job calls
+:func:`prepare_url` / :func:`prepare_repository`.
+
 What is accepted (for uploads and fetched URL bodies alike): PDF, PNG, JPEG, GIF, WebP, UTF-8
 text (plain, Markdown, CSV, JSON, XML, HTML, SVG), and ZIP (Office documents included), tar and
 gzip archives that pass :func:`~service.evidence.archives.inspect_archive`. Refused:
@@ -27,8 +32,11 @@ from service.core.models import utcnow
 from service.evidence import sniff as sniffing
 from service.evidence.archives import ArchiveLimits, ArchiveRefused, inspect_archive, is_archive_type
 from service.evidence.repositories import RepositoryFetcher
-from service.net.errors import FetchError
+from service.net.errors import FetchError, Unreachable
 from service.net.fetch import SafeFetcher
+
+RETRYABLE = frozenset({Unreachable.code, "timeout"})
+"""Fetch failures worth another try (the network, not the URL)."""
 
 ACCEPTED_BINARY = frozenset(
     {"application/pdf", *sniffing.IMAGE_TYPES, *sniffing.ARCHIVE_TYPES, *sniffing.OOXML_TYPES.values()}
@@ -122,6 +130,8 @@ class PreparedItem:
     author_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    state: str = "ready"
+    """``fetching`` for a URL or repository item recorded before its bytes (:func:`pending_url`)."""
 
 
 def file_too_large(limits: EvidenceLimits) -> PayloadTooLarge:
@@ -248,7 +258,7 @@ def prepare_url(
     except FetchError as err:
         if err.code == "too_large" and cap < limits.max_file_bytes:
             raise room.refusal from None  # it would fit an item, but not what is left of the bundle or account
-        raise ServiceError(f"The URL could not be fetched: {err}", code=f"url_{err.code}", status_code=422) from None
+        raise _url_refusal(err) from None
     media_type = checked_content(result.content, limits, file_name=result.url.rsplit("/", 1)[-1])
     return PreparedItem(
         kind="url",
@@ -270,9 +280,7 @@ def prepare_repository(
     try:
         cloned = fetcher.fetch(url, commit)
     except FetchError as err:
-        raise ServiceError(
-            f"The repository could not be cloned: {err}", code=f"repository_{err.code}", status_code=422
-        ) from None
+        raise _repository_refusal(err) from None
     return PreparedItem(
         kind="repository",
         data=cloned.bundle,
@@ -282,3 +290,49 @@ def prepare_repository(
         commit=cloned.commit,
         fetched_at=utcnow(),
     )
+
+
+# --- URL and repository items fetched by a job ---------------------------------------------------
+
+
+def _url_refusal(err: FetchError) -> ServiceError:
+    return ServiceError(f"The URL could not be fetched: {err}", code=f"url_{err.code}", status_code=422)
+
+
+def _repository_refusal(err: FetchError) -> ServiceError:
+    return ServiceError(f"The repository could not be cloned: {err}", code=f"repository_{err.code}", status_code=422)
+
+
+def check_url(fetcher: SafeFetcher, url: str) -> None:
+    """What can be said of ``url`` without the network (422 ``url_bad_url``, ``url_bad_scheme``,
+    ``url_blocked_address`` for an IP address it may not reach): the fetch job does the rest."""
+    try:
+        fetcher.precheck(url)
+    except FetchError as err:
+        raise _url_refusal(err) from None
+
+
+def check_repository(fetcher: RepositoryFetcher, url: str, commit: str) -> None:
+    """What can be said of a repository URL and commit without the network (422
+    ``repository_bad_url``, ``repository_bad_scheme``, ``repository_blocked_address``)."""
+    try:
+        fetcher.precheck(url, commit)
+    except FetchError as err:
+        raise _repository_refusal(err) from None
+
+
+def pending_url(url: str, *, name: str | None) -> PreparedItem:
+    """A URL item recorded before its bytes: state ``fetching``, no bytes yet."""
+    return PreparedItem(kind="url", data=b"", media_type="", name=name, url=url, state="fetching")
+
+
+def pending_repository(url: str, commit: str, *, name: str | None) -> PreparedItem:
+    """A repository item recorded before its bytes: state ``fetching``, no bytes yet."""
+    return PreparedItem(
+        kind="repository", data=b"", media_type="", name=name, url=url, commit=commit.lower(), state="fetching"
+    )
+
+
+def is_retryable(error: ServiceError) -> bool:
+    """Whether a fetch refusal came from the network (worth another try) rather than the URL."""
+    return error.code.split("_", 1)[-1] in RETRYABLE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -16,6 +17,16 @@ class BundleState(StrEnum):
 
     open = "open"
     locked = "locked"
+
+
+class ItemState(StrEnum):
+    """``fetching``: a URL or repository item whose bytes the job ``evidence:fetch_item`` is still
+    getting. ``ready``: its bytes are stored. ``failed``: the fetch failed for good (``error`` says
+    why); remove or replace the item."""
+
+    fetching = "fetching"
+    ready = "ready"
+    failed = "failed"
 
 
 class EvidenceBundleRecord(SQLModel, table=True):
@@ -47,6 +58,10 @@ class EvidenceItemRecord(SQLModel, table=True):
     the repository URL for a repository), ``commit`` (repository), ``file_name`` (file),
     ``author_name``/``contact_email``/``contact_phone`` (testimonial; the contact is personal
     data, shown to the earner and the issuer's reviewers only, never published).
+
+    ``state`` (an :class:`ItemState`): URL and repository items start ``fetching`` and hold no
+    bytes until the job stored them (``sha256`` and ``media_type`` are empty, ``size`` 0);
+    every other item is ``ready`` at once. ``error``: why a ``failed`` item failed.
     """
 
     __tablename__ = "evidenceitem"
@@ -71,3 +86,8 @@ class EvidenceItemRecord(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=320)
     contact_phone: str | None = Field(default=None, max_length=40)
     created_at: datetime = created_field()
+    state: str = Field(
+        default=ItemState.ready.value, max_length=16, sa_column_kwargs={"server_default": sa.text("'ready'")}
+    )
+    """An :class:`ItemState` value."""
+    error: str | None = Field(default=None, max_length=1000)

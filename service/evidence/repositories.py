@@ -165,6 +165,15 @@ class RepositoryFetcher:
         self._ca_file = ca_file
         self._git = git
 
+    def precheck(self, url: str, commit: str) -> None:
+        """Refuse what can be refused without the network: a malformed commit or URL, a scheme
+        other than https, an IP literal outside the allowed networks (a host name is only checked
+        when :meth:`fetch` resolves it)."""
+        check_commit(commit)
+        target = parse_repository_url(url)
+        if target.literal is not None and not is_allowed_address(target.literal, self._allowed_networks):
+            raise BlockedAddress("the host is not an allowed host", url=url)
+
     def fetch(self, url: str, commit: str) -> ClonedRepository:
         """Clone ``url``, check ``commit`` is in it, and return the history up to it as a bundle."""
         deadline = time.monotonic() + self.timeout

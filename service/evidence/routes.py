@@ -1,15 +1,17 @@
 """Evidence routes: an earner's bundles and items under ``/v1/evidence``, and the public copy of
 an issued credential's evidence at ``/evidence/items/{item_id}``.
 
-Fetching a URL or cloning a repository happens while the request waits (bounded by the fetch and
-clone time budgets); these routes are plain ``def`` so FastAPI runs them in its thread pool.
+No request waits on an outside service: a URL or repository item is recorded ``fetching`` and
+answered at once (202); the job ``evidence:fetch_item`` fetches or clones it and marks it
+``ready`` or ``failed`` (:mod:`service.evidence.jobs`). These routes are plain ``def`` so FastAPI
+runs them in its thread pool (uploads are read there).
 Stored bytes are served with the type and headers :func:`service.evidence.views.content_headers`
 chooses, so a browser never runs them.
 
 Writes need a verified email address and stay within the account's quotas (see
 :mod:`service.evidence.service`), checked before anything is fetched, cloned or read; URL fetches
 and repository clones are also rate-limited per account (``evidence_account_fetches_per_hour``,
-counted before the fetch, failed ones included).
+counted when the item is added, failed ones included).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from service.api.paging import PageDep, set_paging_headers
 from service.api.ratelimit import Policy
 from service.api.throttle import count
 from service.core.paging import Page
-from service.evidence import intake, service, views
+from service.evidence import intake, jobs, service, views
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.intake import EvidenceFetchers, EvidenceLimits, Room
 from service.evidence.models import EvidenceItemRecord
@@ -136,7 +138,10 @@ def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) ->
     "/bundles/{bundle_id}/items",
     response_model=ItemView,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 429, 507),
+    responses={
+        202: {"model": ItemView, "description": "A `url` or `repository` item, recorded `fetching`"},
+        **error_responses(401, 403, 404, 409, 413, 415, 422, 429, 507),
+    },
 )
 def add_item(
     bundle_id: BundleId,
@@ -150,25 +155,36 @@ def add_item(
     fetchers: Fetchers,
 ) -> ItemView:
     """Add a `url`, `repository`, `text` or `testimonial` item to your open bundle (files: the
-    `/files` upload). A URL is fetched and a repository cloned now, over https, never from a
-    private, loopback or link-local address, within time and size caps; the bytes are stored
-    content-addressed (SHA-256) and sniffed. Any failure is a 4xx with a stable code (`url_...`,
-    `repository_...`, `archive_...`, `evidence_...`) and stores nothing. A verified email address
-    is required (403 `email_unverified`) and the account's quotas apply (`evidence_quota_exceeded`:
-    413 stored bytes, 429 items per day); both are checked before anything is fetched or cloned,
-    and fetches and clones are rate-limited per account (429). When the evidence store's disk has
-    no room for the bytes: 507 `evidence_storage_full`, nothing stored; try again later. Whether a
-    well-formed URL answers is known only by trying: a host that does not resolve or answer is 422
-    `url_unreachable` (`repository_unreachable`)."""
+    `/files` upload). A text or testimonial is stored now (201). A `url` or `repository` item is
+    recorded at once with `state` `fetching` and answered 202 (`Location`: the bundle); a job then
+    fetches the URL or clones the repository, over https, never from a private, loopback or
+    link-local address, within time and size caps, stores the bytes content-addressed (SHA-256)
+    and sniffed, and sets `state` to `ready`, or to `failed` with `error` saying why (e.g.
+    `url_unreachable: ...`, `repository_unknown_commit: ...`, or a byte limit the bundle reached
+    meanwhile). Poll `GET /v1/evidence/bundles/{bundle_id}`; a bundle with a `fetching` or `failed`
+    item cannot be submitted. What needs no network is refused now with a 4xx and a stable code,
+    storing nothing: a malformed URL or commit, another scheme than https, an IP address that may
+    not be reached (`url_...`, `repository_...`), and the limits. A verified email address is
+    required (403 `email_unverified`) and the account's quotas apply (`evidence_quota_exceeded`:
+    413 stored bytes, 429 items per day); fetches and clones are rate-limited per account (429).
+    When the evidence store's disk has no room for the bytes: 507 `evidence_storage_full`, nothing
+    stored; try again later."""
     limits = EvidenceLimits.from_settings(settings)
-    bundle, room = service.admit(session, bundle_id, owner=account, limits=limits)
-    if isinstance(body, UrlItemIn):
+    bundle, _room = service.admit(session, bundle_id, owner=account, limits=limits)
+    if isinstance(body, UrlItemIn | RepositoryItemIn):
         count_fetch(request, settings, account.id)
-        prepared = intake.prepare_url(fetchers.urls, body.url, limits, name=body.name, room=room)
-    elif isinstance(body, RepositoryItemIn):
-        count_fetch(request, settings, account.id)
-        prepared = intake.prepare_repository(fetchers.repositories, body.url, body.commit, limits, name=body.name)
-    elif isinstance(body, TextItemIn):
+        if isinstance(body, UrlItemIn):
+            intake.check_url(fetchers.urls, body.url)
+            prepared = intake.pending_url(body.url, name=body.name)
+        else:
+            intake.check_repository(fetchers.repositories, body.url, body.commit)
+            prepared = intake.pending_repository(body.url, body.commit, name=body.name)
+        item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
+        jobs.defer_fetch(session, item.id)
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = f"/v1/evidence/bundles/{bundle.id}"
+        return views.item_view(item, show_contact=False)
+    if isinstance(body, TextItemIn):
         prepared = intake.prepare_text(body.text, limits, name=body.name)
     else:
         prepared = intake.prepare_testimonial(

@@ -86,8 +86,9 @@ class BundleCreate(_Input):
 
 
 class UrlItemIn(_Input):
-    """A web page or document: fetched once, now, and its bytes kept as the item (https only;
-    private, loopback and link-local addresses are refused after DNS resolution)."""
+    """A web page or document: fetched once, by a job right after it is added, and its bytes
+    kept as the item (https only; private, loopback and link-local addresses are refused after
+    DNS resolution)."""
 
     kind: Literal["url"]
     url: FetchableUrl
@@ -95,8 +96,8 @@ class UrlItemIn(_Input):
 
 
 class RepositoryItemIn(_Input):
-    """A git repository (an `https://` URL) pinned to a full commit id: cloned once, now, and
-    its history up to that commit kept as a git bundle."""
+    """A git repository (an `https://` URL) pinned to a full commit id: cloned once, by a job
+    right after it is added, and its history up to that commit kept as a git bundle."""
 
     kind: Literal["repository"]
     url: RepositoryUrl
@@ -143,16 +144,21 @@ class ContactView(BaseModel):
 
 
 class ItemView(BaseModel):
-    """One stored item. `sha256`, `size` and `media_type` (sniffed from the bytes) describe what
-    is stored; `digest_multibase` is the same digest as credentials carry it."""
+    """One item. `sha256`, `size` and `media_type` (sniffed from the bytes) describe what is
+    stored; `digest_multibase` is the same digest as credentials carry it. `state`: a `url` or
+    `repository` item is `fetching` until a job has fetched it, then `ready` (its bytes stored)
+    or `failed` (`error` says why; no bytes: remove or replace it). Until it is `ready`, the
+    digest, media type and `content_url` are null and `size` is 0."""
 
     id: str
     kind: Literal["url", "repository", "file", "text", "testimonial"]
+    state: Literal["fetching", "ready", "failed"]
+    error: str | None
     name: str | None
-    sha256: str
-    digest_multibase: str
+    sha256: str | None
+    digest_multibase: str | None
     size: int
-    media_type: str
+    media_type: str | None
     declared_media_type: str | None
     file_name: str | None
     url: str | None
@@ -163,7 +169,7 @@ class ItemView(BaseModel):
     author_name: str | None
     contact: ContactView | None
     created_at: datetime
-    content_url: str
+    content_url: str | None
 
 
 class BundleSummary(BaseModel):

@@ -27,8 +27,15 @@ never commits (or whose item is deleted) is removed by :func:`sweep_unreferenced
 is older than a grace period. Bundles never submitted and untouched for long are deleted by
 :func:`expire_bundle`.
 
-The assessment domain calls :func:`lock_bundle`, :func:`open_bundle`, :func:`mark_bundle_issued`
-and :func:`credential_evidence`.
+URL and repository items are added without their bytes, in state ``fetching``
+(:class:`~service.evidence.models.ItemState`); the job ``evidence:fetch_item``
+(:mod:`service.evidence.fetching`) stores the bytes under the same locks and limits, or marks the
+item ``failed``. Only ``ready`` items are assessed (:func:`open_bundle`), cited by a credential
+(:func:`credential_evidence`) or served; a bundle with another is not submitted
+(:func:`ensure_items_ready`).
+
+The assessment domain calls :func:`lock_bundle`, :func:`ensure_items_ready`, :func:`open_bundle`,
+:func:`mark_bundle_issued` and :func:`credential_evidence`.
 """
 
 from __future__ import annotations
@@ -60,7 +67,7 @@ from service.core.paging import PageParams, paginate
 from service.evidence.blobstore import BlobStore, NoRoomForBlob, get_blob_store
 from service.evidence.credential import credential_evidence_entries
 from service.evidence.intake import EvidenceLimits, PreparedItem, Room, file_too_large
-from service.evidence.models import BundleState, EvidenceBundleRecord, EvidenceItemRecord
+from service.evidence.models import BundleState, EvidenceBundleRecord, EvidenceItemRecord, ItemState
 from service.evidence.repositories import checkout_bundle
 from service.evidence.sniff import TEXT_TYPES
 
@@ -376,13 +383,8 @@ def add_item(
     last = session.exec(
         select(func.max(EvidenceItemRecord.position)).where(EvidenceItemRecord.bundle_id == bundle.id)
     ).one()
-    try:
-        digest = blobs.put(prepared.data)
-    except NoRoomForBlob as err:
-        log.error("evidence blob store is out of room: %s", err)
-        raise EvidenceStorageFull(
-            "The evidence store has no room for these bytes; nothing was stored. Try again later."
-        ) from err
+    pending = prepared.state == ItemState.fetching
+    digest = "" if pending else put_blob(blobs, prepared.data)
     item = EvidenceItemRecord(
         bundle_id=bundle.id,
         position=(last or 0) + 1,
@@ -401,6 +403,7 @@ def add_item(
         author_name=prepared.author_name,
         contact_email=prepared.contact_email,
         contact_phone=prepared.contact_phone,
+        state=prepared.state,
     )
     session.add(item)
     bundle.updated_at = utcnow()
@@ -416,6 +419,17 @@ def add_item(
         after=_audit_view(item),
     )
     return item
+
+
+def put_blob(blobs: BlobStore, data: bytes) -> str:
+    """Store ``data`` in the blob store; its digest, or 507 ``evidence_storage_full``."""
+    try:
+        return blobs.put(data)
+    except NoRoomForBlob as err:
+        log.error("evidence blob store is out of room: %s", err)
+        raise EvidenceStorageFull(
+            "The evidence store has no room for these bytes; nothing was stored. Try again later."
+        ) from err
 
 
 def _audit_view(item: EvidenceItemRecord) -> dict[str, Any]:
@@ -457,11 +471,13 @@ def delete_item(session: Session, bundle_id: str, item_id: str, *, owner: Accoun
 def item_content(
     session: Session, blobs: BlobStore, bundle_id: str, item_id: str, *, viewer: Account
 ) -> tuple[EvidenceItemRecord, bytes]:
-    """An item's stored bytes, for whoever may see its bundle."""
+    """An item's stored bytes, for whoever may see its bundle (NotFound until it is ``ready``)."""
     bundle = get_bundle(session, bundle_id, viewer=viewer)
     item = session.get(EvidenceItemRecord, item_id)
     if item is None or item.bundle_id != bundle.id:
         raise NotFound(NO_SUCH_ITEM)
+    if item.state != ItemState.ready:
+        raise NotFound("The item has no stored bytes: it is still being fetched, or its fetch failed")
     return item, blobs.get(item.sha256)
 
 
@@ -469,12 +485,30 @@ def public_item_content(session: Session, blobs: BlobStore, item_id: str) -> tup
     """An item's stored bytes, for anyone, once a credential cites its bundle; else NotFound."""
     item = session.get(EvidenceItemRecord, item_id)
     bundle = session.get(EvidenceBundleRecord, item.bundle_id) if item is not None else None
-    if item is None or bundle is None or bundle.credential_id is None:
+    if item is None or bundle is None or bundle.credential_id is None or item.state != ItemState.ready:
         raise NotFound(NO_SUCH_ITEM)
     return item, blobs.get(item.sha256)
 
 
 # --- for the assessment domain ----------------------------------------------------------------
+
+
+def ensure_items_ready(session: Session, bundle_id: str) -> None:
+    """Refuse (409) a bundle with an item still being fetched (``evidence_not_ready``) or whose
+    fetch failed (``evidence_failed``): only stored bytes can be assessed and cited."""
+    states = set(
+        session.exec(select(EvidenceItemRecord.state).where(EvidenceItemRecord.bundle_id == bundle_id).distinct())
+    )
+    if ItemState.fetching.value in states:
+        raise Conflict(
+            "An item of the bundle is still being fetched: wait until every item is fetched, then submit",
+            code="evidence_not_ready",
+        )
+    if ItemState.failed.value in states:
+        raise Conflict(
+            "An item of the bundle could not be fetched: remove or replace it, then submit",
+            code="evidence_failed",
+        )
 
 
 def lock_bundle(session: Session, bundle_id: str, *, actor: Any = None) -> EvidenceBundleRecord:
@@ -527,6 +561,11 @@ def mark_bundle_issued(
     return bundle
 
 
+def ready_items(items: Iterable[EvidenceItemRecord]) -> list[EvidenceItemRecord]:
+    """The items whose bytes are stored (state ``ready``)."""
+    return [item for item in items if item.state == ItemState.ready]
+
+
 def is_textual(item: EvidenceItemRecord) -> bool:
     """Whether the item's stored bytes are UTF-8 text."""
     return item.kind in TEXT_KINDS or item.media_type in TEXT_TYPES
@@ -538,7 +577,7 @@ def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[
     checked out at their pinned commit (from the stored git bundle) in a temporary folder that
     is deleted when the ``with`` block ends. Every blob is checked against its digest."""
     _find(session, bundle_id)
-    items = list_items(session, bundle_id)
+    items = ready_items(list_items(session, bundle_id))
     work = Path(tempfile.mkdtemp(prefix="skillcred-evidence-"))
     try:
         built = []
@@ -582,8 +621,9 @@ def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[
 
 def credential_evidence(settings: Settings, items: Iterable[EvidenceItemRecord]) -> list[dict[str, Any]]:
     """Open Badges 3.0 ``Evidence`` entries for ``items`` (see :mod:`service.evidence.credential`),
-    reading text and testimonial statements from the blob store of ``settings``."""
-    items = list(items)
+    reading text and testimonial statements from the blob store of ``settings``. Only ``ready``
+    items: one still being fetched, or whose fetch failed, has no bytes to cite."""
+    items = ready_items(items)
     blobs = get_blob_store(settings)
     texts = [blobs.get(item.sha256).decode("utf-8") if item.kind in TEXT_KINDS else None for item in items]
     return credential_evidence_entries(settings, items, texts)

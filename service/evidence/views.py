@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from service.evidence.credential import digest_multibase
-from service.evidence.models import EvidenceBundleRecord, EvidenceItemRecord
+from service.evidence.models import EvidenceBundleRecord, EvidenceItemRecord, ItemState
 from service.evidence.schemas import BundleSummary, BundleView, ContactView, ItemView
 
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -30,14 +30,17 @@ def item_view(item: EvidenceItemRecord, *, show_contact: bool) -> ItemView:
     contact = None
     if item.kind == "testimonial" and show_contact:
         contact = ContactView(email=item.contact_email, phone=item.contact_phone)
+    ready = item.state == ItemState.ready
     return ItemView(
         id=item.id,
         kind=item.kind,
+        state=item.state,
+        error=item.error,
         name=item.name,
-        sha256=item.sha256,
-        digest_multibase=digest_multibase(item.sha256),
+        sha256=item.sha256 if ready else None,
+        digest_multibase=digest_multibase(item.sha256) if ready else None,
         size=item.size,
-        media_type=item.media_type,
+        media_type=item.media_type if ready else None,
         declared_media_type=item.declared_media_type,
         file_name=item.file_name,
         url=item.url,
@@ -48,7 +51,7 @@ def item_view(item: EvidenceItemRecord, *, show_contact: bool) -> ItemView:
         author_name=item.author_name,
         contact=contact,
         created_at=item.created_at,
-        content_url=content_url(item),
+        content_url=content_url(item) if ready else None,
     )
 
 

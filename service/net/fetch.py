@@ -191,6 +191,14 @@ class SafeFetcher:
             target, addresses, "*/*", max_bytes, deadline, method="POST", content=content, extra_headers=extra
         )
 
+    def precheck(self, url: str) -> None:
+        """Refuse what can be refused without the network (``bad_url``, ``bad_scheme``, or
+        ``blocked_address`` for an IP literal outside the allowed networks); a host name is only
+        checked when :meth:`fetch` resolves it."""
+        target = self._parse(url)
+        if target.literal is not None and not is_allowed_address(target.literal, self._allowed_networks):
+            raise BlockedAddress("the host is not an allowed host", url=url)
+
     # --- one hop ------------------------------------------------------------------------------
 
     def _parse(self, url: object) -> _Target:

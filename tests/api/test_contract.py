@@ -88,8 +88,8 @@ DOCUMENTED_REFUSALS: dict[tuple[str, str], set[tuple[int, str]]] = {
         (422, "dates_out_of_order"),
         (422, "self_endorsement"),
     },
-    # a well-formed URL or repository must also exist and answer (the run reaches no network)
-    ("POST", "/v1/evidence/bundles/{bundle_id}/items"): {(422, "url_unreachable"), (422, "repository_unreachable")},
+    # a bulk file must parse as CSV or JSON lines and every row name a real achievement...
+    ("POST", "/v1/bulk/credentials"): {(422, "invalid_file"), (422, "invalid_rows")},
     # a webhook URL must be https to a public address (a string schema cannot say so), and an
     # admin names the issuer whose events it receives
     ("POST", "/v1/webhooks"): {(422, "bad_webhook_url"), (422, "issuer_required")},

@@ -18,10 +18,11 @@ from pathlib import Path
 import base58
 import pytest
 
+from service.evidence import jobs as evidence_jobs
 from service.evidence.routes import evidence_fetchers
 from service.vc.skillcred import SKILLCRED_V1
 from tests.assessment.helpers import rubric
-from tests.evidence.conftest import make_local_fetchers
+from tests.evidence.conftest import make_local_fetchers, settled
 from tests.evidence.git_server import GitHttpsServer, make_repository
 
 MULTIHASH_SHA256 = b"\x12\x20"
@@ -67,10 +68,13 @@ def git_server(tmp_path: Path) -> Iterator[GitHttpsServer]:
 
 
 @pytest.fixture
-def repository(app, settings, git_server, tmp_path) -> tuple[str, str]:
-    """A small tested project, published on the local git server; the app may clone from it."""
+def repository(app, settings, git_server, tmp_path, monkeypatch) -> tuple[str, str]:
+    """A small tested project, published on the local git server; the app (the route and the
+    evidence fetch job) may clone from it."""
     commits = make_repository(tmp_path / "project", PROJECT)
-    app.dependency_overrides[evidence_fetchers] = lambda: make_local_fetchers(settings, ca_file=git_server.ca_file)
+    fetchers = make_local_fetchers(settings, ca_file=git_server.ca_file)
+    app.dependency_overrides[evidence_fetchers] = lambda: fetchers
+    monkeypatch.setattr(evidence_jobs, "fetchers_for", lambda settings: fetchers)
     yield git_server.publish(tmp_path / "project"), commits[-1]
     app.dependency_overrides.pop(evidence_fetchers, None)
 
@@ -93,7 +97,8 @@ def test_evidence_in_assessed_skill_out(cast, app, repository):
         headers=cast.earner,
         json={"kind": "repository", "url": repository_url, "commit": commit, "name": "calc"},
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text  # cloned by a job
+    assert settled(client, bundle["id"], response.json()["id"], cast.earner)["state"] == "ready"
     response = client.post(
         f"/v1/evidence/bundles/{bundle['id']}/files",
         headers=cast.earner,

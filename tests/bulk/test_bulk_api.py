@@ -81,7 +81,7 @@ def test_jsonl_rows_are_numbered_by_line_and_their_results_are_checked(app, api)
 def test_a_file_that_cannot_be_read_is_refused(api):
     _, achievement = _setup(api)
     refused = api.client.post("/v1/bulk/credentials", content=b"a,b\n1,2\n", headers=CSV | api.admin)
-    assert refused.status_code == 400 and refused.json()["error"] == "invalid_file"
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_file"
     wrong_type = api.client.post(
         "/v1/bulk/credentials", content=b"{}", headers={"Content-Type": "application/json"} | api.admin
     )

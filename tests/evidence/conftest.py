@@ -1,21 +1,28 @@
 """Fixtures for the evidence tests: small limits, a blob store in the test's folder, an issuer with
 an achievement, the people involved, a local HTTP server for URLs and an HTTPS git server.
 
-The app's fetchers are replaced (FastAPI ``dependency_overrides``) by ones that may reach
+The app's fetchers are replaced (FastAPI ``dependency_overrides`` for the request's checks, and
+:func:`service.evidence.jobs.fetchers_for` for the job that fetches) by ones that may reach
 127.0.0.1 and resolve names from a fixed table: the test-only allowance, never reachable from
 settings or the API. Tests that check the production wiring use :func:`production_fetchers`.
+
+URL and repository items are fetched by the job ``evidence:fetch_item``, run by the app's
+in-process worker (``jobs_in_process``): :func:`settled` waits for an item to leave ``fetching``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from procrastinate import RetryStrategy
 
 from service.core.config import Settings
+from service.evidence import jobs as evidence_jobs
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.intake import EvidenceFetchers, EvidenceLimits
 from service.evidence.repositories import RepositoryFetcher
@@ -51,6 +58,15 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         evidence_archive_max_entries=50,
         evidence_archive_max_uncompressed_bytes=2 * 1024 * KIB,
         evidence_archive_max_ratio=50,
+        jobs_in_process=True,
+    )
+
+
+@pytest.fixture(autouse=True)
+def fetch_retries_at_once(monkeypatch) -> None:
+    """The fetch job's retries, as many as in production, without the waits between them."""
+    monkeypatch.setattr(
+        evidence_jobs, "FETCH_RETRY", RetryStrategy(max_attempts=evidence_jobs.FETCH_RETRY.max_attempts)
     )
 
 
@@ -101,11 +117,13 @@ def make_local_fetchers(settings: Settings, ca_file: Path | None = None, **repos
 
 
 @pytest.fixture
-def use_fetchers(app):
-    """``use_fetchers(fetchers)`` makes the app use them for evidence URLs and repositories."""
+def use_fetchers(app, monkeypatch):
+    """``use_fetchers(fetchers)`` makes the app (the route and the fetch job) use them for
+    evidence URLs and repositories."""
 
     def use(fetchers: EvidenceFetchers) -> EvidenceFetchers:
         app.dependency_overrides[evidence_fetchers] = lambda: fetchers
+        monkeypatch.setattr(evidence_jobs, "fetchers_for", lambda settings: fetchers)
         return fetchers
 
     yield use
@@ -157,3 +175,29 @@ class Stored:
 @pytest.fixture
 def stored(app, blobs) -> Stored:
     return Stored(app, blobs)
+
+
+SETTLE_SECONDS = 60.0
+
+
+def settled(client, bundle_id: str, item_id: str, headers, *, within: float = SETTLE_SECONDS) -> dict:
+    """The item as ``GET`` of its bundle shows it once it left ``fetching`` (the fetch job is
+    done: ``ready`` or ``failed``); fails the test when it has not within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        response = client.get(f"/v1/evidence/bundles/{bundle_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        item = next(i for i in response.json()["items"] if i["id"] == item_id)
+        if item["state"] != "fetching":
+            return item
+        assert time.monotonic() < deadline, f"item {item_id} still fetching after {within} s"
+        time.sleep(0.1)
+
+
+def add_fetched(client, bundle: dict, headers, body: dict) -> dict:
+    """Add a URL or repository item (202, state ``fetching``) and return it once fetched."""
+    response = client.post(f"/v1/evidence/bundles/{bundle['id']}/items", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["state"] == "fetching"
+    assert response.headers["Location"] == f"/v1/evidence/bundles/{bundle['id']}"
+    return settled(client, bundle["id"], response.json()["id"], headers)

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from service.evidence import service
 from service.evidence.credential import digest_multibase
+from tests.evidence.conftest import add_fetched
 from tests.evidence.git_server import make_repository
 from tests.net.local_server import respond
 
@@ -97,9 +98,8 @@ def test_text_and_testimonial_items_are_stored_content_addressed(client, earner,
 def test_a_url_is_fetched_and_its_body_kept(client, earner, bundle, http_server, local_fetchers, blobs):
     http_server.routes["/page"] = respond(200, b"<html><body>My site</body></html>", {"Content-Type": "text/html"})
     http_server.routes["/moved"] = respond(301, b"", {"Location": "/page"})
-    response = add(client, bundle, earner, {"kind": "url", "url": http_server.url("/moved", host="evidence.test")})
-    assert response.status_code == 201, response.text
-    item = response.json()
+    item = add_fetched(client, bundle, earner, {"kind": "url", "url": http_server.url("/moved", host="evidence.test")})
+    assert (item["state"], item["error"]) == ("ready", None)
     assert item["final_url"] == http_server.url("/page", host="evidence.test") and item["http_status"] == 200
     assert item["media_type"] == "text/html" and item["declared_media_type"] == "text/html"
     assert item["fetched_at"] and blobs.get(item["sha256"]) == b"<html><body>My site</body></html>"
@@ -110,9 +110,8 @@ def test_a_repository_is_cloned_and_kept_as_a_bundle_at_its_commit(
 ):
     commits = make_repository(tmp_path / "src", [{"README.md": "# Mine\n"}, {"app.py": "print(1)\n"}])
     url = git_server.publish(tmp_path / "src")
-    response = add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]})
-    assert response.status_code == 201, response.text
-    item = response.json()
+    item = add_fetched(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]})
+    assert item["state"] == "ready"
     assert (item["url"], item["commit"], item["media_type"]) == (url, commits[0], "application/x-git-bundle")
     assert blobs.get(item["sha256"]).startswith(b"# v2 git bundle\n")
 

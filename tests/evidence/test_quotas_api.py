@@ -15,6 +15,7 @@ from sqlmodel import Session
 from service.core.models import utcnow
 from service.evidence import service
 from service.evidence.models import EvidenceBundleRecord
+from tests.evidence.conftest import add_fetched
 from tests.evidence.git_server import make_repository
 from tests.net.local_server import respond
 
@@ -182,7 +183,9 @@ def test_a_fetch_or_upload_larger_than_the_room_left_is_cut_off_and_refused(
     refused.arm()
     # 112 KiB left in the account: 150 KiB fits an item and either bundle, not the account.
     http_server.routes["/big"] = respond(200, b"x" * (150 * KIB), {"Content-Type": "text/plain"})
-    refused(add(client, first, earner, {"kind": "url", "url": http_server.url("/big")}), 413, "evidence_quota_exceeded")
+    fetched = add_fetched(client, first, earner, {"kind": "url", "url": http_server.url("/big")})
+    assert fetched["state"] == "failed" and fetched["error"].startswith("evidence_quota_exceeded: "), fetched
+    refused.arm()
     refused(upload(client, first, earner, "big.txt", b"y" * (150 * KIB)), 413, "evidence_quota_exceeded")
     assert upload(client, first, earner, "fits.txt", b"z" * (112 * KIB)).status_code == 201
 
@@ -272,10 +275,13 @@ def test_fetches_and_clones_are_rate_limited_per_account_failed_ones_included(
     first, _second = two_bundles
     http_server.routes["/gone"] = respond(404, b"not here")
     repository, _commit = published
-    assert add(client, first, earner, {"kind": "url", "url": http_server.url("/gone")}).status_code == 422
-    assert add(client, first, earner, {"kind": "url", "url": http_server.url("/gone")}).status_code == 422
-    third = add(client, first, earner, {"kind": "repository", "url": repository, "commit": "f" * 40})
-    assert third.status_code == 422 and third.json()["error"] == "repository_unknown_commit"
+    for body, code in (
+        ({"kind": "url", "url": http_server.url("/gone")}, "url_http_error"),
+        ({"kind": "url", "url": http_server.url("/gone")}, "url_http_error"),
+        ({"kind": "repository", "url": repository, "commit": "f" * 40}, "repository_unknown_commit"),
+    ):
+        item = add_fetched(client, first, earner, body)
+        assert item["state"] == "failed" and item["error"].startswith(f"{code}: ")
     clones = len(git_server.requests)
     before = stored.snapshot()
     for body in (

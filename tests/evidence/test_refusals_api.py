@@ -1,12 +1,14 @@
 """Every way evidence is refused: a clear 4xx with a stable code, and nothing stored (no item row,
-no blob). Limits here are the test settings': 256 KiB per item, 4 items and 600 KiB per bundle."""
+no blob); or, for what only fetching a URL or cloning a repository can tell, the item (answered
+202) ends ``failed`` with that code in its ``error``, and no bytes stored. Limits here are the test
+settings': 256 KiB per item, 4 items and 600 KiB per bundle."""
 
 import os
 
 import pytest
 
 from tests.evidence.archive_samples import MIB, make_zip, symlink_zip, zip_bomb
-from tests.evidence.conftest import make_local_fetchers
+from tests.evidence.conftest import make_local_fetchers, settled
 from tests.evidence.git_server import make_repository
 from tests.net.local_server import endless, redirect, respond, slow
 
@@ -36,6 +38,23 @@ def refused(stored):
     return check
 
 
+@pytest.fixture
+def fails(client, earner, bundle, stored):
+    """``fails(response, code)``: the item was accepted (202) and its fetch job marked it
+    ``failed`` with ``code`` leading its error; no bytes were stored."""
+
+    def check(response, code: str) -> dict:
+        before = stored.snapshot()
+        assert response.status_code == 202, response.text
+        item = settled(client, bundle["id"], response.json()["id"], earner)
+        assert item["state"] == "failed" and item["error"].startswith(f"{code}: "), item
+        assert (item["sha256"], item["size"], item["content_url"]) == (None, 0, None)
+        assert stored.snapshot()[1] == before[1]
+        return item
+
+    return check
+
+
 # --- URLs with the production fetcher: https only, public addresses only --------------------------
 
 PRODUCTION_URL_REFUSALS = [
@@ -52,8 +71,8 @@ def test_the_production_fetcher_refuses_plain_http_and_private_addresses(client,
         refused(add(client, bundle, earner, {"kind": "url", "url": url}), 422, code)
 
 
-def test_a_name_that_resolves_to_a_private_address_is_refused(
-    client, earner, bundle, refused, settings, use_fetchers, http_server
+def test_a_name_that_resolves_to_a_private_address_fails_the_item(
+    client, earner, bundle, fails, settings, use_fetchers, http_server
 ):
     from service.evidence.intake import EvidenceFetchers
     from service.evidence.repositories import RepositoryFetcher
@@ -64,10 +83,9 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(
     use_fetchers(
         EvidenceFetchers(urls=SafeFetcher(resolver=resolver), repositories=RepositoryFetcher(resolver=resolver))
     )
-    refused(add(client, bundle, earner, {"kind": "url", "url": "https://intranet.test/hr"}), 422, "url_blocked_address")
-    refused(
+    fails(add(client, bundle, earner, {"kind": "url", "url": "https://intranet.test/hr"}), "url_blocked_address")
+    fails(
         add(client, bundle, earner, {"kind": "url", "url": f"https://local.test:{http_server.port}/"}),
-        422,
         "url_blocked_address",
     )
     assert http_server.requests == []
@@ -76,35 +94,33 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(
 # --- URLs against a local server (the test fetcher may reach 127.0.0.1) ------------------------
 
 
-def test_a_url_whose_body_is_too_large_is_refused(client, earner, bundle, refused, http_server, local_fetchers):
+def test_a_url_whose_body_is_too_large_fails_the_item(client, earner, bundle, fails, http_server, local_fetchers):
     http_server.routes["/huge"] = endless(http_server)
-    refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/huge")}), 422, "url_too_large")
+    fails(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/huge")}), "url_too_large")
 
 
-def test_a_url_that_is_too_slow_is_refused(client, earner, bundle, refused, http_server, local_fetchers):
+def test_a_url_that_is_too_slow_fails_the_item(client, earner, bundle, fails, http_server, local_fetchers):
     http_server.routes["/slow"] = slow(http_server, 3)
-    refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/slow")}), 422, "url_timeout")
+    fails(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/slow")}), "url_timeout")
 
 
-def test_a_url_that_redirects_too_often_or_to_a_private_address_is_refused(
-    client, earner, bundle, refused, http_server, local_fetchers
+def test_a_url_that_redirects_too_often_or_to_a_private_address_fails_the_item(
+    client, earner, bundle, fails, http_server, local_fetchers
 ):
     for n in range(6):
         http_server.routes[f"/r{n}"] = redirect(f"/r{n + 1}")
-    refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/r0")}), 422, "url_too_many_redirects")
+    fails(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/r0")}), "url_too_many_redirects")
     http_server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
-    refused(
-        add(client, bundle, earner, {"kind": "url", "url": http_server.url("/to-metadata")}), 422, "url_blocked_address"
-    )
+    fails(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/to-metadata")}), "url_blocked_address")
 
 
-def test_a_url_that_answers_an_error_or_an_executable_is_refused(
-    client, earner, bundle, refused, http_server, local_fetchers
+def test_a_url_that_answers_an_error_or_an_executable_fails_the_item(
+    client, earner, bundle, fails, http_server, local_fetchers
 ):
     http_server.routes["/gone"] = respond(404, b"not here")
-    refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/gone")}), 422, "url_http_error")
+    fails(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/gone")}), "url_http_error")
     http_server.routes["/tool"] = respond(200, b"\x7fELF\x02\x01\x01" + b"\0" * 100, {"Content-Type": "text/plain"})
-    refused(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/tool")}), 415, "evidence_executable")
+    fails(add(client, bundle, earner, {"kind": "url", "url": http_server.url("/tool")}), "evidence_executable")
 
 
 # --- repositories --------------------------------------------------------------------------------
@@ -134,8 +150,8 @@ def test_repository_urls_that_are_not_plain_public_https_are_refused(client, ear
         refused(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": "a" * 40}), 422, code)
 
 
-def test_a_repository_host_that_resolves_privately_is_refused(
-    client, earner, bundle, refused, settings, use_fetchers, git_server, published
+def test_a_repository_host_that_resolves_privately_fails_the_item(
+    client, earner, bundle, fails, settings, use_fetchers, git_server, published
 ):
     from service.evidence.intake import EvidenceFetchers
     from service.evidence.repositories import RepositoryFetcher
@@ -150,42 +166,32 @@ def test_a_repository_host_that_resolves_privately_is_refused(
         )
     )
     url, commit = published
-    refused(
-        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}),
-        422,
-        "repository_blocked_address",
+    fails(
+        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}), "repository_blocked_address"
     )
     assert git_server.requests == []
 
 
-def test_an_unknown_commit_is_refused(client, earner, bundle, refused, local_fetchers, published):
+def test_an_unknown_commit_fails_the_item(client, earner, bundle, fails, local_fetchers, published):
     url, _commit = published
-    refused(
-        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": "f" * 40}),
-        422,
-        "repository_unknown_commit",
+    fails(
+        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": "f" * 40}), "repository_unknown_commit"
     )
 
 
-def test_a_repository_too_large_is_refused(client, earner, bundle, refused, tmp_path, git_server, local_fetchers):
+def test_a_repository_too_large_fails_the_item(client, earner, bundle, fails, tmp_path, git_server, local_fetchers):
     commits = make_repository(tmp_path / "big", [{"noise.bin": os.urandom(700 * KIB)}])
     url = git_server.publish(tmp_path / "big", "big")
-    refused(
-        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]}),
-        422,
-        "repository_too_large",
-    )
+    fails(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commits[0]}), "repository_too_large")
 
 
-def test_a_repository_that_takes_too_long_is_refused(
-    client, earner, bundle, refused, settings, git_server, use_fetchers, published
+def test_a_repository_that_takes_too_long_fails_the_item(
+    client, earner, bundle, fails, settings, git_server, use_fetchers, published
 ):
     use_fetchers(make_local_fetchers(settings, ca_file=git_server.ca_file, timeout=1.0))
     git_server.stall = True
     url, commit = published
-    refused(
-        add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}), 422, "repository_timeout"
-    )
+    fails(add(client, bundle, earner, {"kind": "repository", "url": url, "commit": commit}), "repository_timeout")
 
 
 # --- uploads ---------------------------------------------------------------------------------------
