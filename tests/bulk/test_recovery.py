@@ -16,9 +16,8 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"jobs_in_process": False})
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL keeps its queue in the database
 def test_a_job_accepted_without_a_worker_is_finished_by_the_next_worker_that_starts(settings, api):
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL keeps its queue in the database")
     issuer = api.create_issuer()
     achievement = api.create_achievement(issuer["id"])
     body = "recipient_email,achievement_id\n" + "".join(f"r{i}@example.com,{achievement['id']}\n" for i in range(3))

@@ -17,7 +17,10 @@ import sqlalchemy as sa
 
 from service.bulk.commands import bulk_issue_command
 from service.core.config import Settings
-from tests.conftest import PUBLIC_URL, TEST_KEK
+from tests.conftest import POSTGRES_URL, PUBLIC_URL, TEST_KEK
+
+if not POSTGRES_URL:
+    pytest.skip("workers share the queue on PostgreSQL: set SKILLCRED_TEST_POSTGRES_URL", allow_module_level=True)
 
 ROWS = 2000
 
@@ -62,9 +65,8 @@ def _scalar(engine: sa.Engine, query: str, **params: object) -> int:
         return int(connection.execute(sa.text(query), params).scalar_one())
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # separate workers share PostgreSQL's queue
 def test_a_worker_killed_mid_job_is_taken_over_without_a_duplicate_or_a_gap(database_url, settings, api, tmp_path):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("separate worker processes share the queue on PostgreSQL only")
     issuer = api.create_issuer()
     achievement = api.create_achievement(issuer["id"])
     path = tmp_path / "rows.csv"
