@@ -3,8 +3,8 @@
 - ``bulk:run_chunk(job_id, chunk)`` issues one chunk's pending rows (:mod:`service.bulk.issuing`);
   deferred when the file is accepted, one per chunk, so several workers share a file. Re-running
   it is safe: it skips issued rows.
-- ``bulk:retry_stalled`` (every 15 seconds, PostgreSQL) puts back in the queue a chunk whose
-  worker died (no heartbeat for 30 s): the chunk resumes at its first pending row.
+- a chunk whose worker died is put back in the queue by ``jobs:retry_stalled``
+  (:mod:`service.jobs.housekeeping`): it resumes at its first pending row.
 - :func:`recover` re-defers the chunks of unfinished jobs when an in-process worker starts (SQLite).
 """
 
@@ -18,36 +18,38 @@ from sqlmodel import col, select
 
 from service.bulk.issuing import run_chunk as issue_chunk
 from service.bulk.models import BulkJob, BulkJobState, BulkRow, BulkRowState
-from service.bulk.service import task_request
+from service.bulk.service import fail_pending_rows, finish_if_done, task_request
 from service.core.db import unit_of_work
 from service.jobs.context import JobServices, services_of
 from service.jobs.defer import JobRequest
-from service.jobs.runner import is_postgres
 
 log = logging.getLogger("skillcred.bulk")
 
 NAMESPACE = "bulk"
-STALLED_AFTER_SECONDS = 30.0
+
+
+RETRY = RetryStrategy(max_attempts=10, wait=2)
 
 
 def run_chunk(context: Any, job_id: str, chunk: int) -> None:
-    """Issue the pending rows of chunk ``chunk`` of bulk job ``job_id``."""
+    """Issue the pending rows of chunk ``chunk`` of bulk job ``job_id``. When the service keeps
+    failing (its last retry), the chunk's pending rows are marked failed with the reason, so the
+    job ends (``failed`` rows can be sent again: external ids keep them from issuing twice)."""
     services = services_of(context)
-    handled = issue_chunk(services.engine, services.keystore, services.settings, services.clock.now, job_id, chunk)
+    try:
+        handled = issue_chunk(services.engine, services.keystore, services.settings, services.clock.now, job_id, chunk)
+    except Exception as error:
+        attempts = getattr(getattr(context, "job", None), "attempts", 0) or 0
+        if RETRY.max_attempts is not None and attempts < RETRY.max_attempts:
+            log.warning("bulk job %s chunk %d: attempt %d failed (%s); retrying", job_id, chunk, attempts + 1, error)
+            raise
+        log.exception("bulk job %s chunk %d: giving up after %d attempts", job_id, chunk, attempts + 1)
+        reason = f"The service could not issue this row ({type(error).__name__}); send it again"
+        with unit_of_work(services.engine) as session:
+            fail_pending_rows(session, job_id, chunk, reason)
+            finish_if_done(session, job_id, now=services.clock.now())
+        return
     log.info("bulk job %s chunk %d: %d row(s) handled", job_id, chunk, handled)
-
-
-async def retry_stalled(context: Any, timestamp: int) -> None:
-    """Queue again the chunks whose worker stopped sending heartbeats (killed mid-chunk)."""
-    if not is_postgres(services_of(context).settings.database_url):
-        return  # the in-process queue dies with its process; recover() re-defers at start-up
-    manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(
-        task_name=f"{NAMESPACE}:run_chunk", seconds_since_heartbeat=STALLED_AFTER_SECONDS
-    )
-    for job in stalled:
-        log.warning("bulk chunk job %s stalled (its worker died): queued again", job.id)
-        await manager.retry_job(job)
 
 
 def recover(services: JobServices) -> list[JobRequest]:
@@ -73,10 +75,5 @@ def blueprint() -> Blueprint:
     """A fresh procrastinate Blueprint of this module's tasks (one per App: procrastinate
     renames a blueprint's tasks when an App takes them)."""
     tasks = Blueprint()
-    tasks.task(name="run_chunk", pass_context=True, queue="bulk", retry=RetryStrategy(max_attempts=10, wait=2))(
-        run_chunk
-    )
-    tasks.periodic(cron="* * * * * */15", periodic_id="bulk-stalled")(
-        tasks.task(name="retry_stalled", pass_context=True, queue="bulk", lock="bulk-retry-stalled")(retry_stalled)
-    )
+    tasks.task(name="run_chunk", pass_context=True, queue="bulk", retry=RETRY)(run_chunk)
     return tasks

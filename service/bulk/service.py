@@ -291,6 +291,26 @@ def mark_started(session: Session, job_id: str, *, now: datetime) -> None:
     )
 
 
+def fail_pending_rows(session: Session, job_id: str, chunk: int, reason: str) -> int:
+    """Mark the still pending rows of chunk ``chunk`` of job ``job_id`` failed with ``reason``
+    (the service gave up on them); how many."""
+    job = session.get(BulkJob, job_id)
+    if job is None:
+        return 0
+    low, high = chunk * job.chunk_size, (chunk + 1) * job.chunk_size
+    result = session.execute(
+        update(BulkRow)
+        .where(
+            col(BulkRow.job_id) == job_id,
+            col(BulkRow.seq) >= low,
+            col(BulkRow.seq) < high,
+            col(BulkRow.state) == BulkRowState.pending,
+        )
+        .values(state=BulkRowState.failed, error=reason[:1000])
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def finish_if_done(session: Session, job_id: str, *, now: datetime) -> bool:
     """When no row of the job is pending: succeeded (failed if every row failed), ``finished_at``
     set and ``bulk.completed`` emitted, once (the conditional update picks one chunk). True when
