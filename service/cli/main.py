@@ -13,8 +13,7 @@ Contract (scripts rely on it):
   old DIDs resolvable (see :mod:`service.issuers.did_moves`);
 
 - ``skillcred worker`` and ``skillcred jobs``: see :mod:`service.cli.worker`;
-- ``skillcred bulk-issue FILE --achievement ID [--issuer-admin EMAIL] [--no-wait] [--results PATH]`` issues
-  a CSV or JSON-lines file's rows (see :mod:`service.bulk.commands`); exit 1 when a row is invalid;
+- ``skillcred bulk-issue``: see :mod:`service.cli.bulk`;
 - ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
 - ``skillcred evidence-sweep [--grace-seconds S] [--expire-after-days D]`` deletes never-submitted
   bundles untouched for D days, then evidence bytes no item refers to any more;
@@ -41,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from service.cli import worker
+from service.cli import bulk, worker
 from service.vc import data_integrity, jose
 from service.vc.did import DocumentKeyResolver
 from service.vc.errors import VCError
@@ -302,43 +301,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bulk_issue(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from service.bulk.commands import bulk_issue_command
-    from service.bulk.parsing import FileError
-    from service.bulk.service import InvalidRows
-    from service.core.config import get_settings
-    from service.core.errors import ServiceError
-
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
-    ) as bar:
-        task = bar.add_task("issuing", total=None)
-        try:
-            outcome = bulk_issue_command(
-                get_settings(),
-                Path(args.file),
-                achievement_id=args.achievement,
-                issuer_admin=args.issuer_admin,
-                wait=not args.no_wait,
-                results_path=Path(args.results) if args.results else None,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-        except InvalidRows as err:
-            print(f"skillcred: {err.detail}", file=sys.stderr)
-            for row, error in err.rows:
-                print(f"row {row}: {error}", file=sys.stderr)
-            return 1
-        except (OSError, FileError, ServiceError) as err:
-            print(f"skillcred: {err}", file=sys.stderr)
-            return 2
-    print(f"job {outcome.job_id}: {outcome.state}, {outcome.done} issued, {outcome.failed} failed of {outcome.total}")
-    if outcome.results_path is not None:
-        print(f"results: {outcome.results_path}")
-    return 0
-
-
 def cmd_assess(args: argparse.Namespace) -> int:
     from service.cli.assess import run
 
@@ -491,19 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(func=cmd_keys_affected)
 
-    p = commands.add_parser(
-        "bulk-issue",
-        help="issue credentials for every row of a CSV or JSON-lines file (as POST /v1/bulk/credentials)",
-        description="Every row is checked first (exit 1, nothing stored, when one is invalid). On PostgreSQL "
-        "`skillcred worker` processes issue the rows and this command follows them; on SQLite it issues them "
-        "itself. Prints the job id and writes the per-row results (CSV).",
-    )
-    p.add_argument("file", metavar="FILE", help="CSV with a header row, or JSON lines (.jsonl/.ndjson)")
-    p.add_argument("--achievement", default=None, help="achievement id for rows that name none")
-    p.add_argument("--issuer-admin", default=None, metavar="EMAIL", help="issue as this account (default: operator)")
-    p.add_argument("--results", default=None, metavar="PATH", help="results file (default bulk-<job id>.csv)")
-    p.add_argument("--no-wait", action="store_true", help="print the job id and return (PostgreSQL workers issue)")
-    p.set_defaults(func=cmd_bulk_issue)
+    bulk.add_parsers(commands)
 
     p = commands.add_parser("assess", help="assess local evidence against a rubric, offline")
     p.add_argument("--rubric", required=True, help="rubric JSON (schemas/rubric.schema.json)")
