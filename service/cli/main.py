@@ -14,9 +14,9 @@ Contract (scripts rely on it):
 
 - ``skillcred worker`` and ``skillcred jobs``: see :mod:`service.cli.worker`;
 - ``skillcred bulk-issue``: see :mod:`service.cli.bulk`;
-- ``skillcred reminders`` records the expiry reminder events that are due (run it daily, e.g. from cron);
+- ``skillcred reminders`` records the expiry reminder events that are due now (the hourly job does it too);
 - ``skillcred evidence-sweep [--grace-seconds S] [--expire-after-days D]`` deletes never-submitted
-  bundles untouched for D days, then evidence bytes no item refers to any more;
+  bundles untouched for D days, then evidence bytes no item refers to any more (the daily job does it too);
 - ``skillcred backup PATH`` writes one consistent archive of the database and its evidence blobs
   (never the KEK); ``skillcred restore PATH`` restores it into an empty database (exit 2 when refused;
   see :mod:`service.cli.backup`);
