@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "evidence-sweep",
         help="delete never-submitted evidence bundles left untouched, then stored evidence bytes no item "
-        "refers to (deleted items); run it periodically, e.g. daily from cron",
+        "refers to (deleted items); the daily evidence:sweep job does the same",
     )
     p.add_argument(
         "--grace-seconds", type=float, default=3600.0, help="spare blobs stored more recently than this (default 3600)"
