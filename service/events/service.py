@@ -9,7 +9,7 @@ fan-out of events whose ``dispatched_at`` is still empty).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlmodel import Session
 
@@ -17,7 +17,7 @@ from service.core.models import utcnow
 from service.events.models import Event
 from service.jobs.defer import JobRequest, defer
 
-EVENT_TYPES: tuple[str, ...] = (
+EventType = Literal[
     "credential.issued",
     "credential.revoked",
     "credential.suspended",
@@ -27,7 +27,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "assessment.needs_review",
     "endorsement.received",
     "bulk.completed",
-)
+]
+"""An event type, as subscriptions name it."""
+
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 """Every event type, in the order the documentation lists them."""
 
 FAN_OUT_TASK = "webhooks:fan_out"

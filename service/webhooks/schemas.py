@@ -8,20 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.events.service import EVENT_TYPES
-
-EventType = Literal[
-    "credential.issued",
-    "credential.revoked",
-    "credential.suspended",
-    "credential.unsuspended",
-    "credential.expiring",
-    "assessment.completed",
-    "assessment.needs_review",
-    "endorsement.received",
-    "bulk.completed",
-]
-assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
+from service.events.service import EVENT_TYPES, EventType
 
 
 class SubscriptionIn(BaseModel):
