@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service.core.config import Settings
+from service.core.config import Settings, get_settings
 from service.core.migrations import upgrade
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -227,6 +227,23 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # that run jobs): jobs would otherwise run behind the back of tests that drive them
         jobs_in_process=False,
     )
+
+
+@pytest.fixture
+def cli_environment(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
+    """Point the command line (``get_settings()``, read from ``SKILLCRED_*``) at the test app's
+    database and keys."""
+    for name, value in {
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "KEK": TEST_KEK,
+        "PUBLIC_URL": PUBLIC_URL,
+        "DEV_KEK_FILE": str(settings.dev_kek_file),
+    }.items():
+        monkeypatch.setenv(f"SKILLCRED_{name}", value)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

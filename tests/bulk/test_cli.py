@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from service.cli.main import main
-from service.core.config import Settings, get_settings
-from tests.conftest import PUBLIC_URL, TEST_KEK
 
-
-@pytest.fixture(autouse=True)
-def console(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
-    """Point the command line (``get_settings()``) at the test app's database."""
-    for name, value in {
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "KEK": TEST_KEK,
-        "PUBLIC_URL": PUBLIC_URL,
-        "DEV_KEK_FILE": str(settings.dev_kek_file),
-    }.items():
-        monkeypatch.setenv(f"SKILLCRED_{name}", value)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("cli_environment")  # the command line uses the test app's database
 
 
 def test_bulk_issue_fills_the_achievement_issues_every_row_and_writes_the_results(capsys, app, api, tmp_path):

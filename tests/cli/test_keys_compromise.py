@@ -6,7 +6,6 @@ exits 1 and changes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,10 @@ from sqlmodel import Session, select
 
 from service.audit.models import AuditEvent
 from service.cli.main import main
-from service.core.config import Settings, get_settings
 from service.issuers.models import SigningKey
-from tests.conftest import PUBLIC_URL, TEST_KEK
 from tests.credentials.helpers import resolve_map
+
+pytestmark = pytest.mark.usefixtures("cli_environment")  # the command line uses the test app's database
 
 
 def run(capsys, *args: Any) -> tuple[int, str, str]:
@@ -27,22 +26,6 @@ def run(capsys, *args: Any) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture(autouse=True)
-def console(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
-    """Point the command line (``get_settings()``) at the test app's database."""
-    for name, value in {
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "KEK": TEST_KEK,
-        "PUBLIC_URL": PUBLIC_URL,
-        "DEV_KEK_FILE": str(settings.dev_kek_file),
-    }.items():
-        monkeypatch.setenv(f"SKILLCRED_{name}", value)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.fixture
