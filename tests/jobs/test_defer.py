@@ -37,36 +37,35 @@ def engine(database_url):
     engine.dispose()
 
 
+@pytest.fixture
+def queue(engine):
+    """A recording queue standing in for the in-process worker of ``engine``."""
+    recording = RecordingQueue()
+    attach_local_queue(engine, recording)
+    yield recording
+    detach_local_queue(engine, recording)
+
+
 def _resign(list_id: str) -> JobRequest:
     return JobRequest("status:resign_list", {"list_id": list_id}, queueing_lock=f"status-list:{list_id}")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_on_sqlite_a_committed_session_hands_its_jobs_to_the_in_process_worker(engine):
-    queue = RecordingQueue()
-    attach_local_queue(engine, queue)
-    try:
-        with Session(engine) as session:
-            defer(session, _resign("a"))
-            assert queue.received == []  # not before the commit
-            session.commit()
-        assert [r.kwargs for r in queue.received] == [{"list_id": "a"}]
-    finally:
-        detach_local_queue(engine, queue)
+def test_on_sqlite_a_committed_session_hands_its_jobs_to_the_in_process_worker(engine, queue):
+    with Session(engine) as session:
+        defer(session, _resign("a"))
+        assert queue.received == []  # not before the commit
+        session.commit()
+    assert [r.kwargs for r in queue.received] == [{"list_id": "a"}]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_on_sqlite_a_rolled_back_session_hands_over_nothing(engine):
-    queue = RecordingQueue()
-    attach_local_queue(engine, queue)
-    try:
-        with Session(engine) as session:
-            defer(session, _resign("a"))
-            session.rollback()
-            session.commit()  # a later commit of the same session carries nothing over
-        assert queue.received == []
-    finally:
-        detach_local_queue(engine, queue)
+def test_on_sqlite_a_rolled_back_session_hands_over_nothing(engine, queue):
+    with Session(engine) as session:
+        defer(session, _resign("a"))
+        session.rollback()
+        session.commit()  # a later commit of the same session carries nothing over
+    assert queue.received == []
 
 
 postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="procrastinate's tables are PostgreSQL's")
@@ -106,17 +105,12 @@ def test_on_postgres_a_burst_with_one_queueing_lock_leaves_one_waiting_job_and_t
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_transaction_asking_twice_under_one_queueing_lock_asks_once(engine):
-    queue = RecordingQueue()
-    attach_local_queue(engine, queue)
-    try:
-        with Session(engine) as session:
-            defer(session, _resign("a"))
-            defer(session, _resign("a"))
-            defer(session, _resign("b"))
-            session.commit()
-            defer(session, _resign("a"))  # a new transaction asks again
-            session.commit()
-        assert [r.kwargs["list_id"] for r in queue.received] == ["a", "b", "a"]
-    finally:
-        detach_local_queue(engine, queue)
+def test_a_transaction_asking_twice_under_one_queueing_lock_asks_once(engine, queue):
+    with Session(engine) as session:
+        defer(session, _resign("a"))
+        defer(session, _resign("a"))
+        defer(session, _resign("b"))
+        session.commit()
+        defer(session, _resign("a"))  # a new transaction asks again
+        session.commit()
+    assert [r.kwargs["list_id"] for r in queue.received] == ["a", "b", "a"]
