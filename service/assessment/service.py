@@ -23,7 +23,7 @@ from service.accounts.models import Account, Role
 from service.assessment.issuance import bundle_items
 from service.assessment.models import Assessment, AssessmentEvent
 from service.assessment.review import NO_SUCH_ASSESSMENT, appeal, approve, override_levels, reject
-from service.assessment.state import REVIEWABLE, events_of
+from service.assessment.state import REVIEWABLE
 from service.assessment.submission import submit_assessment
 from service.core.errors import NotFound
 from service.core.paging import PageParams, paginate
@@ -89,11 +89,22 @@ def _visible(statement: Any, viewer: Account) -> Any:
 def get_assessment(
     session: Session, assessment_id: str, *, viewer: Account
 ) -> tuple[Assessment, list[AssessmentEvent]]:
-    """The assessment and its events, if ``viewer`` may see it (else :class:`NotFound`)."""
-    row = session.exec(_visible(select(Assessment).where(Assessment.id == assessment_id), viewer)).first()
-    if row is None:
+    """The assessment and its events, if ``viewer`` may see it (else :class:`NotFound`).
+
+    Row and events come from one statement, so from one snapshot: on PostgreSQL (read committed,
+    a snapshot per statement) two reads could straddle the job's commit and show a decided state
+    over a row still ``pending``."""
+    statement = (
+        _visible(select(Assessment, AssessmentEvent), viewer)
+        .join(AssessmentEvent, col(AssessmentEvent.assessment_id) == col(Assessment.id))
+        .where(Assessment.id == assessment_id)
+        .order_by(col(AssessmentEvent.seq))
+        .execution_options(populate_existing=True)
+    )
+    rows = list(session.exec(statement))
+    if not rows:
         raise NotFound(NO_SUCH_ASSESSMENT)
-    return row, events_of(session, row.id)
+    return rows[0][0], [event for _, event in rows]
 
 
 def read_assessment(session: Session, assessment_id: str, *, viewer: Account) -> AssessmentRecord:

@@ -5,6 +5,7 @@ stuck ``running``."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.assessment.helpers import (
     rubric,
     services_of_app,
 )
+from tests.conftest import POSTGRES_URL
 
 WAIT = 20.0  # seconds: a generous bound for a step that takes milliseconds
 
@@ -110,6 +112,42 @@ def test_the_assessment_is_running_while_the_assessor_works_and_recovery_would_r
     assessor.release.set()
     cast.decided(queued["id"])
     assert jobs.recover(services_of_app(app)) == []
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a snapshot per statement is PostgreSQL's read committed")
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_read_that_straddles_the_decision_shows_one_consistent_assessment(cast, app, assessor):
+    """PostgreSQL's read committed takes a snapshot per statement: the job's decision commits
+    here right after the read's first statement, and the view still shows one moment (not a
+    decided state over a row still ``pending``)."""
+    queued = _post(cast, cast.bundle()["id"]).json()
+    assert assessor.entered.wait(WAIT)
+    armed = threading.Event()
+    armed.set()
+
+    def decide_now(connection, cursor, statement, parameters, context, executemany):
+        if armed.is_set() and re.search(r"\bFROM assessment\b(?!_)", statement) and "FOR UPDATE" not in statement:
+            armed.clear()
+            assessor.release.set()
+            _wait_for(lambda: _event_kinds(app, queued["id"]).count("assessed") == 1)
+
+    engine = app.state.engine
+    event.listen(engine, "after_cursor_execute", decide_now)
+    try:
+        seen = cast.get(queued["id"])
+    finally:
+        event.remove(engine, "after_cursor_execute", decide_now)
+    assert not armed.is_set(), "the read never selected the assessment"
+    undecided = seen["state"] in ("queued", "running")
+    assert undecided == (seen["decision"] == "pending"), (seen["state"], seen["decision"])
+    assert [e["kind"] for e in seen["events"]] == (["submitted", "started"] if undecided else list(ASSESSED))
+    assert cast.get(queued["id"])["state"] == "issued"  # the next read sees the decision
+
+
+def _event_kinds(app, assessment_id: str) -> list[str]:
+    with Session(app.state.engine) as session:
+        rows = session.exec(select(AssessmentEvent).where(AssessmentEvent.assessment_id == assessment_id))
+        return [str(row.kind) for row in rows]
 
 
 def test_a_job_run_twice_records_one_decision_and_issues_one_credential(cast, app, assessor):
