@@ -55,6 +55,11 @@ def redis_url_or_skip() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # every document the suite canonicalises on the JSON-LD fast path is checked against the full
+    # path: each credential the suite issues or verifies is a differential test of it
+    from service.vc import jsonld_fast_path
+
+    jsonld_fast_path.check_against_full_path = True
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError("SKILLCRED_REQUIRE_POSTGRES=1 but SKILLCRED_TEST_POSTGRES_URL is not set")
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller (or a run without xdist)

@@ -20,7 +20,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -258,9 +258,8 @@ def _verify_one(
     # Code point order is RDFC-1.0; UTF-16 order is digitalbazaar's rdf-canonize
     # (https://github.com/digitalbazaar/rdf-canonize/issues/52), which differs only for text
     # beyond the BMP, so it is tried only then.
-    orders = (False, True) if _has_astral_characters(unsecured) else (False,)
     for loader in loaders_for(unsecured):
-        for utf16_order in orders:
+        for utf16_order in _orders(unsecured):
             try:
                 canonical_config = _canonical_once(config, loader, utf16_order, budget, canonical)
                 canonical_document = _canonical_once(unsecured, loader, utf16_order, budget, canonical)
@@ -286,8 +285,19 @@ def _verify_one(
     return result(False, str(last_error), last_error.code)
 
 
+def _orders(unsecured: Mapping[str, Any]) -> Iterator[bool]:
+    """False (code point order), then True (UTF-16 order) only when the first did not verify and
+    the document has text beyond the BMP: the only case where the two orders can differ."""
+    yield False
+    if _has_astral_characters(unsecured):
+        yield True
+
+
 def _has_astral_characters(document: Mapping[str, Any]) -> bool:
-    return any(ord(ch) > 0xFFFF for ch in json.dumps(document, ensure_ascii=False))
+    """Whether any string beyond the BMP is in ``document``: such a character takes two UTF-16
+    code units, so the UTF-16 form is longer than the text (in C, not a loop per character)."""
+    text = json.dumps(document, ensure_ascii=False)
+    return len(text.encode("utf-16-le", errors="surrogatepass")) != 2 * len(text)
 
 
 def _check_proof_fields(proof: Mapping[str, Any], proof_purpose: str) -> None:

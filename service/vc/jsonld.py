@@ -39,8 +39,10 @@ from pyld import jsonld as pyld
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
+from . import jsonld_fast_path as fast_path
 from .errors import DocumentLoaderError, JsonLdSafeModeError, VCError
-from .rdfc10 import canonicalize_quads
+from .jsonld_fast_path import ContextTree
+from .rdfc10 import canonicalize_components, canonicalize_quads
 
 CONTEXTS_DIR = Path(__file__).parent / "contexts"
 
@@ -107,6 +109,8 @@ class DocumentLoader:
     overrides: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _tree: ContextTree | None = field(default=None, repr=False)
+    _tree_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def _cache(self) -> LRUCache[str, Any]:
@@ -138,6 +142,23 @@ class DocumentLoader:
     def context_resolver(self) -> ContextResolver:
         """A pyld context resolver sharing this loader's processed-context cache."""
         return ContextResolver(self._cache, self)
+
+    def pyld_options(self) -> dict[str, Any]:
+        """The options every pyld call of this module runs with (safe mode's ``base=None``)."""
+        return {
+            "documentLoader": self,
+            "contextResolver": self.context_resolver(),
+            "base": None,
+            "processingMode": "json-ld-1.1",
+        }
+
+    def context_tree(self) -> ContextTree:
+        """The fast path's processed contexts for this loader (built on first use)."""
+        if self._tree is None:
+            with self._tree_lock:
+                if self._tree is None:
+                    self._tree = ContextTree(self.pyld_options)
+        return self._tree
 
 
 def _refuse_network(url: str, options: Any = None) -> dict[str, Any]:
@@ -200,18 +221,18 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader | None = None) ->
     loader = loader or DEFAULT_LOADER
     dropped: list[str] = []
     processor = pyld.JsonLdProcessor(on_property_dropped=dropped.append)
-    options = {
-        "documentLoader": loader,
-        "contextResolver": loader.context_resolver(),
-        "base": None,
-        "processingMode": "json-ld-1.1",
-    }
+    options = loader.pyld_options()
     try:
         expanded: list[Any] = processor.expand(copy.deepcopy(dict(document)), options)
     except pyld.JsonLdError as err:
         raise _unwrap_jsonld_error(err) from err
     except OverflowError as err:  # pyld compares numbers as doubles: an integer beyond their range
         raise JsonLdSafeModeError("A number is beyond the range of a double", code="jsonld_invalid") from err
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
+        # pyld fails this way on some malformed input instead of raising its JsonLdError: a
+        # relative context URL with no base (ValueError from its IRI resolver), an inline context
+        # of {"@vocab": null} or {"@language": null} (KeyError). Refusing is the safe answer.
+        raise JsonLdSafeModeError(f"JSON-LD processing failed: {type(err).__name__}", code="jsonld_invalid") from err
     if dropped:
         raise JsonLdSafeModeError(
             "Terms not defined by the document's @context would not be signed: "
@@ -331,4 +352,29 @@ def canonize(document: Mapping[str, Any], loader: DocumentLoader | None = None, 
     ``utf16_order`` reproduces digitalbazaar's sort order (see :mod:`service.vc.rdfc10`); it is
     for verifying their proofs only.
     """
+    loader = loader or DEFAULT_LOADER
+    if fast_path.enabled:
+        try:
+            terms = fast_path.to_quad_terms(document, loader.context_tree())
+        except fast_path.Unsupported as why:
+            fast_path.count(str(why))
+        except RecursionError:
+            fast_path.count("too_deep")
+        else:
+            fast_path.count("fast")
+            nquads = canonicalize_components(terms, utf16_order=utf16_order).nquads
+            if fast_path.check_against_full_path:
+                _check_against_full_path(document, loader, utf16_order, nquads)
+            return nquads
     return canonicalize_quads(to_quads(document, loader), utf16_order=utf16_order).nquads
+
+
+def _check_against_full_path(document: Mapping[str, Any], loader: DocumentLoader, utf16_order: bool, fast: str) -> None:
+    """Fail loudly (an AssertionError, which no verification step turns into a report) when the
+    fast path's canonical form is not the full path's, or the full path refuses the document."""
+    try:
+        full = canonicalize_quads(to_quads(document, loader), utf16_order=utf16_order).nquads
+    except VCError as refused:
+        raise AssertionError(f"the JSON-LD fast path accepted a document the full path refuses: {refused}") from None
+    if full != fast:
+        raise AssertionError(f"the JSON-LD fast path differs from the full path:\n{full}\n!=\n{fast}")

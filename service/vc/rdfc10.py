@@ -34,8 +34,10 @@ __all__ = [
     "DEFAULT_MAX_DEEP_ITERATIONS",
     "SUPPORTED_HASH_ALGORITHMS",
     "CanonicalDataset",
+    "canonicalize_components",
     "canonicalize_nquads",
     "canonicalize_quads",
+    "literal_term",
 ]
 
 SUPPORTED_HASH_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
@@ -98,11 +100,29 @@ def canonicalize_quads(
     work at all. ``0`` refuses any dataset that needs N-degree hashing. A chain of
     look-alike blank nodes deep enough to exhaust Python's recursion limit is refused too.
     """
+    return canonicalize_components(
+        [_quad_components(quad) for quad in quads],
+        hash_algorithm=hash_algorithm,
+        max_deep_iterations=max_deep_iterations,
+        utf16_order=utf16_order,
+    )
+
+
+def canonicalize_components(
+    quads: Iterable[Quad],
+    *,
+    hash_algorithm: str = "sha256",
+    max_deep_iterations: int | None = None,
+    utf16_order: bool = False,
+) -> CanonicalDataset:
+    """:func:`canonicalize_quads` for quads already given as 4-tuples of canonical N-Quads term
+    strings (``"<iri>"``, ``"_:label"``, a literal as :func:`literal_term` writes it; ``""`` for
+    the default graph), as :mod:`service.vc.jsonld_fast_path` produces them."""
     hash_function = _hash_function(hash_algorithm)
     limit = DEFAULT_MAX_DEEP_ITERATIONS if max_deep_iterations is None else max_deep_iterations
     if limit < 0:
         raise CanonicalizationError("max_deep_iterations must not be negative")
-    unique_quads = list(dict.fromkeys(_quad_components(quad) for quad in quads))
+    unique_quads = list(dict.fromkeys(quads))
     try:
         return _Canonicalizer(unique_quads, hash_function, limit, utf16_order).run()
     except RecursionError:
@@ -169,6 +189,12 @@ _LITERAL_ESCAPES = {
 }
 _LITERAL_ESCAPES |= {chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if chr(c) not in _LITERAL_ESCAPES}
 _LITERAL_TABLE = str.maketrans(_LITERAL_ESCAPES)
+
+
+def literal_term(value: str, datatype: str) -> str:
+    """The canonical N-Quads form of a literal that has no language tag."""
+    text = '"' + value.translate(_LITERAL_TABLE) + '"'
+    return text if datatype == _XSD_STRING else f"{text}^^<{datatype}>"
 
 
 def _literal(term: pyoxigraph.Literal) -> str:
