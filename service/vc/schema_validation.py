@@ -24,12 +24,23 @@ normalised *copy* and reports each deviation as a warning, not an error:
   https://www.w3.org/TR/vc-data-model-2.0/#validity-period).
 
 A ``credentialStatus`` set (VCDM 2.0) is valid when each member is a valid CredentialStatus.
+
+Two validators, one verdict (issue 15): ``jsonschema-rs`` (compiled, draft 2019-09) answers "valid?"
+first, and ``jsonschema`` runs only when it says no, to find the errors, the shapes to fix and the
+messages clients see. Only a "valid" from the fast validator is ever trusted, so it may say "invalid"
+where ``jsonschema`` says valid (it reads ``pattern`` as ECMA-262 regular expressions: ``\\d`` is
+ASCII only and ``$`` does not match before a final newline, JSON Schema 2019-09 Validation 6.3.3)
+and the answer is still ``jsonschema``'s. It sees only plain JSON (dict, list, str, int, float, bool,
+None; see :func:`_plain_json_copy`): it would read a tuple as an array, which ``jsonschema`` does not.
+tests/vc/test_schema_validation.py shows both give the same reports on every fixture and on
+generated mutations.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,6 +49,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
+import jsonschema_rs
 from jsonschema import Draft201909Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT201909
@@ -174,8 +186,93 @@ def _validator(kind: str) -> Draft201909Validator:
     return Draft201909Validator(schema, registry=schema_registry(), format_checker=_format_checker())
 
 
+def _refuse_remote_schema_rs(uri: str) -> Any:
+    raise DocumentLoaderError(f"JSON Schema {uri!r} is not bundled; remote $ref fetch is refused")
+
+
+@cache
+def _fast_registry() -> jsonschema_rs.Registry:
+    """The same schemas under the same URIs as :func:`schema_registry`, for ``jsonschema-rs``."""
+    schemas = _vendored_schemas()
+    resources: dict[str, Any] = {}
+    for file_name, contents in schemas.items():
+        resources[contents["$id"]] = contents
+        purl_url = _canonical_purl_url(file_name, schemas)
+        if purl_url is not None:
+            resources.setdefault(purl_url, contents)
+    return jsonschema_rs.Registry(
+        resources.items(), draft=jsonschema_rs.Draft201909, retriever=_refuse_remote_schema_rs
+    )
+
+
+def _fast(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """A compiled validator of ``schema`` with our ``date-time`` and ``date`` checks and no other
+    format checks, as :func:`_format_checker`; ``$ref`` resolves from the vendored schemas only."""
+    return jsonschema_rs.Draft201909Validator(
+        schema,
+        registry=_fast_registry(),
+        retriever=_refuse_remote_schema_rs,
+        validate_formats=True,
+        ignore_unknown_formats=True,
+        formats={"date-time": is_rfc3339_date_time, "date": _is_full_date},
+    )
+
+
+@cache
+def _fast_validator(kind: str) -> jsonschema_rs.Validator:
+    return _fast(_vendored_schemas()[_SCHEMA_FILE_BY_KIND[kind]])
+
+
+def _fast_says_valid(validator: jsonschema_rs.Validator | None, instance: Any) -> bool:
+    """True only when ``jsonschema-rs`` accepts ``instance``; False means "ask ``jsonschema``"."""
+    if validator is None:
+        return False
+    try:
+        return validator.is_valid(instance)
+    except ValueError:  # text it cannot hold (a lone surrogate: UnicodeEncodeError)
+        return False
+
+
+class _NotPlainJson(Exception):
+    pass
+
+
+_PLAIN_SCALARS = (str, bool, type(None))
+_I64 = range(-(2**63), 2**63)
+
+
+def _copy_plain(node: Any, seen: set[int]) -> Any:
+    kind = type(node)
+    if kind is dict or kind is list:
+        if id(node) in seen:  # shared or cyclic: copy.deepcopy keeps the sharing, this would not
+            raise _NotPlainJson
+        seen.add(id(node))
+        if kind is list:
+            return [_copy_plain(item, seen) for item in node]
+        copied = {}
+        for key, value in node.items():
+            if type(key) is not str:
+                raise _NotPlainJson
+            copied[key] = _copy_plain(value, seen)
+        return copied
+    if kind in _PLAIN_SCALARS or (kind is int and node in _I64) or (kind is float and math.isfinite(node)):
+        return node
+    raise _NotPlainJson
+
+
+def _plain_json_copy(doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A deep copy of ``doc``, and whether it holds only what JSON parsing produces (exact dict
+    and list, no object twice, str keys, 64-bit ints, finite floats): the only documents the fast
+    validator sees. Anything else is copied by :func:`copy.deepcopy` and left to ``jsonschema``."""
+    try:
+        return _copy_plain(doc, set()), True
+    except (_NotPlainJson, RecursionError):  # too deep: as deep for copy.deepcopy, which decides
+        return copy.deepcopy(doc), False
+
+
 def _credential_kind(type_value: object) -> str | None:
-    types = {type_value} if isinstance(type_value, str) else set(type_value) if isinstance(type_value, list) else set()
+    values = [type_value] if isinstance(type_value, str) else type_value if isinstance(type_value, list) else []
+    types = {value for value in values if isinstance(value, str)}  # a list or object in the list names no type
     if types & _ACHIEVEMENT_TYPES:
         return "achievement"
     if _ENDORSEMENT_TYPE in types:
@@ -259,11 +356,19 @@ def _apply_shape_fix(document: Any, path: _JsonPath, fix: str) -> None:
 
 
 def _validate_json_ld_tolerant(
-    validator: Draft201909Validator, document: Any, warnings: list[str]
+    validator: Draft201909Validator,
+    document: Any,
+    warnings: list[str],
+    fast: jsonschema_rs.Validator | None = None,
 ) -> list[ValidationError]:
-    """Validate, wrapping/unwrapping single values (with warnings) until only real errors remain."""
+    """Validate, wrapping/unwrapping single values (with warnings) until only real errors remain.
+
+    ``fast``, when given, is asked first on each pass: its "valid" ends the loop with no errors,
+    which is what ``validator`` would find (see the module docstring)."""
     errors: list[ValidationError] = []
     for _ in range(_MAX_NORMALISATION_PASSES):
+        if _fast_says_valid(fast, document):
+            return []
         errors = list(validator.iter_errors(document))
         fixes: dict[_JsonPath, str] = {}
         for error in _all_errors(errors):
@@ -348,15 +453,22 @@ def _rename_paths(message: str, renames: Mapping[str, str]) -> str:
     return message
 
 
+def _status_schema(kind: str) -> dict[str, Any]:
+    schema_id = cast(Mapping[str, Any], _validator(kind).schema)["$id"]
+    return {"$ref": f"{schema_id}#/$defs/CredentialStatus"}
+
+
 @cache
 def _status_validator(kind: str) -> Draft201909Validator:
-    schema_id = cast(Mapping[str, Any], _validator(kind).schema)["$id"]
-    return Draft201909Validator(
-        {"$ref": f"{schema_id}#/$defs/CredentialStatus"}, registry=schema_registry(), format_checker=_format_checker()
-    )
+    return Draft201909Validator(_status_schema(kind), registry=schema_registry(), format_checker=_format_checker())
 
 
-def _status_set_errors(kind: str, document: dict[str, Any]) -> list[str]:
+@cache
+def _fast_status_validator(kind: str) -> jsonschema_rs.Validator:
+    return _fast(_status_schema(kind))
+
+
+def _status_set_errors(kind: str, document: dict[str, Any], fast: bool) -> list[str]:
     """VCDM 2.0 allows a set of ``credentialStatus`` entries (a revocation and a suspension
     entry, say) where the 1EdTech schema has one CredentialStatus. A set of two or more is
     checked member by member against CredentialStatus, then taken off the copy so the rest of
@@ -366,9 +478,11 @@ def _status_set_errors(kind: str, document: dict[str, Any]) -> list[str]:
         return []  # one entry, or a one-element array (read as one entry, with a warning)
     del document["credentialStatus"]
     validator = _status_validator(kind)
+    fast_validator = _fast_status_validator(kind) if fast else None
     return [
         json_path(("credentialStatus", index)) + message[1:]
         for index, status in enumerate(statuses)
+        if not _fast_says_valid(fast_validator, status)
         for error in validator.iter_errors(status)
         for message in _describe(error)
     ]
@@ -382,7 +496,7 @@ def _recipient_rule(kind: str, document: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
+def validate_credential(doc: Mapping[str, Any], *, reference_only: bool = False) -> SchemaReport:
     """Validate an Open Badges 3.0 credential against the vendored 1EdTech JSON Schema.
 
     The schema is chosen by ``type``: AchievementCredential/OpenBadgeCredential or
@@ -394,10 +508,14 @@ def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
     on those fields carry the VCDM 1.1 names. Anything else the schema rejects is an error, and so
     is an AchievementSubject with neither ``id`` nor ``identifier`` (an OB 3.0 rule the schema
     does not express).
+
+    The report is the same with or without the compiled ``jsonschema-rs`` validator;
+    ``reference_only=True`` leaves it out (``jsonschema`` alone), for differential tests.
     """
     if not isinstance(doc, Mapping):
         return SchemaReport(errors=(f"$: expected a JSON object, got {_json_type(doc)}",))
-    document = copy.deepcopy(dict(doc))
+    document, plain = _plain_json_copy(dict(doc))
+    fast = plain and not reference_only
     warnings: list[str] = []
     renames: dict[str, str] = {}
     _normalise_vcdm_v1(document, (), warnings, renames)
@@ -411,8 +529,8 @@ def validate_credential(doc: Mapping[str, Any]) -> SchemaReport:
             warnings=tuple(warnings),
         )
     validator = _validator(kind)
-    status_errors = _status_set_errors(kind, document)
-    errors = _validate_json_ld_tolerant(validator, document, warnings)
+    status_errors = _status_set_errors(kind, document, fast)
+    errors = _validate_json_ld_tolerant(validator, document, warnings, _fast_validator(kind) if fast else None)
     messages = _unique(
         [
             *(
