@@ -11,6 +11,11 @@ other issuers' lists) or, without one, is reported unavailable: a warning, never
 It also knows WHEN a status of its own lists was set (:meth:`LocalStatusListResolver.status_changed_at`,
 from the audit log, whose revoke and suspend events carry the change's time), so the verification
 report dates a revocation or suspension; for other lists it cannot.
+
+It also records what it read (:attr:`LocalStatusListResolver.served`, ``readings``,
+``change_dates``, ``used_fallback``), so :mod:`service.verification.service` can keep a report
+for as long as exactly those inputs are unchanged (issue 15): a list's signature is then checked
+once per signed version, while an entry's value is still read on every verification.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from service.audit.models import AuditEvent
 from service.core.config import Settings
 from service.core.errors import ServiceError
 from service.core.keystore import Keystore, KeystoreError
+from service.core.models import utcnow
 from service.status.models import StatusEntry, StatusList
-from service.status.publish import current_list_credential
+from service.status.publish import current_list_credential, is_overdue
 from service.vc.errors import VCError
 from service.vc.status_list import StatusListResolver, StatusListUnavailable
 
@@ -58,6 +64,20 @@ class LocalStatusListResolver:
         self._keystore: Keystore | None = None
         self._fallback = fallback
         self._answers: dict[str, dict[str, Any]] = {}
+        self.served: dict[str, str | None] = {}
+        """Each list id resolved: the ETag of the stored copy served, None when it was signed on
+        the spot (never signed, or overdue)."""
+        self.readings: dict[tuple[str, int], int | None] = {}
+        """What :meth:`current_status` answered, by (list URL, index)."""
+        self.change_dates: dict[tuple[str, int, str], datetime | None] = {}
+        """What :meth:`status_changed_at` answered, by (list URL, index, purpose)."""
+        self.used_fallback = False
+        """True once a URL that is not this service's went to the fallback (or was unavailable)."""
+
+    @property
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The list credentials of this service resolved so far, by URL."""
+        return dict(self._answers)
 
     @property
     def fallback(self) -> StatusListResolver | None:
@@ -82,6 +102,11 @@ class LocalStatusListResolver:
         ``credential.suspend``; :mod:`service.credentials.lifecycle` dates it with the
         credential's ``status_changed_at``). A suspended credential later revoked still has its
         suspension bit, dated by its last suspension."""
+        moment = self._status_changed_at(list_url, index, purpose)
+        self.change_dates[(list_url, index, purpose)] = moment
+        return moment
+
+    def _status_changed_at(self, list_url: str, index: int, purpose: str) -> datetime | None:
         list_id = self.list_id(list_url)
         action = _STATUS_ACTIONS.get(purpose)
         if list_id is None or action is None:
@@ -102,12 +127,25 @@ class LocalStatusListResolver:
         if list_id is None:
             return None
         entry = self._session.get(StatusEntry, (list_id, index))
-        return None if entry is None else entry.value
+        value = None if entry is None else entry.value
+        self.readings[(list_url, index)] = value
+        return value
+
+    def published_etag(self, list_id: str) -> str | None:
+        """The ETag of the list's stored copy if :meth:`resolve` would serve it as it is now; None
+        when it would sign one on the spot (or there is no such list). Reads the database."""
+        status_list = self._session.get(StatusList, list_id, populate_existing=True)
+        if status_list is None or status_list.credential_text is None:
+            return None
+        if is_overdue(status_list, self._settings, utcnow()):
+            return None
+        return status_list.etag
 
     def resolve(self, url: str) -> dict[str, Any]:
         """The list credential at ``url``, or :class:`StatusListUnavailable`."""
         list_id = self.list_id(url)
         if list_id is None:
+            self.used_fallback = True
             if self._fallback is None:
                 raise StatusListUnavailable(
                     f"{url} is not a status list of this service, and other services' lists are not fetched"
@@ -116,9 +154,16 @@ class LocalStatusListResolver:
         if url not in self._answers:
             status_list = self._session.get(StatusList, list_id)
             if status_list is None:
+                self.used_fallback = True
                 raise StatusListUnavailable(f"this service has no status list at {url}")
+            now = utcnow()
             try:
-                self._answers[url] = current_list_credential(self._session, self._settings, status_list, self._keys)
+                self._answers[url] = current_list_credential(
+                    self._session, self._settings, status_list, self._keys, now=now
+                )
             except (ServiceError, KeystoreError, VCError) as err:  # e.g. the issuer has no active key
+                self.used_fallback = True
                 raise StatusListUnavailable(f"the status list at {url} cannot be signed: {err}") from err
+            stored = status_list.credential_text is not None and not is_overdue(status_list, self._settings, now)
+            self.served[list_id] = status_list.etag if stored else None
         return self._answers[url]

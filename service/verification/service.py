@@ -14,16 +14,24 @@ revocation fails verification at once. Other issuers' lists go to
 refused, cached per ``ttl``); without a remote resolver they are reported unavailable, a warning
 in the report.
 
-The remote resolvers hold caches, so the app makes one :class:`Verifier` when it starts
-(``app.state.verifier``, read by routes through ``VerifierDep``) and every request shares it.
+Reports of credentials that read only this deployment's keys and lists are kept, and served again
+while every input they read is unchanged: the credential's bytes, its issuer's key set, the ETag
+of each status list's signed copy, each status entry's value and the time between the nearest
+dates (:mod:`service.verification.cache`). So signatures are checked once per version, while a
+revocation or suspension still counts at the next verification.
+
+The remote resolvers and the report cache are shared, so the app makes one :class:`Verifier` when
+it starts (``app.state.verifier``, read by routes through ``VerifierDep``) and every request
+shares it.
 Tests replace it on the app, e.g. ``app.state.verifier = Verifier(remote_keys=...)``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +49,7 @@ from service.vc.errors import KeyResolutionError
 from service.vc.report import VerificationReport
 from service.vc.status_list import StatusListResolver
 from service.vc.verify import verify
+from service.verification.cache import RecordingKeyResolver, ReportCache, cache_key, inputs_of, still_holds
 
 
 def _did_web_host(did: str) -> str | None:
@@ -86,10 +95,12 @@ class Verifier:
     """Verifies credentials, resolving other services' keys and status lists through
     ``remote_keys`` and ``remote_status`` (None: not resolved; a foreign did:web then fails the
     ``issuer_key`` check, a foreign status list is a warning). One per app, so their caches are
-    shared by every request; :meth:`online` builds the HTTPS ones."""
+    shared by every request; :meth:`online` builds the HTTPS ones. ``reports`` keeps reports
+    while their inputs are unchanged (:mod:`service.verification.cache`)."""
 
     remote_keys: KeyResolver | None = None
     remote_status: StatusListResolver | None = None
+    reports: ReportCache = field(default_factory=ReportCache, compare=False, repr=False)
 
     @classmethod
     def online(cls) -> Verifier:
@@ -97,10 +108,13 @@ class Verifier:
         (SSRF-safe, size-capped, cached)."""
         return cls(remote_keys=RemoteDidWebResolver(), remote_status=RemoteStatusListResolver())
 
-    def key_resolver(self, session: Session, settings: Settings) -> KeyResolver:
-        """did:key offline, this deployment's did:web issuers from ``session``, then other services'
-        did:web documents through :attr:`remote_keys` (never this deployment's host)."""
-        resolvers: list[KeyResolver] = [DidKeyResolver(), LocalKeyResolver(session, settings)]
+    def key_resolver(
+        self, session: Session, settings: Settings, *, local: LocalKeyResolver | None = None
+    ) -> KeyResolver:
+        """did:key offline, this deployment's did:web issuers from ``session`` (through ``local``
+        when given), then other services' did:web documents through :attr:`remote_keys` (never
+        this deployment's host)."""
+        resolvers: list[KeyResolver] = [DidKeyResolver(), local or LocalKeyResolver(session, settings)]
         if self.remote_keys is not None:
             resolvers.append(ForeignDidWebResolver(self.remote_keys, settings))
         return ChainedKeyResolver(*resolvers)
@@ -128,13 +142,30 @@ class Verifier:
         now: datetime | None = None,
     ) -> VerificationReport:
         """Verify ``source`` (JSON-LD, a compact VC-JWT or baked image bytes) as of ``now`` (the
-        present when None); never raises for bad input."""
-        return verify(
-            source,
-            key_resolver=self.key_resolver(session, settings),
-            status_resolver=self.status_resolver(session, settings, keystore),
-            now=now,
-        )
+        present when None); never raises for bad input. A kept report whose inputs all read the
+        same again is answered without verifying anew."""
+        now = now or datetime.now(UTC)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        local_keys = LocalKeyResolver(session, settings)
+        statuses = self.status_resolver(session, settings, keystore)
+        key = cache_key(settings.public_url, source)
+        if key is not None:
+            kept = self.reports.get(key)
+            if kept is not None and still_holds(kept[1], local_keys, statuses, now):
+                self.reports.count(hit=True)
+                return copy.deepcopy(kept[0])
+            self.reports.count(hit=False)
+            local_keys = LocalKeyResolver(session, settings)
+            statuses = self.status_resolver(session, settings, keystore)
+        keys = RecordingKeyResolver(self.key_resolver(session, settings, local=local_keys))
+        report = verify(source, key_resolver=keys, status_resolver=statuses, now=now)
+        if key is not None:
+            assert isinstance(source, str | bytes | bytearray)  # cache_key keeps no other source
+            data = bytes(source) if isinstance(source, bytearray) else source
+            inputs = inputs_of(data, keys, local_keys, statuses, now)
+            if inputs is not None:
+                self.reports.put(key, report, inputs)
+        return report
 
     def verify_with_engine(
         self,

@@ -1,0 +1,313 @@
+"""The public read and verify paths over HTTP, keep-alive load from loopback (issue 15).
+
+    .venv/bin/python bench/http_load.py [--database-url postgresql+psycopg://...] [--connections 32]
+        [--seconds 5] [--rounds 3] [--workers 2] [--only verify-jsonld page ...]
+
+Starts ``skillcred serve --workers N`` in production mode (`tests/serve.py`), on PostgreSQL in a
+schema of its own (dropped afterwards) when ``--database-url`` (or SKILLCRED_TEST_POSTGRES_URL) is
+a PostgreSQL URL, else on a fresh SQLite file. Issues a credential, then for each target runs
+``--rounds`` rounds of ``--seconds``: ``--connections`` keep-alive connections (threads with
+``http.client``, spread over ``--client-processes`` processes so the client is not one GIL), each
+sending its next request as soon as the previous one is answered. Targets: ``POST /v1/verify``
+with the JSON-LD credential and with its VC-JWT, the badge page ``GET /credentials/{id}`` (HTML,
+warmed first), ``GET /status/{id}`` and ``GET /health``.
+
+Printed per target: req/s (median of the rounds, and the range), p50 and p99 latency (of the
+median round), non-200 answers, and how the load split over the uvicorn workers. The split is
+read from outside the server, so nothing in it is exposed in production: the established
+connections each worker process owns (``ss -tnp`` on the server port, sampled mid-round) and the
+CPU seconds each worker burnt during the round (``/proc/<pid>/stat``). The client shares the
+machine's cores with the server, so the figures are a floor for the server.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import sqlalchemy as sa
+
+from tests.serve import ADMIN, RunningServer, running_server
+
+NAME = "skillcred-bench-http"
+TARGETS = ("verify-jsonld", "verify-jwt", "page", "status", "health")
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    body: bytes | None
+    headers: dict[str, str]
+
+
+# --- the server and what it serves ----------------------------------------------------------------
+
+
+@contextmanager
+def postgres_schema(database_url: str) -> Iterator[str]:
+    """A database URL whose connections use a fresh schema of their own, dropped afterwards."""
+    schema = f"skillcred_bench_http_{os.getpid()}"
+    admin = sa.create_engine(database_url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in database_url else "?"
+    try:
+        yield f"{database_url}{separator}options=-csearch_path%3D{schema}&application_name={NAME}-{os.getpid()}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def issue_one(base: str) -> tuple[str, str, str, str]:
+    """An issuer, an achievement and one credential: its page path, JSON-LD, VC-JWT and the path of
+    its revocation list."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        login = client.post("/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]})
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        body = {"name": "Bench Academy", "url": "https://bench.example"}
+        issuer = client.post("/v1/issuers", json=body, headers=auth)
+        assert issuer.status_code == 201, issuer.text
+        achievement = client.post(
+            f"/v1/issuers/{issuer.json()['id']}/achievements",
+            headers=auth,
+            json={"name": "Fast hands", "description": "Verified under load.", "criteria": {"narrative": "Any."}},
+        ).json()
+        issued = client.post(
+            "/v1/credentials",
+            headers=auth,
+            json={"achievement_id": achievement["id"], "recipient": {"email": "bench@example.org"}},
+        )
+        assert issued.status_code == 201, issued.text
+        credential = issued.json()
+        page = urlsplit(credential["url"]).path
+        jsonld = client.get(page, headers={"Accept": "application/vc+ld+json"}).text
+        jwt = client.get(f"/v1/credentials/{credential['id']}/jwt", headers=auth).text
+        lists = sorted(e["statusListCredential"] for e in credential["credential"]["credentialStatus"])
+        for request in (
+            Request("POST", "/v1/verify", jsonld.encode(), {"Content-Type": "application/vc+ld+json"}),
+            Request("POST", "/v1/verify", jwt.encode(), {"Content-Type": "application/vc+jwt"}),
+        ):
+            report = client.post(request.path, content=request.body, headers=request.headers).json()
+            assert report["verified"], report
+    return page, jsonld, jwt, urlsplit(lists[0]).path
+
+
+def requests_for(page: str, jsonld: str, jwt: str, status_path: str) -> dict[str, Request]:
+    return {
+        "verify-jsonld": Request("POST", "/v1/verify", jsonld.encode(), {"Content-Type": "application/vc+ld+json"}),
+        "verify-jwt": Request("POST", "/v1/verify", jwt.encode(), {"Content-Type": "application/vc+jwt"}),
+        "page": Request("GET", page, None, {"Accept": "text/html"}),
+        "status": Request("GET", status_path, None, {}),
+        "health": Request("GET", "/health", None, {}),
+    }
+
+
+# --- the load ---------------------------------------------------------------------------------------
+
+
+def _connection_loop(
+    port: int, request: Request, start: float, stop: float, latencies: list[float], codes: Counter[int]
+) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {**request.headers, "Connection": "keep-alive"}
+    connection.connect()  # connect before the window opens, as wrk does
+    while time.monotonic() < start:
+        time.sleep(0.001)
+    while True:
+        began = time.monotonic()
+        if began >= stop:
+            break
+        try:
+            connection.request(request.method, request.path, body=request.body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            status = 0
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        ended = time.monotonic()
+        if ended <= stop:
+            latencies.append(ended - began)
+            codes[status] += 1
+    connection.close()
+
+
+def _client_process(port: int, request: Request, threads: int, start: float, stop: float, out: object) -> None:
+    latencies: list[float] = []
+    codes: Counter[int] = Counter()
+    workers = [
+        threading.Thread(target=_connection_loop, args=(port, request, start, stop, latencies, codes))
+        for _ in range(threads)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put((latencies, dict(codes)))  # type: ignore[attr-defined]
+
+
+def worker_pids(server: RunningServer) -> list[int]:
+    """The uvicorn worker processes: the server process's children that are Python interpreters
+    running the app (uvicorn's supervisor spawns them)."""
+    pid = server.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sorted(int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def connections_by_pid(port: int) -> Counter[int]:
+    """Established connections accepted on ``port``, by the pid of the process that owns each."""
+    out = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=False
+    ).stdout
+    return Counter(int(pid) for pid in re.findall(r"pid=(\d+)", out))
+
+
+@dataclass(frozen=True)
+class Round:
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    connections: dict[int, int]
+    cpu: dict[int, float]
+
+
+def run_round(
+    server: RunningServer, port: int, request: Request, connections: int, processes: int, seconds: float
+) -> Round:
+    pids = worker_pids(server)
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    start = time.monotonic() + 1.0
+    stop = start + seconds
+    per_process = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
+    clients = [
+        multiprocessing.Process(target=_client_process, args=(port, request, n, start, stop, queue))
+        for n in per_process
+        if n
+    ]
+    for c in clients:
+        c.start()
+    time.sleep(max(0.0, start - time.monotonic()))
+    cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+    time.sleep(seconds / 2)
+    split = connections_by_pid(port)
+    time.sleep(max(0.0, stop - time.monotonic()))
+    cpu = {pid: round(cpu_seconds(pid) - cpu_before[pid], 2) for pid in pids}
+    latencies: list[float] = []
+    codes: Counter[int] = Counter()
+    for _ in clients:
+        got, counted = queue.get(timeout=seconds + 60)
+        latencies += got
+        codes.update(counted)
+    for c in clients:
+        c.join()
+    latencies.sort()
+    ok = codes.get(200, 0)
+
+    def pct(p: float) -> float:
+        return 1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else float("nan")
+
+    return Round(
+        per_second=ok / seconds,
+        p50_ms=pct(0.50),
+        p99_ms=pct(0.99),
+        errors=sum(n for code, n in codes.items() if code != 200),
+        connections={pid: split.get(pid, 0) for pid in pids},
+        cpu=cpu,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("SKILLCRED_TEST_POSTGRES_URL"))
+    parser.add_argument("--sqlite", action="store_true", help="use SQLite even when a PostgreSQL URL is set")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="+", choices=TARGETS, default=list(TARGETS))
+    parser.add_argument("--resign", type=int, default=300, help="status list re-signing interval, seconds")
+    parser.add_argument("--request-threads", type=int, default=None, help="SKILLCRED_REQUEST_THREADS (default 40)")
+    args = parser.parse_args()
+    assert 1 <= args.connections <= 256 and 0 < args.seconds <= 60 and 1 <= args.rounds <= 10, "keep runs bounded"
+    postgres = bool(args.database_url) and args.database_url.startswith("postgresql") and not args.sqlite
+    settings = {
+        "SKILLCRED_RATE_LIMITS": "false",
+        "SKILLCRED_REDIS_URL": "",
+        "SKILLCRED_STATUS_LIST_RESIGN_INTERVAL_SECONDS": str(args.resign),
+    }
+    if args.request_threads is not None:
+        settings["SKILLCRED_REQUEST_THREADS"] = str(args.request_threads)
+    results: dict[str, list[Round]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        with postgres_schema(args.database_url) if postgres else sqlite_url(Path(tmp)) as url:
+            with running_server(url, Path(tmp), workers=args.workers, settings=settings) as server:
+                port = int(urlsplit(server.base).port or 80)
+                requests = requests_for(*issue_one(server.base))
+                for target in args.only:
+                    request = requests[target]
+                    with httpx.Client(base_url=server.base) as warm:  # the page and caches warm
+                        for _ in range(4):
+                            warm.request(request.method, request.path, content=request.body, headers=request.headers)
+                    results[target] = [
+                        run_round(server, port, request, args.connections, args.client_processes, args.seconds)
+                        for _ in range(args.rounds)
+                    ]
+    print(
+        f"# bench/http_load.py --workers {args.workers} --connections {args.connections} --seconds {args.seconds:g}"
+        f" --rounds {args.rounds}"
+        + (f" --request-threads {args.request_threads}" if args.request_threads is not None else "")
+        + f" ({'PostgreSQL' if postgres else 'SQLite'}; {os.cpu_count()} cores,"
+        f" load {os.getloadavg()[0]:.2f})"
+    )
+    print(
+        "| target | req/s (median) | req/s (range) | p50 ms | p99 ms | non-200"
+        " | connections per worker | CPU s per worker |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for target, rounds in results.items():
+        rates = [r.per_second for r in rounds]
+        middle = sorted(rounds, key=lambda r: r.per_second)[len(rounds) // 2]
+        splits = " / ".join("+".join(str(n) for n in r.connections.values()) for r in rounds)
+        cpus = " / ".join("+".join(f"{s:g}" for s in r.cpu.values()) for r in rounds)
+        print(
+            f"| {target} | {statistics.median(rates):.0f} | {min(rates):.0f}-{max(rates):.0f} | {middle.p50_ms:.1f}"
+            f" | {middle.p99_ms:.1f} | {sum(r.errors for r in rounds)} | {splits} | {cpus} |"
+        )
+
+
+@contextmanager
+def sqlite_url(folder: Path) -> Iterator[str]:
+    yield f"sqlite:///{folder / 'bench.db'}"
+
+
+if __name__ == "__main__":
+    main()
