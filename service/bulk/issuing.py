@@ -9,12 +9,14 @@ chunk, run again, skips the rows already issued. No row is issued twice, none is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.accounts.models import Account
@@ -26,10 +28,20 @@ from service.core.db import unit_of_work
 from service.core.errors import ServiceError
 from service.core.keystore import Keystore
 from service.credentials.entry_points import claim_active_slot
-from service.credentials.issuing import IssueRequest, Recipient, SignedCredential, persist, prepare, sign
+from service.credentials.issuing import (
+    IssueRequest,
+    PreparedCredential,
+    Recipient,
+    SignedCredential,
+    is_active_credential_conflict,
+    persist,
+    prepare,
+    recipient_identities,
+    sign,
+)
 from service.credentials.schemas import EvidenceIn, ResultIn
 from service.issuers.service import active_signer
-from service.status.allocation import StatusListsExhausted, claim, plan, replan
+from service.status.allocation import Allocation, StatusListsExhausted, claim, claim_many, plan_many, replan
 from service.status.models import StatusPurpose
 from service.vc.keys import Signer
 
@@ -91,28 +103,58 @@ def _issue_batch(
     *,
     now: datetime,
 ) -> None:
-    signed: list[tuple[BulkRow, SignedCredential]] = []
     outcome: dict[int, dict[str, Any]] = {}
-    signers: dict[str, dict[str, Signer]] = {}  # by issuer: each key is looked up once per batch
+    issued_before = _issued_before(session, rows)
+    prepared: list[tuple[BulkRow, PreparedCredential]] = []
     for row in rows:
-        existing = _issued_before(session, row)
+        existing = issued_before.get((row.issuer_id, row.external_id)) if row.external_id is not None else None
         if existing is not None:
             outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": existing}
             continue
-        try:
-            signed.append((row, _sign(session, keystore, settings, row, actor, signers, now=now)))
-        except ServiceError as err:
-            if err.status_code >= 500:  # the service's trouble, not the row's (no index now): retry
-                raise
-            outcome[row.seq] = {"state": BulkRowState.failed, "error": err.detail[:1000]}
-    # the writes: status indexes, credentials and row states, committed together
+        with _row_failure(outcome, row):
+            prepared.append((row, _prepare(session, settings, row, actor, now=now)))
+    # status indexes for the whole batch (their reads in one query), then the signatures
+    allocations: dict[str, list[Allocation]] = {}
+    for issuer_id in dict.fromkeys(p.issuer.id for _, p in prepared):
+        count = sum(1 for _, p in prepared if p.issuer.id == issuer_id)
+        allocations[issuer_id] = plan_many(session, settings, issuer_id, count)
+    signers: dict[str, dict[str, Signer]] = {}  # by issuer: each key is looked up once per batch
+    signed: list[tuple[BulkRow, SignedCredential]] = []
+    for row, ready in prepared:
+        issuer = ready.issuer
+        if issuer.id not in signers:
+            signers[issuer.id] = {alg: active_signer(session, keystore, issuer, alg) for alg in ("EdDSA", "RS256")}
+        allocation = allocations[issuer.id].pop()
+        with _row_failure(outcome, row):
+            signed.append((row, sign(session, keystore, settings, ready, allocation, signers=signers[issuer.id])))
+    # the writes: status indexes, credentials and row states, committed together; the rows of
+    # the batch go to the database in few statements (several rows each)
+    unclaimed = claim_many(session, [(c.allocation, c.prepared.credential_id) for _, c in signed])
+    signed = [
+        (row, _claim_rest(session, keystore, settings, credential, left))
+        for (row, credential), left in zip(signed, unclaimed, strict=True)
+    ]
+    identities = recipient_identities(session, [credential.prepared.request.recipient for _, credential in signed])
+    external_ids: list[BulkExternalId] = []
     for row, credential in signed:
-        stored = persist(session, _claim(session, keystore, settings, credential))
+        stored = persist(session, credential, identities=identities, flush=False)
         outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": stored.id}
         if row.external_id is not None:
             # a concurrent file with the same external id: the primary key refuses the second,
             # the batch rolls back and its re-run reports the first one's credential
-            session.add(BulkExternalId(issuer_id=row.issuer_id, external_id=row.external_id, credential_id=stored.id))
+            external_ids.append(
+                BulkExternalId(issuer_id=row.issuer_id, external_id=row.external_id, credential_id=stored.id)
+            )
+    try:
+        session.flush()
+    except IntegrityError as err:
+        if not is_active_credential_conflict(err):
+            raise
+        # a simultaneous issuance took a recipient's one active credential: the batch rolls back
+        # and its re-run finds that credential for the row (claim_active_slot)
+        raise RowTaken("a row's recipient was issued the achievement meanwhile; the batch is run again") from None
+    # after the credentials they name (the unit of work does not order unrelated tables)
+    session.add_all(external_ids)
     session.flush()
     for row in rows:
         values = outcome[row.seq]
@@ -130,24 +172,39 @@ def _issue_batch(
         session.expunge(row)
 
 
-def _issued_before(session: Session, row: BulkRow) -> str | None:
-    """The credential an earlier row of the issuer with the same external id got (idempotence)."""
-    if row.external_id is None:
-        return None
-    known = session.get(BulkExternalId, (row.issuer_id, row.external_id))
-    return None if known is None else known.credential_id
+def _issued_before(session: Session, rows: Sequence[BulkRow]) -> dict[tuple[str, str], str]:
+    """The credentials earlier rows with the same issuer and external id got (idempotence), by
+    (issuer id, external id), in one query per issuer."""
+    wanted: dict[str, list[str]] = {}
+    for row in rows:
+        if row.external_id is not None:
+            wanted.setdefault(row.issuer_id, []).append(row.external_id)
+    found: dict[tuple[str, str], str] = {}
+    for issuer_id, external_ids in wanted.items():
+        for known in session.exec(
+            select(BulkExternalId).where(
+                BulkExternalId.issuer_id == issuer_id, col(BulkExternalId.external_id).in_(external_ids)
+            )
+        ):
+            found[(known.issuer_id, known.external_id)] = known.credential_id
+    return found
 
 
-def _sign(
-    session: Session,
-    keystore: Keystore,
-    settings: Settings,
-    row: BulkRow,
-    actor: Account | None,
-    signers: dict[str, dict[str, Signer]],
-    *,
-    now: datetime,
-) -> SignedCredential:
+@contextmanager
+def _row_failure(outcome: dict[int, dict[str, Any]], row: BulkRow) -> Iterator[None]:
+    """A row's own error (a 4xx ServiceError) fails the row; the service's trouble (5xx, no
+    index now...) fails the batch, which is retried."""
+    try:
+        yield
+    except ServiceError as err:
+        if err.status_code >= 500:
+            raise
+        outcome[row.seq] = {"state": BulkRowState.failed, "error": err.detail[:1000]}
+
+
+def _prepare(
+    session: Session, settings: Settings, row: BulkRow, actor: Account | None, *, now: datetime
+) -> PreparedCredential:
     achievement = session.get(Achievement, row.achievement_id)
     if achievement is None:
         raise ServiceError("The achievement no longer exists", code="not_found", status_code=404)
@@ -162,19 +219,20 @@ def _sign(
         authorised_by=actor,
         active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now),
     )
-    prepared = prepare(session, settings, request, now=now)
-    issuer = prepared.issuer
-    if issuer.id not in signers:
-        signers[issuer.id] = {alg: active_signer(session, keystore, issuer, alg) for alg in ("EdDSA", "RS256")}
-    allocation = plan(session, settings, issuer.id)
-    return sign(session, keystore, settings, prepared, allocation, signers=signers[issuer.id])
+    return prepare(session, settings, request, now=now)
 
 
-def _claim(session: Session, keystore: Keystore, settings: Settings, signed: SignedCredential) -> SignedCredential:
-    """Claim the signed credential's indexes; one another issuance took meanwhile is picked again
-    and the credential signed again (as :func:`~service.credentials.issuing.build_and_sign` does)."""
+def _claim_rest(
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    signed: SignedCredential,
+    unclaimed: tuple[StatusPurpose, ...],
+) -> SignedCredential:
+    """The signed credential once the indexes :func:`claim_many` could not claim (another
+    issuance took them meanwhile) are picked again, the credential signed again and claimed (as
+    :func:`~service.credentials.issuing.build_and_sign` does)."""
     prepared, allocation = signed.prepared, signed.allocation
-    unclaimed = claim(session, allocation, prepared.credential_id, tuple(StatusPurpose))
     for _ in range(MAX_SIGNING_ROUNDS):
         if not unclaimed:
             return signed

@@ -264,13 +264,28 @@ def sign(
     return SignedCredential(prepared=prepared, allocation=allocation, document=document, vc_jwt=vc_jwt)
 
 
-def persist(session: Session, signed: SignedCredential) -> Credential:
+def persist(
+    session: Session,
+    signed: SignedCredential,
+    *,
+    identities: dict[tuple[str, str], RecipientIdentity] | None = None,
+    flush: bool = True,
+) -> Credential:
     """Store a signed credential in the caller's transaction: the recipient identity, the
     credential row (the JSON-LD text verbatim) and the ``credential.issue`` audit event. No
-    status list row is written (:mod:`service.status.allocation` counts in side transactions)."""
+    status list row is written (:mod:`service.status.allocation` counts in side transactions).
+
+    A batch (bulk issuance) passes the ``identities`` of :func:`recipient_identities` and
+    ``flush=False``: its rows then go to the database in one flush, of several rows per
+    statement, and the caller handles that flush's ``IntegrityError`` (a simultaneous issuance
+    took a recipient's one active credential)."""
     prepared = signed.prepared
     request = prepared.request
-    identity = _recipient_identity(session, request.recipient)
+    identity = (
+        identities[_identity_key(request.recipient)]
+        if identities is not None
+        else _recipient_identity(session, request.recipient)
+    )
     credential = Credential(
         id=prepared.credential_id,
         issuer_id=prepared.issuer.id,
@@ -293,12 +308,13 @@ def persist(session: Session, signed: SignedCredential) -> Credential:
             update(Credential).where(col(Credential.id).in_(request.active_slot.released)).values(active_key=None)
         )
     session.add(credential)
-    try:
-        session.flush()
-    except IntegrityError as err:  # a simultaneous issuance took the recipient's one active credential
-        if "active_key" not in str(err.orig):
-            raise
-        raise CredentialExists() from None
+    if flush:
+        try:
+            session.flush()
+        except IntegrityError as err:  # a simultaneous issuance took the recipient's one active credential
+            if not is_active_credential_conflict(err):
+                raise
+            raise CredentialExists() from None
     record(
         session,
         action="credential.issue",
@@ -378,6 +394,46 @@ def _result(item: ResultIn | ob.Result, achievement: ob.Achievement) -> ob.Resul
         achieved_level=None if level is None else level.id,
         status=item.status,
     )
+
+
+def is_active_credential_conflict(error: IntegrityError) -> bool:
+    """Whether ``error`` is the one-active-credential-per-recipient rule (``active_key``)."""
+    return "active_key" in str(error.orig)
+
+
+def _identity_key(who: Recipient) -> tuple[str, str]:
+    return ("email", who.email) if who.email is not None else ("did", str(who.did))
+
+
+def recipient_identities(session: Session, recipients: Sequence[Recipient]) -> dict[tuple[str, str], RecipientIdentity]:
+    """The identity rows of ``recipients`` (by :func:`_identity_key`), read in one query per kind;
+    the missing ones are added and flushed together (see :func:`persist`)."""
+    wanted = {_identity_key(who) for who in recipients}
+    found: dict[tuple[str, str], RecipientIdentity] = {}
+    emails = sorted(value for kind, value in wanted if kind == "email")
+    dids = sorted(value for kind, value in wanted if kind == "did")
+    if emails:
+        for row in session.exec(
+            select(RecipientIdentity).where(RecipientIdentity.kind == "email", col(RecipientIdentity.email).in_(emails))
+        ):
+            found.setdefault(("email", str(row.email)), row)
+    if dids:
+        for row in session.exec(
+            select(RecipientIdentity).where(RecipientIdentity.kind == "did", col(RecipientIdentity.did).in_(dids))
+        ):
+            found.setdefault(("did", str(row.did)), row)
+    missing = sorted(wanted - found.keys())
+    for kind, value in missing:
+        identity = RecipientIdentity(
+            kind=kind, email=value if kind == "email" else None, did=value if kind == "did" else None
+        )
+        session.add(identity)
+        found[(kind, value)] = identity
+    if missing:
+        # written now, in one statement: the unit of work does not order these rows before the
+        # credentials that refer to them (there is no ORM relationship between the two)
+        session.flush()
+    return found
 
 
 def _recipient_identity(session: Session, who: Recipient) -> RecipientIdentity:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -186,6 +186,84 @@ def claim(
     return tuple(taken)
 
 
+def plan_many(session: Session, settings: Settings, issuer_id: str, count: int) -> list[Allocation]:
+    """``count`` allocations of distinct indexes, as :func:`plan` would pick them one by one, with
+    the reads of whether the drawn indexes are free made in one query (a bulk batch)."""
+    picked: set[tuple[str, int]] = set()
+
+    def not_picked(list_id: str, index: int) -> bool:
+        return (list_id, index) not in picked
+
+    drawn: list[list[tuple[str, int]]] = []
+    for _ in range(count):
+        pairs = []
+        for purpose in StatusPurpose:
+            pair = _free_index_in_current_list(session, settings, issuer_id, purpose, not_picked)
+            picked.add(pair)
+            pairs.append(pair)
+        drawn.append(pairs)
+    taken = _taken(session, picked)
+
+    def free(list_id: str, index: int) -> bool:
+        return (list_id, index) not in picked and session.get(StatusEntry, (list_id, index)) is None
+
+    allocations = []
+    for pairs in drawn:
+        for position, purpose in enumerate(StatusPurpose):
+            if pairs[position] in taken:  # rare: claimed by an issuance since this process reserved it
+                pairs[position] = _free_index_in_current_list(session, settings, issuer_id, purpose, free)
+                picked.add(pairs[position])
+        allocations.append(
+            Allocation(
+                entries=[
+                    _entry(settings, list_id, index, purpose)
+                    for (list_id, index), purpose in zip(pairs, StatusPurpose, strict=True)
+                ],
+                list_ids=tuple(list_id for list_id, _ in pairs),
+                indexes=tuple(index for _, index in pairs),
+            )
+        )
+    return allocations
+
+
+def claim_many(session: Session, claims: Sequence[tuple[Allocation, str]]) -> list[tuple[StatusPurpose, ...]]:
+    """:func:`claim` for several (allocation, credential id) pairs of distinct indexes, in one
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING``; per pair, the purposes whose index another
+    issuance claimed meanwhile (nothing is written for those: replan, sign and claim them)."""
+    rows = [
+        {"list_id": list_id, "status_index": index, "credential_id": credential_id, "value": 0, "endorsement_id": None}
+        for allocation, credential_id in claims
+        for list_id, index in zip(allocation.list_ids, allocation.indexes, strict=True)
+    ]
+    if not rows:
+        return []
+    inserted = {(list_id, index) for list_id, index in _insert_many_on(session.connection(), _ENTRY_TABLE, rows)}
+    return [
+        tuple(
+            purpose
+            for purpose, list_id, index in zip(StatusPurpose, allocation.list_ids, allocation.indexes, strict=True)
+            if (list_id, index) not in inserted
+        )
+        for allocation, _ in claims
+    ]
+
+
+def _taken(session: Session, pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of the (list id, index) ``pairs`` have an entry already (one query per list)."""
+    by_list: dict[str, list[int]] = {}
+    for list_id, index in pairs:
+        by_list.setdefault(list_id, []).append(index)
+    taken: set[tuple[str, int]] = set()
+    for list_id, indexes in by_list.items():
+        found = session.exec(
+            select(StatusEntry.status_index).where(
+                StatusEntry.list_id == list_id, col(StatusEntry.status_index).in_(indexes)
+            )
+        )
+        taken.update((list_id, index) for index in found)
+    return taken
+
+
 def _entry(settings: Settings, list_id: str, index: int, purpose: StatusPurpose) -> dict[str, Any]:
     return build_status_entry(
         list_credential_url=status_list_url(settings, list_id), index=index, purpose=purpose.value
@@ -193,17 +271,27 @@ def _entry(settings: Settings, list_id: str, index: int, purpose: StatusPurpose)
 
 
 def _free_index_in_current_list(
-    session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose
+    session: Session,
+    settings: Settings,
+    issuer_id: str,
+    purpose: StatusPurpose,
+    is_free: Callable[[str, int], bool] | None = None,
 ) -> tuple[str, int]:
     """A free random index of the issuer's current list for ``purpose``: (list id, index). On
     PostgreSQL, while this process holds reserved indexes of the list it last drew from, the list
-    row is not read again."""
+    row is not read again. ``is_free`` replaces the read of the index's entry (see
+    :func:`plan_many`, which reads a batch's in one query)."""
+    if is_free is None:
+
+        def is_free(list_id: str, index: int) -> bool:
+            return session.get(StatusEntry, (list_id, index)) is None
+
     current = RESERVATIONS.take_current(issuer_id, purpose)
     if current is not None:
         list_id, size = current
         for _ in range(MAX_DRAWS):
             index = secrets.randbelow(size)
-            if session.get(StatusEntry, (list_id, index)) is None:
+            if is_free(list_id, index):
                 return list_id, index
         _close(session, list_id)  # fuller than its counter says: as below
     for _ in range(MAX_LISTS_TRIED):
@@ -219,7 +307,7 @@ def _free_index_in_current_list(
             RESERVATIONS.remember(issuer_id, purpose, status_list.id, status_list.size)
         for _ in range(MAX_DRAWS):
             index = secrets.randbelow(status_list.size)
-            if session.get(StatusEntry, (status_list.id, index)) is None:
+            if is_free(status_list.id, index):
                 return status_list.id, index
         # fuller than its counter says (indexes drawn past a crash's lost blocks): close it, move on
         _close(session, status_list.id)
@@ -331,17 +419,37 @@ def _insert_unless_taken(session: Session, table: Any, unique: Sequence[str], va
 
 def _insert_on(connection: Connection, table: Any, unique: Sequence[str], values: Mapping[str, Any]) -> bool:
     assert isinstance(table, Table)
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:  # pragma: no cover - the service supports these two
-        raise RuntimeError(f"SkillCred supports SQLite and PostgreSQL databases, not {dialect}")
     statement = (
-        insert(table)
+        _insert_for(connection)(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(*table.primary_key.columns)
     )
     return connection.execute(statement).first() is not None
+
+
+def _insert_many_on(connection: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """One multi-row ``INSERT ... ON CONFLICT (primary key) DO NOTHING RETURNING <key>``: the keys
+    of the rows inserted."""
+    assert isinstance(table, Table)
+    keys = list(table.primary_key.columns)
+    statement = (
+        _insert_for(connection)(table)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=[key.name for key in keys])
+        .returning(*keys)
+    )
+    return [tuple(row) for row in connection.execute(statement)]
+
+
+def _insert_for(connection: Connection) -> Any:
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    raise RuntimeError(f"SkillCred supports SQLite and PostgreSQL databases, not {dialect}")  # pragma: no cover

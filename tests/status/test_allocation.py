@@ -7,9 +7,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, select
 
 from service.status import allocation
 from service.status.allocation import MAX_DRAWS, RESERVATION_BLOCK
+from service.status.models import StatusEntry
 from service.vc.status_list import MIN_LIST_LENGTH
 from tests.conftest import PUBLIC_URL
 from tests.status.helpers import all_entries, all_lists, entries, entries_per_list
@@ -145,3 +148,57 @@ def test_each_issuer_has_lists_of_its_own(app, api, achievement):
 
     assert {e.list_id for e in ours.values()}.isdisjoint({e.list_id for e in theirs.values()})
     assert len(all_lists(app)) == 4
+
+
+# --- a bulk batch: plan_many and claim_many ------------------------------------------------------
+
+
+def _settings(app):
+    return app.state.settings
+
+
+def test_a_batch_plan_draws_distinct_free_indexes_and_writes_no_entry(app, api, achievement, issuer):
+    api.issue(achievement["id"])  # the lists exist
+    with Session(app.state.engine) as session:
+        planned = allocation.plan_many(session, _settings(app), issuer["id"], 40)
+    pairs = [(list_id, index) for a in planned for list_id, index in zip(a.list_ids, a.indexes, strict=True)]
+    assert len(pairs) == 80 and len(set(pairs)) == 80
+    assert [a.entries[0]["statusPurpose"] for a in planned] == ["revocation"] * 40
+    assert len(all_entries(app)) == 2  # only the issued credential's: planning claims nothing
+
+
+def test_a_batch_plan_draws_again_an_index_taken_or_drawn_twice_in_the_batch(
+    app, api, achievement, issuer, monkeypatch
+):
+    taken = entries(api.issue(achievement["id"])["credential"])["revocation"].index
+    # first credential: revocation 11 (free), suspension 12; second: revocation 11 again (in the
+    # batch already), then 13; third: the index an issued credential holds (found taken by the
+    # batch's one read), then, drawn again, 14
+    draws = ScriptedDraws(11, 12, 11, 13, 21, taken, 22, 14)
+    monkeypatch.setattr(allocation, "secrets", draws)
+    with Session(app.state.engine) as session:
+        planned = allocation.plan_many(session, _settings(app), issuer["id"], 3)
+    assert [a.indexes[0] for a in planned] == [11, 13, 14]
+    assert [a.indexes[1] for a in planned] == [12, 21, 22]
+
+
+def test_a_batch_claim_takes_every_index_in_one_statement_and_reports_the_ones_taken_meanwhile(
+    app, api, achievement, issuer
+):
+    api.issue(achievement["id"])
+    with Session(app.state.engine) as session:
+        planned = allocation.plan_many(session, _settings(app), issuer["id"], 3)
+        # another issuance claims the second credential's suspension index meanwhile
+        assert allocation.claim(session, planned[1], "someone-else", (allocation.StatusPurpose.suspension,)) == ()
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        sa_event.listen(session.connection(), "before_cursor_execute", listen)
+        unclaimed = allocation.claim_many(session, [(a, f"credential-{i}") for i, a in enumerate(planned)])
+        sa_event.remove(session.connection(), "before_cursor_execute", listen)
+        # read in the transaction (the entries name credentials that do not exist: no commit)
+        owners = {(row.list_id, row.status_index): row.credential_id for row in session.exec(select(StatusEntry))}
+    assert unclaimed == [(), (allocation.StatusPurpose.suspension,), ()]
+    assert len(statements) == 1
+    assert owners[(planned[1].list_ids[1], planned[1].indexes[1])] == "someone-else"
+    assert owners[(planned[1].list_ids[0], planned[1].indexes[0])] == "credential-1"
+    assert sum(1 for owner in owners.values() if owner.startswith("credential-")) == 5
