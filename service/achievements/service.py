@@ -66,8 +66,18 @@ def find_achievement(session: Session, achievement_id: str, *, for_update: bool 
     return achievement
 
 
+_VERSIONS = "skillcred.achievement_versions"
+
+
 def get_version(session: Session, achievement_id: str, version: int) -> AchievementVersion:
-    """One stored version of an achievement (what a credential issued with it says), or NotFound."""
+    """One stored version of an achievement (what a credential issued with it says), or NotFound.
+
+    A version never changes once stored, so the session keeps the rows it has read (a bulk
+    batch issues many credentials of one version with one read)."""
+    read: dict[tuple[str, int], AchievementVersion] = session.info.setdefault(_VERSIONS, {})
+    row = read.get((achievement_id, version))
+    if row is not None:
+        return row
     row = session.exec(
         select(AchievementVersion).where(
             AchievementVersion.achievement_id == achievement_id, AchievementVersion.version == version
@@ -76,6 +86,7 @@ def get_version(session: Session, achievement_id: str, version: int) -> Achievem
     if row is None:
         find_achievement(session, achievement_id)  # an unknown achievement says so first
         raise NotFound(f"The achievement has no version {version}", code="version_not_found")
+    read[(achievement_id, version)] = row
     return row
 
 

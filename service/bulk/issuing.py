@@ -9,12 +9,12 @@ chunk, run again, skips the rows already issued. No row is issued twice, none is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,7 +27,7 @@ from service.core.config import Settings
 from service.core.db import unit_of_work
 from service.core.errors import ServiceError
 from service.core.keystore import Keystore
-from service.credentials.entry_points import claim_active_slot
+from service.credentials.entry_points import active_holders, active_key, claim_active_slot
 from service.credentials.issuing import (
     IssueRequest,
     PreparedCredential,
@@ -39,6 +39,7 @@ from service.credentials.issuing import (
     recipient_identities,
     sign,
 )
+from service.credentials.models import Credential
 from service.credentials.schemas import EvidenceIn, ResultIn
 from service.issuers.service import active_signer
 from service.status.allocation import Allocation, StatusListsExhausted, claim, claim_many, plan_many, replan
@@ -106,13 +107,21 @@ def _issue_batch(
     outcome: dict[int, dict[str, Any]] = {}
     issued_before = _issued_before(session, rows)
     prepared: list[tuple[BulkRow, PreparedCredential]] = []
+    achievements = {
+        a.id: a
+        for a in session.exec(select(Achievement).where(col(Achievement.id).in_({r.achievement_id for r in rows})))
+    }
+    holders = active_holders(
+        session,
+        [key for row in rows if (key := _active_key_of(achievements, row)) is not None],
+    )
     for row in rows:
         existing = issued_before.get((row.issuer_id, row.external_id)) if row.external_id is not None else None
         if existing is not None:
             outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": existing}
             continue
         with _row_failure(outcome, row):
-            prepared.append((row, _prepare(session, settings, row, actor, now=now)))
+            prepared.append((row, _prepare(session, settings, row, actor, achievements, holders, now=now)))
     # status indexes for the whole batch (their reads in one query), then the signatures
     allocations: dict[str, list[Allocation]] = {}
     for issuer_id in dict.fromkeys(p.issuer.id for _, p in prepared):
@@ -156,19 +165,42 @@ def _issue_batch(
     # after the credentials they name (the unit of work does not order unrelated tables)
     session.add_all(external_ids)
     session.flush()
-    for row in rows:
-        values = outcome[row.seq]
-        marked = session.execute(
-            update(BulkRow)
-            .where(
-                col(BulkRow.job_id) == row.job_id,
-                col(BulkRow.seq) == row.seq,
-                col(BulkRow.state) == BulkRowState.pending,
-            )
-            .values(**values)
+    _mark_rows(session, rows, outcome)
+
+
+def _mark_rows(session: Session, rows: Sequence[BulkRow], outcome: Mapping[int, Mapping[str, Any]]) -> None:
+    """Each row's outcome, in one executemany UPDATE; :class:`RowTaken` unless every row was
+    still pending (this transaction holds them on PostgreSQL: a check, not a race expected)."""
+    table = BulkRow.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass
+    statement = (
+        update(table)
+        .where(
+            table.c.job_id == bindparam("row_job_id"),
+            table.c.seq == bindparam("row_seq"),
+            table.c.state == BulkRowState.pending.value,
         )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
-            raise RowTaken(f"row {row.line} of job {row.job_id} was handled meanwhile; the batch is run again")
+        .values(
+            state=bindparam("new_state"), credential_id=bindparam("new_credential_id"), error=bindparam("new_error")
+        )
+    )
+    params = [
+        {
+            "row_job_id": row.job_id,
+            "row_seq": row.seq,
+            "new_state": str(outcome[row.seq]["state"]),
+            "new_credential_id": outcome[row.seq].get("credential_id"),
+            "new_error": outcome[row.seq].get("error"),
+        }
+        for row in rows
+    ]
+    connection = session.connection()
+    if connection.dialect.supports_sane_multi_rowcount:
+        marked = connection.execute(statement, params).rowcount
+    else:  # pragma: no cover - both supported drivers count executemany's rows
+        marked = sum(connection.execute(statement, one).rowcount for one in params)
+    if marked != len(params):
+        raise RowTaken(f"a row of job {rows[0].job_id} was handled meanwhile; the batch is run again")
+    for row in rows:
         session.expunge(row)
 
 
@@ -202,13 +234,34 @@ def _row_failure(outcome: dict[int, dict[str, Any]], row: BulkRow) -> Iterator[N
         outcome[row.seq] = {"state": BulkRowState.failed, "error": err.detail[:1000]}
 
 
+def _recipient_of(row: BulkRow) -> Recipient:
+    return Recipient.parse({"email": row.recipient_email} if row.recipient_email else {"did": row.recipient_did})
+
+
+def _active_key_of(achievements: Mapping[str, Achievement], row: BulkRow) -> str | None:
+    achievement = achievements.get(row.achievement_id)
+    if achievement is None:
+        return None
+    try:
+        return active_key(achievement, _recipient_of(row))
+    except (ServiceError, ValueError):  # the row's own error: _prepare reports it
+        return None
+
+
 def _prepare(
-    session: Session, settings: Settings, row: BulkRow, actor: Account | None, *, now: datetime
+    session: Session,
+    settings: Settings,
+    row: BulkRow,
+    actor: Account | None,
+    achievements: Mapping[str, Achievement],
+    holders: Mapping[str, Sequence[Credential]],
+    *,
+    now: datetime,
 ) -> PreparedCredential:
-    achievement = session.get(Achievement, row.achievement_id)
+    achievement = achievements.get(row.achievement_id)  # held here, so the session keeps it
     if achievement is None:
         raise ServiceError("The achievement no longer exists", code="not_found", status_code=404)
-    who = Recipient.parse({"email": row.recipient_email} if row.recipient_email else {"did": row.recipient_did})
+    who = _recipient_of(row)
     extra = row.extra or {}
     request = IssueRequest(
         achievement_id=achievement.id,
@@ -217,7 +270,7 @@ def _prepare(
         results=[ResultIn.model_validate(r) for r in extra.get("results", [])],
         evidence=[EvidenceIn.model_validate(e) for e in extra.get("evidence", [])],
         authorised_by=actor,
-        active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now),
+        active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now, holders=holders),
     )
     return prepare(session, settings, request, now=now)
 

@@ -250,8 +250,28 @@ def active_key(achievement: Achievement, recipient: Recipient) -> str | None:
     return hashlib.sha256(f"{achievement.id}\n{who}".encode()).hexdigest()
 
 
+def active_holders(session: Session, keys: Sequence[str]) -> dict[str, list[Credential]]:
+    """The unrevoked credentials holding each of the active ``keys`` (see :func:`active_key`), in
+    one query: what :func:`claim_active_slot` reads, for a batch of recipients at once."""
+    holders: dict[str, list[Credential]] = {key: [] for key in keys}
+    if keys:
+        for credential in session.exec(
+            select(Credential).where(
+                col(Credential.active_key).in_(list(keys)), col(Credential.state) != CredentialState.revoked
+            )
+        ):
+            holders[str(credential.active_key)].append(credential)
+    return holders
+
+
 def claim_active_slot(
-    session: Session, achievement: Achievement, recipient: Recipient, *, replaces: Credential | None, now: datetime
+    session: Session,
+    achievement: Achievement,
+    recipient: Recipient,
+    *,
+    replaces: Credential | None,
+    now: datetime,
+    holders: Mapping[str, Sequence[Credential]] | None = None,
 ) -> ActiveSlot:
     """Check that a new credential for ``recipient`` may be issued and claim its slot.
 
@@ -259,7 +279,8 @@ def claim_active_slot(
     ``credential_replaced``). The credential holding the slot now gives it up when it is the one
     replaced or has expired; any other unrevoked holder is :class:`CredentialExists` (409). Reads
     only: the holders give the slot up in :func:`~service.credentials.issuing.persist`, after
-    the signing, and the unique index settles requests that pass this check at the same time."""
+    the signing, and the unique index settles requests that pass this check at the same time.
+    A batch passes the ``holders`` :func:`active_holders` read for all its recipients."""
     if replaces is not None:
         successor = session.exec(select(Credential.id).where(Credential.replaces_id == replaces.id)).first()
         if successor is not None:
@@ -270,17 +291,21 @@ def claim_active_slot(
     key = active_key(achievement, recipient)
     if key is None:
         return ActiveSlot()
-    holders = session.exec(
-        select(Credential).where(Credential.active_key == key, col(Credential.state) != CredentialState.revoked)
-    ).all()
-    for holder in holders:
+    found = (
+        holders[key]
+        if holders is not None and key in holders
+        else session.exec(
+            select(Credential).where(Credential.active_key == key, col(Credential.state) != CredentialState.revoked)
+        ).all()
+    )
+    for holder in found:
         if holder.id != getattr(replaces, "id", None) and not _expired(holder, now):
             raise CredentialExists(
                 f"The recipient already holds an active credential for this achievement ({holder.id}); renew or "
                 "reissue it, or revoke it first (the achievement does not allow more than one)"
             )
     # each remaining holder is superseded by its replacement, or has expired: the slot is free
-    return ActiveSlot(key=key, released=tuple(holder.id for holder in holders))
+    return ActiveSlot(key=key, released=tuple(holder.id for holder in found))
 
 
 def _expired(credential: Credential, now: datetime) -> bool:
