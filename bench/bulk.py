@@ -14,6 +14,7 @@ the end. The machine may be shared: compare runs made side by side.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -87,6 +88,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/run_all.py)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("SKILLCRED_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -187,6 +189,17 @@ def main() -> int:
         print(f"worker {number}: peak RSS {peaks.get(worker.pid, float('nan')):.0f} MiB")
     print(f"cores: {os.cpu_count()}")
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
+    if args.json is not None:
+        figures = {
+            "state": state,
+            "rows": args.rows,
+            "workers": args.workers,
+            "credentials": credentials,
+            "seconds": elapsed,
+            "credentials_per_s": credentials / elapsed,
+            "peak_rss_mib": [peaks.get(worker.pid) for worker in workers],
+        }
+        args.json.write_text(json.dumps(figures))
     return 0
 
 

@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--resign", type=int, default=5, help="status list re-signing interval, seconds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=os.environ.get("SKILLCRED_TEST_POSTGRES_URL"))
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/run_all.py)")
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
         raise SystemExit("give a PostgreSQL URL: --database-url or SKILLCRED_TEST_POSTGRES_URL")
@@ -101,6 +102,8 @@ def main() -> None:
             f" | {r['errors']} | {r['other_5xx']} |"
         )
     print(json.dumps({"problems": problems, "idle_in_transaction": leaked}))
+    if args.json is not None:
+        args.json.write_text(json.dumps({"rows": rows, "problems": problems, "idle_in_transaction": leaked}))
     if problems or leaked or any(r["errors"] or r["other_5xx"] for r in rows):
         raise SystemExit("FAILED")
 
