@@ -20,7 +20,9 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +30,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from .budget import Budget, unlimited
-from .did import KeyResolver
+from .did import KeyResolver, VerificationMethod
 from .errors import KeyError_, KeyResolutionError, ProofError, VCError
 from .jsonld import DEFAULT_LOADER, DocumentLoader, canonize, loaders_for
 from .keys import Signer, verify_ed25519
@@ -157,6 +159,7 @@ def verify_proofs(
     expected_controller: str | None = None,
     proof_purpose: str = "assertionMethod",
     budget: Budget | None = None,
+    verified_before: VerifiedProofs | None = None,
 ) -> list[ProofVerification]:
     """Verify every proof of ``document``; never raises for a bad proof, reports it instead.
 
@@ -178,10 +181,74 @@ def verify_proofs(
         reason = f"{len(proofs)} proofs; at most {budget.limits.max_proofs} are verified"
         return [ProofVerification(0, "?", None, None, False, reason, "too_many_proofs")]
     canonical: dict[tuple[str, int, bool], str] = {}
-    return [
-        _verify_one(document, proofs, i, key_resolver, expected_controller, proof_purpose, budget, canonical)
-        for i in range(len(proofs))
-    ]
+    digest = None if verified_before is None else VerifiedProofs.digest(document)
+    results = []
+    for i in range(len(proofs)):
+        result = _verify_one(
+            document,
+            proofs,
+            i,
+            key_resolver,
+            expected_controller,
+            proof_purpose,
+            budget,
+            canonical,
+            None if verified_before is None or digest is None else (verified_before, digest),
+        )
+        results.append(result)
+    return results
+
+
+class VerifiedProofs:
+    """Proofs already found valid, so a document seen again (a status list every credential of
+    an issuer points to) is not canonicalised and checked again: a bounded, thread-safe LRU.
+
+    The key is the document's exact JSON (a SHA-256 of it), the proof's position, and the
+    verification method as resolved for this very call (its id, controller, public key and
+    relationships): a changed bit, or a key its controller has since revoked or dropped, misses.
+    Only valid proofs are kept; the verification itself is deterministic, so a hit gives the
+    same answer the work would.
+    """
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self._maxsize = maxsize
+        self._entries: OrderedDict[tuple[Any, ...], ProofVerification] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def digest(document: Mapping[str, Any]) -> bytes | None:
+        """SHA-256 of the document's JSON, or None when it is not plain JSON."""
+        try:
+            text = json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+    @staticmethod
+    def key(digest: bytes, index: int, method: VerificationMethod, proof_purpose: str) -> tuple[Any, ...]:
+        public = (
+            method.public_key.public_bytes_raw() if isinstance(method.public_key, ed25519.Ed25519PublicKey) else None
+        )
+        purposes = tuple(sorted(method.purposes))
+        return (digest, index, method.id, method.controller, public, purposes, method.revoked, proof_purpose)
+
+    def get(self, key: tuple[Any, ...]) -> ProofVerification | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            return found
+
+    def put(self, key: tuple[Any, ...], result: ProofVerification) -> None:
+        if not result.verified:
+            return
+        with self._lock:
+            self._entries[key] = result
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._maxsize:
+                self._entries.popitem(last=False)
 
 
 def _canonical_once(
@@ -208,6 +275,7 @@ def _verify_one(
     proof_purpose: str,
     budget: Budget,
     canonical: dict[tuple[str, int, bool], str],
+    memo: tuple[VerifiedProofs, bytes] | None = None,
 ) -> ProofVerification:
     proof = proofs[index]
     if not isinstance(proof, Mapping):
@@ -250,7 +318,32 @@ def _verify_one(
         unsecured = _unsecured_document(document, proofs, proof)
     except (VCError, KeyError_, KeyResolutionError) as err:
         return result(False, str(err), err.code)
+    if memo is not None:
+        verified_before, digest = memo
+        memo_key = VerifiedProofs.key(digest, index, method, proof_purpose)
+        seen = verified_before.get(memo_key)
+        if seen is not None:
+            return seen
+        found = _verify_signature(unsecured, proof, method, signature, budget, canonical, result)
+        verified_before.put(memo_key, found)
+        return found
+    return _verify_signature(unsecured, proof, method, signature, budget, canonical, result)
 
+
+def _verify_signature(
+    unsecured: Mapping[str, Any],
+    proof: Mapping[str, Any],
+    method: VerificationMethod,
+    signature: bytes,
+    budget: Budget,
+    canonical: dict[tuple[str, int, bool], str],
+    result: Callable[..., ProofVerification],
+) -> ProofVerification:
+    """Canonicalise (per context variant and sort order, as needed) and check the signature."""
+    ptype, suite, method_id = str(proof.get("type")), proof.get("cryptosuite"), proof.get("verificationMethod")
+    public_key = method.public_key
+    if not isinstance(public_key, ed25519.Ed25519PublicKey):  # checked by the caller
+        return result(False, f"{method_id} is not an Ed25519 key", "unsupported_key_type")
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     config["@context"] = unsecured.get("@context")
     last_error: VCError | None = None
@@ -273,7 +366,7 @@ def _verify_one(
             )
             # libsodium, not OpenSSL: ~2x faster here, and it refuses the identity point as a
             # public key (OpenSSL accepts R = identity, S = 0 for it, over any message)
-            if not verify_ed25519(method.public_key, signature, hash_data):
+            if not verify_ed25519(public_key, signature, hash_data):
                 last_error = ProofError("signature does not match the document", code="invalid_signature")
                 continue
             notes = [" with an alternate edition of a context"] if loader is not DEFAULT_LOADER else []

@@ -566,6 +566,12 @@ def _past(purpose: str) -> str:
     return {"revocation": "revoked", "suspension": "suspended"}.get(purpose, f"flagged ({purpose})")
 
 
+STATUS_LIST_PROOFS = data_integrity.VerifiedProofs(maxsize=256)
+"""Status list proofs this process found valid: every credential of an issuer points to the same
+few lists, so each signed version of a list is canonicalised and checked once, not per credential
+(the key still resolves for every verification, so a revoked key is never served from here)."""
+
+
 def _status_list_problem(
     list_credential: Any, credential: Mapping[str, Any], keys: KeyResolver, now: datetime, budget: Budget
 ) -> str | None:
@@ -584,7 +590,9 @@ def _status_list_problem(
     shape = json_shape(list_credential, budget.limits.max_json_values, budget.limits.max_depth)
     if shape is not None:
         return f"it is not processed: {shape}"
-    results = data_integrity.verify_proofs(list_credential, keys, expected_controller=list_issuer, budget=budget)
+    results = data_integrity.verify_proofs(
+        list_credential, keys, expected_controller=list_issuer, budget=budget, verified_before=STATUS_LIST_PROOFS
+    )
     if not any(r.verified for r in results):
         return "its proof does not verify: " + ("; ".join(r.reason for r in results) or "no proof")
     sub = VerificationReport(format="json-ld")

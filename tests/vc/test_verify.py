@@ -1,6 +1,8 @@
 """The verification pipeline: every input format, every tampering, dates, status and endorsements."""
 
 import copy
+import dataclasses
+import importlib
 import json
 from datetime import UTC, datetime
 
@@ -8,6 +10,7 @@ import pytest
 
 from service.vc import data_integrity, jose
 from service.vc.baking import bake_png, bake_svg
+from service.vc.did import DidKeyResolver
 from service.vc.errors import StatusListError
 from service.vc.status_list import (
     BitstringStatusList,
@@ -330,3 +333,90 @@ def test_report_json_has_the_cli_contract_shape(signed_credential):
     assert data["verified"] is True
     assert all(set(c) >= {"id", "outcome", "reason"} for c in data["checks"])
     assert {c["outcome"] for c in data["checks"]} <= {"passed", "failed", "warning", "skipped"}
+
+
+# --- a status list's proof is checked once per signed version -------------------------------------
+
+
+class CountingCanonize:
+    """Counts the canonicalisations ``data_integrity`` asks for (the work a memo hit saves)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.calls = 0
+        original = data_integrity.canonize
+
+        def counting(*args, **kwargs):
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(data_integrity, "canonize", counting)
+
+
+@pytest.fixture
+def fresh_status_list_proofs(monkeypatch):
+    verify_module = importlib.import_module("service.vc.verify")  # the package exports verify()
+    memo = data_integrity.VerifiedProofs(maxsize=8)
+    monkeypatch.setattr(verify_module, "STATUS_LIST_PROOFS", memo)
+    return memo
+
+
+def test_a_status_list_seen_again_is_not_canonicalised_again(
+    unsigned_credential, issuer_signer, fresh_status_list_proofs, monkeypatch
+):
+    credential, signed_list = status_setup(unsigned_credential, issuer_signer, revoked=False)
+    resolver = MappedStatusListResolver({LIST_URL: signed_list})
+    assert verify(credential, status_resolver=resolver, now=NOW).verified
+    counting = CountingCanonize(monkeypatch)
+
+    report = verify(credential, status_resolver=resolver, now=NOW)
+
+    assert report.verified and outcome(report, "status.revocation") == "passed"
+    assert counting.calls == 2  # the credential's document and proof configuration, not the list's
+    assert fresh_status_list_proofs.hits == 1
+
+
+def test_a_list_edited_after_its_proof_was_kept_is_checked_again_and_fails(
+    unsigned_credential, issuer_signer, fresh_status_list_proofs
+):
+    credential, signed_list = status_setup(unsigned_credential, issuer_signer, revoked=True)
+    resolver = MappedStatusListResolver({LIST_URL: signed_list})
+    assert outcome(verify(credential, status_resolver=resolver, now=NOW), "status.revocation") == "failed"
+
+    signed_list["credentialSubject"]["encodedList"] = BitstringStatusList().encode()  # clears the bit
+    report = verify(credential, status_resolver=resolver, now=NOW)
+
+    assert not report.verified and "proof does not verify" in report.check("status.revocation").reason
+    assert fresh_status_list_proofs.hits == 0
+
+
+def test_a_kept_proof_is_not_served_for_a_key_its_controller_no_longer_lists_or_another_key(
+    signed_credential, issuer_did, other_signer
+):
+    """The key is resolved for every verification and is part of the memo's key: a controller
+    document that drops the method (a compromised key) or names another key misses."""
+    memo = data_integrity.VerifiedProofs()
+    resolver = DidKeyResolver()
+
+    def check(keys):
+        return data_integrity.verify_proofs(
+            signed_credential, keys, expected_controller=issuer_did, verified_before=memo
+        )[0]
+
+    assert check(resolver).verified and memo.hits == 0
+
+    class Altered:
+        def __init__(self, **changes):
+            self.changes = changes
+
+        def resolve(self, method_id):
+            return dataclasses.replace(resolver.resolve(method_id), **self.changes)
+
+        def methods_of(self, controller):  # pragma: no cover - proofs do not ask
+            return []
+
+    dropped = check(Altered(purposes=frozenset()))
+    assert not dropped.verified and dropped.code == "purpose_mismatch"
+    swapped = check(Altered(public_key=other_signer.public_key))
+    assert not swapped.verified and swapped.code == "invalid_signature"
+    assert memo.hits == 0
+    assert check(resolver).verified and memo.hits == 1
