@@ -10,17 +10,18 @@ pyld itself) and kept in a tree: (parent context, local context) -> child contex
 
 It is an optimisation, never a second opinion. It follows pyld's ``_expand`` /
 ``_expand_object`` / ``_expand_value`` / ``_object_to_rdf`` step for step for the part of
-JSON-LD 1.1 that credentials use (node objects, ``@id``/``@type`` and their aliases, ``@set``
-containers, ``@id``/``@vocab``/datatype coercion, strings, booleans and integers, embedded
-contexts only as URLs of bundled contexts, and type- and property-scoped contexts with their
-propagation rules, JSON-LD 1.1 API section 5.1.2 "Expansion Algorithm", steps 7-11,
-https://www.w3.org/TR/json-ld11-api/#expansion-algorithm). Anything else (lists, graph,
-index or language containers, ``@reverse``, ``@nest``, ``@included``, value objects,
-languages or directions, floats, inline contexts, ``@json``, a term that would be dropped,
-a relative or malformed IRI, an empty node, an invalid string) raises :class:`Unsupported`,
-and the caller runs the full path, which also produces the right error. :func:`stats` counts
-how often each happens. Differential tests (``tests/vc/test_jsonld_fast_path.py``) hold it to
-byte-identical canonical N-Quads against the full path.
+JSON-LD 1.1 that credentials use: node objects, ``@id``/``@type`` and their aliases, ``@set``
+and ``@graph`` containers (embedded proofs), ``@id``/``@vocab``/datatype coercion, strings,
+booleans and integers, embedded contexts only as URLs of bundled contexts, and type- and
+property-scoped contexts with their propagation rules (JSON-LD 1.1 API section 5.1.2
+"Expansion Algorithm", steps 7-11, https://www.w3.org/TR/json-ld11-api/#expansion-algorithm).
+Anything else (lists, index or language containers, ``@graph`` as a keyword, ``@reverse``,
+``@nest``, ``@included``, value objects, languages or directions, floats, inline contexts,
+``@json``, a term that would be dropped, a relative or malformed IRI, an empty node, an invalid
+string) raises :class:`Unsupported`, and the caller runs the full path, which also produces the
+right error. :func:`stats` counts how often each happens. Differential tests
+(``tests/vc/test_jsonld_fast_path.py``) hold it to byte-identical canonical N-Quads against the
+full path.
 """
 
 from __future__ import annotations
@@ -218,6 +219,7 @@ class _Walk:
     def __init__(self, tree: ContextTree) -> None:
         self.tree = tree
         self.quads: set[Quad] = set()
+        self.graph = ""  # the graph the node being walked is in ("" = the default graph)
         self.blank_nodes: dict[str, str] = {}
         self.generated = 0
 
@@ -299,14 +301,14 @@ class _Walk:
             raise Unsupported("type_key_redefined")
         if subject is None:
             subject = self.new_blank()
-        quads = self.quads
+        quads, graph = self.quads, self.graph
         for type_ in types:
             iri = tree.expand_key(type_scoped_ctx, type_)
-            quads.add((subject, _RDF_TYPE, _iri_term(iri), ""))
+            quads.add((subject, _RDF_TYPE, _iri_term(iri), graph))
         for key, expanded, value in properties:
             predicate = _iri_term(expanded)
             for object_ in self.values(ctx, key, value):
-                quads.add((subject, predicate, object_, ""))
+                quads.add((subject, predicate, object_, graph))
         return subject
 
     def values(self, ctx: _Context, key: str, value: Any) -> list[str]:
@@ -315,9 +317,14 @@ class _Walk:
         mapping = ctx.mappings.get(key)
         term_ctx = ctx
         type_mapping = None
+        graph_container = False
         if mapping is not None:
-            container = mapping.get("@container")
-            if container and container != ["@set"]:
+            container = set(mapping.get("@container") or ())
+            # a graph container (VCDM's ``proof``): each node object is a named graph of its own,
+            # and the property points at the graph's blank node name (JSON-LD 1.1 API 13.4.x
+            # "graph containers"; the node map then writes the graph's quads under that name)
+            graph_container = container in ({"@graph"}, {"@graph", "@set"})
+            if container and container != {"@set"} and not graph_container:
                 raise Unsupported("container")
             if mapping.get("reverse"):
                 raise Unsupported("reverse")
@@ -335,7 +342,17 @@ class _Walk:
         for item in items:
             if item is None:
                 continue
-            if isinstance(item, dict):
+            if graph_container:
+                if not isinstance(item, dict):
+                    raise Unsupported("graph_container_value")
+                graph = self.new_blank()
+                outer, self.graph = self.graph, graph
+                try:
+                    self.node(term_ctx, key, item)
+                finally:
+                    self.graph = outer
+                objects.append(graph)
+            elif isinstance(item, dict):
                 objects.append(self.node(term_ctx, key, item))
             elif isinstance(item, list):
                 raise Unsupported("nested_array")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -299,13 +300,17 @@ def test_credentials_built_by_skillcred_canonicalise_alike_and_take_the_fast_pat
     assert compare(credential) == "fast"
 
 
-def test_a_credential_with_an_endorsement_is_left_to_the_full_path_and_agrees(issuer_signer):
-    """An embedded endorsement carries its own proof, a ``@graph`` container: declined."""
+def test_a_credential_with_embedded_endorsements_and_their_proofs_takes_the_fast_path(issuer_signer, other_signer):
+    """An embedded endorsement carries its own proofs: ``proof`` is a graph container, so each
+    proof is a named graph of its own (two here: a proof set)."""
     endorsement = data_integrity.sign(load_json(OB3_IMPL_GUIDE / "unsigned-credential.json"), issuer_signer)
+    endorsement = data_integrity.sign(endorsement, other_signer)
     credential = load_json(OB3_IMPL_GUIDE / "unsigned-credential.json")
-    credential["credentialSubject"]["achievement"]["endorsement"] = [endorsement]
-    assert compare(credential) == "declined"
-    assert canonize(credential) == canonicalize_quads(to_quads(credential)).nquads
+    credential["credentialSubject"]["achievement"]["endorsement"] = [endorsement, endorsement]
+    assert compare(credential) == "fast"
+    in_named_graphs = [line for line in canonize(credential).splitlines() if re.search(r" _:c14n\d+ \.$", line)]
+    assert in_named_graphs  # the proofs' quads, each in its graph
+    assert compare(data_integrity.sign(credential, issuer_signer)) == "fast"
 
 
 # --- mutations of a signed credential -----------------------------------------------------------
