@@ -15,6 +15,7 @@ import logging
 import threading
 import weakref
 from contextlib import ExitStack
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -160,6 +161,41 @@ def _describe(error: BaseException) -> str:
 
 def recover(services: JobServices) -> list[JobRequest]:
     """The runs a restart interrupted: every assessment still ``queued`` or ``running`` (SQLite)."""
+    with unit_of_work(services.engine) as session:
+        ids = _unfinished(session)
+    return [_request(assessment_id) for assessment_id in ids]
+
+
+SWEEP_AFTER_SECONDS = TIME_BUDGET_SECONDS + 300.0
+"""An assessment unfinished this long after its latest event has lost its job: every run ends
+within its time budget, and its retries within minutes."""
+
+
+def sweep_unfinished(context: Any, timestamp: int) -> None:
+    """Every 10 minutes: ask again for the runs of assessments left ``queued`` or ``running`` for
+    longer than :data:`SWEEP_AFTER_SECONDS`. That happens when a run's last attempt could not even
+    record its failure (the database was down then), so the job ended and the assessment did
+    not. The run's queueing lock and lock keep it from running twice, and a run of an assessment
+    decided meanwhile records nothing."""
+    services = services_of(context)
+    ids = rerun_unfinished(services, now=services.clock.now())
+    if ids:
+        log.warning("assessments left unfinished, run again: %s", ", ".join(ids))
+
+
+def rerun_unfinished(services: JobServices, *, now: datetime) -> list[str]:
+    """Defer a run of each assessment unfinished since :data:`SWEEP_AFTER_SECONDS` before
+    ``now``; their ids."""
+    with unit_of_work(services.engine) as session:
+        ids = _unfinished(session, before=now - timedelta(seconds=SWEEP_AFTER_SECONDS))
+        for assessment_id in ids:
+            defer(session, _request(assessment_id))
+    return ids
+
+
+def _unfinished(session: Session, *, before: datetime | None = None) -> list[str]:
+    """The assessments still ``queued`` or ``running`` (whose latest event is older than
+    ``before``, when given)."""
     newest = (
         select(AssessmentEvent.assessment_id, func.max(AssessmentEvent.seq).label("seq"))
         .group_by(col(AssessmentEvent.assessment_id))
@@ -173,13 +209,18 @@ def recover(services: JobServices) -> list[JobRequest]:
         )
         .where(col(AssessmentEvent.state).in_([str(s) for s in running.UNFINISHED]))
     )
-    with unit_of_work(services.engine) as session:
-        ids = list(session.exec(statement))
-    return [_request(assessment_id) for assessment_id in ids]
+    if before is not None:
+        statement = statement.where(col(AssessmentEvent.at) < before)
+    return list(session.exec(statement))
 
 
 def blueprint() -> Blueprint:
     """A fresh procrastinate Blueprint of this module's tasks (one per App)."""
     tasks = Blueprint()
     tasks.task(name="run", pass_context=True, queue=QUEUE, retry=RETRY)(run)
+    tasks.periodic(cron="*/10 * * * *", periodic_id="sweep")(
+        tasks.task(name="sweep_unfinished", pass_context=True, queue="maintenance", lock="assessment-sweep")(
+            sweep_unfinished
+        )
+    )
     return tasks

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from service.assessment import jobs, running
@@ -247,3 +249,34 @@ def _wait_for(condition) -> None:
             return
         done.wait(0.05)
     raise AssertionError("the condition never held")
+
+
+@pytest.mark.parametrize("assessor", [None])  # the app's assessor is replaced below
+def test_an_assessment_whose_failure_could_not_be_recorded_is_run_again_by_the_sweep(cast, app, failing, monkeypatch):
+    """The last attempt fails and cannot even record the failure (the database was down then):
+    the job ends, the assessment stays ``running``. The periodic sweep runs it again once it has
+    been unfinished for longer than any run takes, and this time it is decided."""
+    monkeypatch.setattr(jobs, "assessor_for", lambda services: failing)
+    recorded = threading.Event()
+    record_failure = running.record_failure
+
+    def database_down(session, assessment_id, reason):
+        recorded.set()
+        raise OperationalError("UPDATE", {}, Exception("the database is down"))
+
+    monkeypatch.setattr(running, "record_failure", database_down)
+    stuck = cast.submitted(wait=False)
+    assert recorded.wait(WAIT)
+    _wait_for(lambda: cast.get(stuck["id"])["state"] == "running")
+    services = services_of_app(app)
+    now = services.clock.now()
+    assert jobs.rerun_unfinished(services, now=now) == []  # not yet: a run may still be on its way
+
+    monkeypatch.setattr(running, "record_failure", record_failure)
+    monkeypatch.setattr(jobs, "assessor_for", lambda services: ScriptedAssessor())
+    later = now + timedelta(seconds=jobs.SWEEP_AFTER_SECONDS + 1)
+    assert jobs.rerun_unfinished(services, now=later) == [stuck["id"]]
+
+    decided = cast.decided(stuck["id"])
+    assert decided["state"] == "issued" and decided["credential_id"]
+    assert jobs.rerun_unfinished(services, now=later) == []
