@@ -104,6 +104,10 @@ def issue_one(base: str) -> tuple[str, str, str, str]:
         jsonld = client.get(page, headers={"Accept": "application/vc+ld+json"}).text
         jwt = client.get(f"/v1/credentials/{credential['id']}/jwt", headers=auth).text
         lists = sorted(e["statusListCredential"] for e in credential["credential"]["credentialStatus"])
+        for url in lists:
+            # a deployment's lists are published (the re-signing job, or the first reader, signs
+            # and stores them); until then every verification signs an unpublished list for itself
+            assert client.get(urlsplit(url).path).status_code == 200
         for request in (
             Request("POST", "/v1/verify", jsonld.encode(), {"Content-Type": "application/vc+ld+json"}),
             Request("POST", "/v1/verify", jwt.encode(), {"Content-Type": "application/vc+jwt"}),

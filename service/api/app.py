@@ -30,6 +30,7 @@ from service.evidence.intake import upload_body_limits as evidence_upload_limits
 from service.jobs.context import JobServices
 from service.jobs.runner import InProcessWorker
 from service.verification.service import Verifier
+from service.web.page_cache import PageCache
 
 log = logging.getLogger("skillcred")
 
@@ -60,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 await worker.stop()
+            replica = getattr(app.state, "read_replica", None)  # built on first use (api/deps.py)
+            if replica is not None:
+                replica.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -77,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mailer = mailer_from_settings(settings)
     app.state.clock = SystemClock()
     app.state.verifier = Verifier.online()
+    app.state.pages = PageCache()  # rendered badge pages, kept while what they show is unchanged
     app.state.gates = Gates.from_settings(settings)
     app.state.rate_limiter = (
         RateLimiter(settings.redis_url or "memory://", namespace=settings.rate_limit_namespace)

@@ -48,7 +48,8 @@ class PublicAccess:
     roles: frozenset[Role] = frozenset()
     is_public = True
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
+        # async: FastAPI runs a sync dependency in a worker thread, a round trip for nothing
         return None
 
     def __repr__(self) -> str:

@@ -1,7 +1,8 @@
 """Typed FastAPI dependencies for the objects every route shares.
 
 Routes declare what they need with these ``Annotated`` aliases instead of reading
-``request.app.state``: ``SessionDep`` (the request's unit of work), ``SettingsDep``,
+``request.app.state``: ``SessionDep`` (the request's unit of work), ``ReadSessionDep`` and
+``ReadEngineDep`` (public reads, which may go to a read replica), ``SettingsDep``,
 ``EngineDep``, ``KeystoreDep``, ``MailerDep``, ``TokensDep``, ``ClockDep``, ``VerifierDep`` and
 ``AssessorDep`` (built on first use).
 :func:`create_app` puts each object on ``app.state`` once; tests replace one by setting ``app.state.<name>`` (for
@@ -11,11 +12,14 @@ example ``app.state.clock = FixedClock(...)``) or with ``app.dependency_override
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
 from service.accounts.security import TokenIssuer
@@ -23,7 +27,7 @@ from service.assessment.engine.factory import assessor_from_settings
 from service.assessment.engine.result import Assessor
 from service.core.clock import Clock
 from service.core.config import Settings
-from service.core.db import unit_of_work
+from service.core.db import DatabaseLimits, ReadReplica, committing, unit_of_work
 from service.core.keystore import Keystore
 from service.core.mail import Mailer
 from service.verification.service import Verifier
@@ -85,13 +89,115 @@ def get_assessor(request: Request) -> Assessor:
     return assessor
 
 
-def session_scope(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """The request's session; commits after the route returns, before the response is sent."""
+_replica_lock = threading.Lock()
+READ_PRIMARY_COOKIE = "skillcred_read_primary"
+"""Set on the answer to a request that wrote: until the Unix time it holds, this client's public
+reads go to the primary (read-your-writes with a read replica, docs/scaling.md)."""
+
+
+def get_read_replica(request: Request) -> ReadReplica | None:
+    """The read replica (``SKILLCRED_DATABASE_READ_URL``), or None: built on first use and kept on
+    ``app.state.read_replica`` (tests set their own there)."""
+    with _replica_lock:
+        if not hasattr(request.app.state, "read_replica"):
+            settings = get_settings(request)
+            request.app.state.read_replica = (
+                ReadReplica.from_url(
+                    get_engine(request),
+                    settings.database_read_url,
+                    DatabaseLimits.for_workers(settings.request_threads, settings.issuing_concurrency),
+                    max_lag_seconds=settings.database_read_sticky_seconds,
+                )
+                if settings.database_read_url
+                else None
+            )
+    replica: ReadReplica | None = request.app.state.read_replica
+    return replica
+
+
+def reads_primary(request: Request, settings: Settings, *, now: float | None = None) -> bool:
+    """Whether this request's reads must see the primary: it carries credentials (the writer's own
+    requests), or a read-after-write cookie that has not run out. A cookie whose time lies further
+    ahead than the sticky interval was not set here and is ignored."""
+    if request.headers.get("authorization"):
+        return True
+    value = request.cookies.get(READ_PRIMARY_COOKIE)
+    if not value:
+        return False
+    try:
+        until = float(value)
+    except ValueError:
+        return False
+    now = time.time() if now is None else now
+    return now < until <= now + settings.database_read_sticky_seconds
+
+
+def get_read_engine(request: Request) -> Engine:
+    """The engine for a public read: the replica when one is configured, this request may read it
+    and it holds every status and key change the primary holds; the primary otherwise."""
+    replica = get_read_replica(request)
+    if replica is None:
+        return get_engine(request)
+    if reads_primary(request, get_settings(request)):
+        replica.note("pinned")
+        return get_engine(request)
+    return replica.engine_for_read()
+
+
+def session_scope(
+    request: Request, response: Response, engine: Annotated[Engine, Depends(get_engine)]
+) -> Iterator[Session]:
+    """The request's session; commits after the route returns, before the response is sent.
+
+    With a read replica, a request that writes while its route runs (a flush, or an INSERT,
+    UPDATE or DELETE statement) is answered with the read-after-write cookie. It is set when the
+    write happens, because the route's answer is built before this dependency commits; an answer
+    that is an error carries no cookie (nothing was committed)."""
     with unit_of_work(engine) as session:
+        if get_read_replica(request) is not None:
+            _cookie_on_write(session, response, get_settings(request))
+        yield session
+
+
+def _cookie_on_write(session: Session, response: Response, settings: Settings) -> None:
+    marked: list[bool] = []
+
+    def mark() -> None:
+        if marked:
+            return
+        marked.append(True)
+        sticky = settings.database_read_sticky_seconds
+        response.set_cookie(
+            READ_PRIMARY_COOKIE,
+            f"{time.time() + sticky:.3f}",
+            max_age=sticky,
+            httponly=True,
+            samesite="lax",
+            secure=settings.public_url.startswith("https://"),
+        )
+
+    def on_execute(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            mark()
+
+    event.listen(session, "after_flush", lambda *_: mark())
+    event.listen(session, "do_orm_execute", on_execute)
+
+
+def read_session_scope(request: Request, engine: Annotated[Engine, Depends(get_read_engine)]) -> Iterator[Session]:
+    """A public read's session, on the engine :func:`get_read_engine` chose (on the replica its
+    writes, if any, still go to the primary); commits like :func:`session_scope`."""
+    replica = get_read_replica(request)
+    session = replica.session(engine) if replica is not None else Session(engine, expire_on_commit=False)
+    with committing(session):
         yield session
 
 
 SessionDep = Annotated[Session, Depends(session_scope, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(read_session_scope, scope="function")]
+"""For public read routes only: may read a replica (never stale on status or keys)."""
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+"""The engine of a public read that opens its own sessions (``POST /v1/verify``)."""
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 KeystoreDep = Annotated[Keystore, Depends(get_keystore)]

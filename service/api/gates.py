@@ -75,6 +75,10 @@ async def _gates(request: Request) -> Gates:
     return gates
 
 
+GatesDep = Annotated[Gates, Depends(_gates)]
+"""The app's gates, for a route that takes a slot for part of its work only."""
+
+
 async def issuing_slot(gates: Annotated[Gates, Depends(_gates)]) -> AsyncIterator[None]:
     """Dependency: hold an issuing slot for the whole request, commit included."""
     async with gates.issuing.slot():

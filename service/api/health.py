@@ -13,7 +13,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", dependencies=[Public])
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:  # async: answered on the event loop, no worker thread
     """The process is up."""
     return {"status": "ok"}
 

@@ -97,6 +97,8 @@ class RateLimiter:
             storage = storage_from_string(storage_uri, key_prefix=self.namespace, wrap_exceptions=True)
             self._storage = cast(Storage, storage)
         self._windows = MovingWindowRateLimiter(self._storage)
+        self.in_process = isinstance(self._storage, MemoryStorage)
+        """True when the counters live in this process (no network call per request)."""
 
     def hit(self, policy: Policy, key: str) -> Decision:
         """Count one request of ``key`` against ``policy``."""

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from service.api.ratelimit import Backoff, Decision, Policy, RateLimiter
 from service.core.errors import TooManyRequests
@@ -31,11 +32,18 @@ def limiter_of(request: Request) -> RateLimiter | None:
 def Throttle(policy: Policy) -> Any:
     """Dependency: count this request against ``policy`` for the client's address."""
 
-    def throttle(request: Request) -> None:
+    async def throttle(request: Request) -> None:
+        # async, so a request with limits off or counted in process takes no worker thread; a
+        # count in Redis is a network round trip, so it goes to a worker thread (never blocks
+        # the event loop)
         limiter = limiter_of(request)
         if limiter is None:
             return
-        decision = limiter.check(policy, client_address(request))
+        address = client_address(request)
+        if limiter.in_process:
+            decision = limiter.check(policy, address)
+        else:
+            decision = await run_in_threadpool(limiter.check, policy, address)
         request.state.rate_limit_headers = decision.headers()
 
     throttle.__name__ = f"throttle_{policy.name.replace('-', '_')}"

@@ -120,4 +120,16 @@ def serve(host: str, port: int, workers: int, *, development: bool = False) -> N
         os.environ["SKILLCRED_PUBLIC_URL"] = local_public_url(host, port)
     get_settings.cache_clear()
     prepare(get_settings(), announce=True)
-    uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    # uvicorn's loop="auto" and http="auto" pick uvloop and httptools (C parsers; installed with
+    # the service) over asyncio and h11. The per-request access log is development's only: in
+    # production it costs a log record per request (a reverse proxy keeps one anyway); errors
+    # and the service's own records are still logged.
+    uvicorn.run(
+        "service.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+        access_log=get_settings().env == "development",
+    )

@@ -19,6 +19,17 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///./var/skillcred.db"
+    database_read_url: str | None = None
+    """A PostgreSQL read replica (hot standby) of ``database_url`` for the public reads: the badge
+    page and its images, the signed credential downloads, ``/status/{id}``, the DID documents and
+    JWKS, ``POST /v1/verify``. Unset: everything reads the primary. A read uses the replica only
+    when it holds every status and signing-key change the primary holds (a revocation is never read
+    stale), when it lags no more than ``database_read_sticky_seconds``, and never for a request with
+    an ``Authorization`` header or a read-after-write cookie; a replica that does not answer is
+    skipped (docs/scaling.md). Name one server, not a load-balanced pool of replicas."""
+    database_read_sticky_seconds: int = Field(default=10, ge=1, le=3600)
+    """After a request that wrote, its client's reads go to the primary this long (the
+    ``skillcred_read_primary`` cookie), and a hot standby whose replay lags more is not read."""
     public_url: str = DEFAULT_PUBLIC_URL
     """External base URL: credential ids, badge URLs and the issuers' did:web are built from it.
     Unset, ``skillcred serve`` and ``dev-serve`` use ``http://<--host>:<--port>`` (127.0.0.1 for a
@@ -51,7 +62,11 @@ class Settings(BaseSettings):
 
     # --- overload: CPU-heavy work in flight per process, and how long a request waits for a slot ---
     request_threads: int = Field(default=40, ge=4, le=256)
-    """Threads per worker process that run request handlers (AnyIO's default thread limiter). The
+    """Threads per worker process that run request handlers (AnyIO's thread limiter). Verification
+    and pages are CPU-bound under one GIL: on 2 cores 8 threads served more requests per second
+    with shorter tails than 40 (bench/http_load.py, docs/benchmarks.md), but the sync
+    dependencies of a request take a thread too, so handlers that wait (row locks, slow remote
+    did:web hosts) can leave none for new requests: the default stays 40. The
     database pool holds one connection per thread plus a few for side transactions
     (:class:`service.core.db.DatabaseLimits`), so on PostgreSQL a deployment needs
     ``workers x (request_threads + issuing_concurrency + 2)`` connections at most."""

@@ -2,19 +2,30 @@
 
 One place commits per request: :func:`unit_of_work`, which ``service.api.deps.SessionDep`` wraps
 around each request. Services never commit.
+
+With ``SKILLCRED_DATABASE_READ_URL`` set, public reads may go to a read replica
+(:class:`ReadReplica`): only when the replica is proven to hold every status change and signing-key
+change the primary holds (:data:`FRESHNESS_SQL`), so a revocation is never read stale
+(``docs/scaling.md``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
+
+log = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for the write lock, and a request for a pooled connection,
 #: before the request is answered 503 (the database is busy) instead of waiting on.
@@ -90,7 +101,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
+def make_engine(url: str, limits: DatabaseLimits | None = None, *, connect_timeout: int = 5) -> Engine:
     """An engine for ``url``; for a SQLite file its folder is created and WAL/foreign keys turned on.
 
     SQL parameters are hidden from logs and error messages (sealed keys, password hashes). On
@@ -122,7 +133,7 @@ def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
         hide_parameters=True,
         # a PostgreSQL that stopped answering fails the request in seconds (503), not minutes
         connect_args={
-            "connect_timeout": 5,
+            "connect_timeout": connect_timeout,
             # unless the URL names the application itself (tests tell their processes apart)
             "application_name": parsed.query.get("application_name", APPLICATION_NAME),
             # after any options the URL sets (a search_path, say): connect_args replace them
@@ -151,7 +162,14 @@ def _url_options(parsed: Any) -> str:
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error (CLI, jobs, tests)."""
-    with Session(engine, expire_on_commit=False) as session:
+    with committing(Session(engine, expire_on_commit=False)) as session:
+        yield session
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[Session]:
+    """``session`` committed on success and rolled back on error, then closed."""
+    with session:
         try:
             yield session
             session.commit()
@@ -189,3 +207,140 @@ def is_database_busy(error: BaseException) -> bool:
         )
         return any(text in message for text in busy + unreachable)
     return False
+
+
+# --- read replica (SKILLCRED_DATABASE_READ_URL) ---------------------------------------------------
+
+FRESHNESS_SQL = text(
+    "SELECT (SELECT coalesce(sum(version), 0) FROM statuslist),"
+    " (SELECT count(*) FROM signingkey),"
+    " (SELECT count(compromised_at) FROM signingkey),"
+    " (SELECT count(retired_at) FROM signingkey)"
+)
+"""What a verdict depends on that changes after issuance, as numbers that only ever grow: the sum
+of the status lists' ``version`` (bumped in the transaction that revokes, suspends or unsuspends,
+:mod:`service.status.service`) and the signing keys' count, compromised count and retired count. A
+replica replays the primary's commits in order, so it holds every such change the primary held
+when it was asked exactly when the numbers are equal."""
+
+REPLAY_LAG_SQL = text(
+    "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    " ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float END"
+)
+"""On a PostgreSQL hot standby: whether it is one (in recovery), and its replay lag in seconds: 0
+when it has replayed all the WAL it received, else the age of the last transaction it replayed
+(PostgreSQL manual, section 9.28.4 "Recovery Control Functions")."""
+
+REPLICA_RETRY_SECONDS = 10.0
+"""After the replica failed to answer, reads go to the primary this long before it is tried again."""
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2
+
+
+def freshness(connection: Connection) -> tuple[int, ...]:
+    """The :data:`FRESHNESS_SQL` numbers of the database behind ``connection``."""
+    row = connection.execute(FRESHNESS_SQL).one()
+    return tuple(int(value) for value in row)
+
+
+class ReplicaSession(Session):
+    """A session that reads from the replica and writes to the primary.
+
+    Flushes and DML statements go to the primary (a hot standby refuses writes), and so does
+    ``get_bind()`` asked without a statement: code that takes the session's engine to open a
+    transaction of its own does so to write (a status list signed for a reader,
+    :func:`service.status.publish.published_list`)."""
+
+    def __init__(self, replica: Engine, primary: Engine) -> None:
+        super().__init__(replica, expire_on_commit=False)
+        self.primary = primary
+
+    def get_bind(self, mapper: Any = None, *, clause: Any = None, **kwargs: Any) -> Any:
+        if self._flushing or (mapper is None and clause is None) or getattr(clause, "is_dml", False):
+            return self.primary
+        return super().get_bind(mapper, clause=clause, **kwargs)
+
+
+class ReadReplica:
+    """The primary and a read replica, and which of the two a public read may use now.
+
+    :meth:`engine_for_read` answers per request: the replica when it answers and its
+    :func:`freshness` equals the primary's, read at the start of the request (and, on a real hot
+    standby, its last replayed commit is at most ``max_lag_seconds`` old); the primary otherwise.
+    A replica that fails to answer is left alone for :data:`REPLICA_RETRY_SECONDS`. ``counts``
+    says how many reads went where and why ("replica", "lagging", "down", "stale_replay")."""
+
+    def __init__(
+        self,
+        primary: Engine,
+        replica: Engine,
+        *,
+        max_lag_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.primary = primary
+        self.replica = replica
+        self.max_lag_seconds = max_lag_seconds
+        self.counts: Counter[str] = Counter()
+        self._monotonic = monotonic
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self._standby_check = replica.dialect.name == "postgresql"
+
+    @classmethod
+    def from_url(cls, primary: Engine, read_url: str, limits: DatabaseLimits, *, max_lag_seconds: float) -> ReadReplica:
+        """A replica engine for ``read_url`` with ``limits`` (its own pool, as large as the primary's)."""
+        replica = make_engine(read_url, limits, connect_timeout=REPLICA_CONNECT_TIMEOUT_SECONDS)
+        return cls(primary, replica, max_lag_seconds=max_lag_seconds)
+
+    @property
+    def is_down(self) -> bool:
+        return self._monotonic() < self._down_until
+
+    def note(self, reason: str) -> None:
+        """Count one read under ``reason`` (``counts``)."""
+        with self._lock:
+            self.counts[reason] += 1
+
+    def engine_for_read(self) -> Engine:
+        """The engine a public read uses now (one small query on each database; the primary's
+        errors propagate: without it nothing can be served fresh)."""
+        if self.is_down:
+            self.note("down")
+            return self.primary
+        with self.primary.connect() as connection:
+            wanted = freshness(connection)
+        try:
+            with self.replica.connect() as connection:
+                held = freshness(connection)
+                replay_lag = self._replay_lag(connection)
+        except Exception as error:  # any failure of the replica means "read the primary"
+            self._down_until = self._monotonic() + REPLICA_RETRY_SECONDS
+            log.warning("read replica unavailable, reading from the primary for %ss: %s", REPLICA_RETRY_SECONDS, error)
+            self.note("down")
+            return self.primary
+        if held != wanted:
+            self.note("lagging")
+            return self.primary
+        if replay_lag is not None and replay_lag > self.max_lag_seconds:
+            self.note("stale_replay")
+            return self.primary
+        self.note("replica")
+        return self.replica
+
+    def _replay_lag(self, connection: Connection) -> float | None:
+        if not self._standby_check:
+            return None
+        in_recovery, lag = connection.execute(REPLAY_LAG_SQL).one()
+        if not in_recovery:
+            return None  # not a standby (a copy kept by other means): freshness alone decides
+        return float("inf") if lag is None else float(lag)
+
+    def session(self, engine: Engine) -> Session:
+        """A session for a read on ``engine`` (as :meth:`engine_for_read` chose): on the replica
+        one that still writes to the primary."""
+        if engine is self.replica:
+            return ReplicaSession(self.replica, self.primary)
+        return Session(self.primary, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.replica.dispose()

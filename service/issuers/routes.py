@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
@@ -10,7 +11,8 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AdminAccount, IssuerManager, Public, ensure_issuer_scope
-from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
+from service.api.conditional import etag_matches
+from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
 from service.core.paging import Page
@@ -54,9 +56,15 @@ def _public_headers(response: Response) -> None:
     response.headers["Access-Control-Allow-Origin"] = "*"
 
 
-def _did_response(document: dict[str, Any]) -> DidJSONResponse:
+def _did_response(document: dict[str, Any], request: Request) -> Response:
+    """The document with a strong ETag of its bytes; 304 when ``If-None-Match`` names it (RFC 9110
+    section 13.1.2), so a verifier revalidating its copy after ``max-age`` gets no body back."""
     response = DidJSONResponse(document)
     _public_headers(response)
+    etag = '"' + hashlib.sha256(bytes(response.body)).hexdigest()[:32] + '"'
+    response.headers["ETag"] = etag
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={k: v for k, v in response.headers.items() if k != "content-length"})
     return response
 
 
@@ -216,9 +224,10 @@ def affected_credentials(
 
 _DID_DOCUMENT: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "A DID document (JSON representation, DID v1 context first)",
+        "description": "A DID document (JSON representation, DID v1 context first), with an `ETag`",
         "content": {"application/did+json": {"schema": {"type": "object"}}},
     },
+    304: {"description": "Not modified: the `If-None-Match` ETag is the document's current one"},
 }
 
 
@@ -239,13 +248,13 @@ def _json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     response_class=DidJSONResponse,
     responses={**_DID_DOCUMENT, **_json_errors(404)},
 )
-def host_did_document(request: Request, session: SessionDep, settings: SettingsDep) -> DidJSONResponse:
+def host_did_document(request: Request, session: ReadSessionDep, settings: SettingsDep) -> Response:
     """The DID document of the issuer holding this service's host DID (`did:web:<host>`)."""
     moved = did_moves.alias_document_at(session, settings, str(request.base_url))  # reached under a former public URL
     if moved is not None:
-        return _did_response(moved)
+        return _did_response(moved, request)
     issuer = service.host_did_issuer(session, settings)
-    return _did_response(service.did_document(session, issuer))
+    return _did_response(service.did_document(session, issuer), request)
 
 
 @public_router.get(
@@ -255,19 +264,19 @@ def host_did_document(request: Request, session: SessionDep, settings: SettingsD
     responses={**_DID_DOCUMENT, **_json_errors(404, 422)},
 )
 def issuer_did_document(
-    issuer_id: IssuerId, request: Request, session: SessionDep, settings: SettingsDep
-) -> DidJSONResponse:
+    issuer_id: IssuerId, request: Request, session: ReadSessionDep, settings: SettingsDep
+) -> Response:
     """The DID document of `did:web:<host>:issuers:<issuer_id>`: every key, active and retired."""
     # reached under a former public URL: the DID this issuer held there
     moved = did_moves.alias_document_at(session, settings, f"{request.base_url}issuers/{issuer_id}")
     if moved is not None:
-        return _did_response(moved)
+        return _did_response(moved, request)
     issuer = service.path_did_issuer(session, settings, issuer_id)
-    return _did_response(service.did_document(session, issuer))
+    return _did_response(service.did_document(session, issuer), request)
 
 
 @public_router.get("/.well-known/jwks.json", dependencies=[Public], response_model=JsonWebKeySet)
-def jwks(response: Response, session: SessionDep) -> dict[str, Any]:
+def jwks(response: Response, session: ReadSessionDep) -> dict[str, Any]:
     """RFC 7517 JWK Set of every issuer's public keys, active and retired, for VC-JWT verifiers:
     `kid` is the verification method (the `kid` header of the JWTs this service signs)."""
     _public_headers(response)

@@ -38,7 +38,8 @@ from service.vc.errors import VCError
 from service.vc.status_list import StatusListResolver, StatusListUnavailable
 
 _LIST_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
-_STATUS_ACTIONS = {"revocation": "credential.revoke", "suspension": "credential.suspend"}
+STATUS_ACTIONS = {"revocation": "credential.revoke", "suspension": "credential.suspend"}
+"""The audit actions that record when an entry of each purpose was set (their events carry the time)."""
 
 
 class LocalStatusListResolver:
@@ -108,7 +109,7 @@ class LocalStatusListResolver:
 
     def _status_changed_at(self, list_url: str, index: int, purpose: str) -> datetime | None:
         list_id = self.list_id(list_url)
-        action = _STATUS_ACTIONS.get(purpose)
+        action = STATUS_ACTIONS.get(purpose)
         if list_id is None or action is None:
             return None
         entry = self._session.get(StatusEntry, (list_id, index))

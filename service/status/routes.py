@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import IssuerManager, Public
-from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
+from service.api.conditional import etag_matches
+from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.core.clock import Clock
 from service.core.config import Settings
@@ -96,14 +97,6 @@ def unsuspend_credential(
     return _change(StatusAction.unsuspend, credential_id, body, session, account, settings, clock)
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 13.1.2: ``*`` or any listed tag equal by the weak comparison."""
-    if not if_none_match:
-        return False
-    tags = [tag.strip() for tag in if_none_match.split(",")]
-    return "*" in tags or etag.removeprefix("W/") in (tag.removeprefix("W/") for tag in tags)
-
-
 @public_router.get(
     "/status/{list_id}",
     dependencies=[Public],
@@ -119,7 +112,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 )
 def status_list_credential(
     list_id: ListId,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     keystore: KeystoreDep,
     clock: ClockDep,

@@ -49,7 +49,7 @@ from service.vc.errors import KeyResolutionError
 from service.vc.report import VerificationReport
 from service.vc.status_list import StatusListResolver
 from service.vc.verify import verify
-from service.verification.cache import RecordingKeyResolver, ReportCache, cache_key, inputs_of, still_holds
+from service.verification.cache import Inputs, RecordingKeyResolver, ReportCache, cache_key, inputs_of, still_holds
 
 
 def _did_web_host(did: str) -> str | None:
@@ -132,6 +132,52 @@ class Verifier:
         )
         return LocalStatusListResolver(session, settings, factory, fallback=self.remote_status)
 
+    def _fresh(
+        self,
+        session: Session,
+        settings: Settings,
+        source: Mapping[str, Any] | str | bytes,
+        now: datetime,
+        count: bool,
+        kept: tuple[VerificationReport, Inputs] | None = None,
+    ) -> tuple[VerificationReport, Inputs] | None:
+        """The kept (report, inputs) of ``source`` (``kept`` when the caller looked it up) when
+        every input reads the same now."""
+        if kept is None:
+            key = cache_key(settings.public_url, source)
+            kept = self.reports.get(key) if key is not None else None
+        if kept is None:
+            return None
+        statuses = self.status_resolver(session, settings)
+        if not still_holds(kept[1], session, settings, LocalKeyResolver(session, settings), statuses, now):
+            return None
+        if count:
+            self.reports.count(hit=True)
+        return kept
+
+    def kept_report(
+        self, session: Session, settings: Settings, source: Mapping[str, Any] | str | bytes, *, now: datetime
+    ) -> VerificationReport | None:
+        """The kept report of ``source`` when every input it was computed from reads the same now
+        (one database statement, no signature checked); None otherwise."""
+        kept = self._fresh(session, settings, source, now, True)
+        return None if kept is None else copy.deepcopy(kept[0])
+
+    def kept_inputs(
+        self,
+        session: Session,
+        settings: Settings,
+        source: Mapping[str, Any] | str | bytes,
+        *,
+        now: datetime,
+        count: bool = True,
+    ) -> Inputs | None:
+        """What the kept report of ``source`` was computed from, when it all reads the same now:
+        a token that is the same object for as long as the same report is served (a page
+        rendered from it is still current). None when no report is kept or it is stale."""
+        kept = self._fresh(session, settings, source, now, count)
+        return None if kept is None else kept[1]
+
     def verify(
         self,
         session: Session,
@@ -140,32 +186,46 @@ class Verifier:
         *,
         keystore: Keystore | None = None,
         now: datetime | None = None,
+        kept: bool = True,
     ) -> VerificationReport:
         """Verify ``source`` (JSON-LD, a compact VC-JWT or baked image bytes) as of ``now`` (the
         present when None); never raises for bad input. A kept report whose inputs all read the
-        same again is answered without verifying anew."""
+        same again is answered without verifying anew (``kept=False``: the caller has just asked
+        :meth:`kept_report`)."""
+        return self.verify_kept(session, settings, source, keystore=keystore, now=now, kept=kept)[0]
+
+    def verify_kept(
+        self,
+        session: Session,
+        settings: Settings,
+        source: Mapping[str, Any] | str | bytes,
+        *,
+        keystore: Keystore | None = None,
+        now: datetime | None = None,
+        kept: bool = True,
+    ) -> tuple[VerificationReport, Inputs | None]:
+        """:meth:`verify`, and the inputs of the kept report it answered with or has just kept
+        (the token :meth:`kept_inputs` returns while they hold), or None when it is not kept."""
         now = now or datetime.now(UTC)
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
-        local_keys = LocalKeyResolver(session, settings)
-        statuses = self.status_resolver(session, settings, keystore)
         key = cache_key(settings.public_url, source)
         if key is not None:
-            kept = self.reports.get(key)
-            if kept is not None and still_holds(kept[1], local_keys, statuses, now):
-                self.reports.count(hit=True)
-                return copy.deepcopy(kept[0])
+            found = self._fresh(session, settings, source, now, True) if kept else None
+            if found is not None:
+                return copy.deepcopy(found[0]), found[1]
             self.reports.count(hit=False)
-            local_keys = LocalKeyResolver(session, settings)
-            statuses = self.status_resolver(session, settings, keystore)
+        local_keys = LocalKeyResolver(session, settings)
+        statuses = self.status_resolver(session, settings, keystore)
         keys = RecordingKeyResolver(self.key_resolver(session, settings, local=local_keys))
         report = verify(source, key_resolver=keys, status_resolver=statuses, now=now)
+        inputs = None
         if key is not None:
             assert isinstance(source, str | bytes | bytearray)  # cache_key keeps no other source
             data = bytes(source) if isinstance(source, bytearray) else source
             inputs = inputs_of(data, keys, local_keys, statuses, now)
             if inputs is not None:
                 self.reports.put(key, report, inputs)
-        return report
+        return report, inputs
 
     def verify_with_engine(
         self,
@@ -175,13 +235,28 @@ class Verifier:
         *,
         keystore: Keystore | None = None,
         now: datetime | None = None,
+        kept: bool = True,
     ) -> VerificationReport:
         """Like :meth:`verify` with a read-only session of its own, opened and closed here (so it
         can run in a worker thread: the session never crosses threads). Its reads autocommit:
         no transaction stays open while the pipeline computes or fetches other issuers' keys
         and lists over the network."""
         with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
-            return self.verify(session, settings, source, keystore=keystore, now=now)
+            return self.verify(session, settings, source, keystore=keystore, now=now, kept=kept)
+
+    def kept_report_json_with_engine(
+        self, engine: Engine, settings: Settings, source: Mapping[str, Any] | str | bytes, *, now: datetime
+    ) -> dict[str, Any] | None:
+        """The JSON form (:meth:`VerificationReport.to_dict`) of :meth:`kept_report`, with a
+        read-only session of its own (for a worker thread). Read-only: it shares the kept
+        report's parts instead of copying the report (and the credential in it) per request."""
+        key = cache_key(settings.public_url, source)
+        kept = self.reports.get(key) if key is not None else None
+        if kept is None:
+            return None  # nothing kept: no connection taken
+        with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
+            fresh = self._fresh(session, settings, source, now, True, kept)
+        return None if fresh is None else fresh[0].to_dict()
 
 
 def verify_in_session(

@@ -18,6 +18,7 @@ from service.core.keystore import Keystore
 from service.core.templates import render
 from service.credentials.models import Credential
 from service.credentials.service import credential_url
+from service.vc.report import VerificationReport
 from service.vc.skillcred import describe, read_assessment
 from service.verification.service import Verifier
 from service.web.badge_endorsements import page_endorsements
@@ -41,6 +42,13 @@ def render_badge_page(
 ) -> str:
     """The badge page of ``credential`` (HTML), verifying the stored credential as of ``now``."""
     report = verifier.verify(session, settings, credential.jsonld, keystore=keystore, now=now)
+    return render_verified_page(session, settings, credential, report)
+
+
+def render_verified_page(
+    session: Session, settings: Settings, credential: Credential, report: VerificationReport
+) -> str:
+    """The badge page of ``credential`` showing ``report`` (the verification of its stored copy)."""
     document = json.loads(credential.jsonld)
     return render(
         "credential.html",

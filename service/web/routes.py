@@ -21,13 +21,15 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse
 
 from service.api.auth import Public
-from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep, VerifierDep
+from service.api.conditional import etag_matches
+from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SettingsDep, VerifierDep
 from service.api.errors import error_content, error_responses
 from service.core.errors import NotAcceptable, NotFound
 from service.credentials import formats
 from service.credentials.service import get_credential
-from service.web.badge_page import render_badge_page, render_not_found_page
+from service.web.badge_page import render_not_found_page, render_verified_page
 from service.web.negotiation import HTML, JSON_TYPES, OFFERS, negotiate
+from service.web.page_cache import Page, PageCache, embedded_uris, etag_of, read_rows
 
 public_router = APIRouter(tags=["credentials"])
 
@@ -74,6 +76,7 @@ def _image(content: bytes, media_type: str, credential_id: str, extension: str) 
                 **{media_type: {"schema": {"type": "object"}} for media_type in JSON_TYPES},
             },
         },
+        304: {"description": "Not modified (the badge page): the `If-None-Match` ETag is the page's current one"},
         404: {
             "description": "not_found: a page saying so when `Accept` asks for HTML, the error otherwise",
             "content": {HTML: {"schema": {"type": "string"}}, **error_content()},
@@ -87,7 +90,7 @@ def _image(content: bytes, media_type: str, credential_id: str, extension: str) 
 def badge_page(
     credential_id: CredentialId,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     keystore: KeystoreDep,
     verifier: VerifierDep,
@@ -103,6 +106,12 @@ def badge_page(
     chosen = negotiate(request.headers.get("accept"))
     if chosen is None:
         raise NotAcceptable(f"Offered: {', '.join(OFFERS)}")
+    now = clock.now()
+    pages: PageCache = request.app.state.pages
+    if chosen == HTML:
+        kept = pages.fresh(session, settings, verifier, credential_id, now)
+        if kept is not None:
+            return _html_page(kept.html, kept.etag, request)
     try:
         credential = get_credential(session, credential_id)
     except NotFound:
@@ -111,8 +120,25 @@ def badge_page(
         raise
     if chosen != HTML:
         return _signed_document(credential.jsonld, chosen)
-    page = render_badge_page(session, settings, keystore, verifier, credential, now=clock.now())
-    return _page_headers(HTMLResponse(page))
+    # what the page shows of the rows is read before it is rendered: a change made meanwhile
+    # differs from them, so the next request renders again (never a stale page kept)
+    uris = embedded_uris(credential.jsonld)
+    rows = read_rows(session, credential_id, uris)
+    report, inputs = verifier.verify_kept(session, settings, credential.jsonld, keystore=keystore, now=now)
+    html = render_verified_page(session, settings, credential, report)
+    etag = etag_of(html)
+    if inputs is not None and rows is not None:
+        pages.put((settings.public_url, credential_id), Page(html, etag, credential.jsonld, uris, rows, inputs))
+    return _html_page(html, etag, request)
+
+
+def _html_page(html: str, etag: str, request: Request) -> Response:
+    """The page with its ETag; 304 when ``If-None-Match`` names it (RFC 9110 section 13.1.2).
+    ``no-cache``: a cache may keep it but asks again every time (a revocation shows at once)."""
+    headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return _page_headers(Response(status_code=304, headers=headers))
+    return _page_headers(HTMLResponse(html, headers=headers))
 
 
 @public_router.get(
@@ -121,7 +147,7 @@ def badge_page(
     response_class=Response,
     responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(404)},
 )
-def badge_png(credential_id: CredentialId, session: SessionDep) -> Response:
+def badge_png(credential_id: CredentialId, session: ReadSessionDep) -> Response:
     """The badge as a PNG image with the signed credential baked in (OB 3.0 baking)."""
     credential = get_credential(session, credential_id)
     return _image(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
@@ -133,7 +159,7 @@ def badge_png(credential_id: CredentialId, session: SessionDep) -> Response:
     response_class=Response,
     responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(404)},
 )
-def badge_svg(credential_id: CredentialId, session: SessionDep) -> Response:
+def badge_svg(credential_id: CredentialId, session: ReadSessionDep) -> Response:
     """The badge as an SVG image showing the achievement, with the signed credential baked in."""
     credential = get_credential(session, credential_id)
     return _image(formats.baked_svg(credential.jsonld), formats.SVG_MEDIA_TYPE, credential.id, "svg")

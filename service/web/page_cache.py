@@ -1,0 +1,154 @@
+"""Rendered badge pages, kept while everything they show is unchanged (issue 15).
+
+A badge page shows the signed credential (immutable under its id), the credential's state and
+the date of its last change, the report of verifying it now, and its endorsements with the
+issuer's name. So each rendered page is kept, per process, with a fingerprint of what it was
+rendered from:
+
+- the credential's ``state`` and ``status_changed_at`` (a revocation or suspension);
+- the kept verification report it showed (:meth:`Verifier.kept_inputs`): served only while every
+  input of that report reads the same (status entries, list signatures, key sets, the dates
+  window), else the page is rendered again from a new verification;
+- the issuer's name, and the id, state and state change date of every endorsement row the page
+  reads (those of the credential, and those the signed credential embeds, by URI);
+- the public URL (links on the page).
+
+A request reads the first and the last in one statement and the report's inputs in a second
+(:func:`fingerprint`); the page is rendered again whenever any of them differs. The page's ETag
+is a hash of its HTML, so a client's ``If-None-Match`` gets a 304 only while the same bytes would
+be sent. No FastAPI here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from service.core.config import Settings
+from service.credentials.models import Credential
+from service.endorsements.models import Endorsement
+from service.issuers.models import Issuer
+from service.verification.service import Verifier
+
+PAGE_CACHE_SIZE = 1024
+"""Pages kept per process (10-20 KiB each)."""
+
+_CREDENTIALS = cast(sa.Table, Credential.__table__)  # type: ignore[attr-defined]
+_ISSUERS = cast(sa.Table, Issuer.__table__)  # type: ignore[attr-defined]
+_ENDORSEMENTS = cast(sa.Table, Endorsement.__table__)  # type: ignore[attr-defined]
+
+
+_PROBE = sa.select(_CREDENTIALS.c.id)
+"""A read statement: what a session is asked to bind to find the engine it reads from."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered page and what it was rendered from."""
+
+    html: str
+    etag: str
+    jsonld: str
+    embedded_uris: tuple[str, ...]
+    rows: Hashable
+    report: object
+
+
+def etag_of(html: str) -> str:
+    """A strong ETag (RFC 9110 section 8.8.3) for the page's bytes."""
+    return '"' + hashlib.sha256(html.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def embedded_uris(jsonld: str) -> tuple[str, ...]:
+    """The ``id`` of every endorsement the signed credential embeds (the page reads their rows)."""
+    embedded = json.loads(jsonld).get("endorsement")
+    if not isinstance(embedded, list):
+        return ()
+    return tuple(sorted({str(e.get("id")) for e in embedded if isinstance(e, dict)}))
+
+
+def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Hashable | None:
+    """The credential's state and change date, its issuer's name, and each endorsement row the
+    page reads (id, state, state change date), in one statement; None when there is no such
+    credential."""
+    endorsement = _ENDORSEMENTS.c
+    touching = endorsement.credential_id == _CREDENTIALS.c.id
+    if uris:
+        touching = sa.or_(touching, endorsement.endorsement_uri.in_(uris))
+    statement = (
+        sa.select(
+            _CREDENTIALS.c.state,
+            _CREDENTIALS.c.status_changed_at,
+            _ISSUERS.c.name,
+            endorsement.id,
+            endorsement.state,
+            endorsement.state_changed_at,
+        )
+        .select_from(_CREDENTIALS)
+        .outerjoin(_ISSUERS, _ISSUERS.c.id == _CREDENTIALS.c.issuer_id)
+        .outerjoin(_ENDORSEMENTS, touching)
+        .where(_CREDENTIALS.c.id == credential_id)
+    )
+    connection = session.connection(bind_arguments={"clause": statement})  # a replica's session routes by it
+    rows = [tuple(row) for row in connection.execute(statement)]
+    if not rows:
+        return None
+    return tuple(sorted(rows, key=lambda row: str(row[3])))
+
+
+class PageCache:
+    """A bounded, thread-safe LRU of :class:`Page` by (public URL, credential id)."""
+
+    def __init__(self, size: int = PAGE_CACHE_SIZE) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], Page] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    def get(self, key: tuple[str, str]) -> Page | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str], page: Page) -> None:
+        with self._lock:
+            self._items[key] = page
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def fresh(
+        self, session: Session, settings: Settings, verifier: Verifier, credential_id: str, now: datetime
+    ) -> Page | None:
+        """The kept page of the credential when everything it shows reads the same now.
+
+        Read outside ``session``'s transaction (which then never opens one): two statements on
+        a connection of the engine the session reads from, each answered as it is committed,
+        with no BEGIN and COMMIT round trips around them. A change committed between the two
+        is seen by the second, or it came after both and the page was current when read."""
+        page = self.get((settings.public_url, credential_id))
+        if page is None:
+            return None
+        engine = session.get_bind(clause=_PROBE)  # a read replica's session answers with the replica
+        with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as reads:
+            if read_rows(reads, credential_id, page.embedded_uris) != page.rows:
+                return None
+            if verifier.kept_inputs(reads, settings, page.jsonld, now=now) is not page.report:
+                return None
+        with self._lock:
+            self.hits += 1
+        return page
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,92 @@
+"""Kept badge pages never outlive what they show (issue 15).
+
+Once a page was served from the page cache (its counter says so), a revocation, a suspension
+and its lifting, and an endorsement accepted or hidden by the earner show on the very next
+request; the page carries a strong ETag, and ``If-None-Match`` with it is a 304 (with the page's
+security headers) only while the same bytes would be sent.
+"""
+
+from __future__ import annotations
+
+from service.web.routes import PAGE_POLICY
+from tests.endorsements.conftest import credential, decide, earner, endorse_by_email  # noqa: F401 (fixtures)
+from tests.status.helpers import resigner_round
+
+
+def get_page(api, credential_id: str, **headers: str):
+    response = api.client.get(f"/credentials/{credential_id}", headers={"Accept": "text/html", **headers})
+    assert response.status_code in (200, 304), response.text
+    return response
+
+
+def warm_page(app, api, credential_id: str):
+    """Publish the lists (as the re-signing job does), render the page, then show that the next
+    request was answered from the page cache with the same bytes and ETag."""
+    resigner_round(app)
+    first = get_page(api, credential_id)
+    hits = app.state.pages.hits
+    second = get_page(api, credential_id)
+    assert app.state.pages.hits == hits + 1, "the second request was not answered from the kept page"
+    assert second.text == first.text and second.headers["etag"] == first.headers["etag"]
+    return second
+
+
+def change(api, credential_id: str, action: str) -> None:
+    response = api.client.post(
+        f"/v1/credentials/{credential_id}/{action}", json={"reason": "Testing the page cache"}, headers=api.admin
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_kept_page_has_a_strong_etag_and_if_none_match_is_a_304_with_its_headers(app, api, achievement):
+    issued = api.issue(achievement["id"])
+    page = warm_page(app, api, issued["id"])
+    etag = page.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert page.headers["cache-control"] == "public, no-cache"
+
+    not_modified = get_page(api, issued["id"], **{"If-None-Match": etag})
+
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified.headers["etag"] == etag
+    assert not_modified.headers["content-security-policy"] == PAGE_POLICY
+    assert get_page(api, issued["id"], **{"If-None-Match": '"something-else"'}).status_code == 200
+
+
+def test_a_revocation_shows_at_once_on_a_kept_page_and_changes_its_etag(app, api, achievement):
+    issued = api.issue(achievement["id"])
+    kept = warm_page(app, api, issued["id"])
+    assert "This credential is verified" in kept.text
+
+    change(api, issued["id"], "revoke")
+
+    page = get_page(api, issued["id"], **{"If-None-Match": kept.headers["etag"]})
+    assert page.status_code == 200, "the old ETag still matched after a revocation"
+    assert "could not be verified" in page.text and "revoked on" in page.text
+    assert page.headers["etag"] != kept.headers["etag"]
+
+
+def test_a_suspension_and_its_lifting_show_at_once_on_a_kept_page(app, api, achievement):
+    issued = api.issue(achievement["id"])
+    warm_page(app, api, issued["id"])
+
+    change(api, issued["id"], "suspend")
+    assert "suspended on" in get_page(api, issued["id"]).text
+    warm_page(app, api, issued["id"])
+    change(api, issued["id"], "unsuspend")
+
+    page = get_page(api, issued["id"]).text
+    assert "suspended on" not in page and "This credential is verified" in page
+
+
+def test_an_endorsement_accepted_then_hidden_shows_at_once_on_a_kept_page(app, api, credential, earner):  # noqa: F811
+    statement = "Ada&#39;s tests caught every regression."
+    endorsement = endorse_by_email(api, credential["id"], statement="Ada's tests caught every regression.")
+    assert statement not in warm_page(app, api, credential["id"]).text
+
+    decide(api, endorsement["id"], "accept", earner.headers)
+    assert statement in get_page(api, credential["id"]).text
+    warm_page(app, api, credential["id"])
+    decide(api, endorsement["id"], "hide", earner.headers)
+
+    assert statement not in get_page(api, credential["id"]).text
