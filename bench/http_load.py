@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import http.client
+import json
 import multiprocessing
 import os
 import re
@@ -260,6 +261,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--resign", type=int, default=300, help="status list re-signing interval, seconds")
     parser.add_argument("--request-threads", type=int, default=None, help="SKILLCRED_REQUEST_THREADS (default 40)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/run_all.py)")
     args = parser.parse_args()
     assert 1 <= args.connections <= 256 and 0 < args.seconds <= 60 and 1 <= args.rounds <= 10, "keep runs bounded"
     postgres = bool(args.database_url) and args.database_url.startswith("postgresql") and not args.sqlite
@@ -306,6 +308,17 @@ def main() -> None:
             f"| {target} | {statistics.median(rates):.0f} | {min(rates):.0f}-{max(rates):.0f} | {middle.p50_ms:.1f}"
             f" | {middle.p99_ms:.1f} | {sum(r.errors for r in rounds)} | {splits} | {cpus} |"
         )
+    if args.json is not None:
+        figures = {
+            target: {
+                "req_per_s": statistics.median(r.per_second for r in rounds),
+                "p50_ms": sorted(rounds, key=lambda r: r.per_second)[len(rounds) // 2].p50_ms,
+                "p99_ms": sorted(rounds, key=lambda r: r.per_second)[len(rounds) // 2].p99_ms,
+                "errors": sum(r.errors for r in rounds),
+            }
+            for target, rounds in results.items()
+        }
+        args.json.write_text(json.dumps({"targets": figures, "postgres": postgres, "workers": args.workers}))
 
 
 @contextmanager
