@@ -53,8 +53,15 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 def test_dev_serve_port_sets_the_public_url_printed_urls_and_the_did(environment, capsys):
     code, out, _ = run(capsys, "dev-serve", "--port", "8101")
     assert code == 0 and environment == [
-        {"host": "127.0.0.1", "port": 8101, "workers": 1, "proxy_headers": True, "log_level": "info"}
-    ]
+        {
+            "host": "127.0.0.1",
+            "port": 8101,
+            "workers": 1,
+            "proxy_headers": True,
+            "log_level": "info",
+            "access_log": True,
+        }
+    ]  # the access log is on in development only (each line costs a busy server throughput)
     assert "SkillCred on http://127.0.0.1:8101 " in out
     assert "http://127.0.0.1:8101/docs" in out and "POST http://127.0.0.1:8101/v1/verify" in out
     assert "http://127.0.0.1:8101/health" in out
