@@ -47,7 +47,9 @@ class BulkRow(SQLModel, table=True):
     ranges of it); ``line`` its row number in the file. Marked ``issued`` in the transaction that
     stores its credential, so a re-run chunk skips it."""
 
-    __table_args__ = (Index("ix_bulkrow_job_state", "job_id", "state"),)
+    # (job, state, seq): a chunk's next pending rows are a range of it, whatever the planner's
+    # statistics say (alembic b0c5e9000006)
+    __table_args__ = (Index("ix_bulkrow_job_state", "job_id", "state", "seq"),)
 
     job_id: str = Field(foreign_key="bulkjob.id", primary_key=True, max_length=36)
     seq: int = Field(primary_key=True)

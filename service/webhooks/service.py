@@ -3,7 +3,8 @@ redelivery, and fanning an event out to its subscribers. No FastAPI here, and no
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 
 from sqlalchemy import delete
@@ -224,30 +225,49 @@ def fan_out(session: Session, event_id: str, now: datetime) -> list[str]:
     event = session.get(Event, event_id)
     if event is None or event.dispatched_at is not None:
         return []
-    subscriptions = session.exec(
-        select(WebhookSubscription).where(
-            WebhookSubscription.issuer_id == event.issuer_id,
-            WebhookSubscription.state == SubscriptionState.active,
-            # a subscription receives what happened since it was made, never earlier events
-            col(WebhookSubscription.created_at) <= event.occurred_at,
+    return fan_out_events(session, [event], active_subscriptions(session, event.issuer_id), now)
+
+
+def active_subscriptions(session: Session, issuer_id: str) -> list[WebhookSubscription]:
+    """The issuer's active subscriptions (what a fan-out matches its events against)."""
+    return list(
+        session.exec(
+            select(WebhookSubscription).where(
+                WebhookSubscription.issuer_id == issuer_id, WebhookSubscription.state == SubscriptionState.active
+            )
         )
-    ).all()
+    )
+
+
+def fan_out_events(
+    session: Session, events: Sequence[Event], subscriptions: Sequence[WebhookSubscription], now: datetime
+) -> list[str]:
+    """The deliveries of ``events`` (one issuer's, not yet dispatched) to those of its active
+    ``subscriptions`` that asked for each event's type and existed when it happened (a
+    subscription never receives earlier events); the events are marked dispatched. The ids of
+    the deliveries made, each with its first attempt deferred."""
     made = []
-    for subscription in subscriptions:
-        if event.type not in subscription.events:
-            continue
-        delivery = WebhookDelivery(
-            subscription_id=subscription.id,
-            event_id=event.id,
-            event_type=event.type,
-            state=DeliveryState.pending,
-            next_attempt_at=now,
-        )
-        session.add(delivery)
-        made.append(delivery.id)
-    event.dispatched_at = now
-    session.add(event)
+    for event in events:
+        for subscription in subscriptions:
+            if event.type not in subscription.events or _naive(subscription.created_at) > _naive(event.occurred_at):
+                continue
+            delivery = WebhookDelivery(
+                subscription_id=subscription.id,
+                event_id=event.id,
+                event_type=event.type,
+                state=DeliveryState.pending,
+                next_attempt_at=now,
+            )
+            session.add(delivery)
+            made.append(delivery.id)
+        event.dispatched_at = now
+        session.add(event)
     session.flush()
     for delivery_id in made:
         defer(session, deliver_request(delivery_id))
     return made
+
+
+def _naive(moment: datetime) -> datetime:
+    """UTC without tzinfo, so stored (naive on SQLite) and fresh (aware) times compare."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
