@@ -202,7 +202,21 @@ def plan_many(session: Session, settings: Settings, issuer_id: str, count: int) 
             picked.add(pair)
             pairs.append(pair)
         drawn.append(pairs)
+    # an index already held by an earlier credential (as likely as the list is full) is drawn
+    # again in the same list, in memory, and the batch's new draws are checked in one query a
+    # round; the list's reservation is not taken again (it counts credentials, not draws)
     taken = _taken(session, picked)
+    for _ in range(MAX_DRAWS):
+        if not taken:
+            break
+        redrawn: set[tuple[str, int]] = set()
+        for pairs in drawn:
+            for position, pair in enumerate(pairs):
+                if pair in taken:
+                    pairs[position] = _draw_again(session, pair[0], picked)
+                    picked.add(pairs[position])
+                    redrawn.add(pairs[position])
+        taken = _taken(session, redrawn)
 
     def free(list_id: str, index: int) -> bool:
         return (list_id, index) not in picked and session.get(StatusEntry, (list_id, index)) is None
@@ -210,7 +224,7 @@ def plan_many(session: Session, settings: Settings, issuer_id: str, count: int) 
     allocations = []
     for pairs in drawn:
         for position, purpose in enumerate(StatusPurpose):
-            if pairs[position] in taken:  # rare: claimed by an issuance since this process reserved it
+            if pairs[position] in taken:  # still taken after every round: as plan() does it
                 pairs[position] = _free_index_in_current_list(session, settings, issuer_id, purpose, free)
                 picked.add(pairs[position])
         allocations.append(
@@ -246,6 +260,18 @@ def claim_many(session: Session, claims: Sequence[tuple[Allocation, str]]) -> li
         )
         for allocation, _ in claims
     ]
+
+
+def _draw_again(session: Session, list_id: str, picked: set[tuple[str, int]]) -> tuple[str, int]:
+    """Another random index of list ``list_id`` that the batch has not picked (its row is read
+    once per session: the identity map keeps it)."""
+    status_list = session.get(StatusList, list_id)
+    assert status_list is not None
+    for _ in range(MAX_DRAWS):
+        index = secrets.randbelow(status_list.size)
+        if (list_id, index) not in picked:
+            return list_id, index
+    return list_id, secrets.randbelow(status_list.size)  # found taken by the next round's read
 
 
 def _taken(session: Session, pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:

@@ -202,3 +202,41 @@ def test_a_batch_claim_takes_every_index_in_one_statement_and_reports_the_ones_t
     assert owners[(planned[1].list_ids[1], planned[1].indexes[1])] == "someone-else"
     assert owners[(planned[1].list_ids[0], planned[1].indexes[0])] == "credential-1"
     assert sum(1 for owner in owners.values() if owner.startswith("credential-")) == 5
+
+
+def test_a_batch_redraws_taken_indexes_in_rounds_without_spending_more_reservations(
+    app, api, achievement, issuer, monkeypatch
+):
+    """As a list fills, a drawn index is more and more often taken: the batch draws again in
+    the same list, one read a round, and a credential still spends one reserved index per list
+    (the list's counter counts credentials, not draws)."""
+    held = [entries(api.issue(achievement["id"])["credential"]) for _ in range(3)]
+    revocation_taken = [e["revocation"].index for e in held]
+    suspension_taken = [e["suspension"].index for e in held]
+    revocation_list = held[0]["revocation"].list_id
+    # two credentials: every first draw hits a held index, then one more round hits one again
+    draws = ScriptedDraws(
+        revocation_taken[0],
+        suspension_taken[0],
+        revocation_taken[1],
+        suspension_taken[1],
+        revocation_taken[2],
+        31,
+        32,
+        33,
+        34,
+    )
+    monkeypatch.setattr(allocation, "secrets", draws)
+    left_before = allocation.RESERVATIONS._left.get(revocation_list)
+    with Session(app.state.engine) as session:
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        sa_event.listen(session.connection(), "before_cursor_execute", listen)
+        planned = allocation.plan_many(session, _settings(app), issuer["id"], 2)
+        sa_event.remove(session.connection(), "before_cursor_execute", listen)
+    pairs = {(a.list_ids[i], a.indexes[i]) for a in planned for i in range(2)}
+    held_pairs = {(e[p].list_id, e[p].index) for e in held for p in ("revocation", "suspension")}
+    assert len(pairs) == 4 and not pairs & held_pairs
+    assert allocation.RESERVATIONS._left.get(revocation_list) == left_before - 2
+    reads = [s for s in statements if "FROM statusentry" in s]
+    assert len(reads) <= 3 * 2  # a read per list per round: the first draw and two rounds
