@@ -360,6 +360,12 @@ def canonize(document: Mapping[str, Any], loader: DocumentLoader | None = None, 
             fast_path.count(str(why))
         except RecursionError:
             fast_path.count("too_deep")
+        except Exception:
+            # a fault in the optimisation must not refuse a document the full path accepts; the
+            # test suite (check_against_full_path) lets it through, so it is seen and fixed
+            if fast_path.check_against_full_path:
+                raise
+            fast_path.count("internal_error")
         else:
             fast_path.count("fast")
             nquads = canonicalize_components(terms, utf16_order=utf16_order).nquads
