@@ -154,10 +154,10 @@ class ContextTree:
             return ctx.expanded_keys[key]
         except KeyError:
             pass
-        if len(ctx.expanded_keys) >= 4096:
-            return self._processor._expand_iri(ctx.processed, key, vocab=True, base=None)  # type: ignore[no-any-return]
         expanded = self._processor._expand_iri(ctx.processed, key, vocab=True, base=None)
-        ctx.expanded_keys[key] = expanded
+        # the vocabulary is small; input can hold any keys: the memo is bounded in count and size
+        if len(ctx.expanded_keys) < 4096 and len(key) <= 256:
+            ctx.expanded_keys[key] = expanded
         return expanded  # type: ignore[no-any-return]
 
     def expand_id(self, ctx: _Context, value: str) -> str | None:
