@@ -38,12 +38,12 @@ from service.credentials.issuing import (
     prepare,
     recipient_identities,
     sign,
+    sign_until_claimed,
 )
 from service.credentials.models import Credential
 from service.credentials.schemas import EvidenceIn, ResultIn
 from service.issuers.service import active_signer
-from service.status.allocation import Allocation, StatusListsExhausted, claim, claim_many, plan_many, replan
-from service.status.models import StatusPurpose
+from service.status.allocation import Allocation, claim_many, plan_many
 from service.vc.keys import Signer
 
 
@@ -53,7 +53,6 @@ class RowTaken(RuntimeError):
 
 BATCH_SIZE = 50
 """Rows signed, then stored, per transaction."""
-MAX_SIGNING_ROUNDS = 4
 
 
 def run_chunk(
@@ -140,7 +139,7 @@ def _issue_batch(
     # the batch go to the database in few statements (several rows each)
     unclaimed = claim_many(session, [(c.allocation, c.prepared.credential_id) for _, c in signed])
     signed = [
-        (row, _claim_rest(session, keystore, settings, credential, left))
+        (row, sign_until_claimed(session, keystore, settings, credential, left))
         for (row, credential), left in zip(signed, unclaimed, strict=True)
     ]
     identities = recipient_identities(session, [credential.prepared.request.recipient for _, credential in signed])
@@ -273,25 +272,3 @@ def _prepare(
         active_slot=claim_active_slot(session, achievement, who, replaces=None, now=now, holders=holders),
     )
     return prepare(session, settings, request, now=now)
-
-
-def _claim_rest(
-    session: Session,
-    keystore: Keystore,
-    settings: Settings,
-    signed: SignedCredential,
-    unclaimed: tuple[StatusPurpose, ...],
-) -> SignedCredential:
-    """The signed credential once the indexes :func:`claim_many` could not claim (another
-    issuance took them meanwhile) are picked again, the credential signed again and claimed (as
-    :func:`~service.credentials.issuing.build_and_sign` does)."""
-    prepared, allocation = signed.prepared, signed.allocation
-    for _ in range(MAX_SIGNING_ROUNDS):
-        if not unclaimed:
-            return signed
-        allocation = replan(session, settings, prepared.issuer.id, allocation, unclaimed)
-        signed = sign(session, keystore, settings, prepared, allocation)
-        unclaimed = claim(session, allocation, prepared.credential_id, unclaimed)
-    if not unclaimed:
-        return signed
-    raise StatusListsExhausted("No status list index could be claimed; try again", headers={"Retry-After": "1"})

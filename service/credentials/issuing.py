@@ -207,13 +207,32 @@ def build_and_sign(
     picked index meanwhile, that one is picked again and the credential signed again.
     """
     allocation = plan(session, settings, prepared.issuer.id)
-    unclaimed = tuple(StatusPurpose)
-    for _ in range(MAX_SIGNING_ROUNDS):
-        signed = sign(session, keystore, settings, prepared, allocation)
-        unclaimed = claim(session, allocation, prepared.credential_id, unclaimed)
+    signed = sign(session, keystore, settings, prepared, allocation)
+    unclaimed = claim(session, allocation, prepared.credential_id, tuple(StatusPurpose))
+    return sign_until_claimed(session, keystore, settings, signed, unclaimed, rounds=MAX_SIGNING_ROUNDS - 1)
+
+
+def sign_until_claimed(
+    session: Session,
+    keystore: Keystore,
+    settings: Settings,
+    signed: SignedCredential,
+    unclaimed: tuple[StatusPurpose, ...],
+    *,
+    rounds: int = MAX_SIGNING_ROUNDS,
+) -> SignedCredential:
+    """``signed`` once its ``unclaimed`` purposes (indexes another issuance claimed meanwhile)
+    are picked again, the credential signed again and those claimed, up to ``rounds`` times;
+    :class:`StatusListsExhausted` when that is not enough."""
+    prepared, allocation = signed.prepared, signed.allocation
+    for _ in range(rounds):
         if not unclaimed:
             return signed
         allocation = replan(session, settings, prepared.issuer.id, allocation, unclaimed)
+        signed = sign(session, keystore, settings, prepared, allocation)
+        unclaimed = claim(session, allocation, prepared.credential_id, unclaimed)
+    if not unclaimed:
+        return signed
     raise StatusListsExhausted("No status list index could be claimed; try again", headers={"Retry-After": "1"})
 
 
@@ -281,11 +300,9 @@ def persist(
     took a recipient's one active credential)."""
     prepared = signed.prepared
     request = prepared.request
-    identity = (
-        identities[_identity_key(request.recipient)]
-        if identities is not None
-        else _recipient_identity(session, request.recipient)
-    )
+    if identities is None:
+        identities = recipient_identities(session, [request.recipient])
+    identity = identities[_identity_key(request.recipient)]
     credential = Credential(
         id=prepared.credential_id,
         issuer_id=prepared.issuer.id,
@@ -434,17 +451,3 @@ def recipient_identities(session: Session, recipients: Sequence[Recipient]) -> d
         # credentials that refer to them (there is no ORM relationship between the two)
         session.flush()
     return found
-
-
-def _recipient_identity(session: Session, who: Recipient) -> RecipientIdentity:
-    """The recipient's identity row, shared by every credential issued to the same address or DID."""
-    if who.email is not None:
-        where = (RecipientIdentity.kind == "email", RecipientIdentity.email == who.email)
-    else:
-        where = (RecipientIdentity.kind == "did", RecipientIdentity.did == who.did)
-    identity = session.exec(select(RecipientIdentity).where(*where)).first()
-    if identity is None:
-        identity = RecipientIdentity(kind="email" if who.email else "did", email=who.email, did=who.did)
-        session.add(identity)
-        session.flush()
-    return identity

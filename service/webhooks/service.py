@@ -4,7 +4,7 @@ redelivery, and fanning an event out to its subscribers. No FastAPI here, and no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from ipaddress import ip_address
 
 from sqlalchemy import delete
@@ -249,7 +249,7 @@ def fan_out_events(
     made = []
     for event in events:
         for subscription in subscriptions:
-            if event.type not in subscription.events or _naive(subscription.created_at) > _naive(event.occurred_at):
+            if event.type not in subscription.events or subscription.created_at > event.occurred_at:
                 continue
             delivery = WebhookDelivery(
                 subscription_id=subscription.id,
@@ -266,8 +266,3 @@ def fan_out_events(
     for delivery_id in made:
         defer(session, deliver_request(delivery_id))
     return made
-
-
-def _naive(moment: datetime) -> datetime:
-    """UTC without tzinfo, so stored (naive on SQLite) and fresh (aware) times compare."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment

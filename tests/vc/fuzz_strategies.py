@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hypothesis import assume
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
 Path = tuple[str | int, ...]
@@ -38,6 +39,24 @@ class Mutation:
     kind: str
     document: Any
     meaning: Meaning
+
+
+def bounded_settings(default_examples: int, variable: str) -> settings:
+    """Hypothesis settings for the suite: bounded and reproducible (``default_examples``,
+    derandomised, no example database); the environment ``variable`` sets the count for long runs
+    (``SKILLCRED_FUZZ_EXAMPLES``, ``SKILLCRED_DIFFERENTIAL_EXAMPLES``)."""
+    return settings(
+        max_examples=int(os.environ.get(variable) or 0) or default_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+            HealthCheck.large_base_example,
+        ],
+    )
 
 
 # --- leaves ------------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ import base64
 import copy
 import json
 import math
-import os
 import struct
 import tracemalloc
 import zlib
@@ -51,7 +50,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from service.vc import data_integrity, jose, jsonld
@@ -65,7 +64,6 @@ from tests.standards import OB3_IMPL_GUIDE, load_json
 from tests.vc import fuzz_strategies as fs
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
-_EXAMPLES = int(os.environ.get("SKILLCRED_FUZZ_EXAMPLES") or 0)
 
 #: Examples run per property in this process (the figure a suite summary reports).
 FUZZED: Counter[str] = Counter()
@@ -73,18 +71,7 @@ FUZZED: Counter[str] = Counter()
 
 def fuzz_settings(default_examples: int) -> settings:
     """Bounded and reproducible by default; SKILLCRED_FUZZ_EXAMPLES sets the count for long runs."""
-    return settings(
-        max_examples=_EXAMPLES or default_examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.filter_too_much,
-            HealthCheck.large_base_example,
-        ],
-    )
+    return fs.bounded_settings(default_examples, "SKILLCRED_FUZZ_EXAMPLES")
 
 
 @pytest.fixture(scope="module", autouse=True)

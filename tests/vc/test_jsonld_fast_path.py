@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from service.vc import data_integrity
@@ -47,7 +46,6 @@ from tests import figures
 from tests.standards import OB3_IMPL_GUIDE, SHARED, load_json
 from tests.vc import fuzz_strategies as fs
 
-EXAMPLES = int(os.environ.get("SKILLCRED_DIFFERENTIAL_EXAMPLES") or 0)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -56,13 +54,7 @@ OUTCOMES: Counter[str] = Counter()
 
 def differential_settings(default_examples: int) -> settings:
     """Bounded and reproducible in ``make test``; SKILLCRED_DIFFERENTIAL_EXAMPLES for long runs."""
-    return settings(
-        max_examples=EXAMPLES or default_examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
+    return fs.bounded_settings(default_examples, "SKILLCRED_DIFFERENTIAL_EXAMPLES")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import jsonschema_rs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.vc import data_integrity, schema_validation
@@ -26,18 +25,11 @@ from service.vc.schema_validation import validate_credential
 from tests.standards import OB3_EXAMPLES, OB3_IMPL_GUIDE, REPO, load_json
 from tests.vc import fuzz_strategies as fs
 
-_EXAMPLES = int(os.environ.get("SKILLCRED_DIFFERENTIAL_EXAMPLES") or 0)
 KINDS = ("achievement", "endorsement")
 
 
 def differential_settings(default_examples: int) -> settings:
-    return settings(
-        max_examples=_EXAMPLES or default_examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-    )
+    return fs.bounded_settings(default_examples, "SKILLCRED_DIFFERENTIAL_EXAMPLES")
 
 
 def fixture_documents() -> Iterator[tuple[str, dict[str, Any]]]:
