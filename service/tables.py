@@ -15,6 +15,8 @@ def import_all_models() -> None:
     import service.endorsements.models
     import service.events.models
     import service.evidence.models
+    import service.idempotency.models
     import service.issuers.models
+    import service.platforms.models
     import service.status.models
     import service.webhooks.models  # noqa: F401

@@ -28,6 +28,9 @@ class Account(SQLModel, table=True):
     role: Role = Field(max_length=20)
     issuer_id: str | None = Field(default=None, foreign_key="issuer.id", index=True, max_length=36)
     disabled: bool = False
+    is_service: bool = False
+    """A platform client's service account (no password, never signs in; it acts only through its
+    client's tokens, within their scopes)."""
     email_verified_at: datetime | None = timestamp_field()
     """When the account proved it controls ``email``. Credentials issued to an email address are
     shown to an earner account only once this is set (else anyone could register with someone

@@ -41,21 +41,36 @@ class TokenIssuer:
     def __repr__(self) -> str:
         return f"TokenIssuer(issuer={self.issuer!r}, ttl={self.ttl})"
 
-    def issue(self, account_id: str, role: str, *, now: datetime | None = None) -> str:
+    def issue(
+        self,
+        account_id: str,
+        role: str,
+        *,
+        now: datetime | None = None,
+        client_id: str | None = None,
+        grant_id: str | None = None,
+        scope: str | None = None,
+        ttl: timedelta | None = None,
+    ) -> str:
+        """An access token for ``account_id``. A person's own token names no client and carries no
+        scope; a client's token names the client (``client_id``), its grant (``fam``) and the
+        scopes granted (``scope``, RFC 9068 section 2.2.3)."""
         now = now or datetime.now(UTC)
-        claims = {
+        claims: dict[str, object] = {
             "iss": self.issuer,
             "aud": TOKEN_AUDIENCE,
             "sub": account_id,
             "role": role,
             "iat": int(now.timestamp()),
-            "exp": int((now + self.ttl).timestamp()),
+            "exp": int((now + (ttl or self.ttl)).timestamp()),
             "jti": secrets.token_urlsafe(12),
         }
+        if client_id is not None:
+            claims.update(client_id=client_id, fam=grant_id, scope=scope or "")
         return jwt.encode(claims, self.secret, algorithm=TOKEN_ALGORITHM, headers={"typ": "at+jwt"})
 
-    def subject(self, token: str) -> str | None:
-        """The account id of a valid token, or None (bad signature, expired, wrong aud/iss, ...)."""
+    def claims(self, token: str) -> AccessClaims | None:
+        """What a valid token says, or None (bad signature, expired, wrong aud/iss, ...)."""
         try:
             claims = jwt.decode(
                 token,
@@ -67,5 +82,38 @@ class TokenIssuer:
             )
         except jwt.PyJWTError:
             return None
-        sub = claims.get("sub")
-        return sub if isinstance(sub, str) else None
+        sub, client_id, grant_id = claims.get("sub"), claims.get("client_id"), claims.get("fam")
+        if not isinstance(sub, str):
+            return None
+        if client_id is None:
+            return AccessClaims(subject=sub, expires_at=int(claims["exp"]))
+        if not isinstance(client_id, str) or not isinstance(grant_id, str) or not isinstance(claims.get("scope"), str):
+            return None
+        return AccessClaims(
+            subject=sub,
+            expires_at=int(claims["exp"]),
+            client_id=client_id,
+            grant_id=grant_id,
+            scopes=frozenset(claims["scope"].split()),
+        )
+
+    def subject(self, token: str) -> str | None:
+        """The account id of a valid token, or None (bad signature, expired, wrong aud/iss, ...)."""
+        claims = self.claims(token)
+        return claims.subject if claims else None
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """The checked claims of an access token. ``client_id`` is None for a person's own token
+    (password grant), which carries no scope and is bounded by the account's role alone."""
+
+    subject: str
+    expires_at: int
+    client_id: str | None = None
+    grant_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_client(self) -> bool:
+        return self.client_id is not None

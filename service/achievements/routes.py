@@ -11,7 +11,7 @@ from sqlmodel import Session
 from service.accounts.models import Account, Role
 from service.achievements import service, views
 from service.achievements.schemas import AchievementCreate, AchievementView, RubricView
-from service.api.auth import AnyAccount, IssuerManager, IssuerStaff, Public, ensure_issuer_scope
+from service.api.auth import AchievementReader, IssuerManager, Public, RubricReader, ensure_issuer_scope
 from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
@@ -20,7 +20,6 @@ from service.core.paging import Page
 router = APIRouter(prefix="/v1", tags=["achievements"])
 public_router = APIRouter(tags=["achievements"])
 
-AchievementReader = IssuerStaff
 VersionQuery = Annotated[
     int | None, Query(ge=1, le=1_000_000, description="A version number; the current one if omitted")
 ]
@@ -136,7 +135,7 @@ def list_versions(
     "/achievements/{achievement_id}/rubric", response_model=RubricView, responses=error_responses(401, 404, 422)
 )
 def get_rubric(
-    achievement_id: str, session: SessionDep, account: AnyAccount, version: VersionQuery = None
+    achievement_id: str, session: SessionDep, account: RubricReader, version: VersionQuery = None
 ) -> RubricView:
     """The rubric the achievement's evidence is judged by (its current version, or `?version=N`).
     Any signed-in account: earners need to know what they will be judged on before they submit.

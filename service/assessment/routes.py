@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlmodel import Session
 
 from service.accounts.models import Account
-from service.api.auth import AnyAccount, EarnerAccount, IssuerStaff, Public
+from service.api.auth import AssessmentReader, EarnerAccount, EvidenceWriter, IssuerStaff, Public
 from service.api.deps import KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
@@ -56,7 +56,7 @@ def submit_assessment(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    account: EarnerAccount,
+    account: EvidenceWriter,
 ) -> AssessmentOut:
     """Submit one of your evidence bundles for assessment: it is locked and queued, and the answer
     comes at once (202, `state` `queued`, `Location` the assessment). The configured assessor
@@ -82,7 +82,7 @@ def list_assessments(
     request: Request,
     response: Response,
     session: SessionDep,
-    account: AnyAccount,
+    account: AssessmentReader,
     page: PageDep,
     state: Annotated[str | None, Query(pattern="^(queued|running|pending_review|appealed|issued|rejected)$")] = None,
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -120,7 +120,7 @@ def review_queue(
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=error_responses(401, 404, 422))
 def get_assessment(
-    assessment_id: AssessmentId, session: SessionDep, settings: SettingsDep, account: AnyAccount
+    assessment_id: AssessmentId, session: SessionDep, settings: SettingsDep, account: AssessmentReader
 ) -> AssessmentOut:
     """One assessment: state, per-criterion levels (after any override) with the assessor's
     rationale, confidence and evidence pointers, the rubric and assessor, and its history.

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from service.api.auth import IssuerManager
+from service.api.auth import IssuerManager, JobReader
 from service.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from service.api.errors import error_body, error_responses
 from service.bulk import parsing, service, views
@@ -83,7 +83,7 @@ def submit_bulk_issuance(
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=error_responses(401, 403, 404))
-def get_job(job_id: JobId, session: SessionDep, account: IssuerManager, clock: ClockDep) -> JobOut:
+def get_job(job_id: JobId, session: SessionDep, account: JobReader, clock: ClockDep) -> JobOut:
     """A bulk job's state and progress: `total`, `done` (issued), `failed`, `eta_seconds`.
     The job's issuer's admins and admins; others 404."""
     job = service.get_job(session, account, job_id)
@@ -99,7 +99,7 @@ def get_job_results(
     job_id: JobId,
     session: SessionDep,
     engine: EngineDep,
-    account: IssuerManager,
+    account: JobReader,
     settings: SettingsDep,
     accept: Annotated[str | None, Header()] = None,
     format: Annotated[Literal["jsonl", "csv"] | None, Query(description="jsonl (default) or csv")] = None,

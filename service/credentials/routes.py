@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
-from service.api.auth import AnyAccount, IssuerManager, IssuingAccount, ensure_issuer_scope
+from service.api.auth import AnyAccount, CredentialIssuer, CredentialReader, IssuerManager, ensure_issuer_scope
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
@@ -44,7 +44,7 @@ def issue_credential(
     body: CredentialIssue,
     response: Response,
     session: SessionDep,
-    account: IssuingAccount,
+    account: CredentialIssuer,
     settings: SettingsDep,
     keystore: KeystoreDep,
     clock: ClockDep,
@@ -84,7 +84,7 @@ def renew_credential(
     credential_id: CredentialId,
     response: Response,
     session: SessionDep,
-    account: IssuingAccount,
+    account: CredentialIssuer,
     settings: SettingsDep,
     keystore: KeystoreDep,
     clock: ClockDep,
@@ -118,7 +118,7 @@ def list_credentials(
     request: Request,
     response: Response,
     session: SessionDep,
-    account: AnyAccount,
+    account: CredentialReader,
     settings: SettingsDep,
     page: PageDep,
     issuer_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -146,7 +146,7 @@ def list_credentials(
 
 @router.get("/credentials/{credential_id}", response_model=CredentialOut, responses=error_responses(401, 404, 422))
 def get_credential(
-    credential_id: CredentialId, session: SessionDep, account: AnyAccount, settings: SettingsDep
+    credential_id: CredentialId, session: SessionDep, account: CredentialReader, settings: SettingsDep
 ) -> CredentialOut:
     """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
     credential = service.get_credential(session, credential_id, viewer=account)
@@ -234,7 +234,7 @@ def _download(content: bytes | str, media_type: str, credential_id: str, extensi
         **error_responses(401, 404, 422),
     },
 )
-def get_jsonld(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+def get_jsonld(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
     """The signed credential with its embedded proof (`application/vc+ld+json`), byte for byte."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return _download(credential.jsonld.encode("utf-8"), formats.JSONLD_MEDIA_TYPE, credential.id, "jsonld")
@@ -251,7 +251,7 @@ def get_jsonld(credential_id: CredentialId, session: SessionDep, account: AnyAcc
         **error_responses(401, 404, 422),
     },
 )
-def get_jwt(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+def get_jwt(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
     """The credential as an Open Badges 3.0 VC-JWT (`application/vc+jwt`), signed RS256."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return _download(credential.vc_jwt.encode("ascii"), formats.JWT_MEDIA_TYPE, credential.id, "jwt")
@@ -262,7 +262,7 @@ def get_jwt(credential_id: CredentialId, session: SessionDep, account: AnyAccoun
     response_class=Response,
     responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)},
 )
-def get_png(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+def get_png(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
     """A PNG badge with the signed JSON-LD baked in (`iTXt` chunk `openbadgecredential`)."""
     credential = service.get_credential(session, credential_id, viewer=account)
     return _download(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
@@ -273,7 +273,7 @@ def get_png(credential_id: CredentialId, session: SessionDep, account: AnyAccoun
     response_class=Response,
     responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)},
 )
-def get_svg(credential_id: CredentialId, session: SessionDep, account: AnyAccount) -> Response:
+def get_svg(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
     """An SVG badge showing the achievement, with the signed JSON-LD baked in
     (`<openbadges:credential>`)."""
     credential = service.get_credential(session, credential_id, viewer=account)

@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
 
 from service.achievements.schemas import Name
-from service.api.auth import AnyAccount, EarnerAccount, Public
+from service.api.auth import EvidenceReader, EvidenceWriter, Public
 from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
@@ -46,7 +46,7 @@ from service.evidence.schemas import (
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 public_router = APIRouter(tags=["evidence"])
 
-Earner = EarnerAccount
+Earner = EvidenceWriter
 BundleId = Annotated[str, Path(min_length=1, max_length=36, description="The bundle's id")]
 ItemId = Annotated[str, Path(min_length=1, max_length=36, description="The item's id")]
 READ_CHUNK = 256 * 1024
@@ -126,7 +126,7 @@ def list_bundles(
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundleView, responses=error_responses(401, 404, 422))
-def get_bundle(bundle_id: BundleId, session: SessionDep, account: AnyAccount) -> BundleView:
+def get_bundle(bundle_id: BundleId, session: SessionDep, account: EvidenceReader) -> BundleView:
     """A bundle and its items: for its earner, the achievement's issuer's reviewers and admins, and
     admins. A testimonial's contact is shown to the earner and the issuer's staff only."""
     bundle = service.get_bundle(session, bundle_id, viewer=account)
@@ -267,7 +267,7 @@ def delete_item(bundle_id: BundleId, item_id: ItemId, session: SessionDep, accou
     },
 )
 def get_item_content(
-    bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: AnyAccount, blobs: Blobs
+    bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: EvidenceReader, blobs: Blobs
 ) -> Response:
     """An item's stored bytes (a repository's as a git bundle), for the bundle's earner, the
     issuer's reviewers and admins, and admins. Served as a download (images inline); HTML and

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Path, Response
 from sqlmodel import Session
 
 from service.accounts.models import Account
-from service.api.auth import IssuerManager, Public
+from service.api.auth import CredentialRevoker, Public
 from service.api.conditional import etag_matches
 from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
@@ -60,7 +60,7 @@ def revoke_credential(
     credential_id: CredentialId,
     body: StatusChangeIn,
     session: SessionDep,
-    account: IssuerManager,
+    account: CredentialRevoker,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> CredentialOut:
@@ -75,7 +75,7 @@ def suspend_credential(
     credential_id: CredentialId,
     body: StatusChangeIn,
     session: SessionDep,
-    account: IssuerManager,
+    account: CredentialRevoker,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> CredentialOut:
@@ -89,7 +89,7 @@ def unsuspend_credential(
     credential_id: CredentialId,
     body: StatusChangeIn,
     session: SessionDep,
-    account: IssuerManager,
+    account: CredentialRevoker,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> CredentialOut:

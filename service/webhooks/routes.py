@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.api.auth import IssuerManager
+from service.api.auth import WebhookManager
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/v1", tags=["webhooks"])
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def create_webhook(
-    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, keystore: KeystoreDep, account: IssuerManager
+    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, keystore: KeystoreDep, account: WebhookManager
 ) -> SubscriptionCreated:
     """Subscribe a URL (https, to a public address) to an issuer's events; any other URL is 422
     `bad_webhook_url`, and an admin who names no issuer 422 `issuer_required`. The answer holds the signing secret
@@ -55,7 +55,7 @@ def list_webhooks(
     response: Response,
     session: SessionDep,
     clock: ClockDep,
-    account: IssuerManager,
+    account: WebhookManager,
     page: PageDep,
     issuer_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[SubscriptionOut]:
@@ -70,7 +70,7 @@ def list_webhooks(
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, responses=error_responses(401, 403, 404))
-def delete_webhook(webhook_id: str, session: SessionDep, account: IssuerManager) -> Response:
+def delete_webhook(webhook_id: str, session: SessionDep, account: WebhookManager) -> Response:
     """Delete a webhook with its delivery log; pending deliveries are dropped."""
     service.delete_subscription(session, account, webhook_id)
     return Response(status_code=204)
@@ -80,7 +80,7 @@ def delete_webhook(webhook_id: str, session: SessionDep, account: IssuerManager)
     "/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryOut], responses=error_responses(401, 403, 404, 422)
 )
 def list_deliveries(
-    webhook_id: str, request: Request, response: Response, session: SessionDep, account: IssuerManager, page: PageDep
+    webhook_id: str, request: Request, response: Response, session: SessionDep, account: WebhookManager, page: PageDep
 ) -> Page[DeliveryOut]:
     """The webhook's deliveries, newest first: state, attempts (each with its status code or
     error and duration), the next attempt's time."""
@@ -97,7 +97,7 @@ def list_deliveries(
     response_model=DeliveryOut,
     responses=error_responses(401, 403, 404),
 )
-def redeliver(webhook_id: str, delivery_id: str, session: SessionDep, account: IssuerManager) -> DeliveryOut:
+def redeliver(webhook_id: str, delivery_id: str, session: SessionDep, account: WebhookManager) -> DeliveryOut:
     """Send a delivery again at once (a delivered, pending or failed one); the attempt is logged
     as manual. Answers 202: the attempt runs in the background."""
     delivery = service.redeliver(session, account, webhook_id, delivery_id)
@@ -108,7 +108,7 @@ def redeliver(webhook_id: str, delivery_id: str, session: SessionDep, account: I
     "/webhooks/{webhook_id}/secret/rotate", response_model=SecretRotated, responses=error_responses(401, 403, 404)
 )
 def rotate_secret(
-    webhook_id: str, session: SessionDep, keystore: KeystoreDep, clock: ClockDep, account: IssuerManager
+    webhook_id: str, session: SessionDep, keystore: KeystoreDep, clock: ClockDep, account: WebhookManager
 ) -> SecretRotated:
     """A new signing secret, shown this once. For 24 hours deliveries carry two signatures (the
     new secret's and the previous one's, space-separated in `webhook-signature`), so the

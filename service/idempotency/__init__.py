@@ -1,0 +1,1 @@
+"""Idempotent writes: a POST carrying ``Idempotency-Key`` creates its effect once per key."""
