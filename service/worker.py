@@ -14,6 +14,7 @@ from service.bulk import jobs as bulk_jobs
 from service.credentials import jobs as credentials_jobs
 from service.endorsements import jobs as endorsements_jobs
 from service.evidence import jobs as evidence_jobs
+from service.idempotency import jobs as idempotency_jobs
 from service.jobs import housekeeping
 from service.jobs.runner import Recovery
 from service.status import jobs as status_jobs
@@ -28,6 +29,7 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "webhooks": webhooks_jobs.blueprint,
     "bulk": bulk_jobs.blueprint,
     "assessment": assessment_jobs.blueprint,
+    "idempotency": idempotency_jobs.blueprint,
 }
 """Each domain's tasks, under its namespace: task ``resign_list`` of ``status`` is
 ``status:resign_list``."""

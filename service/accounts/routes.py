@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request, status
+from fastapi import APIRouter, BackgroundTasks, status
 from sqlmodel import Session
 
 from service.accounts import service, views
@@ -17,47 +16,18 @@ from service.accounts.schemas import (
     EmailVerificationIn,
     EmailVerificationOut,
     RegistrationOut,
-    TokenResponse,
 )
 from service.api.auth import AnyAccount, IssuerManager, Public, ensure_issuer_scope
-from service.api.deps import MailerDep, SessionDep, SettingsDep, TokensDep
+from service.api.deps import MailerDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
-from service.api.ratelimit import LOGIN_BACKOFF, LOGIN_PER_ADDRESS, REGISTRATION_PER_ADDRESS, TOKEN_ATTEMPTS_PER_ADDRESS
-from service.api.throttle import Throttle, record_failure, record_success, refuse_while_locked
+from service.api.ratelimit import REGISTRATION_PER_ADDRESS, TOKEN_ATTEMPTS_PER_ADDRESS
+from service.api.throttle import Throttle
 from service.core.config import Settings
-from service.core.errors import Forbidden, Unauthorized
+from service.core.errors import Forbidden
 from service.core.mail import Mailer, deliver, verification_message
 from service.issuers import service as issuers
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
-
-
-@router.post(
-    "/auth/token",
-    response_model=TokenResponse,
-    dependencies=[Public, Throttle(LOGIN_PER_ADDRESS)],
-    responses=error_responses(401, 422, 429),
-)
-def issue_token(
-    request: Request,
-    session: SessionDep,
-    tokens: TokensDep,
-    username: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=256)],
-) -> TokenResponse:
-    """OAuth 2.0 password flow: exchange an email and password for a short-lived access token.
-
-    Sign-ins are limited per client address, and after five wrong passwords for one email the
-    next attempt must wait 2 s, then 4, 8 ... up to 15 minutes (429 with `Retry-After`), whether
-    or not the account exists and whatever the password."""
-    login = f"login:{service.normalise_email(username)}"
-    refuse_while_locked(request, login)
-    account = service.authenticate(session, username, password)
-    if account is None:
-        record_failure(request, login, LOGIN_BACKOFF)
-        raise Unauthorized("Wrong email or password", code="invalid_credentials")
-    record_success(request, login)
-    return views.token_view(tokens.issue(account.id, str(account.role)), tokens.ttl)
 
 
 @router.post(
@@ -104,8 +74,14 @@ def register_earner(
 )
 def verify_email(body: EmailVerificationIn, session: SessionDep) -> AccountOut:
     """Redeem an email verification token: the account proves it controls its address. A token
-    that was never issued, is used or has expired is 400 `invalid_verification_token`."""
-    return views.account_view(service.verify_email(session, body.token))
+    that was never issued, is used or has expired is 400 `invalid_verification_token`.
+
+    Claiming an account a platform provisioned (`POST /v1/platform/earners`): it has no password,
+    so its owner sends the token mailed to them together with a new `password` (422
+    `password_required` without one, `weak_password` for a weak one; the token stays usable).
+    Once claimed, the earner signs in with `POST /v1/auth/token`. For an account that already has
+    a password, `password` is refused (422 `password_not_expected`)."""
+    return views.account_view(service.verify_email(session, body.token, password=body.password))
 
 
 @router.post(

@@ -88,6 +88,16 @@ class EmailVerificationOut(BaseModel):
 
 
 class EmailVerificationIn(BaseModel):
+    """A verification token to redeem; also how the owner of an account a platform provisioned
+    claims it: such an account has no password, so ``password`` is required for it (and refused,
+    422 `password_not_expected`, for an account that has one)."""
+
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=16, max_length=128)
+    password: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=256,
+        description="Only when claiming a provisioned account (it has none yet): its new password, " + PASSWORD_RULE,
+    )

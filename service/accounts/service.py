@@ -13,7 +13,7 @@ from service.accounts.models import Account, Role
 from service.accounts.passwords import check_new_password
 from service.accounts.security import hash_password, verify_password
 from service.audit.service import record
-from service.core.errors import BadRequest, Conflict
+from service.core.errors import BadRequest, Conflict, ServiceError
 from service.core.mail import Message
 
 EMAIL_VERIFICATION_TTL = timedelta(hours=48)
@@ -33,6 +33,24 @@ class IssuerRequired(BadRequest):
 
     def __init__(self, role: Role) -> None:
         super().__init__(f"A {role} account needs the id of an existing issuer")
+
+
+class PasswordRequired(ServiceError):
+    """Claiming an account that has no password (a platform provisioned it) needs one: 422."""
+
+    status_code, code = 422, "password_required"
+
+    def __init__(self) -> None:
+        super().__init__("This account has no password yet: claim it by sending a new `password` with the token")
+
+
+class PasswordNotExpected(ServiceError):
+    """A password sent with the verification token of an account that already has one: 422."""
+
+    status_code, code = 422, "password_not_expected"
+
+    def __init__(self) -> None:
+        super().__init__("This account already has a password: send the token alone")
 
 
 def normalise_email(email: str) -> str:
@@ -136,8 +154,59 @@ def create_account(
 def is_replaceable(account: Account) -> bool:
     """Whether a new account for ``account``'s address replaces it: a self-registered earner
     account that never proved its address (issue 9: a never-verified registration must not squat
-    an address; only the mailbox owner can redeem the new account's token)."""
-    return account.role == Role.earner and not account.email_verified
+    an address; only the mailbox owner can redeem the new account's token). An unclaimed account
+    a platform provisioned (:func:`is_unclaimed`) is not: a platform acts for it, and its owner
+    claims it rather than registering again."""
+    return account.role == Role.earner and not account.email_verified and not is_unclaimed(account)
+
+
+def is_unclaimed(account: Account) -> bool:
+    """Whether ``account`` is an earner account a platform provisioned that its owner has not
+    claimed yet: it has no password (so it cannot sign in) until the owner redeems the token
+    mailed to its address with one (:func:`verify_email`)."""
+    return account.role == Role.earner and not account.password_hash and not account.is_service
+
+
+def create_unclaimed_earner(
+    session: Session, *, email: str, actor: Account | None = None, issuer_id: str | None = None
+) -> Account:
+    """A new earner account for a platform's user: no password and an unproven address, until
+    its owner claims it (:func:`start_email_verification`, then :func:`verify_email` with a
+    password). A never-verified self-registered account for the address is replaced, as
+    :func:`create_account` does; any other account for it is :class:`Conflict` ``email_taken``
+    (also when a simultaneous request wins the address). ``issuer_id`` names the provisioning
+    platform's issuer in the audit event."""
+    existing = find_by_email(session, email)
+    if existing is not None and not is_replaceable(existing):
+        raise Conflict("An account with this email already exists", code="email_taken")
+    replaced = None if existing is None else _park_unverified(session, existing)
+    account = Account(email=normalise_email(email), password_hash="", role=Role.earner)
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError:  # another request created an account for this address meanwhile
+        session.rollback()
+        raise Conflict("An account with this email already exists", code="email_taken") from None
+    record(
+        session,
+        action="account.create",
+        object_type="account",
+        object_id=account.id,
+        actor=actor,
+        issuer_id=issuer_id,
+        after={"email": account.email, "role": str(Role.earner), "provisioned": True},
+    )
+    if replaced is not None:
+        record(
+            session,
+            action="account.replace_unverified",
+            object_type="account",
+            object_id=replaced,
+            actor=actor,
+            before={"email": account.email, "email_verified": False},
+            after={"email": f"{replaced}@{REPLACED_DOMAIN}", "disabled": True, "replaced_by": account.id},
+        )
+    return account
 
 
 def is_expired(account: Account, *, now: datetime | None = None) -> bool:
@@ -252,9 +321,14 @@ def start_email_verification(session: Session, account: Account, *, ttl: timedel
     return token
 
 
-def verify_email(session: Session, token: str) -> Account:
+def verify_email(session: Session, token: str, *, password: str | None = None) -> Account:
     """Mark the account whose outstanding token this is as verified. An unknown, used or expired
-    token is :class:`BadRequest` ``invalid_verification_token`` (the same answer for each)."""
+    token is :class:`BadRequest` ``invalid_verification_token`` (the same answer for each).
+
+    Claiming: an account a platform provisioned has no password (:func:`is_unclaimed`); its owner
+    sets one here, with the token (``password`` missing: :class:`PasswordRequired`; a weak one:
+    :class:`~service.accounts.passwords.WeakPassword`; either leaves the token usable). An account
+    that has a password takes none (:class:`PasswordNotExpected`): this is not a password reset."""
     account = session.exec(
         select(Account).where(Account.email_verification_hash == _token_hash(token)).with_for_update()
     ).first()
@@ -263,6 +337,14 @@ def verify_email(session: Session, token: str) -> Account:
         expires = expires.replace(tzinfo=UTC)
     if account is None or expires is None or expires < datetime.now(UTC):
         raise BadRequest("This verification token is unknown, used or expired", code="invalid_verification_token")
+    claiming = is_unclaimed(account)
+    if claiming:
+        if password is None:
+            raise PasswordRequired()
+        check_new_password(password, email=account.email)
+        account.password_hash = hash_password(password)
+    elif password is not None:
+        raise PasswordNotExpected()
     account.email_verified_at = datetime.now(UTC)
     account.email_verification_hash = None
     account.email_verification_expires = None
@@ -274,6 +356,6 @@ def verify_email(session: Session, token: str) -> Account:
         object_type="account",
         object_id=account.id,
         actor=account,
-        after={"email": account.email},
+        after={"email": account.email, **({"claimed": True} if claiming else {})},
     )
     return account

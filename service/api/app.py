@@ -16,6 +16,7 @@ from service.api import home
 from service.api.docs import install_api_docs
 from service.api.errors import document_error_bodies, install_error_handlers
 from service.api.gates import Gates
+from service.api.idempotency import IdempotencyKeys, install_idempotency_docs
 from service.api.limits import BodySizeLimit
 from service.api.ratelimit import PUBLIC_PER_ADDRESS, RateLimiter
 from service.api.security_headers import SecurityHeaders
@@ -95,7 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     document_error_bodies(app)
+    install_idempotency_docs(app)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(IdempotencyKeys)  # inside the body limit: the body it buffers is bounded
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
@@ -144,6 +147,10 @@ def _routers() -> list:
     from service.endorsements import routes as endorsements
     from service.evidence import routes as evidence
     from service.issuers import routes as issuers
+    from service.platforms import routes as platforms
+    from service.platforms.earners import routes as platform_earners
+    from service.platforms.oauth import routes as oauth
+    from service.platforms.ob_api import routes as ob_api
     from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
@@ -151,6 +158,8 @@ def _routers() -> list:
 
     return [
         health.router,
+        oauth.router,
+        platforms.router,
         accounts.router,
         issuers.router,
         achievements.router,
@@ -164,6 +173,8 @@ def _routers() -> list:
         assessment.router,
         bulk.router,
         webhooks.router,
+        platform_earners.router,
+        ob_api.router,
     ]
 
 

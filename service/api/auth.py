@@ -120,6 +120,7 @@ CredentialIssuer = Annotated[Account, Authenticated(*_MANAGERS, scopes={scopes.C
 CredentialRevoker = Annotated[Account, Authenticated(*_MANAGERS, scopes={scopes.CREDENTIALS_REVOKE})]
 JobReader = Annotated[Account, Authenticated(*_MANAGERS, scopes={scopes.CREDENTIALS_ISSUE, scopes.JOBS_READ})]
 WebhookManager = Annotated[Account, Authenticated(*_MANAGERS, scopes={scopes.WEBHOOKS_MANAGE})]
+EarnerProvisioner = Annotated[Account, Authenticated(*_MANAGERS, scopes={scopes.EARNERS_PROVISION})]
 EvidenceWriter = Annotated[Account, Authenticated(Role.earner, scopes={scopes.EVIDENCE_WRITE})]
 EvidenceReader = Annotated[Account, Authenticated(scopes={scopes.EVIDENCE_WRITE, scopes.ASSESSMENTS_READ})]
 AssessmentReader = Annotated[Account, Authenticated(scopes={scopes.ASSESSMENTS_READ})]

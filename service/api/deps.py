@@ -30,6 +30,7 @@ from service.core.config import Settings
 from service.core.db import DatabaseLimits, ReadReplica, committing, unit_of_work
 from service.core.keystore import Keystore
 from service.core.mail import Mailer
+from service.idempotency import service as idempotency
 from service.verification.service import Verifier
 
 
@@ -152,11 +153,17 @@ def session_scope(
     With a read replica, a request that writes while its route runs (a flush, or an INSERT,
     UPDATE or DELETE statement) is answered with the read-after-write cookie. It is set when the
     write happens, because the route's answer is built before this dependency commits; an answer
-    that is an error carries no cookie (nothing was committed)."""
+    that is an error carries no cookie (nothing was committed).
+
+    A request run under an ``Idempotency-Key`` (:mod:`service.api.idempotency`) marks its key's
+    record committed in this same transaction, just before it commits."""
     with unit_of_work(engine) as session:
         if get_read_replica(request) is not None:
             _cookie_on_write(session, response, get_settings(request))
         yield session
+        idempotency_record = request.scope.get("state", {}).get(idempotency.RECORD_ID_STATE)
+        if idempotency_record is not None:  # the key's record says "committed" iff the changes are
+            idempotency.mark_committed(session, idempotency_record)
 
 
 def _cookie_on_write(session: Session, response: Response, settings: Settings) -> None:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.core.db import is_database_busy
 from service.core.errors import ServiceError
 from service.core.validation import RULE_ERROR_PREFIX
+from service.platforms.ob_api import errors as ob_errors
 
 #: What a client is told to wait when the database is busy or unreachable.
 DATABASE_RETRY_AFTER_SECONDS = 2
@@ -93,9 +94,11 @@ def document_error_bodies(app: FastAPI) -> None:
 
 
 def _rewrite_error_responses(spec: dict[str, Any]) -> None:
-    for operations in spec.get("paths", {}).values():
+    for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.get("responses", {})
+            if ob_errors.is_ob_path(path):  # the OB 3.0 API answers a request it cannot read with 400
+                responses.pop("422", None)
             invalid = responses.get("422")
             if invalid is not None and "HTTPValidationError" in str(invalid.get("content", "")):
                 responses["422"] = {"description": _STATUS_CODES[422], "content": error_content()}
@@ -142,6 +145,26 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _error_response(
+    request: Request, status_code: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The error in the service's shape, or as an ``Imsx_StatusInfo`` under the Open Badges 3.0
+    REST API (``/ims/ob/v3p0``, :mod:`service.platforms.ob_api.errors`)."""
+    if ob_errors.is_ob_path(request.url.path):
+        body: dict[str, Any] = ob_errors.status_info(status_code, detail)
+    else:
+        body = error_body(code, detail)
+    return JSONResponse(body, status_code=status_code, headers=headers or None)
+
+
+def _ob_validation_error(exc: RequestValidationError) -> JSONResponse:
+    """A request the OB 3.0 API cannot read is 400 (its OpenAPI document has no 422), code minor
+    ``invalid_query_parameter`` when a query parameter is at fault, else ``invalid_data``."""
+    in_query = any(tuple(err.get("loc", ()))[:1] == ("query",) for err in exc.errors())
+    value = "invalid_query_parameter" if in_query else "invalid_data"
+    return JSONResponse(ob_errors.status_info(400, _validation_message(exc), code_minor_value=value), status_code=400)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error in the one shape; never send a stack trace to a client."""
 
@@ -150,10 +173,12 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers)
         if exc.status_code == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status_code, headers=headers or None)
+        return _error_response(request, exc.status_code, exc.code, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if ob_errors.is_ob_path(request.url.path):
+            return _ob_validation_error(exc)
         return JSONResponse(error_body(_validation_code(exc), _validation_message(exc)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -166,14 +191,16 @@ def install_error_handlers(app: FastAPI) -> None:
             allowed = _allowed_methods(request)
             if allowed:
                 headers["Allow"] = allowed
-        return JSONResponse(error_body(code, detail), status_code=exc.status_code, headers=headers or None)
+        return _error_response(request, exc.status_code, code, detail, headers)
 
     def _database_busy(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database busy on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return JSONResponse(
-            error_body("service_unavailable", "The database is busy; try again in a moment"),
-            status_code=503,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        return _error_response(
+            request,
+            503,
+            "service_unavailable",
+            "The database is busy; try again in a moment",
+            {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
 
     # PostgreSQL text cannot hold NUL (U+0000), and its drivers refuse such a parameter before
@@ -190,10 +217,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return _database_busy(request, exc)
         if _nul_in_text(exc):
             detail = "Text may not contain NUL (U+0000) characters"
-            return JSONResponse(error_body("validation_error", detail), status_code=422)
+            return _error_response(request, 422, "validation_error", detail)
         raise exc
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(error_body("internal_error", "An unexpected error occurred"), status_code=500)
+        return _error_response(request, 500, "internal_error", "An unexpected error occurred")

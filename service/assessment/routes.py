@@ -29,6 +29,7 @@ from service.assessment.schemas import (
 )
 from service.core.config import Settings
 from service.core.paging import Page
+from service.platforms.earners.service import acting_issuer
 from service.vc.skillcred import SKILLCRED_V1_FILE
 
 router = APIRouter(prefix="/v1", tags=["assessments"])
@@ -38,9 +39,18 @@ AssessmentId = Annotated[str, Path(min_length=1, max_length=36, description="The
 ReviewerAccount = IssuerStaff
 
 
-def _detail(session: Session, settings: Settings, assessment_id: str, viewer: Account) -> AssessmentOut:
-    """The assessment as ``viewer`` may read it, shaped for the API."""
-    record = service.read_assessment(session, assessment_id, viewer=viewer)
+def platform_issuer(request: Request) -> str | None:
+    """The issuer whose platform acts for the earner (``On-Behalf-Of``): the request is confined to
+    that issuer's assessments, where the platform vouches for the earner's address."""
+    return acting_issuer(getattr(request.state, "principal", None))
+
+
+def _detail(
+    session: Session, settings: Settings, assessment_id: str, viewer: Account, acting: str | None = None
+) -> AssessmentOut:
+    """The assessment as ``viewer`` may read it (``acting``: a platform of that issuer acts for
+    them), shaped for the API."""
+    record = service.read_assessment(session, assessment_id, viewer=viewer, platform_issuer=acting)
     return views.assessment_detail(record, viewer=viewer, public_url=settings.public_url)
 
 
@@ -53,6 +63,7 @@ def _detail(session: Session, settings: Settings, assessment_id: str, viewer: Ac
 )
 def submit_assessment(
     body: AssessmentSubmit,
+    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -71,10 +82,17 @@ def submit_assessment(
 
     409 `evidence_not_ready` while an item of the bundle is still being fetched (URL or
     repository), `evidence_failed` when one could not be (remove or replace it), and
-    `credential_exists` when you already hold an active credential for the achievement (renew it)."""
-    assessment, _ = service.submit_assessment(session, earner=account, bundle_id=body.bundle_id, renews=body.renews)
+    `credential_exists` when you already hold an active credential for the achievement (renew it).
+
+    A platform acting for an earner it provisioned (`On-Behalf-Of`) submits bundles for its own
+    issuer's achievements only, also before the earner verified the address (the platform vouches
+    for it there)."""
+    acting = platform_issuer(request)
+    assessment, _ = service.submit_assessment(
+        session, earner=account, bundle_id=body.bundle_id, renews=body.renews, platform_issuer=acting
+    )
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
-    return _detail(session, settings, assessment.id, account)
+    return _detail(session, settings, assessment.id, account, acting)
 
 
 @router.get("/assessments", response_model=Page[AssessmentSummary], responses=error_responses(401, 422))
@@ -88,8 +106,16 @@ def list_assessments(
     achievement_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[AssessmentSummary]:
     """Assessments, newest first, filtered by state and achievement. Earners see their own;
-    reviewers and issuer admins their issuer's; admins all."""
-    rows, total = service.list_assessments(session, page, viewer=account, state=state, achievement_id=achievement_id)
+    reviewers and issuer admins their issuer's; admins all. A platform acting for an earner
+    (`On-Behalf-Of`) sees the earner's for its own issuer only."""
+    rows, total = service.list_assessments(
+        session,
+        page,
+        viewer=account,
+        state=state,
+        achievement_id=achievement_id,
+        platform_issuer=platform_issuer(request),
+    )
     set_paging_headers(request, response, page, total)
     return Page(
         items=[views.assessment_summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset
@@ -120,13 +146,18 @@ def review_queue(
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=error_responses(401, 404, 422))
 def get_assessment(
-    assessment_id: AssessmentId, session: SessionDep, settings: SettingsDep, account: AssessmentReader
+    assessment_id: AssessmentId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: AssessmentReader,
 ) -> AssessmentOut:
     """One assessment: state, per-criterion levels (after any override) with the assessor's
     rationale, confidence and evidence pointers, the rubric and assessor, and its history.
     Issuer staff also see the evidence items with links to their content. 404 unless the caller
-    is its earner or staff of its issuer (or an admin)."""
-    return _detail(session, settings, assessment_id, account)
+    is its earner or staff of its issuer (or an admin); a platform acting for the earner reads
+    its own issuer's only."""
+    return _detail(session, settings, assessment_id, account, platform_issuer(request))
 
 
 @router.post(

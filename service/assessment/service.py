@@ -78,7 +78,9 @@ def _latest_events() -> Any:
     )
 
 
-def _visible(statement: Any, viewer: Account) -> Any:
+def _visible(statement: Any, viewer: Account, platform_issuer: str | None = None) -> Any:
+    if platform_issuer is not None:  # a platform of that issuer acting for an earner: that issuer's only
+        statement = statement.where(Assessment.issuer_id == platform_issuer)
     if viewer.role == Role.admin:
         return statement
     if is_staff(viewer):
@@ -87,15 +89,16 @@ def _visible(statement: Any, viewer: Account) -> Any:
 
 
 def get_assessment(
-    session: Session, assessment_id: str, *, viewer: Account
+    session: Session, assessment_id: str, *, viewer: Account, platform_issuer: str | None = None
 ) -> tuple[Assessment, list[AssessmentEvent]]:
     """The assessment and its events, if ``viewer`` may see it (else :class:`NotFound`).
+    ``platform_issuer``: a platform of that issuer acts for ``viewer``, and sees that issuer's only.
 
     Row and events come from one statement, so from one snapshot: on PostgreSQL (read committed,
     a snapshot per statement) two reads could straddle the job's commit and show a decided state
     over a row still ``pending``."""
     statement = (
-        _visible(select(Assessment, AssessmentEvent), viewer)
+        _visible(select(Assessment, AssessmentEvent), viewer, platform_issuer)
         .join(AssessmentEvent, col(AssessmentEvent.assessment_id) == col(Assessment.id))
         .where(Assessment.id == assessment_id)
         .order_by(col(AssessmentEvent.seq))
@@ -107,10 +110,12 @@ def get_assessment(
     return rows[0][0], [event for _, event in rows]
 
 
-def read_assessment(session: Session, assessment_id: str, *, viewer: Account) -> AssessmentRecord:
+def read_assessment(
+    session: Session, assessment_id: str, *, viewer: Account, platform_issuer: str | None = None
+) -> AssessmentRecord:
     """The assessment with its events and, for issuer staff, its evidence items, if ``viewer`` may
-    see it (else :class:`NotFound`)."""
-    assessment, events = get_assessment(session, assessment_id, viewer=viewer)
+    see it (else :class:`NotFound`; ``platform_issuer`` as :func:`get_assessment`)."""
+    assessment, events = get_assessment(session, assessment_id, viewer=viewer, platform_issuer=platform_issuer)
     evidence = bundle_items(session, assessment.bundle_id) if is_staff(viewer) else []
     return AssessmentRecord(assessment, events, evidence)
 
@@ -122,9 +127,12 @@ def list_assessments(
     viewer: Account,
     state: str | None = None,
     achievement_id: str | None = None,
+    platform_issuer: str | None = None,
 ) -> tuple[list[tuple[Assessment, AssessmentEvent]], int]:
-    """One page of the assessments ``viewer`` may see, newest first, with their latest events."""
-    statement = _visible(_latest_events(), viewer).order_by(col(Assessment.assessed_at).desc(), col(Assessment.id))
+    """One page of the assessments ``viewer`` may see, newest first, with their latest events
+    (``platform_issuer`` as :func:`get_assessment`)."""
+    statement = _visible(_latest_events(), viewer, platform_issuer)
+    statement = statement.order_by(col(Assessment.assessed_at).desc(), col(Assessment.id))
     if state is not None:
         statement = statement.where(AssessmentEvent.state == state)
     if achievement_id is not None:

@@ -39,6 +39,7 @@ def submit_assessment(
     earner: Account,
     bundle_id: str,
     renews: str | None = None,
+    platform_issuer: str | None = None,
 ) -> tuple[Assessment, AssessmentEvent]:
     """Lock the earner's bundle and queue its assessment against its achievement's current rubric.
 
@@ -47,11 +48,18 @@ def submit_assessment(
     :class:`NotFound` (not the earner's bundle, or credential to renew), :class:`Conflict`
     (``already_submitted``, ``evidence_bundle_empty``, ``credential_exists``, a revoked or
     suspended credential to renew) or :class:`InvalidAssessmentRequest` (``no_rubric``,
-    ``renews_other_achievement``)."""
+    ``renews_other_achievement``).
+
+    ``platform_issuer``: a platform of that issuer acts for the earner it provisioned. Only bundles
+    for that issuer's achievements are found, and the platform vouches for the earner's address
+    there (the credential names the address it provisioned), so it need not be verified yet."""
     bundle = session.get(EvidenceBundleRecord, bundle_id)
     if bundle is None or bundle.owner_id != earner.id:
         raise NotFound(NO_SUCH_BUNDLE)
-    if not earner.email_verified:  # the credential would name an address the earner may not own
+    if platform_issuer is not None and bundle.issuer_id != platform_issuer:
+        raise NotFound(NO_SUCH_BUNDLE)
+    # the credential would name an address the earner may not own (unless their platform vouches)
+    if platform_issuer is None and not earner.email_verified:
         raise Forbidden(
             "Verify your email address (POST /v1/auth/verify-email) before submitting evidence for assessment",
             code="email_unverified",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from service.api.auth import IssuerManager, JobReader
+from service.api.auth import CredentialIssuer, JobReader
 from service.api.deps import ClockDep, EngineDep, SessionDep, SettingsDep
 from service.api.errors import error_body, error_responses
 from service.bulk import parsing, service, views
@@ -49,7 +49,7 @@ def submit_bulk_issuance(
     request: Request,
     body: Annotated[bytes, Depends(_raw_body)],
     session: SessionDep,
-    account: IssuerManager,
+    account: CredentialIssuer,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> JSONResponse:

@@ -9,6 +9,8 @@ Contract (scripts rely on it):
   another public URL stop ``serve`` (run ``skillcred issuers move-dids``) and are moved by ``dev-serve``;
 - ``skillcred admin reset-password EMAIL`` prints a new random password for that account (exit 1
   when no account has the email);
+- ``skillcred clients register --issuer ID --name N --scope S`` registers a platform's confidential
+  OAuth client and prints its id and secret (shown once); ``skillcred clients revoke CLIENT_ID``;
 - ``skillcred issuers move-dids`` moves every issuer's did:web to SKILLCRED_PUBLIC_URL, keeping the
   old DIDs resolvable (see :mod:`service.issuers.did_moves`);
 
@@ -233,6 +235,36 @@ def cmd_admin_reset_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clients_register(args: argparse.Namespace) -> int:
+    from service.core.config import get_settings
+    from service.core.errors import ServiceError
+    from service.platforms.commands import register_client_command
+
+    try:
+        client_id, secret = register_client_command(get_settings(), args.issuer, args.name, args.scope)
+    except ServiceError as err:
+        print(f"skillcred: {err.code}: {err.detail}; nothing changed", file=sys.stderr)
+        return 1
+    print(f"client_id: {client_id}")
+    print(f"client_secret: {secret}")
+    print("(the secret is shown this once; only its hash is kept)", file=sys.stderr)
+    return 0
+
+
+def cmd_clients_revoke(args: argparse.Namespace) -> int:
+    from service.core.config import get_settings
+    from service.core.errors import ServiceError
+    from service.platforms.commands import revoke_client_command
+
+    try:
+        revoke_client_command(get_settings(), args.client_id)
+    except ServiceError as err:
+        print(f"skillcred: {err.code}: {err.detail}; nothing changed", file=sys.stderr)
+        return 1
+    print(f"{args.client_id} revoked")
+    return 0
+
+
 def cmd_issuers_move_dids(args: argparse.Namespace) -> int:
     from service.cli.admin import move_dids_command
     from service.core.config import get_settings
@@ -369,6 +401,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(func=cmd_issuers_move_dids)
+    clients = commands.add_parser("clients", help="platforms' OAuth 2.0 clients")
+    client_commands = clients.add_subparsers(dest="clients_command", required=True)
+    p = client_commands.add_parser("register", help="register a confidential client of an issuer; prints its secret")
+    p.add_argument("--issuer", required=True, metavar="ISSUER_ID")
+    p.add_argument("--name", required=True)
+    p.add_argument("--scope", required=True, help='space-separated scopes, e.g. "credentials:issue earners:provision"')
+    p.set_defaults(func=cmd_clients_register)
+    p = client_commands.add_parser("revoke", help="revoke a client: its tokens stop working at once")
+    p.add_argument("client_id", metavar="CLIENT_ID")
+    p.set_defaults(func=cmd_clients_revoke)
     commands.add_parser("openapi", help="print the OpenAPI document (YAML)").set_defaults(func=cmd_openapi)
 
     commands.add_parser(

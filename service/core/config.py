@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     """A self-registered account whose address is not verified expires this many hours after its
     latest verification token was mailed (the token's own lifetime): it can no longer sign in, and
     until it is verified a new registration or an admin-created account for the address replaces it."""
+    idempotency_hours: int = Field(default=24, ge=24, le=720)
+    """How long an ``Idempotency-Key`` and the answer it got are kept (at least 24 hours; an hourly
+    job deletes them then)."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
     page_size_max: int = 100

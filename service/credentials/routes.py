@@ -25,10 +25,19 @@ from service.credentials.schemas import (
     CredentialRenew,
     CredentialSummary,
 )
+from service.platforms.earners.service import acting_issuer
 
 router = APIRouter(prefix="/v1", tags=["credentials"])
 
 CredentialId = Annotated[str, Path(min_length=1, max_length=36, description="The credential's id")]
+
+
+def platform_issuer(request: Request) -> str | None:
+    """The issuer whose platform acts for the earner (``On-Behalf-Of``): it reads that issuer's
+    credentials issued to the earner's address only (verified or not)."""
+    return acting_issuer(getattr(request.state, "principal", None))
+
+
 #: The recipient filter's rule (``service.list_credentials``): a DID, or an email address.
 RECIPIENT_FILTER_PATTERN = "^did:|@"
 
@@ -134,9 +143,17 @@ def list_credentials(
     ] = None,
 ) -> Page[CredentialSummary]:
     """Credentials, newest first, filtered by issuer, achievement and recipient. Admins see all;
-    issuer admins and reviewers their issuer's; earners those issued to their account's email."""
+    issuer admins and reviewers their issuer's; earners those issued to their account's email
+    once it is verified. A platform acting for an earner it provisioned (`On-Behalf-Of`) sees its
+    own issuer's credentials issued to the earner's address, verified or not, and no other's."""
     rows, total = service.list_credentials(
-        session, page, viewer=account, issuer_id=issuer_id, achievement_id=achievement_id, recipient=recipient
+        session,
+        page,
+        viewer=account,
+        issuer_id=issuer_id,
+        achievement_id=achievement_id,
+        recipient=recipient,
+        platform_issuer=platform_issuer(request),
     )
     set_paging_headers(request, response, page, total)
     return Page(
@@ -146,10 +163,12 @@ def list_credentials(
 
 @router.get("/credentials/{credential_id}", response_model=CredentialOut, responses=error_responses(401, 404, 422))
 def get_credential(
-    credential_id: CredentialId, session: SessionDep, account: CredentialReader, settings: SettingsDep
+    credential_id: CredentialId, request: Request, session: SessionDep, account: CredentialReader, settings: SettingsDep
 ) -> CredentialOut:
     """A credential's metadata and its signed JSON-LD (404 unless the caller may see it)."""
-    credential = service.get_credential(session, credential_id, viewer=account)
+    credential = service.get_credential(
+        session, credential_id, viewer=account, platform_issuer=platform_issuer(request)
+    )
     return views.detail(settings, credential, service.recipient_of(session, credential))
 
 
@@ -234,9 +253,13 @@ def _download(content: bytes | str, media_type: str, credential_id: str, extensi
         **error_responses(401, 404, 422),
     },
 )
-def get_jsonld(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
+def get_jsonld(
+    credential_id: CredentialId, request: Request, session: SessionDep, account: CredentialReader
+) -> Response:
     """The signed credential with its embedded proof (`application/vc+ld+json`), byte for byte."""
-    credential = service.get_credential(session, credential_id, viewer=account)
+    credential = service.get_credential(
+        session, credential_id, viewer=account, platform_issuer=platform_issuer(request)
+    )
     return _download(credential.jsonld.encode("utf-8"), formats.JSONLD_MEDIA_TYPE, credential.id, "jsonld")
 
 
@@ -251,9 +274,11 @@ def get_jsonld(credential_id: CredentialId, session: SessionDep, account: Creden
         **error_responses(401, 404, 422),
     },
 )
-def get_jwt(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
+def get_jwt(credential_id: CredentialId, request: Request, session: SessionDep, account: CredentialReader) -> Response:
     """The credential as an Open Badges 3.0 VC-JWT (`application/vc+jwt`), signed RS256."""
-    credential = service.get_credential(session, credential_id, viewer=account)
+    credential = service.get_credential(
+        session, credential_id, viewer=account, platform_issuer=platform_issuer(request)
+    )
     return _download(credential.vc_jwt.encode("ascii"), formats.JWT_MEDIA_TYPE, credential.id, "jwt")
 
 
@@ -262,9 +287,11 @@ def get_jwt(credential_id: CredentialId, session: SessionDep, account: Credentia
     response_class=Response,
     responses={200: {"content": {formats.PNG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)},
 )
-def get_png(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
+def get_png(credential_id: CredentialId, request: Request, session: SessionDep, account: CredentialReader) -> Response:
     """A PNG badge with the signed JSON-LD baked in (`iTXt` chunk `openbadgecredential`)."""
-    credential = service.get_credential(session, credential_id, viewer=account)
+    credential = service.get_credential(
+        session, credential_id, viewer=account, platform_issuer=platform_issuer(request)
+    )
     return _download(formats.baked_png(credential.jsonld), formats.PNG_MEDIA_TYPE, credential.id, "png")
 
 
@@ -273,10 +300,12 @@ def get_png(credential_id: CredentialId, session: SessionDep, account: Credentia
     response_class=Response,
     responses={200: {"content": {formats.SVG_MEDIA_TYPE: {}}}, **error_responses(401, 404, 422)},
 )
-def get_svg(credential_id: CredentialId, session: SessionDep, account: CredentialReader) -> Response:
+def get_svg(credential_id: CredentialId, request: Request, session: SessionDep, account: CredentialReader) -> Response:
     """An SVG badge showing the achievement, with the signed JSON-LD baked in
     (`<openbadges:credential>`)."""
-    credential = service.get_credential(session, credential_id, viewer=account)
+    credential = service.get_credential(
+        session, credential_id, viewer=account, platform_issuer=platform_issuer(request)
+    )
     response = _download(formats.baked_svg(credential.jsonld), formats.SVG_MEDIA_TYPE, credential.id, "svg")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response

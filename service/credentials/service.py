@@ -31,7 +31,15 @@ def credential_url(settings: Settings, credential_id: str) -> str:
     return f"{settings.public_url}/credentials/{credential_id}"
 
 
-def _visible(statement: Any, viewer: Account) -> Any:
+def _visible(statement: Any, viewer: Account, platform_issuer: str | None = None) -> Any:
+    if platform_issuer is not None and viewer.role == Role.earner:
+        # a platform of that issuer acts for an earner it provisioned: it vouches for the address
+        # within its issuer (which sees those credentials anyway), and sees no other issuer's
+        return statement.where(
+            Credential.issuer_id == platform_issuer,
+            RecipientIdentity.kind == "email",
+            RecipientIdentity.email == normalise_email(viewer.email),
+        )
     if viewer.role == Role.admin:
         return statement
     if viewer.role in (Role.issuer_admin, Role.reviewer):
@@ -42,8 +50,12 @@ def _visible(statement: Any, viewer: Account) -> Any:
     return statement.where(RecipientIdentity.kind == "email", RecipientIdentity.email == email)
 
 
-def get_credential(session: Session, credential_id: str, *, viewer: Account | None = None) -> Credential:
-    """The credential, or :class:`NotFound`. With a ``viewer``, only one that viewer may see."""
+def get_credential(
+    session: Session, credential_id: str, *, viewer: Account | None = None, platform_issuer: str | None = None
+) -> Credential:
+    """The credential, or :class:`NotFound`. With a ``viewer``, only one that viewer may see;
+    ``platform_issuer``: a platform of that issuer acts for the viewer (an earner it provisioned),
+    and sees that issuer's credentials issued to the earner's address only, verified or not."""
     if viewer is None:
         credential = session.get(Credential, credential_id)
     else:
@@ -52,7 +64,7 @@ def get_credential(session: Session, credential_id: str, *, viewer: Account | No
             .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
             .where(Credential.id == credential_id)
         )
-        credential = session.exec(_visible(statement, viewer)).first()
+        credential = session.exec(_visible(statement, viewer, platform_issuer)).first()
     if credential is None:
         raise NotFound(NO_SUCH_CREDENTIAL)
     return credential
@@ -66,8 +78,10 @@ def list_credentials(
     issuer_id: str | None = None,
     achievement_id: str | None = None,
     recipient: str | None = None,
+    platform_issuer: str | None = None,
 ) -> tuple[list[tuple[Credential, RecipientIdentity]], int]:
-    """One page of the credentials ``viewer`` may see, newest first, with their recipients.
+    """One page of the credentials ``viewer`` may see, newest first, with their recipients
+    (``platform_issuer`` as :func:`get_credential`).
 
     ``recipient`` is an email address or a DID. Returns (rows, total).
     """
@@ -76,7 +90,7 @@ def list_credentials(
         .join(RecipientIdentity, col(RecipientIdentity.id) == col(Credential.recipient_id))
         .order_by(col(Credential.issued_at).desc(), col(Credential.id))
     )
-    statement = _visible(statement, viewer)
+    statement = _visible(statement, viewer, platform_issuer)
     if issuer_id is not None:
         statement = statement.where(Credential.issuer_id == issuer_id)
     if achievement_id is not None:

@@ -42,6 +42,7 @@ from service.evidence.schemas import (
     TextItemIn,
     UrlItemIn,
 )
+from service.platforms.earners.service import acting_issuer
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 public_router = APIRouter(tags=["evidence"])
@@ -73,6 +74,12 @@ def content_response(item: EvidenceItemRecord, data: bytes, *, public: bool) -> 
     return Response(data, media_type=media_type, headers=headers)
 
 
+def platform_issuer(request: Request) -> str | None:
+    """The issuer whose platform acts for the earner (``On-Behalf-Of``): the request is confined to
+    that issuer's bundles and achievements, where the platform vouches for the earner's address."""
+    return acting_issuer(getattr(request.state, "principal", None))
+
+
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -92,18 +99,28 @@ def count_fetch(request: Request, settings: SettingsDep, account_id: str) -> Non
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def create_bundle(
-    body: BundleCreate, response: Response, session: SessionDep, settings: SettingsDep, account: Earner
+    body: BundleCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: Earner,
 ) -> BundleView:
     """Start a bundle of evidence for an achievement (earners with a verified email address,
     else 403 `email_unverified`). Add items to it, then submit it for assessment, which locks it.
     An account has at most `SKILLCRED_EVIDENCE_ACCOUNT_MAX_OPEN_BUNDLES` open bundles (409
-    `evidence_quota_exceeded`)."""
+    `evidence_quota_exceeded`).
+
+    A platform acting for an earner it provisioned (`On-Behalf-Of`) starts bundles for its own
+    issuer's achievements only (another's is 404), and may do so before the earner verified the
+    address: the platform vouches for it within its issuer."""
     bundle = service.create_bundle(
         session,
         owner=account,
         achievement_id=body.achievement_id,
         title=body.title,
         limits=EvidenceLimits.from_settings(settings),
+        platform_issuer=platform_issuer(request),
     )
     response.headers["Location"] = f"/v1/evidence/bundles/{bundle.id}"
     return views.bundle_view(bundle, [], show_contact=service.can_see_contact(account, bundle))
@@ -113,8 +130,9 @@ def create_bundle(
 def list_bundles(
     request: Request, response: Response, session: SessionDep, account: Earner, page: PageDep
 ) -> Page[BundleSummary]:
-    """Your evidence bundles, newest first, paged (`X-Total-Count`, `Link`)."""
-    bundles, total = service.list_bundles(session, page, owner=account)
+    """Your evidence bundles, newest first, paged (`X-Total-Count`, `Link`). A platform acting for
+    an earner (`On-Behalf-Of`) sees those for its issuer's achievements only."""
+    bundles, total = service.list_bundles(session, page, owner=account, platform_issuer=platform_issuer(request))
     totals = service.bundle_totals(session, [b.id for b in bundles])
     set_paging_headers(request, response, page, total)
     return Page[BundleSummary](
@@ -126,10 +144,10 @@ def list_bundles(
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundleView, responses=error_responses(401, 404, 422))
-def get_bundle(bundle_id: BundleId, session: SessionDep, account: EvidenceReader) -> BundleView:
+def get_bundle(bundle_id: BundleId, request: Request, session: SessionDep, account: EvidenceReader) -> BundleView:
     """A bundle and its items: for its earner, the achievement's issuer's reviewers and admins, and
     admins. A testimonial's contact is shown to the earner and the issuer's staff only."""
-    bundle = service.get_bundle(session, bundle_id, viewer=account)
+    bundle = service.get_bundle(session, bundle_id, viewer=account, platform_issuer=platform_issuer(request))
     items = service.list_items(session, bundle.id)
     return views.bundle_view(bundle, items, show_contact=service.can_see_contact(account, bundle))
 
@@ -170,7 +188,8 @@ def add_item(
     When the evidence store's disk has no room for the bytes: 507 `evidence_storage_full`, nothing
     stored; try again later."""
     limits = EvidenceLimits.from_settings(settings)
-    bundle, _room = service.admit(session, bundle_id, owner=account, limits=limits)
+    acting = platform_issuer(request)
+    bundle, _room = service.admit(session, bundle_id, owner=account, limits=limits, platform_issuer=acting)
     if isinstance(body, UrlItemIn | RepositoryItemIn):
         count_fetch(request, settings, account.id)
         if isinstance(body, UrlItemIn):
@@ -179,7 +198,9 @@ def add_item(
         else:
             intake.check_repository(fetchers.repositories, body.url, body.commit)
             prepared = intake.pending_repository(body.url, body.commit, name=body.name)
-        item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
+        item = service.add_item(
+            session, blobs, bundle.id, prepared, owner=account, limits=limits, platform_issuer=acting
+        )
         jobs.defer_fetch(session, item.id)
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = f"/v1/evidence/bundles/{bundle.id}"
@@ -195,7 +216,7 @@ def add_item(
             contact_phone=body.contact_phone,
             name=body.name,
         )
-    item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
+    item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits, platform_issuer=acting)
     response.headers["Location"] = views.content_url(item)
     return views.item_view(item, show_contact=service.can_see_contact(account, bundle))
 
@@ -222,6 +243,7 @@ def _read_upload(upload: UploadFile, room: Room) -> bytes:
 def upload_file(
     bundle_id: BundleId,
     file: Annotated[UploadFile, File(description="The file")],
+    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -238,10 +260,11 @@ def upload_file(
     (`evidence_quota_exceeded`: 413 stored bytes, 429 items per day). When the evidence store's
     disk has no room for the bytes: 507 `evidence_storage_full`, nothing stored; try again later."""
     limits = EvidenceLimits.from_settings(settings)
-    bundle, room = service.admit(session, bundle_id, owner=account, limits=limits)
+    acting = platform_issuer(request)
+    bundle, room = service.admit(session, bundle_id, owner=account, limits=limits, platform_issuer=acting)
     data = _read_upload(file, room)
     prepared = intake.prepare_file(data, limits, file_name=file.filename, content_type=file.content_type, name=name)
-    item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits)
+    item = service.add_item(session, blobs, bundle.id, prepared, owner=account, limits=limits, platform_issuer=acting)
     response.headers["Location"] = views.content_url(item)
     return views.item_view(item, show_contact=service.can_see_contact(account, bundle))
 
@@ -252,9 +275,11 @@ def upload_file(
     response_class=Response,
     responses=error_responses(401, 403, 404, 409, 422),
 )
-def delete_item(bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: Earner) -> Response:
+def delete_item(
+    bundle_id: BundleId, item_id: ItemId, request: Request, session: SessionDep, account: Earner
+) -> Response:
     """Remove an item from your bundle while it is open (409 once it is locked)."""
-    service.delete_item(session, bundle_id, item_id, owner=account)
+    service.delete_item(session, bundle_id, item_id, owner=account, platform_issuer=platform_issuer(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -267,12 +292,14 @@ def delete_item(bundle_id: BundleId, item_id: ItemId, session: SessionDep, accou
     },
 )
 def get_item_content(
-    bundle_id: BundleId, item_id: ItemId, session: SessionDep, account: EvidenceReader, blobs: Blobs
+    bundle_id: BundleId, item_id: ItemId, request: Request, session: SessionDep, account: EvidenceReader, blobs: Blobs
 ) -> Response:
     """An item's stored bytes (a repository's as a git bundle), for the bundle's earner, the
     issuer's reviewers and admins, and admins. Served as a download (images inline); HTML and
     SVG as `text/plain`."""
-    item, data = service.item_content(session, blobs, bundle_id, item_id, viewer=account)
+    item, data = service.item_content(
+        session, blobs, bundle_id, item_id, viewer=account, platform_issuer=platform_issuer(request)
+    )
     return content_response(item, data, public=False)
 
 

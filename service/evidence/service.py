@@ -92,8 +92,12 @@ class EvidenceStorageFull(ServiceError):
 # --- who may see what -------------------------------------------------------------------------
 
 
-def can_view(account: Account, bundle: EvidenceBundleRecord) -> bool:
-    """The owner, the achievement's issuer's reviewers and admins, and admins."""
+def can_view(account: Account, bundle: EvidenceBundleRecord, *, platform_issuer: str | None = None) -> bool:
+    """The owner, the achievement's issuer's reviewers and admins, and admins. ``platform_issuer``:
+    a platform of that issuer acts for the owner (only that issuer's bundles; see
+    :func:`_owned`)."""
+    if platform_issuer is not None and bundle.issuer_id != platform_issuer:
+        return False
     return (
         account.id == bundle.owner_id
         or account.role == Role.admin
@@ -119,9 +123,14 @@ def _find(session: Session, bundle_id: str, *, for_update: bool = False) -> Evid
     return bundle
 
 
-def _owned(session: Session, bundle_id: str, owner: Account, *, for_update: bool = False) -> EvidenceBundleRecord:
+def _owned(
+    session: Session, bundle_id: str, owner: Account, *, for_update: bool = False, platform_issuer: str | None = None
+) -> EvidenceBundleRecord:
+    """``owner``'s bundle. ``platform_issuer``: a platform of that issuer acts for the owner
+    (``On-Behalf-Of``); it reaches only bundles for that issuer's achievements, and vouches there
+    for the owner's address (:func:`require_verified`)."""
     bundle = _find(session, bundle_id, for_update=for_update)
-    if bundle.owner_id != owner.id:
+    if bundle.owner_id != owner.id or (platform_issuer is not None and bundle.issuer_id != platform_issuer):
         raise NotFound(NO_SUCH_BUNDLE)
     return bundle
 
@@ -137,10 +146,14 @@ def _ensure_open(bundle: EvidenceBundleRecord) -> None:
 # --- who may write, and how much ---------------------------------------------------------------
 
 
-def require_verified(account: Account) -> None:
+def require_verified(account: Account, *, platform_issuer: str | None = None) -> None:
     """Refuse (403 ``email_unverified``, the code submission uses too) an account whose email
-    address is not verified: it may not store evidence or make the service fetch or clone."""
-    if not account.email_verified:
+    address is not verified: it may not store evidence or make the service fetch or clone.
+
+    Not when a platform of an issuer (``platform_issuer``) acts for the account, an earner it
+    provisioned: the platform vouches for the address within its own issuer, and the caller
+    confines the request to that issuer's bundles and achievements."""
+    if platform_issuer is None and not account.email_verified:
         raise Forbidden(
             "Verify your email address (POST /v1/auth/verify-email) before adding evidence",
             code="email_unverified",
@@ -157,7 +170,9 @@ def _serialise_account(session: Session, owner: Account) -> None:
     session.exec(select(Account.id).where(Account.id == owner.id).with_for_update(key_share=True)).first()
 
 
-def _claim_bundle(session: Session, bundle_id: str, owner: Account) -> EvidenceBundleRecord:
+def _claim_bundle(
+    session: Session, bundle_id: str, owner: Account, *, platform_issuer: str | None = None
+) -> EvidenceBundleRecord:
     """``owner``'s bundle, locked for this transaction and read afresh: the UPDATE of its
     ``updated_at`` takes the row lock (PostgreSQL) or the write lock (SQLite) first."""
     session.exec(
@@ -166,7 +181,7 @@ def _claim_bundle(session: Session, bundle_id: str, owner: Account) -> EvidenceB
         .values(updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return _owned(session, bundle_id, owner, for_update=True)
+    return _owned(session, bundle_id, owner, for_update=True, platform_issuer=platform_issuer)
 
 
 def account_bytes(session: Session, owner: Account) -> int:
@@ -256,12 +271,17 @@ def create_bundle(
     achievement_id: str,
     title: str | None = None,
     limits: EvidenceLimits | None = None,
+    platform_issuer: str | None = None,
 ) -> EvidenceBundleRecord:
     """A new, open, empty bundle of ``owner``'s evidence for an achievement: for a verified
-    account with fewer than ``account_max_open_bundles`` open bundles (409 otherwise)."""
+    account with fewer than ``account_max_open_bundles`` open bundles (409 otherwise).
+    ``platform_issuer``: a platform of that issuer acts for ``owner``; only that issuer's
+    achievements are found, and the address need not be verified (:func:`require_verified`)."""
     limits = limits or EvidenceLimits()
-    require_verified(owner)
+    require_verified(owner, platform_issuer=platform_issuer)
     achievement = find_achievement(session, achievement_id)
+    if platform_issuer is not None and achievement.issuer_id != platform_issuer:
+        raise NotFound("No such achievement")
     _serialise_account(session, owner)
     bundle = EvidenceBundleRecord(
         owner_id=owner.id, achievement_id=achievement.id, issuer_id=achievement.issuer_id, title=title
@@ -286,10 +306,12 @@ def create_bundle(
     return bundle
 
 
-def get_bundle(session: Session, bundle_id: str, *, viewer: Account) -> EvidenceBundleRecord:
+def get_bundle(
+    session: Session, bundle_id: str, *, viewer: Account, platform_issuer: str | None = None
+) -> EvidenceBundleRecord:
     """A bundle ``viewer`` may see (:func:`can_view`), or NotFound."""
     bundle = _find(session, bundle_id)
-    if not can_view(viewer, bundle):
+    if not can_view(viewer, bundle, platform_issuer=platform_issuer):
         raise NotFound(NO_SUCH_BUNDLE)
     return bundle
 
@@ -305,13 +327,18 @@ def list_items(session: Session, bundle_id: str) -> list[EvidenceItemRecord]:
     )
 
 
-def list_bundles(session: Session, params: PageParams, *, owner: Account) -> tuple[list[EvidenceBundleRecord], int]:
-    """One page of ``owner``'s bundles, newest first; returns (rows, total)."""
+def list_bundles(
+    session: Session, params: PageParams, *, owner: Account, platform_issuer: str | None = None
+) -> tuple[list[EvidenceBundleRecord], int]:
+    """One page of ``owner``'s bundles (``platform_issuer``: that issuer's only), newest first;
+    returns (rows, total)."""
     statement = (
         select(EvidenceBundleRecord)
         .where(EvidenceBundleRecord.owner_id == owner.id)
         .order_by(col(EvidenceBundleRecord.created_at).desc(), col(EvidenceBundleRecord.id))
     )
+    if platform_issuer is not None:
+        statement = statement.where(EvidenceBundleRecord.issuer_id == platform_issuer)
     return paginate(session, statement, params)
 
 
@@ -331,13 +358,14 @@ def bundle_totals(session: Session, bundle_ids: Sequence[str]) -> dict[str, tupl
 
 
 def admit(
-    session: Session, bundle_id: str, *, owner: Account, limits: EvidenceLimits
+    session: Session, bundle_id: str, *, owner: Account, limits: EvidenceLimits, platform_issuer: str | None = None
 ) -> tuple[EvidenceBundleRecord, Room]:
     """Refuse early, before anything is fetched, cloned or read, when ``owner`` cannot add to the
     bundle (unverified, not theirs, locked, full, a quota used up); else the bundle and the
-    :class:`Room` one more item has. :func:`add_item` checks all of it again, exactly."""
-    require_verified(owner)
-    bundle = _owned(session, bundle_id, owner)
+    :class:`Room` one more item has. :func:`add_item` checks all of it again, exactly.
+    ``platform_issuer``: as :func:`_owned`."""
+    require_verified(owner, platform_issuer=platform_issuer)
+    bundle = _owned(session, bundle_id, owner, platform_issuer=platform_issuer)
     _ensure_open(bundle)
     count, total = bundle_totals(session, [bundle.id]).get(bundle.id, (0, 0))
     _check_bundle_count(limits, count)
@@ -361,18 +389,19 @@ def add_item(
     *,
     owner: Account,
     limits: EvidenceLimits,
+    platform_issuer: str | None = None,
 ) -> EvidenceItemRecord:
     """Store a prepared item in ``owner``'s open bundle, within the bundle's limits and the
-    account's quotas.
+    account's quotas (``platform_issuer``: as :func:`_owned`).
 
     The account and the bundle are locked (:func:`_serialise_account`, :func:`_claim_bundle`)
     before the limits are counted, so concurrent additions, to one bundle or to several of the
     account's, cannot together go past them. The bytes reach the blob store only after every
     check passed.
     """
-    require_verified(owner)
+    require_verified(owner, platform_issuer=platform_issuer)
     _serialise_account(session, owner)
-    bundle = _claim_bundle(session, bundle_id, owner)
+    bundle = _claim_bundle(session, bundle_id, owner, platform_issuer=platform_issuer)
     _ensure_open(bundle)
     count, total = bundle_totals(session, [bundle.id]).get(bundle.id, (0, 0))
     _check_bundle_count(limits, count)
@@ -445,9 +474,12 @@ def _audit_view(item: EvidenceItemRecord) -> dict[str, Any]:
     }
 
 
-def delete_item(session: Session, bundle_id: str, item_id: str, *, owner: Account) -> None:
-    """Remove an item from ``owner``'s open bundle (its blob goes with the next sweep)."""
-    bundle = _owned(session, bundle_id, owner, for_update=True)
+def delete_item(
+    session: Session, bundle_id: str, item_id: str, *, owner: Account, platform_issuer: str | None = None
+) -> None:
+    """Remove an item from ``owner``'s open bundle (its blob goes with the next sweep;
+    ``platform_issuer``: as :func:`_owned`)."""
+    bundle = _owned(session, bundle_id, owner, for_update=True, platform_issuer=platform_issuer)
     item = session.get(EvidenceItemRecord, item_id)
     if item is None or item.bundle_id != bundle.id:
         raise NotFound(NO_SUCH_ITEM)
@@ -469,10 +501,16 @@ def delete_item(session: Session, bundle_id: str, item_id: str, *, owner: Accoun
 
 
 def item_content(
-    session: Session, blobs: BlobStore, bundle_id: str, item_id: str, *, viewer: Account
+    session: Session,
+    blobs: BlobStore,
+    bundle_id: str,
+    item_id: str,
+    *,
+    viewer: Account,
+    platform_issuer: str | None = None,
 ) -> tuple[EvidenceItemRecord, bytes]:
     """An item's stored bytes, for whoever may see its bundle (NotFound until it is ``ready``)."""
-    bundle = get_bundle(session, bundle_id, viewer=viewer)
+    bundle = get_bundle(session, bundle_id, viewer=viewer, platform_issuer=platform_issuer)
     item = session.get(EvidenceItemRecord, item_id)
     if item is None or item.bundle_id != bundle.id:
         raise NotFound(NO_SUCH_ITEM)

@@ -238,9 +238,16 @@ def store_refresh_token(session: Session, grant: OAuthGrant, token: str, *, now:
 
 
 def mint_access_token(
-    tokens: TokenIssuer, client: OAuthClient, grant: OAuthGrant, account: Account, *, now: datetime | None = None
+    tokens: TokenIssuer,
+    client: OAuthClient,
+    grant: OAuthGrant,
+    account: Account,
+    *,
+    now: datetime | None = None,
+    scope: str | None = None,
 ) -> str:
-    """An access token of ``client`` for ``account`` under ``grant``, carrying the grant's scopes."""
-    return tokens.issue(
-        account.id, str(account.role), now=now, client_id=client.client_id, grant_id=grant.id, scope=grant.scope
-    )
+    """An access token of ``client`` for ``account`` under ``grant``, carrying ``scope`` (the
+    grant's scopes, or fewer of them)."""
+    scope = grant.scope if scope is None else scope
+    role = str(account.role)
+    return tokens.issue(account.id, role, now=now, client_id=client.client_id, grant_id=grant.id, scope=scope)

@@ -1,9 +1,13 @@
-"""Who may call what: every route declares its access, and the table below is the specification.
+"""Who may call what: every route declares its access, and the tables below are the specification.
 
-For every route and every caller (no token, earner, reviewer, issuer admin, admin) the test calls
-the route with placeholder ids and an empty body and checks the outcome class: 401 without a
-token, 403 for a role the route does not admit, and neither for a role it admits (a 404 or 422
-from the placeholder input is fine: the caller got past the door).
+``ACCESS`` gives each route's roles; ``SCOPES`` the OAuth scopes that let a platform client's token
+through (any one of them; a route missing from ``SCOPES`` is for people only). For every route and
+every caller (no token, earner, reviewer, issuer admin, admin, and platform clients: one holding
+every scope but the route's, one holding exactly the route's) the test calls the route with
+placeholder ids and an empty body and checks the outcome class: 401 without a token, 403 for a
+role or scope the route does not admit, and neither for one it admits (a 404 or 422 from the
+placeholder input is fine: the caller got past the door). Another tenant's client meeting real
+objects is tests/platforms/test_tenancy.py's.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from fastapi.routing import APIRoute
 
 from service.accounts.models import Role
 from service.api.auth import Access, PublicAccess
+from service.platforms import scopes
 
 PUBLIC = "public"
+PROTOCOL = "protocol"
+"""Public to the access rules, but the caller authenticates inside the OAuth 2.0 protocol (a client
+secret, a password, an initial access token), so a 401 is the protocol's answer, not the door's:
+tests/platforms/test_oauth.py covers who gets through."""
 ANY = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 MANAGERS = frozenset({Role.admin, Role.issuer_admin})
@@ -23,7 +32,6 @@ ISSUER_STAFF = frozenset({Role.admin, Role.issuer_admin, Role.reviewer})
 ACCESS = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
-    ("POST", "/v1/auth/token"): PUBLIC,
     ("POST", "/v1/auth/register"): PUBLIC,
     ("POST", "/v1/auth/verify-email"): PUBLIC,
     ("POST", "/v1/auth/verify-email/resend"): ANY,
@@ -110,12 +118,90 @@ ACCESS = {
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): MANAGERS,
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): MANAGERS,
     ("POST", "/v1/webhooks/{webhook_id}/secret/rotate"): MANAGERS,
+    # platforms: an issuer's OAuth clients, registered by hand (people only)
+    ("POST", "/v1/issuers/{issuer_id}/clients"): MANAGERS,
+    ("GET", "/v1/issuers/{issuer_id}/clients"): MANAGERS,
+    ("DELETE", "/v1/issuers/{issuer_id}/clients/{client_id}"): MANAGERS,
+    # platforms: the earners a platform provisioned (scoped to its issuer in the service)
+    ("POST", "/v1/platform/earners"): MANAGERS,
+    ("GET", "/v1/platform/earners"): MANAGERS,
+    ("GET", "/v1/platform/earners/{earner_id}"): MANAGERS,
+    # the Open Badges 3.0 API: an earner's backpack and profile, or an issuer's (scoped in the service)
+    ("GET", "/ims/ob/v3p0/credentials"): frozenset({Role.earner, Role.issuer_admin}),
+    ("POST", "/ims/ob/v3p0/credentials"): frozenset({Role.earner}),
+    ("GET", "/ims/ob/v3p0/profile"): frozenset({Role.earner, Role.issuer_admin}),
+    ("PUT", "/ims/ob/v3p0/profile"): frozenset({Role.issuer_admin}),
+    ("GET", "/ims/ob/v3p0/discovery"): PUBLIC,
+    # OAuth 2.0: callers authenticate inside the protocol (client secret, password, PKCE)
+    ("POST", "/v1/auth/token"): PUBLIC,
+    ("GET", "/oauth/authorize"): PUBLIC,
+    ("POST", "/oauth/authorize"): PROTOCOL,
+    ("POST", "/oauth/revoke"): PROTOCOL,
+    ("POST", "/oauth/introspect"): PROTOCOL,
+    ("POST", "/oauth/register"): PROTOCOL,
+    ("GET", "/.well-known/oauth-authorization-server"): PUBLIC,
     # the home page and the interactive API docs (service/api/home.py, service/api/docs.py)
     ("GET", "/"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
 }
+
+READ = frozenset({scopes.CREDENTIAL_READONLY})
+ISSUE = frozenset({scopes.CREDENTIALS_ISSUE})
+REVOKE = frozenset({scopes.CREDENTIALS_REVOKE})
+WEBHOOKS = frozenset({scopes.WEBHOOKS_MANAGE})
+EVIDENCE = frozenset({scopes.EVIDENCE_WRITE})
+EVIDENCE_READ = frozenset({scopes.EVIDENCE_WRITE, scopes.ASSESSMENTS_READ})
+
+SCOPES = {
+    ("GET", "/v1/credentials"): READ,
+    ("GET", "/v1/credentials/{credential_id}"): READ,
+    ("GET", "/v1/credentials/{credential_id}/jsonld"): READ,
+    ("GET", "/v1/credentials/{credential_id}/jwt"): READ,
+    ("GET", "/v1/credentials/{credential_id}/png"): READ,
+    ("GET", "/v1/credentials/{credential_id}/svg"): READ,
+    ("POST", "/v1/credentials"): ISSUE,
+    ("POST", "/v1/credentials/{credential_id}/renew"): ISSUE,
+    ("POST", "/v1/bulk/credentials"): ISSUE,
+    ("GET", "/v1/jobs/{job_id}"): frozenset({scopes.CREDENTIALS_ISSUE, scopes.JOBS_READ}),
+    ("GET", "/v1/jobs/{job_id}/results"): frozenset({scopes.CREDENTIALS_ISSUE, scopes.JOBS_READ}),
+    ("POST", "/v1/credentials/{credential_id}/revoke"): REVOKE,
+    ("POST", "/v1/credentials/{credential_id}/suspend"): REVOKE,
+    ("POST", "/v1/credentials/{credential_id}/unsuspend"): REVOKE,
+    ("POST", "/v1/webhooks"): WEBHOOKS,
+    ("GET", "/v1/webhooks"): WEBHOOKS,
+    ("DELETE", "/v1/webhooks/{webhook_id}"): WEBHOOKS,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): WEBHOOKS,
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): WEBHOOKS,
+    ("POST", "/v1/webhooks/{webhook_id}/secret/rotate"): WEBHOOKS,
+    ("POST", "/v1/evidence/bundles"): EVIDENCE,
+    ("GET", "/v1/evidence/bundles"): EVIDENCE,
+    ("POST", "/v1/evidence/bundles/{bundle_id}/items"): EVIDENCE,
+    ("POST", "/v1/evidence/bundles/{bundle_id}/files"): EVIDENCE,
+    ("DELETE", "/v1/evidence/bundles/{bundle_id}/items/{item_id}"): EVIDENCE,
+    ("GET", "/v1/evidence/bundles/{bundle_id}"): EVIDENCE_READ,
+    ("GET", "/v1/evidence/bundles/{bundle_id}/items/{item_id}/content"): EVIDENCE_READ,
+    ("POST", "/v1/assessments"): EVIDENCE,
+    ("GET", "/v1/assessments"): frozenset({scopes.ASSESSMENTS_READ}),
+    ("GET", "/v1/assessments/{assessment_id}"): frozenset({scopes.ASSESSMENTS_READ}),
+    ("GET", "/v1/issuers/{issuer_id}/achievements"): frozenset({scopes.ACHIEVEMENTS_READ, scopes.CREDENTIALS_ISSUE}),
+    ("GET", "/v1/achievements/{achievement_id}"): frozenset({scopes.ACHIEVEMENTS_READ, scopes.CREDENTIALS_ISSUE}),
+    ("GET", "/v1/achievements/{achievement_id}/versions"): frozenset(
+        {scopes.ACHIEVEMENTS_READ, scopes.CREDENTIALS_ISSUE}
+    ),
+    ("GET", "/v1/achievements/{achievement_id}/rubric"): frozenset(
+        {scopes.ACHIEVEMENTS_READ, scopes.EVIDENCE_WRITE, scopes.ASSESSMENTS_READ}
+    ),
+    ("GET", "/ims/ob/v3p0/credentials"): READ,
+    ("POST", "/ims/ob/v3p0/credentials"): frozenset({scopes.CREDENTIAL_UPSERT}),
+    ("GET", "/ims/ob/v3p0/profile"): frozenset({scopes.PROFILE_READONLY}),
+    ("PUT", "/ims/ob/v3p0/profile"): frozenset({scopes.PROFILE_UPDATE}),
+    ("POST", "/v1/platform/earners"): frozenset({scopes.EARNERS_PROVISION}),
+    ("GET", "/v1/platform/earners"): frozenset({scopes.EARNERS_PROVISION}),
+    ("GET", "/v1/platform/earners/{earner_id}"): frozenset({scopes.EARNERS_PROVISION}),
+}
+"""The scopes that open each route to a platform client's token; any route not here is people only."""
 
 
 def api_routes(routes):
@@ -154,10 +240,13 @@ def test_every_route_declares_exactly_one_access_rule_and_it_matches_the_table(a
         assert key in ACCESS, f"{key} is not in the access table: add it"
         expected = ACCESS[key]
         rule = rules[0]
-        assert rule.is_public == (expected == PUBLIC), key
-        if expected != PUBLIC:
+        assert rule.is_public == (expected in (PUBLIC, PROTOCOL)), key
+        if expected not in (PUBLIC, PROTOCOL):
             assert (rule.roles or ANY) == expected, f"{key}: declared {sorted(rule.roles)}"
+            declared = sorted(rule.scopes)
+            assert rule.scopes == SCOPES.get(key, frozenset()), f"{key}: declares scopes {declared}"
     assert seen == set(ACCESS), f"routes in the table but not in the app: {set(ACCESS) - seen}"
+    assert set(SCOPES) <= seen, f"scoped routes not in the app: {set(SCOPES) - seen}"
 
 
 @pytest.fixture
@@ -186,6 +275,8 @@ def test_each_role_gets_through_exactly_the_doors_the_table_opens(app, client, c
         for role, headers in callers.items():
             status = client.request(method, path, headers=headers, json={}).status_code
             where = f"{method} {route.path} as {role or 'anonymous'}: {status}"
+            if expected == PROTOCOL:
+                continue
             if expected == PUBLIC:
                 assert status not in (401, 403), where
             elif role is None:
@@ -194,3 +285,62 @@ def test_each_role_gets_through_exactly_the_doors_the_table_opens(app, client, c
                 assert status not in (401, 403), where
             else:
                 assert status == 403, where
+
+
+def _earner_client_token(app, earner_headers, scope: str) -> dict[str, str]:
+    """An earner's consent to a platform (an authorization code grant), minted directly."""
+    from sqlmodel import Session
+
+    from service.accounts.models import Account
+    from service.platforms import service
+
+    claims = app.state.tokens.claims(earner_headers["Authorization"].split()[1])
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        registered = service.register_client(
+            session,
+            name="Earner app",
+            issuer_id=None,
+            scope=" ".join(sorted(scopes.EARNER_SCOPES)),
+            redirect_uris=["https://app.example/cb"],
+        )
+        account = session.get(Account, claims.subject)
+        grant = service.open_grant(session, registered.client, account.id, scope, "authorization_code", expires_at=None)
+        token = service.mint_access_token(app.state.tokens, registered.client, grant, account)
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_platform_client_gets_through_only_with_a_scope_the_route_declares(app, client, callers):
+    from tests.platforms.clients import client_token
+
+    issuer_id = client.get("/v1/me", headers=callers[Role.issuer_admin]).json()["issuer_id"]
+    clients: dict[frozenset, dict[str, str]] = {}
+
+    def token_for(scope_set: frozenset, *, earner: bool) -> dict[str, str]:
+        key = (scope_set, earner)
+        if key not in clients:
+            scope = " ".join(sorted(scope_set))
+            if earner:
+                clients[key] = _earner_client_token(app, callers[Role.earner], scope)
+            else:
+                clients[key] = client_token(app, issuer_id, scope).headers
+        return clients[key]
+
+    for method, route in operations(app):
+        key = (method, route.path)
+        if ACCESS[key] in (PUBLIC, PROTOCOL):
+            continue
+        path = (
+            route.path.replace("{issuer_id}", PLACEHOLDER)
+            .replace("{achievement_id}", PLACEHOLDER)
+            .replace("{credential_id}", PLACEHOLDER)
+        )
+        route_scopes = SCOPES.get(key, frozenset())
+        as_earner = Role.issuer_admin not in ACCESS[key]
+        others = (scopes.EARNER_SCOPES if as_earner else scopes.ALL) - route_scopes
+        status = client.request(method, path, headers=token_for(others, earner=as_earner), json={}).status_code
+        assert status == 403, f"{method} {route.path} with a client lacking its scopes: {status}"
+        if route_scopes:
+            headers = token_for(route_scopes, earner=as_earner)
+            status = client.request(method, path, headers=headers, json={}).status_code
+            assert status not in (401, 403), f"{method} {route.path} with its scopes: {status}"

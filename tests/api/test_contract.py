@@ -59,6 +59,19 @@ ROLES = ("admin", "issuer_admin", "earner")
 #: -> the (status, error code) answers that are that rule. Each must be documented in the
 #: operation (the status among its responses, the code in its description).
 DOCUMENTED_REFUSALS: dict[tuple[str, str], set[tuple[int, str]]] = {
+    # OAuth 2.0: the consent page refuses a client or redirect URI it does not know (an error page,
+    # RFC 6749 section 4.1.2.1), and the consent form's request must carry its MAC
+    ("GET", "/oauth/authorize"): {(400, "")},
+    ("POST", "/oauth/authorize"): {(400, "invalid_request")},
+    # an issuer's client must name known scopes, grants a confidential client may use, good URIs
+    ("POST", "/v1/issuers/{issuer_id}/clients"): {
+        (400, "invalid_scope"),
+        (400, "invalid_client_metadata"),
+        (400, "invalid_redirect_uri"),
+    },
+    # the Open Badges API verifies what it stores, and an issuer's profile id is its DID
+    ("POST", "/ims/ob/v3p0/credentials"): {(400, "invalid_data")},
+    ("PUT", "/ims/ob/v3p0/profile"): {(400, "invalid_data")},
     # zxcvbn's guessability estimate and the common-password list
     ("POST", "/v1/auth/register"): {(422, "weak_password")},
     # ...and the issuer an issuer admin or reviewer names must exist
@@ -127,9 +140,12 @@ def documented_refusals_or_positive_data_acceptance(ctx: Any, response: Any, cas
         refusals = refusals | {BODY_LIMIT_REFUSAL}
     if refusals:
         try:
-            code = response.json().get("error")
-        except (ValueError, AttributeError):
-            code = None
+            body = response.json()
+            code = body.get("error")
+            if code is None and "imsx_codeMinor" in body:  # the Open Badges API's Imsx_StatusInfo
+                code = body["imsx_codeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        except (ValueError, AttributeError, KeyError, IndexError):
+            code = "" if "text/html" in response.headers.get("content-type", "") else None
         if (response.status_code, code) in refusals:
             return None
     return positive_data_acceptance(ctx, response, case)

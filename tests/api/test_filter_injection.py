@@ -68,6 +68,13 @@ FILTERS = ("issuer_id", "achievement_id", "object_id", "action", "tag", "recipie
 """Parameters that select rows by equality: given a payload, they match nothing."""
 
 
+ERROR_SHAPES = (
+    {"error", "detail"},
+    # the Open Badges 3.0 API's Imsx_StatusInfo
+    {"imsx_codeMajor", "imsx_severity", "imsx_description", "imsx_codeMinor"},
+)
+
+
 @pytest.fixture
 def settings(settings):
     # the same account sends thousands of requests here; the limiter has its own tests
@@ -161,7 +168,7 @@ def _check(
     )
     if response.status_code >= 400:
         body = response.json()
-        assert set(body) == {"error", "detail"} and "Traceback" not in response.text, where
+        assert set(body) in ERROR_SHAPES and "Traceback" not in response.text, where
         return
     if secrets is not None:
         leaked = [name for name, value in secrets.items() if value in response.text]
@@ -276,6 +283,6 @@ def test_a_nul_byte_in_a_body_id_or_a_sign_in_name_is_a_client_error(api, tenant
     for where, (path, body, headers) in attempts.items():
         response = api.client.post(path, json=body, headers=headers)
         assert 400 <= response.status_code < 500, f"{where}: {response.status_code} {response.text}"
-        assert set(response.json()) == {"error", "detail"}, where
+        assert set(response.json()) in ERROR_SHAPES, where
     sign_in = api.client.post("/v1/auth/token", data={"username": "admin\x00' OR 1=1--", "password": "x"})
     assert sign_in.status_code in (401, 422), sign_in.text
