@@ -139,16 +139,21 @@ def create_account(
         after={"email": account.email, "role": str(role)},
     )
     if replaced is not None:
-        record(
-            session,
-            action="account.replace_unverified",
-            object_type="account",
-            object_id=replaced,
-            actor=actor,
-            before={"email": account.email, "email_verified": False},
-            after={"email": f"{replaced}@{REPLACED_DOMAIN}", "disabled": True, "replaced_by": account.id},
-        )
+        _record_replaced(session, replaced, account, actor)
     return account
+
+
+def _record_replaced(session: Session, replaced: str, account: Account, actor: Account | None) -> None:
+    """Audit that the never-verified account ``replaced`` gave way to ``account``."""
+    record(
+        session,
+        action="account.replace_unverified",
+        object_type="account",
+        object_id=replaced,
+        actor=actor,
+        before={"email": account.email, "email_verified": False},
+        after={"email": f"{replaced}@{REPLACED_DOMAIN}", "disabled": True, "replaced_by": account.id},
+    )
 
 
 def is_replaceable(account: Account) -> bool:
@@ -197,15 +202,7 @@ def create_unclaimed_earner(
         after={"email": account.email, "role": str(Role.earner), "provisioned": True},
     )
     if replaced is not None:
-        record(
-            session,
-            action="account.replace_unverified",
-            object_type="account",
-            object_id=replaced,
-            actor=actor,
-            before={"email": account.email, "email_verified": False},
-            after={"email": f"{replaced}@{REPLACED_DOMAIN}", "disabled": True, "replaced_by": account.id},
-        )
+        _record_replaced(session, replaced, account, actor)
     return account
 
 

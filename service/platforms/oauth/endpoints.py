@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
 from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError, InvalidRedirectURIError
@@ -196,12 +196,3 @@ def server_metadata(public_url: str) -> dict[str, Any]:
         code_challenge_methods_supported=["S256"],
         service_documentation=base + "/docs",
     )
-
-
-def check_no_duplicates(form: list[tuple[str, str]]) -> None:
-    """RFC 6749 section 3.2: request parameters MUST NOT be included more than once."""
-    seen: set[str] = set()
-    for key, _ in form:
-        if key in seen:
-            raise InvalidRequestError(f"Parameter {key!r} is repeated")
-        seen.add(key)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -285,21 +285,27 @@ def authorize_decision(
 # --- revocation, introspection, registration, metadata -----------------------------------------
 
 
+def _token_form(
+    token: Annotated[str, Form(max_length=4096)],
+    token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+) -> dict[str, str | None]:
+    """The form of the revocation and introspection endpoints (RFC 7009 and 7662 section 2.1)."""
+    return {"token": token, "token_type_hint": token_type_hint, "client_id": client_id, "client_secret": client_secret}
+
+
 @router.post(REVOKE_PATH, dependencies=[Public, Throttle(TOKEN_PER_ADDRESS)], responses=oauth_errors(400, 401))
 def revoke_token(
     request: Request,
     session: SessionDep,
     tokens: TokensDep,
-    token: Annotated[str, Form(max_length=4096)],
-    token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    form: Annotated[dict[str, str | None], Depends(_token_form)],
 ) -> Response:
     """Token revocation (RFC 7009) of one of the calling client's tokens (client authentication as
     at the token endpoint). Revoking a refresh or access token revokes its whole grant: refresh
     stops at once, and so do the access tokens (every request checks the grant). Answers 200 also
     for a token that is unknown or already revoked."""
-    form = {"token": token, "token_type_hint": token_type_hint, "client_id": client_id, "client_secret": client_secret}
     server = _server(request, session, tokens)
     return _respond(server.create_endpoint_response("revocation", _protocol_request(request, REVOKE_PATH, form=form)))
 
@@ -309,15 +315,11 @@ def introspect_token(
     request: Request,
     session: SessionDep,
     tokens: TokensDep,
-    token: Annotated[str, Form(max_length=4096)],
-    token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    form: Annotated[dict[str, str | None], Depends(_token_form)],
 ) -> Response:
     """Token introspection (RFC 7662) of the calling client's own tokens: `active`, `scope`,
     `client_id`, `sub`, `exp`, `iat`, `token_type`. Another client's token, an expired, used or
     revoked one is `{"active": false}`."""
-    form = {"token": token, "token_type_hint": token_type_hint, "client_id": client_id, "client_secret": client_secret}
     server = _server(request, session, tokens)
     answer = server.create_endpoint_response("introspection", _protocol_request(request, INTROSPECT_PATH, form=form))
     return _respond(answer)
