@@ -52,12 +52,24 @@ def error_body(code: str, detail: str) -> dict[str, str]:
     return {"error": code, "detail": detail}
 
 
+def error_payload(path: str, status_code: int, code: str, detail: str) -> dict[str, Any]:
+    """The body of an error answer to a request for ``path``: ``{"error", "detail"}``, or an
+    ``Imsx_StatusInfo`` under the Open Badges 3.0 REST API (:mod:`service.platforms.ob_api.errors`).
+    Middleware that answers before any route (body limit, ``Idempotency-Key``) uses it too."""
+    if ob_errors.is_ob_path(path):
+        return ob_errors.status_info(status_code, detail)
+    return error_body(code, detail)
+
+
 ERROR_BODY_REF = {"$ref": "#/components/schemas/ErrorBody"}
+OB_STATUS_INFO_REF = {"$ref": "#/components/schemas/ImsxStatusInfo"}
 
 
-def error_content() -> dict[str, Any]:
-    """An error response's ``content``: ``ErrorBody`` as JSON (whatever the route's own media type)."""
-    return {"application/json": {"schema": dict(ERROR_BODY_REF)}}
+def error_content(path: str | None = None) -> dict[str, Any]:
+    """An error response's ``content``: ``ErrorBody`` as JSON (whatever the route's own media
+    type), or ``ImsxStatusInfo`` for a ``path`` under the Open Badges 3.0 REST API."""
+    ref = OB_STATUS_INFO_REF if path is not None and ob_errors.is_ob_path(path) else ERROR_BODY_REF
+    return {"application/json": {"schema": dict(ref)}}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -103,9 +115,9 @@ def _rewrite_error_responses(spec: dict[str, Any]) -> None:
             if invalid is not None and "HTTPValidationError" in str(invalid.get("content", "")):
                 responses["422"] = {"description": _STATUS_CODES[422], "content": error_content()}
             if "requestBody" in operation and "400" not in responses:
-                responses["400"] = {"description": _UNPARSEABLE_BODY, "content": error_content()}
+                responses["400"] = {"description": _UNPARSEABLE_BODY, "content": error_content(path)}
             if "requestBody" in operation and "413" not in responses:
-                responses["413"] = {"description": _BODY_TOO_LARGE, "content": error_content()}
+                responses["413"] = {"description": _BODY_TOO_LARGE, "content": error_content(path)}
             operation["responses"] = dict(sorted(responses.items()))
     schemas = spec.get("components", {}).get("schemas", {})
     schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())
@@ -150,10 +162,7 @@ def _error_response(
 ) -> JSONResponse:
     """The error in the service's shape, or as an ``Imsx_StatusInfo`` under the Open Badges 3.0
     REST API (``/ims/ob/v3p0``, :mod:`service.platforms.ob_api.errors`)."""
-    if ob_errors.is_ob_path(request.url.path):
-        body: dict[str, Any] = ob_errors.status_info(status_code, detail)
-    else:
-        body = error_body(code, detail)
+    body = error_payload(request.url.path, status_code, code, detail)
     return JSONResponse(body, status_code=status_code, headers=headers or None)
 
 

@@ -39,6 +39,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.errors import error_content, error_payload
 from service.core.db import is_database_busy
 from service.idempotency import service
 from service.idempotency.service import RECORD_ID_STATE, Claim, KeyedRequest, StoredResponse
@@ -120,7 +121,7 @@ class IdempotencyKeys:
         key = _valid_key(keys)
         if key is None:
             detail = f"{HEADER} must be one header of 1 to 255 printable ASCII characters"
-            await _send_error(send, 400, "invalid_idempotency_key", detail)
+            await _send_error(send, scope["path"], 400, "invalid_idempotency_key", detail)
             return
         body = await _read_body(receive)
         if body is None:
@@ -132,7 +133,9 @@ class IdempotencyKeys:
         except Exception as error:
             if not is_database_busy(error):
                 raise
-            await _send_error(send, 503, "service_unavailable", "The database is busy; retry shortly", retry_after=2)
+            await _send_error(
+                send, scope["path"], 503, "service_unavailable", "The database is busy; retry shortly", retry_after=2
+            )
             return
         if claimed.kind == "run" and claimed.record_id is not None:
             await self._run(scope, _replaying(body, receive), send, state.engine, claimed.record_id)
@@ -141,7 +144,7 @@ class IdempotencyKeys:
         else:
             status, code, detail = _ERRORS[claimed.kind]
             retry_after = IN_PROGRESS_RETRY_AFTER if claimed.kind == "in_flight" else None
-            await _send_error(send, status, code, detail, retry_after=retry_after)
+            await _send_error(send, scope["path"], status, code, detail, retry_after=retry_after)
 
     async def _claim(self, state: Any, request: KeyedRequest) -> Claim:
         """Claim the key; while its first request runs, look again (backing off) until it ends
@@ -305,8 +308,10 @@ async def _replay(send: Send, response: StoredResponse) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-async def _send_error(send: Send, status: int, code: str, detail: str, *, retry_after: int | None = None) -> None:
-    body = json.dumps({"error": code, "detail": detail}).encode()
+async def _send_error(
+    send: Send, path: str, status: int, code: str, detail: str, *, retry_after: int | None = None
+) -> None:
+    body = json.dumps(error_payload(path, status, code, detail)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
@@ -341,7 +346,7 @@ def document_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
         " Keys are the caller's own (a platform client's, or a person's) and kept at least 24 hours.",
         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$"},
     }
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         for method in ("post", "put", "patch"):
             operation = path_item.get(method)
             if operation is None or not operation.get("security"):
@@ -352,8 +357,5 @@ def document_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status, description in (("400", "Bad request"), ("409", "Conflict")):
                 if status not in responses:
-                    responses[status] = {
-                        "description": description,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-                    }
+                    responses[status] = {"description": description, "content": error_content(path)}
     return schema

@@ -7,11 +7,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from service.api.errors import error_payload
+
 Scope = dict[str, Any]
 
 
 class BodySizeLimit:
-    """Answers 413 in the service's error shape when a body exceeds its limit.
+    """Answers 413 in the service's error shape (the OB 3.0 API's on its paths) when a body exceeds its limit.
 
     Checks ``Content-Length`` up front and counts streamed bytes for chunked bodies. Upload routes
     (paths in ``upload_paths``) get ``upload_limit`` instead of ``limit``; paths that fully match
@@ -51,7 +53,7 @@ class BodySizeLimit:
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await _reject(send, limit)
+                    await _reject(send, scope["path"], limit)
                     return
         received = 0
         response_started = False
@@ -74,7 +76,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await _reject(send, limit)
+                await _reject(send, scope["path"], limit)
 
 
 class _TooLarge(BaseException):
@@ -82,8 +84,9 @@ class _TooLarge(BaseException):
     into a 400, and this must reach the middleware to become a 413."""
 
 
-async def _reject(send: Any, limit: int) -> None:
-    body = json.dumps({"error": "payload_too_large", "detail": f"The request body exceeds {limit} bytes"}).encode()
+async def _reject(send: Any, path: str, limit: int) -> None:
+    payload = error_payload(path, 413, "payload_too_large", f"The request body exceeds {limit} bytes")
+    body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",

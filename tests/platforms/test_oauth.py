@@ -234,6 +234,44 @@ def test_a_bad_redirect_uri_is_an_error_page_not_a_redirect(client):
     assert "does not work" in response.text
 
 
+def test_parameters_no_valid_request_holds_get_the_protocols_error_not_a_crash(client):
+    """A parameter quoted in the error's description with a character RFC 6749 forbids there
+    (non-ASCII, a double quote) is refused as any wrong value is: redirected when the client and
+    redirect URI are good, an error page when the redirect URI is the bad part."""
+    registered = register_public_client(client)
+    _, challenge = pkce_pair()
+    base = {
+        "response_type": "code",
+        "client_id": registered["client_id"],
+        "redirect_uri": REDIRECT_URI,
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    for odd in ("\U0001d498\U0001d497", 'co"de', "\x00"):
+        wrong_type = client.get("/oauth/authorize", params={**base, "response_type": odd}, follow_redirects=False)
+        assert wrong_type.status_code == 302, wrong_type.text
+        assert "error=unsupported_response_type" in wrong_type.headers["location"]
+        wrong_uri = client.get(
+            "/oauth/authorize", params={**base, "redirect_uri": REDIRECT_URI + odd}, follow_redirects=False
+        )
+        assert wrong_uri.status_code == 400 and "location" not in wrong_uri.headers
+        assert 'data-oauth-error="invalid_request"' in wrong_uri.text
+        grant = client.post("/v1/auth/token", data={"grant_type": odd})
+        assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+
+
+def test_an_unknown_client_is_401_whichever_way_it_authenticates(client):
+    """RFC 6749 section 5.2 lets ``invalid_client`` be 401 for every method; here it always is."""
+    form = {"token": "anything", "client_id": "no-such-client", "client_secret": "wrong"}
+    for path in ("/oauth/introspect", "/oauth/revoke"):
+        in_form = client.post(path, data=form)
+        assert in_form.status_code == 401 and in_form.json()["error"] == "invalid_client", in_form.text
+        assert in_form.headers["www-authenticate"].startswith("Basic")
+        in_header = client.post(path, data={"token": "anything"}, headers=basic("no-such-client", "wrong"))
+        assert in_header.status_code == 401 and in_header.json()["error"] == "invalid_client"
+
+
 def test_denying_sends_access_denied_back(client, api):
     registered = register_public_client(client)
     _, challenge = pkce_pair()

@@ -27,11 +27,31 @@ class ProtocolRequest:
     json: Any = None
 
 
+ECHOED_PARAMETERS = frozenset({"response_type", "grant_type", "redirect_uri"})
+"""Parameters Authlib 1.6 quotes in an error's ``error_description``."""
+UNREADABLE = "(unreadable)"
+
+
+def echo_safe(key: str, value: str) -> str:
+    r"""``value``, or :data:`UNREADABLE` for an echoed parameter with a character RFC 6749 section
+    4.1.2.1 forbids in ``error_description`` (outside %x20-21 / %x23-5B / %x5D-7E).
+
+    Authlib 1.6 quotes ``response_type``, ``grant_type`` and ``redirect_uri`` in the description of
+    the error that refuses them, then refuses its own description with a ``ValueError`` when it
+    holds such a character (authlib/authlib pull request 728): the client would get a 500 instead
+    of the protocol's error. No valid value of these parameters has one (response and grant types
+    are ASCII tokens, RFC 3986 URIs have no raw ``"``, ``\`` or non-ASCII), so the marker is refused
+    for the same reason the value would have been."""
+    if key in ECHOED_PARAMETERS and any(not (0x20 <= ord(c) <= 0x7E) or c in '"\\' for c in value):
+        return UNREADABLE
+    return value
+
+
 class _Payload(OAuth2Payload):
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self._datalist: defaultdict[str, list] = defaultdict(list)
         for key, value in pairs:
-            self._datalist[key].append(value)
+            self._datalist[key].append(echo_safe(key, value))
         self._data = {key: values[0] for key, values in self._datalist.items()}
 
     @property

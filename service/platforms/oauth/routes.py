@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -30,6 +30,7 @@ from service.api.throttle import Throttle, count, record_failure, record_success
 from service.core.errors import BadRequest, Unauthorized
 from service.core.templates import render
 from service.platforms import scopes as scope_names
+from service.platforms.oauth.docs import AUTHORIZE_PARAMETERS, CLIENT_METADATA_BODY, ERROR_PAGE
 from service.platforms.oauth.endpoints import Registration, server_metadata
 from service.platforms.oauth.models import TokenOwner
 from service.platforms.oauth.requests import ProtocolRequest
@@ -91,11 +92,18 @@ def _protocol_request(
 
 
 def _respond(answer: ProtocolResponse) -> Response:
+    """Authlib's answer as a response. ``invalid_client`` is always 401 with the scheme a client
+    authenticates with (RFC 6749 section 5.2 allows it for every client authentication method;
+    Authlib sends 400 unless the client used HTTP Basic), so one status means one thing."""
     headers = {key: value for key, value in answer.headers if key.lower() != "content-type"}
     headers.setdefault("Cache-Control", "no-store")
     if answer.status in (301, 302, 303, 307):
         return RedirectResponse(headers.pop("Location"), status_code=302, headers=headers)
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+    status = answer.status
+    if isinstance(answer.body, dict) and answer.body.get("error") == "invalid_client":
+        status = 401
+        headers.setdefault("WWW-Authenticate", 'Basic realm="SkillCred"')
+    return JSONResponse(answer.body, status_code=status, headers=headers)
 
 
 @router.post(
@@ -218,13 +226,20 @@ def _error_page(error: OAuth2Error) -> Response:
     return HTMLResponse(html, status_code=400, headers={"Cache-Control": "no-store"})
 
 
-@router.get(AUTHORIZE_PATH, response_class=HTMLResponse, dependencies=[Public], responses={302: {}, 400: {}})
+@router.get(
+    AUTHORIZE_PATH,
+    response_class=HTMLResponse,
+    dependencies=[Public],
+    responses={302: {"description": "Back to the client's redirect URI with an error"}, 400: ERROR_PAGE},
+    openapi_extra={"parameters": AUTHORIZE_PARAMETERS},
+)
 def authorize_page(request: Request, session: SessionDep, tokens: TokensDep) -> Response:
     """The authorization endpoint (RFC 6749 section 4.1.1): `response_type=code`, `client_id`,
     `redirect_uri` (exactly as registered), `scope`, `state`, and PKCE's `code_challenge` with
     `code_challenge_method=S256` (required). Shows the earner a page naming the client and what it
-    asks for, where they sign in and allow or deny. A bad client or redirect URI gets an error
-    page here; any other error goes back to the redirect URI (`error=...&state=...`)."""
+    asks for, where they sign in and allow or deny. A bad client or redirect URI gets a 400 error
+    page here (`invalid_client`, `invalid_request`, `unsupported_response_type`); any other error
+    goes back to the redirect URI (`error=...&state=...`)."""
     server = _server(request, session, tokens)
     try:
         grant = server.get_consent_grant(_protocol_request(request, AUTHORIZE_PATH))
@@ -251,7 +266,8 @@ def authorize_decision(
 ) -> Response:
     """The consent page's answer: the earner's email and password, and `approve` or `deny`. On
     approval the browser goes to the client's redirect URI with `code` and `state`; on denial with
-    `error=access_denied`. A wrong password shows the page again (sign-in backoff applies)."""
+    `error=access_denied`. A wrong password shows the page again (sign-in backoff applies). A form
+    whose authorization request does not match its MAC (altered) is 400 `invalid_request`."""
     if not hmac.compare_digest(_mac(request, authorization_request), request_mac):
         raise BadRequest("The authorization request was altered; start again from the app", code="invalid_request")
     base = request.app.state.settings.public_url.rstrip("/")
@@ -286,12 +302,13 @@ def authorize_decision(
 
 
 def _token_form(
-    token: Annotated[str, Form(max_length=4096)],
-    token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
+    token: Annotated[str, Form(min_length=1, max_length=4096)],
+    token_type_hint: Annotated[Literal["access_token", "refresh_token"] | None, Form()] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=256)] = None,
 ) -> dict[str, str | None]:
-    """The form of the revocation and introspection endpoints (RFC 7009 and 7662 section 2.1)."""
+    """The form of the revocation and introspection endpoints (RFC 7009 and 7662 section 2.1): the
+    two token type hints RFC 7009 section 2.1 defines are the ones this server knows."""
     return {"token": token, "token_type_hint": token_type_hint, "client_id": client_id, "client_secret": client_secret}
 
 
@@ -330,6 +347,7 @@ def introspect_token(
     status_code=201,
     dependencies=[Public, Throttle(REGISTRATIONS_PER_ADDRESS)],
     responses=oauth_errors(400, 401),
+    openapi_extra={"requestBody": CLIENT_METADATA_BODY},
 )
 def register_client(
     request: Request,
@@ -347,8 +365,8 @@ def register_client(
     `policy_uri`, `contacts`, `software_id`, `software_version`. With an issuer admin's access token
     as the initial access token, the client belongs to that issuer and may also use the
     `client_credentials` grant and every scope. Answers 201 with the metadata, `client_id` and,
-    for a confidential client, `client_secret` (shown this once). Errors: 400
-    `invalid_client_metadata` or `invalid_redirect_uri`, 401 `access_denied`."""
+    for a confidential client, `client_secret` (shown this once). Errors: 400 `invalid_request`
+    (no metadata), `invalid_client_metadata` or `invalid_redirect_uri`, 401 `access_denied`."""
     server = _server(request, session, tokens)
     endpoint = Registration(server)
     try:

@@ -192,7 +192,8 @@ def put_profile(body: ProfileIn, session: SessionDep, account: OBProfileUpdater)
     `image` left out are cleared; `id`, when sent, must be the issuer's DID; other Profile properties
     are refused). Credentials already issued keep the Profile they were signed with. An earner's
     profile cannot be changed here (403): SkillCred keeps nothing of it but the verified email
-    address."""
+    address. An `id` other than the issuer's DID is 400 `invalid_data`, as is a
+    body the schema refuses."""
     profiles.replace_profile(session, account, body.fields(), profile_id=body.id)
     return JSONResponse(profiles.profile_of(session, account))
 
