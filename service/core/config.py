@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     idempotency_hours: int = Field(default=24, ge=24, le=720)
     """How long an ``Idempotency-Key`` and the answer it got are kept (at least 24 hours; an hourly
     job deletes them then)."""
+    terms_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    """The deployment's terms of service. Unset: ``/terms``, the service's own page saying what it
+    does and promises; set, ``/terms`` redirects there and the Open Badges discovery document names it."""
+    privacy_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
+    """The deployment's privacy policy. Unset: ``/privacy``, the service's own page saying what it
+    stores, shows and deletes; set, ``/privacy`` redirects there and the discovery document names it."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
     page_size_max: int = 100

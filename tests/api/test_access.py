@@ -142,6 +142,9 @@ ACCESS = {
     ("GET", "/.well-known/oauth-authorization-server"): PUBLIC,
     # the home page and the interactive API docs (service/api/home.py, service/api/docs.py)
     ("GET", "/"): PUBLIC,
+    # the policies the Open Badges discovery document names (service/web/policy_pages.py)
+    ("GET", "/terms"): PUBLIC,
+    ("GET", "/privacy"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,

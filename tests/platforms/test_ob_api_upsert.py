@@ -108,6 +108,21 @@ def test_a_tampered_credential_is_refused_with_the_failing_checks(client, api, e
     assert listed(client, earner)["compactJwsString"] == [] and listed(client, earner)["total"] == 1
 
 
+def test_every_store_and_replace_is_in_the_audit_log_and_a_refusal_is_not(client, api, earner, issued):
+    jsonld, _ = formats(client, api, issued["id"])
+    tampered = json.loads(jsonld)
+    tampered["name"] = "Grand Master of Everything"
+    assert post_json(client, earner, json.dumps(tampered)).status_code == 400
+    assert post_json(client, earner, jsonld).status_code == 201
+    assert post_json(client, earner, jsonld).status_code == 200
+
+    events = client.get("/v1/audit", params={"limit": 100}, headers=api.admin).json()["items"]
+    backpack = [e for e in events if e["action"].startswith("backpack.")]
+    assert sorted(e["action"] for e in backpack) == ["backpack.credential_replaced", "backpack.credential_stored"]
+    assert {e["actor_id"] for e in backpack} == {client.get("/v1/me", headers=earner).json()["id"]}
+    assert len({e["object_id"] for e in backpack}) == 1
+
+
 def test_a_credential_about_someone_else_is_refused(client, api, issuer, earner):
     achievement = api.create_achievement(issuer["id"])
     theirs = api.issue(achievement["id"], {"email": "someone-else@example.com"})

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 
 from service.accounts.models import Account
 from service.accounts.service import normalise_email, proven_email
+from service.audit.service import record
 from service.core.config import Settings
 from service.core.errors import BadRequest, UnsupportedMediaType
 from service.core.keystore import Keystore
@@ -201,6 +202,7 @@ def upsert(
                 raise
         else:
             savepoint.commit()
+            _audit(session, earner, row, created=True)
             return Upserted(row, created=True)
     existing.format = upload.format
     existing.text = upload.text
@@ -208,7 +210,26 @@ def upsert(
     existing.updated_at = now
     session.add(existing)
     session.flush()
+    _audit(session, earner, existing, created=False)
     return Upserted(existing, created=False)
+
+
+def _audit(session: Session, earner: Account, row: StoredCredential, *, created: bool) -> None:
+    """The audit event of a store or replace, in the upsert's transaction: who (the earner; the
+    client that acted for them, when one did), which credential (its key and a digest of the text)."""
+    record(
+        session,
+        action="backpack.credential_stored" if created else "backpack.credential_replaced",
+        object_type="stored_credential",
+        object_id=row.id,
+        actor=earner,
+        after={
+            "credential_key": row.credential_key,
+            "format": row.format,
+            "sha256": hashlib.sha256(row.text.encode()).hexdigest(),
+            "client_pk": row.client_pk,
+        },
+    )
 
 
 def _stored(session: Session, account_id: str, key: str) -> StoredCredential | None:

@@ -31,27 +31,31 @@ def published_openapi() -> dict[str, Any]:
     return document
 
 
-def endpoints(public_url: str) -> dict[str, str]:
-    """Where this deployment's OAuth 2.0 endpoints and policies are."""
+def endpoints(public_url: str, *, terms_url: str | None = None, privacy_url: str | None = None) -> dict[str, str]:
+    """Where this deployment's OAuth 2.0 endpoints and policies are (the policies at the
+    operator's own URLs when given, else the service's pages)."""
     return {
         "registration": f"{public_url}/oauth/register",
         "authorization": f"{public_url}/oauth/authorize",
         "token": f"{public_url}/v1/auth/token",
-        "terms": f"{public_url}/terms",
-        "privacy": f"{public_url}/privacy",
+        "terms": terms_url or f"{public_url}/terms",
+        "privacy": privacy_url or f"{public_url}/privacy",
     }
 
 
 @cache
-def service_description_bytes(public_url: str) -> bytes:
-    """The SDD as JSON bytes (built once per public URL)."""
-    return json.dumps(service_description(public_url), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def service_description_bytes(public_url: str, terms_url: str | None = None, privacy_url: str | None = None) -> bytes:
+    """The SDD as JSON bytes (built once per deployment)."""
+    document = service_description(public_url, terms_url=terms_url, privacy_url=privacy_url)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def service_description(public_url: str) -> dict[str, Any]:
+def service_description(
+    public_url: str, *, terms_url: str | None = None, privacy_url: str | None = None
+) -> dict[str, Any]:
     """The Service Description Document of a deployment at ``public_url``."""
     document = copy.deepcopy(published_openapi())
-    urls = endpoints(public_url)
+    urls = endpoints(public_url, terms_url=terms_url, privacy_url=privacy_url)
     info = document["info"]
     info.pop("contact", None)  # 1EdTech's support address, not this service's
     info.update(

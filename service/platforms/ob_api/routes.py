@@ -215,7 +215,7 @@ def get_service_description(settings: SettingsDep) -> Response:
     of 1EdTech's OpenAPI document with this server's URL and OAuth 2.0 endpoints (dynamic client
     registration, authorization, token and refresh)."""
     return Response(
-        discovery.service_description_bytes(settings.public_url),
+        discovery.service_description_bytes(settings.public_url, settings.terms_url, settings.privacy_url),
         media_type="application/json",
         headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
     )
