@@ -187,14 +187,12 @@ def _public_routers() -> list:
     from service.issuers import routes as issuers
     from service.status import routes as status
     from service.verification import routes as verification
-    from service.web import policy_pages
     from service.web import routes as web
 
     return [
         issuers.public_router,
         achievements.public_router,
         web.public_router,
-        policy_pages.router,
         endorsements.public_router,
         status.public_router,
         verification.public_router,

@@ -18,18 +18,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from service.api.auth import Public
 from service.api.conditional import etag_matches
 from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SettingsDep, VerifierDep
 from service.api.errors import error_content, error_responses
+from service.api.security_headers import inline_hashes, page_policy
 from service.core.errors import NotAcceptable, NotFound
 from service.credentials import formats
 from service.credentials.service import get_credential
 from service.web.badge_page import render_not_found_page, render_verified_page
 from service.web.negotiation import HTML, JSON_TYPES, OFFERS, negotiate
 from service.web.page_cache import Page, PageCache, embedded_uris, etag_of, read_rows
+from service.web.policy_pages import privacy_page, terms_page
 
 public_router = APIRouter(tags=["credentials"])
 
@@ -163,3 +165,30 @@ def badge_svg(credential_id: CredentialId, session: ReadSessionDep) -> Response:
     """The badge as an SVG image showing the achievement, with the signed credential baked in."""
     credential = get_credential(session, credential_id)
     return _image(formats.baked_svg(credential.jsonld), formats.SVG_MEDIA_TYPE, credential.id, "svg")
+
+
+# --- the policies the Open Badges discovery document names -------------------------------------
+
+POLICY_CACHE_CONTROL = "public, max-age=3600"
+
+
+def _policy_page(html: str) -> HTMLResponse:
+    """A policy page with a CSP that allows its own inline style by hash and nothing else."""
+    policy = page_policy(styles=inline_hashes(html, "style"))
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": POLICY_CACHE_CONTROL})
+
+
+@public_router.get("/terms", dependencies=[Public], response_class=HTMLResponse, include_in_schema=False)
+def terms(settings: SettingsDep) -> Response:
+    """The terms of service: the operator's (``SKILLCRED_TERMS_URL``, a redirect) or the service's own page."""
+    if settings.terms_url:
+        return RedirectResponse(settings.terms_url, status_code=302)
+    return _policy_page(terms_page(settings))
+
+
+@public_router.get("/privacy", dependencies=[Public], response_class=HTMLResponse, include_in_schema=False)
+def privacy(settings: SettingsDep) -> Response:
+    """The privacy policy: the operator's (``SKILLCRED_PRIVACY_URL``, a redirect) or the service's own page."""
+    if settings.privacy_url:
+        return RedirectResponse(settings.privacy_url, status_code=302)
+    return _policy_page(privacy_page(settings))
