@@ -123,6 +123,19 @@ def create_account(
         issuer_id=issuer_id,
         email_verified_at=datetime.now(UTC) if email_verified else None,
     )
+    return _insert_account(session, account, replaced, actor, issuer_id, {"role": str(role)})
+
+
+def _insert_account(
+    session: Session,
+    account: Account,
+    replaced: str | None,
+    actor: Account | None,
+    issuer_id: str | None,
+    details: dict[str, object],
+) -> Account:
+    """Store a new ``account`` and audit it (and the never-verified account it ``replaced``);
+    :class:`Conflict` ``email_taken`` when a simultaneous request won the address."""
     session.add(account)
     try:
         session.flush()
@@ -136,7 +149,7 @@ def create_account(
         object_id=account.id,
         actor=actor,
         issuer_id=issuer_id,
-        after={"email": account.email, "role": str(role)},
+        after={"email": account.email, **details},
     )
     if replaced is not None:
         _record_replaced(session, replaced, account, actor)
@@ -186,24 +199,9 @@ def create_unclaimed_earner(
         raise Conflict("An account with this email already exists", code="email_taken")
     replaced = None if existing is None else _park_unverified(session, existing)
     account = Account(email=normalise_email(email), password_hash="", role=Role.earner)
-    session.add(account)
-    try:
-        session.flush()
-    except IntegrityError:  # another request created an account for this address meanwhile
-        session.rollback()
-        raise Conflict("An account with this email already exists", code="email_taken") from None
-    record(
-        session,
-        action="account.create",
-        object_type="account",
-        object_id=account.id,
-        actor=actor,
-        issuer_id=issuer_id,
-        after={"email": account.email, "role": str(Role.earner), "provisioned": True},
+    return _insert_account(
+        session, account, replaced, actor, issuer_id, {"role": str(Role.earner), "provisioned": True}
     )
-    if replaced is not None:
-        _record_replaced(session, replaced, account, actor)
-    return account
 
 
 def is_expired(account: Account, *, now: datetime | None = None) -> bool:
