@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.api.auth import AssessmentReader, EarnerAccount, EvidenceWriter, IssuerStaff, Public
-from service.api.deps import KeystoreDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
@@ -59,7 +59,7 @@ def _detail(
     response_model=AssessmentOut,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[IssuingSlot],
-    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
 )
 def submit_assessment(
     body: AssessmentSubmit,
@@ -67,6 +67,7 @@ def submit_assessment(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     account: EvidenceWriter,
 ) -> AssessmentOut:
     """Submit one of your evidence bundles for assessment: it is locked and queued, and the answer
@@ -84,12 +85,24 @@ def submit_assessment(
     repository), `evidence_failed` when one could not be (remove or replace it), and
     `credential_exists` when you already hold an active credential for the achievement (renew it).
 
+    Submissions per achievement are limited: at most `SKILLCRED_ASSESSMENT_MAX_ATTEMPTS` (3) in
+    `SKILLCRED_ASSESSMENT_ATTEMPT_WINDOW_DAYS` (30) days, at least
+    `SKILLCRED_ASSESSMENT_COOLDOWN_HOURS` (24) hours apart; past that, 429
+    `resubmission_limited` with `Retry-After`, and nothing is locked or created. An appeal is
+    not a submission.
+
     A platform acting for an earner it provisioned (`On-Behalf-Of`) submits bundles for its own
     issuer's achievements only, also before the earner verified the address (the platform vouches
     for it there)."""
     acting = platform_issuer(request)
     assessment, _ = service.submit_assessment(
-        session, earner=account, bundle_id=body.bundle_id, renews=body.renews, platform_issuer=acting
+        session,
+        earner=account,
+        bundle_id=body.bundle_id,
+        renews=body.renews,
+        platform_issuer=acting,
+        now=clock.now(),
+        limits=service.AttemptLimits.from_settings(settings),
     )
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
     return _detail(session, settings, assessment.id, account, acting)
@@ -107,7 +120,8 @@ def list_assessments(
 ) -> Page[AssessmentSummary]:
     """Assessments, newest first, filtered by state and achievement. Earners see their own;
     reviewers and issuer admins their issuer's; admins all. A platform acting for an earner
-    (`On-Behalf-Of`) sees the earner's for its own issuer only."""
+    (`On-Behalf-Of`) sees the earner's for its own issuer only. `flags` are shown to issuer
+    staff only."""
     rows, total = service.list_assessments(
         session,
         page,
@@ -117,8 +131,12 @@ def list_assessments(
         platform_issuer=platform_issuer(request),
     )
     set_paging_headers(request, response, page, total)
+    staff = service.is_staff(account)
     return Page(
-        items=[views.assessment_summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset
+        items=[views.assessment_summary(a, e, staff=staff) for a, e in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -140,7 +158,10 @@ def review_queue(
     )
     set_paging_headers(request, response, page, total)
     return Page(
-        items=[views.assessment_summary(a, e) for a, e in rows], total=total, limit=page.limit, offset=page.offset
+        items=[views.assessment_summary(a, e, staff=True) for a, e in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -152,11 +173,15 @@ def get_assessment(
     settings: SettingsDep,
     account: AssessmentReader,
 ) -> AssessmentOut:
-    """One assessment: state, per-criterion levels (after any override) with the assessor's
-    rationale, confidence and evidence pointers, the rubric and assessor, and its history.
-    Issuer staff also see the evidence items with links to their content. 404 unless the caller
+    """One assessment: state, per-criterion levels (after any override), each with its place on
+    the criterion's scale, the rubric's description of it and an `explanation` in plain words, an
+    `explanation` of the outcome, the rubric and assessor, and its history. Issuer staff also see
+    what the assessor said and matched (`rationale`, `confidence`, `spread` and `evidence`
+    pointers per criterion, `flags`, `findings`, `decision_reasons`, `sampled`, the assessor's
+    `details`), the evidence items with links to their content, and who took each decision; the
+    earner never does (the rationale names the rubric's hidden key ideas). 404 unless the caller
     is its earner or staff of its issuer (or an admin); a platform acting for the earner reads
-    its own issuer's only."""
+    its own issuer's only, as the earner does."""
     return _detail(session, settings, assessment_id, account, platform_issuer(request))
 
 

@@ -81,19 +81,36 @@ class EvidencePointerOut(BaseModel):
 
 
 class CriterionOut(BaseModel):
-    """One criterion: the level in force (after any override) and what the assessor said."""
+    """One criterion: the level in force (after any override), where it sits on the criterion's
+    scale, and an explanation in plain words made from the rubric's level descriptions. What the
+    assessor said (``rationale``, ``confidence``, ``spread``, ``evidence`` pointers) is shown to
+    issuer staff only: it names the rubric's hidden key ideas and what matched them."""
 
     criterion_id: str
     name: str
     level: str
     level_name: str
+    level_description: str
+    """The rubric's description of ``level``."""
+    level_rank: int
+    """Where ``level`` sits on the criterion's scale: 1 for the lowest."""
+    level_count: int
+    """How many levels the criterion has (``level_rank`` of ``level_count``)."""
+    explanation: str
+    """In plain words: the level reached, what the next level up asks for, a required minimum not
+    reached, whether a reviewer set it."""
     assessed_level: str
     """The assessor's level (differs from ``level`` when a reviewer overrode it)."""
     score: float
-    confidence: float
-    spread: int
-    rationale: str
-    evidence: list[EvidencePointerOut]
+    """The points of ``level`` (unweighted)."""
+    confidence: float | None = None
+    """The assessor's confidence, 0..1 (issuer staff only)."""
+    spread: int | None = None
+    """Levels between the lowest and highest sample of an LLM judge (issuer staff only)."""
+    rationale: str | None = None
+    """The assessor's rationale (issuer staff only)."""
+    evidence: list[EvidencePointerOut] = []
+    """Where in the evidence the assessor found support (issuer staff only)."""
 
 
 class EventOut(BaseModel):
@@ -157,6 +174,7 @@ class AssessmentSummary(BaseModel):
     """The automatic decision: ``auto_issue``, ``review`` or ``reject`` (``pending`` while the
     assessment is ``queued`` or ``running``)."""
     flags: list[str]
+    """What made the assessor send it to a reviewer (issuer staff only; empty for the earner)."""
     total: float
     passed: bool
     assessed_at: datetime
@@ -170,11 +188,15 @@ class AssessmentOut(AssessmentSummary):
 
     rubric: RubricOut
     assessor: AssessorOut
-    sampled: bool
+    """``details`` is shown to issuer staff only."""
+    explanation: str
+    """Where the assessment stands, in plain words (the outcome and why, in the rubric's terms)."""
+    sampled: bool | None = None
+    """Drawn at random for a human look (``auto_with_sampling``; issuer staff only)."""
     decision_reasons: list[str]
-    """Why the policy decided as it did (e.g. ``flagged: prompt_injection``)."""
+    """Why the policy decided as it did (e.g. ``flagged: prompt_injection``; issuer staff only)."""
     findings: list[dict[str, Any]]
-    """What raised each flag: ``{flag, item_id, reason, excerpt}``."""
+    """What raised each flag: ``{flag, item_id, reason, excerpt}`` (issuer staff only)."""
     notes: list[str]
     """What the assessor could not read or had to cut."""
     max_total: float

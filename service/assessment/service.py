@@ -24,13 +24,14 @@ from service.assessment.issuance import bundle_items
 from service.assessment.models import Assessment, AssessmentEvent
 from service.assessment.review import NO_SUCH_ASSESSMENT, appeal, approve, override_levels, reject
 from service.assessment.state import REVIEWABLE
-from service.assessment.submission import submit_assessment
+from service.assessment.submission import AttemptLimits, submit_assessment
 from service.core.errors import NotFound
 from service.core.paging import PageParams, paginate
 from service.evidence.models import EvidenceItemRecord
 
 __all__ = [
     "AssessmentRecord",
+    "AttemptLimits",
     "appeal",
     "approve",
     "get_assessment",

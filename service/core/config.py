@@ -171,6 +171,21 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     """Per request; the whole assessment may take three times ``llm_samples`` of these."""
 
+    # --- resubmissions (service/assessment/submission.py): how often an earner may try -----------
+    assessment_max_attempts: int = Field(default=3, ge=1, le=1000)
+    """Submissions an earner may make for one achievement within ``assessment_attempt_window_days``
+    (renewals included; an appeal is not a submission). Three: an honest earner whose first try
+    falls short reads the levels and explanation, improves the evidence and tries again, and may
+    still appeal; someone probing the assessor with variations of a text gets three answers a
+    month instead of an oracle."""
+    assessment_attempt_window_days: int = Field(default=30, ge=1, le=365)
+    """The sliding window ``assessment_max_attempts`` counts in: a month, long enough that probing
+    is slow, short enough that an earner who used up their tries is not locked out for a season."""
+    assessment_cooldown_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+    """Least time between two submissions by an earner for one achievement (0: none). A day is the
+    time real improvement takes (new work, a repository, a testimonial), and it stops a burst of
+    rewordings submitted minutes apart."""
+
     # --- outgoing mail (service/mail.py): one-time tokens for email verification and endorsements -
     smtp_host: str | None = None
     """SMTP server for outgoing mail; unset: development and test keep mail in an in-memory outbox

@@ -1,7 +1,9 @@
 """Fixtures for the assessment tests: evidence in a per-test blob folder, a scripted assessor in
 place of the configured one (``assessor``, for the request and the job alike), assessments run by
 the app's in-process worker (``jobs_in_process``), and a cast of accounts around an achievement whose
-rubric is ``rubric_json`` (parametrise it to change the policy)."""
+rubric is ``rubric_json`` (parametrise it to change the policy). These tests submit many bundles
+for one achievement within seconds, so the resubmission limits are lifted here;
+``test_resubmission_limits`` puts them back and tests them."""
 
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ from tests.assessment.helpers import RETRY_ATTEMPTS, Cast, ScriptedAssessor, mak
 @pytest.fixture
 def settings(settings: Settings, tmp_path) -> Settings:
     return settings.model_copy(
-        update={"blob_dir": tmp_path / "blobs", "status_list_background_resign": False, "jobs_in_process": True}
+        update={
+            "blob_dir": tmp_path / "blobs",
+            "status_list_background_resign": False,
+            "jobs_in_process": True,
+            "assessment_max_attempts": 1000,
+            "assessment_cooldown_hours": 0,
+        }
     )
 
 

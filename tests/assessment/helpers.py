@@ -312,3 +312,20 @@ def wait_decided(
             return response.json()
         assert time.monotonic() < give_up, f"assessment {assessment_id} still {response.json()['state']}"
         time.sleep(0.05)
+
+
+def platform_acting_for_new_earner(cast: Cast, external_id: str = "u-1") -> dict[str, str]:
+    """The headers of a platform of the cast's issuer (evidence and assessment scopes) acting
+    (``On-Behalf-Of``) for an earner it just provisioned."""
+    from service.platforms import scopes
+    from tests.platforms.clients import client_token
+
+    granted = " ".join([scopes.EARNERS_PROVISION, scopes.EVIDENCE_WRITE, scopes.ASSESSMENTS_READ])
+    platform = client_token(cast.app, cast.issuer["id"], granted)
+    provisioned = cast.client.post(
+        "/v1/platform/earners",
+        headers=platform.headers,
+        json={"external_id": external_id, "email": f"{external_id}-{next(_names)}@example.org"},
+    )
+    assert provisioned.status_code == 201, provisioned.text
+    return {**platform.headers, "On-Behalf-Of": provisioned.json()["id"]}

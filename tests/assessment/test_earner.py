@@ -1,4 +1,5 @@
-"""The earner's side: their own assessments with outcome and rationale, resubmission, one appeal."""
+"""The earner's side: their own assessments with outcome, levels and explanations, resubmission,
+one appeal."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def rejected_by(cast, reviewer) -> dict:
     return cast.act(assessment["id"], "reject", {"reason": "No tests in the repository."}, as_=reviewer)
 
 
-def test_earners_see_their_own_assessments_with_levels_and_rationale(cast):
+def test_earners_see_their_own_assessments_with_levels_and_explanations(cast):
     mine = cast.submitted()
     cast.submit(cast.bundle(as_=cast.other_earner)["id"], as_=cast.other_earner)
 
@@ -26,7 +27,7 @@ def test_earners_see_their_own_assessments_with_levels_and_rationale(cast):
     assert [a["id"] for a in listed["items"]] == [mine["id"]] and listed["total"] == 1
     seen = cast.get(mine["id"])
     assert seen["state"] == "pending_review"
-    assert all(c["rationale"] and c["level_name"] for c in seen["criteria"])
+    assert all(c["explanation"] and c["level_name"] and c["rationale"] is None for c in seen["criteria"])
     assert seen["evidence"] == [] and seen["events"][0]["actor_id"] is None  # reviewers' ids are staff-only
     cast.get(mine["id"], as_=cast.other_earner, expect=404)
 

@@ -196,6 +196,8 @@ def test_a_failing_assessor_ends_with_a_reviewer_after_its_retries(cast, app, fa
     last = assessment["events"][-1]
     assert (last["kind"], last["state"]) == ("failed", "pending_review")
     assert "automatic assessment failed" in last["reason"] and "RuntimeError" in last["reason"]
+    assert assessment["decision_reasons"] == []  # the policy's reasons are for staff
+    assessment = cast.get(assessment["id"], as_=cast.reviewer)
     assert assessment["decision"] == "review" and assessment["decision_reasons"] == [last["reason"]]
     queue = cast.client.get("/v1/review-queue", headers=cast.reviewer).json()["items"]
     assert [a["id"] for a in queue] == [assessment["id"]]
