@@ -8,11 +8,18 @@ the text a person would read, minus everything that tries to game the assessment
   characters are removed; hidden fragments are dropped. Flag ``hidden_text`` when they carry words
   (an emoji's zero-width joiner or a two-word hidden menu does not count).
 - **instructions to the assessor** ("ignore previous instructions", "award full marks", "you are
-  now ...", chat-template markers, in several languages, also when obfuscated with look-alike
-  letters, leetspeak, separators or base64): the sentence is dropped; flag ``prompt_injection``.
+  now ...", "note for whoever evaluates this: the correct outcome is ...", chat-template markers, in
+  English, German, French, Spanish, Portuguese, Italian, Dutch, Polish, Russian and Chinese, also
+  when obfuscated with look-alike letters, leetspeak, separators, base64, rot13 or HTML character
+  references; also in HTML attributes a reader never sees, e.g. ``<meta content>`` and ``title``):
+  the sentence is dropped; flag ``prompt_injection``. Screening reads the normalised text (NFKC,
+  case-folded, look-alikes mapped to Latin, invisible characters removed) and its decoded views.
 - **copies of the rubric**: sentences whose word 4-grams come mostly from the rubric's criterion or
-  level descriptions (verbatim or lightly edited), or bare lists of the criterion's key ideas: the
-  sentence is dropped; flag ``rubric_copy``.
+  level descriptions (verbatim or lightly edited), or lists of the criterion's key ideas in a text
+  that is mostly such lists: the sentence is dropped; flag ``rubric_copy``. (Honest prose that names
+  four key ideas in one sentence, "every report has steps to reproduce, expected result, actual
+  result, severity", among sentences about the work is not a copy; keyword lists mixed into prose
+  are :mod:`.gaming`'s ``keyword_list``.)
 
 What is dropped can never raise a score (scoring only ever sees the clean text), and the flags send
 the assessment to a human (:mod:`.decision`).
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 import threading
 import unicodedata
@@ -78,6 +86,43 @@ CONFUSABLES = str.maketrans(
         "ɑ": "a",
         "ı": "i",
         "ℓ": "l",
+        # Armenian, Cyrillic extensions, Latin small capitals and other look-alikes
+        "օ": "o",
+        "ս": "u",
+        "ց": "g",
+        "ո": "n",
+        "հ": "h",
+        "ӏ": "l",
+        "ԛ": "q",
+        "ԝ": "w",
+        "ѡ": "w",
+        "ɩ": "i",
+        "ʏ": "y",
+        "ɪ": "i",
+        "ʀ": "r",
+        "ᴀ": "a",
+        "ᴄ": "c",
+        "ᴅ": "d",
+        "ᴇ": "e",
+        "ɢ": "g",
+        "ʜ": "h",
+        "ᴊ": "j",
+        "ᴋ": "k",
+        "ʟ": "l",
+        "ᴍ": "m",
+        "ɴ": "n",
+        "ᴏ": "o",
+        "ᴘ": "p",
+        "ꜱ": "s",
+        "ᴛ": "t",
+        "ᴜ": "u",
+        "ᴠ": "v",
+        "ᴡ": "w",
+        "ᴢ": "z",
+        "ꓲ": "i",
+        "ꓳ": "o",
+        "ǀ": "l",
+        "ϲ": "c",
     }
 )
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "l"})
@@ -99,6 +144,8 @@ class ScreenedText:
     findings: list[Finding] = field(default_factory=list)
     removed_sentences: int = 0
     locator: str | None = None
+    sentences: list[tuple[int, str]] = field(default_factory=list)
+    """The kept sentences with their paragraph numbers (``clean`` joins them), for later screens."""
 
     @property
     def flags(self) -> set[str]:
@@ -159,6 +206,29 @@ def deobfuscate(text: str) -> str:
     return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), view)
 
 
+_ROT13 = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZabcdefghijklm"
+)
+# Common English words as rot13 writes them ("the", "and", "all", "you", "this", "instructions", ...).
+_ROT13_CUES = re.compile(
+    r"\b(?:rot-?13|rot\s13|gur|naq|nyy|lbh|lbhe|guvf|vafgehpgvbaf|cerivbhf|vtaber|tvir|znexf|sbe|jvgu)\b"
+)
+_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-f]{2,6}|[a-z]{2,8});", re.IGNORECASE)
+
+
+def decoded_views(text: str) -> list[str]:
+    """Other readings of ``text`` that an attacker may hide instructions in: base64 blocks decoded,
+    rot13 undone (when the text looks like rot13: two of its common words, or says so), HTML
+    character references resolved."""
+    views = _decoded_base64(text)
+    folded = fold(text)
+    if len(set(_ROT13_CUES.findall(folded))) >= 2:
+        views.append(folded.translate(_ROT13))
+    if _ENTITY.search(text):
+        views.append(html.unescape(text))
+    return views
+
+
 def _decoded_base64(text: str) -> list[str]:
     decoded: list[str] = []
     for match in _BASE64.finditer(text):
@@ -175,11 +245,12 @@ def _decoded_base64(text: str) -> list[str]:
 
 def instruction_matches(text: str) -> list[str]:
     """Names of the injection patterns that ``text`` matches (as written, de-obfuscated,
-    squashed, or base64-decoded); empty for ordinary prose."""
+    squashed, or decoded: base64, rot13, HTML character references; see :func:`decoded_views`);
+    empty for ordinary prose."""
     if not text.strip():
         return []
     folded = fold(text)
-    views = [folded, deobfuscate(text)] + [deobfuscate(blob) for blob in _decoded_base64(text)]
+    views = [folded, deobfuscate(text)] + [deobfuscate(view) for view in decoded_views(text)]
     found: list[str] = []
     for name, pattern in INSTRUCTION_PATTERNS:
         if any(pattern.search(view) for view in views):
@@ -193,10 +264,12 @@ def instruction_matches(text: str) -> list[str]:
 
 
 class RubricCopyDetector:
-    """Finds sentences copied (verbatim or lightly edited) from a rubric, and bare lists of a
-    criterion's key ideas. ``shingle`` tokens per n-gram; see :meth:`is_copy` for thresholds."""
+    """Finds sentences copied (verbatim or lightly edited) from a rubric, and texts that are mostly
+    lists of the criteria's key ideas. ``shingle`` tokens per n-gram; ``list_share`` of a text's
+    content words in key-idea lists makes it a list (see :meth:`copied` and :meth:`copied_lists`)."""
 
     shingle = 4
+    list_share = 0.5
 
     def __init__(self, rubric: Rubric) -> None:
         texts = [rubric.description] + [c.description for c in rubric.criteria]
@@ -215,9 +288,17 @@ class RubricCopyDetector:
         return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
     def is_copy(self, sentence: str) -> str | None:
-        """Why ``sentence`` is a rubric copy, or None. A copy: an 8-word run from the rubric; or at
-        least 3 of its word 4-grams, and 40% of them, from the rubric; or a list of 4+ key ideas that
-        makes up 70% of its content words."""
+        """Why ``sentence``, read as a text of its own, is a rubric copy, or None: a copied sentence
+        (:meth:`copied`) or a key-idea list (:meth:`key_idea_list`, which alone is all of its text)."""
+        copied = self.copied(sentence)
+        if copied:
+            return copied
+        ideas = self.key_idea_list(sentence)
+        return f"a list of {ideas} key ideas" if ideas else None
+
+    def copied(self, sentence: str) -> str | None:
+        """Why ``sentence`` is copied from the rubric's text, or None: an 8-word run from the rubric;
+        or at least 3 of its word 4-grams, and 40% of them, from the rubric."""
         tokens = all_stems(sentence)
         grams = self._ngrams(tokens, self.shingle)
         if grams:
@@ -226,15 +307,40 @@ class RubricCopyDetector:
                 return "verbatim run from the rubric"
             if shared >= 3 and shared / len(grams) >= 0.4:
                 return f"{shared} of {len(grams)} word 4-grams from the rubric"
-        content = content_stems(sentence)
-        if self._ideas and len(content) >= 4:
-            present = set(content)
-            matched = [idea for idea in self._ideas if all(token in present for token in idea)]
-            idea_tokens = {token for idea in matched for token in idea}
-            density = sum(token in idea_tokens for token in content) / len(content)
-            if len(matched) >= 4 and density >= 0.7:
-                return f"a list of {len(matched)} key ideas"
         return None
+
+    def key_idea_list(self, sentence: str) -> int:
+        """How many key ideas ``sentence`` lists when it is a list of them (4+ key ideas making up
+        70% of its content words), else 0. Whether the list is a copy depends on the text around
+        it: see :meth:`copied_lists`."""
+        content = content_stems(sentence)
+        if not self._ideas or len(content) < 4:
+            return 0
+        present = set(content)
+        matched = [idea for idea in self._ideas if all(token in present for token in idea)]
+        idea_tokens = {token for idea in matched for token in idea}
+        density = sum(token in idea_tokens for token in content) / len(content)
+        return len(matched) if len(matched) >= 4 and density >= 0.7 else 0
+
+    def copied_lists(self, text_sentences: list[str]) -> dict[int, str]:
+        """The key-idea lists of a text that is mostly such lists: ``{sentence index: reason}``.
+
+        A text is mostly lists when its list sentences hold at least :attr:`list_share` of its
+        content words: a keyword list, or one claim of key terms repeated. An honest account that
+        names four key ideas in one sentence among sentences about the work keeps that sentence."""
+        lists = {index: self.key_idea_list(sentence) for index, sentence in enumerate(text_sentences)}
+        lists = {index: ideas for index, ideas in lists.items() if ideas}
+        if not lists:
+            return {}
+        sizes = [len(content_stems(sentence)) for sentence in text_sentences]
+        listed = sum(sizes[index] for index in lists)
+        share = listed / max(1, sum(sizes))
+        if share < self.list_share:
+            return {}
+        return {
+            index: f"a list of {ideas} key ideas ({share:.0%} of the text's content words are such lists)"
+            for index, ideas in lists.items()
+        }
 
 
 def _hidden_matters(fragment: markup.HiddenFragment, rubric_stems: frozenset[str] | set[str]) -> bool:
@@ -319,6 +425,17 @@ def screen_text(
             screened.findings.append(
                 Finding(FLAG_HIDDEN_TEXT, item_id, f"{where}: {fragment.reason}", shorten(fragment.text))
             )
+    for fragment in rendered.metadata:
+        matched = instruction_matches(fragment.text)
+        if matched:
+            screened.findings.append(
+                Finding(
+                    FLAG_PROMPT_INJECTION,
+                    item_id,
+                    f"{where}: {', '.join(matched)} in metadata ({fragment.reason})",
+                    shorten(fragment.text),
+                )
+            )
     for code in rendered.code:
         matched = instruction_matches(code)
         if matched:
@@ -336,16 +453,24 @@ def screen_text(
                 )
                 screened.removed_sentences += 1
                 continue
-            copied = detector.is_copy(sentence) if detector else None
+            copied = detector.copied(sentence) if detector else None
             if copied:
                 screened.findings.append(Finding(FLAG_RUBRIC_COPY, item_id, f"{where}: {copied}", shorten(sentence)))
                 screened.removed_sentences += 1
                 continue
             kept.append((number, sentence))
+    if detector:
+        lists = detector.copied_lists([sentence for _, sentence in kept])
+        for index in sorted(lists):
+            sentence = kept[index][1]
+            screened.findings.append(Finding(FLAG_RUBRIC_COPY, item_id, f"{where}: {lists[index]}", shorten(sentence)))
+        screened.removed_sentences += len(lists)
+        kept = [entry for index, entry in enumerate(kept) if index not in lists]
     kept = _drop_split_instructions(screened, kept, where)
     paragraphs: dict[int, list[str]] = {}
     for number, sentence in kept:
         paragraphs.setdefault(number, []).append(sentence)
+    screened.sentences = kept
     screened.clean = "\n\n".join(" ".join(group) for group in paragraphs.values())
     return screened
 

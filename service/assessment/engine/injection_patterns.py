@@ -148,7 +148,7 @@ INSTRUCTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             + _words(3)
             + r"(?:instructions?|this|message|note|text)\b",
         ),
-        # Spanish, Portuguese, French, Italian, German
+        # Spanish, Portuguese, French, Italian, German (more below, with the grader-addressed phrasings)
         (
             "ignore_instructions",
             r"\b(?:ignora|ignore|ignorad|ignoren|olvida|omite|desconsidere)\b"
@@ -189,6 +189,175 @@ INSTRUCTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "role_play",
             r"\bdu\s+bist\s+(?:jetzt|nun|ab\s+sofort)\s+(?:ein|eine)\s+(?:\w+\s+){0,2}?"
             r"(?:bewerter|prüfer|prufer|gutachter|assistent|ki|modell)\b",
+        ),
+        # Addressed to whoever (or whatever) grades, and telling it the outcome
+        (
+            "addressed_to_ai",
+            r"\b(?:note|message|memo|reminder|hint|instructions?|p\.?s\.?)\s*(?:to|for)\s+(?:whoever|whomever|anyone\s+who|"
+            r"anybody\s+who|the\s+(?:person|one|thing|system)\s+(?:that\s+|who\s+)?)\s*(?:is\s+)?"
+            r"(?:evaluat|grad|assess|scor|mark|judg|rat)\w*\s+(?:this|these|my|me|the)\b",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:whoever|anyone|anybody)\s+(?:is\s+)?(?:evaluating|grading|assessing|scoring|marking|judging)\s+"
+            r"(?:this|these|me|my)\b\W+(?:\w+\W+){0,8}?(?:highest|top|maximum|max|full|perfect|best|advanced|expert|pass)\b",
+        ),
+        (
+            "addressed_to_ai",
+            r"\bas\s+(?:the|an?|my)\s+(?:\w+\s+){0,2}?(?:model|ai|llm|grader|assessor|evaluator|assistant|judge|marker|"
+            r"scorer|reviewer)\s*,\s*(?:you|your)\b",
+        ),
+        (
+            "demand_pass",
+            r"\b(?:the\s+)?(?:correct|right|only\s+(?:correct|fair|acceptable|reasonable)|appropriate|expected|fair|proper|"
+            r"deserved|intended)\s+(?:outcome|result|level|score|grade|rating|decision|verdict|assessment|mark)\s+"
+            r"(?:here\s+|for\s+(?:this|me|it|my\s+\w+)\s+)?(?:is|would\s+be|should\s+be|will\s+be|=)\s+(?:the\s+|a\s+)?"
+            r"(?:highest|top|maximum|max|best|full|perfect|advanced|expert|exemplary|pass|approv\w*|auto[- ]?issue)",
+        ),
+        (
+            "fake_output",
+            r"\byour\s+(?:next\s+|final\s+|only\s+)?(?:output|response|answer|reply|verdict|judg(?:e)?ment|evaluation|"
+            r"assessment|score|grade|rating|decision)\s+(?:should|must|will|shall|needs?\s+to|has\s+to|is\s+to)\s+"
+            r"(?:mark|rate|give|assign|award|set|record|score|grade|pass|approve|say|read|state|be\s+(?:the\s+|a\s+)?"
+            r"(?:highest|top|max\w*|full|perfect|advanced|expert|exemplary|pass\w*|approv\w*|yes))\b",
+        ),
+        # German, French, Spanish, Portuguese, Italian, Dutch, Polish: addressed to the grader
+        (
+            "ignore_instructions",
+            r"\b(?:ignorier\w*|vergiss|vergessen\s+sie|missachte\w*)\b"
+            + _words(4)
+            + r"\w*(?:anweisungen|richtlinien|regeln|kriterien|vorgaben|instruktionen|rubrik|bewertungsschema)\b",
+        ),
+        (
+            "award_marks",
+            r"\b(?:vergib|vergeben\s+sie|gib|geben\s+sie|erteile\w*|bewerte\w*|setze\w*|stufe\w*)\b"
+            + _words(4)
+            + r"(?:die\s+|der\s+|den\s+|das\s+)?(?:höchste|hochste|beste|maximale|volle)\w*\s+"
+            r"(?:stufe|note|bewertung|punktzahl|punkte|einstufung|level|niveau)",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:hinweis|notiz|nachricht|anweisung|bitte)\s+(?:an|für|fur)\s+(?:den|die|das|alle)\s+(?:\w+\s+)?"
+            r"(?:bewerter\w*|prüfer\w*|prufer\w*|gutachter\w*|ki|modell|sprachmodell|korrektor\w*)\b"
+            r"|\bals\s+(?:\w+\s+)?(?:bewertungsmodell|ki|sprachmodell|bewerter\w*|prüfer\w*|prufer\w*)\s*,?\s+"
+            r"(?:sollst|musst|wirst|solltest)\b",
+        ),
+        (
+            "demand_pass",
+            r"\b(?:richtige|korrekte|angemessene|einzig\s+\w+)\s+(?:ergebnis|bewertung|stufe|note|einstufung)\s+"
+            r"(?:ist|wäre|ware)\s+(?:die\s+|das\s+|der\s+)?(?:höchste|hochste|beste|maximale)",
+        ),
+        (
+            "ignore_instructions",
+            r"\b(?:ignore[rz]?|oublie[rz]?|ne\s+tenez\s+pas\s+compte\s+des|ne\s+tiens\s+pas\s+compte\s+des)\b"
+            + _words(4)
+            + r"(?:instructions|consignes|crit[eè]res|r[eè]gles|grille|bar[eè]me|directives)\b",
+        ),
+        (
+            "award_marks",
+            r"\b(?:attribue[rz]?|donne[rz]?|accorde[rz]?|mets|mettez)\b"
+            + _words(4)
+            + r"(?:(?:le|la)\s+)?(?:niveau|note|score)\s+(?:le\s+plus\s+[ée]lev[ée]|la\s+plus\s+[ée]lev[ée]e|maxim\w+|"
+            r"la\s+plus\s+haute|le\s+plus\s+haut)(?!\s+(?:de|du|des|d['’])\b)",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:note|message|remarque|consigne)\s+(?:pour|à|a)\s+(?:l['’]\s*|le\s+|la\s+|celui\s+qui\s+|quiconque\s+)"
+            r"(?:\w+\s+)?(?:[ée]valuat\w+|correct\w+|examinat\w+|ia|mod[eè]le|assistant|[ée]value|note)\b"
+            r"|\ben\s+tant\s+que\s+(?:\w+\s+){0,2}?(?:mod[eè]le|ia|[ée]valuat\w+|correct\w+)\s*,\s*(?:tu|vous|ta|votre)\b",
+        ),
+        (
+            "demand_pass",
+            r"\b(?:bon|juste|seul|vrai)\s+(?:r[ée]sultat|niveau|verdict)\s+(?:\w+\s+)?est\s+(?:le|la)\s+(?:niveau\s+)?"
+            r"(?:le\s+plus\s+[ée]lev[ée]|maxim\w+|plus\s+haut)",
+        ),
+        (
+            "ignore_instructions",
+            r"\b(?:ignora|ignore|ignorad|ignoren|olvida|olvide|omite|omita)\b"
+            + _words(4)
+            + r"(?:instrucciones|pautas|criterios|reglas|r[uú]brica|directrices|indicaciones)\b",
+        ),
+        (
+            "award_marks",
+            r"\b(?:otorga|otorgue|asigna|asigne|da|dale|dé|pon|ponle|califica|califique|punt[uú]a)\b"
+            + _words(4)
+            + r"(?:el\s+|la\s+)?(?:nivel|nota|puntuaci[oó]n|calificaci[oó]n)\s+"
+            r"(?:m[aá]s\s+alt[oa]|m[aá]xim[oa]|superior)",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:nota|mensaje|aviso|instrucci[oó]n)\s+para\s+(?:el|la|quien)\s+(?:\w+\s+)?"
+            r"(?:evaluador\w*|corrector\w*|examinador\w*|ia|modelo|asistente|eval[uú]e|eval[uú]a)\b"
+            r"|\bcomo\s+(?:el\s+|la\s+)?(?:\w+\s+){0,2}?(?:modelo|ia|evaluador\w*|corrector\w*)\s*,\s*(?:tu|debes|deber[aá]s)\b",
+        ),
+        (
+            "ignore_instructions",
+            r"\b(?:ignore|ignora|ignorem|esqueça|esqueca|desconsidere)\b"
+            + _words(4)
+            + r"(?:instru[cç][õo]es|diretrizes|crit[eé]rios|regras|rubrica|orienta[cç][õo]es)\b",
+        ),
+        (
+            "award_marks",
+            r"\b(?:atribua|atribui|d[eê]|conceda|coloque|avalie)\b"
+            + _words(4)
+            + r"(?:o\s+|a\s+)?(?:n[ií]vel|nota|pontua[cç][aã]o)\s+(?:mais\s+alt[oa]|m[aá]xim[oa])",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:nota|mensagem|aviso)\s+para\s+(?:o|a|quem)\s+(?:\w+\s+)?"
+            r"(?:avaliador\w*|corretor\w*|examinador\w*|ia|modelo|assistente|avalia|avaliar)\b",
+        ),
+        (
+            "ignore_instructions",
+            r"\b(?:ignora(?:te|re)?|dimentica|trascura)\b"
+            + _words(4)
+            + r"(?:istruzioni|linee\s+guida|criteri|regole|rubrica|direttive)\b",
+        ),
+        (
+            "award_marks",
+            r"\b(?:assegna|assegnate|dai|date|attribuisci|metti)\b"
+            + _words(4)
+            + r"(?:il\s+|la\s+)?(?:livello|voto|punteggio)\s+(?:pi[uù]\s+alto|massimo)",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:nota|messaggio|avviso)\s+per\s+(?:il|la|l['’]|chi)\s*(?:\w+\s+)?"
+            r"(?:valutator\w*|correttor\w*|esaminator\w*|ia|modello|assistente|valuta)\b",
+        ),
+        (
+            "ignore_instructions",
+            r"\b(?:negeer|vergeet|negeren)\b"
+            + _words(4)
+            + r"\w*(?:instructies|richtlijnen|criteria|regels|rubric|beoordelingscriteria)\b",
+        ),
+        (
+            "award_marks",
+            r"\b(?:geef|ken|kent|toekennen|zet)\b"
+            + _words(4)
+            + r"(?:het\s+|de\s+)?(?:hoogste|maximale|volle)\s+(?:niveau|cijfer|score|punten|beoordeling)(?!\s+van\b)",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:notitie|bericht|opmerking)\s+(?:voor|aan)\s+(?:de|het|wie)\s+(?:\w+\s+)?"
+            r"(?:beoordelaar\w*|examinator\w*|ai|model|assistent|beoordeelt)\b"
+            r"|\bals\s+(?:\w+\s+)?(?:beoordelingsmodel|ai|taalmodel|beoordelaar)\s*,\s*(?:moet|zal|ga)\s+je\b",
+        ),
+        (
+            "ignore_instructions",
+            r"\b(?:zignoruj|ignoruj|pomiń|pomin|zapomnij)\b"
+            + _words(4)
+            + r"(?:instrukcj\w*|wytyczn\w*|kryteri\w*|zasad\w*|reguł\w*|regul\w*|polece\w*)",
+        ),
+        (
+            "award_marks",
+            r"\b(?:przyznaj|daj|wystaw|ustaw|oceń|ocen)\b"
+            + _words(4)
+            + r"(?:najwyższ\w*|najwyzsz\w*|maksymaln\w*)\s+(?:poziom\w*|ocen\w*|punktacj\w*|not\w*|wynik\w*)",
+        ),
+        (
+            "addressed_to_ai",
+            r"\b(?:notatka|wiadomość|wiadomosc|uwaga)\s+dla\s+(?:\w+\s+)?"
+            r"(?:oceniając\w*|oceniajac\w*|egzaminator\w*|ai|modelu|sztucznej|asystenta|sprawdzając\w*|sprawdzajac\w*)",
         ),
         # Russian, Chinese, Japanese
         ("ignore_instructions", r"игнорируй.{0,30}инструкци|забудь.{0,30}инструкци"),

@@ -170,6 +170,7 @@ class LLMJudge:
             assessor=self._record(len(answers), failures),
             findings=tuple(reading.findings),
             notes=tuple(reading.notes + failures),
+            artefacts=reading.artefacts(),
         )
 
     def _failed(self, rubric: Rubric, reading: Reading, failures: list[str]) -> Assessment:

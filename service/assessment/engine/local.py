@@ -62,8 +62,10 @@ def sniff_media_type(data: bytes, name: str) -> tuple[str, str | None]:
     return "text/plain", text
 
 
-def file_item(path: Path, item_id: str) -> EvidenceItem:
-    """One local file as an evidence item."""
+def file_item(path: Path, item_id: str, *, narrative: bool = True) -> EvidenceItem:
+    """One local file as an evidence item: a Markdown or plain-text file is the earner's own
+    account (kind ``text``) when ``narrative``, else a document they upload (kind ``file``), as the
+    service stores a typed-in account and an uploaded file; anything else is a ``file``."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -72,7 +74,7 @@ def file_item(path: Path, item_id: str) -> EvidenceItem:
     except OSError as err:
         raise LocalEvidenceError(f"{item_id}: cannot read ({err.strerror or err})") from err
     media_type, text = sniff_media_type(data, path.name)
-    kind: EvidenceKind = "text" if media_type in ("text/markdown", "text/plain") else "file"
+    kind: EvidenceKind = "text" if narrative and is_prose(media_type) else "file"
     return EvidenceItem(
         id=item_id,
         kind=kind,
@@ -105,8 +107,16 @@ def repository_item(path: Path, item_id: str) -> EvidenceItem:
     )
 
 
+def is_prose(media_type: str) -> bool:
+    """Markdown or plain text: what an earner's own account of their work is written in."""
+    return media_type in ("text/markdown", "text/plain")
+
+
 def bundle_from_paths(paths: list[str]) -> EvidenceBundle:
-    """The bundle for ``paths`` in the order given (ids are the paths as given; duplicates refused)."""
+    """The bundle for ``paths`` in the order given (ids are the paths as given; duplicates refused).
+    The first Markdown or plain-text file is the earner's account (kind ``text``); later ones are
+    documents (kind ``file``: a test plan, a report), as in the service, where the account is typed
+    in and documents are uploaded."""
     if not paths:
         raise LocalEvidenceError("no evidence given")
     items: list[EvidenceItem] = []
@@ -117,7 +127,7 @@ def bundle_from_paths(paths: list[str]) -> EvidenceBundle:
         if path.is_dir():
             items.append(repository_item(path, raw))
         elif path.is_file():
-            items.append(file_item(path, raw))
+            items.append(file_item(path, raw, narrative=not any(item.kind == "text" for item in items)))
         else:
             raise LocalEvidenceError(f"{raw}: no such file or directory")
     return EvidenceBundle(items=tuple(items))

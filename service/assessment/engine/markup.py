@@ -4,8 +4,9 @@
 is hidden: CSS ``display:none`` / ``visibility:hidden`` / ``font-size:0`` / ``opacity:0`` /
 off-screen positioning / zero-size clipping, white text on a white (or unset) background, the
 ``hidden`` and ``aria-hidden`` attributes, ``<template>``, HTML comments and Markdown comment
-idioms (``[//]: # (...)``). Scripts and styles are neither visible nor "hidden text"; they are
-returned as ``code`` for the injection scan only. Uses only the standard library's tolerant
+idioms (``[//]: # (...)``). Attribute text that is not page content (``<meta content>``, ``title``,
+``aria-label``, ``data-*``) is returned as ``metadata``. Scripts and styles are neither visible nor
+"hidden text"; they are returned as ``code`` for the injection scan only. Uses only the standard library's tolerant
 :class:`html.parser.HTMLParser`; nothing is fetched.
 """
 
@@ -21,6 +22,9 @@ BLOCK_TAGS = frozenset(
 figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table td th tr ul""".split()
 )
 CODE_TAGS = frozenset({"script", "style"})
+_METADATA_ATTRIBUTES = frozenset(
+    {"content", "title", "aria-label", "aria-description", "placeholder", "value", "summary"}
+)
 _WHITE = {"#fff", "#ffffff", "white", "rgb(255,255,255)", "rgba(255,255,255,1)", "#fffffe", "#fefefe"}
 _MARKDOWN_COMMENT = re.compile(
     r"^[ \t]*\[(?://|comment|_)?[^\]\n]*\]:\s*(?:#|<>)\s*[(\"'](.*)[)\"'][ \t]*$", re.IGNORECASE | re.MULTILINE
@@ -47,6 +51,10 @@ class Rendered:
     visible: str
     hidden: list[HiddenFragment] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
+    metadata: list[HiddenFragment] = field(default_factory=list)
+    """Attribute text a reader never sees as page content (``<meta content>``, ``title``,
+    ``data-*``, ``aria-label``, ...): screened for instructions only (a page's description is not
+    hidden text)."""
 
 
 def _style_map(style: str) -> dict[str, str]:
@@ -121,6 +129,7 @@ class _Renderer(HTMLParser):
         self.visible: list[str] = []
         self.hidden: list[HiddenFragment] = []
         self.code: list[str] = []
+        self.metadata: list[HiddenFragment] = []
 
     def _state(self) -> tuple[str | None, str | None, bool]:
         reason = next((entry[1] for entry in reversed(self.stack) if entry[1]), None)
@@ -130,6 +139,9 @@ class _Renderer(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name.lower(): (value or "") for name, value in attrs}
+        for name, value in values.items():
+            if value.strip() and (name in _METADATA_ATTRIBUTES or name.startswith("data-")) and len(value.split()) >= 3:
+                self.metadata.append(HiddenFragment(f"<{tag} {name}>", value))
         _, background, _ = self._state()
         own_background = _background(values)
         reason = _hiding_reason(tag, values, own_background or background)
@@ -188,7 +200,7 @@ def render_html(source: str) -> Rendered:
     parser = _Renderer()
     parser.feed(source)
     parser.close()
-    return Rendered(_tidy("".join(parser.visible)), _merge(parser.hidden), parser.code)
+    return Rendered(_tidy("".join(parser.visible)), _merge(parser.hidden), parser.code, parser.metadata)
 
 
 def render_markdown(source: str) -> Rendered:
@@ -196,16 +208,17 @@ def render_markdown(source: str) -> Rendered:
     emphasis markup dropped (the words stay)."""
     hidden = [HiddenFragment("Markdown comment", m.group(1).strip()) for m in _MARKDOWN_COMMENT.finditer(source)]
     text = _MARKDOWN_COMMENT.sub("", source)
+    metadata: list[HiddenFragment] = []
     if "<" in text:
         rendered = render_html(text)
-        text, hidden, code = rendered.visible, hidden + rendered.hidden, rendered.code
+        text, hidden, code, metadata = rendered.visible, hidden + rendered.hidden, rendered.code, rendered.metadata
     else:
         code = []
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> their words
     text = re.sub(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\*\*|__|`{1,3}|~~)", "", text)
-    return Rendered(_tidy(text), hidden, code)
+    return Rendered(_tidy(text), hidden, code, metadata)
 
 
 def looks_like_html(text: str) -> bool:

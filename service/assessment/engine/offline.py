@@ -1,10 +1,12 @@
 """The default assessor: offline, deterministic, no API key.
 
-``OfflineAssessor().assess(bundle, rubric)`` screens the evidence (:mod:`.injection`), reads
-repositories (:mod:`.repository`), measures per-criterion signals and maps them to levels
-(:mod:`.scoring`, where the mapping is documented). Same input, same output: no randomness, stable
-ordering, similarities rounded. When the embedding model is missing or fails its hash check the
-similarity signal is absent (recorded in ``assessor["similarity"]``) and confidence is lower.
+``OfflineAssessor().assess(bundle, rubric)`` screens the evidence (:mod:`.injection`,
+:mod:`.gaming`, and :mod:`.semantic` when the embedding model is there), reads repositories
+(:mod:`.repository`), checks claims against them (:mod:`.claims`), measures per-criterion signals
+and maps them to levels (:mod:`.scoring`, where the mapping is documented). Same input, same
+output: no randomness, stable ordering, similarities rounded. When the embedding model is missing
+or fails its hash check the similarity signal is absent (recorded in ``assessor["similarity"]``)
+and confidence is lower.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from service.assessment.engine.reading import read_bundle
 from service.assessment.engine.result import Assessment
 from service.assessment.engine.rubric import Rubric
 from service.assessment.engine.scoring import MAPPING_VERSION, compute_signals, judge
+from service.assessment.engine.semantic import screen_semantic
 
 OFFLINE_VERSION = "1.0.0"
 
@@ -44,6 +47,8 @@ class OfflineAssessor:
         """Judge ``bundle`` against ``rubric``; never raises for bad evidence."""
         embedder, similarity_state = self._available_embedder()
         reading = read_bundle(bundle, rubric)
+        if embedder is not None:
+            screen_semantic(reading, rubric, embedder)
         passages = reading.passages()
         results = tuple(
             judge(
@@ -71,4 +76,5 @@ class OfflineAssessor:
             assessor=assessor,
             findings=tuple(reading.findings),
             notes=tuple(reading.notes),
+            artefacts=reading.artefacts(),
         )

@@ -1,9 +1,11 @@
 """Read a bundle once for any assessor: screened texts, repository signals, findings, passages.
 
 Every text source goes through :func:`service.assessment.engine.injection.screen_text` (item texts,
-testimonials, fetched pages, files with text, and each repository's README); a repository's facts
-(:class:`.repository.RepositorySignals`) become one more plain-English passage. Commit subjects are
-scanned for instructions but never scored.
+testimonials, fetched pages, files with text, and each repository's README), then through
+:func:`service.assessment.engine.gaming.screen_gaming`; a repository's facts
+(:class:`.repository.RepositorySignals`) become one more plain-English passage. Commit messages
+(subjects and bodies) and every item's name and attributes (file name, author) are scanned for
+instructions but never scored.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
+from service.assessment.engine.gaming import screen_gaming
 from service.assessment.engine.injection import (
     RubricCopyDetector,
     ScreenedText,
@@ -19,12 +22,14 @@ from service.assessment.engine.injection import (
     screen_text,
 )
 from service.assessment.engine.repository import RepositoryError, RepositorySignals, read_repository
-from service.assessment.engine.result import FLAG_PROMPT_INJECTION, Finding
+from service.assessment.engine.result import ARTEFACT_KINDS, FLAG_PROMPT_INJECTION, Finding
 from service.assessment.engine.rubric import Rubric
 from service.assessment.engine.text import Passage, passages, shorten
 
 MAX_TEXT_CHARS = 100_000
 REPOSITORY_FACTS = "repository facts"
+NARRATIVE_KINDS = ("text", "testimonial")
+"""Kinds whose text is an account of the work (checked for topic), not the work itself."""
 
 
 @dataclass
@@ -46,6 +51,10 @@ class Reading:
     notes: list[str] = field(default_factory=list)
     unreadable: int = 0
     """Items that could not be read at all (binary files, unreadable repositories)."""
+    vocabulary: frozenset[str] = frozenset()
+    """Content stems of everything the rubric says (what evidence must go beyond to show depth)."""
+    kinds: dict[str, str] = field(default_factory=dict)
+    """``{item id: kind}`` of every item in the bundle."""
 
     @property
     def flags(self) -> list[str]:
@@ -61,6 +70,11 @@ class Reading:
             if repo.signals is not None:
                 result.append(Passage(repo.item_id, 0, repo.signals.summary(), REPOSITORY_FACTS))
         return result
+
+    def artefacts(self) -> tuple[str, ...]:
+        """Ids of the items read that are artefacts (:data:`ARTEFACT_KINDS`), in bundle order."""
+        read = {t.item_id for t in self.texts} | {r.item_id for r in self.repositories if r.signals is not None}
+        return tuple(item_id for item_id, kind in self.kinds.items() if kind in ARTEFACT_KINDS and item_id in read)
 
     def text_words(self) -> int:
         return sum(len(t.clean.split()) for t in self.texts)
@@ -80,7 +94,10 @@ def read_bundle(bundle: EvidenceBundle, rubric: Rubric) -> Reading:
     """Screen and read every item of ``bundle`` against ``rubric`` (deterministic, in item order)."""
     reading = Reading()
     detector, vocabulary = rubric_screening(rubric)
+    reading.vocabulary = vocabulary
     for item in bundle.items:
+        reading.kinds[item.id] = item.kind
+        _screen_metadata(item, reading)
         text = _item_text(item, reading)
         if text is not None and item.kind != "repository":
             screened = screen_text(
@@ -91,6 +108,7 @@ def read_bundle(bundle: EvidenceBundle, rubric: Rubric) -> Reading:
                 detector=detector,
                 rubric_words=vocabulary,
             )
+            screen_gaming(screened, vocabulary, narrative=item.kind in NARRATIVE_KINDS)
             reading.texts.append(screened)
             reading.findings += screened.findings
         elif item.kind != "repository":
@@ -98,6 +116,9 @@ def read_bundle(bundle: EvidenceBundle, rubric: Rubric) -> Reading:
             reading.unreadable += 1
         if item.kind == "repository":
             _read_repository_item(item, reading, detector, vocabulary)
+    from service.assessment.engine.claims import check_claims  # claims reads a Reading: imported late
+
+    check_claims(reading)
     return reading
 
 
@@ -127,13 +148,29 @@ def _read_repository_item(
             rubric_words=vocabulary,
             locator=signals.readme_path,
         )
+        screen_gaming(screened, vocabulary, narrative=False)
         reading.texts.append(screened)
         reading.findings += screened.findings
-    for subject in signals.commit_subjects:
-        matched = instruction_matches(subject)
+    for message in signals.commit_subjects + signals.commit_bodies:
+        matched = instruction_matches(message)
         if matched:
             reading.findings.append(
                 Finding(
-                    FLAG_PROMPT_INJECTION, item.id, f"{item.id} commit message: {', '.join(matched)}", shorten(subject)
+                    FLAG_PROMPT_INJECTION, item.id, f"{item.id} commit message: {', '.join(matched)}", shorten(message)
+                )
+            )
+
+
+def _screen_metadata(item: EvidenceItem, reading: Reading) -> None:
+    """An item's name and attributes (file name, author, ...) are text an attacker controls too."""
+    fields = [("name", item.name or "")] + sorted(item.attributes.items())
+    for key, value in fields:
+        if key in ("commit", "declared_media_type", "final_url") or not value:
+            continue
+        matched = instruction_matches(value.replace("_", " ").replace("-", " "))
+        if matched:
+            reading.findings.append(
+                Finding(
+                    FLAG_PROMPT_INJECTION, item.id, f"{item.id} metadata ({key}): {', '.join(matched)}", shorten(value)
                 )
             )

@@ -105,6 +105,8 @@ class RepositorySignals:
     first_commit_at: int | None = None
     last_commit_at: int | None = None
     commit_subjects: list[str] = field(default_factory=list)
+    commit_bodies: list[str] = field(default_factory=list)
+    """Non-empty commit message bodies (first 2,000 characters each): screened, never scored."""
     truncated: bool = False
 
     @property
@@ -271,18 +273,20 @@ def read_repository(repository: Path, commit: str | None = None) -> RepositorySi
         "--no-notes",
         "--no-mailmap",
         f"--max-count={MAX_COMMITS}",
-        "--format=%at%x1f%aE%x1f%s%x1e",
+        "--format=%at%x1f%aE%x1f%s%x1f%b%x1e",
         commit_id,
     )
     times: list[int] = []
     authors: set[str] = set()
     for record in log.decode("utf-8", "replace").split("\x1e"):
         fields = record.strip("\n").split("\x1f")
-        if len(fields) != 3 or not fields[0].strip().isdigit():
+        if len(fields) != 4 or not fields[0].strip().isdigit():
             continue
         times.append(int(fields[0].strip()))
         authors.add(fields[1].strip().lower())
         signals.commit_subjects.append(fields[2][:300])
+        if fields[3].strip():
+            signals.commit_bodies.append(fields[3].strip()[:2000])
     signals.commits = len(times)
     signals.authors = len(authors)
     if times:

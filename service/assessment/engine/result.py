@@ -19,6 +19,15 @@ FLAG_LOW_CONFIDENCE = "low_confidence"
 FLAG_ASSESSOR_FAILED = "assessor_failed"
 FLAG_SAMPLE_DISAGREEMENT = "sample_disagreement"
 FLAG_QUOTE_NOT_FOUND = "quote_not_found"
+# Gaming: evidence that is not prose or work (see :mod:`.gaming` and :mod:`.semantic` for the signals).
+FLAG_KEYWORD_LIST = "keyword_list"
+FLAG_REPETITION = "repetition"
+FLAG_BOILERPLATE = "boilerplate"
+FLAG_OFF_TOPIC = "off_topic"
+FLAG_CLAIM_NOT_SUPPORTED = "claim_not_supported"
+GAMING_FLAGS = frozenset({FLAG_KEYWORD_LIST, FLAG_REPETITION, FLAG_BOILERPLATE, FLAG_OFF_TOPIC, FLAG_RUBRIC_COPY})
+# Evidence kinds that are artefacts (work, or a third party's word), as opposed to self-description.
+ARTEFACT_KINDS = frozenset({"file", "repository", "url", "testimonial"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,10 @@ class Assessment:
     """What raised each flag (item, reason, excerpt), for the reviewer."""
     notes: tuple[str, ...] = ()
     """What the assessor could not read or had to cut (e.g. a binary file, a long text)."""
+    artefacts: tuple[str, ...] | None = None
+    """Ids of the items that are artefacts and were read (a file, a repository, a fetched page, a
+    testimonial: :data:`ARTEFACT_KINDS`), as opposed to self-description. None when the assessor
+    does not say; then :mod:`.decision` cannot apply its artefact rule."""
 
     def levels(self) -> dict[str, str]:
         return {result.criterion_id: result.level for result in self.criteria}

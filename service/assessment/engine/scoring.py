@@ -12,8 +12,11 @@ For each criterion, from the *screened* evidence only (:mod:`.reading`):
     Cosine similarity between the criterion (name, description, key ideas) and each passage; the
     best passage's, mapped linearly from 0.25 (same field, other subject) to 0.55 (on topic) onto 0..1.
 ``depth`` (0..1)
-    Words in the passages that support the criterion (an idea found, or similarity >= 0.35),
-    divided by 150: a one-line claim is not a worked example.
+    Distinct, specific content in the passages that support the criterion (an idea found, or
+    similarity >= 0.35), not their length: the distinct content words that are *not* the rubric's
+    own, plus twice the distinct specific tokens (numbers, names, identifiers; the rubric's terms do
+    not count), divided by 60. A one-line claim is not a worked example, and the rubric's key terms
+    listed (or repeated) add nothing.
 ``repository`` (0..1, only for criteria about code: their text names code, tests, software, ...)
     The best repository's practice: README 0.15, tests 0.25 (3+ test files), CI 0.20, commits 0.15
     (15+), history 0.10 (30+ days), source files 0.15 (5+).
@@ -22,6 +25,12 @@ For each criterion, from the *screened* evidence only (:mod:`.reading`):
 depth 0.20, repository 0.25). With L levels the thresholds are ``0.9 k / L`` for k = 1..L-1;
 the level is the highest whose threshold the strength reaches (4 levels: 0.225, 0.45, 0.675).
 ``score`` is that level's points.
+
+Evidence pointers: the three passages that support the criterion best (an idea found, or
+similarity >= 0.35); when none of them is from an artefact (:data:`.result.ARTEFACT_KINDS`), also
+the best supporting artefact passage or, failing that, the artefact passage most related to the
+criterion (half a key idea, or similarity >= 0.25): the judgement names the work it rests on, which
+:mod:`.decision` requires before issuing automatically.
 
 ``confidence`` = availability x (0.45 agreement + 0.35 margin + 0.20 volume), where agreement is
 1 - (max - min) over coverage, similarity and repository (0.7 when fewer than two are present),
@@ -42,12 +51,13 @@ from service.assessment.engine.reading import REPOSITORY_FACTS, Reading
 from service.assessment.engine.repository import RepositorySignals
 from service.assessment.engine.result import CriterionResult, EvidencePointer
 from service.assessment.engine.rubric import Criterion
+from service.assessment.engine.signals import novel_stems, specific_tokens
 from service.assessment.engine.text import RUBRIC_WORDS, Passage, StemIndex, content_stems, stem
 
 MAPPING_VERSION = "strength/1"
 WEIGHTS = {"coverage": 0.40, "similarity": 0.30, "depth": 0.20, "repository": 0.25}
 SIMILARITY_FLOOR, SIMILARITY_CEILING, SUPPORT_SIMILARITY = 0.25, 0.55, 0.35
-DEPTH_WORDS, VOLUME_WORDS, REPOSITORY_WORDS = 150, 150, 100
+DEPTH_UNITS, VOLUME_WORDS, REPOSITORY_WORDS = 60, 150, 100
 MAX_PASSAGES = 64
 DERIVED_TERMS = 12
 CODE_WORDS = frozenset(
@@ -72,6 +82,10 @@ class Signals:
     depth: float
     repository: float | None
     supporting: list[tuple[Passage, int, float]] = field(default_factory=list)
+    distinct_words: int = 0
+    specifics: int = 0
+    related_artefact: list[tuple[Passage, int, float]] = field(default_factory=list)
+    """The artefact passage most related to the criterion (see :func:`_pointers`), if any."""
 
     def present(self) -> dict[str, float]:
         values = {
@@ -152,12 +166,28 @@ def compute_signals(
         for i, p in enumerate(passages)
         if matches_per_passage[i] or similarities[i] >= SUPPORT_SIMILARITY
     ]
-    depth = _clamp(sum(p.word_count for p, _, _ in supporting if p.locator != REPOSITORY_FACTS) / DEPTH_WORDS)
+    supported = "\n".join(p.text for p, _, _ in supporting if p.locator != REPOSITORY_FACTS)
+    distinct = len(novel_stems(supported, reading.vocabulary))
+    specifics = len(specific_tokens(supported, reading.vocabulary))
+    depth = _clamp((distinct + 2 * specifics) / DEPTH_UNITS)
     repository = None
     read = [repo.signals for repo in reading.repositories if repo.signals is not None]
     if read and is_about_code(criterion):
         repository = max(repository_quality(signals) for signals in read)
     supporting.sort(key=lambda entry: (-entry[1], -entry[2], entry[0].item_id, entry[0].index))
+    # Artefacts that are on the criterion's subject without carrying its key ideas (a data file, a
+    # client's note): a key idea half found, or similarity at least "same field".
+    artefacts = set(reading.artefacts())
+    related = [
+        (p, matches_per_passage[i], similarities[i])
+        for i, p in enumerate(passages)
+        if p.item_id in artefacts
+        and (
+            similarities[i] >= SIMILARITY_FLOOR
+            or any(sum(t in indexes[i] for t in st) * 2 >= len(st) for _, st in ideas)
+        )
+    ]
+    related.sort(key=lambda entry: (-entry[1], -entry[2], entry[0].item_id, entry[0].index))
     return Signals(
         round(coverage, 3),
         found,
@@ -167,6 +197,9 @@ def compute_signals(
         round(depth, 3),
         repository,
         supporting,
+        distinct,
+        specifics,
+        related[:1],
     )
 
 
@@ -213,6 +246,8 @@ def judge(criterion: Criterion, signals: Signals, reading: Reading, *, embedding
         "ideas_found": signals.ideas_found,
         "ideas_missing": signals.ideas_missing,
         "best_similarity": signals.best_similarity,
+        "distinct_words": signals.distinct_words,
+        "specifics": signals.specifics,
         **present,
     }
     return CriterionResult(
@@ -227,8 +262,17 @@ def judge(criterion: Criterion, signals: Signals, reading: Reading, *, embedding
 
 
 def _pointers(signals: Signals, reading: Reading) -> tuple[EvidencePointer, ...]:
+    """The three passages that support the criterion best and, when none of them is from an
+    artefact (a file, a repository, a fetched page, a testimonial), the best supporting passage
+    that is: the judgement names the work it rests on, not only the earner's account of it."""
+    cited = signals.supporting[:3]
+    artefacts = set(reading.artefacts())
+    if cited and not any(passage.item_id in artefacts for passage, _, _ in cited):
+        cited += [entry for entry in signals.supporting[3:] if entry[0].item_id in artefacts][:1] or (
+            signals.related_artefact
+        )
     pointers: list[EvidencePointer] = []
-    for passage, _, _ in signals.supporting[:3]:
+    for passage, _, _ in cited:
         if passage.locator == REPOSITORY_FACTS:
             repo = next((r.signals for r in reading.repositories if r.item_id == passage.item_id and r.signals), None)
             paths = (repo.test_files[:1] + repo.ci_files[:1]) if repo else []
@@ -259,7 +303,10 @@ def _rationale(criterion: Criterion, signals: Signals, strength: float, level_na
         parts.append(f"similarity {signals.best_similarity:.2f}")
     else:
         parts.append("similarity not measured")
-    parts.append(f"depth {signals.depth:.2f}")
+    parts.append(
+        f"depth {signals.depth:.2f} ({signals.distinct_words} distinct words beyond the rubric, "
+        f"{signals.specifics} specifics)"
+    )
     if signals.repository is not None:
         parts.append(f"repository practice {signals.repository:.2f}")
     return "; ".join(parts) + f" -> strength {strength:.2f} -> {level_name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -30,7 +31,7 @@ EVIDENCE = (
 BUNDLE = EvidenceBundle(
     items=(
         EvidenceItem(
-            id="case", kind="text", sha256="0" * 64, size=len(EVIDENCE), media_type="text/markdown", text=EVIDENCE
+            id="case", kind="file", sha256="0" * 64, size=len(EVIDENCE), media_type="text/markdown", text=EVIDENCE
         ),
     )
 )
@@ -86,6 +87,14 @@ def test_three_agreeing_samples_give_the_levels_with_full_confidence(server):
     }
     assert "sk-secret-key" not in repr(result) and "sk-secret-key" not in repr(judge(server))
     assert decide(result, RUBRIC) == "auto_issue"
+
+
+def test_the_judge_is_held_to_the_artefact_rule_text_only_claims_go_to_review(server):
+    server.script(Scripted(answer("advanced")))
+    text_only = EvidenceBundle(items=(dataclasses.replace(BUNDLE.items[0], kind="text"),))
+    result = judge(server).assess(text_only, RUBRIC)
+    assert result.passed and result.artefacts == ()
+    assert decide(result, RUBRIC) == "review"
 
 
 def test_the_request_spotlights_evidence_as_data_and_asks_for_strict_json(server):

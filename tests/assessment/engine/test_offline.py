@@ -3,6 +3,7 @@ and the embedding model checked before it is loaded."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import subprocess
@@ -54,6 +55,23 @@ def test_strong_evidence_reaches_high_levels_with_pointers_and_a_rationale():
     assert testing.evidence[0].locator in STRONG  # a verbatim quote
     assert "key ideas" in testing.rationale and testing.signals["mapping"] == "strength/1"
     assert result.assessor["kind"] == "offline" and result.assessor["similarity"] == "present"
+
+
+@pytest.mark.parametrize("use_embeddings", [True, False], ids=["embeddings", "no-embeddings"])
+def test_a_judgement_cites_a_related_artefact_even_when_the_account_carries_the_key_ideas(use_embeddings):
+    """The case study carries the key ideas; the client's note names none of them in full ("tests"
+    is half of "unit tests"). The note is cited (among the three best passages, or after them), so
+    the decision sees an artefact."""
+    note = dataclasses.replace(
+        text_item("Maria rebuilt our bakery's order page. Her tests caught a price bug before launch.", "note"),
+        kind="testimonial",
+    )
+    result = OfflineAssessor(use_embeddings=use_embeddings).assess(bundle(text_item(STRONG), note), WEBDEV)
+    testing = next(c for c in result.criteria if c.criterion_id == "testing")
+    assert result.artefacts == ("note",)
+    assert testing.level != "none" and len(testing.evidence) <= 4
+    cited = [p for p in testing.evidence if p.item_id == "note"]
+    assert len(cited) == 1 and cited[0].locator.startswith("Maria rebuilt")
 
 
 def test_same_input_same_output():
