@@ -9,6 +9,11 @@ memory of that process: Python, onnxruntime and the model) is the mode's own; ``
 counts Python allocations during one round (native onnxruntime memory is not in it). Each round uses
 a fresh embedder (no cached vectors; loading is timed separately), so a round does all the work.
 Figures are medians over ``--rounds``; the machine is shared, so compare modes, not runs.
+
+Then the evaluation set (tests/assessment_eval/, see its README.md) is run in each mode with
+``skillcred assess-eval``: the quality table per rubric and overall, and a calibration plot per mode
+(``calibration.png`` and ``calibration-no-embeddings.png`` in ``--plot-dir``, default the set's
+directory). ``--skip-eval`` leaves it out.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+EVAL_SET = REPO / "tests" / "assessment_eval"
 
 
 def _corpus(workdir: Path):
@@ -89,6 +95,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--mode", choices=["embeddings", "no-embeddings"], help=argparse.SUPPRESS)
+    parser.add_argument("--skip-eval", action="store_true", help="do not run the evaluation set")
+    parser.add_argument("--plot-dir", default=str(EVAL_SET), help="where the calibration plots go")
     args = parser.parse_args()
     if args.mode:
         print(json.dumps(run_mode(args.mode == "embeddings", args.rounds)))
@@ -115,6 +123,21 @@ def main() -> None:
             f"{figures['tracemalloc_peak_mib']:.1f} | {figures['maxrss_mib']:.0f} |"
         )
     print(f"\ncorpus: {figures['assessments']} assessments per round (labelled samples + a generated repository)")
+    if not args.skip_eval:
+        run_evaluation(Path(args.plot_dir))
+
+
+def run_evaluation(plot_dir: Path) -> None:
+    """The evaluation set's quality table in each mode (one process per mode, like the CLI)."""
+    for mode, flags, plot in (
+        ("with embeddings", [], "calibration.png"),
+        ("without embeddings", ["--no-embeddings"], "calibration-no-embeddings.png"),
+    ):
+        command = ["-m", "service.cli.main", "assess-eval", str(EVAL_SET.relative_to(REPO)), *flags]
+        command += ["--plot", str(plot_dir / plot)]
+        print(f"\n## Evaluation set, {mode}\n\n$ skillcred {' '.join(command[2:])}")
+        completed = subprocess.run([sys.executable, *command], capture_output=True, text=True, check=True, cwd=REPO)
+        print(completed.stdout.rstrip())
 
 
 if __name__ == "__main__":

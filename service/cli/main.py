@@ -29,7 +29,9 @@ Contract (scripts rely on it):
   that again (exit 1 for an unknown issuer or key, or a refused report: nothing changed);
 - ``skillcred sign UNSIGNED.json --key KEYFILE [--jwt]`` prints the signed credential or VC-JWT;
 - ``skillcred assess --rubric RUBRIC.json EVIDENCE... [--json]`` assesses local evidence offline
-  (see :mod:`service.cli.assess`; exit 2 for an invalid rubric or evidence).
+  (see :mod:`service.cli.assess`; exit 2 for an invalid rubric or evidence);
+- ``skillcred assess-eval DIR [--no-embeddings] [--plot PATH] [--json]`` measures it on a labelled
+  evaluation set (see :mod:`service.cli.assess_eval`; exit 2 for an unusable set).
 """
 
 from __future__ import annotations
@@ -339,6 +341,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return run(args.rubric, args.evidence, as_json=args.json, use_embeddings=not args.no_embeddings)
 
 
+def cmd_assess_eval(args: argparse.Namespace) -> int:
+    from service.cli.assess_eval import run
+
+    return run(args.directory, use_embeddings=not args.no_embeddings, plot=args.plot, as_json=args.json)
+
+
 SERVE_HELP = (
     "Without SKILLCRED_PUBLIC_URL the public URL (printed URLs, credential ids, the issuers' did:web) is "
     "http://HOST:PORT, 127.0.0.1 for a wildcard host. When issuer DIDs were made for another public URL, "
@@ -503,6 +511,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--no-embeddings", action="store_true", help="skip the semantic-similarity model")
     p.set_defaults(func=cmd_assess)
+
+    p = commands.add_parser(
+        "assess-eval",
+        help="measure the offline assessor on a labelled evaluation set (e.g. tests/assessment_eval)",
+    )
+    p.add_argument("directory", metavar="DIR", help="the set: a directory with manifest.yaml")
+    p.add_argument("--no-embeddings", action="store_true", help="skip the semantic-similarity model")
+    p.add_argument("--plot", metavar="PATH", help="calibration plot PNG (default DIR/calibration.png)")
+    p.add_argument("--json", action="store_true", help="print figures, calibration and every sample as JSON")
+    p.set_defaults(func=cmd_assess_eval)
 
     p = commands.add_parser("sign", help="sign an unsigned credential with a key file")
     p.add_argument("file")
