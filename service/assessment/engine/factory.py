@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.assessment.engine.crosscheck import CrossCheckedJudge
 from service.assessment.engine.llm import LLMJudge
 from service.assessment.engine.offline import OfflineAssessor
 from service.assessment.engine.result import Assessor
@@ -22,16 +23,18 @@ def assessor_from_config(
     llm_samples: int = 3,
     llm_timeout_seconds: float = 60.0,
 ) -> Assessor:
-    """``OfflineAssessor()`` for ``"offline"``; an :class:`LLMJudge` for ``"llm"`` (which needs a base
-    URL and a model). Raises ValueError for anything else."""
+    """``OfflineAssessor()`` for ``"offline"``; for ``"llm"`` an :class:`LLMJudge` (which needs a
+    base URL and a model) checked by the offline assessor (:class:`CrossCheckedJudge`: more than a
+    level apart on a criterion goes to a reviewer). Raises ValueError for anything else."""
     if assessor == "offline":
         return OfflineAssessor()
     if assessor == "llm":
         if not llm_base_url or not llm_model:
             raise ValueError("the llm assessor needs llm_base_url and llm_model")
-        return LLMJudge(
+        judge = LLMJudge(
             llm_base_url, llm_model, llm_api_key or None, samples=llm_samples, timeout_seconds=llm_timeout_seconds
         )
+        return CrossCheckedJudge(judge, OfflineAssessor())
     raise ValueError(f"unknown assessor {assessor!r} (expected 'offline' or 'llm')")
 
 

@@ -8,10 +8,11 @@ times (independent requests), and combines the answers:
   **spread** (levels between the lowest and highest answer); a spread of 2+ levels flags
   ``sample_disagreement``;
 - every quote must be a verbatim substring of the evidence as sent (whitespace and quote marks
-  normalised); a fabricated quote flags ``quote_not_found`` and halves that criterion's confidence;
+  normalised); a fabricated quote, or a level above the lowest with no quote, flags
+  ``quote_not_found`` and voids that criterion's judgement (confidence 0: a reviewer decides);
 - ``injection_suspected`` in any answer flags ``prompt_injection``; pre-screening flags are kept;
 - confidence = share of valid answers at the median level x share of requested answers that were
-  valid x the quote factor.
+  valid (0 for a void judgement).
 
 Transport: a plain httpx client (no redirects, no environment proxies), a per-request timeout, a
 total deadline, and retries with exponential backoff on 429 and 5xx (``Retry-After`` respected,
@@ -278,11 +279,16 @@ class LLMJudge:
                     missing += 1
                 elif len(pointers) < 5 and EvidencePointer(source, quote) not in pointers:
                     pointers.append(EvidencePointer(source, quote))
-        if missing:
+        # A level above the lowest stands only on verbatim quotes of the evidence: a fabricated
+        # quote, or none at all, voids the criterion's judgement (confidence 0, a reviewer decides).
+        void = bool(missing) or (median > 0 and not pointers)
+        if void:
             flags.add(FLAG_QUOTE_NOT_FOUND)
-        confidence = agreement * (len(answers) / self.samples) * (0.5 if missing else 1.0)
+        confidence = 0.0 if void else agreement * (len(answers) / self.samples)
         median_answer = next(a for a in answers if criterion.rank(a.criteria[criterion.id]["level"]) == median)
         rationale = median_answer.criteria[criterion.id]["rationale"][:2000]
+        if void:
+            rationale = f"void: {missing} quote(s) not found verbatim in the evidence. " + rationale
         return CriterionResult(
             criterion.id,
             level.id,

@@ -19,6 +19,7 @@ FLAG_LOW_CONFIDENCE = "low_confidence"
 FLAG_ASSESSOR_FAILED = "assessor_failed"
 FLAG_SAMPLE_DISAGREEMENT = "sample_disagreement"
 FLAG_QUOTE_NOT_FOUND = "quote_not_found"
+FLAG_ASSESSOR_DISAGREEMENT = "assessor_disagreement"  # the LLM judge and the offline assessor (:mod:`.crosscheck`)
 # Gaming: evidence that is not prose or work (see :mod:`.gaming` and :mod:`.semantic` for the signals).
 FLAG_KEYWORD_LIST = "keyword_list"
 FLAG_REPETITION = "repetition"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from service.assessment.engine.crosscheck import CrossCheckedJudge
 from service.assessment.engine.factory import assessor_from_config, assessor_from_settings
 from service.assessment.engine.llm import LLMJudge
 from service.assessment.engine.offline import OfflineAssessor
@@ -24,7 +25,9 @@ def test_llm_settings_build_a_judge_with_the_secret_unwrapped():
         llm_samples=5,
         llm_timeout_seconds=30,
     )
-    judge = assessor_from_settings(settings)
+    checked = assessor_from_settings(settings)
+    assert isinstance(checked, CrossCheckedJudge) and isinstance(checked.reference, OfflineAssessor)
+    judge = checked.judge
     assert isinstance(judge, LLMJudge)
     assert (judge.url, judge.model, judge.samples, judge.timeout_seconds) == (
         "http://127.0.0.1:11434/v1/chat/completions",

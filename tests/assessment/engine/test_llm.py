@@ -217,12 +217,29 @@ def test_an_endpoint_that_is_down_fails_without_raising():
     assert FLAG_ASSESSOR_FAILED in result.flags and "unreachable" in result.assessor["failures"][0]
 
 
-def test_fabricated_quotes_are_flagged_and_lower_confidence(server):
+def test_fabricated_quotes_void_the_judgement_and_a_person_decides(server):
     server.script(Scripted(answer("advanced", quotes=["Conversion tripled overnight thanks to my genius."])))
     result = judge(server).assess(BUNDLE, RUBRIC)
     assert FLAG_QUOTE_NOT_FOUND in result.flags
-    assert all(c.confidence == 0.5 and c.evidence == () for c in result.criteria)
+    assert all(c.confidence == 0.0 and c.evidence == () for c in result.criteria)
+    assert all(c.rationale.startswith("void: 3 quote(s) not found") for c in result.criteria)
     assert decide(result, RUBRIC) == "review"
+
+
+def test_a_level_above_the_lowest_without_any_quote_is_void(server):
+    server.script(Scripted(answer("advanced", quotes=[])))
+    result = judge(server).assess(BUNDLE, RUBRIC)
+    assert FLAG_QUOTE_NOT_FOUND in result.flags
+    assert all(c.confidence == 0.0 for c in result.criteria)
+    assert decide(result, RUBRIC) == "review"
+
+
+def test_the_lowest_level_needs_no_quote(server):
+    lowest = {c.id: c.levels[0].id for c in RUBRIC.criteria}
+    server.script(Scripted(answer(lowest, quotes=[])))
+    result = judge(server).assess(BUNDLE, RUBRIC)
+    assert FLAG_QUOTE_NOT_FOUND not in result.flags
+    assert all(c.confidence == 1.0 for c in result.criteria)
 
 
 def test_quotes_match_despite_whitespace_and_typographic_quotes(server):
