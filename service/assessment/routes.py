@@ -6,29 +6,49 @@ to say how their skill was assessed.
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlmodel import Session
 
-from service.accounts.models import Account
-from service.api.auth import AssessmentReader, EarnerAccount, EvidenceWriter, IssuerStaff, Public
+from service.accounts.models import Account, Role
+from service.api.auth import (
+    AssessmentReader,
+    Authenticated,
+    EarnerAccount,
+    EvidenceWriter,
+    IssuerStaff,
+    Public,
+    ensure_issuer_scope,
+)
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
 from service.api.paging import PageDep, set_paging_headers
-from service.assessment import service, views
+from service.assessment import quality, service, views
 from service.assessment.schemas import (
     AppealRequest,
     ApproveRequest,
     AssessmentOut,
+    AssessmentQualityOut,
     AssessmentSubmit,
     AssessmentSummary,
+    CriterionAgreementOut,
     OverrideRequest,
+    QualityAssessorOut,
+    QualityFiguresOut,
+    QualityGroupOut,
+    QualityPeriodOut,
+    QualityRubricOut,
+    QualityVerdictOut,
     RejectRequest,
 )
 from service.core.config import Settings
+from service.core.errors import NotFound
 from service.core.paging import Page
+from service.platforms import scopes
 from service.platforms.earners.service import acting_issuer
 from service.vc.skillcred import SKILLCRED_V1_FILE
 
@@ -37,6 +57,10 @@ public_router = APIRouter(tags=["assessments"])
 
 AssessmentId = Annotated[str, Path(min_length=1, max_length=36, description="The assessment's id")]
 ReviewerAccount = IssuerStaff
+QualityReader = Annotated[Account, Authenticated(Role.admin, Role.issuer_admin, scopes={scopes.ASSESSMENTS_READ})]
+"""Issuer admins (their issuer's) and admins; a platform of the issuer with ``assessments:read``.
+Not reviewers: their decisions are what the assessor is measured against, and a reviewer who
+knows how often the assessor is right is the more tempted to follow it."""
 
 
 def platform_issuer(request: Request) -> str | None:
@@ -163,6 +187,74 @@ def review_queue(
         limit=page.limit,
         offset=page.offset,
     )
+
+
+def _quality_out(report: quality.Report) -> AssessmentQualityOut:
+    """The report as the API shows it (the figures' dataclasses nest as the schema does)."""
+    return AssessmentQualityOut(
+        issuer_id=report.issuer_id,
+        achievement_id=report.achievement_id,
+        rubric_id=report.rubric_id,
+        since=report.since,
+        until=report.until,
+        bucket=report.bucket,
+        min_reviewed=quality.MIN_REVIEWED,
+        groups=[
+            QualityGroupOut(
+                rubric=QualityRubricOut(id=g.rubric_id, version=g.rubric_version, name=g.rubric_name),
+                assessor=QualityAssessorOut(kind=g.assessor_kind, version=g.assessor_version),
+                achievement_ids=g.achievement_ids,
+                figures=QualityFiguresOut.model_validate(asdict(g.figures)),
+                criteria=[CriterionAgreementOut.model_validate(asdict(c)) for c in g.criteria],
+                periods=[QualityPeriodOut.model_validate(asdict(p)) for p in g.periods],
+                verdict=QualityVerdictOut(status=g.verdict.status, text=g.verdict.text),
+            )
+            for g in report.groups
+        ],
+    )
+
+
+@router.get("/assessment-quality", response_model=AssessmentQualityOut, responses=error_responses(401, 403, 404, 422))
+def assessment_quality(
+    session: SessionDep,
+    account: QualityReader,
+    issuer_id: Annotated[str | None, Query(max_length=36, description="Admins: one issuer's (default: all)")] = None,
+    achievement_id: Annotated[str | None, Query(max_length=36)] = None,
+    rubric_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    since: Annotated[datetime | None, Query(description="Assessed at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="Assessed before (ISO 8601)")] = None,
+    bucket: Annotated[Literal["week", "month"], Query(description="The periods of `periods`")] = "month",
+) -> AssessmentQualityOut:
+    """How far each assessor agrees with the people who review its work, per rubric (id and
+    version) and assessor (kind and version), so an issuer can see whether automatic issue is
+    safe to turn on. Counted: assessments a person approved or rejected (after any level
+    overrides), judged by the assessor in `[since, until)`, optionally one achievement's or one
+    rubric's. For each: how many were approved, rejected, had levels overridden or were drawn at
+    random for review (`auto_with_sampling`); the assessor's proposed outcome against the
+    reviewer's (`decisions`: agreement, Cohen's kappa, issued-but-rejected and the reverse; and the
+    same over the sampled ones, the fairest test); its levels against the reviewer's
+    (`levels`: exact agreement, mean absolute difference in levels; Cohen's kappa per criterion);
+    the same per `week` or `month` (`periods`); and a `verdict` in plain words (too few to judge
+    below `min_reviewed`). A `since` at or after `until` is an empty period: no groups.
+
+    Issuer admins read their own issuer's (another `issuer_id`: 404); admins any issuer's, or all
+    with no `issuer_id`; a platform of the issuer with `assessments:read` too. Reviewers: 403."""
+    if account.role != Role.admin:
+        if issuer_id is not None:
+            ensure_issuer_scope(account, issuer_id)
+        issuer_id = account.issuer_id
+        if issuer_id is None:  # an issuer admin always has an issuer; nothing to show otherwise
+            raise NotFound("No such issuer")
+    report = quality.quality_report(
+        session,
+        issuer_id=issuer_id,
+        achievement_id=achievement_id,
+        rubric_id=rubric_id,
+        since=since,
+        until=until,
+        bucket=bucket,
+    )
+    return _quality_out(report)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=error_responses(401, 404, 422))

@@ -6,7 +6,7 @@ person changes an outcome (a rejection, a level override, an appeal).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -207,3 +207,113 @@ class AssessmentOut(AssessmentSummary):
     events: list[EventOut]
     can_appeal: bool
     """The earner may still appeal (a rejection not yet appealed)."""
+
+
+# --- assessment quality (GET /v1/assessment-quality) ---------------------------------------------
+
+
+class DecisionAgreementOut(BaseModel):
+    """The assessor's proposed outcome (issue or reject: the policy's decision, or what it would
+    have been) against the reviewer's decision."""
+
+    compared: int
+    agreed: int
+    agreement: float | None
+    """``agreed / compared`` (null when nothing was compared)."""
+    kappa: float | None
+    """Cohen's kappa (null when undefined: nothing compared, or one outcome only on both sides)."""
+    issued_but_rejected: int
+    """The assessor would have issued; the reviewer rejected."""
+    rejected_but_approved: int
+    """The assessor would have rejected; the reviewer approved."""
+
+
+class LevelAgreementOut(BaseModel):
+    """The assessor's level of each criterion against the reviewer's final level."""
+
+    compared: int
+    """Criterion judgements compared (criteria x assessments)."""
+    exact: int
+    exact_agreement: float | None
+    mean_abs_difference: float | None
+    """Mean distance, in levels on the criterion's scale, between the assessor and the reviewer."""
+    kappa: float | None = None
+    """Cohen's kappa over the level ids (per criterion only; null in the totals)."""
+
+
+class QualityFiguresOut(BaseModel):
+    """What reviewers decided and how far the assessor agreed with them."""
+
+    reviewed: int
+    """Assessments a person decided (approved or rejected)."""
+    approved: int
+    rejected: int
+    overridden: int
+    """Of those, assessments whose levels a reviewer changed."""
+    sampled: int
+    """Of those, assessments drawn at random for review (``auto_with_sampling``)."""
+    decisions: DecisionAgreementOut
+    sampled_decisions: DecisionAgreementOut
+    """``decisions`` over the sampled assessments only: the fairest test of automatic decisions."""
+    levels: LevelAgreementOut
+
+
+class QualityPeriodOut(BaseModel):
+    """The figures of the assessments judged in ``[start, end)`` (a week from Monday, or a month)."""
+
+    start: date
+    end: date
+    figures: QualityFiguresOut
+
+
+class CriterionAgreementOut(BaseModel):
+    criterion_id: str
+    levels: LevelAgreementOut
+
+
+class QualityVerdictOut(BaseModel):
+    """``insufficient_data`` (fewer reviewed assessments than ``min_reviewed``), ``agrees`` (automatic
+    issue looks safe) or ``disagrees``; ``text`` says it in plain words."""
+
+    status: str
+    text: str
+
+
+class QualityRubricOut(BaseModel):
+    id: str
+    version: str
+    name: str
+
+
+class QualityAssessorOut(BaseModel):
+    kind: str
+    version: str
+
+
+class QualityGroupOut(BaseModel):
+    """One rubric (id and version) judged by one assessor (kind and version)."""
+
+    rubric: QualityRubricOut
+    assessor: QualityAssessorOut
+    achievement_ids: list[str]
+    """The achievements whose assessments are counted here."""
+    figures: QualityFiguresOut
+    criteria: list[CriterionAgreementOut]
+    periods: list[QualityPeriodOut]
+    """Oldest first; periods without a reviewed assessment are left out."""
+    verdict: QualityVerdictOut
+
+
+class AssessmentQualityOut(BaseModel):
+    """Agreement between the assessors and human reviewers, per rubric and assessor."""
+
+    issuer_id: str | None
+    """The issuer (null: an admin asked for every issuer)."""
+    achievement_id: str | None
+    rubric_id: str | None
+    since: datetime | None
+    until: datetime | None
+    bucket: str
+    min_reviewed: int
+    """Fewer reviewed assessments than this: no verdict."""
+    groups: list[QualityGroupOut]
