@@ -36,6 +36,7 @@ LAYERS = (
     "credentials",
     "endorsements",
     "assessment",
+    "discovery",
     "webhooks",
     "bulk",
     "platforms",

@@ -144,6 +144,7 @@ def _routers() -> list:
     from service.audit import routes as audit
     from service.bulk import routes as bulk
     from service.credentials import routes as credentials
+    from service.discovery import routes as discovery
     from service.endorsements import routes as endorsements
     from service.evidence import routes as evidence
     from service.issuers import routes as issuers
@@ -170,6 +171,7 @@ def _routers() -> list:
         verification.router,
         audit.router,
         evidence.router,
+        discovery.router,
         assessment.router,
         bulk.router,
         webhooks.router,

@@ -181,5 +181,7 @@ PUBLIC_PER_ADDRESS = Policy("public", limit=600, window=60)
 #: credential's pending slots from one address, nor mail one address over and over).
 ENDORSEMENT_REQUESTS_PER_ADDRESS = Policy("endorsement-request", limit=10, window=3600)
 ENDORSEMENT_REQUESTS_PER_ENDORSER = Policy("endorsement-request-to", limit=3, window=86_400)
+#: Skill-discovery requests per client address: each embeds the evidence and up to 300 skills.
+SUGGESTIONS_PER_ADDRESS = Policy("suggestions", limit=30, window=600)
 #: Requests of one platform client (all its tokens, every route of the API it calls).
 PLATFORM_PER_CLIENT = Policy("platform", limit=1200, window=60)

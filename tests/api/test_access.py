@@ -80,6 +80,8 @@ ACCESS = {
     ("POST", "/v1/evidence/bundles/{bundle_id}/files"): frozenset({Role.earner}),
     ("DELETE", "/v1/evidence/bundles/{bundle_id}/items/{item_id}"): frozenset({Role.earner}),
     ("GET", "/v1/evidence/bundles/{bundle_id}/items/{item_id}/content"): ANY,
+    # skill discovery: the bundle's earner asks which achievements and skills it shows
+    ("POST", "/v1/evidence/bundles/{bundle_id}/suggestions"): frozenset({Role.earner}),
     ("GET", "/evidence/items/{item_id}"): PUBLIC,
     # assessments: earners see their own, issuer staff their issuer's (scoped in the service)
     ("POST", "/v1/assessments"): frozenset({Role.earner}),
@@ -90,6 +92,8 @@ ACCESS = {
     ("POST", "/v1/assessments/{assessment_id}/approve"): ISSUER_STAFF,
     ("POST", "/v1/assessments/{assessment_id}/reject"): ISSUER_STAFF,
     ("POST", "/v1/assessments/{assessment_id}/appeal"): frozenset({Role.earner}),
+    # agreement of assessors with reviewers: issuer admins their issuer's, admins any (not reviewers)
+    ("GET", "/v1/assessment-quality"): MANAGERS,
     ("GET", "/contexts/skillcred-v1.jsonld"): PUBLIC,
     # endorsements: clients (no account) endorse; earners decide, scoped in the service
     ("POST", "/v1/credentials/{credential_id}/endorsements/requests"): PUBLIC,
@@ -185,9 +189,11 @@ SCOPES = {
     ("DELETE", "/v1/evidence/bundles/{bundle_id}/items/{item_id}"): EVIDENCE,
     ("GET", "/v1/evidence/bundles/{bundle_id}"): EVIDENCE_READ,
     ("GET", "/v1/evidence/bundles/{bundle_id}/items/{item_id}/content"): EVIDENCE_READ,
+    ("POST", "/v1/evidence/bundles/{bundle_id}/suggestions"): EVIDENCE,
     ("POST", "/v1/assessments"): EVIDENCE,
     ("GET", "/v1/assessments"): frozenset({scopes.ASSESSMENTS_READ}),
     ("GET", "/v1/assessments/{assessment_id}"): frozenset({scopes.ASSESSMENTS_READ}),
+    ("GET", "/v1/assessment-quality"): frozenset({scopes.ASSESSMENTS_READ}),
     ("GET", "/v1/issuers/{issuer_id}/achievements"): frozenset({scopes.ACHIEVEMENTS_READ, scopes.CREDENTIALS_ISSUE}),
     ("GET", "/v1/achievements/{achievement_id}"): frozenset({scopes.ACHIEVEMENTS_READ, scopes.CREDENTIALS_ISSUE}),
     ("GET", "/v1/achievements/{achievement_id}/versions"): frozenset(
