@@ -34,6 +34,7 @@ from service.evidence.intake import EvidenceFetchers, EvidenceLimits, Room
 from service.evidence.models import EvidenceItemRecord
 from service.evidence.schemas import (
     BundleCreate,
+    BundleRetarget,
     BundleSummary,
     BundleView,
     ItemIn,
@@ -148,6 +149,25 @@ def get_bundle(bundle_id: BundleId, request: Request, session: SessionDep, accou
     """A bundle and its items: for its earner, the achievement's issuer's reviewers and admins, and
     admins. A testimonial's contact is shown to the earner and the issuer's staff only."""
     bundle = service.get_bundle(session, bundle_id, viewer=account, platform_issuer=platform_issuer(request))
+    items = service.list_items(session, bundle.id)
+    return views.bundle_view(bundle, items, show_contact=service.can_see_contact(account, bundle))
+
+
+@router.patch("/bundles/{bundle_id}", response_model=BundleView, responses=error_responses(401, 403, 404, 409, 422))
+def retarget_bundle(
+    bundle_id: BundleId, body: BundleRetarget, request: Request, session: SessionDep, account: Earner
+) -> BundleView:
+    """Point your open bundle at another achievement, keeping its items: apply for what a skill
+    discovery suggestion named (`POST /v1/evidence/bundles/{bundle_id}/suggestions`) with the same
+    evidence. 409 `evidence_bundle_locked` once submitted. A platform acting for an earner
+    (`On-Behalf-Of`) re-targets only its own issuer's bundles, to its own issuer's achievements."""
+    bundle = service.retarget_bundle(
+        session,
+        owner=account,
+        bundle_id=bundle_id,
+        achievement_id=body.achievement_id,
+        platform_issuer=platform_issuer(request),
+    )
     items = service.list_items(session, bundle.id)
     return views.bundle_view(bundle, items, show_contact=service.can_see_contact(account, bundle))
 

@@ -85,6 +85,12 @@ class BundleCreate(_Input):
     title: Name | None = None
 
 
+class BundleRetarget(_Input):
+    """The achievement an open bundle is for, changed (its items stay)."""
+
+    achievement_id: Identifier
+
+
 class UrlItemIn(_Input):
     """A web page or document: fetched once, by a job right after it is added, and its bytes
     kept as the item (https only; private, loopback and link-local addresses are refused after

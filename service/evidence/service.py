@@ -194,6 +194,43 @@ def account_bytes(session: Session, owner: Account) -> int:
     return int(total)
 
 
+def retarget_bundle(
+    session: Session,
+    *,
+    owner: Account,
+    bundle_id: str,
+    achievement_id: str,
+    platform_issuer: str | None = None,
+) -> EvidenceBundleRecord:
+    """Point ``owner``'s open bundle at another achievement (one a skill-discovery suggestion
+    named, say), keeping its items: the earner applies with the same evidence. Only while the
+    bundle is open (409 ``evidence_bundle_locked`` once submitted). ``platform_issuer``: a platform
+    of that issuer acts for the owner; both the bundle and the new achievement must be that
+    issuer's (404 otherwise). Audited with the achievement before and after."""
+    require_verified(owner, platform_issuer=platform_issuer)
+    bundle = _owned(session, bundle_id, owner, for_update=True, platform_issuer=platform_issuer)
+    _ensure_open(bundle)
+    achievement = find_achievement(session, achievement_id)
+    if platform_issuer is not None and achievement.issuer_id != platform_issuer:
+        raise NotFound("No such achievement")
+    before = {"achievement_id": bundle.achievement_id, "issuer_id": bundle.issuer_id}
+    bundle.achievement_id, bundle.issuer_id = achievement.id, achievement.issuer_id
+    bundle.updated_at = utcnow()
+    session.add(bundle)
+    session.flush()
+    record(
+        session,
+        action="evidence.bundle.retarget",
+        object_type="evidence_bundle",
+        object_id=bundle.id,
+        actor=owner,
+        issuer_id=bundle.issuer_id,
+        before=before,
+        after={"achievement_id": bundle.achievement_id, "issuer_id": bundle.issuer_id},
+    )
+    return bundle
+
+
 def _open_bundles(session: Session, owner: Account) -> int:
     return int(
         session.exec(

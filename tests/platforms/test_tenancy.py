@@ -93,8 +93,10 @@ CALLS: dict[Route, Call] = {
     ("POST", "/v1/credentials/{credential_id}/revoke"): Call(json=REASON),
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Call(),
     ("POST", "/v1/webhooks/{webhook_id}/secret/rotate"): Call(),
+    ("PATCH", "/v1/evidence/bundles/{bundle_id}"): Call(json={"achievement_id": "{achievement_id}"}),
     ("POST", "/v1/evidence/bundles/{bundle_id}/items"): Call(json=TEXT_ITEM),
     ("POST", "/v1/evidence/bundles/{bundle_id}/files"): Call(files={"file": ("notes.txt", b"pytest\n", "text/plain")}),
+    ("POST", "/v1/evidence/bundles/{bundle_id}/suggestions"): Call(json={"limit": 3}),
     ("DELETE", "/v1/evidence/bundles/{bundle_id}/items/{item_id}"): Call(),
     ("DELETE", "/v1/webhooks/{webhook_id}"): Call(),
 }
@@ -185,8 +187,10 @@ def send(client, route: Route, ids: dict[str, str], headers: dict[str, str], how
     how = how or CALLS[route]
     if how.content_type:
         headers = {**headers, "Content-Type": how.content_type}
+    # a body may name an object too: its "{name}" strings are the same ids as the path's
+    body = {k: v.format(**ids) if isinstance(v, str) else v for k, v in how.json.items()} if how.json else how.json
     return client.request(
-        method, template.format(**ids), headers=headers, json=how.json, files=how.files, content=how.content
+        method, template.format(**ids), headers=headers, json=body, files=how.files, content=how.content
     )
 
 
@@ -390,6 +394,7 @@ LISTINGS: dict[Route, str] = {
     ("GET", "/v1/evidence/bundles"): "bundle_id",
     ("GET", "/v1/assessments"): "assessment_id",
     ("GET", "/ims/ob/v3p0/profile"): "did",
+    ("GET", "/v1/assessment-quality"): "issuer_id",
 }
 """Every parameterless GET of ``SCOPES``, with the object of A's that A's own client finds in it."""
 
