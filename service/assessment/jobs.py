@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from service.assessment import running
 from service.assessment.engine.bundle import EvidenceBundle
 from service.assessment.engine.factory import assessor_from_settings
+from service.assessment.engine.llm import default_deadline_seconds
 from service.assessment.engine.result import Assessment as AssessorResult
 from service.assessment.engine.result import Assessor
 from service.assessment.engine.rubric import Rubric
@@ -44,6 +45,8 @@ QUEUE = "assessment"
 RETRY = RetryStrategy(max_attempts=3, wait=2, exponential_wait=2)
 """A failing run is tried again three times (after about 4, 6 and 10 seconds)."""
 TIME_BUDGET_SECONDS = 300.0
+CROSS_CHECK_SECONDS = 60.0
+"""Room for the offline assessor's cross-check of an LLM judgement (a large repository included)."""
 """The longest one run's assessor may take (an LLM judge's samples included); past it the run
 fails (and is retried)."""
 
@@ -122,12 +125,17 @@ def run_assessment(services: JobServices, assessment_id: str, assessor: Assessor
 
 
 def time_budget(services: JobServices) -> float:
-    """This worker's time budget for one assessor run: the LLM judge's samples, each within its
-    timeout, or :data:`TIME_BUDGET_SECONDS`, whichever is longer."""
+    """This worker's time budget for one assessor run: the LLM judge's own deadline plus one
+    request's timeout (the last request sent before the deadline may take that long) and the
+    offline cross-check, or :data:`TIME_BUDGET_SECONDS`, whichever is longer. Shorter than the
+    judge's deadline, the worker would abandon a run the judge would still have answered (with
+    ``assessor_failed`` at worst)."""
     settings = services.settings
     if getattr(settings, "assessor", "offline") == "llm":
         samples = int(getattr(settings, "llm_samples", 3))
-        return max(TIME_BUDGET_SECONDS, float(getattr(settings, "llm_timeout_seconds", 60.0)) * (samples + 1))
+        timeout = float(getattr(settings, "llm_timeout_seconds", 60.0))
+        judge = default_deadline_seconds(samples, timeout) + timeout
+        return max(TIME_BUDGET_SECONDS, judge + CROSS_CHECK_SECONDS)
     return TIME_BUDGET_SECONDS
 
 

@@ -282,3 +282,24 @@ def test_an_assessment_whose_failure_could_not_be_recorded_is_run_again_by_the_s
     decided = cast.decided(stuck["id"])
     assert decided["state"] == "issued" and decided["credential_id"]
     assert jobs.rerun_unfinished(services, now=later) == []
+
+
+def test_the_workers_budget_outlasts_the_llm_judges_own_deadline(settings):
+    """The worker never abandons a judge that would still answer (with ``assessor_failed`` at worst):
+    its budget is the judge's deadline, one more request and the offline cross-check."""
+    from types import SimpleNamespace
+
+    from service.assessment.engine.factory import assessor_from_settings
+    from service.assessment.jobs import time_budget
+
+    configured = settings.model_copy(
+        update={
+            "assessor": "llm",
+            "llm_base_url": "http://127.0.0.1:9/v1",
+            "llm_model": "m",
+            "llm_samples": 5,
+            "llm_timeout_seconds": 60.0,
+        }
+    )
+    judge = assessor_from_settings(configured).judge
+    assert time_budget(SimpleNamespace(settings=configured)) > judge.total_timeout_seconds + judge.timeout_seconds

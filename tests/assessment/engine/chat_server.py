@@ -1,12 +1,16 @@
 """A real HTTP server on 127.0.0.1 that speaks the OpenAI chat-completions wire format with
-scripted answers: the LLM judge's tests talk to it over TCP, with no in-process mocking."""
+scripted answers: the LLM judge's tests talk to it over TCP, with no in-process mocking.
+
+The judge asks about one criterion per request; the server reads which one from the request's
+system message (the JSON after ``Criterion to judge (JSON):``) and answers each criterion from its
+own place in the script, so a script describes the answers every criterion gets."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,13 +41,30 @@ def completion(content: str, model: str = "test-model") -> bytes:
     ).encode()
 
 
+CRITERION = re.compile(r"Criterion to judge \(JSON\):\s*(\{.*\})\s*$", re.DOTALL)
+
+
+def criterion_of(body: Any) -> str | None:
+    """The id of the one criterion a judge request asks about (None when it names none)."""
+    try:
+        system = next(m["content"] for m in body["messages"] if m["role"] == "system")
+        match = CRITERION.search(system)
+        return json.loads(match.group(1))["id"] if match else None
+    except (KeyError, TypeError, StopIteration, ValueError):
+        return None
+
+
 class ChatServer:
     """``with ChatServer() as server:`` then ``server.script(...)`` and ``server.base_url``.
-    When the script runs out, the last reply repeats. ``requests`` records (path, headers, json)."""
+
+    ``script(*replies)`` is played to every criterion on its own: a criterion's first request gets
+    the first reply, its second the second, and so on; when the script runs out, the last reply
+    repeats. ``script(*replies, criterion=id)`` gives that criterion a script of its own instead.
+    ``requests`` records (path, headers, json) of every request in arrival order."""
 
     def __init__(self) -> None:
-        self.replies: deque[Scripted] = deque()
-        self.last: Scripted | None = None
+        self.scripts: dict[str | None, list[Scripted]] = {None: []}
+        self.served: dict[str | None, int] = {}
         self.requests: list[tuple[str, dict[str, str], Any]] = []
         self.lock = threading.Lock()
         server = self
@@ -55,12 +76,14 @@ class ChatServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                parsed = json.loads(body or b"null")
+                criterion = criterion_of(parsed)
                 with server.lock:
-                    server.requests.append((self.path, dict(self.headers), json.loads(body or b"null")))
-                    reply = server.replies.popleft() if server.replies else server.last
-                    server.last = reply
-                if reply is None:
-                    reply = Scripted(status=500, raw=b"no script")
+                    server.requests.append((self.path, dict(self.headers), parsed))
+                    replies = server.scripts.get(criterion) or server.scripts[None]
+                    count = server.served.get(criterion, 0)
+                    server.served[criterion] = count + 1
+                    reply = replies[min(count, len(replies) - 1)] if replies else Scripted(status=500, raw=b"no script")
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.raw if reply.raw is not None else completion(reply.content or "")
@@ -84,9 +107,9 @@ class ChatServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def script(self, *replies: Scripted) -> None:
+    def script(self, *replies: Scripted, criterion: str | None = None) -> None:
         with self.lock:
-            self.replies.extend(replies)
+            self.scripts.setdefault(criterion, []).extend(replies)
 
     def __enter__(self) -> ChatServer:
         self.thread.start()

@@ -56,8 +56,14 @@ def top(criterion) -> str:
     return criterion.levels[-1].id
 
 
+def script_top_levels(server: ChatServer) -> None:
+    """Every criterion's requests answer that criterion's top level (one criterion per request)."""
+    for criterion in RUBRIC.criteria:
+        server.script(Scripted(answer(top(criterion))), criterion=criterion.id)
+
+
 def test_two_levels_apart_flags_the_disagreement_and_a_person_decides(server):
-    server.script(Scripted(answer({c.id: top(c) for c in RUBRIC.criteria})))
+    script_top_levels(server)
     result = checked(server, ScriptedReference(below_top=2)).assess(BUNDLE, RUBRIC)
 
     assert FLAG_ASSESSOR_DISAGREEMENT in result.flags
@@ -68,7 +74,7 @@ def test_two_levels_apart_flags_the_disagreement_and_a_person_decides(server):
 
 
 def test_within_a_level_the_judges_assessment_stands(server):
-    server.script(Scripted(answer({c.id: top(c) for c in RUBRIC.criteria})))
+    script_top_levels(server)
     result = checked(server, ScriptedReference(below_top=1)).assess(BUNDLE, RUBRIC)
 
     assert result.flags == ()
