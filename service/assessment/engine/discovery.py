@@ -58,7 +58,7 @@ from service.assessment.engine.embedding import Embedder
 from service.assessment.engine.reading import REPOSITORY_FACTS, Reading, read_bundle
 from service.assessment.engine.result import FLAG_PROMPT_INJECTION, Finding
 from service.assessment.engine.rubric import Criterion, Level, Rubric
-from service.assessment.engine.scoring import criterion_ideas
+from service.assessment.engine.scoring import criterion_ideas, idea_credit
 from service.assessment.engine.text import (
     RUBRIC_WORDS,
     STOPWORDS,
@@ -301,13 +301,10 @@ def _score_achievement(
         if derived:
             continue
         for _, stems in ideas:
-            best = 0.0
-            for position, index in enumerate(indexes):
-                share = sum(token in index for token in stems) / len(stems)
-                if share == 1.0:
-                    hits[position] += 1
-                best = max(best, share)
-            credits.append(1.0 if best == 1.0 else (0.5 if best >= 0.5 and len(stems) >= 2 else 0.0))
+            credit, full = idea_credit(stems, indexes)
+            for position in full:
+                hits[position] += 1
+            credits.append(credit)
     terms = _terms(candidate)
     found = {t for t in terms if any(t in index for index in indexes)}
     term_share = len(found) / len(terms) if terms else 0.0

@@ -43,6 +43,7 @@ confidence 0.1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,16 @@ class Signals:
         return {name: value for name, value in values.items() if value is not None}
 
 
+def idea_credit(stems: Sequence[str], indexes: Sequence[StemIndex]) -> tuple[float, tuple[int, ...]]:
+    """A key idea's credit against the passages (their stem ``indexes``): 1 when one passage holds
+    every stem, 0.5 when one holds at least half of a multi-word idea's stems, else 0; and the
+    positions of the passages that hold every stem."""
+    shares = [sum(token in index for token in stems) / len(stems) for index in indexes]
+    best = max(shares, default=0.0)
+    full = tuple(position for position, share in enumerate(shares) if share == 1.0)
+    return (1.0 if best == 1.0 else (0.5 if best >= 0.5 and len(stems) >= 2 else 0.0)), full
+
+
 def criterion_ideas(criterion: Criterion) -> tuple[list[tuple[str, tuple[str, ...]]], bool]:
     """``([(label, stems)], derived)``: the key ideas, or terms derived from the criterion's text."""
     ideas = [(idea, tuple(content_stems(idea))) for idea in criterion.key_ideas]
@@ -140,13 +151,9 @@ def compute_signals(
     missing: list[str] = []
     matches_per_passage = [0] * len(passages)
     for label, stems in ideas:
-        best = 0.0
-        for position, index in enumerate(indexes):
-            share = sum(token in index for token in stems) / len(stems)
-            if share == 1.0:
-                matches_per_passage[position] += 1
-            best = max(best, share)
-        credit = 1.0 if best == 1.0 else (0.5 if best >= 0.5 and len(stems) >= 2 else 0.0)
+        credit, full = idea_credit(stems, indexes)
+        for position in full:
+            matches_per_passage[position] += 1
         credits.append(credit)
         (found if credit else missing).append(label)
     if derived:

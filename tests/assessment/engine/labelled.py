@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,11 +15,11 @@ from typing import Any
 import yaml
 
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
+from service.assessment.engine.evaluation import make_repository as build_repository
 from service.assessment.engine.local import file_item, repository_item
 from service.assessment.engine.rubric import Rubric, load_rubric
 
 SAMPLES = Path(__file__).parent / "samples"
-EPOCH = 1_767_607_200  # 2026-01-05 10:00 UTC: histories start here, so repositories are reproducible
 
 
 @dataclass(frozen=True)
@@ -60,16 +58,6 @@ def samples() -> list[Sample]:
     ]
 
 
-def _git(repository: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    base = {
-        "PATH": os.environ.get("PATH", ""),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "HOME": str(repository),
-    }
-    subprocess.run(["git", "-C", str(repository), *args], check=True, capture_output=True, env={**base, **(env or {})})
-
-
 def make_repository(
     target: Path,
     files: Path | None,
@@ -80,38 +68,15 @@ def make_repository(
     subjects: list[str] | None = None,
     extra_files: dict[str, str] | None = None,
 ) -> Path:
-    """A git repository at ``target``: the files of ``files`` (and ``extra_files``) in the first
-    commit, then ``commits - 1`` commits appending to CHANGELOG.md, spread over ``days`` days and
-    rotated over ``authors`` authors, with fixed dates (the same repository every time)."""
+    """A git repository at ``target``: the files of the folder ``files`` (and ``extra_files``) in
+    the first commit, then the history of :func:`service.assessment.engine.evaluation.make_repository`
+    (fixed dates and identities: the same repository every time)."""
     target.mkdir(parents=True, exist_ok=True)
     if files is not None:
         shutil.copytree(files, target, dirs_exist_ok=True)
-    for relative, content in (extra_files or {}).items():
-        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        (target / relative).write_text(content, encoding="utf-8")
-    _git(target, "init", "-q", "-b", "main")
-    for number in range(commits):
-        when = EPOCH + int(days * 86_400 * number / max(1, commits - 1))
-        author = number % max(1, authors)
-        env = {
-            "GIT_AUTHOR_NAME": f"Author {author}",
-            "GIT_AUTHOR_EMAIL": f"author{author}@example.org",
-            "GIT_COMMITTER_NAME": f"Author {author}",
-            "GIT_COMMITTER_EMAIL": f"author{author}@example.org",
-            "GIT_AUTHOR_DATE": f"@{when} +0000",
-            "GIT_COMMITTER_DATE": f"@{when} +0000",
-        }
-        if number:
-            with (target / "CHANGELOG.md").open("a", encoding="utf-8") as changelog:
-                changelog.write(f"- change {number}\n")
-        subject = (
-            subjects[number]
-            if subjects and number < len(subjects)
-            else ("Initial commit" if number == 0 else f"Change {number}")
-        )
-        _git(target, "add", "-A")
-        _git(target, "commit", "-q", "--allow-empty", "-m", subject, env=env)
-    return target
+    return build_repository(
+        target, extra_files or {}, commits=commits, days=days, authors=authors, subjects=tuple(subjects or ())
+    )
 
 
 def sample_bundle(sample: Sample, workdir: Path) -> EvidenceBundle:
