@@ -26,6 +26,7 @@ from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SettingsDep,
 from service.api.errors import error_content, error_responses
 from service.api.security_headers import inline_hashes, page_policy
 from service.core.errors import NotAcceptable, NotFound
+from service.core.templates import static_digest, static_files
 from service.credentials import formats
 from service.credentials.service import get_credential
 from service.web.badge_page import render_not_found_page, render_verified_page
@@ -165,6 +166,33 @@ def badge_svg(credential_id: CredentialId, session: ReadSessionDep) -> Response:
     """The badge as an SVG image showing the achievement, with the signed credential baked in."""
     credential = get_credential(session, credential_id)
     return _image(formats.baked_svg(credential.jsonld), formats.SVG_MEDIA_TYPE, credential.id, "svg")
+
+
+# --- the pages' own stylesheet and scripts ---------------------------------------------------------
+
+STATIC_TYPES = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@public_router.get("/static/{name}", dependencies=[Public], response_class=Response, include_in_schema=False)
+def static_file(name: str, request: Request) -> Response:
+    """A file of ``service/web/static`` by name (no paths: the set is fixed). Asked for at the
+    versioned URL templates link (``?v=<digest>``) it may be cached for a year; otherwise caches
+    revalidate it by its ETag."""
+    content = static_files().get(name)
+    media_type = STATIC_TYPES.get(name.rsplit(".", 1)[-1])
+    if content is None or media_type is None:
+        raise NotFound("No such file")
+    digest = static_digest(name)
+    etag = f'"{digest}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE if request.query_params.get("v") == digest else "public, no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 # --- the policies the Open Badges discovery document names -------------------------------------

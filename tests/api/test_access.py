@@ -150,6 +150,7 @@ ACCESS = {
     # the policies the Open Badges discovery document names (service/web/policy_pages.py)
     ("GET", "/terms"): PUBLIC,
     ("GET", "/privacy"): PUBLIC,
+    ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
