@@ -24,6 +24,8 @@ class Account(SQLModel, table=True):
 
     id: str = id_field()
     email: str = Field(max_length=320, unique=True, index=True)
+    display_name: str | None = Field(default=None, max_length=100)
+    """The name the person chose to be shown by (on their public badge pages, when they allow it)."""
     password_hash: str = Field(max_length=255)
     role: Role = Field(max_length=20)
     issuer_id: str | None = Field(default=None, foreign_key="issuer.id", index=True, max_length=36)

@@ -60,6 +60,11 @@ class Credential(SQLModel, table=True):
     issued_by: str | None = Field(default=None, foreign_key="account.id", max_length=36)
     replaces_id: str | None = Field(default=None, foreign_key="credential.id", index=True, max_length=36)
     """The credential this one renews (that one stays valid until its own end unless revoked)."""
+    public: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
+    """The earner's choice: anyone with the link sees the badge page and the JSON-LD; when False
+    both answer 404 to everyone but the earner and the issuer's staff."""
+    show_name: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
+    """The earner's choice: the badge page shows their display name, or only the badge."""
     active_key: str | None = Field(default=None, max_length=64)
     """sha256 hex of the achievement and the recipient while this credential is that recipient's
     one active credential for an achievement that allows one (:mod:`service.credentials.entry_points`);
