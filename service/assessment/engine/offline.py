@@ -19,7 +19,7 @@ from service.assessment.engine.rubric import Rubric
 from service.assessment.engine.scoring import MAPPING_VERSION, compute_signals, judge
 from service.assessment.engine.semantic import screen_semantic
 
-OFFLINE_VERSION = "1.0.0"
+OFFLINE_VERSION = "1.1.0"
 
 
 class OfflineAssessor:

@@ -5,7 +5,10 @@ For each criterion, from the *screened* evidence only (:mod:`.reading`):
 ``coverage`` (0..1)
     Key ideas found. Each key idea is reduced to its content stems; an idea counts 1 when every
     stem appears in one passage, 0.5 when at least half do (ideas of two or more words). Coverage is
-    the mean. A criterion without ``key_ideas`` uses up to 12 terms derived from its description and
+    found / (0.7 x ideas), capped at 1: a rubric's key ideas are alternative ways of showing the
+    criterion ("support tickets", "user feedback"), and strong work rarely names all of them (with
+    the plain mean, honest samples of the evaluation set were under-levelled by 0.1 to 1.1 levels
+    on every rubric). A criterion without ``key_ideas`` uses up to 12 terms derived from its description and
     level descriptions (generic rubric words dropped); then coverage = found / (0.6 x terms), capped
     at 1, since no text uses every word of a rubric.
 ``similarity`` (0..1, absent without the embedding model)
@@ -55,12 +58,14 @@ from service.assessment.engine.rubric import Criterion
 from service.assessment.engine.signals import novel_stems, specific_tokens
 from service.assessment.engine.text import RUBRIC_WORDS, Passage, StemIndex, content_stems, stem
 
-MAPPING_VERSION = "strength/1"
+MAPPING_VERSION = "strength/2"
 WEIGHTS = {"coverage": 0.40, "similarity": 0.30, "depth": 0.20, "repository": 0.25}
 SIMILARITY_FLOOR, SIMILARITY_CEILING, SUPPORT_SIMILARITY = 0.25, 0.55, 0.35
 DEPTH_UNITS, VOLUME_WORDS, REPOSITORY_WORDS = 60, 150, 100
 MAX_PASSAGES = 64
 DERIVED_TERMS = 12
+KEY_IDEA_SHARE = 0.7
+"""The share of a criterion's key ideas that counts as full coverage (see the module docstring)."""
 CODE_WORDS = frozenset(
     stem(w)
     for w in """code coding software repository repositories test tests testing program
@@ -159,7 +164,7 @@ def compute_signals(
     if derived:
         coverage = min(1.0, sum(credits) / (0.6 * len(ideas))) if ideas else 0.0
     else:
-        coverage = sum(credits) / len(ideas) if ideas else 0.0
+        coverage = min(1.0, sum(credits) / (KEY_IDEA_SHARE * len(ideas))) if ideas else 0.0
     similarities = [0.0] * len(passages)
     similarity = best_similarity = None
     if embedder is not None and passages:

@@ -53,7 +53,7 @@ def test_strong_evidence_reaches_high_levels_with_pointers_and_a_rationale():
     assert testing.level == "advanced" and testing.score == 3 and testing.confidence >= 0.6
     assert testing.evidence and testing.evidence[0].item_id == "t"
     assert testing.evidence[0].locator in STRONG  # a verbatim quote
-    assert "key ideas" in testing.rationale and testing.signals["mapping"] == "strength/1"
+    assert "key ideas" in testing.rationale and testing.signals["mapping"] == "strength/2"
     assert result.assessor["kind"] == "offline" and result.assessor["similarity"] == "present"
 
 
