@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT_PATHS := service tests bench alembic
 
-.PHONY: run test lint fmt install bench clean openapi
+.PHONY: run test lint fmt install bench clean openapi browsers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
 
-test: lint
+test: lint browsers
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# What the browser tests (tests/browser) drive: Debian's Chromium, installed with apt when missing,
+# and axe-core from npm, installed from the lock file when it changed. Nothing downloads a browser.
+browsers: tests/browser/node_modules/.package-lock.json
+	scripts/ensure-chromium
+
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
 
 bench: $(STAMP)
 	$(BIN)/python bench/vc_core.py
