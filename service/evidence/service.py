@@ -58,6 +58,7 @@ from sqlmodel import Session, col, func, select
 from service.accounts.models import Account, Role
 from service.achievements.service import find_achievement
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
+from service.assessment.engine.embedded import EmbeddedContent, read_embedded
 from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.core.config import Settings
@@ -687,6 +688,7 @@ def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[
                     repository=checkout,
                     commit=item.commit,
                     attributes=MappingProxyType(attributes),
+                    embedded=EmbeddedContent() if is_textual(item) else read_embedded(data, item.media_type),
                 )
             )
         yield EvidenceBundle(items=tuple(built))

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from service.assessment.engine.embedded import EmbeddedContent
+
 EvidenceKind = Literal["url", "repository", "file", "text", "testimonial"]
 EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("url", "repository", "file", "text", "testimonial")
 
@@ -28,6 +30,8 @@ class EvidenceItem:
     normalisation and injection checks on it. For a ``testimonial`` it is the client's statement.
     ``repository``: for a ``repository`` item, a local checkout at ``commit`` (history included).
     ``attributes``: kind-specific extras, e.g. ``author_name`` for a testimonial, ``file_name``.
+    ``embedded``: for a binary file, the text it carries (a PDF's pages, document information,
+    EXIF...; :func:`.embedded.read_embedded`), read by whoever builds the bundle.
     """
 
     id: str
@@ -41,6 +45,7 @@ class EvidenceItem:
     repository: Path | None = None
     commit: str | None = None
     attributes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    embedded: EmbeddedContent = field(default_factory=EmbeddedContent)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem, EvidenceKind
+from service.assessment.engine.embedded import EmbeddedContent, read_embedded
 from service.assessment.engine.repository import RepositoryError, git, resolve_commit
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -84,6 +85,7 @@ def file_item(path: Path, item_id: str, *, narrative: bool = True) -> EvidenceIt
         name=path.name,
         text=text,
         attributes={"file_name": path.name},
+        embedded=EmbeddedContent() if text is not None else read_embedded(data, media_type),
     )
 
 

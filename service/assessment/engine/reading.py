@@ -55,6 +55,8 @@ class Reading:
     """Content stems of everything the rubric says (what evidence must go beyond to show depth)."""
     kinds: dict[str, str] = field(default_factory=dict)
     """``{item id: kind}`` of every item in the bundle."""
+    metadata: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(item id, where, value)`` of the metadata inside the items' files: screened, not evidence."""
 
     @property
     def flags(self) -> list[str]:
@@ -81,7 +83,8 @@ class Reading:
 
 
 def _item_text(item: EvidenceItem, reading: Reading) -> str | None:
-    text = item.text
+    """The item's text: as stored when textual, else what its file carries (a PDF's pages)."""
+    text = item.text if item.text is not None else item.embedded.text
     if text is None:
         return None
     if len(text) > MAX_TEXT_CHARS:
@@ -162,8 +165,11 @@ def _read_repository_item(
 
 
 def _screen_metadata(item: EvidenceItem, reading: Reading) -> None:
-    """An item's name and attributes (file name, author, ...) are text an attacker controls too."""
-    fields = [("name", item.name or "")] + sorted(item.attributes.items())
+    """An item's name, attributes (file name, author, ...) and the metadata inside its file (PDF
+    document information, XMP, EXIF, PNG text chunks, JPEG comments) are text an attacker controls
+    too; the metadata is kept for the semantic screen (:attr:`Reading.metadata`), never credited."""
+    reading.metadata += [(item.id, where, value) for where, value in item.embedded.metadata]
+    fields = [("name", item.name or "")] + sorted(item.attributes.items()) + list(item.embedded.metadata)
     for key, value in fields:
         if key in ("commit", "declared_media_type", "final_url") or not value:
             continue

@@ -19,6 +19,7 @@ cached vectors), so the cost stays a fraction of the scoring's.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from service.assessment.engine.embedding import Embedder
 from service.assessment.engine.gaming import looks_like_a_work_sample
@@ -89,6 +90,7 @@ def screen_semantic(reading: Reading, rubric: Rubric, embedder: Embedder) -> Non
 
 def _grader_addressed(reading: Reading, embedder: Embedder) -> None:
     exemplars = [embedder.embed(text) for text in GRADER_EXEMPLARS]
+    _grader_addressed_metadata(reading, embedder, exemplars)
     for screened in reading.texts:
         dropped = []
         for number, sentence in screened.sentences:
@@ -115,3 +117,23 @@ def _grader_addressed(reading: Reading, embedder: Embedder) -> None:
                 paragraphs.setdefault(number, []).append(sentence)
             screened.clean = "\n\n".join(" ".join(group) for group in paragraphs.values())
             screened.removed_sentences += len(dropped)
+
+
+def _grader_addressed_metadata(reading: Reading, embedder: Embedder, exemplars: list[Any]) -> None:
+    """The same test on the metadata inside the files (a PDF's subject, an image's description):
+    a value addressed to the grader is flagged (metadata is never evidence, so nothing is dropped)."""
+    for item_id, where, value in reading.metadata:
+        for sentence in value.replace("\n", " ").split(". ")[:20]:
+            if not _CUE.search(sentence) or len(words(sentence)) < 4:
+                continue
+            best = max(round(float(embedder.embed(sentence) @ exemplar), 4) for exemplar in exemplars)
+            if best >= GRADER_SIMILARITY:
+                finding = Finding(
+                    FLAG_PROMPT_INJECTION,
+                    item_id,
+                    f"{item_id} metadata ({where}): addressed to the grader (similarity {best:.2f} to an "
+                    f"instruction, >= {GRADER_SIMILARITY:.2f})",
+                    shorten(value),
+                )
+                reading.findings.append(finding)
+                break
