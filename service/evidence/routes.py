@@ -27,11 +27,13 @@ from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
 from service.api.ratelimit import Policy
 from service.api.throttle import count
+from service.core.errors import NotFound
 from service.core.paging import Page
+from service.credentials.models import Credential
 from service.evidence import intake, jobs, service, views
 from service.evidence.blobstore import BlobStore, get_blob_store
 from service.evidence.intake import EvidenceFetchers, EvidenceLimits, Room
-from service.evidence.models import EvidenceItemRecord
+from service.evidence.models import EvidenceBundleRecord, EvidenceItemRecord
 from service.evidence.schemas import (
     BundleCreate,
     BundleRetarget,
@@ -335,6 +337,17 @@ def get_item_content(
 def get_public_item(item_id: ItemId, session: SessionDep, blobs: Blobs) -> Response:
     """The stored bytes of a piece of evidence that an issued credential cites (its `evidence`
     entry's `id`), so anyone can check them against the entry's `digestMultibase`. Not found
-    until a credential is issued; a testimonial's contact is never served."""
+    until a credential is issued; a testimonial's contact is never served. Downloads are named
+    with a real extension (the uploaded file's name, else `evidence-<id>` plus the type's), and a
+    credential its earner made private keeps its evidence private too (404)."""
     item, data = service.public_item_content(session, blobs, item_id)
+    if not citing_credential_is_public(session, item):
+        raise NotFound("No such evidence item")
     return content_response(item, data, public=True)
+
+
+def citing_credential_is_public(session: SessionDep, item: EvidenceItemRecord) -> bool:
+    """Whether the credential that cites the item's bundle is public (the earner's choice)."""
+    bundle = session.get(EvidenceBundleRecord, item.bundle_id)
+    credential = session.get(Credential, bundle.credential_id) if bundle and bundle.credential_id else None
+    return credential is None or credential.public

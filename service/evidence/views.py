@@ -8,6 +8,7 @@ sandboxing Content-Security-Policy.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,53 @@ from service.evidence.schemas import BundleSummary, BundleView, ContactView, Ite
 
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 AS_PLAIN_TEXT = frozenset({"text/html", "image/svg+xml", "application/xml", "text/markdown", "text/csv", "text/plain"})
+
+
+EXTENSIONS = {
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "text/csv": ".csv",
+    "text/html": ".html",
+    "application/json": ".json",
+    "application/xml": ".xml",
+    "image/svg+xml": ".svg",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "application/zip": ".zip",
+    "application/gzip": ".gz",
+    "application/x-tar": ".tar",
+    "application/x-git-bundle": ".bundle",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+"""The file name extension of each stored media type (the sniffed type, never the declared one)."""
+_SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def _own_extension(file_name: str | None) -> str | None:
+    if file_name:
+        dot = file_name.rfind(".")
+        if dot > 0 and _SAFE_EXTENSION.fullmatch(file_name[dot:]):
+            return file_name[dot:].lower()
+    return None
+
+
+def extension_of_item(item: EvidenceItemRecord) -> str:
+    """The extension a download of the item is named with: the uploaded file's own when it has a
+    plain one, else the stored media type's (``.bin`` for an unknown type)."""
+    return _own_extension(item.file_name) or EXTENSIONS.get(item.media_type, ".bin")
+
+
+def download_name(item: EvidenceItemRecord) -> str:
+    """The file name a download of the item gets: the uploaded file's name (with the extension of
+    its type added when it has none), else ``evidence-<id>`` and the extension of its type."""
+    if item.file_name:
+        return item.file_name if _own_extension(item.file_name) else item.file_name + extension_of_item(item)
+    return f"evidence-{item.id}{extension_of_item(item)}"
 
 
 def content_url(item: EvidenceItemRecord) -> str:
@@ -94,8 +142,8 @@ def content_headers(item: EvidenceItemRecord, *, public: bool) -> tuple[str, dic
         media_type, disposition = "text/plain; charset=utf-8", "attachment"
     else:
         media_type, disposition = item.media_type, "attachment"
-    fallback = f"evidence-{item.id}"
-    name = item.file_name or fallback
+    fallback = f"evidence-{item.id}{extension_of_item(item)}"
+    name = download_name(item)
     headers = {
         # RFC 6266 section 4.3: a plain fallback filename, then the UTF-8 one (RFC 8187 encoding)
         "Content-Disposition": f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}",

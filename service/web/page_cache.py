@@ -5,7 +5,10 @@ the date of its last change, the report of verifying it now, and its endorsement
 issuer's name. So each rendered page is kept, per process, with a fingerprint of what it was
 rendered from:
 
-- the credential's ``state`` and ``status_changed_at`` (a revocation or suspension);
+- the credential's ``state`` and ``status_changed_at`` (a revocation or suspension), and the
+  earner's choices: ``public`` (a private credential is 404, never a kept page) and ``show_name``;
+- the earner's display name (of the account whose verified email address is the recipient's):
+  renamed, or the address verified or changed, the page shows it at once;
 - the kept verification report it showed (:meth:`Verifier.kept_inputs`): served only while every
   input of that report reads the same (status entries, list signatures, key sets, the dates
   window), else the page is rendered again from a new verification;
@@ -33,8 +36,9 @@ from typing import cast
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from service.accounts.models import Account
 from service.core.config import Settings
-from service.credentials.models import Credential
+from service.credentials.models import Credential, RecipientIdentity
 from service.endorsements.models import Endorsement
 from service.issuers.models import Issuer
 from service.verification.service import Verifier
@@ -45,6 +49,8 @@ PAGE_CACHE_SIZE = 1024
 _CREDENTIALS = cast(sa.Table, Credential.__table__)  # type: ignore[attr-defined]
 _ISSUERS = cast(sa.Table, Issuer.__table__)  # type: ignore[attr-defined]
 _ENDORSEMENTS = cast(sa.Table, Endorsement.__table__)  # type: ignore[attr-defined]
+_RECIPIENTS = cast(sa.Table, RecipientIdentity.__table__)  # type: ignore[attr-defined]
+_ACCOUNTS = cast(sa.Table, Account.__table__)  # type: ignore[attr-defined]
 
 
 _PROBE = sa.select(_CREDENTIALS.c.id)
@@ -77,17 +83,23 @@ def embedded_uris(jsonld: str) -> tuple[str, ...]:
 
 
 def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Hashable | None:
-    """The credential's state and change date, its issuer's name, and each endorsement row the
-    page reads (id, state, state change date), in one statement; None when there is no such
-    credential."""
-    endorsement = _ENDORSEMENTS.c
+    """The credential's state and change date, whether it is public and shows its earner's name,
+    the earner's display name, its issuer's name, and each endorsement row the page reads (id,
+    state, state change date), in one statement; None when there is no such credential."""
+    endorsement, account = _ENDORSEMENTS.c, _ACCOUNTS.c
     touching = endorsement.credential_id == _CREDENTIALS.c.id
     if uris:
         touching = sa.or_(touching, endorsement.endorsement_uri.in_(uris))
+    earner = sa.and_(
+        _RECIPIENTS.c.kind == "email", account.email == _RECIPIENTS.c.email, account.email_verified_at.is_not(None)
+    )
     statement = (
         sa.select(
             _CREDENTIALS.c.state,
             _CREDENTIALS.c.status_changed_at,
+            _CREDENTIALS.c.public,
+            _CREDENTIALS.c.show_name,
+            account.display_name,
             _ISSUERS.c.name,
             endorsement.id,
             endorsement.state,
@@ -95,6 +107,8 @@ def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Ha
         )
         .select_from(_CREDENTIALS)
         .outerjoin(_ISSUERS, _ISSUERS.c.id == _CREDENTIALS.c.issuer_id)
+        .outerjoin(_RECIPIENTS, _RECIPIENTS.c.id == _CREDENTIALS.c.recipient_id)
+        .outerjoin(_ACCOUNTS, earner)
         .outerjoin(_ENDORSEMENTS, touching)
         .where(_CREDENTIALS.c.id == credential_id)
     )
@@ -102,7 +116,7 @@ def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Ha
     rows = [tuple(row) for row in connection.execute(statement)]
     if not rows:
         return None
-    return tuple(sorted(rows, key=lambda row: str(row[3])))
+    return tuple(sorted(rows, key=lambda row: str(row[6])))
 
 
 class PageCache:

@@ -88,8 +88,8 @@ def test_the_public_page_verifies_live_against_the_current_bits(api, issued):
 
     page = api.client.get(f"/credentials/{issued['id']}", headers={"Accept": "text/html"}).text
 
-    assert "This credential could not be verified" in page
-    assert '<td>status.revocation</td><td class="failed">failed</td>' in page
+    assert '<div class="banner bad" role="status">' in page and "</span> Revoked</strong>" in page
+    assert "<pre><code>status.revocation: failed\n" in page
     assert "Issued in error" not in page
 
 

@@ -27,6 +27,7 @@ from defusedxml.ElementTree import fromstring
 from service.api.deps import get_assessor
 from service.core.templates import TEMPLATES
 from service.vc.keys import did_key_signer, generate_ed25519
+from service.web.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 from tests.api_client import Api
 from tests.assessment.helpers import ScriptedAssessor, create_achievement_with_rubric, rubric, wait_decided
 from tests.endorsements.conftest import Client, accept, challenge, endorse_by_email, register_earner, submit
@@ -54,19 +55,24 @@ SVG_WITH_SCRIPT = (
     b"<script>alert(11)</script><circle r='5'/></svg>"
 )
 FILE_NAME = "'><img src=x onerror=alert(12)><svg onload=alert(13)>.svg"
-DANGEROUS_ELEMENTS = {"script", "iframe", "svg", "object", "embed", "form", "input", "base", "link", "frame"}
-ONCE_ONLY = ("html", "head", "meta", "title", "style", "body", "main", "img")
-"""Elements the template writes outside any loop: the page has exactly as many as the template."""
+DANGEROUS_ELEMENTS = {"iframe", "svg", "object", "embed", "base", "frame", "style", "textarea", "select"}
+"""Never on the page (``textarea`` and ``select`` only as the templates write them: see below)."""
+ONCE_ONLY = ("html", "head", "title", "body", "main", "script")
+"""Elements the templates write once: the page has exactly one of each."""
+PAGE_TEMPLATES = ("_layout.html", "credential.html", "_report.html")
 
 
 # --- reading the page ---------------------------------------------------------------------------
 
 
 def _template_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
-    """The element and attribute names the page template writes itself."""
-    source = (TEMPLATES / "credential.html").read_text(encoding="utf-8")
-    tags = frozenset(t.lower() for t in re.findall(r"<([A-Za-z][A-Za-z0-9]*)", source))
-    attributes = frozenset(a.lower() for a in re.findall(r"\s([A-Za-z][A-Za-z-]*)=\"", source)) | {"download"}
+    """The element and attribute names the page's templates write themselves, and those the
+    Markdown sanitiser lets through (the narratives are rendered from Markdown)."""
+    source = "".join((TEMPLATES / name).read_text(encoding="utf-8") for name in PAGE_TEMPLATES)
+    tags = frozenset(t.lower() for t in re.findall(r"<([A-Za-z][A-Za-z0-9]*)", source)) | ALLOWED_TAGS
+    attributes = frozenset(a.lower() for a in re.findall(r"\s([A-Za-z][A-Za-z-]*)=[\"']", source))
+    attributes |= {"download", "hidden", "required", "readonly", "defer", "spellcheck", "property"}
+    attributes |= {name for names in ALLOWED_ATTRIBUTES.values() for name in names}
     return tags, attributes
 
 
@@ -119,31 +125,47 @@ def assert_page_is_safe(response: Any, credential_id: str, shown: dict[str, str]
     """No injected element, attribute, script URL or style; every value in ``shown`` as text."""
     assert response.status_code == 200, response.text
     policy = response.headers["content-security-policy"]
-    assert "default-src 'none'" in policy and "script-src" not in policy, policy
+    assert "default-src 'none'" in policy and "script-src 'self';" in policy, policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, policy
     assert response.headers["x-content-type-options"] == "nosniff"
     page = parse(response.text)
 
     tags = [tag for tag, _ in page.elements]
     assert set(tags) <= TEMPLATE_TAGS, set(tags) - TEMPLATE_TAGS
-    assert not set(tags) & DANGEROUS_ELEMENTS, set(tags) & DANGEROUS_ELEMENTS
-    template = (TEMPLATES / "credential.html").read_text(encoding="utf-8")
+    assert not set(tags) & DANGEROUS_ELEMENTS - {"textarea"}, set(tags) & DANGEROUS_ELEMENTS
     for tag in ONCE_ONLY:
-        assert tags.count(tag) == len(re.findall(rf"<{tag}[\s>]", template)), tag
+        assert tags.count(tag) == 1, tag
+    assert tags.count("textarea") <= 1 and tags.count("input") <= 1
+    assert page.styles == [] and "<style" not in response.text
+    for tag, attrs in page.elements:
+        if tag == "script":  # the one script is the page's own file, never inline code
+            assert re.fullmatch(r"/static/badge\.js\?v=[0-9a-f]+", str(attrs.get("src"))), attrs
+        if tag == "link":
+            assert attrs.get("rel") in ("stylesheet", "canonical", "alternate"), attrs
+        if tag == "form":
+            assert re.fullmatch(rf"{credential_id}/(identity|evidence/\d+/check)", str(attrs.get("action"))), attrs
+        if tag == "input":
+            assert attrs.get("type") == "email" and attrs.get("name") == "email", attrs
+        if tag == "meta":
+            assert set(attrs) <= {"charset", "name", "content", "property"}, attrs
     images = [attrs for tag, attrs in page.elements if tag == "img"]
-    assert [image.get("src") for image in images] == [f"{credential_id}/badge.svg"]
-    template_style = re.search(r"<style>(.*?)</style>", template, re.S)
-    assert template_style is not None and "".join(page.styles) == template_style.group(1)
+    assert [image.get("src") for image in images] == [f"{credential_id}/badge.svg", f"{credential_id}/qr.svg"]
     for tag, attrs in page.elements:
         for name, value in attrs.items():
-            assert not name.startswith("on"), (tag, name, value)
+            assert not name.startswith("on") and name != "style", (tag, name, value)
             assert name in TEMPLATE_ATTRIBUTES, (tag, name, value)
-            if name in ("href", "src") and value is not None:
+            if name in ("href", "src", "action") and value is not None:
                 assert _url_scheme(value) in ("", "http", "https"), (tag, name, value)
 
     assert EVALUATED not in response.text
     for where, value in shown.items():
         assert value in page.text, f"{where} is not shown as text"
     return page
+
+
+def markdown_text(value: str) -> str:
+    """The text a Markdown narrative shows (its markup, such as ``*emphasis*``, applied)."""
+    return parse(render_markdown(value)).text.strip()
 
 
 # --- the direct issuing path --------------------------------------------------------------------
@@ -172,12 +194,16 @@ def plant_everywhere(api: Api, payload: str) -> Planted:
             shown[where] = value
         return value
 
+    def markdown(value: str, where: str) -> str:
+        shown[where] = markdown_text(value)
+        return value
+
     issuer = api.create_issuer(text("issuer name"), description=text("issuer description", displayed=False))
     achievement = api.create_achievement(
         issuer["id"],
         name=text("achievement name"),
         description=text("achievement description"),
-        criteria={"narrative": text("criteria narrative")},
+        criteria={"narrative": markdown(text("criteria narrative", displayed=False), "criteria narrative")},
         alignments=[
             {
                 "target_name": text("alignment name"),
@@ -208,7 +234,7 @@ def plant_everywhere(api: Api, payload: str) -> Planted:
             {
                 "id": "https://portfolio.example/work?a=1&b=2",
                 "name": text("evidence name"),
-                "narrative": text("evidence narrative"),
+                "narrative": markdown(text("evidence narrative", displayed=False), "evidence narrative"),
                 "genre": text("evidence genre", displayed=False),
             },
             {"id": "urn:uuid:00000000-0000-4000-8000-000000000001", "description": text("evidence description")},
