@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlmodel import Session
 
 from service.accounts.models import Account, Role
@@ -15,7 +15,9 @@ from service.api.auth import AchievementReader, IssuerManager, Public, RubricRea
 from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.paging import PageDep, set_paging_headers
+from service.api.security_headers import page_policy
 from service.core.paging import Page
+from service.web.achievement_page import achievement_page, wants_page
 
 router = APIRouter(prefix="/v1", tags=["achievements"])
 public_router = APIRouter(tags=["achievements"])
@@ -165,16 +167,27 @@ _OB_ACHIEVEMENT_EXAMPLE: dict[str, Any] = {
     dependencies=[Public],
     responses={
         200: {
-            "description": "An Open Badges 3.0 Achievement (JSON-LD)",
-            "content": {"application/json": {"example": _OB_ACHIEVEMENT_EXAMPLE}},
+            "description": "An Open Badges 3.0 Achievement (JSON-LD), or its page when `Accept` prefers HTML",
+            "content": {
+                "application/json": {"example": _OB_ACHIEVEMENT_EXAMPLE},
+                "text/html": {"schema": {"type": "string"}},
+            },
         },
         **error_responses(404, 422),
     },
 )
 def public_achievement(
-    achievement_id: str, session: SessionDep, settings: SettingsDep, version: VersionQuery = None
-) -> JSONResponse:
+    achievement_id: str, request: Request, session: SessionDep, settings: SettingsDep, version: VersionQuery = None
+) -> Response:
     """The Open Badges 3.0 Achievement at this URL, so the achievement ids inside credentials
-    resolve: the current version, or `?version=N` (the `version` a credential names). No login."""
+    resolve: the current version, or `?version=N` (the `version` a credential names). No login.
+
+    A browser (an `Accept` preferring `text/html`) gets the achievement's page instead: criteria,
+    rubric, how applications are assessed and where to apply. Anything else, no `Accept` and
+    `*/*` included, gets the JSON document as always."""
+    if wants_page(request.headers.get("accept")):
+        html, status_code = achievement_page(session, settings, achievement_id, version)
+        headers = {"Content-Security-Policy": page_policy(), "Vary": "Accept", "Cache-Control": "no-cache"}
+        return HTMLResponse(html, status_code=status_code, headers=headers)
     found = service.get_achievement(session, achievement_id, version)
-    return JSONResponse(views.public_achievement_document(settings, found))
+    return JSONResponse(views.public_achievement_document(settings, found), headers={"Vary": "Accept"})

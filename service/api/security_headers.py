@@ -8,8 +8,7 @@ Every response gets
   (WHATWG Fetch, section 3.5);
 - a ``Content-Security-Policy`` unless the route set its own (the badge page, badge images and
   evidence downloads do): for HTML, :func:`html_policy` (scripts, styles, images and requests from
-  this origin only; the few inline ``<style>`` blocks of the service's own pages by their SHA-256,
-  CSP Level 3 section 8.3); for anything else, ``NON_HTML_POLICY`` (nothing may load).
+  this origin only, no inline script or style); for anything else, ``NON_HTML_POLICY`` (nothing may load).
 
 The interactive API docs set their own, looser policies (:func:`page_policy`): Swagger UI's inline
 start-up script is allowed by its hash, and Swagger UI and ReDoc may add inline styles at run time.
@@ -68,11 +67,9 @@ def page_policy(
 
 
 def html_policy() -> str:
-    """The policy of every HTML page without its own: this origin only, no inline script, and no
-    inline style but the home page's own."""
-    from service.api.home import home_page  # home links the docs, whose pages use this module
-
-    return page_policy(styles=inline_hashes(home_page(api_docs=True), "style"))
+    """The policy of every HTML page without its own: this origin only, no inline script or style
+    (the pages link the project's stylesheet and scripts as files)."""
+    return page_policy()
 
 
 class SecurityHeaders:

@@ -26,20 +26,19 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from service.api.auth import Public
-from service.api.deps import ClockDep, KeystoreDep, ReadEngineDep, SettingsDep, VerifierDep
 from service.api.errors import error_responses
-from service.api.gates import GatesDep
 from service.api.ratelimit import VERIFY_PER_ADDRESS
 from service.api.throttle import Throttle
+from service.api.verifying import SubmittedCredentialsDep
 from service.core.errors import ServiceError, UnsupportedMediaType
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 public_router = APIRouter(tags=["verification"])
-"""No public pages of its own yet (the badge page at ``/credentials/{id}`` verifies live)."""
+"""No public pages of its own: the verify page (``/verify``, :mod:`service.web.pages.routes`) and the
+badge page (``/credentials/{id}``) verify through the same pipeline."""
 
 JSON_TYPES = frozenset({"application/json", "application/vc+ld+json", "application/ld+json"})
 JWT_TYPES = frozenset({"text/plain", "application/vc+jwt", "application/jwt"})
@@ -121,15 +120,7 @@ async def _credential_bytes(request: Request) -> bytes:
     responses=error_responses(400, 413, 415, 422, 429, 503),
     openapi_extra=REQUEST_BODY,
 )
-async def verify_credential(
-    request: Request,
-    engine: ReadEngineDep,
-    settings: SettingsDep,
-    keystore: KeystoreDep,
-    verifier: VerifierDep,
-    clock: ClockDep,
-    gates: GatesDep,
-) -> JSONResponse:
+async def verify_credential(request: Request, submitted: SubmittedCredentialsDep) -> JSONResponse:
     """Verify a credential from any issuer: its format, JSON-LD context, Open Badges 3.0 schema,
     proof or JWT signature, the issuer's key, and its dates. This service's own `did:web` issuers
     resolve from its database and `did:key` offline; another service's `did:web` DID document is
@@ -137,14 +128,6 @@ async def verify_credential(
     this service's own host is never fetched). A key that cannot be resolved fails the
     `issuer_key` check, which says why. Answers 200 with the report whatever the verdict."""
     data = await _credential_bytes(request)
-    now = clock.now()
-    # a kept report whose inputs all read the same (one statement, no signature) takes no
-    # verification slot: the slots bound the CPU-heavy work, not answering from the cache
-    kept = await run_in_threadpool(verifier.kept_report_json_with_engine, engine, settings, data, now=now)
-    if kept is not None:
-        return JSONResponse(kept)
-    async with gates.verifying.slot():
-        report = await run_in_threadpool(
-            verifier.verify_with_engine, engine, settings, data, keystore=keystore, now=now, kept=False
-        )
-    return JSONResponse(report.to_dict())
+    # the same pipeline as the verify page (service/api/verifying.py): a kept report whose inputs
+    # all read the same takes no verification slot; anything else is verified holding one
+    return JSONResponse(await submitted.report_json(data))

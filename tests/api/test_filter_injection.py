@@ -64,6 +64,10 @@ PATH_PAYLOADS = [
     "\u2019 OR \u20181\u2019=\u20181",
     "a\x00' OR 1=1--",
 ]
+PUBLIC_LISTINGS = ("/v1/catalogue/",)
+"""Listings that show anyone every achievement open for applications and its issuer: tenant A's
+open achievement and issuer appear there by design; nothing else of A's may."""
+PUBLICLY_LISTED = ("issuer", "achievement")
 FILTERS = ("issuer_id", "achievement_id", "object_id", "action", "tag", "recipient", "state")
 """Parameters that select rows by equality: given a payload, they match nothing."""
 
@@ -187,6 +191,13 @@ def _check(
         assert rows == [] or body == unfiltered, f"{where}: a payload filter matched rows"
 
 
+def _not_public(secrets: dict[str, str] | None, path: str) -> dict[str, str] | None:
+    """``secrets`` without what ``path`` shows anyone (see :data:`PUBLIC_LISTINGS`)."""
+    if secrets is None or not path.startswith(PUBLIC_LISTINGS):
+        return secrets
+    return {name: value for name, value in secrets.items() if name not in PUBLICLY_LISTED}
+
+
 def test_no_payload_in_any_query_parameter_breaks_a_query_or_crosses_tenants(app, api, tenants):
     operations = operations_with_query_parameters(app)
     before = database_fingerprint(app)
@@ -218,6 +229,7 @@ def test_no_payload_in_any_query_parameter_breaks_a_query_or_crosses_tenants(app
                 params = {name: payload for name in names}
                 filtered = bool(payload) and any(name in FILTERS for name in names)
                 for who, (headers, secrets) in who_all.items():
+                    secrets = _not_public(secrets, operation.path)
                     where = f"{who}: GET {operation.path} {parameter}={payload[:40]!r}"
                     response = api.client.get(path, params=params, headers=headers)
                     unfiltered = baseline(who, path, headers) if filtered and response.status_code == 200 else None

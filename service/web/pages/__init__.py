@@ -1,0 +1,1 @@
+"""The routes of the public pages other than the badge page: home, verify (``routes.py``)."""
