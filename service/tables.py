@@ -18,5 +18,6 @@ def import_all_models() -> None:
     import service.idempotency.models
     import service.issuers.models
     import service.platforms.models
+    import service.portal.models
     import service.status.models
     import service.webhooks.models  # noqa: F401

@@ -17,6 +17,7 @@ from service.evidence import jobs as evidence_jobs
 from service.idempotency import jobs as idempotency_jobs
 from service.jobs import housekeeping
 from service.jobs.runner import Recovery
+from service.portal import jobs as portal_jobs
 from service.status import jobs as status_jobs
 from service.webhooks import jobs as webhooks_jobs
 
@@ -30,6 +31,7 @@ BLUEPRINTS: dict[str, Callable[[], procrastinate.Blueprint]] = {
     "bulk": bulk_jobs.blueprint,
     "assessment": assessment_jobs.blueprint,
     "idempotency": idempotency_jobs.blueprint,
+    "portal": portal_jobs.blueprint,
 }
 """Each domain's tasks, under its namespace: task ``resign_list`` of ``status`` is
 ``status:resign_list``."""

@@ -40,6 +40,7 @@ LAYERS = (
     "webhooks",
     "bulk",
     "platforms",
+    "portal",
     "tables",
     "worker",
     "web",

@@ -12,6 +12,7 @@ from service.accounts.models import Account, Role
 from service.accounts.schemas import (
     AccountCreate,
     AccountOut,
+    AccountUpdate,
     EarnerRegistration,
     EmailVerificationIn,
     EmailVerificationOut,
@@ -50,9 +51,12 @@ def register_earner(
 
     The answer does not say whether the address already had an account: when it has one, nothing
     is created and its owner is mailed a notice instead. A never-verified account for the address
-    is replaced (its token stops working). A weak password is 422 `weak_password`."""
+    is replaced (its token stops working). A weak password is 422 `weak_password`. An optional
+    `display_name` is the name the earner's badge pages show (when they allow it)."""
     ttl = timedelta(hours=settings.unverified_account_hours)
-    created = service.register_earner(session, email=body.email, password=body.password, ttl=ttl)
+    created = service.register_earner(
+        session, email=body.email, password=body.password, ttl=ttl, display_name=body.display_name
+    )
     email = service.normalise_email(body.email)
     if created is None:
         background.add_task(deliver, mailer, service.existing_account_message(email, settings.public_url))
@@ -124,6 +128,13 @@ def _shown(settings: Settings, token: str) -> str | None:
 def me(account: AnyAccount) -> AccountOut:
     """The signed-in account."""
     return views.account_view(account)
+
+
+@router.patch("/me", response_model=AccountOut, responses=error_responses(401, 422))
+def update_me(body: AccountUpdate, session: SessionDep, account: AnyAccount) -> AccountOut:
+    """Change the signed-in account's `display_name`, the name its badge pages show when the
+    earner allows it (`null` removes it: the pages then show the badge only). Audited."""
+    return views.account_view(service.set_display_name(session, account, body.display_name))
 
 
 @router.post(

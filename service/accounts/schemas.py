@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.models import Role
-from service.core.validation import Email
+from service.core.validation import TRIMMED_TEXT, Email
 
 PASSWORD_RULE = (
     "12 to 256 characters, not only whitespace, not the email address, not a common or breached "
@@ -42,11 +42,27 @@ class AccountCreate(BaseModel):
     issuer_id: str | None = Field(default=None, max_length=36)
 
 
+DisplayName = Annotated[str, Field(max_length=100), TRIMMED_TEXT]
+"""The name a person is shown by (on their public badge pages, when they allow it): 1 to 100
+characters after trimming, no control characters."""
+
+
 class EarnerRegistration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
     password: str = Field(min_length=12, max_length=256, description=PASSWORD_RULE)
+    display_name: DisplayName | None = Field(
+        default=None, description="The name your badge pages show (when you allow it); you can change it later."
+    )
+
+
+class AccountUpdate(BaseModel):
+    """Changes to the signed-in account: its ``display_name`` (null removes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: DisplayName | None
 
 
 class AccountOut(BaseModel):
@@ -54,6 +70,7 @@ class AccountOut(BaseModel):
 
     id: str
     email: str
+    display_name: str | None = None
     role: Role
     issuer_id: str | None
     email_verified: bool

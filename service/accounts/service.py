@@ -95,8 +95,10 @@ def create_account(
     issuer_id: str | None = None,
     actor: Account | None = None,
     email_verified: bool = True,
+    display_name: str | None = None,
 ) -> Account:
     """A new account; issuer admins and reviewers must belong to an issuer, others must not.
+    ``display_name``: the name the person is shown by (already validated by the caller's schema).
 
     That the named issuer exists is the caller's check (accounts sit below issuers): raise
     :class:`IssuerRequired` when it does not. ``email_verified`` False (self-registration) leaves
@@ -121,9 +123,13 @@ def create_account(
         password_hash=hash_password(password),
         role=role,
         issuer_id=issuer_id,
+        display_name=display_name,
         email_verified_at=datetime.now(UTC) if email_verified else None,
     )
-    return _insert_account(session, account, replaced, actor, issuer_id, {"role": str(role)})
+    details: dict[str, object] = {"role": str(role)}
+    if display_name is not None:
+        details["display_name"] = display_name
+    return _insert_account(session, account, replaced, actor, issuer_id, details)
 
 
 def _insert_account(
@@ -230,17 +236,30 @@ def _park_unverified(session: Session, account: Account) -> str:
 
 
 def register_earner(
-    session: Session, *, email: str, password: str, ttl: timedelta = EMAIL_VERIFICATION_TTL
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    ttl: timedelta = EMAIL_VERIFICATION_TTL,
+    display_name: str | None = None,
 ) -> tuple[Account, str] | None:
-    """A self-registration: a new unverified earner account and its verification token, or None
-    when the address already has an account that is not replaceable (the caller answers the same
-    either way and mails the owner :func:`existing_account_message`). A weak password is refused
-    first (:class:`~service.accounts.passwords.WeakPassword`), whoever owns the address."""
+    """A self-registration: a new unverified earner account (shown by ``display_name``, if given)
+    and its verification token, or None when the address already has an account that is not
+    replaceable (the caller answers the same either way and mails the owner
+    :func:`existing_account_message`; the existing account's name is left alone). A weak password
+    is refused first (:class:`~service.accounts.passwords.WeakPassword`), whoever owns the address."""
     check_new_password(password, email=normalise_email(email))
     existing = find_by_email(session, email)
     if existing is None or is_replaceable(existing):
         try:
-            account = create_account(session, email=email, password=password, role=Role.earner, email_verified=False)
+            account = create_account(
+                session,
+                email=email,
+                password=password,
+                role=Role.earner,
+                email_verified=False,
+                display_name=display_name,
+            )
         except Conflict:  # created by a simultaneous request: answer as for an existing account
             return None
         return account, start_email_verification(session, account, ttl=ttl)
@@ -270,6 +289,28 @@ def authenticate(session: Session, email: str, password: str) -> Account | None:
     ok = verify_password(account.password_hash if account else None, password)
     if not ok or account is None or account.disabled or is_expired(account):
         return None
+    return account
+
+
+def set_display_name(session: Session, account: Account, display_name: str | None) -> Account:
+    """Change the name ``account`` is shown by (None removes it: pages then show the badge only);
+    records ``account.display_name`` with the names before and after. Unchanged: nothing written."""
+    before = account.display_name
+    if before == display_name:
+        return account
+    account.display_name = display_name
+    session.add(account)
+    session.flush()
+    record(
+        session,
+        action="account.display_name",
+        object_type="account",
+        object_id=account.id,
+        actor=account,
+        issuer_id=account.issuer_id,
+        before={"display_name": before},
+        after={"display_name": display_name},
+    )
     return account
 
 

@@ -134,6 +134,7 @@ def verification_message(to: str, token: str, public_url: str, *, valid_hours: i
         subject="Verify your SkillCred email address",
         body=(
             "Someone (hopefully you) registered a SkillCred account with this address.\n\n"
+            f"To verify it, open {public_url}/verify-email?token={token} and press the button there.\n\n"
             f"Your verification token: {token}\n\n"
             f"Redeem it with POST {public_url}/v1/auth/verify-email "
             f'{{"token": "<token>"}} within {valid_hours} hours.\n'

@@ -11,7 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
-from service.api.auth import AnyAccount, CredentialIssuer, CredentialReader, IssuerManager, ensure_issuer_scope
+from service.api.auth import (
+    AnyAccount,
+    CredentialIssuer,
+    CredentialReader,
+    EarnerAccount,
+    IssuerManager,
+    ensure_issuer_scope,
+)
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.gates import IssuingSlot
@@ -24,6 +31,7 @@ from service.credentials.schemas import (
     CredentialRefreshOut,
     CredentialRenew,
     CredentialSummary,
+    CredentialVisibility,
 )
 from service.platforms.earners.service import acting_issuer
 
@@ -170,6 +178,28 @@ def get_credential(
         session, credential_id, viewer=account, platform_issuer=platform_issuer(request)
     )
     return views.detail(settings, credential, service.recipient_of(session, credential))
+
+
+@router.patch(
+    "/credentials/{credential_id}/visibility",
+    response_model=CredentialSummary,
+    responses=error_responses(401, 403, 404, 422),
+)
+def set_visibility(
+    credential_id: CredentialId,
+    body: CredentialVisibility,
+    session: SessionDep,
+    account: EarnerAccount,
+    settings: SettingsDep,
+) -> CredentialSummary:
+    """Choose who sees one of your credentials: `public` false makes its badge page and signed
+    JSON-LD answer 404 to everyone else; `show_name` false keeps your display name off its page
+    (only the badge shows). For the earner it was issued to (their verified address); any other
+    credential is 404. Audited (`credential.visibility`)."""
+    credential = service.set_visibility(
+        session, credential_id, earner=account, public=body.public, show_name=body.show_name
+    )
+    return views.summary(settings, credential, service.recipient_of(session, credential))
 
 
 @router.get(

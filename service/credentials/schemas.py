@@ -21,7 +21,7 @@ from pydantic import (
 # the achievements' text types: bounded, no control characters (PostgreSQL cannot store NUL, the
 # SVG badge's XML cannot carry the others), ids that are http(s) URLs or URNs
 from service.achievements.schemas import Name, Narrative, Text, Value
-from service.core.validation import DateTimeText, Email, Iri, any_of_set, one_of_set, rule
+from service.core.validation import DateTimeText, Email, Iri, JsonBool, any_of_set, one_of_set, rule
 
 MAX_EVIDENCE = 20
 MAX_RESULTS = 50
@@ -182,7 +182,22 @@ class CredentialSummary(BaseModel):
     replaces_id: str | None = Field(
         default=None, description="The credential this one renews (it stays valid until its own end unless revoked)"
     )
+    public: bool = Field(
+        default=True, description="The earner's choice: anyone with the link sees it (else its page answers 404)"
+    )
+    show_name: bool = Field(default=True, description="The earner's choice: its page shows their display name")
     links: CredentialLinks
+
+
+class CredentialVisibility(BaseModel):
+    """The earner's choice for one of their credentials: ``public`` (anyone with the link sees its
+    page and JSON-LD; false: they answer 404 to others) and ``show_name`` (its page shows the
+    earner's display name, or only the badge)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public: JsonBool
+    show_name: JsonBool
 
 
 class CredentialOut(CredentialSummary):

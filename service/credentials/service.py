@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
 from service.accounts.service import normalise_email, proven_email
+from service.audit.service import record
 from service.core.config import Settings
-from service.core.errors import NotFound
+from service.core.errors import Forbidden, NotFound
 from service.core.paging import PageParams, paginate
 from service.credentials.errors import InvalidCredentialRequest
 from service.credentials.models import Credential, RecipientIdentity
@@ -113,3 +114,35 @@ def recipient_of(session: Session, credential: Credential) -> RecipientIdentity:
     identity = session.get(RecipientIdentity, credential.recipient_id)
     assert identity is not None  # a foreign key guarantees it
     return identity
+
+
+def set_visibility(
+    session: Session, credential_id: str, *, earner: Account, public: bool, show_name: bool
+) -> Credential:
+    """The earner's choice for one of their credentials: whether anyone with the link sees it
+    (``public``; else its badge page and JSON-LD answer 404 to others) and whether its page shows
+    their display name (``show_name``). Only the earner it was issued to (their verified address:
+    :func:`get_credential` with them as viewer; anyone else's is :class:`NotFound`) decides; other
+    roles are :class:`Forbidden`. Audited as ``credential.visibility`` with before and after;
+    unchanged values write nothing."""
+    if earner.role != Role.earner:
+        raise Forbidden("Only the earner a credential was issued to chooses its visibility")
+    credential = get_credential(session, credential_id, viewer=earner)
+    before = {"public": credential.public, "show_name": credential.show_name}
+    after = {"public": public, "show_name": show_name}
+    if before == after:
+        return credential
+    credential.public, credential.show_name = public, show_name
+    session.add(credential)
+    session.flush()
+    record(
+        session,
+        action="credential.visibility",
+        object_type="credential",
+        object_id=credential.id,
+        actor=earner,
+        issuer_id=credential.issuer_id,
+        before=before,
+        after=after,
+    )
+    return credential

@@ -39,6 +39,8 @@ def summary(settings: Settings, credential: Credential, identity: RecipientIdent
         status_reason=credential.status_reason,
         issued_by=credential.issued_by,
         replaces_id=credential.replaces_id,
+        public=credential.public,
+        show_name=credential.show_name,
         links=CredentialLinks(
             jsonld=f"{api}/jsonld",
             jwt=f"{api}/jwt",

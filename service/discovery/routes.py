@@ -11,21 +11,12 @@ from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import error_responses
 from service.api.ratelimit import SUGGESTIONS_PER_ADDRESS
 from service.api.throttle import Throttle
-from service.assessment.engine.result import FLAG_HIDDEN_TEXT, FLAG_PROMPT_INJECTION
 from service.discovery import service
-from service.discovery.schemas import (
-    AchievementSuggestion,
-    PassageOut,
-    SkillSuggestion,
-    SuggestionRequest,
-    Suggestions,
-)
+from service.discovery.schemas import SuggestionRequest, Suggestions
+from service.discovery.views import suggestions_view
 from service.platforms.earners.service import acting_issuer
 
 router = APIRouter(prefix="/v1/evidence", tags=["discovery"])
-
-SET_ASIDE_FLAGS = frozenset({FLAG_PROMPT_INJECTION, FLAG_HIDDEN_TEXT})
-"""The screens an earner is told of (as "some evidence was set aside"), never by name."""
 
 BundleId = Annotated[str, Path(min_length=1, max_length=36, description="The bundle's id")]
 
@@ -65,27 +56,4 @@ def suggest(
         limit=limit,
         platform_issuer=acting_issuer(getattr(request.state, "principal", None)),
     )
-    return Suggestions(
-        bundle_id=bundle_id,
-        achievements=[
-            AchievementSuggestion(
-                id=s.id,
-                name=s.name,
-                issuer=s.issuer,
-                score=round(s.score, 2),
-                passages=[PassageOut(item_id=p.item_id, excerpt=p.excerpt) for p in s.passages],
-            )
-            for s in found.achievements
-        ],
-        skills=[
-            SkillSuggestion(
-                uri=s.id,
-                label=s.name,
-                score=round(s.score, 2),
-                passages=[PassageOut(item_id=p.item_id, excerpt=p.excerpt) for p in s.passages],
-            )
-            for s in found.skills
-        ],
-        screened_out=bool(set(found.flags) & SET_ASIDE_FLAGS),
-        similarity=found.embeddings,
-    )
+    return suggestions_view(bundle_id, found)

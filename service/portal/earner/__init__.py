@@ -1,0 +1,1 @@
+"""The earner's pages: home (credentials, visibility), applying for an achievement, assessments."""
