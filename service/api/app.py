@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from service.accounts.security import TokenIssuer
-from service.api import home
 from service.api.docs import install_api_docs
 from service.api.errors import document_error_bodies, install_error_handlers
 from service.api.gates import Gates
 from service.api.idempotency import IdempotencyKeys, install_idempotency_docs
 from service.api.limits import BodySizeLimit
+from service.api.page_auth import install_page_handlers, page_upload_limits
 from service.api.ratelimit import PUBLIC_PER_ADDRESS, RateLimiter
 from service.api.security_headers import SecurityHeaders
 from service.api.throttle import RateLimitHeaders, Throttle
@@ -32,6 +32,7 @@ from service.jobs.context import JobServices
 from service.jobs.runner import InProcessWorker
 from service.verification.service import Verifier
 from service.web.page_cache import PageCache
+from service.web.verify_input import page_body_limit as verify_page_body_limit
 
 log = logging.getLogger("skillcred")
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ttl=timedelta(seconds=settings.access_token_ttl_seconds),
     )
     install_error_handlers(app)
+    install_page_handlers(app)  # after the API's: portal pages answer errors as HTML
     document_error_bodies(app)
     install_idempotency_docs(app)
     app.add_middleware(RateLimitHeaders)
@@ -104,7 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.max_body_bytes,
         upload_limit=settings.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
-        pattern_limits=(*evidence_upload_limits(settings), *bulk_body_limits()),
+        pattern_limits=(
+            *evidence_upload_limits(settings),
+            *page_upload_limits(settings),
+            *bulk_body_limits(),
+            ("/verify", verify_page_body_limit(settings)),  # the verify page's form, with a file
+        ),
     )
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers, refusals too
     for router in _routers():
@@ -112,7 +119,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _public_routers():
         # anyone may read these, so each client address gets a generous share, not the machine
         app.include_router(router, dependencies=[Throttle(PUBLIC_PER_ADDRESS)])
-    app.include_router(home.router)
     from service.webhooks.routes import event_docs  # the events' payloads, in OpenAPI `webhooks`
 
     app.webhooks.include_router(event_docs)
@@ -139,6 +145,7 @@ def operation_id(route: APIRoute) -> str:
 def _routers() -> list:
     from service.accounts import routes as accounts
     from service.achievements import routes as achievements
+    from service.achievements.catalogue import routes as catalogue
     from service.api import health
     from service.assessment import routes as assessment
     from service.audit import routes as audit
@@ -152,6 +159,11 @@ def _routers() -> list:
     from service.platforms.earners import routes as platform_earners
     from service.platforms.oauth import routes as oauth
     from service.platforms.ob_api import routes as ob_api
+    from service.portal import routes as portal
+    from service.portal.earner import routes as portal_earner
+    from service.portal.issuer import routes as portal_issuer
+    from service.portal.issuer.clients import routes as portal_issuer_clients
+    from service.portal.review import routes as portal_review
     from service.skills import routes as skills
     from service.status import routes as status
     from service.verification import routes as verification
@@ -164,6 +176,7 @@ def _routers() -> list:
         accounts.router,
         issuers.router,
         achievements.router,
+        catalogue.router,
         skills.router,
         credentials.router,
         endorsements.router,
@@ -177,11 +190,17 @@ def _routers() -> list:
         webhooks.router,
         platform_earners.router,
         ob_api.router,
+        portal.router,
+        portal_earner.router,
+        portal_issuer.router,
+        portal_issuer_clients.router,
+        portal_review.router,
     ]
 
 
 def _public_routers() -> list:
-    """The public URLs outside /v1: DID documents, JWKS, badge pages, status lists, evidence."""
+    """The public URLs outside /v1: the home and verify pages, DID documents, JWKS, badge pages,
+    status lists, evidence."""
     from service.achievements import routes as achievements
     from service.assessment import routes as assessment
     from service.endorsements import routes as endorsements
@@ -190,8 +209,10 @@ def _public_routers() -> list:
     from service.status import routes as status
     from service.verification import routes as verification
     from service.web import routes as web
+    from service.web.pages import routes as pages
 
     return [
+        pages.router,
         issuers.public_router,
         achievements.public_router,
         web.public_router,

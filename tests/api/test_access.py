@@ -36,6 +36,7 @@ ACCESS = {
     ("POST", "/v1/auth/verify-email"): PUBLIC,
     ("POST", "/v1/auth/verify-email/resend"): ANY,
     ("GET", "/v1/me"): ANY,
+    ("PATCH", "/v1/me"): ANY,
     ("POST", "/v1/accounts"): MANAGERS,
     ("POST", "/v1/issuers"): ADMIN,
     ("GET", "/v1/issuers"): MANAGERS,
@@ -53,6 +54,9 @@ ACCESS = {
     ("GET", "/v1/achievements/{achievement_id}/versions"): ISSUER_STAFF,
     # earners read rubrics too (what they will be judged on); staff of the issuer get key_ideas
     ("GET", "/v1/achievements/{achievement_id}/rubric"): ANY,
+    # the catalogue of achievements open for applications: what the home page shows anyone
+    ("GET", "/v1/catalogue/achievements"): PUBLIC,
+    ("GET", "/v1/catalogue/achievements/{achievement_id}"): PUBLIC,
     ("GET", "/v1/skills"): ISSUER_STAFF,
     ("POST", "/v1/credentials"): MANAGERS,
     # bulk issuance: issuer admins for their issuer, admins for all (scoped in the service)
@@ -70,6 +74,8 @@ ACCESS = {
     ("POST", "/v1/credentials/{credential_id}/renew"): MANAGERS,
     ("POST", "/v1/credentials/{credential_id}/suspend"): MANAGERS,
     ("POST", "/v1/credentials/{credential_id}/unsuspend"): MANAGERS,
+    # the earner a credential was issued to chooses who sees it (scoped in the service)
+    ("PATCH", "/v1/credentials/{credential_id}/visibility"): frozenset({Role.earner}),
     ("POST", "/v1/verify"): PUBLIC,
     ("GET", "/v1/audit"): MANAGERS,
     # evidence: earners build their own bundles; a bundle's issuer's staff and admins read it
@@ -115,6 +121,12 @@ ACCESS = {
     ("GET", "/credentials/{credential_id}"): PUBLIC,
     ("GET", "/credentials/{credential_id}/badge.png"): PUBLIC,
     ("GET", "/credentials/{credential_id}/badge.svg"): PUBLIC,
+    ("GET", "/credentials/{credential_id}/credential.jsonld"): PUBLIC,
+    ("GET", "/credentials/{credential_id}/credential.jwt"): PUBLIC,
+    ("GET", "/credentials/{credential_id}/qr.svg"): PUBLIC,
+    ("GET", "/credentials/{credential_id}/preview.png"): PUBLIC,
+    ("POST", "/credentials/{credential_id}/identity"): PUBLIC,
+    ("POST", "/credentials/{credential_id}/evidence/{index}/check"): PUBLIC,
     ("GET", "/status/{list_id}"): PUBLIC,
     # webhooks: an issuer's admins manage their issuer's, admins any (scoped in the service)
     ("POST", "/v1/webhooks"): MANAGERS,
@@ -145,12 +157,63 @@ ACCESS = {
     ("POST", "/oauth/introspect"): PROTOCOL,
     ("POST", "/oauth/register"): PROTOCOL,
     ("GET", "/.well-known/oauth-authorization-server"): PUBLIC,
-    # the home page and the interactive API docs (service/api/home.py, service/api/docs.py)
+    # the home and verify pages (service/web/pages/routes.py) and the interactive API docs (service/api/docs.py)
     ("GET", "/"): PUBLIC,
+    ("GET", "/verify"): PUBLIC,
+    ("POST", "/verify"): PUBLIC,
     # the policies the Open Badges discovery document names (service/web/policy_pages.py)
     ("GET", "/terms"): PUBLIC,
     ("GET", "/privacy"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
+    # the portal's pages (service/portal): their door is the session cookie, checked by
+    # test_each_role_gets_through_exactly_the_page_doors_the_table_opens below
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/signup"): PUBLIC,
+    ("POST", "/signup"): PUBLIC,
+    ("GET", "/verify-email"): PUBLIC,
+    ("POST", "/verify-email"): PUBLIC,
+    ("POST", "/logout"): ANY,
+    ("GET", "/portal"): ANY,
+    ("POST", "/portal/verify-email/resend"): ANY,
+    ("POST", "/portal/profile"): ANY,
+    ("POST", "/portal/credentials/{credential_id}/visibility"): frozenset({Role.earner}),
+    ("GET", "/portal/credentials/{credential_id}/download/{kind}"): frozenset({Role.earner}),
+    ("GET", "/portal/apply/{achievement_id}"): frozenset({Role.earner}),
+    ("POST", "/portal/apply/{achievement_id}/items"): frozenset({Role.earner}),
+    ("POST", "/portal/apply/{achievement_id}/files"): frozenset({Role.earner}),
+    ("POST", "/portal/apply/{achievement_id}/items/{item_id}/delete"): frozenset({Role.earner}),
+    ("POST", "/portal/apply/{achievement_id}/submit"): frozenset({Role.earner}),
+    ("GET", "/portal/assessments/{assessment_id}"): frozenset({Role.earner}),
+    ("POST", "/portal/assessments/{assessment_id}/appeal"): frozenset({Role.earner}),
+    ("POST", "/portal/apply/{achievement_id}/suggestions"): frozenset({Role.earner}),
+    ("POST", "/portal/apply/{achievement_id}/retarget"): frozenset({Role.earner}),
+    ("POST", "/portal/endorsements/{endorsement_id}/{decision}"): frozenset({Role.earner}),
+    # the reviewer's pages (service/portal/review): the doors of the API's review routes
+    ("GET", "/portal/review"): ISSUER_STAFF,
+    ("GET", "/portal/review/{assessment_id}"): ISSUER_STAFF,
+    ("GET", "/portal/review/{assessment_id}/evidence/{item_id}"): ISSUER_STAFF,
+    ("POST", "/portal/review/{assessment_id}/approve"): ISSUER_STAFF,
+    ("POST", "/portal/review/{assessment_id}/reject"): ISSUER_STAFF,
+    ("POST", "/portal/review/{assessment_id}/override"): ISSUER_STAFF,
+    # the issuer admin's pages (service/portal/issuer): the same door as the API's IssuerManager
+    ("GET", "/portal/issuer"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/achievements"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/achievements/new"): MANAGERS,
+    ("POST", "/portal/issuer/{issuer_id}/achievements/new"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/achievements/{achievement_id}"): MANAGERS,
+    ("POST", "/portal/issuer/{issuer_id}/achievements/{achievement_id}"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/credentials"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/credentials/{credential_id}/{action}"): MANAGERS,
+    ("POST", "/portal/issuer/{issuer_id}/credentials/{credential_id}/{action}"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/keys"): MANAGERS,
+    ("POST", "/portal/issuer/{issuer_id}/keys/rotate"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/audit"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/clients"): MANAGERS,
+    ("POST", "/portal/issuer/{issuer_id}/clients"): MANAGERS,
+    ("GET", "/portal/issuer/{issuer_id}/clients/{client_id}/revoke"): MANAGERS,
+    ("POST", "/portal/issuer/{issuer_id}/clients/{client_id}/revoke"): MANAGERS,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
@@ -242,6 +305,13 @@ def operations(app):
             yield method, route
 
 
+def is_page(route: APIRoute) -> bool:
+    """A portal page: its door is the session cookie (a bearer token never opens it)."""
+    from service.api.page_auth import PageAccess, PagePublicAccess
+
+    return any(isinstance(rule, (PageAccess, PagePublicAccess)) for rule in declared_access(route))
+
+
 def test_every_route_declares_exactly_one_access_rule_and_it_matches_the_table(app):
     seen = set()
     for method, route in operations(app):
@@ -284,6 +354,11 @@ def test_each_role_gets_through_exactly_the_doors_the_table_opens(app, client, c
             .replace("{credential_id}", PLACEHOLDER)
         )
         expected = ACCESS[(method, route.path)]
+        if is_page(route):
+            # a bearer token opens no page: sent to sign in (GET) or refused (a POST's CSRF check)
+            status = client.request(method, path, headers=callers[Role.admin], follow_redirects=False).status_code
+            assert status in ((303, 200) if method == "GET" else (403,)), f"{method} {route.path} with a token"
+            continue
         for role, headers in callers.items():
             status = client.request(method, path, headers=headers, json={}).status_code
             where = f"{method} {route.path} as {role or 'anonymous'}: {status}"
@@ -340,7 +415,7 @@ def test_a_platform_client_gets_through_only_with_a_scope_the_route_declares(app
 
     for method, route in operations(app):
         key = (method, route.path)
-        if ACCESS[key] in (PUBLIC, PROTOCOL):
+        if ACCESS[key] in (PUBLIC, PROTOCOL) or is_page(route):
             continue
         path = (
             route.path.replace("{issuer_id}", PLACEHOLDER)
@@ -356,3 +431,79 @@ def test_a_platform_client_gets_through_only_with_a_scope_the_route_declares(app
             headers = token_for(route_scopes, earner=as_earner)
             status = client.request(method, path, headers=headers, json={}).status_code
             assert status not in (401, 403), f"{method} {route.path} with its scopes: {status}"
+
+
+def test_each_role_gets_through_exactly_the_page_doors_the_table_opens(app, api):
+    """The portal's pages, with a signed-in browser of each role (a session cookie, and for a POST
+    the session's CSRF token): the same outcome classes as the API's doors, except that a browser
+    without a session is sent to sign in (GET) or refused (POST: no session, no valid token)."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from service.accounts.models import Account
+    from service.accounts.service import create_account
+    from service.api.page_auth import CSRF_PURPOSE, pre_session_cookie_name, session_cookie_name
+    from service.portal import sessions
+
+    settings = app.state.settings
+    key = app.state.keystore.derive_secret(CSRF_PURPOSE)
+    issuer_id_of_staff = api.create_issuer("Door Academy")["id"]
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        accounts: dict[Role | None, Account | None] = {None: None}
+        for role in Role:
+            issuer_id = issuer_id_of_staff if role in (Role.reviewer, Role.issuer_admin) else None
+            accounts[role] = create_account(
+                session,
+                email=f"door-{role}@example.org",
+                password="a-long-enough-password",
+                role=role,
+                issuer_id=issuer_id,
+            )
+        session.commit()
+
+    def signed_in_as(account: Account | None) -> tuple[dict[str, str], str]:
+        """Cookies of a fresh session of ``account`` (none for nobody) and its forms' token."""
+        if account is None:
+            return {}, ""
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            token, _ = sessions.start_session(session, account, now=app.state.clock.now())
+            session.commit()
+        return {session_cookie_name(settings): token}, sessions.csrf_token(key, token)
+
+    checked = 0
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as browser:
+        for method, route in operations(app):
+            if not is_page(route):
+                continue
+            path = route.path.replace("{kind}", "jsonld")
+            for name in ("credential_id", "achievement_id", "assessment_id", "item_id"):
+                path = path.replace(f"{{{name}}}", PLACEHOLDER)
+            expected = ACCESS[(method, route.path)]
+            for role, account in accounts.items():
+                browser.cookies.clear()
+                cookies, token = signed_in_as(account)
+                if expected == PUBLIC:  # a public form's token is bound to its pre-session cookie
+                    form_page = browser.get("/login", follow_redirects=False)  # one pre-session for all
+                    token = form_page.text.split('name="csrf_token" value="', 1)[-1][:64]
+                    cookies[pre_session_cookie_name(settings)] = browser.cookies.get(
+                        pre_session_cookie_name(settings), ""
+                    )
+                browser.cookies.clear()
+                for cookie, value in cookies.items():
+                    browser.cookies.set(cookie, value)
+                if method == "GET":
+                    response = browser.get(path, follow_redirects=False)
+                else:
+                    response = browser.post(path, data={"csrf_token": token}, follow_redirects=False)
+                status, where = response.status_code, f"{method} {route.path} as {role or 'anonymous'}"
+                sent_to_sign_in = status == 303 and response.headers["location"].startswith("/login?next=")
+                if expected == PUBLIC:
+                    assert status not in (401, 403) and not sent_to_sign_in, f"{where}: {status}"
+                elif role is None:
+                    assert sent_to_sign_in if method == "GET" else status == 403, f"{where}: {status}"
+                elif role in expected:
+                    assert status not in (401, 403) and not sent_to_sign_in, f"{where}: {status}"
+                else:
+                    assert status == 403, f"{where}: {status}"
+                checked += 1
+    assert checked >= 5 * 15, "the walk found the pages"

@@ -12,8 +12,11 @@ never sets or reads a cookie, so:
   well-formed JSON body included, the classic ``enctype="text/plain"`` trick) is refused (415 or
   422), while the very same body sent as JSON works;
 - the only routes that read form data are the OAuth 2.0 token endpoint (RFC 6749 section 4.3.2
-  requires it) and ``POST /v1/verify`` (an upload of a badge image); neither sets a cookie and
-  verifying changes nothing;
+  requires it), ``POST /v1/verify`` (an upload of a badge image) and the verify page's form
+  (``POST /verify``); none sets a cookie and verifying changes nothing;
+- the portal's pages (service/portal) are the exception that proves it: they do read their own
+  session cookie, so every form post of theirs must carry the page's CSRF token (an HMAC of the
+  session or pre-session cookie, which another site cannot know): a forged one is a 403 page;
 - no answer sets a cookie or allows credentialed cross-origin reads;
 - and were a form ever to authenticate, a route taking JSON still refuses the form content types
   (415 or 422), bearer token or not.
@@ -52,10 +55,15 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/
 # Routes whose contract is form data: the OAuth 2.0 token, revocation and introspection endpoints
 # (RFC 6749 section 3.2, RFC 7009 section 2.1, RFC 7662 section 2.1), the consent page's answer
 # (which carries the earner's password and a MAC of the authorization request, neither of which a
-# forging page knows), and the verifier's badge-image upload. None sets a cookie.
+# forging page knows), and the verifier's badge-image upload and its page's form. None sets a cookie.
 FORM_ROUTES = {
     ("POST", "/v1/auth/token"),
     ("POST", "/v1/verify"),
+    ("POST", "/verify"),
+    # the badge page's two forms ("Is this you?", "Check this evidence again"): read-only answers,
+    # no cookie, no account
+    ("POST", "/credentials/{credential_id}/identity"),
+    ("POST", "/credentials/{credential_id}/evidence/{index}/check"),
     ("POST", "/oauth/authorize"),
     ("POST", "/oauth/revoke"),
     ("POST", "/oauth/introspect"),
@@ -96,6 +104,13 @@ def access_rules(route: APIRoute) -> list[Access | PublicAccess]:
 
 def is_public(route: APIRoute) -> bool:
     return any(isinstance(rule, PublicAccess) for rule in access_rules(route))
+
+
+def is_page(route: APIRoute) -> bool:
+    """A portal page, whose door is the session cookie and whose forms carry a CSRF token."""
+    from service.api.page_auth import PageAccess, PagePublicAccess
+
+    return any(isinstance(rule, (PageAccess, PagePublicAccess)) for rule in access_rules(route))
 
 
 def state_changing_operations(app: Any) -> list[tuple[str, APIRoute]]:
@@ -255,7 +270,9 @@ def test_a_forged_form_post_changes_nothing_on_any_route(app, scene):
             response = forged(scene, method, route, content_type)
             assert response.status_code < 500, f"{where}: {response.status_code} {response.text}"
             assert_no_cookie_and_no_credentialed_cors(response, where)
-            if not is_public(route):
+            if is_page(route):  # no valid CSRF token: refused before anything is read or done
+                assert response.status_code == 403 and "security token" in response.text, where
+            elif not is_public(route):
                 # the cookies are never read: the route still sees nobody signed in
                 assert response.status_code == 401, f"{where}: {response.status_code} {response.text}"
                 if route.path.startswith(OB_PREFIX):  # the Open Badges API's own error shape
@@ -271,7 +288,11 @@ def test_a_forged_form_post_changes_nothing_on_any_route(app, scene):
 
 
 def test_the_same_bodies_as_json_do_work_so_only_the_content_type_stopped_them(app, scene):
-    public = [(m, r) for m, r in state_changing_operations(app) if is_public(r) and (m, r.path) not in FORM_ROUTES]
+    public = [
+        (m, r)
+        for m, r in state_changing_operations(app)
+        if is_public(r) and not is_page(r) and (m, r.path) not in FORM_ROUTES
+    ]
     assert {(m, r.path) for m, r in public} == set(scene.valid_bodies), "a body for every public route"
 
     for method, route in public:
