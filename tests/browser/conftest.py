@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +21,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
-from tests.browser.harness import SiteApi, Tab, require_axe, require_chromium
-from tests.serve import RunningServer, running_server
+from tests.browser.harness import Inbox, SiteApi, Tab, require_axe, require_chromium
+from tests.serve import RunningServer, free_port, running_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Route
@@ -47,12 +49,31 @@ class Showcase:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[RunningServer]:
+def inbox() -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what the test server mails."""
+    kept = Inbox()
+    controller = Controller(kept, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    kept.port = controller.port
+    try:
+        yield kept
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, inbox: Inbox) -> Iterator[RunningServer]:
     """`skillcred serve` (one worker) on a fresh SQLite file, for this process's browser tests: a
-    copy of the suite's migrated template, so the server starts without migrating."""
+    copy of the suite's migrated template, so the server starts without migrating. Its mail goes
+    to ``inbox`` over SMTP; jobs (assessments) run in the server's own process, as on SQLite."""
     folder: Path = tmp_path_factory.mktemp("browser-site")
     shutil.copyfile(sqlite_template, folder / "skillcred.db")
-    with running_server(f"sqlite:///{folder}/skillcred.db", folder, workers=1) as server:
+    mail = {
+        "SKILLCRED_SMTP_HOST": "127.0.0.1",
+        "SKILLCRED_SMTP_PORT": str(inbox.port),
+        "SKILLCRED_SMTP_SECURITY": "none",
+    }
+    with running_server(f"sqlite:///{folder}/skillcred.db", folder, workers=1, settings=mail) as server:
         yield server
 
 
@@ -100,6 +121,19 @@ def chromium() -> Iterator[Browser]:
 def tab(chromium: Browser, site: RunningServer) -> Iterator[Tab]:
     """A tab in a fresh context at 1280 x 800, recording every request; requests off the server's
     origin are recorded and aborted, so no test ever reaches the network."""
+    with _tab(chromium, site) as opened:
+        yield opened
+
+
+@pytest.fixture
+def second_tab(chromium: Browser, site: RunningServer) -> Iterator[Tab]:
+    """Another person's tab: a context of its own (its own cookies)."""
+    with _tab(chromium, site) as opened:
+        yield opened
+
+
+@contextmanager
+def _tab(chromium: Browser, site: RunningServer) -> Iterator[Tab]:
     context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800}, locale="en-GB")
     page = context.new_page()
     opened = Tab(page, site.base)

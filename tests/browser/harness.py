@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +177,31 @@ def says_verified(headline: str) -> bool:
     return bool(SAYS_VERIFIED.search(headline)) and not SAYS_NOT_VERIFIED.search(headline)
 
 
+class Inbox:
+    """What an SMTP server (aiosmtpd's handler) received: (recipients, message text) in order."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], str]] = []
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    def link_to(self, address: str, path: str, *, timeout: float = 10.0) -> str:
+        """The path and query of the first ``path`` link in a message to ``address`` (waits for it)."""
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(rf"https?://[^/\s]+({re.escape(path)}[^\s\"<>]*)")
+        while time.monotonic() < deadline:
+            for recipients, text in self.received:
+                unfolded = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+                found = pattern.search(unfolded)
+                if address in recipients and found:
+                    return found.group(1)
+            time.sleep(0.1)
+        raise AssertionError(f"no message to {address} with a {path} link arrived")
+
+
 class SiteApi(Api):
     """The test server's HTTP API (tests/api_client.Api over a real connection), signed in as the
     server's bootstrap admin; seeds what the pages show."""
@@ -183,6 +209,14 @@ class SiteApi(Api):
     def __init__(self, client: httpx.Client) -> None:
         self.client = client  # the methods only use what TestClient has from httpx.Client
         self.admin = self.login(*ADMIN)
+
+    def create_person(self, role: str, email: str, password: str, issuer_id: str | None = None) -> None:
+        """An account a person signs in to through the pages (``POST /v1/accounts`` as the admin)."""
+        body: dict[str, Any] = {"email": email, "password": password, "role": role}
+        if issuer_id:
+            body["issuer_id"] = issuer_id
+        response = self.client.post("/v1/accounts", json=body, headers=self.admin)
+        assert response.status_code == 201, response.text
 
     def revoke(self, credential_id: str, reason: str, headers: dict[str, str]) -> None:
         """Revoke a credential as ``headers``' account."""
