@@ -48,3 +48,28 @@ def test_after_the_issuer_revokes_it_the_badge_page_says_revoked(
     assert "Issued to the wrong person." not in tab.page.content()  # the reason is for staff only
     check_accessibility(tab.page)
     check_layout(tab.page, "badge-page-revoked")
+
+
+def test_the_badge_page_works_from_the_keyboard_with_a_visible_focus(tab: Tab, showcase: Showcase) -> None:
+    tab.open(showcase.credential_path)
+    page = tab.page
+
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text().strip() == "Skip to the content"
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0, "the skip link stays off screen when focused"
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    # every control on the page is reachable by Tab, each showing where the focus is
+    reached = set()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        if not focused.count():
+            continue
+        reached.add(focused.evaluate("e => e.tagName + ':' + (e.id || e.textContent.trim().slice(0, 30))"))
+        assert focused.evaluate("e => getComputedStyle(e).outlineStyle") != "none", f"no visible focus on {reached}"
+    assert any(name.startswith("INPUT:identity-email") for name in reached)
+    assert any("LinkedIn" in name for name in reached)
