@@ -101,7 +101,7 @@ def test_a_revoked_badge_is_greyed_marked_and_its_files_marked_revoked(api, clie
     assert '<figure class="badge-figure invalid">' in page
     assert '<figcaption class="stamp">Revoked</figcaption>' in page  # a word, not only grey
     assert "These files are kept for the record; they will not verify as a valid badge." in page
-    assert page.count('<span class="tag">Revoked</span>') == 4
+    assert page.count('<span class="tag withdrawn">Revoked</span>') == 4
     assert "Add to LinkedIn profile" not in page and "embed-code" not in page
     assert "Issued to the wrong person" not in page  # the reason is for the issuer and the earner
     assert '<meta property="og:title" content="Python testing (Revoked)">' in page
