@@ -163,6 +163,7 @@ def _routers() -> list:
     from service.portal.earner import routes as portal_earner
     from service.portal.issuer import routes as portal_issuer
     from service.portal.issuer.clients import routes as portal_issuer_clients
+    from service.portal.issuer.webhooks import routes as portal_issuer_webhooks
     from service.portal.review import routes as portal_review
     from service.skills import routes as skills
     from service.status import routes as status
@@ -194,6 +195,7 @@ def _routers() -> list:
         portal_earner.router,
         portal_issuer.router,
         portal_issuer_clients.router,
+        portal_issuer_webhooks.router,
         portal_review.router,
     ]
 

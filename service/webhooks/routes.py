@@ -117,6 +117,22 @@ def rotate_secret(
     return views.rotated_view(subscription, secret)
 
 
+@router.post("/webhooks/{webhook_id}/disable", response_model=SubscriptionOut, responses=error_responses(401, 403, 404))
+def disable_webhook(webhook_id: str, session: SessionDep, clock: ClockDep, account: WebhookManager) -> SubscriptionOut:
+    """Stop deliveries to a webhook by hand (audited; its pending deliveries fail at their next
+    attempt). Disabling a disabled webhook changes nothing."""
+    subscription = service.set_enabled(session, account, webhook_id, enabled=False, now=clock.now())
+    return views.subscription_view(subscription, clock.now())
+
+
+@router.post("/webhooks/{webhook_id}/enable", response_model=SubscriptionOut, responses=error_responses(401, 403, 404))
+def enable_webhook(webhook_id: str, session: SessionDep, clock: ClockDep, account: WebhookManager) -> SubscriptionOut:
+    """Deliver to a disabled webhook again (by hand or after persistent failures), from the next
+    event on; failed deliveries can be sent again with `redeliver`. Audited."""
+    subscription = service.set_enabled(session, account, webhook_id, enabled=True, now=clock.now())
+    return views.subscription_view(subscription, clock.now())
+
+
 # --- the events, as receivers get them (OpenAPI `webhooks`; create_app includes this router) ------
 
 event_docs = APIRouter(tags=["webhooks"])

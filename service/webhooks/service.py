@@ -178,6 +178,38 @@ def rotate_secret(
     return subscription, secret
 
 
+def set_enabled(
+    session: Session, account: Account, subscription_id: str, *, enabled: bool, now: datetime
+) -> WebhookSubscription:
+    """Disable the subscription by hand (no event is delivered to it until it is enabled again;
+    its pending deliveries fail at their next attempt) or enable it again (from the next event
+    on; failed deliveries can be sent again with :func:`redeliver`). Asking for the state it is
+    already in changes nothing."""
+    subscription = get_subscription(session, account, subscription_id)
+    wanted = SubscriptionState.active if enabled else SubscriptionState.disabled
+    if subscription.state == wanted:
+        return subscription
+    before = {"state": subscription.state, "reason": subscription.disabled_reason}
+    if enabled:
+        subscription.state, subscription.disabled_at, subscription.disabled_reason = wanted, None, None
+    else:
+        subscription.state, subscription.disabled_at = wanted, now
+        subscription.disabled_reason = f"disabled by {account.email}"[:500]
+    session.add(subscription)
+    record(
+        session,
+        action="webhook.enable" if enabled else "webhook.disable",
+        object_type="webhook",
+        object_id=subscription.id,
+        actor=account,
+        issuer_id=subscription.issuer_id,
+        before=before,
+        after={"state": subscription.state, "reason": subscription.disabled_reason},
+    )
+    session.flush()
+    return subscription
+
+
 def list_deliveries(
     session: Session, account: Account, subscription_id: str, params: PageParams
 ) -> tuple[list[WebhookDelivery], int, dict[str, list[WebhookAttempt]]]:

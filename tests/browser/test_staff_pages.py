@@ -35,6 +35,7 @@ def test_the_issuer_admins_pages_are_accessible_and_hold_at_both_widths(
         "issuer-credentials": f"{base}/credentials",
         "issuer-keys": f"{base}/keys",
         "issuer-audit": f"{base}/audit",
+        "issuer-webhooks": f"{base}/webhooks",
     }
     for name, path in pages.items():
         tab.open(path)

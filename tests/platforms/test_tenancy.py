@@ -93,6 +93,8 @@ CALLS: dict[Route, Call] = {
     ("POST", "/v1/credentials/{credential_id}/revoke"): Call(json=REASON),
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Call(),
     ("POST", "/v1/webhooks/{webhook_id}/secret/rotate"): Call(),
+    ("POST", "/v1/webhooks/{webhook_id}/disable"): Call(),
+    ("POST", "/v1/webhooks/{webhook_id}/enable"): Call(),
     ("PATCH", "/v1/evidence/bundles/{bundle_id}"): Call(json={"achievement_id": "{achievement_id}"}),
     ("POST", "/v1/evidence/bundles/{bundle_id}/items"): Call(json=TEXT_ITEM),
     ("POST", "/v1/evidence/bundles/{bundle_id}/files"): Call(files={"file": ("notes.txt", b"pytest\n", "text/plain")}),

@@ -114,3 +114,31 @@ def test_production_refuses_private_webhook_targets() -> None:
 
     with pytest.raises(ValidationError, match="WEBHOOKS_ALLOW_PRIVATE"):
         Settings(env="production", webhooks_allow_private=True)
+
+
+def test_an_issuer_admin_disables_and_enables_a_webhook_by_hand_and_each_is_audited(app, api) -> None:
+    from sqlmodel import Session, select
+
+    from service.audit.models import AuditEvent
+
+    issuer, other = api.create_issuer("One"), api.create_issuer("Two")
+    mine, theirs = api.create_account("issuer_admin", issuer["id"]), api.create_account("issuer_admin", other["id"])
+    hook = api.client.post(
+        "/v1/webhooks", json={"url": "https://hooks.example.com/a", "events": ["credential.issued"]}, headers=mine
+    ).json()
+
+    disabled = api.client.post(f"/v1/webhooks/{hook['id']}/disable", headers=mine)
+    again = api.client.post(f"/v1/webhooks/{hook['id']}/disable", headers=mine)
+
+    assert disabled.status_code == 200 and disabled.json()["state"] == "disabled"
+    assert again.status_code == 200 and again.json()["state"] == "disabled"  # nothing more to do
+    assert api.client.post(f"/v1/webhooks/{hook['id']}/enable", headers=theirs).status_code == 404
+    enabled = api.client.post(f"/v1/webhooks/{hook['id']}/enable", headers=mine)
+    assert enabled.status_code == 200 and enabled.json()["state"] == "active"
+    with Session(app.state.engine) as session:
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.object_id == hook["id"])).all()
+    # one of each: disabling a disabled webhook recorded nothing
+    assert sorted(a for a in actions if a in ("webhook.disable", "webhook.enable")) == [
+        "webhook.disable",
+        "webhook.enable",
+    ]

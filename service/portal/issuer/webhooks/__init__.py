@@ -1,0 +1,1 @@
+"""The issuer admin's pages for the issuer's webhook subscriptions."""
