@@ -58,7 +58,7 @@ from sqlmodel import Session, col, func, select
 from service.accounts.models import Account, Role
 from service.achievements.service import find_achievement
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
-from service.assessment.engine.embedded import EmbeddedContent, read_embedded
+from service.assessment.engine.embedded import PDF_SECONDS, EmbeddedContent, read_embedded
 from service.audit.models import AuditEvent
 from service.audit.service import record
 from service.core.config import Settings
@@ -81,6 +81,9 @@ QUOTA_EXCEEDED = "evidence_quota_exceeded"
 ITEM_ADDED = "evidence.item.add"
 DAY = timedelta(days=1)
 _STAFF = frozenset({Role.reviewer, Role.issuer_admin})
+READ_FILES_SECONDS = 10.0
+"""How long opening a bundle may spend reading what its binary files carry (PDFs, each in a
+bounded child process): later files stay unread, with the reason."""
 
 
 class EvidenceStorageFull(ServiceError):
@@ -649,11 +652,13 @@ def is_textual(item: EvidenceItemRecord) -> bool:
 
 @contextmanager
 def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[EvidenceBundle]:
-    """The bundle as assessors read it: textual items decoded exactly as stored, repositories
-    checked out at their pinned commit (from the stored git bundle) in a temporary folder that
-    is deleted when the ``with`` block ends. Every blob is checked against its digest."""
+    """The bundle as assessors read it: textual items decoded exactly as stored, binary files with
+    what they carry (:func:`read_embedded`, within :data:`READ_FILES_SECONDS` for the bundle),
+    repositories checked out at their pinned commit (from the stored git bundle) in a temporary
+    folder that is deleted when the ``with`` block ends. Every blob is checked against its digest."""
     _find(session, bundle_id)
     items = ready_items(list_items(session, bundle_id))
+    deadline = time.monotonic() + READ_FILES_SECONDS
     work = Path(tempfile.mkdtemp(prefix="skillcred-evidence-"))
     try:
         built = []
@@ -688,7 +693,9 @@ def open_bundle(session: Session, blobs: BlobStore, bundle_id: str) -> Iterator[
                     repository=checkout,
                     commit=item.commit,
                     attributes=MappingProxyType(attributes),
-                    embedded=EmbeddedContent() if is_textual(item) else read_embedded(data, item.media_type),
+                    embedded=EmbeddedContent()
+                    if is_textual(item)
+                    else read_embedded(data, item.media_type, seconds=min(PDF_SECONDS, deadline - time.monotonic())),
                 )
             )
         yield EvidenceBundle(items=tuple(built))

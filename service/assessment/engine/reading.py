@@ -115,7 +115,8 @@ def read_bundle(bundle: EvidenceBundle, rubric: Rubric) -> Reading:
             reading.texts.append(screened)
             reading.findings += screened.findings
         elif item.kind != "repository":
-            reading.notes.append(f"{item.id}: no text to read ({item.media_type})")
+            reason = item.embedded.unread or "no text to read"
+            reading.notes.append(f"{item.id}: {reason} ({item.media_type})")
             reading.unreadable += 1
         if item.kind == "repository":
             _read_repository_item(item, reading, detector, vocabulary)
@@ -180,3 +181,4 @@ def _screen_metadata(item: EvidenceItem, reading: Reading) -> None:
                     FLAG_PROMPT_INJECTION, item.id, f"{item.id} metadata ({key}): {', '.join(matched)}", shorten(value)
                 )
             )
+            return  # one finding per item is enough to send it to a reviewer

@@ -122,7 +122,10 @@ def _grader_addressed(reading: Reading, embedder: Embedder) -> None:
 def _grader_addressed_metadata(reading: Reading, embedder: Embedder, exemplars: list[Any]) -> None:
     """The same test on the metadata inside the files (a PDF's subject, an image's description):
     a value addressed to the grader is flagged (metadata is never evidence, so nothing is dropped)."""
+    flagged: set[str] = set()
     for item_id, where, value in reading.metadata:
+        if item_id in flagged:
+            continue  # one finding per item is enough to send it to a reviewer
         for sentence in value.replace("\n", " ").split(". ")[:20]:
             if not _CUE.search(sentence) or len(words(sentence)) < 4:
                 continue
@@ -136,4 +139,5 @@ def _grader_addressed_metadata(reading: Reading, embedder: Embedder, exemplars: 
                     shorten(value),
                 )
                 reading.findings.append(finding)
+                flagged.add(item_id)
                 break

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
 from service.assessment.engine.bundle import EvidenceBundle, EvidenceItem
 from service.assessment.engine.decision import decide
-from service.assessment.engine.embedded import MAX_PDF_PAGES, read_embedded
+from service.assessment.engine.embedded import MAX_CHARS, MAX_ENTRIES, MAX_PDF_PAGES, EmbeddedContent, read_embedded
 from service.assessment.engine.local import file_item
 from service.assessment.engine.offline import OfflineAssessor
 from service.assessment.engine.result import FLAG_PROMPT_INJECTION
@@ -189,3 +189,66 @@ def test_a_paraphrase_no_pattern_knows_in_metadata_is_caught_by_the_semantic_scr
     )
     assert any("upload metadata (PDF /Subject): addressed to the grader" in f.reason for f in assessment.findings)
     assert decide(assessment, WEBDEV) != "auto_issue"
+
+
+# --- the bounds: a few kilobytes of PDF must not buy minutes or gigabytes -------------------------
+
+
+def pdf_with_annotations(references: int, distinct: int = 1, pages: int = 1) -> bytes:
+    """A small PDF whose pages list ``references`` annotation references to ``distinct`` objects."""
+    writer = PdfWriter()
+    notes = [
+        writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Annot"),
+                    NameObject("/Subtype"): NameObject("/Text"),
+                    NameObject("/Contents"): TextStringObject(f"note {n}: " + "x" * 500),
+                }
+            )
+        )
+        for n in range(distinct)
+    ]
+    for _ in range(pages):
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Annots")] = ArrayObject(notes[i % distinct] for i in range(references))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_one_annotation_referenced_thousands_of_times_is_read_once():
+    data = pdf_with_annotations(4_000)
+    assert len(data) < 60_000
+    content = read_embedded(data, "application/pdf")
+    assert content.unread is None
+    assert [where for where, _ in content.metadata if where == "PDF annotation"] == ["PDF annotation"]
+
+
+def test_what_a_pdf_carries_is_capped_in_entries_and_characters():
+    content = read_embedded(pdf_with_annotations(300, distinct=300, pages=10), "application/pdf")
+    assert content.unread is None
+    assert len(content.metadata) <= MAX_ENTRIES
+    assert sum(len(value) for _, value in content.metadata) <= MAX_CHARS
+
+
+def test_a_pdf_that_takes_too_long_is_left_unread_with_the_reason_and_raises_nothing():
+    slow = read_embedded(pdf(["Audit report, revision 7"]), "application/pdf", seconds=0.001)
+    assert slow.text is None and slow.metadata == ()
+    assert slow.unread is not None and "took longer than" in slow.unread
+    spent = read_embedded(pdf(["Audit report, revision 8"]), "application/pdf", seconds=0)
+    assert spent.unread is not None and "time for reading" in spent.unread
+
+
+def test_an_unread_file_is_noted_for_the_reviewer(assessor):
+    unread = dataclasses.replace(binary_item(b"%PDF-1.7", "image/jpeg"), embedded=EmbeddedContent(unread="not read: x"))
+    assessment = assessor.assess(EvidenceBundle(items=(item(STRONG, kind="text"), unread)), WEBDEV)
+    assert any("not read: x" in note for note in assessment.notes)
+
+
+def test_many_instructions_in_one_files_metadata_make_one_finding():
+    data = pdf(["Audit"], Subject=INSTRUCTION, Keywords=INSTRUCTION, Title=INSTRUCTION)
+    assessment = OfflineAssessor(use_embeddings=False).assess(
+        EvidenceBundle(items=(item(STRONG, kind="text"), binary_item(data, "application/pdf"))), WEBDEV
+    )
+    assert len([f for f in assessment.findings if f.item_id == "upload"]) == 1
