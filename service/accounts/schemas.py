@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.models import Role
-from service.core.validation import TRIMMED_TEXT, Email
+from service.core.validation import SHOWN_NAME, Email
 
 PASSWORD_RULE = (
     "12 to 256 characters, not only whitespace, not the email address, not a common or breached "
@@ -42,9 +42,9 @@ class AccountCreate(BaseModel):
     issuer_id: str | None = Field(default=None, max_length=36)
 
 
-DisplayName = Annotated[str, Field(max_length=100), TRIMMED_TEXT]
+DisplayName = Annotated[str, Field(max_length=100), SHOWN_NAME]
 """The name a person is shown by (on their public badge pages, when they allow it): 1 to 100
-characters after trimming, no control characters."""
+characters after trimming, on one line, no control or invisible formatting characters."""
 
 
 class EarnerRegistration(BaseModel):

@@ -230,9 +230,28 @@ def rule_error(code: str, message: str) -> PydanticCustomError:
 CLEAN_TEXT = rule(clean_text, pattern=NO_CONTROL_CHARACTERS)
 """Annotation for text fields: no control characters (``clean_text``), documented as a pattern."""
 
+_INVISIBLE_CLASS = "\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\t\n\r"
+INVISIBLE_FORMATTING = f"[{_INVISIBLE_CLASS}]"
+"""Characters that change how text around them is shown without being seen (bidi overrides and
+isolates, zero-width characters, line and paragraph separators, soft hyphens...), and line breaks."""
+_INVISIBLE = re.compile(INVISIBLE_FORMATTING)
+
+
+def shown_name(value: str) -> str:
+    """``trimmed_text`` on one line without :data:`INVISIBLE_FORMATTING`: a name shown to others
+    (a display name on a public badge page) cannot be made to read as something else."""
+    value = trimmed_text(value)
+    if _INVISIBLE.search(value):
+        raise ValueError("invisible formatting characters and line breaks are not allowed in a name")
+    return value
+
+
 TRIMMED_TEXT = rule(trimmed_text, minLength=1, pattern=NOT_BLANK_TEXT)
 """Annotation for names and labels: ``trimmed_text``. Put the length limit before it
 (``Field(max_length=...)``): the limit applies to the text as sent."""
+
+SHOWN_NAME = rule(shown_name, minLength=1, pattern=NOT_BLANK_TEXT, **{"not": {"pattern": INVISIBLE_FORMATTING}})
+"""Annotation for a name shown to other people: ``shown_name``."""
 
 HttpUrlText = Annotated[
     str,

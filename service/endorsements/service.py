@@ -531,9 +531,13 @@ def list_endorsements(
 
 
 def public_endorsement(session: Session, endorsement_id: str) -> Endorsement:
-    """An accepted endorsement (pending, hidden and revoked ones are not public: :class:`NotFound`)."""
+    """An accepted endorsement of a public credential (pending, hidden and revoked ones are not
+    public, nor the endorsements of a credential its earner made private: :class:`NotFound`)."""
     endorsement = session.get(Endorsement, endorsement_id)
     if endorsement is None or endorsement.state != EndorsementState.accepted:
+        raise NotFound(NO_SUCH_ENDORSEMENT)
+    credential = session.get(Credential, endorsement.credential_id)
+    if credential is None or not credential.public:
         raise NotFound(NO_SUCH_ENDORSEMENT)
     return endorsement
 

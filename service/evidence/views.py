@@ -44,6 +44,17 @@ EXTENSIONS = {
 }
 """The file name extension of each stored media type (the sniffed type, never the declared one)."""
 _SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+ALSO_ACCEPTED = {
+    "image/jpeg": frozenset({".jpeg"}),
+    "text/markdown": frozenset({".markdown"}),
+    "text/plain": frozenset({".text", ".log"}),
+    "application/gzip": frozenset({".tgz"}),
+}
+"""Other extensions an uploaded file of each type may keep (besides :data:`EXTENSIONS`' own)."""
+SERVED_AS_TEXT = frozenset({"text/html", "image/svg+xml", "application/xml"})
+"""Types served as ``text/plain``: their downloads are named ``.txt`` too, so a saved copy does not
+open as a page or an image either."""
+_FORMAT_CHARACTERS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 
 
 def _own_extension(file_name: str | None) -> str | None:
@@ -55,17 +66,25 @@ def _own_extension(file_name: str | None) -> str | None:
 
 
 def extension_of_item(item: EvidenceItemRecord) -> str:
-    """The extension a download of the item is named with: the uploaded file's own when it has a
-    plain one, else the stored media type's (``.bin`` for an unknown type)."""
-    return _own_extension(item.file_name) or EXTENSIONS.get(item.media_type, ".bin")
+    """The extension a download of the item is named with: the uploaded file's own when it names
+    the sniffed type (``.jpeg`` for a JPEG, never ``.hta`` for text), else the type's (``.bin``
+    for an unknown type); ``.txt`` after it for types served as plain text."""
+    own = _own_extension(item.file_name)
+    typed = EXTENSIONS.get(item.media_type, ".bin")
+    chosen = own if own is not None and (own == typed or own in ALSO_ACCEPTED.get(item.media_type, ())) else typed
+    return chosen + ".txt" if item.media_type in SERVED_AS_TEXT else chosen
 
 
 def download_name(item: EvidenceItemRecord) -> str:
-    """The file name a download of the item gets: the uploaded file's name (with the extension of
-    its type added when it has none), else ``evidence-<id>`` and the extension of its type."""
-    if item.file_name:
-        return item.file_name if _own_extension(item.file_name) else item.file_name + extension_of_item(item)
-    return f"evidence-{item.id}{extension_of_item(item)}"
+    """The file name a download of the item gets: the uploaded file's name (without bidi and other
+    invisible format characters) with the extension of :func:`extension_of_item`, else
+    ``evidence-<id>`` with it."""
+    name = _FORMAT_CHARACTERS.sub("", item.file_name or "").strip()
+    if not name:
+        return f"evidence-{item.id}{extension_of_item(item)}"
+    own = _own_extension(name)
+    stem = name[: -len(own)] if own else name
+    return (stem or "evidence") + extension_of_item(item)
 
 
 def content_url(item: EvidenceItemRecord) -> str:
@@ -150,6 +169,7 @@ def content_headers(item: EvidenceItemRecord, *, public: bool) -> tuple[str, dic
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "ETag": f'"sha256-{item.sha256}"',
-        "Cache-Control": "public, max-age=3600" if public else "private, no-store",
+        # revalidated each time: an earner who makes the credential private takes it back at once
+        "Cache-Control": "public, no-cache" if public else "private, no-store",
     }
     return media_type, headers

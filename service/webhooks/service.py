@@ -194,7 +194,9 @@ def set_enabled(
         subscription.state, subscription.disabled_at, subscription.disabled_reason = wanted, None, None
     else:
         subscription.state, subscription.disabled_at = wanted, now
-        subscription.disabled_reason = f"disabled by {account.email}"[:500]
+        subscription.disabled_reason = (
+            f"disabled by hand by an {'admin' if account.role == Role.admin else 'issuer admin'}"
+        )
     session.add(subscription)
     record(
         session,

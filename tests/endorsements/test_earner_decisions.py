@@ -96,6 +96,21 @@ def test_only_accepted_endorsements_are_public_byte_for_byte(app, api, credentia
     assert_error(api.client.get(url), 404)
 
 
+def test_the_endorsements_of_a_credential_made_private_are_not_public_either(api, credential, earner, client_key):
+    endorsement = endorse_with_did(api, credential, client_key)
+    decide(api, endorsement["id"], "accept", earner.headers)
+    url = f"/endorsements/{endorsement['id']}"
+    assert api.client.get(url).status_code == 200
+    visibility = f"/v1/credentials/{credential['id']}/visibility"
+
+    hidden = api.client.patch(visibility, json={"public": False, "show_name": True}, headers=earner.headers)
+
+    assert hidden.status_code == 200, hidden.text
+    assert_error(api.client.get(url), 404)
+    api.client.patch(visibility, json={"public": True, "show_name": True}, headers=earner.headers)
+    assert api.client.get(url).status_code == 200
+
+
 @pytest.mark.parametrize("decision, shown", [("accept", True), ("hide", False), (None, False)])
 def test_the_badge_page_shows_accepted_endorsements_only(api, credential, earner, decision, shown):
     endorsement = endorse_by_email(api, credential["id"], statement="Ada's tests caught every regression.")

@@ -121,9 +121,9 @@ def test_disable_enable_rotate_and_delete_after_a_confirmation_step(app, api, ac
     disabled = confirm_and_post(browser, f"{one}/disable")
     assert disabled.status_code == 303 and disabled.headers["location"] == f"{one}?done=disabled"
     (shown,) = hooks_in_api(api, acme["id"])
-    assert shown["state"] == "disabled" and shown["disabled_reason"] == f"disabled by {ADA}"
+    assert shown["state"] == "disabled" and shown["disabled_reason"] == "disabled by hand by an issuer admin"
     listed = browser.get(base).text
-    assert "Disabled" in listed and f"disabled by {ADA}" in listed and f"{one}/enable" in listed
+    assert "Disabled" in listed and "disabled by hand by an issuer admin" in listed and f"{one}/enable" in listed
     assert "already disabled" in browser.get(f"{one}/disable").text
 
     enabled = confirm_and_post(browser, f"{one}/enable")

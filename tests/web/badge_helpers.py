@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -127,3 +128,21 @@ def set_display_name(app: Any, email: str, name: str | None) -> None:
         account = session.exec(select(Account).where(Account.email == email)).one()
         account.display_name = name
         session.add(account)
+
+
+_STAMP = re.compile(r'<figcaption class="stamp">([^<]+)</figcaption>')
+_BANNER = re.compile(r'role="status">\s*<strong>(.*?)</strong>', re.DOTALL)
+
+
+def stamp_of(html: str) -> str | None:
+    """The word stamped on a badge page's image ("Revoked", "Suspended", "Expired"), if any: what
+    the live verification found, or the issuer's own record of the credential."""
+    found = _STAMP.search(html)
+    return found.group(1).strip() if found else None
+
+
+def banner_of(html: str) -> str:
+    """The headline of a badge page's verification banner ("Verified", "Revoked"...), without its symbol."""
+    found = _BANNER.search(html)
+    assert found, "the page has no verification banner"
+    return re.sub(r"<[^>]+>", "", found.group(1)).replace("✔", "").replace("✘", "").replace("!", "").strip()
