@@ -26,17 +26,20 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from service.accounts.models import Account, Role
-from service.api.auth import Access, PublicAccess
+from service.api.auth import Access, PublicAccess, ensure_issuer_scope
 from service.api.deps import SessionDep
 from service.core.config import Settings
 from service.core.db import unit_of_work
 from service.core.errors import ServiceError
 from service.core.templates import render
+from service.issuers import service as issuers
+from service.issuers.models import Issuer
 from service.portal import sessions
 from service.portal.models import PortalSession
 
@@ -282,6 +285,30 @@ PagePublic: Any = Depends(PagePublicAccess())
 PreSessionDep = Annotated[PreSessionCaller, Depends(pre_session)]
 AnyPage = Annotated[PageCaller, Depends(PageAccess(frozenset()))]
 EarnerPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.earner})))]
+StaffPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.admin, Role.issuer_admin, Role.reviewer})))]
+"""Issuer staff: reviewers, issuer admins and admins."""
+IssuerAdminPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.admin, Role.issuer_admin})))]
+"""Those who manage an issuer: its admins and admins."""
+
+IdPath = Annotated[str, Path(min_length=1, max_length=36)]
+NoticeQuery = Annotated[str | None, Query(max_length=32)]
+"""Which fixed message a page shows after a form (a key of the page's notices: nothing is echoed)."""
+PageNumberQuery = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def signed_in_page(
+    request: Request, template: str, caller: PageCaller, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A signed-in page: ``template`` with the account and the CSRF token its forms carry."""
+    html = render(template, account=caller.account, csrf_token=caller.csrf, **context)
+    return html_page(request, html, status_code=status)
+
+
+def issuer_in_scope(session: Session, caller: PageCaller, issuer_id: str) -> Issuer:
+    """The issuer an issuer page is about: 404 for an unknown one and, in the same words, for
+    another issuer's (the API's :func:`~service.api.auth.ensure_issuer_scope`)."""
+    ensure_issuer_scope(caller.account, issuer_id)
+    return issuers.get_issuer(session, issuer_id)
 
 
 def html_page(

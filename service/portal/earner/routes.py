@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
@@ -25,7 +25,7 @@ from service.accounts.models import Role
 from service.accounts.schemas import AccountUpdate
 from service.api.deps import ClockDep, MailerDep, SessionDep, SettingsDep
 from service.api.gates import IssuingSlot
-from service.api.page_auth import AnyPage, EarnerPage, PageCaller, html_page, redirect
+from service.api.page_auth import AnyPage, EarnerPage, IdPath, NoticeQuery, PageCaller, redirect, signed_in_page
 from service.api.ratelimit import SUGGESTIONS_PER_ADDRESS, TOKEN_ATTEMPTS_PER_ADDRESS, Policy
 from service.api.throttle import client_address, count
 from service.assessment import service as assessments
@@ -33,7 +33,6 @@ from service.assessment.schemas import AppealRequest, AssessmentSubmit
 from service.core.config import Settings
 from service.core.errors import NotFound, ServiceError
 from service.core.mail import deliver, verification_message
-from service.core.templates import render
 from service.credentials import formats
 from service.credentials import service as credentials
 from service.discovery import service as discovery
@@ -51,8 +50,7 @@ from service.portal.earner import pages
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-Id = Annotated[str, Path(min_length=1, max_length=36)]
-NoticeQuery = Annotated[str | None, Query(max_length=32)]
+Id = IdPath
 FETCH_WINDOW_SECONDS = 3600
 NOTICES = {
     "visibility": "Your choice was saved.",
@@ -76,11 +74,6 @@ DOWNLOAD_TYPES = {
 }
 
 
-def _page(request: Request, template: str, caller: PageCaller, *, status: int = 200, **context: Any) -> Response:
-    html = render(template, account=caller.account, csrf_token=caller.csrf, **context)
-    return html_page(request, html, status_code=status)
-
-
 def _refused(session: Session, error: ServiceError) -> str:
     """Undo what the refused form did so far, and say why in words."""
     session.rollback()
@@ -101,9 +94,9 @@ def _home(
 ) -> Response:
     account = caller.account
     if account.role != Role.earner:
-        return _page(request, "portal/staff.html", caller)
+        return signed_in_page(request, "portal/staff.html", caller)
     shown = pages.home(session, settings, account, now=request.app.state.clock.now())
-    return _page(request, "portal/home.html", caller, notice=notice, error=error, **shown)
+    return signed_in_page(request, "portal/home.html", caller, notice=notice, error=error, **shown)
 
 
 @router.get("/portal")
@@ -209,7 +202,7 @@ def _apply(
     page = pages.apply_page(session, caller.account, achievement_id)
     if suggestions is not None:
         page = dataclasses.replace(page, suggestions=suggestions)
-    return _page(
+    return signed_in_page(
         request, "portal/apply.html", caller, status=status, page=page, notice=notice, error=error, renews=renews
     )
 
@@ -442,7 +435,7 @@ def _assessment(
     status: int = 200,
 ) -> Response:
     shown = pages.assessment_page(session, settings, caller.account, assessment_id)
-    return _page(request, "portal/assessment.html", caller, status=status, notice=notice, error=error, **shown)
+    return signed_in_page(request, "portal/assessment.html", caller, status=status, notice=notice, error=error, **shown)
 
 
 @router.get("/portal/assessments/{assessment_id}")

@@ -13,16 +13,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from service.accounts.models import Role
 from service.achievements import service as achievements
 from service.achievements.service import AchievementAtVersion
-from service.api.auth import ensure_issuer_scope
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
-from service.api.page_auth import PageAccess, PageCaller, html_page, redirect
+from service.api.page_auth import (
+    IdPath,
+    IssuerAdminPage,
+    NoticeQuery,
+    PageCaller,
+    PageNumberQuery,
+    html_page,
+    issuer_in_scope,
+    redirect,
+)
 from service.core.errors import NotFound, ServiceError
 from service.core.templates import render
 from service.credentials.lifecycle import StatusAction, change_status
@@ -34,10 +42,8 @@ from service.status.schemas import MAX_REASON_LENGTH, StatusChangeIn
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-IssuerAdminPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.admin, Role.issuer_admin})))]
-Id = Annotated[str, Path(min_length=1, max_length=36)]
-PageQuery = Annotated[int, Query(ge=1, le=100_000)]
-NoticeQuery = Annotated[str | None, Query(max_length=32)]
+Id = IdPath
+PageQuery = PageNumberQuery
 NOTICES = {
     "saved": "The achievement was saved as a new version.",
     "created": "The achievement was created.",
@@ -55,12 +61,6 @@ def _page(
 ) -> Response:
     html = render(template, account=caller.account, csrf_token=caller.csrf, issuer=issuer, **context)
     return html_page(request, html, status_code=status)
-
-
-def _issuer(session: Session, caller: PageCaller, issuer_id: str) -> Issuer:
-    """The issuer the page is about: 404 for an unknown one and, in the same words, another's."""
-    ensure_issuer_scope(caller.account, issuer_id)
-    return issuers.get_issuer(session, issuer_id)
 
 
 def _base(issuer: Issuer) -> str:
@@ -83,7 +83,7 @@ def issuer_home(request: Request, session: SessionDep, caller: IssuerAdminPage) 
 @router.get("/portal/issuer/{issuer_id}")
 def issuer_overview(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """The issuer's overview: its profile, counts, active keys and links to each page."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     shown = pages.overview(session, caller.account, issuer)
     return _page(request, "portal/issuer_overview.html", caller, issuer, **shown)
 
@@ -101,7 +101,7 @@ def achievement_list(
     done: NoticeQuery = None,
 ) -> Response:
     """The issuer's achievements at their current versions, newest first, paged."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     found, paging = pages.achievement_list(session, issuer.id, pages.paging(page, {}))
     return _page(
         request,
@@ -179,7 +179,7 @@ def _save(
 @router.get("/portal/issuer/{issuer_id}/achievements/new")
 def new_achievement_form(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """The form for a new achievement: its description, ESCO skills and a rubric."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     return _form(request, caller, issuer, rubric_form.blank_draft(), current=None)
 
 
@@ -187,7 +187,7 @@ def new_achievement_form(issuer_id: Id, request: Request, session: SessionDep, c
 def create_achievement(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """Create the achievement as ``POST /v1/issuers/{id}/achievements`` does (or apply a button of
     the editor: add or remove a criterion, search, add or remove a skill)."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     return _save(request, session, caller, issuer, None)
 
 
@@ -201,7 +201,7 @@ def edit_achievement_form(
     done: NoticeQuery = None,
 ) -> Response:
     """The achievement's current version in the form; saving writes the next version."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     current = pages.achievement_of(session, issuer.id, achievement_id)
     draft = rubric_form.draft_of(current)
     return _form(request, caller, issuer, draft, current=current, notice=NOTICES.get(done or "", ""))
@@ -212,7 +212,7 @@ def update_achievement(
     issuer_id: Id, achievement_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage
 ) -> Response:
     """Write the next version as ``PUT /v1/achievements/{id}`` does (or apply an editor button)."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     current = pages.achievement_of(session, issuer.id, achievement_id)
     return _save(request, session, caller, issuer, current)
 
@@ -234,7 +234,7 @@ def credential_search(
 ) -> Response:
     """The issuer's credentials, newest first, searched by recipient email, achievement and state,
     each with its revoke / suspend / unsuspend links."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     filters = pages.CredentialFilters(recipient.strip(), achievement.strip(), state)
     paging = pages.paging(page, filters.query())
     error, status = "", 200
@@ -299,7 +299,7 @@ def confirm_status_change(
 ) -> Response:
     """The confirmation step of ``revoke``, ``suspend`` or ``unsuspend``: the credential, what the
     change does, and the reason to give."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     return _confirm(request, session, caller, issuer, credential_id, _action(action))
 
 
@@ -315,7 +315,7 @@ def change_credential_status(
     caller: IssuerAdminPage,
 ) -> Response:
     """Revoke, suspend or unsuspend with a reason, as ``POST /v1/credentials/{id}/{action}`` does."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     chosen = _action(action)
     pages.credential_of(session, caller.account, issuer.id, credential_id)  # 404 for another issuer's
     reason = caller.field("reason")
@@ -372,7 +372,7 @@ def key_list(
     issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage, done: NoticeQuery = None
 ) -> Response:
     """The issuer's signing keys, oldest first (public parts only), and the rotate button."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     return _keys(request, session, caller, issuer, notice=NOTICES.get(done or "", ""))
 
 
@@ -381,7 +381,7 @@ def rotate_keys(
     issuer_id: Id, request: Request, session: SessionDep, keystore: KeystoreDep, caller: IssuerAdminPage
 ) -> Response:
     """Retire the active keys and make new ones, as ``POST /v1/issuers/{id}/keys/rotate`` does."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     try:
         issuers.rotate_keys(session, keystore, issuer, actor=caller.account)
     except ServiceError as error:
@@ -401,7 +401,7 @@ def audit_log(
     page: PageQuery = 1,
 ) -> Response:
     """The issuer's audit events, newest first, paged, filtered by action and object as ``GET /v1/audit``."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     paging = pages.paging(page, {"action": action.strip(), "object_id": object_id.strip()})
     events, paging = pages.audit_events(
         session, issuer.id, action=action.strip(), object_id=object_id.strip(), page=paging

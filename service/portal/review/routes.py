@@ -14,24 +14,22 @@ rolls back and shows the page again with the reason: nothing is changed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from service.accounts.models import Role
 from service.api.deps import KeystoreDep, SessionDep, SettingsDep
 from service.api.gates import IssuingSlot
-from service.api.page_auth import CSRF_FIELD, PageAccess, PageCaller, html_page, redirect
+from service.api.page_auth import CSRF_FIELD, IdPath, NoticeQuery, PageCaller, StaffPage, redirect, signed_in_page
 from service.api.paging import PageDep
 from service.assessment import service as assessments
 from service.assessment.engine.rubric import Criterion
 from service.assessment.schemas import ApproveRequest, LevelOverride, OverrideRequest, RejectRequest
 from service.core.config import Settings
 from service.core.errors import NotFound, ServiceError
-from service.core.templates import render
 from service.evidence import views as evidence_views
 from service.evidence.blobstore import get_blob_store
 from service.portal.review import pages
@@ -39,11 +37,10 @@ from service.web.markdown import render_markdown
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-ReviewerPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.admin, Role.issuer_admin, Role.reviewer})))]
+ReviewerPage = StaffPage
 """The door of every review page: the roles of the API's ``ReviewerAccount``."""
-Id = Annotated[str, Path(min_length=1, max_length=36)]
+Id = IdPath
 FilterQuery = Annotated[str | None, Query(max_length=36)]
-NoticeQuery = Annotated[str | None, Query(max_length=32)]
 NOTICES = {
     "approved": "Approved: the credential was issued to the earner.",
     "rejected": "Rejected: the earner can read your reason.",
@@ -56,11 +53,6 @@ BELOW_PASS_RULE = (
     "These levels do not meet the rubric's pass rule. To issue the credential anyway, tick "
     "“Issue even though the levels do not meet the pass rule” and approve again."
 )
-
-
-def _page(request: Request, template: str, caller: PageCaller, *, status: int = 200, **context: Any) -> Response:
-    html = render(template, account=caller.account, csrf_token=caller.csrf, **context)
-    return html_page(request, html, status_code=status)
 
 
 def _typed(caller: PageCaller) -> dict[str, str]:
@@ -87,7 +79,7 @@ def review_queue(
     issuer's; admins: every issuer's, or one with ``issuer_id``; ``achievement_id`` filters),
     oldest first, paged: appeals and first reviews, each with why it waits."""
     shown = pages.queue(session, caller.account, page, achievement_id=achievement_id, issuer_id=issuer_id)
-    return _page(request, "portal/review_queue.html", caller, queue=shown, notice=NOTICES.get(done or "", ""))
+    return signed_in_page(request, "portal/review_queue.html", caller, queue=shown, notice=NOTICES.get(done or "", ""))
 
 
 # --- one assessment --------------------------------------------------------------------------------
@@ -106,7 +98,7 @@ def _review(
     typed: dict[str, str] | None = None,
 ) -> Response:
     shown = pages.review_page(session, settings, get_blob_store(settings), caller.account, assessment_id)
-    return _page(
+    return signed_in_page(
         request,
         "portal/review_assessment.html",
         caller,

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from service.accounts.models import Role
-from service.api.auth import ensure_issuer_scope
 from service.api.deps import SessionDep
-from service.api.page_auth import PageAccess, PageCaller, html_page, redirect
+from service.api.page_auth import (
+    IdPath,
+    IssuerAdminPage,
+    PageCaller,
+    html_page,
+    issuer_in_scope,
+    redirect,
+)
 from service.core.errors import ServiceError
 from service.core.templates import render
-from service.issuers import service as issuers
 from service.issuers.models import Issuer
 from service.platforms import scopes, views
 from service.platforms import service as platforms
@@ -24,19 +28,13 @@ from service.platforms.schemas import ClientCreate, ClientCreated
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-IssuerAdminPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.admin, Role.issuer_admin})))]
-Id = Annotated[str, Path(min_length=1, max_length=36)]
+Id = IdPath
 ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 GRANTS = {
     "client_credentials": "Client credentials: the platform's server acts for your issuer",
     "authorization_code": "Authorization code: earners sign in and consent",
     "refresh_token": "Refresh tokens (with the authorization code grant)",
 }
-
-
-def _issuer(session: Session, caller: PageCaller, issuer_id: str) -> Issuer:
-    ensure_issuer_scope(caller.account, issuer_id)
-    return issuers.get_issuer(session, issuer_id)
 
 
 def _list(
@@ -77,7 +75,7 @@ def client_list(
     done: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     """The issuer's OAuth clients, newest first (revoked ones marked), and the form to register one."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     notice = "The client was revoked: its tokens no longer work." if done == "revoked" else ""
     return _list(request, session, caller, issuer, notice=notice)
 
@@ -86,7 +84,7 @@ def client_list(
 def register_client(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """Register a confidential client as ``POST /v1/issuers/{id}/clients`` does; the answer shows its
     secret this once (never in a URL; the page is not cached)."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     chosen = [v for v in caller.form.getlist("scope") if isinstance(v, str)] if caller.form else []
     grants = [v for v in caller.form.getlist("grant_type") if isinstance(v, str)] if caller.form else []
     uris = [line.strip() for line in caller.field("redirect_uris").splitlines() if line.strip()]
@@ -120,7 +118,7 @@ def confirm_revoke_client(
     issuer_id: Id, client_id: ClientId, request: Request, session: SessionDep, caller: IssuerAdminPage
 ) -> Response:
     """The confirmation step of revoking a client."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     client = views.client_view(platforms.get_issuer_client(session, issuer.id, client_id))
     html = render(
         "portal/issuer_client_revoke.html", account=caller.account, csrf_token=caller.csrf, issuer=issuer, client=client
@@ -133,6 +131,6 @@ def revoke_client(
     issuer_id: Id, client_id: ClientId, request: Request, session: SessionDep, caller: IssuerAdminPage
 ) -> Response:
     """Revoke a client as ``DELETE /v1/issuers/{id}/clients/{client_id}`` does: its tokens stop working."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     platforms.revoke_client(session, platforms.get_issuer_client(session, issuer.id, client_id), actor=caller.account)
     return redirect(f"/portal/issuer/{issuer.id}/clients?done=revoked")

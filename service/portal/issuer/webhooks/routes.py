@@ -13,20 +13,26 @@ call :func:`service.webhooks.service.set_enabled`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from service.accounts.models import Role
-from service.api.auth import ensure_issuer_scope
 from service.api.deps import ClockDep, KeystoreDep, SessionDep, SettingsDep
-from service.api.page_auth import PageAccess, PageCaller, html_page, redirect
+from service.api.page_auth import (
+    IdPath,
+    IssuerAdminPage,
+    NoticeQuery,
+    PageCaller,
+    PageNumberQuery,
+    html_page,
+    issuer_in_scope,
+    redirect,
+)
 from service.core.clock import Clock
 from service.core.errors import NotFound, ServiceError
 from service.core.templates import render
-from service.issuers import service as issuers
 from service.issuers.models import Issuer
 from service.portal.issuer import pages as issuer_pages
 from service.portal.issuer.webhooks import pages
@@ -36,10 +42,8 @@ from service.webhooks.schemas import SecretRotated, SubscriptionCreated, Subscri
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-IssuerAdminPage = Annotated[PageCaller, Depends(PageAccess(frozenset({Role.admin, Role.issuer_admin})))]
-Id = Annotated[str, Path(min_length=1, max_length=36)]
-PageQuery = Annotated[int, Query(ge=1, le=100_000)]
-NoticeQuery = Annotated[str | None, Query(max_length=32)]
+Id = IdPath
+PageQuery = PageNumberQuery
 NOTICES = {
     "disabled": "The webhook was disabled: no events are sent to it.",
     "enabled": "The webhook was enabled: events from now on are sent to it.",
@@ -47,12 +51,6 @@ NOTICES = {
     "redelivered": "The delivery is being sent again; reload this page to see the attempt.",
 }
 """The fixed messages a page shows after a form (the query names one; nothing is echoed)."""
-
-
-def _issuer(session: Session, caller: PageCaller, issuer_id: str) -> Issuer:
-    """The issuer the page is about: 404 for an unknown one and, in the same words, another's."""
-    ensure_issuer_scope(caller.account, issuer_id)
-    return issuers.get_issuer(session, issuer_id)
 
 
 def _base(issuer: Issuer) -> str:
@@ -108,7 +106,7 @@ def webhook_list(
 ) -> Response:
     """The issuer's webhooks (URL, events, enabled or disabled and why, latest delivery) and the
     form to create one."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     return _list(request, session, clock, caller, issuer, notice=NOTICES.get(done or "", ""))
 
 
@@ -124,7 +122,7 @@ def create_webhook(
 ) -> Response:
     """Create a webhook as ``POST /v1/webhooks`` does; the answer shows its signing secret this
     once (never in a URL; the page is not cached)."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     chosen = [v for v in caller.form.getlist("events") if isinstance(v, str)] if caller.form else []
     url = caller.field("url").strip()
     form = {"url": url, "events": chosen}
@@ -192,7 +190,7 @@ def webhook_log(
 ) -> Response:
     """One webhook and its delivery log, newest first, paged: each delivery's event, state,
     attempts (response code or error, time) and a button to send it again."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     return _detail(request, session, clock, caller, issuer, webhook_id, page, notice=NOTICES.get(done or "", ""))
 
 
@@ -200,7 +198,7 @@ def webhook_log(
 def redeliver(issuer_id: Id, webhook_id: Id, delivery_id: Id, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """Send a delivery again at once, as ``POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver``
     does (the attempt runs in the background and is logged as manual)."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     pages.subscription_of(session, caller.account, issuer.id, webhook_id)
     webhooks.redeliver(session, caller.account, webhook_id, delivery_id)
     return redirect(f"{_base(issuer)}/{webhook_id}?done=redelivered")
@@ -224,7 +222,7 @@ def confirm_webhook_change(
     caller: IssuerAdminPage,
 ) -> Response:
     """The confirmation step of ``disable``, ``enable``, ``rotate`` (the secret) or ``delete``."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     words = _action(action)
     hook = views.subscription_view(pages.subscription_of(session, caller.account, issuer.id, webhook_id), clock.now())
     possible = not (action == "disable" and hook.state == "disabled") and not (
@@ -255,7 +253,7 @@ def change_webhook(
 ) -> Response:
     """Disable or enable the webhook, rotate its secret (``POST /v1/webhooks/{id}/secret/rotate``:
     the new secret shown this once) or delete it (``DELETE /v1/webhooks/{id}``)."""
-    issuer = _issuer(session, caller, issuer_id)
+    issuer = issuer_in_scope(session, caller, issuer_id)
     words = _action(action)
     pages.subscription_of(session, caller.account, issuer.id, webhook_id)  # 404 for another issuer's
     account, now = caller.account, clock.now()
