@@ -50,7 +50,6 @@ from service.portal.earner import pages
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-Id = IdPath
 FETCH_WINDOW_SECONDS = 3600
 NOTICES = {
     "visibility": "Your choice was saved.",
@@ -147,7 +146,7 @@ def update_profile(request: Request, session: SessionDep, settings: SettingsDep,
 
 @router.post("/portal/credentials/{credential_id}/visibility")
 def credential_visibility(
-    credential_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
+    credential_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
 ) -> Response:
     """Switch who sees a credential and whether its page shows the earner's name, as
     ``PATCH /v1/credentials/{id}/visibility`` does (another's credential: 404)."""
@@ -162,7 +161,7 @@ def credential_visibility(
 
 
 @router.get("/portal/credentials/{credential_id}/download/{kind}")
-def download_credential(credential_id: Id, kind: str, session: SessionDep, caller: EarnerPage) -> Response:
+def download_credential(credential_id: IdPath, kind: str, session: SessionDep, caller: EarnerPage) -> Response:
     """The earner's own credential as a file: ``jsonld``, ``jwt`` or a baked ``png`` / ``svg``."""
     media_type = DOWNLOAD_TYPES.get(kind)
     if media_type is None:
@@ -209,7 +208,7 @@ def _apply(
 
 @router.get("/portal/apply/{achievement_id}")
 def apply_form(
-    achievement_id: Id,
+    achievement_id: IdPath,
     request: Request,
     session: SessionDep,
     caller: EarnerPage,
@@ -224,7 +223,7 @@ def apply_form(
 
 @router.post("/portal/apply/{achievement_id}/suggestions")
 def suggest_achievements(
-    achievement_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
+    achievement_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
 ) -> Response:
     """What the evidence gathered so far shows: open achievements and ESCO skills with the passages
     that support them, as ``POST /v1/evidence/bundles/{id}/suggestions`` answers (the same screens
@@ -248,7 +247,7 @@ def suggest_achievements(
 
 
 @router.post("/portal/apply/{achievement_id}/retarget")
-def retarget(achievement_id: Id, request: Request, session: SessionDep, caller: EarnerPage) -> Response:
+def retarget(achievement_id: IdPath, request: Request, session: SessionDep, caller: EarnerPage) -> Response:
     """Apply for another achievement (one a suggestion named) with the same evidence, as
     ``PATCH /v1/evidence/bundles/{id}`` does while the bundle is open."""
     bundle = pages.open_bundle_for(session, caller.account, achievement_id)
@@ -298,7 +297,7 @@ def _count_fetch(request: Request, settings: Settings, account_id: str) -> None:
 
 @router.post("/portal/apply/{achievement_id}/items")
 def add_item(
-    achievement_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
+    achievement_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
 ) -> Response:
     """Add a narrative (text), a link (fetched by a job) or a repository at a commit (cloned by a
     job), as ``POST /v1/evidence/bundles/{id}/items`` does."""
@@ -336,7 +335,7 @@ def add_item(
 
 @router.post("/portal/apply/{achievement_id}/files")
 def upload_file(
-    achievement_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
+    achievement_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
 ) -> Response:
     """Upload a file, as ``POST /v1/evidence/bundles/{id}/files`` does (sniffed, bounded)."""
     upload = caller.form.get("file") if caller.form is not None else None
@@ -365,7 +364,9 @@ def upload_file(
 
 
 @router.post("/portal/apply/{achievement_id}/items/{item_id}/delete")
-def remove_item(achievement_id: Id, item_id: Id, request: Request, session: SessionDep, caller: EarnerPage) -> Response:
+def remove_item(
+    achievement_id: IdPath, item_id: IdPath, request: Request, session: SessionDep, caller: EarnerPage
+) -> Response:
     """Remove an item from the open bundle, as ``DELETE /v1/evidence/bundles/{id}/items/{item}`` does."""
     bundle = pages.open_bundle_for(session, caller.account, achievement_id)
     if bundle is None:
@@ -382,7 +383,7 @@ def remove_item(achievement_id: Id, item_id: Id, request: Request, session: Sess
 
 @router.post("/portal/apply/{achievement_id}/submit", dependencies=[IssuingSlot])
 def submit(
-    achievement_id: Id,
+    achievement_id: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -440,7 +441,7 @@ def _assessment(
 
 @router.get("/portal/assessments/{assessment_id}")
 def assessment_page(
-    assessment_id: Id,
+    assessment_id: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -454,7 +455,7 @@ def assessment_page(
 
 @router.post("/portal/assessments/{assessment_id}/appeal")
 def appeal(
-    assessment_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
+    assessment_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: EarnerPage
 ) -> Response:
     """Appeal a rejection once, saying why, as ``POST /v1/assessments/{id}/appeal`` does."""
     try:
@@ -476,7 +477,7 @@ def appeal(
 
 @router.post("/portal/endorsements/{endorsement_id}/{decision}")
 def decide_endorsement(
-    endorsement_id: Id, decision: str, session: SessionDep, clock: ClockDep, caller: EarnerPage
+    endorsement_id: IdPath, decision: str, session: SessionDep, clock: ClockDep, caller: EarnerPage
 ) -> Response:
     """Accept (show on the badge page) or hide an endorsement of one of the earner's credentials,
     as ``POST /v1/endorsements/{id}/accept`` and ``/hide`` do (another's: 404; a withdrawn one: 409)."""

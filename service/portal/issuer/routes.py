@@ -42,8 +42,6 @@ from service.status.schemas import MAX_REASON_LENGTH, StatusChangeIn
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-Id = IdPath
-PageQuery = PageNumberQuery
 NOTICES = {
     "saved": "The achievement was saved as a new version.",
     "created": "The achievement was created.",
@@ -81,7 +79,7 @@ def issuer_home(request: Request, session: SessionDep, caller: IssuerAdminPage) 
 
 
 @router.get("/portal/issuer/{issuer_id}")
-def issuer_overview(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
+def issuer_overview(issuer_id: IdPath, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """The issuer's overview: its profile, counts, active keys and links to each page."""
     issuer = issuer_in_scope(session, caller, issuer_id)
     shown = pages.overview(session, caller.account, issuer)
@@ -93,11 +91,11 @@ def issuer_overview(issuer_id: Id, request: Request, session: SessionDep, caller
 
 @router.get("/portal/issuer/{issuer_id}/achievements")
 def achievement_list(
-    issuer_id: Id,
+    issuer_id: IdPath,
     request: Request,
     session: SessionDep,
     caller: IssuerAdminPage,
-    page: PageQuery = 1,
+    page: PageNumberQuery = 1,
     done: NoticeQuery = None,
 ) -> Response:
     """The issuer's achievements at their current versions, newest first, paged."""
@@ -177,14 +175,14 @@ def _save(
 
 
 @router.get("/portal/issuer/{issuer_id}/achievements/new")
-def new_achievement_form(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
+def new_achievement_form(issuer_id: IdPath, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """The form for a new achievement: its description, ESCO skills and a rubric."""
     issuer = issuer_in_scope(session, caller, issuer_id)
     return _form(request, caller, issuer, rubric_form.blank_draft(), current=None)
 
 
 @router.post("/portal/issuer/{issuer_id}/achievements/new")
-def create_achievement(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
+def create_achievement(issuer_id: IdPath, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """Create the achievement as ``POST /v1/issuers/{id}/achievements`` does (or apply a button of
     the editor: add or remove a criterion, search, add or remove a skill)."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -193,8 +191,8 @@ def create_achievement(issuer_id: Id, request: Request, session: SessionDep, cal
 
 @router.get("/portal/issuer/{issuer_id}/achievements/{achievement_id}")
 def edit_achievement_form(
-    issuer_id: Id,
-    achievement_id: Id,
+    issuer_id: IdPath,
+    achievement_id: IdPath,
     request: Request,
     session: SessionDep,
     caller: IssuerAdminPage,
@@ -209,7 +207,7 @@ def edit_achievement_form(
 
 @router.post("/portal/issuer/{issuer_id}/achievements/{achievement_id}")
 def update_achievement(
-    issuer_id: Id, achievement_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage
+    issuer_id: IdPath, achievement_id: IdPath, request: Request, session: SessionDep, caller: IssuerAdminPage
 ) -> Response:
     """Write the next version as ``PUT /v1/achievements/{id}`` does (or apply an editor button)."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -222,14 +220,14 @@ def update_achievement(
 
 @router.get("/portal/issuer/{issuer_id}/credentials")
 def credential_search(
-    issuer_id: Id,
+    issuer_id: IdPath,
     request: Request,
     session: SessionDep,
     caller: IssuerAdminPage,
     recipient: Annotated[str, Query(max_length=320)] = "",
     achievement: Annotated[str, Query(max_length=36)] = "",
     state: Annotated[str, Query(pattern="^(|active|suspended|revoked)$")] = "",
-    page: PageQuery = 1,
+    page: PageNumberQuery = 1,
     done: NoticeQuery = None,
 ) -> Response:
     """The issuer's credentials, newest first, searched by recipient email, achievement and state,
@@ -295,7 +293,12 @@ def _confirm(
 
 @router.get("/portal/issuer/{issuer_id}/credentials/{credential_id}/{action}")
 def confirm_status_change(
-    issuer_id: Id, credential_id: Id, action: Id, request: Request, session: SessionDep, caller: IssuerAdminPage
+    issuer_id: IdPath,
+    credential_id: IdPath,
+    action: IdPath,
+    request: Request,
+    session: SessionDep,
+    caller: IssuerAdminPage,
 ) -> Response:
     """The confirmation step of ``revoke``, ``suspend`` or ``unsuspend``: the credential, what the
     change does, and the reason to give."""
@@ -305,9 +308,9 @@ def confirm_status_change(
 
 @router.post("/portal/issuer/{issuer_id}/credentials/{credential_id}/{action}")
 def change_credential_status(
-    issuer_id: Id,
-    credential_id: Id,
-    action: Id,
+    issuer_id: IdPath,
+    credential_id: IdPath,
+    action: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -369,7 +372,7 @@ def _keys(
 
 @router.get("/portal/issuer/{issuer_id}/keys")
 def key_list(
-    issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage, done: NoticeQuery = None
+    issuer_id: IdPath, request: Request, session: SessionDep, caller: IssuerAdminPage, done: NoticeQuery = None
 ) -> Response:
     """The issuer's signing keys, oldest first (public parts only), and the rotate button."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -378,7 +381,7 @@ def key_list(
 
 @router.post("/portal/issuer/{issuer_id}/keys/rotate")
 def rotate_keys(
-    issuer_id: Id, request: Request, session: SessionDep, keystore: KeystoreDep, caller: IssuerAdminPage
+    issuer_id: IdPath, request: Request, session: SessionDep, keystore: KeystoreDep, caller: IssuerAdminPage
 ) -> Response:
     """Retire the active keys and make new ones, as ``POST /v1/issuers/{id}/keys/rotate`` does."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -392,13 +395,13 @@ def rotate_keys(
 
 @router.get("/portal/issuer/{issuer_id}/audit")
 def audit_log(
-    issuer_id: Id,
+    issuer_id: IdPath,
     request: Request,
     session: SessionDep,
     caller: IssuerAdminPage,
     action: Annotated[str, Query(max_length=64)] = "",
     object_id: Annotated[str, Query(max_length=36)] = "",
-    page: PageQuery = 1,
+    page: PageNumberQuery = 1,
 ) -> Response:
     """The issuer's audit events, newest first, paged, filtered by action and object as ``GET /v1/audit``."""
     issuer = issuer_in_scope(session, caller, issuer_id)

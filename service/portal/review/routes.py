@@ -37,9 +37,6 @@ from service.web.markdown import render_markdown
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-ReviewerPage = StaffPage
-"""The door of every review page: the roles of the API's ``ReviewerAccount``."""
-Id = IdPath
 FilterQuery = Annotated[str | None, Query(max_length=36)]
 NOTICES = {
     "approved": "Approved: the credential was issued to the earner.",
@@ -69,7 +66,7 @@ def _typed(caller: PageCaller) -> dict[str, str]:
 def review_queue(
     request: Request,
     session: SessionDep,
-    caller: ReviewerPage,
+    caller: StaffPage,
     page: PageDep,
     achievement_id: FilterQuery = None,
     issuer_id: FilterQuery = None,
@@ -125,11 +122,11 @@ def _refusal(
 
 @router.get("/portal/review/{assessment_id}")
 def review_assessment(
-    assessment_id: Id,
+    assessment_id: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    caller: ReviewerPage,
+    caller: StaffPage,
     done: NoticeQuery = None,
 ) -> Response:
     """One assessment as issuer staff read it (``GET /v1/assessments/{id}``): the evidence beside
@@ -140,7 +137,7 @@ def review_assessment(
 
 @router.get("/portal/review/{assessment_id}/evidence/{item_id}")
 def evidence_content(
-    assessment_id: Id, item_id: Id, session: SessionDep, settings: SettingsDep, caller: ReviewerPage
+    assessment_id: IdPath, item_id: IdPath, session: SessionDep, settings: SettingsDep, caller: StaffPage
 ) -> Response:
     """An evidence item's stored bytes, as the evidence API serves them to reviewers: a download
     (images inline), markup as ``text/plain``, ``nosniff`` and a sandboxing policy."""
@@ -151,12 +148,12 @@ def evidence_content(
 
 @router.post("/portal/review/{assessment_id}/approve", dependencies=[IssuingSlot])
 def approve(
-    assessment_id: Id,
+    assessment_id: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     keystore: KeystoreDep,
-    caller: ReviewerPage,
+    caller: StaffPage,
 ) -> Response:
     """Approve and issue the credential, as ``POST /v1/assessments/{id}/approve`` does (levels
     below the pass rule only when the box says so; the first decision wins). On an appeal: the
@@ -189,7 +186,7 @@ def approve(
 
 @router.post("/portal/review/{assessment_id}/reject")
 def reject(
-    assessment_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: ReviewerPage
+    assessment_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: StaffPage
 ) -> Response:
     """Reject with a reason the earner reads, as ``POST /v1/assessments/{id}/reject`` does (a
     reason is required). On an appeal: the rejection is upheld."""
@@ -232,7 +229,7 @@ def _overrides(caller: PageCaller, levels: list[tuple[Criterion, str]]) -> list[
 
 @router.post("/portal/review/{assessment_id}/override")
 def override(
-    assessment_id: Id, request: Request, session: SessionDep, settings: SettingsDep, caller: ReviewerPage
+    assessment_id: IdPath, request: Request, session: SessionDep, settings: SettingsDep, caller: StaffPage
 ) -> Response:
     """Change the level of one or more criteria, each with a reason, as
     ``POST /v1/assessments/{id}/overrides`` does: the total and the pass rule are recomputed and

@@ -28,7 +28,6 @@ from service.platforms.schemas import ClientCreate, ClientCreated
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-Id = IdPath
 ClientId = Annotated[str, Path(min_length=1, max_length=64)]
 GRANTS = {
     "client_credentials": "Client credentials: the platform's server acts for your issuer",
@@ -68,7 +67,7 @@ def _list(
 
 @router.get("/portal/issuer/{issuer_id}/clients")
 def client_list(
-    issuer_id: Id,
+    issuer_id: IdPath,
     request: Request,
     session: SessionDep,
     caller: IssuerAdminPage,
@@ -81,7 +80,7 @@ def client_list(
 
 
 @router.post("/portal/issuer/{issuer_id}/clients")
-def register_client(issuer_id: Id, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
+def register_client(issuer_id: IdPath, request: Request, session: SessionDep, caller: IssuerAdminPage) -> Response:
     """Register a confidential client as ``POST /v1/issuers/{id}/clients`` does; the answer shows its
     secret this once (never in a URL; the page is not cached)."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -115,7 +114,7 @@ def register_client(issuer_id: Id, request: Request, session: SessionDep, caller
 
 @router.get("/portal/issuer/{issuer_id}/clients/{client_id}/revoke")
 def confirm_revoke_client(
-    issuer_id: Id, client_id: ClientId, request: Request, session: SessionDep, caller: IssuerAdminPage
+    issuer_id: IdPath, client_id: ClientId, request: Request, session: SessionDep, caller: IssuerAdminPage
 ) -> Response:
     """The confirmation step of revoking a client."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -128,7 +127,7 @@ def confirm_revoke_client(
 
 @router.post("/portal/issuer/{issuer_id}/clients/{client_id}/revoke")
 def revoke_client(
-    issuer_id: Id, client_id: ClientId, request: Request, session: SessionDep, caller: IssuerAdminPage
+    issuer_id: IdPath, client_id: ClientId, request: Request, session: SessionDep, caller: IssuerAdminPage
 ) -> Response:
     """Revoke a client as ``DELETE /v1/issuers/{id}/clients/{client_id}`` does: its tokens stop working."""
     issuer = issuer_in_scope(session, caller, issuer_id)

@@ -42,8 +42,6 @@ from service.webhooks.schemas import SecretRotated, SubscriptionCreated, Subscri
 
 router = APIRouter(tags=["portal"], include_in_schema=False)
 
-Id = IdPath
-PageQuery = PageNumberQuery
 NOTICES = {
     "disabled": "The webhook was disabled: no events are sent to it.",
     "enabled": "The webhook was enabled: events from now on are sent to it.",
@@ -97,7 +95,7 @@ def _list(
 
 @router.get("/portal/issuer/{issuer_id}/webhooks")
 def webhook_list(
-    issuer_id: Id,
+    issuer_id: IdPath,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -112,7 +110,7 @@ def webhook_list(
 
 @router.post("/portal/issuer/{issuer_id}/webhooks")
 def create_webhook(
-    issuer_id: Id,
+    issuer_id: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -179,13 +177,13 @@ def _detail(
 
 @router.get("/portal/issuer/{issuer_id}/webhooks/{webhook_id}")
 def webhook_log(
-    issuer_id: Id,
-    webhook_id: Id,
+    issuer_id: IdPath,
+    webhook_id: IdPath,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     caller: IssuerAdminPage,
-    page: PageQuery = 1,
+    page: PageNumberQuery = 1,
     done: NoticeQuery = None,
 ) -> Response:
     """One webhook and its delivery log, newest first, paged: each delivery's event, state,
@@ -195,7 +193,9 @@ def webhook_log(
 
 
 @router.post("/portal/issuer/{issuer_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
-def redeliver(issuer_id: Id, webhook_id: Id, delivery_id: Id, session: SessionDep, caller: IssuerAdminPage) -> Response:
+def redeliver(
+    issuer_id: IdPath, webhook_id: IdPath, delivery_id: IdPath, session: SessionDep, caller: IssuerAdminPage
+) -> Response:
     """Send a delivery again at once, as ``POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver``
     does (the attempt runs in the background and is logged as manual)."""
     issuer = issuer_in_scope(session, caller, issuer_id)
@@ -213,9 +213,9 @@ def _action(action: str) -> dict[str, str]:
 
 @router.get("/portal/issuer/{issuer_id}/webhooks/{webhook_id}/{action}")
 def confirm_webhook_change(
-    issuer_id: Id,
-    webhook_id: Id,
-    action: Id,
+    issuer_id: IdPath,
+    webhook_id: IdPath,
+    action: IdPath,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -242,9 +242,9 @@ def confirm_webhook_change(
 
 @router.post("/portal/issuer/{issuer_id}/webhooks/{webhook_id}/{action}")
 def change_webhook(
-    issuer_id: Id,
-    webhook_id: Id,
-    action: Id,
+    issuer_id: IdPath,
+    webhook_id: IdPath,
+    action: IdPath,
     request: Request,
     session: SessionDep,
     keystore: KeystoreDep,
