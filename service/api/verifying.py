@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from service.api.deps import ClockDep, KeystoreDep, ReadEngineDep, SettingsDep, VerifierDep
 from service.api.gates import Gates, GatesDep
 from service.core.config import Settings
+from service.core.db import autocommitting
 from service.core.keystore import Keystore
 from service.vc.report import VerificationReport
 from service.verification.service import Verifier
@@ -62,7 +63,7 @@ class SubmittedCredentials:
 
     def _kept_report(self, data: bytes) -> VerificationReport | None:
         # a read-only session of this worker thread's own; nothing is fetched while it is open
-        with Session(self.engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
+        with Session(autocommitting(self.engine)) as session:
             return self.verifier.kept_report(session, self.settings, data, now=self.now)
 
     async def _verify(self, data: bytes) -> VerificationReport:

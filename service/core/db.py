@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -124,9 +125,8 @@ def make_engine(url: str, limits: DatabaseLimits | None = None, *, connect_timeo
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=limits.pool_size,
         max_overflow=0,
         pool_timeout=POOL_TIMEOUT_SECONDS,
@@ -140,6 +140,43 @@ def make_engine(url: str, limits: DatabaseLimits | None = None, *, connect_timeo
             "options": " ".join(filter(None, [_url_options(parsed), limits.postgres_options()])),
         },
     )
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _idle_pinger(engine.dialect))
+    return engine
+
+
+IDLE_PING_SECONDS = 5.0
+"""A pooled PostgreSQL connection idle at least this long is pinged before use."""
+
+
+def _note_idle(dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _idle_pinger(dialect: Any) -> Callable[[Any, Any, Any], None]:
+    """A pool ``checkout`` listener that pings a connection that sat in the pool
+    :data:`IDLE_PING_SECONDS` or more before handing it out; one that fails is replaced
+    (SQLAlchemy's pool tries another connection on ``DisconnectionError``).
+
+    Not SQLAlchemy's ``pool_pre_ping``, which pings on every checkout: a database round trip per
+    request, a third of a cached verification's time. A connection in steady use needs no ping:
+    if the server goes away under it, the statement fails, the request is answered 503 with
+    ``Retry-After`` (:func:`is_database_busy`), and SQLAlchemy invalidates every connection the
+    pool opened before the failure, so the next checkouts connect afresh."""
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since") if record is not None else None
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection failed its ping: {error}") from error
+        if not alive:  # pragma: no cover - psycopg's ping raises rather than answering False
+            raise exc.DisconnectionError("a pooled connection failed its ping")
+
+    return ping_if_idle
 
 
 RETRYABLE_SQLSTATES = frozenset(
@@ -157,6 +194,23 @@ RETRYABLE_SQLSTATES = frozenset(
 def _url_options(parsed: Any) -> str:
     value = parsed.query.get("options", "")
     return " ".join(value) if isinstance(value, tuple) else str(value)
+
+
+_AUTOCOMMITTING: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_AUTOCOMMITTING_LOCK = threading.Lock()
+
+
+def autocommitting(engine: Engine) -> Engine:
+    """``engine`` whose connections autocommit each statement: for read-only sessions that must
+    hold no transaction open (while a verification computes, or fetches over the network). Made
+    once per engine: building the option engine per request cost more than the read it served."""
+    found = _AUTOCOMMITTING.get(engine)
+    if found is None:
+        with _AUTOCOMMITTING_LOCK:
+            found = _AUTOCOMMITTING.get(engine)
+            if found is None:
+                found = _AUTOCOMMITTING[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
 
 
 @contextmanager
@@ -183,8 +237,6 @@ def is_database_busy(error: BaseException) -> bool:
     lock still held after the busy timeout, no pooled connection free in time, a PostgreSQL lock
     or statement timeout, a deadlock or serialization failure the server broke, or the database
     server unreachable or restarting. Such a request is answered 503 with ``Retry-After``."""
-    from sqlalchemy import exc
-
     if isinstance(error, exc.TimeoutError):  # the connection pool
         return True
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

@@ -85,6 +85,11 @@ class LocalStatusListResolver:
         """Where other services' status list URLs go (None: they are reported unavailable)."""
         return self._fallback
 
+    @property
+    def prefix(self) -> str:
+        """The address every one of this service's lists starts with."""
+        return self._prefix
+
     def list_id(self, url: str) -> str | None:
         """The list id if ``url`` names one of this service's lists, else None."""
         rest = url.removeprefix(self._prefix) if isinstance(url, str) else ""

@@ -36,7 +36,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -76,8 +76,18 @@ class Inputs:
     after: datetime | None
     before: datetime | None
 
+    _rechecks: dict[str, Recheck | None] = field(default_factory=dict, init=False, compare=False, repr=False)
+
     def holds_at(self, now: datetime) -> bool:
         return (self.after is None or now > self.after) and (self.before is None or now < self.before)
+
+    def recheck(self, statuses: LocalStatusListResolver) -> Recheck | None:
+        """How these inputs are read again (built on first use, then kept with them; by the
+        status lists' address prefix, the one thing the plan takes from the resolver)."""
+        prefix = statuses.prefix
+        if prefix not in self._rechecks:
+            self._rechecks[prefix] = _plan(self, statuses)
+        return self._rechecks[prefix]
 
 
 class RecordingKeyResolver:
@@ -244,24 +254,20 @@ def _key_row(row: Any) -> tuple[Any, ...]:
     return (row.s1, row.s2, row.s3, row.t1, row.t2, row.t3, row.s4)
 
 
-def still_holds(
-    inputs: Inputs,
-    session: Session,
-    settings: Settings,
-    local_keys: LocalKeyResolver,
-    statuses: LocalStatusListResolver,
-    now: datetime,
-) -> bool:
-    """True when every input of a kept report reads the same now. The database is read again in
-    one statement through ``session`` (on the database it reads from: a read replica's session
-    routes it by the statement); a DID that is no issuer's current DID (a former one, after a
-    move) is read through ``local_keys``.
+@dataclass(frozen=True)
+class Recheck:
+    """How a kept report's inputs are read again: one ``UNION ALL`` statement (None when nothing
+    needs reading) and, by slot, what each of its branches must find. Built once per kept report
+    (:meth:`Inputs.recheck`): building and compiling the statement cost more than running it."""
 
-    A key set is compared as a set of keys (each key's id, fragment, algorithm, dates and
-    compromise reason) and of former DIDs: their order in the document follows from those
-    values and changes nothing a verification decides."""
-    if not inputs.holds_at(now):
-        return False
+    statement: sa.CompoundSelect | None
+    checks: tuple[tuple[str, Any, Any], ...]
+    one_by_one: bool = False
+
+
+def _plan(inputs: Inputs, statuses: LocalStatusListResolver) -> Recheck | None:
+    """The :class:`Recheck` of ``inputs``, or None when they can never hold again (a status entry
+    of a list that is not this service's)."""
     branches: list[sa.Select[Any]] = []
     checks: list[tuple[str, Any, Any]] = []  # (kind, what, expected), by slot
 
@@ -317,7 +323,7 @@ def still_holds(
     for (url, index), value in inputs.readings:
         in_list = statuses.list_id(url)
         if in_list is None:
-            return False  # never kept (only this service's entries are read); re-verify
+            return None  # never kept (only this service's entries are read); re-verify
         add(
             "entry",
             None,
@@ -330,7 +336,7 @@ def still_holds(
         in_list, action = statuses.list_id(url), STATUS_ACTIONS.get(purpose)
         if in_list is None or action is None:
             if moment is not None:
-                return False
+                return None
             continue  # read as None without the database, then and now
         credential_id = (
             sa.select(_ENTRIES.c.credential_id)
@@ -345,15 +351,41 @@ def still_holds(
                 _AUDIT.c.action == action, _AUDIT.c.object_id == credential_id
             ),
         )
-    if not branches:
-        return True
     if len(branches) > MAX_BRANCHES:
+        return Recheck(None, (), one_by_one=True)
+    return Recheck(sa.union_all(*branches) if branches else None, tuple(checks))
+
+
+def still_holds(
+    inputs: Inputs,
+    session: Session,
+    settings: Settings,
+    local_keys: LocalKeyResolver,
+    statuses: LocalStatusListResolver,
+    now: datetime,
+) -> bool:
+    """True when every input of a kept report reads the same now. The database is read again in
+    one statement through ``session`` (on the database it reads from: a read replica's session
+    routes it by the statement); a DID that is no issuer's current DID (a former one, after a move) is read through
+    ``local_keys``.
+
+    A key set is compared as a set of keys (each key's id, fragment, algorithm, dates and
+    compromise reason) and of former DIDs: their order in the document follows from those
+    values and changes nothing a verification decides."""
+    if not inputs.holds_at(now):
+        return False
+    recheck = inputs.recheck(statuses)
+    if recheck is None:
+        return False
+    if recheck.one_by_one:
         return _still_holds_one_by_one(inputs, local_keys, statuses, now)
+    if recheck.statement is None:
+        return True
     rows: dict[int, list[Any]] = {}
-    statement = sa.union_all(*branches)
+    statement = recheck.statement
     for row in session.connection(bind_arguments={"clause": statement}).execute(statement):
         rows.setdefault(row.slot, []).append(row)
-    for slot, (kind, what, expected) in enumerate(checks):
+    for slot, (kind, what, expected) in enumerate(recheck.checks):
         found = rows.get(slot, [])
         if kind == "did":
             if not any(r.n2 == _ISSUER_TAG for r in found):

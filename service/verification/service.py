@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.core.config import Settings
+from service.core.db import autocommitting
 from service.core.keystore import Keystore, load_kek
 from service.issuers.resolver import LocalKeyResolver
 from service.net.did_web import RemoteDidWebResolver
@@ -241,7 +242,7 @@ class Verifier:
         can run in a worker thread: the session never crosses threads). Its reads autocommit:
         no transaction stays open while the pipeline computes or fetches other issuers' keys
         and lists over the network."""
-        with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
+        with Session(autocommitting(engine)) as session:
             return self.verify(session, settings, source, keystore=keystore, now=now, kept=kept)
 
     def kept_report_json_with_engine(
@@ -254,7 +255,7 @@ class Verifier:
         kept = self.reports.get(key) if key is not None else None
         if kept is None:
             return None  # nothing kept: no connection taken
-        with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
+        with Session(autocommitting(engine)) as session:
             fresh = self._fresh(session, settings, source, now, True, kept)
         return None if fresh is None else fresh[0].to_dict()
 

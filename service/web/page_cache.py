@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from service.accounts.models import Account
 from service.core.config import Settings
+from service.core.db import autocommitting
 from service.credentials.models import Credential, RecipientIdentity
 from service.endorsements.models import Endorsement
 from service.issuers.models import Issuer
@@ -155,7 +156,7 @@ class PageCache:
         if page is None:
             return None
         engine = session.get_bind(clause=_PROBE)  # a read replica's session answers with the replica
-        with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as reads:
+        with Session(autocommitting(engine)) as reads:
             if read_rows(reads, credential_id, page.embedded_uris) != page.rows:
                 return None
             if verifier.kept_inputs(reads, settings, page.jsonld, now=now) is not page.report:

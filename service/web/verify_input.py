@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.core.config import Settings
+from service.core.db import autocommitting
 from service.core.errors import NotFound, ServiceError
 from service.credentials.service import get_credential
 from service.net import SafeFetcher
@@ -101,7 +102,7 @@ def own_credential_id(settings: Settings, url: str) -> str | None:
 
 
 def _own_credential(engine: Engine, credential_id: str) -> bytes:
-    with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
+    with Session(autocommitting(engine)) as session:
         try:
             credential = get_credential(session, credential_id)
         except NotFound:

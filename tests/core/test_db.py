@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from service.core import db
 from service.core.db import APPLICATION_NAME, DatabaseLimits, is_database_busy, make_engine
 from tests.conftest import POSTGRES_URL, application_name
 
@@ -105,3 +106,57 @@ def test_a_lock_wait_past_lock_timeout_fails_quickly_and_reads_as_busy():
         with engine.begin() as cleanup:
             cleanup.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         engine.dispose()
+
+
+def _server_pid(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(pid: int) -> None:
+    assert POSTGRES_URL
+    admin = sa.create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+
+@needs_postgres
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(monkeypatch):
+    """A connection idle in the pool past IDLE_PING_SECONDS is pinged on checkout, and one the
+    server ended meanwhile is swapped for a new one: the request never sees it."""
+    assert POSTGRES_URL
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+    engine = make_engine(POSTGRES_URL, DatabaseLimits(pool_size=1))
+    try:
+        first = _server_pid(engine)
+        _terminate(first)
+        second = _server_pid(engine)  # no error: the dead connection failed its ping, a new one served
+    finally:
+        engine.dispose()
+
+    assert second != first
+
+
+@needs_postgres
+def test_a_connection_in_steady_use_is_not_pinged_and_a_broken_one_reads_as_busy_once(monkeypatch):
+    """No round trip is spent pinging a connection that was just in use; if the server ended it, the
+    statement fails as "busy" (a 503 with Retry-After), and the pool reconnects for the next one."""
+    assert POSTGRES_URL
+    engine = make_engine(POSTGRES_URL, DatabaseLimits(pool_size=1))
+    pings: list[object] = []
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(connection) or True)
+    try:
+        first = _server_pid(engine)
+        _terminate(first)
+        with pytest.raises(exc.OperationalError) as caught, engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        second = _server_pid(engine)
+    finally:
+        engine.dispose()
+
+    assert is_database_busy(caught.value)
+    assert second != first
+    assert pings == []
