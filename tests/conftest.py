@@ -183,26 +183,53 @@ def postgres_schema_url() -> Iterator[str]:
     url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}&application_name={application_name()}"
     upgrade(url)
     yield url
+    cleaner = _CLEANERS.pop(url, None)
+    if cleaner is not None:
+        cleaner[0].dispose()
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
 
 
+_CLEANERS: dict[str, tuple[sa.Engine, sa.TextClause]] = {}
+
+
 def _truncate_all(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        tables = [
-            r[0]
-            for r in connection.execute(
-                sa.text(
-                    "SELECT tablename FROM pg_tables"
-                    " WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+    """Empty every table of the test schema at ``url`` (but ``alembic_version``).
+
+    Only the tables that hold rows are emptied, with ``DELETE`` and foreign keys off for the
+    transaction (``session_replication_role = replica``, which needs a superuser, as the test
+    server's ``postgres`` is; otherwise ``TRUNCATE ... CASCADE`` of those tables). A ``TRUNCATE`` of
+    all 39 tables took about a second per test, most of the PostgreSQL half of the suite."""
+    if url not in _CLEANERS:
+        engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+        with engine.connect() as connection:
+            tables = [
+                r[0]
+                for r in connection.execute(
+                    sa.text(
+                        "SELECT tablename FROM pg_tables"
+                        " WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                    )
                 )
-            )
-        ]
-        if tables:
-            connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-    engine.dispose()
+            ]
+        holding_rows = sa.text(
+            " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+            or "SELECT 1 WHERE false"
+        )
+        _CLEANERS[url] = (engine, holding_rows)
+    engine, holding_rows = _CLEANERS[url]
+    with engine.begin() as connection:
+        full = [r[0] for r in connection.execute(holding_rows)]
+        if not full:
+            return
+        superuser = connection.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar()
+        if superuser:
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            for table in full:
+                connection.exec_driver_sql(f'DELETE FROM "{table}"')
+        else:
+            connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in full) + " CASCADE")
 
 
 @pytest.fixture(params=BACKENDS)
