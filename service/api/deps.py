@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.accounts.security import TokenIssuer
 from service.assessment.engine.factory import assessor_from_settings
@@ -33,44 +34,48 @@ from service.core.mail import Mailer
 from service.idempotency import service as idempotency
 from service.verification.service import Verifier
 
+# The dependencies that read an object off ``app.state`` are ``async def``: FastAPI runs a plain
+# ``def`` dependency in a worker thread, and those hops (one per dependency, per request) were a
+# fifth of a cached verification's CPU time. Anything that blocks stays ``def``.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's database engine (for work that needs its own transaction)."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_keystore(request: Request) -> Keystore:
+async def get_keystore(request: Request) -> Keystore:
     """The keystore holding the issuers' encrypted private keys."""
     keystore: Keystore = request.app.state.keystore
     return keystore
 
 
-def get_mailer(request: Request) -> Mailer | None:
+async def get_mailer(request: Request) -> Mailer | None:
     """The mailer, or None when mail is not configured."""
     mailer: Mailer | None = request.app.state.mailer
     return mailer
 
 
-def get_tokens(request: Request) -> TokenIssuer:
+async def get_tokens(request: Request) -> TokenIssuer:
     """Signs and checks access tokens."""
     tokens: TokenIssuer = request.app.state.tokens
     return tokens
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """The clock services read "now" from."""
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_verifier(request: Request) -> Verifier:
+async def get_verifier(request: Request) -> Verifier:
     """The verifier, whose remote did:web and status list resolvers (and caches) the app shares."""
     verifier: Verifier = request.app.state.verifier
     return verifier
@@ -86,7 +91,7 @@ def get_assessor(request: Request) -> Assessor:
     with _assessor_lock:
         assessor: Assessor | None = getattr(request.app.state, "assessor", None)
         if assessor is None:
-            assessor = request.app.state.assessor = assessor_from_settings(get_settings(request))
+            assessor = request.app.state.assessor = assessor_from_settings(request.app.state.settings)
     return assessor
 
 
@@ -96,15 +101,15 @@ READ_PRIMARY_COOKIE = "skillcred_read_primary"
 reads go to the primary (read-your-writes with a read replica, docs/scaling.md)."""
 
 
-def get_read_replica(request: Request) -> ReadReplica | None:
+def read_replica_of(request: Request) -> ReadReplica | None:
     """The read replica (``SKILLCRED_DATABASE_READ_URL``), or None: built on first use and kept on
     ``app.state.read_replica`` (tests set their own there)."""
     with _replica_lock:
         if not hasattr(request.app.state, "read_replica"):
-            settings = get_settings(request)
+            settings: Settings = request.app.state.settings
             request.app.state.read_replica = (
                 ReadReplica.from_url(
-                    get_engine(request),
+                    request.app.state.engine,
                     settings.database_read_url,
                     DatabaseLimits.for_workers(settings.request_threads, settings.issuing_concurrency),
                     max_lag_seconds=settings.database_read_sticky_seconds,
@@ -133,16 +138,18 @@ def reads_primary(request: Request, settings: Settings, *, now: float | None = N
     return now < until <= now + settings.database_read_sticky_seconds
 
 
-def get_read_engine(request: Request) -> Engine:
+async def get_read_engine(request: Request) -> Engine:
     """The engine for a public read: the replica when one is configured, this request may read it
-    and it holds every status and key change the primary holds; the primary otherwise."""
-    replica = get_read_replica(request)
+    and it holds every status and key change the primary holds; the primary otherwise (asking the
+    replica how fresh it is is a database round trip, made in a worker thread)."""
+    primary: Engine = request.app.state.engine
+    replica = read_replica_of(request)
     if replica is None:
-        return get_engine(request)
-    if reads_primary(request, get_settings(request)):
+        return primary
+    if reads_primary(request, request.app.state.settings):
         replica.note("pinned")
-        return get_engine(request)
-    return replica.engine_for_read()
+        return primary
+    return await run_in_threadpool(replica.engine_for_read)
 
 
 def session_scope(
@@ -158,8 +165,8 @@ def session_scope(
     A request run under an ``Idempotency-Key`` (:mod:`service.api.idempotency`) marks its key's
     record committed in this same transaction, just before it commits."""
     with unit_of_work(engine) as session:
-        if get_read_replica(request) is not None:
-            _cookie_on_write(session, response, get_settings(request))
+        if read_replica_of(request) is not None:
+            _cookie_on_write(session, response, request.app.state.settings)
         yield session
         idempotency_record = request.scope.get("state", {}).get(idempotency.RECORD_ID_STATE)
         if idempotency_record is not None:  # the key's record says "committed" iff the changes are
@@ -194,7 +201,7 @@ def _cookie_on_write(session: Session, response: Response, settings: Settings) -
 def read_session_scope(request: Request, engine: Annotated[Engine, Depends(get_read_engine)]) -> Iterator[Session]:
     """A public read's session, on the engine :func:`get_read_engine` chose (on the replica its
     writes, if any, still go to the primary); commits like :func:`session_scope`."""
-    replica = get_read_replica(request)
+    replica = read_replica_of(request)
     session = replica.session(engine) if replica is not None else Session(engine, expire_on_commit=False)
     with committing(session):
         yield session

@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request, Response
 from service.core.paging import PageParams
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ClockDep, KeystoreDep, ReadEngineDep, SettingsDep, VerifierDep
-from service.api.gates import Gates, GatesDep
+from service.api.deps import get_read_engine
+from service.api.gates import Gates
 from service.core.config import Settings
 from service.core.db import autocommitting
 from service.core.keystore import Keystore
@@ -79,16 +79,14 @@ class SubmittedCredentials:
             )
 
 
-def submitted_credentials(
-    engine: ReadEngineDep,
-    settings: SettingsDep,
-    keystore: KeystoreDep,
-    verifier: VerifierDep,
-    clock: ClockDep,
-    gates: GatesDep,
-) -> SubmittedCredentials:
-    """The request's :class:`SubmittedCredentials` (``now`` read once, from the app's clock)."""
-    return SubmittedCredentials(engine, settings, keystore, verifier, gates, clock.now())
+async def submitted_credentials(request: Request) -> SubmittedCredentials:
+    """The request's :class:`SubmittedCredentials` (``now`` read once, from the app's clock).
+
+    One dependency reading ``app.state`` rather than one per part: each dependency FastAPI solves
+    costs on every request, and this is the path of ``POST /v1/verify``."""
+    state = request.app.state
+    engine = await get_read_engine(request)
+    return SubmittedCredentials(engine, state.settings, state.keystore, state.verifier, state.gates, state.clock.now())
 
 
 SubmittedCredentialsDep = Annotated[SubmittedCredentials, Depends(submitted_credentials)]

@@ -125,9 +125,22 @@ def cache_key(public_url: str, source: Any) -> tuple[str, str] | None:
         data = bytes(source)
     else:
         return None
-    if _document_of(data) is None:
+    if not _looks_like_a_document(data):
         return None
     return public_url, hashlib.sha256(data).hexdigest()
+
+
+def _looks_like_a_document(data: bytes) -> bool:
+    """Whether ``data`` may be JSON or a compact JWT, without parsing it (a kept report is looked up
+    on every request; bytes that only look like one are verified, fail the format check, and that
+    report is kept like any other: it depends on nothing but the bytes)."""
+    text = data.strip()
+    if text.startswith(b"{"):
+        return True
+    try:
+        return _JWT.fullmatch(text.decode("ascii")) is not None
+    except UnicodeDecodeError:
+        return False
 
 
 def _document_of(data: bytes) -> Any:
