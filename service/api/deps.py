@@ -201,10 +201,15 @@ def _cookie_on_write(session: Session, response: Response, settings: Settings) -
 def read_session_scope(request: Request, engine: Annotated[Engine, Depends(get_read_engine)]) -> Iterator[Session]:
     """A public read's session, on the engine :func:`get_read_engine` chose (on the replica its
     writes, if any, still go to the primary); commits like :func:`session_scope`."""
-    replica = read_replica_of(request)
-    session = replica.session(engine) if replica is not None else Session(engine, expire_on_commit=False)
-    with committing(session):
+    with committing(open_read_session(request, engine)) as session:
         yield session
+
+
+def open_read_session(request: Request, engine: Engine) -> Session:
+    """A new session for a public read on ``engine`` (from :func:`get_read_engine`): with a read
+    replica, one whose writes, if any, still go to the primary."""
+    replica = read_replica_of(request)
+    return replica.session(engine) if replica is not None else Session(engine, expire_on_commit=False)
 
 
 SessionDep = Annotated[Session, Depends(session_scope, scope="function")]

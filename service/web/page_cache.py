@@ -24,6 +24,7 @@ be sent. No FastAPI here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -31,9 +32,10 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.accounts.models import Account
@@ -52,10 +54,6 @@ _ISSUERS = cast(sa.Table, Issuer.__table__)  # type: ignore[attr-defined]
 _ENDORSEMENTS = cast(sa.Table, Endorsement.__table__)  # type: ignore[attr-defined]
 _RECIPIENTS = cast(sa.Table, RecipientIdentity.__table__)  # type: ignore[attr-defined]
 _ACCOUNTS = cast(sa.Table, Account.__table__)  # type: ignore[attr-defined]
-
-
-_PROBE = sa.select(_CREDENTIALS.c.id)
-"""A read statement: what a session is asked to bind to find the engine it reads from."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,19 @@ def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Ha
     """The credential's state and change date, whether it is public and shows its earner's name,
     the earner's display name, its issuer's name, and each endorsement row the page reads (id,
     state, state change date), in one statement; None when there is no such credential."""
+    statement = _rows_statement(uris)
+    connection = session.connection(bind_arguments={"clause": statement})  # a replica's session routes by it
+    rows = [tuple(row) for row in connection.execute(statement, {"credential_id": credential_id})]
+    if not rows:
+        return None
+    return tuple(sorted(rows, key=lambda row: str(row[6])))
+
+
+@functools.lru_cache(maxsize=256)
+def _rows_statement(uris: tuple[str, ...]) -> sa.Select[Any]:
+    """:func:`read_rows`' statement for pages embedding the endorsements ``uris`` (most embed
+    none), the credential's id a parameter: built once, not per request (building and compiling
+    it cost more than running it)."""
     endorsement, account = _ENDORSEMENTS.c, _ACCOUNTS.c
     touching = endorsement.credential_id == _CREDENTIALS.c.id
     if uris:
@@ -94,7 +105,7 @@ def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Ha
     earner = sa.and_(
         _RECIPIENTS.c.kind == "email", account.email == _RECIPIENTS.c.email, account.email_verified_at.is_not(None)
     )
-    statement = (
+    return (
         sa.select(
             _CREDENTIALS.c.state,
             _CREDENTIALS.c.status_changed_at,
@@ -111,13 +122,8 @@ def read_rows(session: Session, credential_id: str, uris: tuple[str, ...]) -> Ha
         .outerjoin(_RECIPIENTS, _RECIPIENTS.c.id == _CREDENTIALS.c.recipient_id)
         .outerjoin(_ACCOUNTS, earner)
         .outerjoin(_ENDORSEMENTS, touching)
-        .where(_CREDENTIALS.c.id == credential_id)
+        .where(_CREDENTIALS.c.id == sa.bindparam("credential_id"))
     )
-    connection = session.connection(bind_arguments={"clause": statement})  # a replica's session routes by it
-    rows = [tuple(row) for row in connection.execute(statement)]
-    if not rows:
-        return None
-    return tuple(sorted(rows, key=lambda row: str(row[6])))
 
 
 class PageCache:
@@ -144,18 +150,17 @@ class PageCache:
                 self._items.popitem(last=False)
 
     def fresh(
-        self, session: Session, settings: Settings, verifier: Verifier, credential_id: str, now: datetime
+        self, engine: Engine, settings: Settings, verifier: Verifier, credential_id: str, now: datetime
     ) -> Page | None:
         """The kept page of the credential when everything it shows reads the same now.
 
-        Read outside ``session``'s transaction (which then never opens one): two statements on
-        a connection of the engine the session reads from, each answered as it is committed,
-        with no BEGIN and COMMIT round trips around them. A change committed between the two
-        is seen by the second, or it came after both and the page was current when read."""
+        Read in two statements on ``engine`` (the engine of public reads: a read replica when
+        there is one), each answered as it is committed, with no BEGIN and COMMIT round trips
+        around them. A change committed between the two is seen by the second, or it came after
+        both and the page was current when read."""
         page = self.get((settings.public_url, credential_id))
         if page is None:
             return None
-        engine = session.get_bind(clause=_PROBE)  # a read replica's session answers with the replica
         with Session(autocommitting(engine)) as reads:
             if read_rows(reads, credential_id, page.embedded_uris) != page.rows:
                 return None

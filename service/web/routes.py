@@ -19,25 +19,39 @@ inline script or style); its one script is an enhancement, every form works with
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.api.auth import Public
 from service.api.conditional import etag_matches
-from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SettingsDep, VerifierDep
+from service.api.deps import (
+    ClockDep,
+    KeystoreDep,
+    ReadEngineDep,
+    ReadSessionDep,
+    SettingsDep,
+    VerifierDep,
+    open_read_session,
+)
 from service.api.errors import error_content, error_responses
 from service.api.ratelimit import Policy
 from service.api.security_headers import inline_hashes, page_policy
 from service.api.throttle import Throttle
+from service.core.config import Settings
+from service.core.db import committing
 from service.core.errors import NotAcceptable, NotFound
+from service.core.keystore import Keystore
 from service.core.templates import render, static_digest, static_files
 from service.credentials import formats
 from service.credentials.models import Credential
 from service.credentials.service import get_credential
 from service.net.fetch import SafeFetcher
+from service.verification.service import Verifier
 from service.web.badge_evidence import recheckable
 from service.web.badge_page import render_not_found_page, render_verified_page
 from service.web.badge_share import qr_svg
@@ -122,10 +136,10 @@ def _file(content: bytes, media_type: str, filename: str, *, disposition: str = 
         },
     },
 )
-def badge_page(
+async def badge_page(
     credential_id: CredentialId,
     request: Request,
-    session: ReadSessionDep,
+    engine: ReadEngineDep,
     settings: SettingsDep,
     keystore: KeystoreDep,
     verifier: VerifierDep,
@@ -145,9 +159,31 @@ def badge_page(
     now = clock.now()
     pages: PageCache = request.app.state.pages
     if chosen == HTML:
-        kept = pages.fresh(session, settings, verifier, credential_id, now)
+        # a kept page still current: two statements in one worker-thread hop, no session opened
+        kept = await run_in_threadpool(pages.fresh, engine, settings, verifier, credential_id, now)
         if kept is not None:
             return _html_page(kept.html, kept.etag, request)
+
+    def answer() -> Response:
+        with committing(open_read_session(request, engine)) as session:
+            return _badge_answer(session, request, settings, keystore, verifier, pages, credential_id, chosen, now)
+
+    return await run_in_threadpool(answer)
+
+
+def _badge_answer(
+    session: Session,
+    request: Request,
+    settings: Settings,
+    keystore: Keystore,
+    verifier: Verifier,
+    pages: PageCache,
+    credential_id: str,
+    chosen: str,
+    now: datetime,
+) -> Response:
+    """The badge URL's answer when no kept page is current: the signed document, or the page
+    rendered from a new verification (and kept)."""
     try:
         credential = public_credential(session, credential_id)
     except NotFound:
