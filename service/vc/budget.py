@@ -99,6 +99,37 @@ def unlimited() -> Budget:
 def json_shape(value: Any, max_values: int, max_depth: int) -> str | None:
     """Why ``value`` is too big or too deep to process, or None. Iterative: deep input cannot
     exhaust the stack, and it stops counting at the first limit crossed."""
+    if _within_limits(value, max_values, max_depth):
+        return None
+    return _first_limit_crossed(value, max_values, max_depth)
+
+
+def _within_limits(value: Any, max_values: int, max_depth: int) -> bool:
+    """Whether ``value`` has at most ``max_values`` JSON values and ``max_depth`` levels: the
+    values counted a level at a time, each level's children gathered by ``list.extend`` in C.
+    It stops at the first level past a limit, as :func:`_first_limit_crossed` does at the first
+    value, which then names the limit in its own (depth-first) order."""
+    level = [value]
+    count, depth = 0, 1
+    while level:
+        count += len(level)
+        if count > max_values or depth > max_depth:
+            return False
+        children: list[Any] = []
+        room = max_values - count  # children past it cross the limit: gather no more than that
+        for item in level:
+            if isinstance(item, dict):
+                children.extend(item.values())
+            elif isinstance(item, list):
+                children.extend(item)
+            if len(children) > room:
+                return False
+        level = children
+        depth += 1
+    return True
+
+
+def _first_limit_crossed(value: Any, max_values: int, max_depth: int) -> str | None:
     count = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

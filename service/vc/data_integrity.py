@@ -180,7 +180,8 @@ def verify_proofs(
     if len(proofs) > budget.limits.max_proofs:
         reason = f"{len(proofs)} proofs; at most {budget.limits.max_proofs} are verified"
         return [ProofVerification(0, "?", None, None, False, reason, "too_many_proofs")]
-    canonical: dict[tuple[str, int, bool], str] = {}
+    # one proof canonicalises each form once anyway: no memo, so no JSON key to compute per form
+    canonical: dict[tuple[str, int, bool], str] | None = {} if len(proofs) > 1 else None
     digest = None if verified_before is None else VerifiedProofs.digest(document)
     results = []
     for i in range(len(proofs)):
@@ -256,9 +257,15 @@ def _canonical_once(
     loader: DocumentLoader,
     utf16_order: bool,
     budget: Budget,
-    memo: dict[tuple[str, int, bool], str],
+    memo: dict[tuple[str, int, bool], str] | None,
 ) -> str:
-    """``canonize(value)``, computed once per (value, loader, order) within one verification."""
+    """``canonize(value)``, computed once per (value, loader, order) within one verification.
+
+    ``memo`` is None when the document has a single proof: each (value, loader, order) is then
+    asked for once at most, so the memo could never hit and its JSON key is not computed."""
+    if memo is None:
+        budget.charge(canonicalizations=1)
+        return canonize(value, loader, utf16_order=utf16_order)
     key = (json.dumps(value, sort_keys=True, ensure_ascii=False), id(loader), utf16_order)
     if key not in memo:
         budget.charge(canonicalizations=1)
@@ -274,7 +281,7 @@ def _verify_one(
     expected_controller: str | None,
     proof_purpose: str,
     budget: Budget,
-    canonical: dict[tuple[str, int, bool], str],
+    canonical: dict[tuple[str, int, bool], str] | None,
     memo: tuple[VerifiedProofs, bytes] | None = None,
 ) -> ProofVerification:
     proof = proofs[index]
@@ -336,7 +343,7 @@ def _verify_signature(
     method: VerificationMethod,
     signature: bytes,
     budget: Budget,
-    canonical: dict[tuple[str, int, bool], str],
+    canonical: dict[tuple[str, int, bool], str] | None,
     result: Callable[..., ProofVerification],
 ) -> ProofVerification:
     """Canonicalise (per context variant and sort order, as needed) and check the signature."""

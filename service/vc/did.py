@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote, unquote, urlsplit
 
@@ -133,6 +134,10 @@ def _as_list(value: Any) -> list[Any]:
 
 # --- did:key -------------------------------------------------------------------------------
 
+_MAX_CACHED_DID_URL = 512
+"""An Ed25519 did:key URL is about 110 characters and a P-256 one about 100: longer strings are
+resolved without being cached, so the cache stays small in bytes as well as in count."""
+
 
 def did_key(public_key: PublicKey) -> str:
     """The ``did:key`` of an Ed25519 or P-256 public key."""
@@ -160,19 +165,29 @@ def resolve_did_key(did: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)
+def _did_key_method(verification_method_id: str) -> VerificationMethod:
+    """The method a ``did:key`` DID URL names: a pure function of the exact string (the DID
+    document of a did:key is derived from the key itself), so the result of a string is cached,
+    bounded in count. A failure raises and is not cached."""
+    did, _, fragment = verification_method_id.partition("#")
+    document = resolve_did_key(did)
+    method_id = verification_method_id if fragment else document["verificationMethod"][0]["id"]
+    for method in methods_in_document(document):
+        if method.id == method_id:
+            return method
+    raise KeyResolutionError(f"{verification_method_id!r} is not a key of {did}")
+
+
 class DidKeyResolver:
     """Resolves ``did:key`` verification methods offline; refuses everything else."""
 
     def resolve(self, verification_method_id: str) -> VerificationMethod:
         if not verification_method_id.startswith("did:key:"):
             raise KeyResolutionError(f"{verification_method_id!r} is not a did:key")
-        did, _, fragment = verification_method_id.partition("#")
-        document = resolve_did_key(did)
-        method_id = verification_method_id if fragment else document["verificationMethod"][0]["id"]
-        for method in methods_in_document(document):
-            if method.id == method_id:
-                return method
-        raise KeyResolutionError(f"{verification_method_id!r} is not a key of {did}")
+        if type(verification_method_id) is not str or len(verification_method_id) > _MAX_CACHED_DID_URL:
+            return _did_key_method.__wrapped__(verification_method_id)  # exact, short strings only are kept
+        return _did_key_method(verification_method_id)
 
     def methods_of(self, controller: str) -> list[VerificationMethod]:
         if not controller.startswith("did:key:"):

@@ -19,7 +19,10 @@ Anything else (lists, index or language containers, ``@graph`` as a keyword, ``@
 ``@nest``, ``@included``, value objects, languages or directions, floats, inline contexts,
 ``@json``, a term that would be dropped, a relative or malformed IRI, an empty node, an invalid
 string) raises :class:`Unsupported`, and the caller runs the full path, which also produces the
-right error. :func:`stats` counts how often each happens. Differential tests
+right error. What a node's shape alone decides (its keys, ``@context`` and type values in a
+given active context: the contexts that apply, the predicate of each key) is derived once and
+kept as a bounded plan; its values are expanded and checked on every call. :func:`stats` counts
+how often each happens. Differential tests
 (``tests/vc/test_jsonld_fast_path.py``) hold it to byte-identical canonical N-Quads against the
 full path.
 """
@@ -83,7 +86,17 @@ def count(outcome: str) -> None:
 class _Context:
     """One active context: pyld's processed form plus the memos the walk needs."""
 
-    __slots__ = ("children", "expanded_keys", "mappings", "previous", "processed", "vocab_iris")
+    __slots__ = (
+        "children",
+        "expanded_keys",
+        "mappings",
+        "node_plans",
+        "previous",
+        "processed",
+        "property_plans",
+        "scalar_plans",
+        "vocab_iris",
+    )
 
     def __init__(self, processed: dict[str, Any], previous: _Context | None) -> None:
         self.processed = processed
@@ -92,6 +105,81 @@ class _Context:
         self.children: dict[tuple[Any, ...], _Context] = {}
         self.expanded_keys: dict[str, str | None] = {}
         self.vocab_iris: dict[str, str | None] = {}
+        # what _Walk.values and _Walk.scalar derive from (this context, a key) alone, kept once
+        # derived without an Unsupported (bounded like expanded_keys)
+        self.property_plans: dict[str, tuple[_Context, bool]] = {}
+        self.scalar_plans: dict[str, tuple[Any, bool]] = {}
+        # _Walk.node's work that depends only on this context and the shape of the node (see
+        # _NodePlan): (active property, keys, @context) -> (type key, {type values: plan})
+        self.node_plans: dict[tuple[Any, ...], tuple[str | None, dict[tuple[str, ...], _NodePlan]]] = {}
+
+
+_MAX_MEMO = 4096
+_MAX_MEMO_KEY = 256
+
+
+def _memo(table: dict[str, Any], key: str, value: Any) -> None:
+    """Keep ``value`` for ``key``: the vocabulary is small; input can hold any keys, so a memo
+    is bounded in count and in key size."""
+    if len(table) < _MAX_MEMO and len(key) <= _MAX_MEMO_KEY:
+        table[key] = value
+
+
+_MISSING: Any = object()
+
+_MAX_NODE_PLANS = 4096
+"""Node plans kept in all (a real credential needs a few dozen): past it, nodes are walked
+without one. With the bounds below a plan holds a few kilobytes at most, so all of them at most
+about 16 MB, whatever documents are sent."""
+_MAX_PLAN_KEYS = 64
+_MAX_PLAN_TEXT = 1024
+"""A node whose keys, or whose type values, add up to more characters is not planned."""
+_node_plans_kept = 0
+
+
+_NodePlan = tuple[_Context, tuple[str, ...], str | None, tuple[tuple[str, str], ...]]
+"""What :meth:`_Walk.node` derives from the context, the active property, the node's keys (in
+order), its ``@context`` and its type values alone: the context its properties expand in, its
+``rdf:type`` object terms, the key that is its ``@id`` and each other key with its predicate
+term. Kept only once derived without an :class:`Unsupported`, so a node that matches a plan
+passes every check the walk makes on those inputs; its values are walked and checked on every
+call."""
+
+
+def _plan_inputs(element: Mapping[str, Any]) -> tuple[tuple[str, ...], Any] | None:
+    """The node's keys and the form of its ``@context`` a plan is keyed by, or None when the
+    node is not one to plan (an inline context, too many keys, keys too long)."""
+    keys = tuple(element)
+    if len(keys) > _MAX_PLAN_KEYS:
+        return None
+    size = 0
+    for key in keys:
+        if type(key) is not str:
+            return None
+        size += len(key)
+    if size > _MAX_PLAN_TEXT:
+        return None
+    local = element.get("@context", _MISSING)
+    if local is _MISSING:
+        return keys, None
+    if type(local) is str:
+        return keys, local
+    if type(local) is list and all(type(c) is str for c in local):
+        return keys, tuple(local)
+    return None
+
+
+def _type_values(element: Mapping[str, Any], type_key: str | None) -> tuple[str, ...] | None:
+    """The node's type values as a plan is keyed by, or None when they are not all strings."""
+    if type_key is None:
+        return ()
+    raw = element[type_key]
+    types = raw if type(raw) is list else [raw]
+    if len(types) > _MAX_PLAN_KEYS or not all(type(t) is str for t in types):
+        return None
+    if sum(map(len, types)) > _MAX_PLAN_TEXT:
+        return None
+    return tuple(types)
 
 
 class ContextTree:
@@ -155,15 +243,20 @@ class ContextTree:
         except KeyError:
             pass
         expanded = self._processor._expand_iri(ctx.processed, key, vocab=True, base=None)
-        # the vocabulary is small; input can hold any keys: the memo is bounded in count and size
-        if len(ctx.expanded_keys) < 4096 and len(key) <= 256:
-            ctx.expanded_keys[key] = expanded
+        _memo(ctx.expanded_keys, key, expanded)
         return expanded  # type: ignore[no-any-return]
 
     def expand_id(self, ctx: _Context, value: str) -> str | None:
         """An ``@id`` value expanded document-relative with no base (pyld ``_expand_iri``)."""
         if value.startswith("_:"):
             return value
+        colon = value.find(":")
+        if colon > 0 and not value.startswith("@"):
+            # pyld's _expand_iri with base=None and vocab=False returns such a value unchanged
+            # unless its prefix is a prefix term: not when the suffix starts with "//" (an
+            # absolute IRI), nor when no term is named like the prefix
+            if value.startswith("//", colon + 1) or ctx.mappings.get(value[:colon]) is None:
+                return value
         return self._processor._expand_iri(ctx.processed, value, base=None)  # type: ignore[no-any-return]
 
 
@@ -230,9 +323,43 @@ class _Walk:
     def node(self, ctx: _Context, active_property: str | None, element: Mapping[str, Any]) -> str:
         """Expand the node object ``element`` (value of ``active_property`` in ``ctx``), add its
         quads, and return its subject term. Mirrors pyld ``_expand`` for a map."""
-        tree = self.tree
         if not element:
             raise Unsupported("empty_node")
+        inputs = _plan_inputs(element)
+        plan = None
+        if inputs is not None:
+            shape = ctx.node_plans.get((active_property, *inputs))
+            if shape is not None:
+                types = _type_values(element, shape[0])
+                plan = None if types is None else shape[1].get(types)
+        if plan is None:
+            return self._node_unplanned(ctx, active_property, element, inputs)
+        node_ctx, type_terms, id_key, properties = plan
+        if id_key is None:
+            subject = self.new_blank()
+        else:
+            value = element[id_key]
+            if not isinstance(value, str):
+                raise Unsupported("id")
+            subject = _subject_term(self.tree.expand_id(node_ctx, value), self.blank_nodes)
+        quads, graph = self.quads, self.graph
+        for term in type_terms:
+            quads.add((subject, _RDF_TYPE, term, graph))
+        for key, predicate in properties:
+            for object_ in self.values(node_ctx, key, element[key]):
+                quads.add((subject, predicate, object_, graph))
+        return subject
+
+    def _node_unplanned(
+        self,
+        ctx: _Context,
+        active_property: str | None,
+        element: Mapping[str, Any],
+        inputs: tuple[tuple[str, ...], Any] | None,
+    ) -> str:
+        """:meth:`node` step by step; keeps the plan of a node it could make one for."""
+        tree = self.tree
+        outer_ctx = ctx
         # the property-scoped context is looked up before any reverting (spec step 3)
         property_scoped = None
         if active_property is not None:
@@ -266,7 +393,10 @@ class _Walk:
         type_key: str | None = None
         types: list[str] = []
         for key in sorted(element):
-            if tree.expand_key(ctx, key) != "@type":
+            expanded = ctx.expanded_keys.get(key, _MISSING)  # ctx as it grows: not hoisted
+            if expanded is _MISSING:
+                expanded = tree.expand_key(ctx, key)
+            if expanded != "@type":
                 continue
             if type_key is not None:
                 raise Unsupported("several_type_keys")
@@ -281,10 +411,13 @@ class _Walk:
                     ctx = tree.child(ctx, scoped, propagate=False)
         subject: str | None = None
         properties: list[tuple[str, str, Any]] = []
+        expanded_keys = ctx.expanded_keys
         for key, value in element.items():
             if key == "@context":
                 continue
-            expanded = tree.expand_key(ctx, key)
+            expanded = expanded_keys.get(key, _MISSING)
+            if expanded is _MISSING:
+                expanded = tree.expand_key(ctx, key)
             if expanded == "@id":
                 if subject is not None or not isinstance(value, str):
                     raise Unsupported("id")
@@ -293,7 +426,7 @@ class _Walk:
                 if key != type_key:  # a type key only the type-scoped contexts made one
                     raise Unsupported("several_type_keys")
                 continue
-            elif expanded is None or expanded.startswith("@") or expanded.startswith("_:"):
+            elif expanded is None or expanded[:1] == "@" or expanded[:2] == "_:":  # startswith, cheaper
                 raise Unsupported("keyword_or_dropped_term")
             else:
                 properties.append((key, expanded, value))
@@ -302,41 +435,50 @@ class _Walk:
         if subject is None:
             subject = self.new_blank()
         quads, graph = self.quads, self.graph
+        type_terms = []
         for type_ in types:
             iri = tree.expand_key(type_scoped_ctx, type_)
-            quads.add((subject, _RDF_TYPE, _iri_term(iri), graph))
-        for key, expanded, value in properties:
-            predicate = _iri_term(expanded)
+            type_terms.append(_iri_term(iri))
+            quads.add((subject, _RDF_TYPE, type_terms[-1], graph))
+        predicates = [(key, _iri_term(expanded)) for key, expanded, _ in properties]
+        if inputs is not None:
+            self._keep_plan(outer_ctx, active_property, inputs, element, type_key, ctx, type_terms, predicates)
+        for (key, predicate), (_, _, value) in zip(predicates, properties, strict=True):
             for object_ in self.values(ctx, key, value):
                 quads.add((subject, predicate, object_, graph))
         return subject
 
+    def _keep_plan(
+        self,
+        outer_ctx: _Context,
+        active_property: str | None,
+        inputs: tuple[tuple[str, ...], Any],
+        element: Mapping[str, Any],
+        type_key: str | None,
+        node_ctx: _Context,
+        type_terms: list[str],
+        predicates: list[tuple[str, str]],
+    ) -> None:
+        global _node_plans_kept
+        types = _type_values(element, type_key)
+        if types is None or _node_plans_kept >= _MAX_NODE_PLANS:
+            return
+        id_keys = [key for key in element if key != "@context" and node_ctx.expanded_keys.get(key) == "@id"]
+        if len(id_keys) > 1 or any(node_ctx.expanded_keys.get(key) is None for key in element if key != "@context"):
+            return  # the walk checked these; a key it did not memoise is not planned
+        shape = outer_ctx.node_plans.setdefault((active_property, *inputs), (type_key, {}))
+        if shape[0] != type_key:
+            return
+        shape[1][types] = (node_ctx, tuple(type_terms), id_keys[0] if id_keys else None, tuple(predicates))
+        _node_plans_kept += 1
+
     def values(self, ctx: _Context, key: str, value: Any) -> list[str]:
         """The object terms of ``key``'s ``value`` in ``ctx`` (pyld ``_expand_object`` for an
         ordinary property, then ``_expand`` / ``_expand_value`` for each item)."""
-        mapping = ctx.mappings.get(key)
-        term_ctx = ctx
-        type_mapping = None
-        graph_container = False
-        if mapping is not None:
-            container = set(mapping.get("@container") or ())
-            # a graph container (VCDM's ``proof``): each node object is a named graph of its own,
-            # and the property points at the graph's blank node name (JSON-LD 1.1 API 13.4.x
-            # "graph containers"; the node map then writes the graph's quads under that name)
-            graph_container = container in ({"@graph"}, {"@graph", "@set"})
-            if container and container != {"@set"} and not graph_container:
-                raise Unsupported("container")
-            if mapping.get("reverse"):
-                raise Unsupported("reverse")
-            type_mapping = mapping.get("@type")
-            if type_mapping == "@json":
-                raise Unsupported("json_literal")
-            scoped = mapping.get("@context")
-            if scoped is not None:
-                term_ctx = self.tree.child(ctx, scoped, override=True)
-                term_mapping = term_ctx.mappings.get(key)
-                if term_mapping is not None and term_mapping.get("reverse"):
-                    raise Unsupported("reverse")
+        plan = ctx.property_plans.get(key)
+        if plan is None:
+            plan = self._property_plan(ctx, key)
+        term_ctx, graph_container = plan
         items = value if isinstance(value, list) else [value]
         objects = []
         for item in items:
@@ -360,20 +502,49 @@ class _Walk:
                 objects.append(self.scalar(term_ctx, key, item))
         return objects
 
+    def _property_plan(self, ctx: _Context, key: str) -> tuple[_Context, bool]:
+        """The context ``key``'s values expand in (its property-scoped context applied) and
+        whether it is a graph container; :class:`Unsupported` for what the walk leaves to pyld."""
+        mapping = ctx.mappings.get(key)
+        term_ctx = ctx
+        type_mapping = None
+        graph_container = False
+        if mapping is not None:
+            container = set(mapping.get("@container") or ())
+            # a graph container (VCDM's ``proof``): each node object is a named graph of its own,
+            # and the property points at the graph's blank node name (JSON-LD 1.1 API 13.4.x
+            # "graph containers"; the node map then writes the graph's quads under that name)
+            graph_container = container in ({"@graph"}, {"@graph", "@set"})
+            if container and container != {"@set"} and not graph_container:
+                raise Unsupported("container")
+            if mapping.get("reverse"):
+                raise Unsupported("reverse")
+            type_mapping = mapping.get("@type")
+            if type_mapping == "@json":
+                raise Unsupported("json_literal")
+            scoped = mapping.get("@context")
+            if scoped is not None:
+                term_ctx = self.tree.child(ctx, scoped, override=True)
+                term_mapping = term_ctx.mappings.get(key)
+                if term_mapping is not None and term_mapping.get("reverse"):
+                    raise Unsupported("reverse")
+        plan = (term_ctx, graph_container)
+        _memo(ctx.property_plans, key, plan)
+        return plan
+
     def scalar(self, ctx: _Context, key: str, value: Any) -> str:
         """pyld ``_expand_value`` then ``_object_to_rdf`` for a string, boolean or integer."""
-        expanded = self.tree.expand_key(ctx, key)
-        if expanded is None or expanded.startswith("@"):
-            raise Unsupported("keyword_or_dropped_term")
-        mapping = ctx.mappings.get(key)
-        type_mapping = None if mapping is None else mapping.get("@type")
+        plan = ctx.scalar_plans.get(key)
+        if plan is None:
+            plan = self._scalar_plan(ctx, key)
+        type_mapping, language_or_direction = plan
         if isinstance(value, str):
             if type_mapping == "@id":
                 return _subject_term(self.tree.expand_id(ctx, value), self.blank_nodes)
             if type_mapping == "@vocab":
                 return _subject_term(self.tree.expand_key(ctx, value), self.blank_nodes)
             if type_mapping is None or type_mapping == "@none":
-                if _language_or_direction(ctx, mapping):
+                if language_or_direction:
                     raise Unsupported("language")
                 return literal_term(_text(value), _XSD_STRING)
             if type_mapping == _XSD_DOUBLE:
@@ -390,6 +561,18 @@ class _Walk:
         if isinstance(value, int) and -_MAX_INTEGER < value < _MAX_INTEGER:
             return literal_term(str(value), datatype or _XSD_INTEGER)
         raise Unsupported("number")
+
+    def _scalar_plan(self, ctx: _Context, key: str) -> tuple[Any, bool]:
+        """``key``'s type mapping in ``ctx`` and whether its strings would carry a language or
+        direction; :class:`Unsupported` when the key expands to a keyword or nothing."""
+        expanded = self.tree.expand_key(ctx, key)
+        if expanded is None or expanded.startswith("@"):
+            raise Unsupported("keyword_or_dropped_term")
+        mapping = ctx.mappings.get(key)
+        type_mapping = None if mapping is None else mapping.get("@type")
+        plan = (type_mapping, _language_or_direction(ctx, mapping))
+        _memo(ctx.scalar_plans, key, plan)
+        return plan
 
 
 def _language_or_direction(ctx: _Context, mapping: Mapping[str, Any] | None) -> bool:

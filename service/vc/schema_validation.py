@@ -260,6 +260,34 @@ def _copy_plain(node: Any, seen: set[int]) -> Any:
     raise _NotPlainJson
 
 
+def _check_plain(node: dict[str, Any] | list[Any], seen: set[int]) -> bool:
+    """:func:`_copy_plain` of an object or array without the copy: raises
+    :class:`_NotPlainJson` where it would, and returns whether any object in ``node`` is a
+    VCDM 1.1 credential (one that :func:`_normalise_vcdm_v1` would rewrite). Scalars are checked
+    in the loop, containers by a call each."""
+    if id(node) in seen:  # shared or cyclic
+        raise _NotPlainJson
+    seen.add(id(node))
+    vcdm_v1 = False
+    if type(node) is dict:
+        for key in node:
+            if type(key) is not str:
+                raise _NotPlainJson
+        values: Iterable[Any] = node.values()
+    else:
+        values = node
+    for value in values:
+        kind = type(value)
+        if kind is dict or kind is list:
+            if _check_plain(value, seen):
+                vcdm_v1 = True
+        elif not (
+            kind in _PLAIN_SCALARS or (kind is int and value in _I64) or (kind is float and math.isfinite(value))
+        ):
+            raise _NotPlainJson
+    return vcdm_v1 or (type(node) is dict and _first_context(node) == CREDENTIALS_V1)
+
+
 def _plain_json_copy(doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """A deep copy of ``doc``, and whether it holds only what JSON parsing produces (exact dict
     and list, no object twice, str keys, 64-bit ints, finite floats): the only documents the fast
@@ -514,6 +542,10 @@ def validate_credential(doc: Mapping[str, Any], *, reference_only: bool = False)
     """
     if not isinstance(doc, Mapping):
         return SchemaReport(errors=(f"$: expected a JSON object, got {_json_type(doc)}",))
+    if not reference_only:
+        accepted = _accepted_as_is(dict(doc))
+        if accepted is not None:
+            return accepted
     document, plain = _plain_json_copy(dict(doc))
     fast = plain and not reference_only
     warnings: list[str] = []
@@ -544,6 +576,35 @@ def validate_credential(doc: Mapping[str, Any], *, reference_only: bool = False)
     )
     return SchemaReport(
         errors=messages, warnings=_unique(warnings), schema_id=cast(Mapping[str, Any], validator.schema)["$id"]
+    )
+
+
+def _accepted_as_is(doc: dict[str, Any]) -> SchemaReport | None:
+    """The report of :func:`validate_credential` for a credential the fast validator accepts
+    as it is, without copying it; None when the full steps are needed.
+
+    That is the report the full steps give when nothing would change the copy: plain JSON (the
+    checks of :func:`_copy_plain`), no VCDM 1.1 credential in it (no rewrite), an Open Badges
+    type, no ``credentialStatus`` set (not taken off), and the fast validator's "valid" on the
+    first pass (no wrapping or unwrapping, so no warning): only the recipient rule can remain.
+    """
+    try:
+        if _check_plain(doc, set()):
+            return None
+    except (_NotPlainJson, RecursionError):
+        return None
+    kind = _credential_kind(doc.get("type"))
+    if kind is None:
+        return None
+    statuses = doc.get("credentialStatus")
+    if isinstance(statuses, list) and len(statuses) >= 2:
+        return None
+    if not _fast_says_valid(_fast_validator(kind), doc):
+        return None
+    return SchemaReport(
+        errors=_unique(_recipient_rule(kind, doc)),
+        warnings=(),
+        schema_id=cast(Mapping[str, Any], _validator(kind).schema)["$id"],
     )
 
 

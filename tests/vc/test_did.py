@@ -105,3 +105,26 @@ def test_chained_resolver_tries_each_in_turn(issuer_signer):
     assert chain.resolve(issuer_signer.verification_method).type == "Multikey"
     with pytest.raises(KeyResolutionError):
         chain.resolve("did:web:nowhere.example#key-1")
+
+
+def test_did_key_methods_are_kept_by_exact_string_only(issuer_signer, other_signer):
+    resolver = DidKeyResolver()
+    first = resolver.resolve(issuer_signer.verification_method)
+    assert resolver.resolve(issuer_signer.verification_method) is first  # decoded once
+    other = resolver.resolve(other_signer.verification_method)
+    assert other.public_key != first.public_key and other.controller != first.controller
+    did = issuer_signer.verification_method.split("#")[0]
+    assert resolver.resolve(did).id == first.id  # no fragment: the key's own method
+    with pytest.raises(KeyResolutionError):  # a failure is not kept: it fails every time
+        resolver.resolve(issuer_signer.verification_method + "x")
+    with pytest.raises(KeyResolutionError):
+        resolver.resolve(issuer_signer.verification_method + "x")
+
+
+def test_an_overlong_did_key_url_is_resolved_without_being_kept(issuer_signer):
+    from service.vc import did as did_module
+
+    before = did_module._did_key_method.cache_info().currsize
+    with pytest.raises(KeyResolutionError):
+        DidKeyResolver().resolve(issuer_signer.verification_method + "#" + "x" * 600)
+    assert did_module._did_key_method.cache_info().currsize == before

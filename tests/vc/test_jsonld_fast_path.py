@@ -490,3 +490,61 @@ def test_a_fault_in_the_fast_path_falls_back_in_service_and_fails_loudly_under_t
     before = fast_path.stats().get("internal_error", 0)
     assert canonize(document) == expected  # in service: the full path answers
     assert fast_path.stats()["internal_error"] == before + 1
+
+
+# --- node plans: what a node's shape decided is kept, what its values decide is not ------------
+
+
+def _with(document: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(document)
+    parent = changed
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    return changed
+
+
+SAME_KEYS_OTHER_VALUES = {
+    "an @id that is not a string": (("credentialSubject", "id"), 7),
+    "an @id that is a list": (("credentialSubject", "id"), ["did:example:1"]),
+    "a relative @id": (("credentialSubject", "id"), "relative/path"),
+    "a blank node @id": (("credentialSubject", "id"), "_:someone"),
+    "a compact IRI @id": (("credentialSubject", "id"), "did:example:other"),
+    "another type": (("credentialSubject", "achievement", "type"), ["Achievement", "EndorsementSubject"]),
+    "a type that is not a string": (("credentialSubject", "achievement", "type"), [{"id": "x"}]),
+    "a relative type": (("credentialSubject", "achievement", "type"), ["Achievement", "relative"]),
+    "a lone type string": (("credentialSubject", "achievement", "type"), "Achievement"),
+    "a value that is a float": (("credentialSubject", "achievement", "name"), 0.5),
+    "a value that is a node": (("credentialSubject", "achievement", "name"), {"id": "https://example.org/n"}),
+    "an empty node": (("credentialSubject", "achievement", "criteria"), {}),
+    "a nested array": (("credentialSubject", "achievement", "name"), [["a"]]),
+}
+
+
+@pytest.mark.parametrize("change", SAME_KEYS_OTHER_VALUES.values(), ids=SAME_KEYS_OTHER_VALUES.keys())
+def test_a_planned_node_shape_with_other_values_still_agrees_or_declines(change):
+    """The first document leaves a plan for each of its nodes; a document with the same keys and
+    other values must still be walked value by value: it agrees with the full path or declines."""
+    document = TAKEN["an OB 3.0 result"]
+    assert compare(document) == "fast"
+    assert compare(document) == "fast"  # now through the plans
+    path, value = change
+    compare(_with(document, path, value))  # fails on any difference or wrong acceptance
+
+
+def test_node_plans_are_bounded(monkeypatch):
+    monkeypatch.setattr(fast_path, "_node_plans_kept", fast_path._MAX_NODE_PLANS)
+    document = _v2(unplannedKeyOnlyHere="x")
+    assert compare(document) == "fast"  # walked without a plan, same result
+    assert not any("unplannedKeyOnlyHere" in keys for ctx in _contexts() for _, keys, _ in ctx.node_plans)
+
+
+def test_a_node_walked_twice_is_planned_once():
+    document = _v2(plannedKeyOnlyHere="x")
+    assert compare(document) == compare(document) == "fast"
+    assert any("plannedKeyOnlyHere" in keys for ctx in _contexts() for _, keys, _ in ctx.node_plans)
+
+
+def _contexts() -> list[Any]:
+    tree = DEFAULT_LOADER.context_tree()
+    return list(tree._known.values())

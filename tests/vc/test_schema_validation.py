@@ -103,13 +103,13 @@ def test_every_fixture_gets_the_same_report_with_and_without_the_compiled_valida
 def test_valid_credentials_take_the_fast_path(seeds, monkeypatch):
     """A credential the compiled validator accepts never reaches ``jsonschema`` (the point of it)."""
     calls: list[object] = []
-    original = schema_validation._validate_json_ld_tolerant
+    original = schema_validation._fast_says_valid
 
-    def spy(validator, document, warnings, fast=None):
-        calls.append(fast)
-        return original(validator, document, warnings, fast)
+    def spy(validator, instance):
+        calls.append(validator)
+        return original(validator, instance)
 
-    monkeypatch.setattr(schema_validation, "_validate_json_ld_tolerant", spy)
+    monkeypatch.setattr(schema_validation, "_fast_says_valid", spy)
     monkeypatch.setattr(
         type(schema_validation._validator("achievement")),
         "iter_errors",
@@ -161,7 +161,29 @@ def test_what_json_parsing_cannot_produce_is_left_to_jsonschema(seeds, edit):
     document = copy.deepcopy(seeds[0])
     edit(document)
     assert not schema_validation._plain_json_copy(document)[1]
+    with pytest.raises(schema_validation._NotPlainJson):
+        schema_validation._check_plain(document, set())
+    assert schema_validation._accepted_as_is(document) is None
     assert validate_credential(document) == validate_credential(document, reference_only=True)
+
+
+def test_a_credential_is_accepted_as_it_is_only_when_nothing_would_change_its_copy(seeds):
+    """The shortcut (no copy, no rewrite) answers only where the copy would be the document."""
+    assert schema_validation._accepted_as_is(copy.deepcopy(seeds[0])) is not None  # the usual case
+    for seed in seeds:
+        vcdm_v1 = schema_validation._check_plain(copy.deepcopy(seed), set())
+        copied, plain = schema_validation._plain_json_copy(copy.deepcopy(seed))
+        renamed: list[str] = []
+        schema_validation._normalise_vcdm_v1(copied, (), renamed, {})
+        assert plain and vcdm_v1 == bool(renamed)
+        shortcut = schema_validation._accepted_as_is(copy.deepcopy(seed))
+        report = validate_credential(seed, reference_only=True)
+        if shortcut is not None:
+            assert shortcut == report and not report.warnings
+    nested_v1 = copy.deepcopy(seeds[0])
+    nested_v1["credentialSubject"]["endorsement"] = [{"@context": [CREDENTIALS_V1], "type": ["x"]}]
+    assert schema_validation._check_plain(nested_v1, set())
+    assert schema_validation._accepted_as_is(nested_v1) is None
 
 
 @pytest.mark.parametrize("key", ["name", "validFrom", "id"])

@@ -11,7 +11,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from service.vc import budget as budget_module
 from service.vc import data_integrity, jsonld
 from service.vc.budget import Budget, BudgetExceeded, VerificationLimits, json_shape
 from service.vc.verify import verify
@@ -128,6 +131,29 @@ def test_a_budget_refuses_once_spent():
 )
 def test_json_shape_names_the_first_limit_crossed(value, problem):
     assert problem in json_shape(value, max_values=20, max_depth=3)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=3), children, max_size=6),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, max_values=st.integers(1, 40), max_depth=st.integers(1, 8))
+def test_json_shape_says_what_the_depth_first_count_says(value, max_values, max_depth):
+    """The level-by-level check only decides "within the limits"; the reason, when there is one,
+    is the depth-first walk's (the first limit crossed in its order)."""
+    reference = budget_module._first_limit_crossed(value, max_values, max_depth)
+    assert budget_module._within_limits(value, max_values, max_depth) == (reference is None)
+    assert json_shape(value, max_values, max_depth) == reference
+
+
+def test_json_shape_does_not_gather_more_than_the_limit_from_shared_values():
+    wide = list(range(10_000))
+    shared = [wide] * 10_000  # 10^8 values by reference, a few kilobytes in memory
+    assert "more than 2000 JSON values" in json_shape({"a": shared}, 2_000, 48)
 
 
 def test_a_credential_nested_too_deep_is_refused_before_any_work(signed_credential, canonicalizations):
