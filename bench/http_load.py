@@ -1,7 +1,7 @@
 """The public read and verify paths over HTTP, keep-alive load from loopback (issue 15).
 
     .venv/bin/python bench/http_load.py [--database-url postgresql+psycopg://...] [--connections 32]
-        [--seconds 5] [--rounds 3] [--workers 2] [--only verify-jsonld page ...]
+        [--seconds 5] [--rounds 3] [--workers 2] [--only verify-jsonld page ...] [--profile]
 
 Starts ``skillcred serve --workers N`` in production mode (`tests/serve.py`), on PostgreSQL in a
 schema of its own (dropped afterwards) when ``--database-url`` (or SKILLCRED_TEST_POSTGRES_URL) is
@@ -18,6 +18,10 @@ read from outside the server, so nothing in it is exposed in production: the est
 connections each worker process owns (``ss -tnp`` on the server port, sampled mid-round) and the
 CPU seconds each worker burnt during the round (``/proc/<pid>/stat``). The client shares the
 machine's cores with the server, so the figures are a floor for the server.
+
+``--profile``: py-spy (a dev dependency) samples the first worker during each target's first round,
+only while it holds the GIL (its CPU time in Python), and the frames with the largest share of
+samples are printed after the table: the profile summary of the HTTP path.
 """
 
 from __future__ import annotations
@@ -194,6 +198,41 @@ def connections_by_pid(port: int) -> Counter[int]:
     return Counter(int(pid) for pid in re.findall(r"pid=(\d+)", out))
 
 
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))
+
+
+def profile_summary(raw: Path, top: int = 12) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    """A py-spy raw profile in two lists of (percent of samples, "function file"): SkillCred's own
+    functions by inclusive share (each counts for every sample it is on the stack of), and the
+    functions the samples were in (self share), whatever their package."""
+    own: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack:
+            continue
+        count, frames = int(number), stack.split(";")
+        total += count
+        # the project's frames but its ASGI middleware (``__call__`` and its send wrappers), which
+        # every request passes through
+        for frame in {_name_of(f) for f in frames if "(service/" in f and "__call__" not in f}:
+            own[frame] += count
+        leaves[_name_of(frames[-1])] += count
+    if not total:
+        return [], []
+
+    def shares(counter: Counter[str]) -> list[tuple[float, str]]:
+        return [(100 * n / total, frame) for frame, n in counter.most_common(top)]
+
+    return shares(own), shares(leaves)
+
+
+def _name_of(frame: str) -> str:
+    function, _, where = frame.partition(" (")
+    return f"{function} {where.split(':')[0].rsplit('/', 1)[-1].rstrip(')')}"
+
+
 @dataclass(frozen=True)
 class Round:
     per_second: float
@@ -205,8 +244,16 @@ class Round:
 
 
 def run_round(
-    server: RunningServer, port: int, request: Request, connections: int, processes: int, seconds: float
+    server: RunningServer,
+    port: int,
+    request: Request,
+    connections: int,
+    processes: int,
+    seconds: float,
+    profile: Path | None = None,
 ) -> Round:
+    """One round; with ``profile``, py-spy samples the first worker (only while it holds the GIL:
+    its CPU time in Python) over the round's middle and writes the raw stacks there."""
     pids = worker_pids(server)
     queue: multiprocessing.Queue = multiprocessing.Queue()
     start = time.monotonic() + 1.0
@@ -221,9 +268,20 @@ def run_round(
         c.start()
     time.sleep(max(0.0, start - time.monotonic()))
     cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+    spy = None
+    if profile is not None:
+        duration = str(max(1, int(seconds) - 1))
+        spy = subprocess.Popen(
+            [PY_SPY, "record", "--pid", str(pids[0]), "--gil", "--nonblocking", "--rate", "250"]
+            + ["--duration", duration, "--format", "raw", "--output", str(profile)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     time.sleep(seconds / 2)
     split = connections_by_pid(port)
     time.sleep(max(0.0, stop - time.monotonic()))
+    if spy is not None:
+        spy.wait(timeout=60)
     cpu = {pid: round(cpu_seconds(pid) - cpu_before[pid], 2) for pid in pids}
     latencies: list[float] = []
     codes: Counter[int] = Counter()
@@ -262,6 +320,9 @@ def main() -> None:
     parser.add_argument("--resign", type=int, default=300, help="status list re-signing interval, seconds")
     parser.add_argument("--request-threads", type=int, default=None, help="SKILLCRED_REQUEST_THREADS (default 40)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/run_all.py)")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample one worker with py-spy in each target's first round and print"
+    )
     args = parser.parse_args()
     assert 1 <= args.connections <= 256 and 0 < args.seconds <= 60 and 1 <= args.rounds <= 10, "keep runs bounded"
     postgres = bool(args.database_url) and args.database_url.startswith("postgresql") and not args.sqlite
@@ -273,6 +334,7 @@ def main() -> None:
     if args.request_threads is not None:
         settings["SKILLCRED_REQUEST_THREADS"] = str(args.request_threads)
     results: dict[str, list[Round]] = {}
+    profiles: dict[str, tuple[list[tuple[float, str]], list[tuple[float, str]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         with postgres_schema(args.database_url) if postgres else sqlite_url(Path(tmp)) as url:
             with running_server(url, Path(tmp), workers=args.workers, settings=settings) as server:
@@ -280,13 +342,22 @@ def main() -> None:
                 requests = requests_for(*issue_one(server.base))
                 for target in args.only:
                     request = requests[target]
-                    with httpx.Client(base_url=server.base) as warm:  # the page and caches warm
-                        for _ in range(4):
-                            warm.request(request.method, request.path, content=request.body, headers=request.headers)
+                    warm_every_worker(server.base, request, args.connections)
+                    profile = Path(tmp) / f"{target}.txt" if args.profile else None
                     results[target] = [
-                        run_round(server, port, request, args.connections, args.client_processes, args.seconds)
-                        for _ in range(args.rounds)
+                        run_round(
+                            server,
+                            port,
+                            request,
+                            args.connections,
+                            args.client_processes,
+                            args.seconds,
+                            profile if index == 0 else None,
+                        )
+                        for index in range(args.rounds)
                     ]
+                    if profile is not None and profile.exists():
+                        profiles[target] = profile_summary(profile)
     print(
         f"# bench/http_load.py --workers {args.workers} --connections {args.connections} --seconds {args.seconds:g}"
         f" --rounds {args.rounds}"
@@ -308,6 +379,14 @@ def main() -> None:
             f"| {target} | {statistics.median(rates):.0f} | {min(rates):.0f}-{max(rates):.0f} | {middle.p50_ms:.1f}"
             f" | {middle.p99_ms:.1f} | {sum(r.errors for r in rounds)} | {splits} | {cpus} |"
         )
+    for target, (own, leaves) in profiles.items():
+        print(f"\n{target}: one worker's time holding the GIL (py-spy --gil), share of samples")
+        print("  SkillCred's functions, inclusive:")
+        for share, frame in own:
+            print(f"    {share:5.1f}%  {frame}")
+        print("  where the samples were (self):")
+        for share, frame in leaves:
+            print(f"    {share:5.1f}%  {frame}")
     if args.json is not None:
         figures = {
             target: {
@@ -319,6 +398,22 @@ def main() -> None:
             for target, rounds in results.items()
         }
         args.json.write_text(json.dumps({"targets": figures, "postgres": postgres, "workers": args.workers}))
+
+
+def warm_every_worker(base: str, request: Request, connections: int) -> None:
+    """A few requests on each of ``connections`` new connections (spread over the workers as the
+    round's will be), so every worker has the page and caches warm before the window opens."""
+
+    def warm() -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for _ in range(3):
+                client.request(request.method, request.path, content=request.body, headers=request.headers)
+
+    threads = [threading.Thread(target=warm) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 @contextmanager

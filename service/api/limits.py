@@ -45,15 +45,24 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit_for(scope["path"])
+        limit: int | None = None
+
+        def limit_of() -> int:
+            # worked out only for a request with a body: matching the path against every pattern
+            # cost a GET of a badge page several percent of its time
+            nonlocal limit
+            if limit is None:
+                limit = self._limit_for(scope["path"])
+            return limit
+
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > limit
+                    too_big = int(value) > limit_of()
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await _reject(send, scope["path"], limit)
+                    await _reject(send, scope["path"], limit_of())
                     return
         received = 0
         response_started = False
@@ -62,9 +71,11 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _TooLarge
+                body = message.get("body", b"")
+                if body:
+                    received += len(body)
+                    if received > limit_of():
+                        raise _TooLarge
             return message
 
         async def tracking_send(message: Any) -> None:
@@ -76,7 +87,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await _reject(send, scope["path"], limit)
+                await _reject(send, scope["path"], limit_of())
 
 
 class _TooLarge(BaseException):

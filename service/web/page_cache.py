@@ -49,6 +49,9 @@ from service.verification.service import Verifier
 PAGE_CACHE_SIZE = 1024
 """Pages kept per process (10-20 KiB each)."""
 
+RENDER_STRIPES = 64
+"""Locks that let one request per page render it while the others wait for it (striped by key)."""
+
 _CREDENTIALS = cast(sa.Table, Credential.__table__)  # type: ignore[attr-defined]
 _ISSUERS = cast(sa.Table, Issuer.__table__)  # type: ignore[attr-defined]
 _ENDORSEMENTS = cast(sa.Table, Endorsement.__table__)  # type: ignore[attr-defined]
@@ -133,7 +136,15 @@ class PageCache:
         self._size = size
         self._items: OrderedDict[tuple[str, str], Page] = OrderedDict()
         self._lock = threading.Lock()
+        self._rendering = [threading.Lock() for _ in range(RENDER_STRIPES)]
         self.hits = 0
+
+    def rendering(self, key: tuple[str, str]) -> threading.Lock:
+        """The lock a request holds while it renders the page of ``key``: a burst of requests for a
+        page no worker has kept (a link just shared widely, a server just started) renders it
+        once, the rest wait and find it kept, instead of each verifying and rendering it at the
+        same time. Striped: pages whose keys share a stripe render one after the other."""
+        return self._rendering[hash(key) % RENDER_STRIPES]
 
     def get(self, key: tuple[str, str]) -> Page | None:
         with self._lock:

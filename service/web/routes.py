@@ -168,7 +168,12 @@ async def badge_page(
         with committing(open_read_session(request, engine)) as session:
             return _badge_answer(session, request, settings, keystore, verifier, pages, credential_id, chosen, now)
 
-    return await run_in_threadpool(answer)
+    def render_once() -> Response:
+        with pages.rendering((settings.public_url, credential_id)):
+            kept = pages.fresh(engine, settings, verifier, credential_id, now)  # rendered while this waited
+            return _html_page(kept.html, kept.etag, request) if kept is not None else answer()
+
+    return await run_in_threadpool(render_once if chosen == HTML else answer)
 
 
 def _badge_answer(
