@@ -9,6 +9,8 @@ security headers) only while the same bytes would be sent.
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from service.web.routes import PAGE_POLICY
 from tests.endorsements.conftest import credential, decide, earner, endorse_by_email  # noqa: F401 (fixtures)
@@ -129,3 +131,38 @@ def test_the_earners_name_choices_show_at_once_on_a_kept_page(app, api, achievem
 
     set_display_name(app, EARNER_EMAIL, "Augusta Ada King")
     assert "Earned by <strong>Augusta Ada King</strong>" in get_page(api, issued["id"]).text
+
+
+def test_a_burst_of_requests_for_a_page_no_worker_kept_renders_it_once(app, api, achievement, monkeypatch):
+    """A link shared widely, or a server just started: the requests that arrive together wait for
+    the one rendering the page instead of each verifying and rendering it."""
+    from fastapi.testclient import TestClient
+
+    from service.web import routes
+
+    issued = api.issue(achievement["id"])
+    resigner_round(app)
+    renders: list[str] = []
+    real_render = routes.render_verified_page
+
+    def slow_render(*args, **kwargs):
+        renders.append(issued["id"])
+        time.sleep(0.3)  # long enough for the other requests to arrive meanwhile
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "render_verified_page", slow_render)
+    answers = []
+
+    def fetch() -> None:
+        client = TestClient(app, base_url=str(api.client.base_url))
+        answers.append(client.get(f"/credentials/{issued['id']}", headers={"Accept": "text/html"}))
+
+    burst = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in burst:
+        thread.start()
+    for thread in burst:
+        thread.join()
+
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len({a.headers["etag"] for a in answers}) == 1
+    assert renders == [issued["id"]]
