@@ -7,7 +7,9 @@ postgresql+psycopg://postgres@127.0.0.1:5432/test), an issuer and an achievement
 rows as one bulk file (``skillcred bulk-issue``'s code path, without waiting), then starts
 ``--workers`` worker processes and waits for the job to finish. Prints credentials per second
 (from the workers' start to the job's ``finished_at``), each worker's peak resident memory
-(``VmHWM`` from /proc), the machine's core count and the command line. The schema is dropped at
+(``VmHWM`` from /proc), the CPU time per credential of the workers and of their PostgreSQL
+backends (from /proc: steadier than the rate on a shared machine), the machine's core count and
+the command line. The schema is dropped at
 the end. The machine may be shared: compare runs made side by side.
 """
 
@@ -30,6 +32,8 @@ sys.path.insert(0, str(REPO))
 
 KEK = "YmVuY2gta2VrLTAxMjM0NTY3ODlhYmNkZWYwMTIzNDU"  # 32 bytes, benchmarks only
 ADMIN = ("bench-admin@skillcred.example", "a-long-bench-admin-password")
+APPLICATION = "skillcred_bench_bulk"
+"""The workers' PostgreSQL ``application_name``: their backends' CPU time is read from /proc."""
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -41,6 +45,15 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The process's user and system CPU time so far, seconds; None when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _schema_url(base: str, schema: str) -> str:
@@ -124,7 +137,7 @@ def main() -> int:
 
             env = os.environ | {
                 "SKILLCRED_ENV": "production",
-                "SKILLCRED_DATABASE_URL": url,
+                "SKILLCRED_DATABASE_URL": f"{url}&application_name={APPLICATION}",
                 "SKILLCRED_PUBLIC_URL": "https://bench.skillcred.example",
                 "SKILLCRED_KEK": KEK,
                 "SKILLCRED_BLOB_DIR": str(folder / "blobs"),
@@ -143,8 +156,18 @@ def main() -> int:
                 )
             engine = sa.create_engine(url)
             peaks: dict[int, float] = {}
+            worker_cpu: dict[int, float] = {}
+            backend_cpu: dict[int, float] = {}
             while True:
                 with engine.connect() as connection:
+                    backends = connection.execute(
+                        sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                        {"name": APPLICATION},
+                    ).scalars()
+                    for pid in backends:  # the database runs on this machine (the default URL)
+                        used = cpu_seconds(pid)
+                        if used is not None:
+                            backend_cpu[pid] = max(backend_cpu.get(pid, 0.0), used)
                     state, issued = connection.execute(
                         sa.text(
                             "SELECT j.state, (SELECT count(*) FROM bulkrow r"
@@ -156,6 +179,9 @@ def main() -> int:
                     peak = peak_rss_mb(worker.pid)
                     if peak is not None:
                         peaks[worker.pid] = max(peaks.get(worker.pid, 0.0), peak)
+                    used = cpu_seconds(worker.pid)
+                    if used is not None:
+                        worker_cpu[worker.pid] = used
                     if worker.poll() is not None:
                         raise SystemExit(f"a worker stopped: exit {worker.returncode}")
                 if state in ("succeeded", "failed"):
@@ -187,6 +213,11 @@ def main() -> int:
     print(f"job: {state}, {credentials} credentials in {elapsed:.1f} s: {credentials / elapsed:.1f} credentials/s")
     for number, worker in enumerate(workers):
         print(f"worker {number}: peak RSS {peaks.get(worker.pid, float('nan')):.0f} MiB")
+    per_credential = 1000 / max(credentials, 1)
+    print(
+        f"CPU per credential: workers {sum(worker_cpu.values()) * per_credential:.2f} ms (start-up included),"
+        f" their PostgreSQL backends {sum(backend_cpu.values()) * per_credential:.2f} ms"
+    )
     print(f"cores: {os.cpu_count()}")
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     if args.json is not None:
@@ -198,6 +229,8 @@ def main() -> int:
             "seconds": elapsed,
             "credentials_per_s": credentials / elapsed,
             "peak_rss_mib": [peaks.get(worker.pid) for worker in workers],
+            "worker_cpu_ms_per_credential": sum(worker_cpu.values()) * per_credential,
+            "backend_cpu_ms_per_credential": sum(backend_cpu.values()) * per_credential,
         }
         args.json.write_text(json.dumps(figures))
     return 0

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,6 +28,7 @@ from service.core.config import Settings
 from service.core.db import unit_of_work
 from service.core.errors import ServiceError
 from service.core.keystore import Keystore
+from service.core.models import utcnow
 from service.credentials.entry_points import active_holders, active_key, claim_active_slot
 from service.credentials.issuing import (
     IssueRequest,
@@ -34,9 +36,9 @@ from service.credentials.issuing import (
     Recipient,
     SignedCredential,
     is_active_credential_conflict,
-    persist,
+    persist_many,
     prepare,
-    recipient_identities,
+    recipient_identity_ids,
     sign,
     sign_until_claimed,
 )
@@ -53,6 +55,7 @@ class RowTaken(RuntimeError):
 
 BATCH_SIZE = 50
 """Rows signed, then stored, per transaction."""
+_EXTERNAL_ID_TABLE = BulkExternalId.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass
 
 
 def run_chunk(
@@ -142,28 +145,31 @@ def _issue_batch(
         (row, sign_until_claimed(session, keystore, settings, credential, left))
         for (row, credential), left in zip(signed, unclaimed, strict=True)
     ]
-    identities = recipient_identities(session, [credential.prepared.request.recipient for _, credential in signed])
-    external_ids: list[BulkExternalId] = []
-    for row, credential in signed:
-        stored = persist(session, credential, identities=identities, flush=False)
-        outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": stored.id}
-        if row.external_id is not None:
-            # a concurrent file with the same external id: the primary key refuses the second,
-            # the batch rolls back and its re-run reports the first one's credential
-            external_ids.append(
-                BulkExternalId(issuer_id=row.issuer_id, external_id=row.external_id, credential_id=stored.id)
-            )
+    recipient_ids = recipient_identity_ids(session, [credential.prepared.request.recipient for _, credential in signed])
     try:
-        session.flush()
+        stored = persist_many(session, [credential for _, credential in signed], recipient_ids=recipient_ids)
     except IntegrityError as err:
         if not is_active_credential_conflict(err):
             raise
         # a simultaneous issuance took a recipient's one active credential: the batch rolls back
         # and its re-run finds that credential for the row (claim_active_slot)
         raise RowTaken("a row's recipient was issued the achievement meanwhile; the batch is run again") from None
-    # after the credentials they name (the unit of work does not order unrelated tables)
-    session.add_all(external_ids)
-    session.flush()
+    external_ids: list[dict[str, Any]] = []
+    for (row, _), credential_id in zip(signed, stored, strict=True):
+        outcome[row.seq] = {"state": BulkRowState.issued, "credential_id": credential_id}
+        if row.external_id is not None:
+            # a concurrent file with the same external id: the primary key refuses the second,
+            # the batch rolls back and its re-run reports the first one's credential
+            external_ids.append(
+                {
+                    "issuer_id": row.issuer_id,
+                    "external_id": row.external_id,
+                    "credential_id": credential_id,
+                    "created_at": utcnow(),
+                }
+            )
+    if external_ids:  # after the credentials they name
+        session.connection().execute(insert(_EXTERNAL_ID_TABLE), external_ids)
     _mark_rows(session, rows, outcome)
 
 
@@ -211,14 +217,31 @@ def _issued_before(session: Session, rows: Sequence[BulkRow]) -> dict[tuple[str,
         if row.external_id is not None:
             wanted.setdefault(row.issuer_id, []).append(row.external_id)
     found: dict[tuple[str, str], str] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for issuer_id, external_ids in wanted.items():
-        for known in session.exec(
-            select(BulkExternalId).where(
-                BulkExternalId.issuer_id == issuer_id, col(BulkExternalId.external_id).in_(external_ids)
+        known = (
+            session.execute(_ISSUED_ON_POSTGRES, {"issuer_id": issuer_id, "external_ids": external_ids})
+            if postgres
+            else session.execute(
+                sa_select(col(BulkExternalId.external_id), col(BulkExternalId.credential_id)).where(
+                    col(BulkExternalId.issuer_id) == issuer_id, col(BulkExternalId.external_id).in_(external_ids)
+                )
             )
-        ):
-            found[(known.issuer_id, known.external_id)] = known.credential_id
+        )
+        for external_id, credential_id in known:
+            found[(issuer_id, str(external_id))] = str(credential_id)
     return found
+
+
+# One primary key lookup per external id, whatever the planner knows of the table: with an IN
+# list and no statistics (a new table, autovacuum not run yet) PostgreSQL reads every external
+# id of the issuer, a read that grows with each file. A LATERAL subquery with LIMIT is not
+# flattened into a join (PostgreSQL, SELECT: LATERAL subqueries): each id is looked up by the key.
+_ISSUED_ON_POSTGRES = text(
+    "SELECT w.external_id, hit.credential_id FROM unnest(CAST(:external_ids AS varchar[])) AS w(external_id),"
+    " LATERAL (SELECT x.credential_id FROM bulkexternalid x"
+    " WHERE x.issuer_id = :issuer_id AND x.external_id = w.external_id LIMIT 1) AS hit"
+)
 
 
 @contextmanager

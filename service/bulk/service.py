@@ -315,6 +315,13 @@ def finish_if_done(session: Session, job_id: str, *, now: datetime) -> bool:
     """When no row of the job is pending: succeeded (failed if every row failed), ``finished_at``
     set and ``bulk.completed`` emitted, once (the conditional update picks one chunk). True when
     this call finished it."""
+    # one index entry read while rows are pending (every chunk but the last): the counts below
+    # read every row of the job
+    pending = session.exec(
+        select(BulkRow.seq).where(BulkRow.job_id == job_id, BulkRow.state == BulkRowState.pending).limit(1)
+    ).first()
+    if pending is not None:
+        return False
     by_state = counts(session, job_id)
     if by_state.get(BulkRowState.pending, 0):
         return False

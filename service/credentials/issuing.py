@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -36,17 +37,17 @@ from service.accounts.models import Account
 from service.accounts.service import normalise_email
 from service.achievements.models import Achievement
 from service.achievements.service import NO_SUCH_ACHIEVEMENT, get_version, ob_achievement
-from service.audit.service import record
+from service.audit.service import record, record_many
 from service.core.config import Settings
 from service.core.errors import NotFound
 from service.core.keystore import Keystore
-from service.core.models import new_id
+from service.core.models import new_id, utcnow
 from service.credentials.errors import CredentialExists, InvalidCredentialRequest
 from service.credentials.models import Credential, CredentialState, RecipientIdentity
 from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import EvidenceIn, ResultIn, is_did
 from service.credentials.service import credential_url
-from service.events.service import emit
+from service.events.service import emit, emit_many
 from service.issuers.models import Issuer
 from service.issuers.service import active_signer, get_issuer, issuer_profile
 from service.status.allocation import Allocation, StatusListsExhausted, claim, plan, replan
@@ -294,32 +295,16 @@ def persist(
     credential row (the JSON-LD text verbatim) and the ``credential.issue`` audit event. No
     status list row is written (:mod:`service.status.allocation` counts in side transactions).
 
-    A batch (bulk issuance) passes the ``identities`` of :func:`recipient_identities` and
+    A caller storing several passes the ``identities`` of :func:`recipient_identities` and
     ``flush=False``: its rows then go to the database in one flush, of several rows per
     statement, and the caller handles that flush's ``IntegrityError`` (a simultaneous issuance
-    took a recipient's one active credential)."""
+    took a recipient's one active credential). A bulk batch uses :func:`persist_many`."""
     prepared = signed.prepared
     request = prepared.request
     if identities is None:
         identities = recipient_identities(session, [request.recipient])
     identity = identities[_identity_key(request.recipient)]
-    credential = Credential(
-        id=prepared.credential_id,
-        issuer_id=prepared.issuer.id,
-        achievement_id=request.achievement_id,
-        achievement_version=prepared.achievement_version,
-        recipient_id=identity.id,
-        identity_salt=prepared.identity_salt,
-        jsonld=json.dumps(signed.document, ensure_ascii=False, indent=2),
-        vc_jwt=signed.vc_jwt,
-        issued_at=prepared.issued_at,
-        valid_from=prepared.valid_from,
-        valid_until=prepared.valid_until,
-        state=CredentialState.active,
-        issued_by=getattr(request.authorised_by, "id", None),
-        replaces_id=request.replaces_id,
-        active_key=request.active_slot.key,
-    )
+    credential = Credential(**_credential_values(signed, identity.id))
     if request.active_slot.released:
         session.connection().execute(
             update(Credential).where(col(Credential.id).in_(request.active_slot.released)).values(active_key=None)
@@ -332,37 +317,101 @@ def persist(
             if not is_active_credential_conflict(err):
                 raise
             raise CredentialExists() from None
-    record(
-        session,
-        action="credential.issue",
-        object_type="credential",
-        object_id=credential.id,
-        actor=request.authorised_by,
-        issuer_id=credential.issuer_id,
-        after={
-            "achievement_id": credential.achievement_id,
-            "achievement_version": credential.achievement_version,
-            "recipient_id": identity.id,
-            "recipient_type": identity.kind,
+    record(session, **_audit_of(signed, identity.id, identity.kind))
+    emit(session, issuer_id=credential.issuer_id, type="credential.issued", data=_event_data_of(signed))
+    return credential
+
+
+def persist_many(
+    session: Session, signed: Sequence[SignedCredential], *, recipient_ids: Mapping[tuple[str, str], str]
+) -> list[str]:
+    """:func:`persist` for a batch of signed credentials (bulk issuance), in the caller's
+    transaction: the same credential rows, ``credential.issue`` audit events and
+    ``credential.issued`` events, each table's rows in one INSERT of several rows and without an
+    ORM object per row. ``recipient_ids`` are :func:`recipient_identity_ids`'s. Returns the
+    credential ids, in order.
+
+    The caller handles the ``IntegrityError`` of a simultaneous issuance that took a
+    recipient's one active credential (the credentials' INSERT raises it)."""
+    if not signed:
+        return []
+    keys = [_identity_key(one.prepared.request.recipient) for one in signed]
+    released = sorted({released for one in signed for released in one.prepared.request.active_slot.released})
+    if released:
+        session.connection().execute(update(Credential).where(col(Credential.id).in_(released)).values(active_key=None))
+    table = Credential.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass
+    session.connection().execute(
+        insert(table), [_credential_values(one, recipient_ids[key]) for one, key in zip(signed, keys, strict=True)]
+    )
+    record_many(session, [_audit_of(one, recipient_ids[key], key[0]) for one, key in zip(signed, keys, strict=True)])
+    by_issuer: dict[str, list[dict[str, Any]]] = {}
+    for one in signed:
+        by_issuer.setdefault(one.prepared.issuer.id, []).append(_event_data_of(one))
+    for issuer_id, data in by_issuer.items():
+        emit_many(session, issuer_id=issuer_id, type="credential.issued", data=data)
+    return [one.prepared.credential_id for one in signed]
+
+
+def _credential_values(signed: SignedCredential, recipient_id: str) -> dict[str, Any]:
+    """The credential row of ``signed`` (every column a new credential sets)."""
+    prepared = signed.prepared
+    request = prepared.request
+    return {
+        "id": prepared.credential_id,
+        "issuer_id": prepared.issuer.id,
+        "achievement_id": request.achievement_id,
+        "achievement_version": prepared.achievement_version,
+        "recipient_id": recipient_id,
+        "identity_salt": prepared.identity_salt,
+        "jsonld": json.dumps(signed.document, ensure_ascii=False, indent=2),
+        "vc_jwt": signed.vc_jwt,
+        "issued_at": prepared.issued_at,
+        "valid_from": prepared.valid_from,
+        "valid_until": prepared.valid_until,
+        "state": CredentialState.active,
+        "status_changed_at": None,
+        "status_reason": None,
+        "issued_by": getattr(request.authorised_by, "id", None),
+        "replaces_id": request.replaces_id,
+        "public": True,
+        "show_name": True,
+        "active_key": request.active_slot.key,
+    }
+
+
+def _audit_of(signed: SignedCredential, recipient_id: str, recipient_type: str) -> dict[str, Any]:
+    """The keyword arguments of the ``credential.issue`` audit event of ``signed``."""
+    prepared = signed.prepared
+    request = prepared.request
+    return {
+        "action": "credential.issue",
+        "object_type": "credential",
+        "object_id": prepared.credential_id,
+        "actor": request.authorised_by,
+        "issuer_id": prepared.issuer.id,
+        "after": {
+            "achievement_id": request.achievement_id,
+            "achievement_version": prepared.achievement_version,
+            "recipient_id": recipient_id,
+            "recipient_type": recipient_type,
             "valid_until": signed.document.get("validUntil"),
-            "replaces_id": credential.replaces_id,
+            "replaces_id": request.replaces_id,
             "credential_status": [entry["id"] for entry in signed.allocation.entries],
         },
-    )
-    emit(
-        session,
-        issuer_id=credential.issuer_id,
-        type="credential.issued",
-        data={
-            "credential_id": credential.id,
-            "achievement_id": credential.achievement_id,
-            "achievement_version": credential.achievement_version,
-            "issued_at": credential.issued_at,
-            "valid_until": credential.valid_until,
-            "replaces_id": credential.replaces_id,
-        },
-    )
-    return credential
+    }
+
+
+def _event_data_of(signed: SignedCredential) -> dict[str, Any]:
+    """The data of the ``credential.issued`` event of ``signed``."""
+    prepared = signed.prepared
+    return {
+        "credential_id": prepared.credential_id,
+        "achievement_id": prepared.request.achievement_id,
+        "achievement_version": prepared.achievement_version,
+        "issued_at": prepared.issued_at,
+        "valid_until": prepared.valid_until,
+        "replaces_id": prepared.request.replaces_id,
+    }
 
 
 def _valid_until(valid_until: datetime | None, now: datetime) -> datetime | None:
@@ -451,3 +500,55 @@ def recipient_identities(session: Session, recipients: Sequence[Recipient]) -> d
         # credentials that refer to them (there is no ORM relationship between the two)
         session.flush()
     return found
+
+
+def recipient_identity_ids(session: Session, recipients: Sequence[Recipient]) -> dict[tuple[str, str], str]:
+    """:func:`recipient_identities` for a batch (bulk issuance), without ORM objects: the ids of
+    the identity rows of ``recipients`` (by :func:`_identity_key`), read in one query per kind;
+    the missing rows are inserted in one INSERT of several rows."""
+    wanted = {_identity_key(who) for who in recipients}
+    found: dict[tuple[str, str], str] = {}
+    emails = sorted(value for kind, value in wanted if kind == "email")
+    dids = sorted(value for kind, value in wanted if kind == "did")
+    table = RecipientIdentity.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    for kind, values in (("email", emails), ("did", dids)):
+        if not values:
+            continue
+        column = table.c[kind]
+        hits = (
+            connection.execute(_IDENTITIES_ON_POSTGRES[kind], {"kind": kind, "values": values})
+            if postgres
+            else connection.execute(sa_select(column, table.c.id).where(table.c.kind == kind, column.in_(values)))
+        )
+        for value, identity_id in hits:
+            found.setdefault((kind, str(value)), identity_id)
+    rows: list[dict[str, Any]] = []
+    for kind, value in sorted(wanted - found.keys()):
+        found[(kind, value)] = identity_id = new_id()
+        rows.append(
+            {
+                "id": identity_id,
+                "kind": kind,
+                "email": value if kind == "email" else None,
+                "did": value if kind == "did" else None,
+                "created_at": utcnow(),
+            }
+        )
+    if rows:
+        connection.execute(insert(table), rows)
+    return found
+
+
+# One index lookup per recipient, whatever the planner knows of the table: with an IN list and no
+# statistics (a new table, autovacuum not run yet) PostgreSQL reads the whole table, a read that
+# grows with every recipient. A LATERAL subquery with LIMIT is not flattened into a join
+# (PostgreSQL, SELECT: LATERAL subqueries): each value is looked up through its column's index.
+_IDENTITIES_ON_POSTGRES = {
+    kind: text(
+        f"SELECT w.value, hit.id FROM unnest(CAST(:values AS varchar[])) AS w(value), LATERAL"
+        f" (SELECT r.id FROM recipientidentity r WHERE r.{kind} = w.value AND r.kind = :kind LIMIT 1) AS hit"
+    )
+    for kind in ("email", "did")
+}

@@ -23,6 +23,7 @@ and the others use theirs. Opening is also a short side transaction, committed a
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, text, update
 from sqlmodel import Session, col, select
 
 from service.core.config import Settings
@@ -44,6 +45,8 @@ MAX_DRAWS = 64
 MAX_LISTS_TRIED = 3
 RESERVATION_BLOCK = 32
 """Indexes of a list a process reserves at once (one short side transaction per block)."""
+_READ_BATCH = 5000
+"""Indexes per read of which are taken (SQLite allows 32,766 parameters per statement)."""
 _ENTRY_TABLE = StatusEntry.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
 
 
@@ -204,19 +207,44 @@ def plan_many(session: Session, settings: Settings, issuer_id: str, count: int) 
         drawn.append(pairs)
     # an index already held by an earlier credential (as likely as the list is full) is drawn
     # again in the same list, in memory, and the batch's new draws are checked in one query a
-    # round; the list's reservation is not taken again (it counts credentials, not draws)
+    # round; the list's reservation is not taken again (it counts credentials, not draws). A
+    # round draws several candidates per index still wanted, as many as make all of them taken
+    # unlikely at the fullness the last read showed, and keeps the first one free: the same
+    # uniform pick among the free indexes as drawing one at a time, in a few reads however full.
     taken = _taken(session, picked)
+    wanted = [(pairs, position) for pairs in drawn for position, pair in enumerate(pairs) if pair in taken]
+    fullness = len(taken) / len(picked) if picked else 0.0
+    sizes: dict[str, int] = {}
     for _ in range(MAX_DRAWS):
-        if not taken:
+        if not wanted:
             break
-        redrawn: set[tuple[str, int]] = set()
-        for pairs in drawn:
-            for position, pair in enumerate(pairs):
-                if pair in taken:
-                    pairs[position] = _draw_again(session, pair[0], picked)
-                    picked.add(pairs[position])
-                    redrawn.add(pairs[position])
-        taken = _taken(session, redrawn)
+        per_index = _candidates_per_index(fullness)
+        candidates: list[list[tuple[str, int]]] = []
+        drawn_now: set[tuple[str, int]] = set()
+        for pairs, position in wanted:
+            list_id = pairs[position][0]
+            if list_id not in sizes:
+                sizes[list_id] = _list_size(session, list_id)
+            size = sizes[list_id]
+            mine = []
+            for _ in range(per_index):
+                candidate = _draw_in(list_id, size, picked, drawn_now)
+                if candidate is not None:
+                    drawn_now.add(candidate)
+                    mine.append(candidate)
+            candidates.append(mine)
+        taken = _taken(session, drawn_now)
+        fullness = len(taken) / len(drawn_now) if drawn_now else 1.0
+        still_wanted = []
+        for (pairs, position), mine in zip(wanted, candidates, strict=True):
+            choice = next((candidate for candidate in mine if candidate not in taken), None)
+            if choice is None:
+                still_wanted.append((pairs, position))
+                continue
+            pairs[position] = choice
+            picked.add(choice)
+        wanted = still_wanted
+    unresolved = {(id(pairs), position) for pairs, position in wanted}
 
     def free(list_id: str, index: int) -> bool:
         return (list_id, index) not in picked and session.get(StatusEntry, (list_id, index)) is None
@@ -224,7 +252,7 @@ def plan_many(session: Session, settings: Settings, issuer_id: str, count: int) 
     allocations = []
     for pairs in drawn:
         for position, purpose in enumerate(StatusPurpose):
-            if pairs[position] in taken:  # still taken after every round: as plan() does it
+            if (id(pairs), position) in unresolved:  # still taken after every round: as plan() does it
                 pairs[position] = _free_index_in_current_list(session, settings, issuer_id, purpose, free)
                 picked.add(pairs[position])
         allocations.append(
@@ -262,32 +290,66 @@ def claim_many(session: Session, claims: Sequence[tuple[Allocation, str]]) -> li
     ]
 
 
-def _draw_again(session: Session, list_id: str, picked: set[tuple[str, int]]) -> tuple[str, int]:
-    """Another random index of list ``list_id`` that the batch has not picked (its row is read
-    once per session: the identity map keeps it)."""
-    status_list = session.get(StatusList, list_id)
-    assert status_list is not None
+def _candidates_per_index(fullness: float) -> int:
+    """Candidates to draw per wanted index when a drawn index was taken with chance
+    ``fullness``: enough that all of them are taken with chance at most about 1 in 100."""
+    if fullness <= 0.0:
+        return 1
+    if fullness >= 1.0:
+        return MAX_DRAWS
+    return max(1, min(MAX_DRAWS, math.ceil(math.log(0.01) / math.log(fullness))))
+
+
+def _list_size(session: Session, list_id: str) -> int:
+    """List ``list_id``'s length in bits (fixed when it is opened)."""
+    size = session.exec(select(StatusList.size).where(StatusList.id == list_id)).one()
+    return int(size)
+
+
+def _draw_in(
+    list_id: str, size: int, picked: set[tuple[str, int]], drawn: set[tuple[str, int]]
+) -> tuple[str, int] | None:
+    """A random index of list ``list_id`` in neither ``picked`` nor ``drawn`` (None when
+    :data:`MAX_DRAWS` draws found none: the batch then draws again in its next round)."""
     for _ in range(MAX_DRAWS):
-        index = secrets.randbelow(status_list.size)
-        if (list_id, index) not in picked:
-            return list_id, index
-    return list_id, secrets.randbelow(status_list.size)  # found taken by the next round's read
+        pair = (list_id, secrets.randbelow(size))
+        if pair not in picked and pair not in drawn:
+            return pair
+    return None
 
 
 def _taken(session: Session, pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:
-    """Which of the (list id, index) ``pairs`` have an entry already (one query per list)."""
+    """Which of the (list id, index) ``pairs`` have an entry already (one query per list and
+    :data:`_READ_BATCH` indexes)."""
     by_list: dict[str, list[int]] = {}
     for list_id, index in pairs:
         by_list.setdefault(list_id, []).append(index)
     taken: set[tuple[str, int]] = set()
+    postgres = session.get_bind().dialect.name == "postgresql"
     for list_id, indexes in by_list.items():
-        found = session.exec(
-            select(StatusEntry.status_index).where(
-                StatusEntry.list_id == list_id, col(StatusEntry.status_index).in_(indexes)
-            )
-        )
-        taken.update((list_id, index) for index in found)
+        for start in range(0, len(indexes), _READ_BATCH):
+            some = indexes[start : start + _READ_BATCH]
+            if postgres:
+                found = session.execute(_TAKEN_ON_POSTGRES, {"list_id": list_id, "indexes": some}).scalars()
+            else:
+                found = session.exec(
+                    select(StatusEntry.status_index).where(
+                        StatusEntry.list_id == list_id, col(StatusEntry.status_index).in_(some)
+                    )
+                )
+            taken.update((list_id, index) for index in found)
     return taken
+
+
+# One primary key lookup per index, whatever the planner knows of the table: with an IN list and
+# no statistics (a new table or list, autovacuum not run yet) PostgreSQL reads the list's every
+# entry through ix_statusentry_list_id_value, a read that grows with the list. A LATERAL
+# subquery with LIMIT is not flattened into a join (PostgreSQL, SELECT: LATERAL subqueries), so
+# each index is looked up on its own, by the (list_id, status_index) key.
+_TAKEN_ON_POSTGRES = text(
+    "SELECT w.i FROM unnest(CAST(:indexes AS integer[])) AS w(i), LATERAL"
+    " (SELECT 1 FROM statusentry e WHERE e.list_id = :list_id AND e.status_index = w.i LIMIT 1) AS hit"
+)
 
 
 def _entry(settings: Settings, list_id: str, index: int, purpose: StatusPurpose) -> dict[str, Any]:
@@ -458,14 +520,23 @@ def _insert_many_on(connection: Connection, table: Any, rows: Sequence[Mapping[s
     """One multi-row ``INSERT ... ON CONFLICT (primary key) DO NOTHING RETURNING <key>``: the keys
     of the rows inserted."""
     assert isinstance(table, Table)
-    keys = list(table.primary_key.columns)
-    statement = (
-        _insert_for(connection)(table)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=[key.name for key in keys])
-        .returning(*keys)
-    )
-    return [tuple(row) for row in connection.execute(statement)]
+    key = (connection.dialect.name, table.name)
+    statement = _INSERT_MANY.get(key)
+    if statement is None:
+        keys = list(table.primary_key.columns)
+        statement = _INSERT_MANY.setdefault(
+            key,
+            _insert_for(connection)(table)
+            .on_conflict_do_nothing(index_elements=[column.name for column in keys])
+            .returning(*keys),
+        )
+    # executemany: SQLAlchemy sends the rows as multi-row INSERTs ("insertmanyvalues") from one
+    # cached compiled statement, however many rows a batch has
+    return [tuple(row) for row in connection.execute(statement, list(rows))]
+
+
+_INSERT_MANY: dict[tuple[str, str], Any] = {}
+""":func:`_insert_many_on`'s statements, by dialect and table (built once: they never change)."""
 
 
 def _insert_for(connection: Connection) -> Any:
