@@ -243,6 +243,61 @@ class Round:
     cpu: dict[int, float]
 
 
+WRK_LUA = """
+local f = io.open(os.getenv("BENCH_BODY_FILE") or "", "rb")
+if f then wrk.body = f:read("*a"); f:close() end
+wrk.method = os.getenv("BENCH_METHOD")
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^\\n:]+): ([^\\n]*)") do
+  wrk.headers[name] = value
+end
+"""
+
+
+def run_wrk_round(server: RunningServer, port: int, request: Request, connections: int, seconds: float) -> Round:
+    """One round driven by wrk (C, two threads): far less of the 2 cores go to the client than
+    with the Python clients, so the figure is closer to what the server can do."""
+    pids = worker_pids(server)
+    with tempfile.TemporaryDirectory() as tmp:
+        script, body = Path(tmp) / "request.lua", Path(tmp) / "body"
+        script.write_text(WRK_LUA)
+        environment = {**os.environ, "BENCH_METHOD": request.method}
+        environment["BENCH_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in request.headers.items())
+        if request.body is not None:
+            body.write_bytes(request.body)
+            environment["BENCH_BODY_FILE"] = str(body)
+        cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script)]
+        running = subprocess.Popen(
+            [*command, f"http://127.0.0.1:{port}{request.path}"], stdout=subprocess.PIPE, text=True, env=environment
+        )
+        time.sleep(seconds / 2)
+        split = connections_by_pid(port)
+        out, _ = running.communicate(timeout=seconds + 60)
+    cpu = {pid: round(cpu_seconds(pid) - cpu_before[pid], 2) for pid in pids}
+
+    def latency_ms(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        if found is None:
+            return float("nan")
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+        return float(found.group(1)) * scale
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(bad.group(1)) if bad else 0
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Round(
+        per_second=(total - errors) / seconds,
+        p50_ms=latency_ms("50"),
+        p99_ms=latency_ms("99"),
+        errors=errors,
+        connections={pid: split.get(pid, 0) for pid in pids},
+        cpu=cpu,
+    )
+
+
 def run_round(
     server: RunningServer,
     port: int,
@@ -321,6 +376,12 @@ def main() -> None:
     parser.add_argument("--request-threads", type=int, default=None, help="SKILLCRED_REQUEST_THREADS (default 40)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file (bench/run_all.py)")
     parser.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="the load generator: Python threads over http.client, or wrk (apt install wrk)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="sample one worker with py-spy in each target's first round and print"
     )
     args = parser.parse_args()
@@ -345,7 +406,9 @@ def main() -> None:
                     warm_every_worker(server.base, request, args.connections)
                     profile = Path(tmp) / f"{target}.txt" if args.profile else None
                     results[target] = [
-                        run_round(
+                        run_wrk_round(server, port, request, args.connections, args.seconds)
+                        if args.client == "wrk"
+                        else run_round(
                             server,
                             port,
                             request,
@@ -362,6 +425,7 @@ def main() -> None:
         f"# bench/http_load.py --workers {args.workers} --connections {args.connections} --seconds {args.seconds:g}"
         f" --rounds {args.rounds}"
         + (f" --request-threads {args.request_threads}" if args.request_threads is not None else "")
+        + (f" --client {args.client}" if args.client != "python" else "")
         + f" ({'PostgreSQL' if postgres else 'SQLite'}; {os.cpu_count()} cores,"
         f" load {os.getloadavg()[0]:.2f})"
     )
