@@ -28,6 +28,7 @@ fetch past ``timeout``. No proxy settings from the environment are used.
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import ssl
@@ -102,6 +103,15 @@ class _Target:
         return host if self.port == _DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
 
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """httpcore's default context (certifi roots, TLS 1.2 or later, names verified), made once per
+    process on first use: loading the roots takes ~35 ms, which every app start-up and every
+    request that built a fetcher paid, and one context serves any number of connections and
+    threads."""
+    return httpcore.default_ssl_context()
+
+
 class SafeFetcher:
     """Fetches http(s) URLs without reaching private networks. Thread-safe; holds no connections.
 
@@ -132,7 +142,7 @@ class SafeFetcher:
         self.allow_http = allow_http
         self._resolver = resolver
         self._allowed_networks = tuple(allowed_networks)
-        self._ssl_context = ssl_context or httpcore.default_ssl_context()  # TLS 1.2+, verifies names
+        self._ssl_context = ssl_context  # None: the process's default, made on first use
 
     def fetch(self, url: str, *, accept: str = "*/*", max_bytes: int | None = None) -> FetchResult:
         """GET ``url``, following up to ``max_redirects`` redirects, each hop vetted afresh.
@@ -266,7 +276,10 @@ class SafeFetcher:
         try:
             with (
                 httpcore.ConnectionPool(
-                    ssl_context=self._ssl_context, network_backend=backend, max_connections=1, retries=0
+                    ssl_context=self._ssl_context or default_ssl_context(),
+                    network_backend=backend,
+                    max_connections=1,
+                    retries=0,
                 ) as pool,
                 pool.stream(
                     method, url, headers=headers, content=content, extensions={"timeout": timeouts}
