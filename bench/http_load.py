@@ -37,6 +37,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -385,6 +386,8 @@ def main() -> None:
         "--profile", action="store_true", help="sample one worker with py-spy in each target's first round and print"
     )
     args = parser.parse_args()
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        raise SystemExit("--client wrk needs wrk on the PATH (Debian: apt-get install wrk)")
     assert 1 <= args.connections <= 256 and 0 < args.seconds <= 60 and 1 <= args.rounds <= 10, "keep runs bounded"
     postgres = bool(args.database_url) and args.database_url.startswith("postgresql") and not args.sqlite
     settings = {
