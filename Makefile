@@ -32,10 +32,9 @@ fmt: $(STAMP)
 # Three xdist workers on two cores: many tests wait on servers, subprocesses and PostgreSQL (with
 # two workers the run used 1.35 cores on average). Measured on this 2-core machine, `.ci/run`:
 # -n 2 19m45s, -n 3 17m52s (2026-12-05); 13m56s once PostgreSQL tests stopped truncating every table
-# and apps stopped loading the CA roots at start-up. worksteal: a worker that runs out of tests takes
-# some of another's, so the run does not end on one worker's queue of slow tests.
+# and apps stopped loading the CA roots at start-up (--dist worksteal measured 14m43s beside it).
 test: lint browsers
-	$(BIN)/python -m pytest -n 3 --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 $(PYTEST_ARGS)
 
 # What the browser tests (tests/browser) drive: Debian's Chromium, installed with apt when missing,
 # and axe-core from npm, installed from the lock file when it changed. Nothing downloads a browser.
