@@ -254,7 +254,28 @@ end
 """
 
 
-def run_wrk_round(server: RunningServer, port: int, request: Request, connections: int, seconds: float) -> Round:
+def start_spy(pid: int, seconds: float, profile: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling worker ``pid`` while it holds the GIL (its CPU time in Python) for the
+    round's length less a second, its raw stacks written to ``profile``; None without one."""
+    if profile is None:
+        return None
+    duration = str(max(1, int(seconds) - 1))
+    return subprocess.Popen(
+        [PY_SPY, "record", "--pid", str(pid), "--gil", "--nonblocking", "--rate", "250"]
+        + ["--duration", duration, "--format", "raw", "--output", str(profile)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def run_wrk_round(
+    server: RunningServer,
+    port: int,
+    request: Request,
+    connections: int,
+    seconds: float,
+    profile: Path | None = None,
+) -> Round:
     """One round driven by wrk (C, two threads): far less of the 2 cores go to the client than
     with the Python clients, so the figure is closer to what the server can do."""
     pids = worker_pids(server)
@@ -271,9 +292,12 @@ def run_wrk_round(server: RunningServer, port: int, request: Request, connection
         running = subprocess.Popen(
             [*command, f"http://127.0.0.1:{port}{request.path}"], stdout=subprocess.PIPE, text=True, env=environment
         )
+        spy = start_spy(pids[0], seconds, profile)
         time.sleep(seconds / 2)
         split = connections_by_pid(port)
         out, _ = running.communicate(timeout=seconds + 60)
+        if spy is not None:
+            spy.wait(timeout=60)
     cpu = {pid: round(cpu_seconds(pid) - cpu_before[pid], 2) for pid in pids}
 
     def latency_ms(label: str) -> float:
@@ -324,15 +348,7 @@ def run_round(
         c.start()
     time.sleep(max(0.0, start - time.monotonic()))
     cpu_before = {pid: cpu_seconds(pid) for pid in pids}
-    spy = None
-    if profile is not None:
-        duration = str(max(1, int(seconds) - 1))
-        spy = subprocess.Popen(
-            [PY_SPY, "record", "--pid", str(pids[0]), "--gil", "--nonblocking", "--rate", "250"]
-            + ["--duration", duration, "--format", "raw", "--output", str(profile)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    spy = start_spy(pids[0], seconds, profile)
     time.sleep(seconds / 2)
     split = connections_by_pid(port)
     time.sleep(max(0.0, stop - time.monotonic()))
@@ -409,7 +425,9 @@ def main() -> None:
                     warm_every_worker(server.base, request, args.connections)
                     profile = Path(tmp) / f"{target}.txt" if args.profile else None
                     results[target] = [
-                        run_wrk_round(server, port, request, args.connections, args.seconds)
+                        run_wrk_round(
+                            server, port, request, args.connections, args.seconds, profile if index == 0 else None
+                        )
                         if args.client == "wrk"
                         else run_round(
                             server,

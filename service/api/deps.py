@@ -14,12 +14,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -173,6 +172,9 @@ def session_scope(
             idempotency.mark_committed(session, idempotency_record)
 
 
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
+
+
 def _cookie_on_write(session: Session, response: Response, settings: Settings) -> None:
     marked: list[bool] = []
 
@@ -190,12 +192,16 @@ def _cookie_on_write(session: Session, response: Response, settings: Settings) -
             secure=settings.public_url.startswith("https://"),
         )
 
-    def on_execute(state: ORMExecuteState) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
+    # every statement the session sends, whichever way it went (a flush, an ORM statement, a Core
+    # statement on session.connection(), text): a write is one that starts with its verb
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip()[:6].upper() in _WRITES:
             mark()
 
-    event.listen(session, "after_flush", lambda *_: mark())
-    event.listen(session, "do_orm_execute", on_execute)
+    def on_begin(_session: Any, _transaction: Any, connection: Connection) -> None:
+        event.listen(connection, "before_cursor_execute", on_statement)
+
+    event.listen(session, "after_begin", on_begin)
 
 
 def read_session_scope(request: Request, engine: Annotated[Engine, Depends(get_read_engine)]) -> Iterator[Session]:

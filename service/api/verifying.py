@@ -2,34 +2,35 @@
 (``POST /verify``) both do with the bytes they were given, so there is one pipeline.
 
 1. A report kept for exactly these bytes, whose every input reads the same again, is answered
-   from the cache (:class:`~service.verification.service.Verifier`): one database statement, no
-   signature checked, and no verification slot taken;
+   from the cache (:meth:`~service.verification.service.Verifier.fresh_kept`): no signature
+   checked, no verification slot taken, and one database read shared by the requests that asked
+   meanwhile, started after each of them;
 2. otherwise the bytes are verified (format sniffed, a baked image opened, the proof or JWT
    checked, the issuer's key and the status lists resolved) in a worker thread, holding one of
    the app's verification slots (:class:`~service.api.gates.Gates`): a busy server answers
    ``503`` quickly instead of queueing CPU-heavy work without bound.
 
-The API answers the JSON form (the kept report's parts are shared, not copied); the page needs
-the report itself to put it into words.
+The API answers the JSON form (a kept report's is made once, when it is kept); the page needs the
+report itself to put it into words.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import get_read_engine
 from service.api.gates import Gates
 from service.core.config import Settings
-from service.core.db import autocommitting
 from service.core.keystore import Keystore
 from service.vc.report import VerificationReport
+from service.verification.cache import report_json
 from service.verification.service import Verifier
 
 
@@ -45,26 +46,20 @@ class SubmittedCredentials:
     gates: Gates
     now: datetime
 
-    async def report_json(self, data: bytes) -> dict[str, Any]:
-        """The report's JSON form (:meth:`VerificationReport.to_dict`) for ``POST /v1/verify``."""
-        kept = await run_in_threadpool(
-            self.verifier.kept_report_json_with_engine, self.engine, self.settings, data, now=self.now
-        )
+    async def report_json(self, data: bytes) -> bytes:
+        """The report's JSON form (:func:`~service.verification.cache.report_json`) for
+        ``POST /v1/verify``: a kept report's is made once, when it is kept."""
+        kept = await self.verifier.fresh_kept(self.engine, self.settings, data, now=self.now)
         if kept is not None:
-            return kept
-        return (await self._verify(data)).to_dict()
+            return kept.json
+        return report_json(await self._verify(data))
 
     async def report(self, data: bytes) -> VerificationReport:
         """The report itself (with the credential it read), for a page that puts it into words."""
-        kept = await run_in_threadpool(self._kept_report, data)
+        kept = await self.verifier.fresh_kept(self.engine, self.settings, data, now=self.now)
         if kept is not None:
-            return kept
+            return copy.deepcopy(kept.report)
         return await self._verify(data)
-
-    def _kept_report(self, data: bytes) -> VerificationReport | None:
-        # a read-only session of this worker thread's own; nothing is fetched while it is open
-        with Session(autocommitting(self.engine)) as session:
-            return self.verifier.kept_report(session, self.settings, data, now=self.now)
 
     async def _verify(self, data: bytes) -> VerificationReport:
         async with self.gates.verifying.slot():

@@ -19,8 +19,9 @@ process-local LRU, with the inputs it read:
 A kept report is served only after reading those inputs again and finding each one equal, so a
 revocation, a suspension, a lifted suspension, a re-signed list or a key change is seen by the
 next verification in every worker; only signature work is saved. The inputs are read again in one
-database round trip (:func:`still_holds`: one ``UNION ALL`` of small indexed selects, no ORM), not
-one query per input. A report that read anything
+database round trip (:func:`reads_the_same`: one ``UNION ALL`` of small indexed selects, no ORM),
+not one query per input; concurrent requests of one event loop share that read, one that starts
+after each of them (:meth:`~service.verification.service.Verifier.fresh_kept`). A report that read anything
 else (another service's DID or list, a list signed on the spot, a key that could not be resolved,
 a baked image) is not kept.
 """
@@ -39,7 +40,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -369,29 +370,27 @@ def _plan(inputs: Inputs, statuses: LocalStatusListResolver) -> Recheck | None:
     return Recheck(sa.union_all(*branches) if branches else None, tuple(checks))
 
 
-def still_holds(
+def reads_the_same(
     inputs: Inputs,
     session: Session,
     settings: Settings,
     local_keys: LocalKeyResolver,
     statuses: LocalStatusListResolver,
-    now: datetime,
 ) -> bool:
-    """True when every input of a kept report reads the same now. The database is read again in
-    one statement through ``session`` (on the database it reads from: a read replica's session
-    routes it by the statement); a DID that is no issuer's current DID (a former one, after a move) is read through
-    ``local_keys``.
+    """True when every input of a kept report reads the same now (its window of dates is the
+    caller's: :meth:`Inputs.holds_at`). The database is read again in one statement through
+    ``session`` (on the database it reads from: a read replica's session routes it by the
+    statement); a DID that is no issuer's current DID (a former one, after a move) is read
+    through ``local_keys``.
 
     A key set is compared as a set of keys (each key's id, fragment, algorithm, dates and
     compromise reason) and of former DIDs: their order in the document follows from those
     values and changes nothing a verification decides."""
-    if not inputs.holds_at(now):
-        return False
     recheck = inputs.recheck(statuses)
     if recheck is None:
         return False
     if recheck.one_by_one:
-        return _still_holds_one_by_one(inputs, local_keys, statuses, now)
+        return _still_holds_one_by_one(inputs, local_keys, statuses)
     if recheck.statement is None:
         return True
     rows: dict[int, list[Any]] = {}
@@ -430,10 +429,8 @@ def _by_id(key: tuple[Any, ...]) -> str:
     return str(key[0])
 
 
-def _still_holds_one_by_one(
-    inputs: Inputs, local_keys: LocalKeyResolver, statuses: LocalStatusListResolver, now: datetime
-) -> bool:
-    """:func:`still_holds` through the resolvers, one query per input."""
+def _still_holds_one_by_one(inputs: Inputs, local_keys: LocalKeyResolver, statuses: LocalStatusListResolver) -> bool:
+    """:func:`reads_the_same` through the resolvers, one query per input."""
     return (
         all(local_keys.version(did) == version for did, version in inputs.dids)
         and all(statuses.published_etag(list_id) == etag for list_id, etag in inputs.lists)
@@ -445,18 +442,33 @@ def _still_holds_one_by_one(
     )
 
 
+def report_json(report: VerificationReport) -> bytes:
+    """The report's JSON form (:meth:`VerificationReport.to_dict`) as UTF-8 bytes, compact, as an
+    API answers it (no ASCII escapes, no NaN)."""
+    return json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+class KeptReport(NamedTuple):
+    """A kept report, what it was computed from, and its JSON form (made once, when kept).
+    Shared by every request that is served it: read it, never change it (copy the report first)."""
+
+    report: VerificationReport
+    inputs: Inputs
+    json: bytes
+
+
 class ReportCache:
-    """A bounded, thread-safe LRU of (report, inputs) by :func:`cache_key`; reports go in and come
-    out as copies, so no caller shares one."""
+    """A bounded, thread-safe LRU of :class:`KeptReport` by :func:`cache_key`; reports go in as
+    copies, so no caller shares the one it verified."""
 
     def __init__(self, size: int = REPORT_CACHE_SIZE) -> None:
         self._size = size
-        self._items: OrderedDict[Hashable, tuple[VerificationReport, Inputs]] = OrderedDict()
+        self._items: OrderedDict[Hashable, KeptReport] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> tuple[VerificationReport, Inputs] | None:
+    def get(self, key: Hashable) -> KeptReport | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
@@ -464,9 +476,9 @@ class ReportCache:
             return found
 
     def put(self, key: Hashable, report: VerificationReport, inputs: Inputs) -> None:
-        kept = copy.deepcopy(report)
+        kept = KeptReport(copy.deepcopy(report), inputs, report_json(report))
         with self._lock:
-            self._items[key] = (kept, inputs)
+            self._items[key] = kept
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
@@ -120,7 +120,7 @@ async def _credential_bytes(request: Request) -> bytes:
     responses=error_responses(400, 413, 415, 422, 429, 503),
     openapi_extra=REQUEST_BODY,
 )
-async def verify_credential(request: Request, submitted: SubmittedCredentialsDep) -> JSONResponse:
+async def verify_credential(request: Request, submitted: SubmittedCredentialsDep) -> Response:
     """Verify a credential from any issuer: its format, JSON-LD context, Open Badges 3.0 schema,
     proof or JWT signature, the issuer's key, and its dates. This service's own `did:web` issuers
     resolve from its database and `did:key` offline; another service's `did:web` DID document is
@@ -130,4 +130,4 @@ async def verify_credential(request: Request, submitted: SubmittedCredentialsDep
     data = await _credential_bytes(request)
     # the same pipeline as the verify page (service/api/verifying.py): a kept report whose inputs
     # all read the same takes no verification slot; anything else is verified holding one
-    return JSONResponse(await submitted.report_json(data))
+    return Response(await submitted.report_json(data), media_type="application/json")

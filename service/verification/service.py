@@ -29,7 +29,8 @@ Tests replace it on the app, e.g. ``app.state.verifier = Verifier(remote_keys=..
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.core.coalesce import Coalescer
 from service.core.config import Settings
 from service.core.db import autocommitting
 from service.core.keystore import Keystore, load_kek
@@ -50,7 +52,15 @@ from service.vc.errors import KeyResolutionError
 from service.vc.report import VerificationReport
 from service.vc.status_list import StatusListResolver
 from service.vc.verify import verify
-from service.verification.cache import Inputs, RecordingKeyResolver, ReportCache, cache_key, inputs_of, still_holds
+from service.verification.cache import (
+    Inputs,
+    KeptReport,
+    RecordingKeyResolver,
+    ReportCache,
+    cache_key,
+    inputs_of,
+    reads_the_same,
+)
 
 
 def _did_web_host(did: str) -> str | None:
@@ -102,6 +112,9 @@ class Verifier:
     remote_keys: KeyResolver | None = None
     remote_status: StatusListResolver | None = None
     reports: ReportCache = field(default_factory=ReportCache, compare=False, repr=False)
+    _lanes: dict[tuple[int, int], tuple[Engine, Settings, Coalescer[Inputs, bool]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def online(cls) -> Verifier:
@@ -134,50 +147,15 @@ class Verifier:
         return LocalStatusListResolver(session, settings, factory, fallback=self.remote_status)
 
     def _fresh(
-        self,
-        session: Session,
-        settings: Settings,
-        source: Mapping[str, Any] | str | bytes,
-        now: datetime,
-        count: bool,
-        kept: tuple[VerificationReport, Inputs] | None = None,
-    ) -> tuple[VerificationReport, Inputs] | None:
-        """The kept (report, inputs) of ``source`` (``kept`` when the caller looked it up) when
-        every input reads the same now."""
-        if kept is None:
-            key = cache_key(settings.public_url, source)
-            kept = self.reports.get(key) if key is not None else None
-        if kept is None:
+        self, session: Session, settings: Settings, source: Mapping[str, Any] | str | bytes, now: datetime
+    ) -> KeptReport | None:
+        """The kept report of ``source`` when every input reads the same now, read through
+        ``session`` (:meth:`fresh_kept` shares its read with concurrent requests instead)."""
+        kept = self.kept_at(settings, source, now)
+        if kept is None or not self.read_again(session, settings, [kept.inputs])[0]:
             return None
-        statuses = self.status_resolver(session, settings)
-        if not still_holds(kept[1], session, settings, LocalKeyResolver(session, settings), statuses, now):
-            return None
-        if count:
-            self.reports.count(hit=True)
+        self.reports.count(hit=True)
         return kept
-
-    def kept_report(
-        self, session: Session, settings: Settings, source: Mapping[str, Any] | str | bytes, *, now: datetime
-    ) -> VerificationReport | None:
-        """The kept report of ``source`` when every input it was computed from reads the same now
-        (one database statement, no signature checked); None otherwise."""
-        kept = self._fresh(session, settings, source, now, True)
-        return None if kept is None else copy.deepcopy(kept[0])
-
-    def kept_inputs(
-        self,
-        session: Session,
-        settings: Settings,
-        source: Mapping[str, Any] | str | bytes,
-        *,
-        now: datetime,
-        count: bool = True,
-    ) -> Inputs | None:
-        """What the kept report of ``source`` was computed from, when it all reads the same now:
-        a token that is the same object for as long as the same report is served (a page
-        rendered from it is still current). None when no report is kept or it is stale."""
-        kept = self._fresh(session, settings, source, now, count)
-        return None if kept is None else kept[1]
 
     def verify(
         self,
@@ -192,7 +170,7 @@ class Verifier:
         """Verify ``source`` (JSON-LD, a compact VC-JWT or baked image bytes) as of ``now`` (the
         present when None); never raises for bad input. A kept report whose inputs all read the
         same again is answered without verifying anew (``kept=False``: the caller has just asked
-        :meth:`kept_report`)."""
+        :meth:`fresh_kept`)."""
         return self.verify_kept(session, settings, source, keystore=keystore, now=now, kept=kept)[0]
 
     def verify_kept(
@@ -206,12 +184,14 @@ class Verifier:
         kept: bool = True,
     ) -> tuple[VerificationReport, Inputs | None]:
         """:meth:`verify`, and the inputs of the kept report it answered with or has just kept
-        (the token :meth:`kept_inputs` returns while they hold), or None when it is not kept."""
+        (a token that stays the same object for as long as the same report is served: a page
+        rendered from it is still current while :meth:`kept_at` returns it), or None when it is
+        not kept."""
         now = now or datetime.now(UTC)
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
         key = cache_key(settings.public_url, source)
         if key is not None:
-            found = self._fresh(session, settings, source, now, True) if kept else None
+            found = self._fresh(session, settings, source, now) if kept else None
             if found is not None:
                 return copy.deepcopy(found[0]), found[1]
             self.reports.count(hit=False)
@@ -245,19 +225,51 @@ class Verifier:
         with Session(autocommitting(engine)) as session:
             return self.verify(session, settings, source, keystore=keystore, now=now, kept=kept)
 
-    def kept_report_json_with_engine(
-        self, engine: Engine, settings: Settings, source: Mapping[str, Any] | str | bytes, *, now: datetime
-    ) -> dict[str, Any] | None:
-        """The JSON form (:meth:`VerificationReport.to_dict`) of :meth:`kept_report`, with a
-        read-only session of its own (for a worker thread). Read-only: it shares the kept
-        report's parts instead of copying the report (and the credential in it) per request."""
+    def kept_at(self, settings: Settings, source: Mapping[str, Any] | str | bytes, now: datetime) -> KeptReport | None:
+        """The kept report of ``source`` when ``now`` is within the window of dates it holds for,
+        without reading its other inputs (:meth:`read_again` does); None otherwise. Nothing is
+        read from the database."""
         key = cache_key(settings.public_url, source)
         kept = self.reports.get(key) if key is not None else None
-        if kept is None:
-            return None  # nothing kept: no connection taken
+        return kept if kept is not None and kept.inputs.holds_at(now) else None
+
+    def read_again(self, session: Session, settings: Settings, batch: Sequence[Inputs]) -> list[bool]:
+        """Whether each of ``batch`` (kept reports' inputs) reads the same now through ``session``:
+        one statement per kept report."""
+        local_keys = LocalKeyResolver(session, settings)
+        statuses = self.status_resolver(session, settings)
+        return [reads_the_same(inputs, session, settings, local_keys, statuses) for inputs in batch]
+
+    async def fresh_kept(
+        self, engine: Engine, settings: Settings, source: Mapping[str, Any] | str | bytes, *, now: datetime
+    ) -> KeptReport | None:
+        """The kept report of ``source`` when every input it was computed from reads the same now,
+        or None. Its inputs are read again on ``engine`` by a read that starts after this call and
+        is shared with the other requests of this event loop asking meanwhile
+        (:class:`~service.core.coalesce.Coalescer`): one worker-thread hop and one connection per
+        batch instead of per request, and still no verdict older than the request. Nothing is
+        read when nothing is kept. Read-only: copy the report before changing it."""
+        kept = self.kept_at(settings, source, now)
+        if kept is None or not await self._rereads(engine, settings).ask(id(kept.inputs), kept.inputs):
+            return None
+        self.reports.count(hit=True)
+        return kept
+
+    def _rereads(self, engine: Engine, settings: Settings) -> Coalescer[Inputs, bool]:
+        """The coalescer that reads kept reports' inputs again on ``engine`` (one per engine and
+        settings: a read replica's requests are never answered by a read of the primary, or the
+        reverse)."""
+        lane = (id(engine), id(settings))
+        found = self._lanes.get(lane)
+        if found is None:
+            rereads = Coalescer(functools.partial(self._read_again_on, engine, settings))
+            found = self._lanes.setdefault(lane, (engine, settings, rereads))
+        return found[2]
+
+    def _read_again_on(self, engine: Engine, settings: Settings, batch: Sequence[Inputs]) -> list[bool]:
+        """:meth:`read_again` in an autocommitting session of its own (a worker thread's)."""
         with Session(autocommitting(engine)) as session:
-            fresh = self._fresh(session, settings, source, now, True, kept)
-        return None if fresh is None else fresh[0].to_dict()
+            return self.read_again(session, settings, batch)
 
 
 def verify_in_session(

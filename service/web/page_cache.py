@@ -9,15 +9,16 @@ rendered from:
   earner's choices: ``public`` (a private credential is 404, never a kept page) and ``show_name``;
 - the earner's display name (of the account whose verified email address is the recipient's):
   renamed, or the address verified or changed, the page shows it at once;
-- the kept verification report it showed (:meth:`Verifier.kept_inputs`): served only while every
+- the kept verification report it showed (:meth:`Verifier.verify_kept`): served only while every
   input of that report reads the same (status entries, list signatures, key sets, the dates
   window), else the page is rendered again from a new verification;
 - the issuer's name, and the id, state and state change date of every endorsement row the page
   reads (those of the credential, and those the signed credential embeds, by URI);
 - the public URL (links on the page).
 
-A request reads the first and the last in one statement and the report's inputs in a second
-(:func:`fingerprint`); the page is rendered again whenever any of them differs. The page's ETag
+A request reads the first and the last in one statement and the report's inputs in a second, in
+a read shared with the requests asking meanwhile and started after each of them
+(:meth:`PageCache.fresh`); the page is rendered again whenever any of them differs. The page's ETag
 is a hash of its HTML, so a client's ``If-None-Match`` gets a 304 only while the same bytes would
 be sent. No FastAPI here.
 """
@@ -29,7 +30,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -39,11 +40,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.accounts.models import Account
+from service.core.coalesce import Coalescer
 from service.core.config import Settings
 from service.core.db import autocommitting
 from service.credentials.models import Credential, RecipientIdentity
 from service.endorsements.models import Endorsement
 from service.issuers.models import Issuer
+from service.verification.cache import Inputs
 from service.verification.service import Verifier
 
 PAGE_CACHE_SIZE = 1024
@@ -63,12 +66,14 @@ _ACCOUNTS = cast(sa.Table, Account.__table__)  # type: ignore[attr-defined]
 class Page:
     """A rendered page and what it was rendered from."""
 
+    credential_id: str
     html: str
     etag: str
     jsonld: str
     embedded_uris: tuple[str, ...]
     rows: Hashable
-    report: object
+    report: Inputs
+    """The inputs of the kept report the page shows (:meth:`Verifier.verify_kept`)."""
 
 
 def etag_of(html: str) -> str:
@@ -137,6 +142,7 @@ class PageCache:
         self._items: OrderedDict[tuple[str, str], Page] = OrderedDict()
         self._lock = threading.Lock()
         self._rendering = [threading.Lock() for _ in range(RENDER_STRIPES)]
+        self._lanes: dict[tuple[int, int, int], tuple[Engine, Settings, Verifier, Coalescer[Page, bool]]] = {}
         self.hits = 0
 
     def rendering(self, key: tuple[str, str]) -> threading.Lock:
@@ -160,26 +166,69 @@ class PageCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
-    def fresh(
+    async def fresh(
         self, engine: Engine, settings: Settings, verifier: Verifier, credential_id: str, now: datetime
     ) -> Page | None:
         """The kept page of the credential when everything it shows reads the same now.
 
-        Read in two statements on ``engine`` (the engine of public reads: a read replica when
-        there is one), each answered as it is committed, with no BEGIN and COMMIT round trips
-        around them. A change committed between the two is seen by the second, or it came after
-        both and the page was current when read."""
+        What only this process knows is checked first (the page is kept, the report it shows is
+        still the verifier's kept one, ``now`` is within its window of dates); then the rows and
+        the report's inputs are read again on ``engine`` (the engine of public reads: a read
+        replica when there is one) by a read that starts after this call, shared with the other
+        requests of this event loop asking meanwhile (:class:`~service.core.coalesce.Coalescer`):
+        no change committed before the request is missed."""
+        page = self._current_here(settings, verifier, credential_id, now)
+        if page is None or not await self._rereads(engine, settings, verifier).ask(id(page), page):
+            return None
+        self._count_hit(verifier)
+        return page
+
+    def fresh_blocking(
+        self, engine: Engine, settings: Settings, verifier: Verifier, credential_id: str, now: datetime
+    ) -> Page | None:
+        """:meth:`fresh` with a read of its own, for a worker thread (a request that waited for
+        another to render the page)."""
+        page = self._current_here(settings, verifier, credential_id, now)
+        if page is None or not self._read_again_on(engine, settings, verifier, [page])[0]:
+            return None
+        self._count_hit(verifier)
+        return page
+
+    def _count_hit(self, verifier: Verifier) -> None:
+        """A kept page served: a hit of the page and of the kept report it shows."""
+        verifier.reports.count(hit=True)
+        with self._lock:
+            self.hits += 1
+
+    def _current_here(self, settings: Settings, verifier: Verifier, credential_id: str, now: datetime) -> Page | None:
+        """The kept page when nothing this process knows says otherwise (no database read)."""
         page = self.get((settings.public_url, credential_id))
         if page is None:
             return None
+        kept = verifier.kept_at(settings, page.jsonld, now)
+        return page if kept is not None and kept.inputs is page.report else None
+
+    def _rereads(self, engine: Engine, settings: Settings, verifier: Verifier) -> Coalescer[Page, bool]:
+        """The coalescer reading kept pages again on ``engine`` (one per engine, settings and
+        verifier: a replica's requests are never answered by a read of the primary)."""
+        lane = (id(engine), id(settings), id(verifier))
+        found = self._lanes.get(lane)
+        if found is None:
+            rereads = Coalescer(functools.partial(self._read_again_on, engine, settings, verifier))
+            found = self._lanes.setdefault(lane, (engine, settings, verifier, rereads))
+        return found[3]
+
+    @staticmethod
+    def _read_again_on(engine: Engine, settings: Settings, verifier: Verifier, pages: Sequence[Page]) -> list[bool]:
+        """Whether each page's rows and report's inputs read the same now, in one autocommitting
+        session (no BEGIN and COMMIT round trips): the rows first, then the inputs of the pages
+        whose rows are unchanged. A change committed between the two is seen by the second, or it
+        came after both and the page was current when read."""
         with Session(autocommitting(engine)) as reads:
-            if read_rows(reads, credential_id, page.embedded_uris) != page.rows:
-                return None
-            if verifier.kept_inputs(reads, settings, page.jsonld, now=now) is not page.report:
-                return None
-        with self._lock:
-            self.hits += 1
-        return page
+            same_rows = [read_rows(reads, page.credential_id, page.embedded_uris) == page.rows for page in pages]
+            unchanged = [page.report for page, same in zip(pages, same_rows, strict=True) if same]
+            same_inputs = iter(verifier.read_again(reads, settings, unchanged))
+            return [same and next(same_inputs) for same in same_rows]
 
     def __len__(self) -> int:
         return len(self._items)

@@ -156,8 +156,9 @@ async def badge_page(credential_id: CredentialId, request: Request) -> Response:
     now = state.clock.now()
     engine = await get_read_engine(request)
     if chosen == HTML:
-        # a kept page still current: two statements in one worker-thread hop, no session opened
-        kept = await run_in_threadpool(pages.fresh, engine, settings, verifier, credential_id, now)
+        # a kept page still current: two statements, in a worker-thread hop shared with the
+        # requests asking meanwhile (each read starts after every request it answers)
+        kept = await pages.fresh(engine, settings, verifier, credential_id, now)
         if kept is not None:
             return _html_page(kept.html, kept.etag, request)
 
@@ -167,7 +168,7 @@ async def badge_page(credential_id: CredentialId, request: Request) -> Response:
 
     def render_once() -> Response:
         with pages.rendering((settings.public_url, credential_id)):
-            kept = pages.fresh(engine, settings, verifier, credential_id, now)  # rendered while this waited
+            kept = pages.fresh_blocking(engine, settings, verifier, credential_id, now)  # rendered while this waited
             return _html_page(kept.html, kept.etag, request) if kept is not None else answer()
 
     return await run_in_threadpool(render_once if chosen == HTML else answer)
@@ -202,7 +203,8 @@ def _badge_answer(
     html = render_verified_page(session, settings, credential, report)
     etag = etag_of(html)
     if inputs is not None and rows is not None:
-        pages.put((settings.public_url, credential_id), Page(html, etag, credential.jsonld, uris, rows, inputs))
+        page = Page(credential_id, html, etag, credential.jsonld, uris, rows, inputs)
+        pages.put((settings.public_url, credential_id), page)
     return _html_page(html, etag, request)
 
 

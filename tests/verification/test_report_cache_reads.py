@@ -4,6 +4,9 @@ one ``UNION ALL``, not one query per input, and the answer is the kept report.""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 from sqlalchemy import event
 
@@ -49,3 +52,34 @@ def test_the_kept_report_of_a_revoked_or_suspended_credential_is_answered_again(
 
     assert verify_over_rest(api, content, "jsonld") == changed
     assert reports.hits == hits + 1, "the report of the changed credential was not answered from the cache"
+
+
+def test_concurrent_requests_for_kept_reports_share_their_reads(app, api, achievement):
+    """Requests that arrive while a read of kept inputs runs wait for the next read and share it
+    (service/core/coalesce.py): fewer statements than requests, every answer the kept report."""
+    issued = api.issue(achievement["id"])
+    content = fetch(api, issued["id"], "jsonld")
+    kept = warm(app, api, issued["id"], content, "jsonld")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    async def burst(count: int) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers = {"Content-Type": "application/json"}
+            return await asyncio.gather(
+                *(client.post("/v1/verify", content=content, headers=headers) for _ in range(count))
+            )
+
+    event.listen(app.state.engine, "before_cursor_execute", record)
+    try:
+        answers = asyncio.run(burst(24))
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", record)
+
+    assert [a.status_code for a in answers] == [200] * 24
+    assert all(a.json() == kept for a in answers)
+    assert 1 <= len(statements) < 24, statements
+    assert all("UNION ALL" in s for s in statements)
