@@ -113,6 +113,8 @@ def serve(host: str, port: int, workers: int, *, development: bool = False) -> N
     """
     import uvicorn
 
+    from service.cli import listeners  # uvicorn is imported only by the commands that serve
+
     settings = get_settings()
     if development:
         os.environ["SKILLCRED_ENV"] = "development"
@@ -124,12 +126,16 @@ def serve(host: str, port: int, workers: int, *, development: bool = False) -> N
     # the service) over asyncio and h11. The per-request access log is development's only: in
     # production it costs a log record per request (a reverse proxy keeps one anyway); errors
     # and the service's own records are still logged.
-    uvicorn.run(
-        "service.api.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-        access_log=get_settings().env == "development",
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "proxy_headers": True,
+        "log_level": "info",
+        "access_log": get_settings().env == "development",
+    }
+    if workers > 1 and listeners.supported():
+        # a listening socket per worker: the kernel spreads connections over the workers
+        listeners.serve_workers(uvicorn.Config("service.api.asgi:app", **options))
+    else:
+        uvicorn.run("service.api.asgi:app", **options)
