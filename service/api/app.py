@@ -30,6 +30,7 @@ from service.core.mail import mailer_from_settings
 from service.evidence.intake import upload_body_limits as evidence_upload_limits
 from service.jobs.context import JobServices
 from service.jobs.runner import InProcessWorker
+from service.status.served import ServedLists
 from service.verification.service import Verifier
 from service.web.page_cache import PageCache
 from service.web.verify_input import page_body_limit as verify_page_body_limit
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = SystemClock()
     app.state.verifier = Verifier.online()
     app.state.pages = PageCache()  # rendered badge pages, kept while what they show is unchanged
+    app.state.status_lists = ServedLists()  # signed status lists, served while their row names them
     app.state.gates = Gates.from_settings(settings)
     app.state.rate_limiter = (
         RateLimiter(settings.redis_url or "memory://", namespace=settings.rate_limit_namespace)

@@ -11,19 +11,24 @@ exist, so an outside verifier sees a change within the interval.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Request, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.accounts.models import Account
 from service.api.auth import CredentialRevoker, Public
 from service.api.conditional import etag_matches
-from service.api.deps import ClockDep, KeystoreDep, ReadSessionDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, SessionDep, SettingsDep, get_read_engine, open_read_session
 from service.api.errors import error_responses
 from service.core.clock import Clock
 from service.core.config import Settings
+from service.core.db import committing
 from service.core.errors import NotFound
+from service.core.keystore import Keystore
 from service.credentials import formats
 from service.credentials import service as credentials
 from service.credentials import views as credential_views
@@ -31,6 +36,7 @@ from service.credentials.lifecycle import StatusAction, change_status
 from service.credentials.schemas import CredentialOut
 from service.status import publish, views
 from service.status.schemas import StatusChangeIn
+from service.status.served import ServedLists
 
 router = APIRouter(prefix="/v1", tags=["status"])
 public_router = APIRouter(tags=["status"])
@@ -110,22 +116,37 @@ def unsuspend_credential(
         **error_responses(404),
     },
 )
-def status_list_credential(
+async def status_list_credential(
     list_id: ListId,
-    session: ReadSessionDep,
-    settings: SettingsDep,
-    keystore: KeystoreDep,
-    clock: ClockDep,
+    request: Request,
     if_none_match: Annotated[str | None, Header(max_length=2000)] = None,
 ) -> Response:
     """A W3C Bitstring Status List credential (revocation or suspension) of one issuer, signed
     eddsa-rdfc-2022 with the issuer's key; `ttl` and `Cache-Control` say how long to keep it.
     Re-signed at most once per interval, and within the interval of a change."""
-    now = clock.now()
-    published = publish.published_list(session, keystore, settings, list_id, now=now)
+    # the app's parts read here, not as one dependency each (each costs on every request)
+    state = request.app.state
+    settings: Settings = state.settings
+    served: ServedLists = state.status_lists
+    now = state.clock.now()
+    engine = await get_read_engine(request)
+    # the copy this process last served, while the list's row (read after this request arrived,
+    # with the requests asking meanwhile) still names it; else the stored copy, signed if stale
+    published = await served.current(engine, settings, list_id, now)
     if published is None:
-        raise NotFound("No such status list")
+        published = await run_in_threadpool(_published_list, request, engine, state.keystore, settings, list_id, now)
+        if published is None:
+            raise NotFound("No such status list")
+        served.keep(settings, list_id, published)
     headers = views.list_headers(settings, published, now)
     if etag_matches(if_none_match, published.etag):
         return Response(status_code=304, headers=headers)
     return Response(views.list_body(published), media_type=formats.JSONLD_MEDIA_TYPE, headers=headers)
+
+
+def _published_list(
+    request: Request, engine: Engine, keystore: Keystore, settings: Settings, list_id: str, now: datetime
+) -> publish.PublishedList | None:
+    """:func:`publish.published_list` in a read session of its own (a worker thread's)."""
+    with committing(open_read_session(request, engine)) as session:
+        return publish.published_list(session, keystore, settings, list_id, now=now)
