@@ -6,7 +6,10 @@ The KEK comes from ``SKILLCRED_KEK`` (32 bytes, base64url) or the file named by
 the service refuses to start without a KEK and refuses a development one.
 
 Private keys leave this module only as :class:`~service.vc.keys.Signer` objects, whose repr
-holds no key material; they are never serialised except sealed.
+holds no key material; they are never serialised except sealed. A :class:`Keystore` keeps the keys
+it opened (a bounded number, by key id and sealed bytes) so that signing does not decrypt and
+parse a key for every credential; whether a key may sign is the caller's check, made on the key's
+row before it asks for a signer (:func:`service.issuers.keys.active_signers`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import base64
 import binascii
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +34,9 @@ from service.vc.multikey import PrivateKey
 DEV_KEK_PREFIX = "skillcred-dev-kek:"
 _NONCE_BYTES = 12
 _FORMAT_V1 = b"\x01"
+OPENED_KEYS_KEPT = 64
+"""Opened private keys a :class:`Keystore` keeps (least recently used first out): two per issuer
+that signs, so a deployment's signing issuers stay opened."""
 
 
 class KeystoreError(Exception):
@@ -99,6 +107,10 @@ class Keystore:
     def __init__(self, kek: KeyEncryptionKey) -> None:
         self._aead = AESGCM(kek.key)
         self._kek = kek
+        # (key id, sealed bytes) -> the opened key: the sealed bytes are part of the name, so a
+        # key sealed again (a new KEK) or another key under a reused id is opened afresh
+        self._opened: OrderedDict[tuple[str, bytes], PrivateKey] = OrderedDict()
+        self._opened_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Keystore({self._kek!r})"
@@ -124,9 +136,33 @@ class Keystore:
         key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
         return key  # type: ignore[return-value]
 
+    def _opened_key(self, sealed: bytes, *, key_id: str) -> PrivateKey:
+        """:meth:`_open`, once per key while it stays among the :data:`OPENED_KEYS_KEPT` most
+        recently used (unwrapping an RSA 3072 key costs more than signing with it)."""
+        name = (key_id, bytes(sealed))
+        with self._opened_lock:
+            key = self._opened.get(name)
+            if key is not None:
+                self._opened.move_to_end(name)
+                return key
+        key = self._open(sealed, key_id=key_id)
+        with self._opened_lock:
+            self._opened[name] = key
+            while len(self._opened) > OPENED_KEYS_KEPT:
+                self._opened.popitem(last=False)
+        return key
+
+    def forget(self, key_id: str) -> None:
+        """Drop the opened key ``key_id`` (it was retired or reported compromised): this process
+        holds it no longer than it must. Callers never rely on this to stop a key signing: they
+        check the key's row every time (another process may have retired it)."""
+        with self._opened_lock:
+            for name in [name for name in self._opened if name[0] == key_id]:
+                del self._opened[name]
+
     def signer(self, sealed: bytes, *, key_id: str, verification_method: str) -> Signer:
         """A :class:`Signer` over a sealed key, named by its verification method."""
-        return LocalSigner(self._open(sealed, key_id=key_id), verification_method)
+        return LocalSigner(self._opened_key(sealed, key_id=key_id), verification_method)
 
     def derive_secret(self, purpose: str) -> bytes:
         """A 32-byte secret for ``purpose`` (e.g. access-token signing), derived with HKDF."""

@@ -28,7 +28,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -45,6 +45,7 @@ from service.credentials.lifecycle import ensure_renewable
 from service.credentials.models import Credential, CredentialState
 from service.credentials.schemas import EvidenceIn, ResultIn
 from service.credentials.service import NO_SUCH_CREDENTIAL, recipient_of
+from service.issuers.models import Issuer
 from service.vc import openbadges as ob
 from service.vc.skillcred import AssessmentStatement
 
@@ -73,7 +74,14 @@ def issue_direct(
     """
     if actor.role not in ISSUING_ROLES:
         raise Forbidden("Your role may not issue credentials")
-    achievement = session.get(Achievement, achievement_id)
+    # the achievement and its issuer in one query: the issuing path's reads of both
+    # (session.get) find them in the session while ``loaded`` keeps them
+    loaded = session.exec(
+        select(Achievement, Issuer)
+        .join(Issuer, col(Issuer.id) == col(Achievement.issuer_id))
+        .where(Achievement.id == achievement_id)
+    ).first()
+    achievement = None if loaded is None else loaded[0]
     if achievement is None or (actor.role != Role.admin and actor.issuer_id != achievement.issuer_id):
         raise NotFound(NO_SUCH_ACHIEVEMENT)
     who = Recipient.parse(recipient)
@@ -250,6 +258,27 @@ def active_key(achievement: Achievement, recipient: Recipient) -> str | None:
     return hashlib.sha256(f"{achievement.id}\n{who}".encode()).hexdigest()
 
 
+class Holder(Protocol):
+    """What :func:`claim_active_slot` reads of a credential holding a recipient's slot."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def valid_until(self) -> datetime | None: ...
+
+
+def _holders_of(session: Session, key: str) -> list[Any]:
+    """(id, valid_until) rows of the unrevoked credentials holding the active ``key``: the columns
+    the slot's check reads, not the credentials' signed text."""
+    return list(
+        session.exec(
+            select(Credential.id, Credential.valid_until).where(
+                Credential.active_key == key, col(Credential.state) != CredentialState.revoked
+            )
+        )
+    )
+
+
 def active_holders(session: Session, keys: Sequence[str]) -> dict[str, list[Credential]]:
     """The unrevoked credentials holding each of the active ``keys`` (see :func:`active_key`), in
     one query: what :func:`claim_active_slot` reads, for a batch of recipients at once."""
@@ -271,7 +300,7 @@ def claim_active_slot(
     *,
     replaces: Credential | None,
     now: datetime,
-    holders: Mapping[str, Sequence[Credential]] | None = None,
+    holders: Mapping[str, Sequence[Holder]] | None = None,
 ) -> ActiveSlot:
     """Check that a new credential for ``recipient`` may be issued and claim its slot.
 
@@ -291,13 +320,7 @@ def claim_active_slot(
     key = active_key(achievement, recipient)
     if key is None:
         return ActiveSlot()
-    found = (
-        holders[key]
-        if holders is not None and key in holders
-        else session.exec(
-            select(Credential).where(Credential.active_key == key, col(Credential.state) != CredentialState.revoked)
-        ).all()
-    )
+    found = holders[key] if holders is not None and key in holders else _holders_of(session, key)
     for holder in found:
         if holder.id != getattr(replaces, "id", None) and not _expired(holder, now):
             raise CredentialExists(
@@ -308,7 +331,7 @@ def claim_active_slot(
     return ActiveSlot(key=key, released=tuple(holder.id for holder in found))
 
 
-def _expired(credential: Credential, now: datetime) -> bool:
+def _expired(credential: Holder, now: datetime) -> bool:
     until = credential.valid_until
     if until is None:
         return False

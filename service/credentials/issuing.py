@@ -26,18 +26,19 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, col
 
 from service.accounts.models import Account
 from service.accounts.service import normalise_email
 from service.achievements.models import Achievement
 from service.achievements.service import NO_SUCH_ACHIEVEMENT, get_version, ob_achievement
-from service.audit.service import record, record_many
+from service.audit.service import record_many
 from service.core.config import Settings
 from service.core.errors import NotFound
 from service.core.keystore import Keystore
@@ -47,10 +48,10 @@ from service.credentials.models import Credential, CredentialState, RecipientIde
 from service.credentials.refresh import refresh_service_url
 from service.credentials.schemas import EvidenceIn, ResultIn, is_did
 from service.credentials.service import credential_url
-from service.events.service import emit, emit_many
+from service.events.service import emit_many
 from service.issuers.models import Issuer
-from service.issuers.service import active_signer, get_issuer, issuer_profile
-from service.status.allocation import Allocation, StatusListsExhausted, claim, plan, replan
+from service.issuers.service import active_signers, get_issuer, issuer_profile
+from service.status.allocation import Allocation, StatusListsExhausted, claim, claim_many, plan, replan
 from service.status.models import StatusPurpose
 from service.vc import data_integrity, jose
 from service.vc import openbadges as ob
@@ -209,7 +210,7 @@ def build_and_sign(
     """
     allocation = plan(session, settings, prepared.issuer.id)
     signed = sign(session, keystore, settings, prepared, allocation)
-    unclaimed = claim(session, allocation, prepared.credential_id, tuple(StatusPurpose))
+    (unclaimed,) = claim_many(session, [(allocation, prepared.credential_id)])  # every purpose, one statement
     return sign_until_claimed(session, keystore, settings, signed, unclaimed, rounds=MAX_SIGNING_ROUNDS - 1)
 
 
@@ -276,7 +277,8 @@ def sign(
         unsigned["credentialStatus"] = allocation.entries
         ob.validate_credential_strict(unsigned)
         # signing can still refuse a value (JSON-LD safe mode: it would not really be signed)
-        signers = signers or {alg: active_signer(session, keystore, issuer, alg) for alg in ("EdDSA", "RS256")}
+        if signers is None:
+            signers = active_signers(session, keystore, issuer)
         document = data_integrity.sign(unsigned, signers["EdDSA"], proof_as_list=True)
         vc_jwt = jose.sign_vc_jwt(unsigned, signers["RS256"])
     except VCError as err:
@@ -284,42 +286,48 @@ def sign(
     return SignedCredential(prepared=prepared, allocation=allocation, document=document, vc_jwt=vc_jwt)
 
 
-def persist(
-    session: Session,
-    signed: SignedCredential,
-    *,
-    identities: dict[tuple[str, str], RecipientIdentity] | None = None,
-    flush: bool = True,
-) -> Credential:
+def persist(session: Session, signed: SignedCredential) -> Credential:
     """Store a signed credential in the caller's transaction: the recipient identity, the
-    credential row (the JSON-LD text verbatim) and the ``credential.issue`` audit event. No
-    status list row is written (:mod:`service.status.allocation` counts in side transactions).
+    credential row (the JSON-LD text verbatim), the ``credential.issue`` audit event and the
+    ``credential.issued`` event, with the statements :func:`persist_many` sends for a batch (a
+    Core INSERT per table, no ORM unit of work). No status list row is written
+    (:mod:`service.status.allocation` counts in side transactions).
 
-    A caller storing several passes the ``identities`` of :func:`recipient_identities` and
-    ``flush=False``: its rows then go to the database in one flush, of several rows per
-    statement, and the caller handles that flush's ``IntegrityError`` (a simultaneous issuance
-    took a recipient's one active credential). A bulk batch uses :func:`persist_many`."""
-    prepared = signed.prepared
-    request = prepared.request
-    if identities is None:
-        identities = recipient_identities(session, [request.recipient])
-    identity = identities[_identity_key(request.recipient)]
-    credential = Credential(**_credential_values(signed, identity.id))
-    if request.active_slot.released:
-        session.connection().execute(
-            update(Credential).where(col(Credential.id).in_(request.active_slot.released)).values(active_key=None)
-        )
-    session.add(credential)
-    if flush:
-        try:
-            session.flush()
-        except IntegrityError as err:  # a simultaneous issuance took the recipient's one active credential
-            if not is_active_credential_conflict(err):
-                raise
-            raise CredentialExists() from None
-    record(session, **_audit_of(signed, identity.id, identity.kind))
-    emit(session, issuer_id=credential.issuer_id, type="credential.issued", data=_event_data_of(signed))
-    return credential
+    Returns the credential as an ORM object of the session, made from the values written (no
+    read-back); the recipient identity stays in the session for as long as it lives, so
+    :func:`~service.credentials.service.recipient_of` finds it without a query. A simultaneous
+    issuance that took the recipient's one active credential is :class:`CredentialExists`."""
+    request = signed.prepared.request
+    key = _identity_key(request.recipient)
+    new_rows: list[dict[str, Any]] = []
+    recipient_ids = _recipient_identity_ids(session, [request.recipient], new_rows)
+    try:
+        persist_many(session, [signed], recipient_ids=recipient_ids)
+    except IntegrityError as err:  # a simultaneous issuance took the recipient's one active credential
+        if not is_active_credential_conflict(err):
+            raise
+        raise CredentialExists() from None
+    identity = (
+        _attached(session, RecipientIdentity(**new_rows[0]))
+        if new_rows
+        else session.get(RecipientIdentity, recipient_ids[key])
+    )
+    assert identity is not None  # found by recipient_identity_ids in this transaction
+    # the identity map holds unchanged objects weakly: keep the identity for the session's life
+    session.info.setdefault(_ISSUED_RECIPIENTS, []).append(identity)
+    return _attached(session, Credential(**_credential_values(signed, recipient_ids[key])))
+
+
+_ISSUED_RECIPIENTS = "skillcred.issued_recipients"
+_Row = TypeVar("_Row", Credential, RecipientIdentity)
+
+
+def _attached(session: Session, row: _Row) -> _Row:
+    """``row``, a new object holding the values just inserted, as the session's persistent object
+    of that row, without a query (SQLAlchemy ORM, ``make_transient_to_detached``)."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def persist_many(
@@ -471,41 +479,17 @@ def _identity_key(who: Recipient) -> tuple[str, str]:
     return ("email", who.email) if who.email is not None else ("did", str(who.did))
 
 
-def recipient_identities(session: Session, recipients: Sequence[Recipient]) -> dict[tuple[str, str], RecipientIdentity]:
-    """The identity rows of ``recipients`` (by :func:`_identity_key`), read in one query per kind;
-    the missing ones are added and flushed together (see :func:`persist`)."""
-    wanted = {_identity_key(who) for who in recipients}
-    found: dict[tuple[str, str], RecipientIdentity] = {}
-    emails = sorted(value for kind, value in wanted if kind == "email")
-    dids = sorted(value for kind, value in wanted if kind == "did")
-    if emails:
-        for row in session.exec(
-            select(RecipientIdentity).where(RecipientIdentity.kind == "email", col(RecipientIdentity.email).in_(emails))
-        ):
-            found.setdefault(("email", str(row.email)), row)
-    if dids:
-        for row in session.exec(
-            select(RecipientIdentity).where(RecipientIdentity.kind == "did", col(RecipientIdentity.did).in_(dids))
-        ):
-            found.setdefault(("did", str(row.did)), row)
-    missing = sorted(wanted - found.keys())
-    for kind, value in missing:
-        identity = RecipientIdentity(
-            kind=kind, email=value if kind == "email" else None, did=value if kind == "did" else None
-        )
-        session.add(identity)
-        found[(kind, value)] = identity
-    if missing:
-        # written now, in one statement: the unit of work does not order these rows before the
-        # credentials that refer to them (there is no ORM relationship between the two)
-        session.flush()
-    return found
-
-
 def recipient_identity_ids(session: Session, recipients: Sequence[Recipient]) -> dict[tuple[str, str], str]:
-    """:func:`recipient_identities` for a batch (bulk issuance), without ORM objects: the ids of
-    the identity rows of ``recipients`` (by :func:`_identity_key`), read in one query per kind;
-    the missing rows are inserted in one INSERT of several rows."""
+    """The ids of the identity rows of ``recipients`` (by :func:`_identity_key`), without ORM
+    objects: read in one query per kind; the missing rows are inserted in one INSERT of several
+    rows."""
+    return _recipient_identity_ids(session, recipients, [])
+
+
+def _recipient_identity_ids(
+    session: Session, recipients: Sequence[Recipient], new_rows: list[dict[str, Any]]
+) -> dict[tuple[str, str], str]:
+    """:func:`recipient_identity_ids`, appending the rows it inserts to ``new_rows``."""
     wanted = {_identity_key(who) for who in recipients}
     found: dict[tuple[str, str], str] = {}
     emails = sorted(value for kind, value in wanted if kind == "email")
@@ -538,6 +522,7 @@ def recipient_identity_ids(session: Session, recipients: Sequence[Recipient]) ->
         )
     if rows:
         connection.execute(insert(table), rows)
+        new_rows.extend(rows)
     return found
 
 

@@ -3,7 +3,9 @@
 Every issuer holds one active key per algorithm: Ed25519 (``EdDSA``: eddsa-rdfc-2022 proofs and
 EdDSA VC-JWTs; fragments ``key-1``, ``key-2`` ...) and RSA 3072 (``RS256``, the Open Badges 3.0
 conformance algorithm for VC-JWTs; fragments ``rsa-1`` ...). Private parts exist in memory only
-while a key is made (then sealed by the keystore) or while a :class:`Signer` signs with it.
+while a key is made (then sealed by the keystore), while a :class:`Signer` signs with it, and in
+the keystore that opened it (which keeps the keys it opened recently, and drops a key this
+process retires).
 Rotation retires keys without deleting them: retired public keys stay in the DID document and the
 JWKS so credentials signed before the rotation still verify. A key reported compromised
 (:func:`mark_compromised`) is retired too if it was active, never signs again, and is published
@@ -20,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -151,6 +155,8 @@ def rotate_keys(session: Session, keystore: Keystore, issuer: Issuer, *, actor: 
         raise Conflict(
             "The issuer's keys were being rotated at the same moment; try again", code="concurrent_rotation"
         ) from err
+    for key in retired:
+        keystore.forget(key.id)
     record(
         session,
         action="issuer.keys.rotate",
@@ -188,6 +194,42 @@ def active_signer(session: Session, keystore: Keystore, issuer: Issuer, algorith
     """A signer over the issuer's active ``algorithm`` key, named ``<issuer DID>#<fragment>``."""
     key = active_key(session, issuer, algorithm)
     return keystore.signer(key.private_sealed, key_id=key.id, verification_method=verification_method_id(issuer, key))
+
+
+_KEY_TABLE = SigningKey.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
+_ACTIVE_KEYS = (
+    sa_select(_KEY_TABLE.c.id, _KEY_TABLE.c.algorithm, _KEY_TABLE.c.fragment, _KEY_TABLE.c.private_sealed)
+    .add_columns(_KEY_TABLE.c.compromised_at)
+    .where(_KEY_TABLE.c.issuer_id == bindparam("issuer_id"), _KEY_TABLE.c.retired_at.is_(None))
+    .order_by(_KEY_TABLE.c.created_at.desc())
+)
+"""The issuer's unretired keys, newest first (what :func:`active_key` reads, for every algorithm)."""
+
+
+def active_signers(session: Session, keystore: Keystore, issuer: Issuer) -> dict[str, Signer]:
+    """:func:`active_signer` for every algorithm (``EdDSA`` and ``RS256``), with the issuer's
+    unretired keys read in one statement: the same keys, and the same :class:`NoActiveKey` or
+    :class:`ActiveKeyCompromised` (for the first algorithm, in :data:`ALGORITHMS` order, that has
+    no key that may sign). The key rows are read every time, so a key retired or reported
+    compromised, by this process or another, never signs again; only the unwrapping of a key
+    that may sign is spared (:class:`~service.core.keystore.Keystore` keeps opened keys)."""
+    newest: dict[str, Any] = {}
+    for row in session.execute(_ACTIVE_KEYS, {"issuer_id": issuer.id}):
+        newest.setdefault(row.algorithm, row)  # newest first: the first row of an algorithm is its active key
+    signers: dict[str, Signer] = {}
+    for algorithm in ALGORITHMS:
+        key = newest.get(algorithm)
+        if key is None:
+            raise NoActiveKey(f"Issuer {issuer.id} has no active {algorithm} key; rotate its keys")
+        if key.compromised_at is not None:
+            raise ActiveKeyCompromised(
+                f"Issuer {issuer.id}'s active {algorithm} key {key.fragment} was reported compromised and signs "
+                "nothing more; rotate its keys to make a new one"
+            )
+        signers[algorithm] = keystore.signer(
+            key.private_sealed, key_id=key.id, verification_method=f"{issuer.did}#{key.fragment}"
+        )
+    return signers
 
 
 def published_key(key: SigningKey) -> PublishedKey:
@@ -289,6 +331,7 @@ def mark_compromised(
         raise Conflict(
             "The issuer's keys were being changed at the same moment; try again", code="concurrent_rotation"
         ) from err
+    keystore.forget(key.id)
     record(
         session,
         action="issuer.key.compromise",

@@ -31,6 +31,7 @@ from service.core.models import utcnow
 from service.core.paging import PageParams, paginate
 from service.issuers.keys import (  # active_signer, rotate_keys... are re-exported for other domains
     active_signer,
+    active_signers,
     find_key,
     initial_keys,
     issuer_keys,
@@ -46,6 +47,7 @@ from service.vc.openbadges import IssuerProfile
 
 __all__ = [
     "active_signer",
+    "active_signers",
     "create_issuer",
     "did_document",
     "did_document_url",

@@ -131,9 +131,42 @@ def plan(session: Session, settings: Settings, issuer_id: str) -> Allocation:
     Nothing is claimed: :func:`claim` does that once the credential is signed, so on SQLite the
     write lock is not held while it signs. The writes here are side transactions, committed at
     once: reserving a block of a list's indexes (once per :data:`RESERVATION_BLOCK` credentials
-    per process) and opening a list when the issuer has none with room.
+    per process) and opening a list when the issuer has none with room. Whether the drawn indexes
+    are free is read in one query; an index found taken is drawn again in its list, one draw and
+    one read at a time, as :func:`replan` draws.
     """
-    return replan(session, settings, issuer_id, None, tuple(StatusPurpose))
+    drawn = [
+        _free_index_in_current_list(session, settings, issuer_id, purpose, _checked_later) for purpose in StatusPurpose
+    ]
+    taken = _taken(session, set(drawn))
+    for position, purpose in enumerate(StatusPurpose):
+        if drawn[position] in taken:
+            drawn[position] = _drawn_again(session, settings, issuer_id, purpose, drawn[position][0])
+    return Allocation(
+        entries=[_entry(settings, *pair, purpose) for pair, purpose in zip(drawn, StatusPurpose, strict=True)],
+        list_ids=tuple(list_id for list_id, _ in drawn),
+        indexes=tuple(index for _, index in drawn),
+    )
+
+
+def _checked_later(list_id: str, index: int) -> bool:
+    """Takes a drawn index as free: :func:`plan` reads whether its draws are, all in one query."""
+    return True
+
+
+def _drawn_again(
+    session: Session, settings: Settings, issuer_id: str, purpose: StatusPurpose, list_id: str
+) -> tuple[str, int]:
+    """A free random index of list ``list_id``, whose index drawn first was taken: drawn again in
+    that list (its reservation was taken for this credential already); when :data:`MAX_DRAWS`
+    draws find none, the list is closed and the issuer's current list for ``purpose`` gives one."""
+    size = _list_size(session, list_id)
+    for _ in range(MAX_DRAWS):
+        index = secrets.randbelow(size)
+        if session.get(StatusEntry, (list_id, index)) is None:
+            return list_id, index
+    _close(session, list_id)  # fuller than its counter says
+    return _free_index_in_current_list(session, settings, issuer_id, purpose)
 
 
 def replan(
@@ -319,25 +352,30 @@ def _draw_in(
 
 
 def _taken(session: Session, pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:
-    """Which of the (list id, index) ``pairs`` have an entry already (one query per list and
-    :data:`_READ_BATCH` indexes)."""
+    """Which of the (list id, index) ``pairs`` have an entry already: on PostgreSQL one query per
+    :data:`_READ_BATCH` pairs, whatever their lists; on SQLite one per list and that many indexes."""
+    taken: set[tuple[str, int]] = set()
+    if session.get_bind().dialect.name == "postgresql":
+        ordered = sorted(pairs)
+        for start in range(0, len(ordered), _READ_BATCH):
+            some = ordered[start : start + _READ_BATCH]
+            found = session.execute(
+                _TAKEN_ON_POSTGRES, {"list_ids": [pair[0] for pair in some], "indexes": [pair[1] for pair in some]}
+            )
+            taken.update((list_id, index) for list_id, index in found)
+        return taken
     by_list: dict[str, list[int]] = {}
     for list_id, index in pairs:
         by_list.setdefault(list_id, []).append(index)
-    taken: set[tuple[str, int]] = set()
-    postgres = session.get_bind().dialect.name == "postgresql"
     for list_id, indexes in by_list.items():
         for start in range(0, len(indexes), _READ_BATCH):
-            some = indexes[start : start + _READ_BATCH]
-            if postgres:
-                found = session.execute(_TAKEN_ON_POSTGRES, {"list_id": list_id, "indexes": some}).scalars()
-            else:
-                found = session.exec(
-                    select(StatusEntry.status_index).where(
-                        StatusEntry.list_id == list_id, col(StatusEntry.status_index).in_(some)
-                    )
+            indexes_read = indexes[start : start + _READ_BATCH]
+            found_indexes = session.exec(
+                select(StatusEntry.status_index).where(
+                    StatusEntry.list_id == list_id, col(StatusEntry.status_index).in_(indexes_read)
                 )
-            taken.update((list_id, index) for index in found)
+            )
+            taken.update((list_id, index) for index in found_indexes)
     return taken
 
 
@@ -345,10 +383,11 @@ def _taken(session: Session, pairs: set[tuple[str, int]]) -> set[tuple[str, int]
 # no statistics (a new table or list, autovacuum not run yet) PostgreSQL reads the list's every
 # entry through ix_statusentry_list_id_value, a read that grows with the list. A LATERAL
 # subquery with LIMIT is not flattened into a join (PostgreSQL, SELECT: LATERAL subqueries), so
-# each index is looked up on its own, by the (list_id, status_index) key.
+# each index is looked up on its own, by the (list_id, status_index) key. unnest of two arrays
+# pairs them up element by element (PostgreSQL, Array Functions: unnest(anyarray, anyarray, ...)).
 _TAKEN_ON_POSTGRES = text(
-    "SELECT w.i FROM unnest(CAST(:indexes AS integer[])) AS w(i), LATERAL"
-    " (SELECT 1 FROM statusentry e WHERE e.list_id = :list_id AND e.status_index = w.i LIMIT 1) AS hit"
+    "SELECT w.l, w.i FROM unnest(CAST(:list_ids AS varchar[]), CAST(:indexes AS integer[])) AS w(l, i), LATERAL"
+    " (SELECT 1 FROM statusentry e WHERE e.list_id = w.l AND e.status_index = w.i LIMIT 1) AS hit"
 )
 
 

@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from procrastinate import Blueprint, RetryStrategy
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from service.core.db import unit_of_work
@@ -36,6 +38,15 @@ RECOVERY_LIMIT = 10_000
 
 FAN_OUT_BATCH = 500
 """Events fanned out per transaction."""
+_EVENT = Event.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
+_WAITING_EVENTS = (
+    sa_select(_EVENT.c.id, _EVENT.c.type, _EVENT.c.occurred_at)
+    .where(_EVENT.c.issuer_id == bindparam("issuer_id"), _EVENT.c.dispatched_at.is_(None))
+    .order_by(_EVENT.c.occurred_at, _EVENT.c.id)
+    .limit(FAN_OUT_BATCH)
+    .with_for_update(skip_locked=True)
+)
+"""An issuer's events not yet fanned out, oldest first; those another fan-out holds are skipped."""
 
 
 def fan_out(context: Any, issuer_id: str) -> None:
@@ -47,13 +58,8 @@ def fan_out(context: Any, issuer_id: str) -> None:
         with unit_of_work(services.engine) as session:
             # the partial index on undispatched events makes this a short range read, however
             # many events the issuer has had (a 100,000-row bulk file emits as many)
-            waiting = session.exec(
-                select(Event)
-                .where(Event.issuer_id == issuer_id, col(Event.dispatched_at).is_(None))
-                .order_by(col(Event.occurred_at), col(Event.id))
-                .limit(FAN_OUT_BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
+            # only the columns a fan-out reads, as rows: not the events' data, no ORM objects
+            waiting = session.execute(_WAITING_EVENTS, {"issuer_id": issuer_id}).all()
             if waiting:
                 subscriptions = service.active_subscriptions(session, issuer_id)
                 made += len(service.fan_out_events(session, waiting, subscriptions, services.clock.now()))

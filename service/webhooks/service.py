@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from ipaddress import ip_address
+from typing import Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from service.accounts.models import Account, Role
@@ -273,13 +274,25 @@ def active_subscriptions(session: Session, issuer_id: str) -> list[WebhookSubscr
     )
 
 
+class EventToFanOut(Protocol):
+    """What a fan-out reads of an event: an :class:`Event`, or a row of those columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
 def fan_out_events(
-    session: Session, events: Sequence[Event], subscriptions: Sequence[WebhookSubscription], now: datetime
+    session: Session, events: Sequence[EventToFanOut], subscriptions: Sequence[WebhookSubscription], now: datetime
 ) -> list[str]:
     """The deliveries of ``events`` (one issuer's, not yet dispatched) to those of its active
     ``subscriptions`` that asked for each event's type and existed when it happened (a
-    subscription never receives earlier events); the events are marked dispatched. The ids of
-    the deliveries made, each with its first attempt deferred."""
+    subscription never receives earlier events); the events are marked dispatched, in one
+    UPDATE whatever their number. The ids of the deliveries made, each with its first attempt
+    deferred."""
     made = []
     for event in events:
         for subscription in subscriptions:
@@ -294,9 +307,12 @@ def fan_out_events(
             )
             session.add(delivery)
             made.append(delivery.id)
-        event.dispatched_at = now
-        session.add(event)
-    session.flush()
+    if events:
+        # an Event of the session is given the new value too (synchronize_session="auto")
+        ids = [event.id for event in events]
+        session.execute(update(Event).where(col(Event.id).in_(ids)).values(dispatched_at=now))
+    if made:
+        session.flush()
     for delivery_id in made:
         defer(session, deliver_request(delivery_id))
     return made

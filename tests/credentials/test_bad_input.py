@@ -152,7 +152,7 @@ def test_a_failure_after_the_rows_were_written_rolls_everything_back(app, api, a
     def audit_fails(*args, **kwargs):
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr(issuing, "record", audit_fails)
+    monkeypatch.setattr(issuing, "record_many", audit_fails)
     before = row_counts(app)
 
     response = api.client.post(

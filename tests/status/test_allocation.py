@@ -77,7 +77,8 @@ def test_indexes_are_drawn_at_random_and_never_handed_out_twice(app, api, achiev
 
 def test_a_drawn_index_that_is_taken_is_drawn_again(app, api, achievement, monkeypatch):
     first = entries(api.issue(achievement["id"])["credential"])
-    draws = ScriptedDraws(first["revocation"].index, 4242, first["suspension"].index, 4343)
+    # both purposes draw, their draws are read in one query, and each taken one is drawn again
+    draws = ScriptedDraws(first["revocation"].index, first["suspension"].index, 4242, 4343)
     monkeypatch.setattr(allocation, "secrets", draws)
 
     second = entries(api.issue(achievement["id"])["credential"])
@@ -96,7 +97,9 @@ def test_the_index_of_a_revoked_credential_is_not_reused(app, api, achievement, 
         == 200
     )
     taken = entries(revoked["credential"])["revocation"].index
-    monkeypatch.setattr(allocation, "secrets", ScriptedDraws(taken, 7))
+    free_suspension = 5 if entries(revoked["credential"])["suspension"].index != 5 else 6
+    # both purposes draw first (the suspension's draw is free), then the taken one draws again
+    monkeypatch.setattr(allocation, "secrets", ScriptedDraws(taken, free_suspension, 7))
 
     later = entries(api.issue(achievement["id"])["credential"])
 
@@ -126,8 +129,11 @@ def test_a_list_at_capacity_gives_way_to_a_new_list_transparently(app, api, achi
 def test_a_list_that_keeps_refusing_draws_is_closed_and_the_next_one_used(app, api, achievement, monkeypatch):
     first = entries(api.issue(achievement["id"])["credential"])
     taken = first["revocation"].index
-    # every draw in the first list collides; the second list takes the same number happily
-    monkeypatch.setattr(allocation, "secrets", ScriptedDraws(*[taken] * (MAX_DRAWS + 1)))
+    free_suspension = 5 if first["suspension"].index != 5 else 6
+    # the revocation's first draw and every draw again in the first list collide; the second list
+    # takes the same number happily (the suspension's first draw, in between, is free)
+    draws = [taken, free_suspension] + [taken] * (MAX_DRAWS + 1)
+    monkeypatch.setattr(allocation, "secrets", ScriptedDraws(*draws))
 
     second = entries(api.issue(achievement["id"])["credential"])
 

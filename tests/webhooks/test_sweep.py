@@ -8,6 +8,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -17,7 +18,7 @@ from service.core.models import utcnow
 from service.events.models import Event
 from service.events.service import emit
 from service.jobs.context import SERVICES_KEY, JobServices
-from service.webhooks.jobs import STRAGGLER_AFTER, sweep_undispatched
+from service.webhooks.jobs import STRAGGLER_AFTER, fan_out, sweep_undispatched
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
 
 
@@ -74,3 +75,34 @@ def test_a_subscription_gets_no_event_from_before_it_was_made(app, api):
     assert _deliveries(app) == []
     with Session(app.state.engine) as session:
         assert session.exec(select(Event).where(col(Event.dispatched_at).is_not(None))).first() is not None
+
+
+def test_a_fan_out_marks_its_events_dispatched_in_one_statement(app, api):
+    issuer = api.create_issuer()
+    created = api.client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["credential.revoked"], "issuer_id": issuer["id"]},
+        headers=api.admin,
+    )
+    assert created.status_code == 201, created.text
+    with unit_of_work(app.state.engine) as session:
+        for number in range(5):
+            emit(session, issuer_id=issuer["id"], type="credential.issued", data={"credential_id": f"c{number}"})
+        emit(session, issuer_id=issuer["id"], type="credential.revoked", data={"credential_id": "c0"})
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        # an executemany runs the statement once per parameter set
+        sent.extend([" ".join(statement.split())] * (len(parameters) if executemany else 1))
+
+    sa_event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        fan_out(_context(app), issuer["id"])
+    finally:
+        sa_event.remove(app.state.engine, "before_cursor_execute", count)
+
+    assert len([s for s in sent if s.startswith("UPDATE event")]) == 1, sent  # not one per event
+    deliveries = _deliveries(app)
+    assert [d.event_type for d in deliveries] == ["credential.revoked"]  # the one type it asked for
+    with Session(app.state.engine) as session:
+        assert session.exec(select(Event).where(col(Event.dispatched_at).is_(None))).first() is None
