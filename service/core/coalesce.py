@@ -109,14 +109,18 @@ class Coalescer(Generic[Ask, Answer]):
                         future.cancel()
                     else:
                         future.set_exception(error)
-            if not isinstance(error, Exception):
+            if not isinstance(error, Exception):  # the loop is shutting down: start no other read
+                waiting.reads -= 1
+                for _, futures in waiting.asks.values():
+                    for future in futures:
+                        future.cancel()
+                waiting.asks.clear()
                 raise
         else:
             for (_, futures), answer in zip(batch, answers, strict=True):
                 for future in futures:
                     if not future.done():
                         future.set_result(answer)
-        finally:
-            waiting.reads -= 1
-            if waiting.asks and waiting.reads < self._max_reads:
-                self._start(waiting)
+        waiting.reads -= 1
+        if waiting.asks and waiting.reads < self._max_reads:
+            self._start(waiting)
