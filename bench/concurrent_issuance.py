@@ -9,8 +9,10 @@ a round of ``--seconds`` in which that many clients (threads, one keep-alive con
 issue credentials to fresh recipients and nothing else; then a ``--soak`` of the mixed load of
 `tests/load.py` (16 issuers, verifiers, badge pages, status lists with clients hanging up,
 revocations and suspensions); then the same rounds again. Each round reports credentials/s,
-p50 and p99 latency and errors, and the run ends with the database checked: every acknowledged
-credential stored once, every status index unique, and no session left idle in a transaction.
+p50 and p99 latency, errors, and the CPU each party used per credential (the server, PostgreSQL,
+the clients: the soak's figure counts its other requests too). The run ends with the database
+checked: every acknowledged credential stored once, every status index unique, and no session
+left idle in a transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -34,12 +37,58 @@ from tests.serve import ADMIN, running_server
 NAME = "skillcred-bench"
 
 
-def round_of(base: str, work, clients: int, seconds: float, *, mixed: bool = False) -> tuple[dict, list[Outcome]]:
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            queue += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def cpu_by_party(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (its supervisor and workers), by PostgreSQL (every
+    ``postgres`` process: its backends do the statements' work) and by the clients (this process's
+    threads), from /proc: where the 2 cores go per credential."""
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    postgres += _cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "server": sum(_cpu_seconds(pid) for pid in _descendants(server_pid)),
+        "postgres": postgres,
+        "clients": usage.ru_utime + usage.ru_stime,
+    }
+
+
+def round_of(
+    base: str, work, clients: int, seconds: float, server_pid: int, *, mixed: bool = False
+) -> tuple[dict, list[Outcome]]:
+    before = cpu_by_party(server_pid)
     started = time.monotonic()
     outcomes = MixedLoad(base, work, issuers=clients, mixed=mixed).run(seconds)
     figures = issuance_figures(outcomes, time.monotonic() - started)
+    after = cpu_by_party(server_pid)
     other = [o for o in outcomes if o.kind != "issue" and o.status is not None and o.status >= 500]
-    return {"clients": clients, **figures, "other_5xx": len(other)}, outcomes
+    issued = max(1, int(figures["issued"]))
+    cpu = {party: round(1000 * (after[party] - before[party]) / issued, 1) for party in before}
+    return {"clients": clients, **figures, "other_5xx": len(other), "cpu_ms_per_credential": cpu}, outcomes
 
 
 def main() -> None:
@@ -73,14 +122,14 @@ def main() -> None:
         ):
             work = prepare(server.base, ADMIN)
             for clients in args.clients:
-                row, outcomes = round_of(server.base, work, clients, args.seconds)
+                row, outcomes = round_of(server.base, work, clients, args.seconds, server.process.pid)
                 rows.append({"phase": "fresh", **row})
                 everything += outcomes
-            soak, outcomes = round_of(server.base, work, 16, args.soak, mixed=True)
+            soak, outcomes = round_of(server.base, work, 16, args.soak, server.process.pid, mixed=True)
             rows.append({"phase": "soak (mixed)", **soak})
             everything += outcomes
             for clients in args.clients:
-                row, outcomes = round_of(server.base, work, clients, args.seconds)
+                row, outcomes = round_of(server.base, work, clients, args.seconds, server.process.pid)
                 rows.append({"phase": "after soak", **row})
                 everything += outcomes
             time.sleep(1.5)
@@ -94,12 +143,16 @@ def main() -> None:
         f"# bench/concurrent_issuance.py --clients {' '.join(map(str, args.clients))} --seconds {args.seconds:g}"
         f" --soak {args.soak:g} --resign {args.resign} --workers {args.workers} (PostgreSQL)"
     )
-    print("| phase | clients | credentials/s | p50 s | p99 s | issuance errors | other 5xx |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| phase | clients | credentials/s | p50 s | p99 s | issuance errors | other 5xx"
+        " | CPU ms per credential: server / PostgreSQL / clients |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
+        cpu = r["cpu_ms_per_credential"]
         print(
             f"| {r['phase']} | {r['clients']} | {r['per_second']} | {r['p50_s']} | {r['p99_s']}"
-            f" | {r['errors']} | {r['other_5xx']} |"
+            f" | {r['errors']} | {r['other_5xx']} | {cpu['server']} / {cpu['postgres']} / {cpu['clients']} |"
         )
     print(json.dumps({"problems": problems, "idle_in_transaction": leaked}))
     if args.json is not None:
