@@ -180,6 +180,13 @@ def active_key(session: Session, issuer: Issuer, algorithm: Algorithm) -> Signin
         )
         .order_by(col(SigningKey.created_at).desc())
     ).first()
+    return _may_sign(issuer, algorithm, key)
+
+
+def _may_sign(issuer: Issuer, algorithm: str, key: Any) -> Any:
+    """``key``, the issuer's newest unretired ``algorithm`` key (a :class:`SigningKey` or a row of
+    its columns), when it may sign; :class:`NoActiveKey` when there is none and
+    :class:`ActiveKeyCompromised` when it was reported compromised (it signs nothing more)."""
     if key is None:
         raise NoActiveKey(f"Issuer {issuer.id} has no active {algorithm} key; rotate its keys")
     if key.compromised_at is not None:
@@ -198,8 +205,13 @@ def active_signer(session: Session, keystore: Keystore, issuer: Issuer, algorith
 
 _KEY_TABLE = SigningKey.__table__  # type: ignore[attr-defined]  # set by SQLModel's metaclass, not in its hints
 _ACTIVE_KEYS = (
-    sa_select(_KEY_TABLE.c.id, _KEY_TABLE.c.algorithm, _KEY_TABLE.c.fragment, _KEY_TABLE.c.private_sealed)
-    .add_columns(_KEY_TABLE.c.compromised_at)
+    sa_select(
+        _KEY_TABLE.c.id,
+        _KEY_TABLE.c.algorithm,
+        _KEY_TABLE.c.fragment,
+        _KEY_TABLE.c.private_sealed,
+        _KEY_TABLE.c.compromised_at,
+    )
     .where(_KEY_TABLE.c.issuer_id == bindparam("issuer_id"), _KEY_TABLE.c.retired_at.is_(None))
     .order_by(_KEY_TABLE.c.created_at.desc())
 )
@@ -218,14 +230,7 @@ def active_signers(session: Session, keystore: Keystore, issuer: Issuer) -> dict
         newest.setdefault(row.algorithm, row)  # newest first: the first row of an algorithm is its active key
     signers: dict[str, Signer] = {}
     for algorithm in ALGORITHMS:
-        key = newest.get(algorithm)
-        if key is None:
-            raise NoActiveKey(f"Issuer {issuer.id} has no active {algorithm} key; rotate its keys")
-        if key.compromised_at is not None:
-            raise ActiveKeyCompromised(
-                f"Issuer {issuer.id}'s active {algorithm} key {key.fragment} was reported compromised and signs "
-                "nothing more; rotate its keys to make a new one"
-            )
+        key = _may_sign(issuer, algorithm, newest.get(algorithm))
         signers[algorithm] = keystore.signer(
             key.private_sealed, key_id=key.id, verification_method=f"{issuer.did}#{key.fragment}"
         )
