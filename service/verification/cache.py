@@ -390,7 +390,7 @@ def reads_the_same(
     if recheck is None:
         return False
     if recheck.one_by_one:
-        return _still_holds_one_by_one(inputs, local_keys, statuses)
+        return _reads_the_same_one_by_one(inputs, local_keys, statuses)
     if recheck.statement is None:
         return True
     rows: dict[int, list[Any]] = {}
@@ -429,7 +429,7 @@ def _by_id(key: tuple[Any, ...]) -> str:
     return str(key[0])
 
 
-def _still_holds_one_by_one(inputs: Inputs, local_keys: LocalKeyResolver, statuses: LocalStatusListResolver) -> bool:
+def _reads_the_same_one_by_one(inputs: Inputs, local_keys: LocalKeyResolver, statuses: LocalStatusListResolver) -> bool:
     """:func:`reads_the_same` through the resolvers, one query per input."""
     return (
         all(local_keys.version(did) == version for did, version in inputs.dids)
