@@ -4,7 +4,6 @@ by hash, and inline styles)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.api.security_headers import NON_HTML_POLICY, SecurityHeaders, inline_hashes, page_policy
+from tests.event_loops import run_in_new_loop
 
 pytestmark = pytest.mark.attack
 
@@ -139,8 +139,8 @@ def test_the_middleware_keeps_a_route_s_own_headers_and_passes_other_scopes_thro
         return {"type": "lifespan.startup"}
 
     middleware = SecurityHeaders(inner, policy_for_html="default-src 'self'")
-    asyncio.run(middleware({"type": "http", "headers": []}, receive, send))
-    asyncio.run(middleware({"type": "lifespan"}, receive, send))
+    run_in_new_loop(lambda: middleware({"type": "http", "headers": []}, receive, send))
+    run_in_new_loop(lambda: middleware({"type": "lifespan"}, receive, send))
     headers = dict(sent[0]["headers"])
     assert headers[b"referrer-policy"] == b"same-origin"
     assert headers[b"content-security-policy"] == b"default-src 'self'"

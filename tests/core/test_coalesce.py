@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from service.core.coalesce import Coalescer
+from tests.event_loops import run_in_new_loop
 
 
 class Database:
@@ -57,7 +58,7 @@ def test_an_ask_made_while_a_read_runs_waits_for_the_next_read_and_sees_what_com
         db.release.set()
         return await first, await second
 
-    first, second = asyncio.run(run())
+    first, second = run_in_new_loop(run)
     assert first == "a@0"
     assert second == "a@1", "an ask was answered by a read that started before it"
     assert db.batches == [["a"], ["a"]]
@@ -76,7 +77,7 @@ def test_asks_made_while_a_read_runs_share_one_read_and_each_gets_its_own_answer
         db.release.set()
         return [await first, *[await task for task in waiting]]
 
-    answers = asyncio.run(run())
+    answers = run_in_new_loop(run)
     assert answers == ["x@0", "b@0", "c@0", "b@0", "d@0", "c@0", "b@0"]
     assert db.batches == [["x"], ["b", "c", "d"]]  # equal keys share one item
     assert (coalescer.asks, coalescer.reads) == (7, 2)
@@ -95,7 +96,7 @@ def test_a_read_takes_at_most_max_batch_items_and_the_rest_wait_for_the_next():
         db.release.set()
         return [await first, *[await task for task in waiting]]
 
-    assert asyncio.run(run()) == ["x@0", "a@0", "b@0", "c@0", "d@0", "e@0"]
+    assert run_in_new_loop(run) == ["x@0", "a@0", "b@0", "c@0", "d@0", "e@0"]
     assert db.batches == [["x"], ["a", "b"], ["c", "d"], ["e"]]
 
 
@@ -115,7 +116,7 @@ def test_a_failed_read_fails_every_ask_it_answers_and_the_next_read_runs():
         failed = await asyncio.gather(*asks, return_exceptions=True)
         return failed, await coalescer.ask("c", "c")
 
-    failed, later = asyncio.run(run())
+    failed, later = run_in_new_loop(run)
     assert [type(error) for error in failed] == [ConnectionError, ConnectionError]
     assert later == "c@0"
 
@@ -136,20 +137,20 @@ def test_a_request_that_goes_away_does_not_cancel_the_read_others_share():
         await first
         return await staying
 
-    assert asyncio.run(run()) == "a@0"
+    assert run_in_new_loop(run) == "a@0"
 
 
 def test_each_event_loop_has_reads_of_its_own():
     db = Database()
     coalescer = Coalescer(db.read)
-    assert asyncio.run(coalescer.ask("a", "a")) == "a@0"
+    assert run_in_new_loop(lambda: coalescer.ask("a", "a")) == "a@0"
     db.value = 1
-    assert asyncio.run(coalescer.ask("a", "a")) == "a@1"
+    assert run_in_new_loop(lambda: coalescer.ask("a", "a")) == "a@1"
 
 
 def test_a_read_must_answer_every_item():
     coalescer: Coalescer[str, str] = Coalescer(lambda items: [])
     with pytest.raises(RuntimeError, match="0 answers for 1 items"):
-        asyncio.run(coalescer.ask("a", "a"))
+        run_in_new_loop(lambda: coalescer.ask("a", "a"))
     with pytest.raises(ValueError):
         Coalescer(lambda items: [], max_reads=0)

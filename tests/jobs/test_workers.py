@@ -13,6 +13,7 @@ import pytest
 
 from service.jobs.runner import connector_for
 from tests.conftest import POSTGRES_URL
+from tests.event_loops import run_in_new_loop
 
 if not POSTGRES_URL:
     pytest.skip("the shared queue is PostgreSQL's: set SKILLCRED_TEST_POSTGRES_URL", allow_module_level=True)
@@ -61,7 +62,7 @@ def test_two_workers_run_each_periodic_tick_and_each_job_once(database_url):
             for app in apps:
                 await app.close_async()
 
-    asyncio.run(run())
+    run_in_new_loop(run)
 
     periodic = {stamp: count for stamp, count in ticks.items() if stamp > 0}
     one_off = {-stamp: count for stamp, count in ticks.items() if stamp < 0}

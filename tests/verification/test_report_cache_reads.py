@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+from tests.event_loops import run_in_new_loop
 from tests.verification.test_key_compromise import fetch
 from tests.verification.test_report_cache import change, verify_over_rest, warm
 
@@ -75,7 +76,7 @@ def test_concurrent_requests_for_kept_reports_share_their_reads(app, api, achiev
 
     event.listen(app.state.engine, "before_cursor_execute", record)
     try:
-        answers = asyncio.run(burst(24))
+        answers = run_in_new_loop(lambda: burst(24))
     finally:
         event.remove(app.state.engine, "before_cursor_execute", record)
 
