@@ -26,10 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.schemas import postgres_schema
 from tests.conftest import idle_in_transaction
 from tests.load import MixedLoad, Outcome, issuance_figures, issuance_problems, prepare
 from tests.serve import ADMIN, running_server
@@ -103,42 +102,32 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
         raise SystemExit("give a PostgreSQL URL: --database-url or SKILLCRED_TEST_POSTGRES_URL")
-    schema = f"skillcred_bench_{os.getpid()}"
-    admin = sa.create_engine(args.database_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in args.database_url else "?"
-    url = f"{args.database_url}{separator}options=-csearch_path%3D{schema}&application_name={NAME}-{os.getpid()}"
     settings = {
         "SKILLCRED_RATE_LIMITS": "false",
         "SKILLCRED_REDIS_URL": "",
         "SKILLCRED_STATUS_LIST_RESIGN_INTERVAL_SECONDS": str(args.resign),
     }
     rows, everything = [], []
-    try:
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            running_server(url, Path(tmp), workers=args.workers, settings=settings) as server,
-        ):
-            work = prepare(server.base, ADMIN)
-            for clients in args.clients:
-                row, outcomes = round_of(server.base, work, clients, args.seconds, server.process.pid)
-                rows.append({"phase": "fresh", **row})
-                everything += outcomes
-            soak, outcomes = round_of(server.base, work, 16, args.soak, server.process.pid, mixed=True)
-            rows.append({"phase": "soak (mixed)", **soak})
+    with (
+        postgres_schema(args.database_url, NAME) as url,
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(url, Path(tmp), workers=args.workers, settings=settings) as server,
+    ):
+        work = prepare(server.base, ADMIN)
+        for clients in args.clients:
+            row, outcomes = round_of(server.base, work, clients, args.seconds, server.process.pid)
+            rows.append({"phase": "fresh", **row})
             everything += outcomes
-            for clients in args.clients:
-                row, outcomes = round_of(server.base, work, clients, args.seconds, server.process.pid)
-                rows.append({"phase": "after soak", **row})
-                everything += outcomes
-            time.sleep(1.5)
-            problems = issuance_problems(url, everything)
-            leaked = idle_in_transaction(url, f"{NAME}-{os.getpid()}")
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        soak, outcomes = round_of(server.base, work, 16, args.soak, server.process.pid, mixed=True)
+        rows.append({"phase": "soak (mixed)", **soak})
+        everything += outcomes
+        for clients in args.clients:
+            row, outcomes = round_of(server.base, work, clients, args.seconds, server.process.pid)
+            rows.append({"phase": "after soak", **row})
+            everything += outcomes
+        time.sleep(1.5)
+        problems = issuance_problems(url, everything)
+        leaked = idle_in_transaction(url, f"{NAME}-{os.getpid()}")
     print(
         f"# bench/concurrent_issuance.py --clients {' '.join(map(str, args.clients))} --seconds {args.seconds:g}"
         f" --soak {args.soak:g} --resign {args.resign} --workers {args.workers} (PostgreSQL)"

@@ -50,8 +50,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
-import sqlalchemy as sa
 
+from bench.schemas import postgres_schema
 from tests.serve import ADMIN, RunningServer, running_server
 
 NAME = "skillcred-bench-http"
@@ -67,22 +67,6 @@ class Request:
 
 
 # --- the server and what it serves ----------------------------------------------------------------
-
-
-@contextmanager
-def postgres_schema(database_url: str) -> Iterator[str]:
-    """A database URL whose connections use a fresh schema of their own, dropped afterwards."""
-    schema = f"skillcred_bench_http_{os.getpid()}"
-    admin = sa.create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in database_url else "?"
-    try:
-        yield f"{database_url}{separator}options=-csearch_path%3D{schema}&application_name={NAME}-{os.getpid()}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def issue_one(base: str) -> tuple[str, str, str, str]:
@@ -416,7 +400,7 @@ def main() -> None:
     results: dict[str, list[Round]] = {}
     profiles: dict[str, tuple[list[tuple[float, str]], list[tuple[float, str]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        with postgres_schema(args.database_url) if postgres else sqlite_url(Path(tmp)) as url:
+        with postgres_schema(args.database_url, NAME) if postgres else sqlite_url(Path(tmp)) as url:
             with running_server(url, Path(tmp), workers=args.workers, settings=settings) as server:
                 port = int(urlsplit(server.base).port or 80)
                 requests = requests_for(*issue_one(server.base))

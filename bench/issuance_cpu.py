@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient
 
+from bench.schemas import postgres_schema
 from service.api.app import create_app
 from service.cli.bootstrap import ensure_admin
 from service.core.config import Settings
@@ -62,20 +64,14 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="print the statements of one issuance")
     parser.add_argument("--database-url", default=os.environ.get("SKILLCRED_TEST_POSTGRES_URL"))
     args = parser.parse_args()
+    if not args.sqlite and not args.database_url:
+        raise SystemExit("give a PostgreSQL URL (--database-url or SKILLCRED_TEST_POSTGRES_URL) or --sqlite")
     tmp = Path(tempfile.mkdtemp())
-    admin_engine = None
-    if args.sqlite:
-        url = f"sqlite:///{tmp / 'bench.db'}"
-    else:
-        if not args.database_url:
-            raise SystemExit("give a PostgreSQL URL (--database-url or SKILLCRED_TEST_POSTGRES_URL) or --sqlite")
-        schema = f"skillcred_cpu_{os.getpid()}"
-        admin_engine = sa.create_engine(args.database_url)
-        with admin_engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in args.database_url else "?"
-        url = f"{args.database_url}{separator}options=-csearch_path%3D{schema}"
-    try:
+    with (
+        nullcontext(f"sqlite:///{tmp / 'bench.db'}")
+        if args.sqlite
+        else postgres_schema(args.database_url, "skillcred-bench-cpu")
+    ) as url:
         upgrade(url)
         settings = Settings(
             env="test",
@@ -159,11 +155,6 @@ def main() -> None:
             f"statements per issuance: request {statistics.median(requests):.2f}, jobs {statistics.median(others):.2f}"
         )
         app.state.engine.dispose()
-    finally:
-        if admin_engine is not None:
-            with admin_engine.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            admin_engine.dispose()
 
 
 if __name__ == "__main__":
