@@ -17,6 +17,7 @@ that request, in every worker, as before; only the number of reads changes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -124,3 +125,20 @@ class Coalescer(Generic[Ask, Answer]):
         waiting.reads -= 1
         if waiting.asks and waiting.reads < self._max_reads:
             self._start(waiting)
+
+
+class Lanes(Generic[Ask, Answer]):
+    """A :class:`Coalescer` per combination of objects (an engine, the settings...), made on first
+    use: asks on different engines (a read replica and the primary) never share a read. The
+    objects are kept with their coalescer, so their ids stay theirs."""
+
+    def __init__(self) -> None:
+        self._lanes: dict[tuple[int, ...], tuple[tuple[object, ...], Coalescer[Ask, Answer]]] = {}
+
+    def of(self, read: Callable[..., Sequence[Answer]], *parts: object) -> Coalescer[Ask, Answer]:
+        """The coalescer of ``parts``, whose reads call ``read(*parts, items)``."""
+        key = tuple(id(part) for part in parts)
+        found = self._lanes.get(key)
+        if found is None:
+            found = self._lanes.setdefault(key, (parts, Coalescer(functools.partial(read, *parts))))
+        return found[1]

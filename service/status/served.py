@@ -17,7 +17,6 @@ before a request arrived is never answered with the previous copy.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service.core.coalesce import Coalescer
+from service.core.coalesce import Lanes
 from service.core.config import Settings
 from service.core.db import autocommitting
 from service.status.models import StatusList
@@ -75,7 +74,7 @@ class ServedLists:
         self._size = size
         self._items: OrderedDict[tuple[str, str], PublishedList] = OrderedDict()
         self._lock = threading.Lock()
-        self._lanes: dict[int, tuple[Engine, Coalescer[str, ListRow | None]]] = {}
+        self._rows: Lanes[str, ListRow | None] = Lanes()  # per engine
         self.hits = 0
 
     def keep(self, settings: Settings, list_id: str, published: PublishedList) -> None:
@@ -95,18 +94,12 @@ class ServedLists:
             kept = self._items.get((settings.public_url, list_id))
         if kept is None:
             return None
-        row = await self._rows(engine).ask(list_id, list_id)
+        row = await self._rows.of(read_rows, engine).ask(list_id, list_id)
         if row is None or not row.serves(kept, settings, now):
             return None
         with self._lock:
             self.hits += 1
         return kept
-
-    def _rows(self, engine: Engine) -> Coalescer[str, ListRow | None]:
-        found = self._lanes.get(id(engine))
-        if found is None:
-            found = self._lanes.setdefault(id(engine), (engine, Coalescer(functools.partial(read_rows, engine))))
-        return found[1]
 
     def __len__(self) -> int:
         return len(self._items)

@@ -29,7 +29,6 @@ Tests replace it on the app, e.g. ``app.state.verifier = Verifier(remote_keys=..
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from service.core.coalesce import Coalescer
+from service.core.coalesce import Lanes
 from service.core.config import Settings
 from service.core.db import autocommitting
 from service.core.keystore import Keystore, load_kek
@@ -112,9 +111,9 @@ class Verifier:
     remote_keys: KeyResolver | None = None
     remote_status: StatusListResolver | None = None
     reports: ReportCache = field(default_factory=ReportCache, compare=False, repr=False)
-    _lanes: dict[tuple[int, int], tuple[Engine, Settings, Coalescer[Inputs, bool]]] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
+    _rereads: Lanes[Inputs, bool] = field(default_factory=Lanes, init=False, compare=False, repr=False)
+    """Reads of kept reports' inputs, one coalescer per engine and settings (a read replica's
+    requests are never answered by a read of the primary, or the reverse)."""
 
     @classmethod
     def online(cls) -> Verifier:
@@ -250,21 +249,13 @@ class Verifier:
         batch instead of per request, and still no verdict older than the request. Nothing is
         read when nothing is kept. Read-only: copy the report before changing it."""
         kept = self.kept_at(settings, source, now)
-        if kept is None or not await self._rereads(engine, settings).ask(id(kept.inputs), kept.inputs):
+        if kept is None:
+            return None
+        rereads = self._rereads.of(self._read_again_on, engine, settings)
+        if not await rereads.ask(id(kept.inputs), kept.inputs):
             return None
         self.reports.count(hit=True)
         return kept
-
-    def _rereads(self, engine: Engine, settings: Settings) -> Coalescer[Inputs, bool]:
-        """The coalescer that reads kept reports' inputs again on ``engine`` (one per engine and
-        settings: a read replica's requests are never answered by a read of the primary, or the
-        reverse)."""
-        lane = (id(engine), id(settings))
-        found = self._lanes.get(lane)
-        if found is None:
-            rereads = Coalescer(functools.partial(self._read_again_on, engine, settings))
-            found = self._lanes.setdefault(lane, (engine, settings, rereads))
-        return found[2]
 
     def _read_again_on(self, engine: Engine, settings: Settings, batch: Sequence[Inputs]) -> list[bool]:
         """:meth:`read_again` in an autocommitting session of its own (a worker thread's)."""

@@ -40,7 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.accounts.models import Account
-from service.core.coalesce import Coalescer
+from service.core.coalesce import Lanes
 from service.core.config import Settings
 from service.core.db import autocommitting
 from service.credentials.models import Credential, RecipientIdentity
@@ -142,7 +142,7 @@ class PageCache:
         self._items: OrderedDict[tuple[str, str], Page] = OrderedDict()
         self._lock = threading.Lock()
         self._rendering = [threading.Lock() for _ in range(RENDER_STRIPES)]
-        self._lanes: dict[tuple[int, int, int], tuple[Engine, Settings, Verifier, Coalescer[Page, bool]]] = {}
+        self._rereads: Lanes[Page, bool] = Lanes()  # per engine, settings and verifier
         self.hits = 0
 
     def rendering(self, key: tuple[str, str]) -> threading.Lock:
@@ -178,7 +178,10 @@ class PageCache:
         requests of this event loop asking meanwhile (:class:`~service.core.coalesce.Coalescer`):
         no change committed before the request is missed."""
         page = self._current_here(settings, verifier, credential_id, now)
-        if page is None or not await self._rereads(engine, settings, verifier).ask(id(page), page):
+        if page is None:
+            return None
+        rereads = self._rereads.of(self._read_again_on, engine, settings, verifier)
+        if not await rereads.ask(id(page), page):
             return None
         self._count_hit(verifier)
         return page
@@ -207,16 +210,6 @@ class PageCache:
             return None
         kept = verifier.kept_at(settings, page.jsonld, now)
         return page if kept is not None and kept.inputs is page.report else None
-
-    def _rereads(self, engine: Engine, settings: Settings, verifier: Verifier) -> Coalescer[Page, bool]:
-        """The coalescer reading kept pages again on ``engine`` (one per engine, settings and
-        verifier: a replica's requests are never answered by a read of the primary)."""
-        lane = (id(engine), id(settings), id(verifier))
-        found = self._lanes.get(lane)
-        if found is None:
-            rereads = Coalescer(functools.partial(self._read_again_on, engine, settings, verifier))
-            found = self._lanes.setdefault(lane, (engine, settings, verifier, rereads))
-        return found[3]
 
     @staticmethod
     def _read_again_on(engine: Engine, settings: Settings, verifier: Verifier, pages: Sequence[Page]) -> list[bool]:
